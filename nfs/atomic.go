@@ -1,0 +1,161 @@
+package nfs
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io/fs"
+	"path"
+)
+
+// StagingDir is the folder on the export where files are written before they
+// are renamed into place. Its mode (StagingMode) lets its owner create, look
+// up and rename entries, and nobody list them.
+const (
+	StagingDir  = ".dagnfs/staging"
+	StagingMode = fs.ModeDir | 0o300
+)
+
+// TempName returns a fresh temporary name inside StagingDir: random, and
+// never ending in ".py".
+func TempName() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return path.Join(StagingDir, hex.EncodeToString(b[:])+".tmp")
+}
+
+// Pending is one file on its way onto a destination, written under a
+// temporary name. The steps are described in the package documentation.
+//
+//	p, err := nfs.NewPending(ctx, d, tmp, final, attr)
+//	defer p.Cleanup()
+//	... p.Write(...) ...
+//	if err := p.Seal(); err != nil { return err }
+//	return p.Commit(ctx)
+type Pending struct {
+	d      Dest
+	ctx    context.Context
+	tmp    string
+	final  string
+	attr   Attr
+	w      Writer
+	h      hash.Hash
+	n      int64
+	info   FileInfo
+	sealed bool
+	done   bool
+}
+
+// NewPending creates the temporary file tmp (exclusively, mode 0600 until
+// sealed) for what will become final.
+func NewPending(ctx context.Context, d Dest, tmp, final string, attr Attr) (*Pending, error) {
+	w, err := d.Create(ctx, tmp, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return &Pending{d: d, ctx: ctx, tmp: tmp, final: final, attr: attr, w: w, h: sha256.New()}, nil
+}
+
+// TempPath is the temporary name.
+func (p *Pending) TempPath() string { return p.tmp }
+
+// Final is the name the file will have.
+func (p *Pending) Final() string { return p.final }
+
+// Write adds content.
+func (p *Pending) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.h.Write(b[:n])
+	p.n += int64(n)
+	return n, err
+}
+
+// Size is how many bytes were written.
+func (p *Pending) Size() int64 { return p.n }
+
+// Sum is the sha256 of what was written, in hex.
+func (p *Pending) Sum() string { return hex.EncodeToString(p.h.Sum(nil)) }
+
+// Info is what the destination reported after Seal.
+func (p *Pending) Info() FileInfo { return p.info }
+
+// Seal commits the content to stable storage, checks its size on the
+// destination and sets mode and owner. After Seal only Commit remains.
+func (p *Pending) Seal() error {
+	if err := p.w.Sync(); err != nil {
+		p.w.Close()
+		return err
+	}
+	if err := p.w.Close(); err != nil {
+		return err
+	}
+	fi, err := p.d.SetAttr(p.ctx, p.tmp, p.attr)
+	if err != nil {
+		return err
+	}
+	if fi.Size != p.n {
+		return pathErr("write", p.final, fmt.Errorf("the destination holds %d bytes of the %d written", fi.Size, p.n))
+	}
+	p.info, p.sealed = fi, true
+	return nil
+}
+
+// Commit renames the sealed file over its final name. A rename reported as
+// failed is checked: if the final name now is the temporary file (same file
+// id), the rename worked and only its reply was lost.
+func (p *Pending) Commit(ctx context.Context) error {
+	if !p.sealed {
+		return pathErr("rename", p.final, errors.New("commit before seal"))
+	}
+	err := p.d.Rename(ctx, p.tmp, p.final)
+	if err != nil {
+		if fi, serr := p.d.Stat(ctx, p.final); serr == nil && fi.FileID == p.info.FileID && p.info.FileID != 0 {
+			if _, gone := p.d.Stat(ctx, p.tmp); errors.Is(gone, fs.ErrNotExist) {
+				err = nil
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	p.done = true
+	return nil
+}
+
+// Cleanup removes the temporary file unless Commit succeeded. It is safe to
+// call more than once and after Commit.
+func (p *Pending) Cleanup() error {
+	if p == nil || p.done {
+		return nil
+	}
+	p.done = true
+	p.w.Close()
+	// A fresh context: cleanup must run even when the publish was cancelled.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(p.ctx), cleanupTimeout)
+	defer cancel()
+	if err := p.d.Remove(ctx, p.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// WriteFile writes data to name with the whole protocol; tmp is its
+// temporary name (see TempName).
+func WriteFile(ctx context.Context, d Dest, tmp, name string, data []byte, attr Attr) error {
+	p, err := NewPending(ctx, d, tmp, name, attr)
+	if err != nil {
+		return err
+	}
+	defer p.Cleanup()
+	if _, err := p.Write(data); err != nil {
+		return err
+	}
+	if err := p.Seal(); err != nil {
+		return err
+	}
+	return p.Commit(ctx)
+}

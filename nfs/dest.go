@@ -1,0 +1,94 @@
+package nfs
+
+import (
+	"context"
+	"io/fs"
+	"time"
+)
+
+// Dest is a folder that dagnfs publishes into.
+type Dest interface {
+	// Caps tells what this destination can do.
+	Caps() Caps
+	// String names the destination for messages (a path or an nfs:// URL).
+	String() string
+
+	// Stat returns the attributes of name without following a final symlink.
+	Stat(ctx context.Context, name string) (FileInfo, error)
+	// ReadDir lists a folder, without "." and "..", sorted by name.
+	ReadDir(ctx context.Context, name string) ([]FileInfo, error)
+	// ReadFile returns the content of name; it fails when the file is larger
+	// than max bytes.
+	ReadFile(ctx context.Context, name string, max int64) ([]byte, error)
+
+	// Mkdir creates one folder; it fails with fs.ErrExist when name exists.
+	Mkdir(ctx context.Context, name string, mode fs.FileMode) error
+	// Create creates name exclusively (fs.ErrExist when it exists) with the
+	// given mode and returns a writer for its content.
+	Create(ctx context.Context, name string, mode fs.FileMode) (Writer, error)
+	// SetAttr sets the mode and, where UID or GID is not -1, the owner.
+	SetAttr(ctx context.Context, name string, a Attr) (FileInfo, error)
+	// Rename moves from over to, atomically replacing a file at to.
+	Rename(ctx context.Context, from, to string) error
+	// Link makes newname a hard link to existing (fs.ErrExist when newname
+	// exists, errors.ErrUnsupported when Caps().HardLink is false).
+	Link(ctx context.Context, existing, newname string) error
+	// Remove removes a file (not a folder).
+	Remove(ctx context.Context, name string) error
+	// Rmdir removes an empty folder.
+	Rmdir(ctx context.Context, name string) error
+	// CanWrite tells whether this client may create and remove entries in
+	// the folder name, as the server sees it (root squash included where the
+	// protocol can tell).
+	CanWrite(ctx context.Context, name string) (bool, error)
+
+	// Close releases connections. The Dest is unusable afterwards.
+	Close() error
+}
+
+// Writer receives the content of a file created by Dest.Create.
+type Writer interface {
+	Write(p []byte) (int, error)
+	// Sync commits everything written so far to stable storage.
+	Sync() error
+	// Close releases the file; it does not imply Sync.
+	Close() error
+}
+
+// Caps is what a destination can do, as data.
+type Caps struct {
+	// HardLink: Link works (history keeps replaced files without copying).
+	HardLink bool
+	// Chown: the owner of a file can be set to another uid/gid.
+	Chown bool
+	// Calls counts protocol calls when the destination is remote.
+	CountsCalls bool
+}
+
+// Attr is what SetAttr sets. UID and GID of -1 leave the owner unchanged.
+type Attr struct {
+	Mode     fs.FileMode
+	UID, GID int
+}
+
+// FileInfo is what a destination knows about one file or folder.
+type FileInfo struct {
+	Name    string
+	Size    int64
+	Mode    fs.FileMode // permission bits plus fs.ModeDir or fs.ModeSymlink
+	UID     uint32
+	GID     uint32
+	ModTime time.Time
+	FileID  uint64
+	Nlink   uint32
+}
+
+// IsDir reports whether the entry is a folder.
+func (fi FileInfo) IsDir() bool { return fi.Mode.IsDir() }
+
+// IsRegular reports whether the entry is a regular file.
+func (fi FileInfo) IsRegular() bool { return fi.Mode.IsRegular() }
+
+// cleanupTimeout bounds work done after a cancellation to leave the
+// destination tidy.
+const cleanupTimeout = 30 * 1e9

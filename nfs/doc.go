@@ -1,0 +1,53 @@
+// Package nfs defines the destination that dagnfs publishes into and its two
+// implementations: a mounted (or any local) folder, and an NFSv3 export
+// reached over the network in userspace, with no mount and no root.
+//
+// # The contract
+//
+// A Dest names files by slash-separated paths relative to its root ("" is the
+// root itself). Every I/O method takes a context first. Errors are
+// *fs.PathError values that unwrap to the standard fs.ErrNotExist,
+// fs.ErrExist and fs.ErrPermission (and to a syscall.Errno for the rest), so
+// errors.Is means the same for a mount and for NFS. What the implementations
+// can and cannot do is data (Caps), never a type switch.
+//
+// # The atomic write protocol
+//
+// Every file dagnfs writes onto an export, DAG files and its own metadata
+// alike, goes through the same steps, owned by Pending:
+//
+//  1. Create the file exclusively under a temporary name (random, never ending
+//     in ".py") inside the staging folder .dagnfs/staging of the same export.
+//     The staging folder has mode 0300: its owner may create, look up and
+//     rename entries but nobody, Airflow included, can list it. Airflow's walk
+//     (os.walk with followlinks) silently skips folders it cannot list and
+//     recognises zip archives by content whatever their name, so a complete
+//     zip is never discoverable under a temporary name, not even for the
+//     milliseconds between its last write and its rename.
+//  2. Write the bytes, counting and hashing them (sha256).
+//  3. Commit them to stable storage: fsync for a folder, UNSTABLE WRITEs
+//     followed by COMMIT over NFS, with the write verifier compared so that a
+//     server restart in between is detected instead of silently losing data.
+//  4. Check the size the destination reports against the bytes written.
+//  5. Set mode and owner (SETATTR).
+//  6. Rename over the final name: one RENAME, atomic on the server, so a
+//     reader sees either the old or the new file, never a mix. A RENAME whose
+//     reply was lost is not retried blindly: the final name is looked up and
+//     its file id compared with the temporary file's. A folder destination
+//     then syncs the parent folder.
+//
+// If anything fails before step 6 the temporary file is removed
+// (defer p.Cleanup(); return p.Commit(ctx)). A crash can still leave
+// temporary files behind; the publisher records their names in a journal
+// before creating them, and the next publish removes them.
+//
+// # Caveats of NFSv3 over go-nfs-client
+//
+// One RPC connection is never shared by two calls at once (replies would be
+// mismatched); the NFS destination keeps a pool of connections, one per
+// concurrent worker. Every call has a timeout and honours context
+// cancellation by closing its connection; a broken connection is discarded
+// and redialled, so a server restart costs a retry, not the publish. The
+// AUTH_UNIX credential carries the configured gid as its supplementary group
+// (the library's default of 0 would ask for root's group).
+package nfs

@@ -1,0 +1,226 @@
+package nfstest
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"path"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/nfs"
+)
+
+// SuiteOptions describe known limits of the destination under test.
+type SuiteOptions struct {
+	// NoHardLink: the server cannot make hard links (go-nfs v0.0.4 decodes
+	// LINK as if it were SYMLINK).
+	NoHardLink bool
+}
+
+// Run runs the conformance suite. newDest returns an empty destination.
+func Run(t *testing.T, newDest func(t *testing.T) nfs.Dest, o SuiteOptions) {
+	ctx := context.Background()
+	write := func(t *testing.T, d nfs.Dest, name, content string) {
+		t.Helper()
+		w, err := d.Create(ctx, name, 0o644)
+		require.NoError(t, err)
+		_, err = w.Write([]byte(content))
+		require.NoError(t, err)
+		require.NoError(t, w.Sync())
+		require.NoError(t, w.Close())
+	}
+	read := func(t *testing.T, d nfs.Dest, name string) string {
+		t.Helper()
+		b, err := d.ReadFile(ctx, name, 1<<20)
+		require.NoError(t, err)
+		return string(b)
+	}
+
+	t.Run("MkdirStat", func(t *testing.T) {
+		d := newDest(t)
+		require.NoError(t, d.Mkdir(ctx, "a", 0o755))
+		require.NoError(t, d.Mkdir(ctx, "a/b", 0o750))
+		fi, err := d.Stat(ctx, "a/b")
+		require.NoError(t, err)
+		assert.True(t, fi.IsDir())
+		assert.Equal(t, fs.FileMode(0o750), fi.Mode.Perm())
+		assert.Equal(t, "b", fi.Name)
+		err = d.Mkdir(ctx, "a", 0o755)
+		assert.ErrorIs(t, err, fs.ErrExist)
+		root, err := d.Stat(ctx, "")
+		require.NoError(t, err)
+		assert.True(t, root.IsDir())
+	})
+
+	t.Run("CreateWriteRead", func(t *testing.T) {
+		d := newDest(t)
+		big := make([]byte, 3<<20+17) // several WRITE calls
+		for i := range big {
+			big[i] = byte(i * 7)
+		}
+		w, err := d.Create(ctx, "big.bin", 0o600)
+		require.NoError(t, err)
+		n, err := w.Write(big)
+		require.NoError(t, err)
+		assert.Equal(t, len(big), n)
+		require.NoError(t, w.Sync())
+		require.NoError(t, w.Close())
+		fi, err := d.Stat(ctx, "big.bin")
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(big)), fi.Size)
+		assert.True(t, fi.IsRegular())
+		got, err := d.ReadFile(ctx, "big.bin", 4<<20)
+		require.NoError(t, err)
+		assert.Equal(t, big, got)
+
+		_, err = d.ReadFile(ctx, "big.bin", 1<<20)
+		assert.ErrorContains(t, err, "larger than")
+		_, err = d.Create(ctx, "big.bin", 0o600)
+		assert.ErrorIs(t, err, fs.ErrExist)
+		write(t, d, "empty", "")
+		assert.Equal(t, "", read(t, d, "empty"))
+	})
+
+	t.Run("Errors", func(t *testing.T) {
+		d := newDest(t)
+		_, err := d.Stat(ctx, "missing")
+		var pe *fs.PathError
+		require.ErrorAs(t, err, &pe)
+		assert.ErrorIs(t, err, fs.ErrNotExist)
+		_, err = d.ReadFile(ctx, "missing/x", 10)
+		assert.ErrorIs(t, err, fs.ErrNotExist)
+		assert.ErrorIs(t, d.Remove(ctx, "missing"), fs.ErrNotExist)
+		assert.ErrorIs(t, d.Rename(ctx, "missing", "other"), fs.ErrNotExist)
+		_, err = d.Create(ctx, "../escape", 0o644)
+		assert.Error(t, err)
+		_, err = d.Create(ctx, "nodir/x", 0o644)
+		assert.ErrorIs(t, err, fs.ErrNotExist)
+	})
+
+	t.Run("SetAttr", func(t *testing.T) {
+		d := newDest(t)
+		write(t, d, "f", "x")
+		fi, err := d.SetAttr(ctx, "f", nfs.Attr{Mode: 0o640, UID: -1, GID: -1})
+		require.NoError(t, err)
+		assert.Equal(t, fs.FileMode(0o640), fi.Mode.Perm())
+		again, err := d.Stat(ctx, "f")
+		require.NoError(t, err)
+		assert.Equal(t, fs.FileMode(0o640), again.Mode.Perm())
+		// Setting the owner to what it already is works without privilege.
+		_, err = d.SetAttr(ctx, "f", nfs.Attr{Mode: 0o644, UID: int(again.UID), GID: int(again.GID)})
+		require.NoError(t, err)
+	})
+
+	t.Run("RenameReplaces", func(t *testing.T) {
+		d := newDest(t)
+		require.NoError(t, d.Mkdir(ctx, "sub", 0o755))
+		write(t, d, "old", "old content")
+		write(t, d, "sub/new", "new content")
+		src, err := d.Stat(ctx, "sub/new")
+		require.NoError(t, err)
+		require.NoError(t, d.Rename(ctx, "sub/new", "old"))
+		assert.Equal(t, "new content", read(t, d, "old"))
+		fi, err := d.Stat(ctx, "old")
+		require.NoError(t, err)
+		assert.Equal(t, src.FileID, fi.FileID)
+		_, err = d.Stat(ctx, "sub/new")
+		assert.ErrorIs(t, err, fs.ErrNotExist)
+	})
+
+	t.Run("ReadDir", func(t *testing.T) {
+		d := newDest(t)
+		require.NoError(t, d.Mkdir(ctx, "dir", 0o755))
+		for _, n := range []string{"b.py", "a.py", "c.zip"} {
+			write(t, d, path.Join("dir", n), n)
+		}
+		require.NoError(t, d.Mkdir(ctx, "dir/sub", 0o755))
+		list, err := d.ReadDir(ctx, "dir")
+		require.NoError(t, err)
+		var names []string
+		for _, e := range list {
+			names = append(names, e.Name)
+		}
+		assert.Equal(t, []string{"a.py", "b.py", "c.zip", "sub"}, names)
+		assert.True(t, list[3].IsDir())
+		assert.Equal(t, int64(4), list[0].Size)
+	})
+
+	t.Run("RemoveRmdir", func(t *testing.T) {
+		d := newDest(t)
+		require.NoError(t, d.Mkdir(ctx, "d", 0o755))
+		write(t, d, "d/f", "x")
+		assert.Error(t, d.Rmdir(ctx, "d"), "a folder that is not empty")
+		assert.Error(t, d.Remove(ctx, "d"), "a folder is not a file")
+		require.NoError(t, d.Remove(ctx, "d/f"))
+		require.NoError(t, d.Rmdir(ctx, "d"))
+		_, err := d.Stat(ctx, "d")
+		assert.ErrorIs(t, err, fs.ErrNotExist)
+	})
+
+	t.Run("Link", func(t *testing.T) {
+		if o.NoHardLink {
+			t.Skip("this server cannot make hard links; publish falls back to copies")
+		}
+		d := newDest(t)
+		write(t, d, "f", "linked")
+		require.NoError(t, d.Link(ctx, "f", "g"))
+		a, err := d.Stat(ctx, "f")
+		require.NoError(t, err)
+		b, err := d.Stat(ctx, "g")
+		require.NoError(t, err)
+		assert.Equal(t, a.FileID, b.FileID)
+		assert.Equal(t, uint32(2), b.Nlink)
+		assert.ErrorIs(t, d.Link(ctx, "f", "g"), fs.ErrExist)
+	})
+
+	t.Run("CanWrite", func(t *testing.T) {
+		d := newDest(t)
+		ok, err := d.CanWrite(ctx, "")
+		require.NoError(t, err)
+		assert.True(t, ok)
+	})
+
+	t.Run("PendingProtocol", func(t *testing.T) {
+		d := newDest(t)
+		require.NoError(t, d.Mkdir(ctx, ".dagnfs", 0o755))
+		require.NoError(t, d.Mkdir(ctx, nfs.StagingDir, 0o700))
+		write(t, d, "dag.py", "old")
+		tmp := nfs.TempName()
+		assert.NotEqual(t, ".py", path.Ext(tmp))
+		require.NoError(t, nfs.WriteFile(ctx, d, tmp, "dag.py", []byte("new"), nfs.Attr{Mode: 0o644, UID: -1, GID: -1}))
+		assert.Equal(t, "new", read(t, d, "dag.py"))
+		fi, err := d.Stat(ctx, "dag.py")
+		require.NoError(t, err)
+		assert.Equal(t, fs.FileMode(0o644), fi.Mode.Perm())
+		_, err = d.Stat(ctx, tmp)
+		assert.ErrorIs(t, err, fs.ErrNotExist, "the temporary name is gone after the rename")
+
+		// A failure before the rename leaves no temporary file and the old
+		// content in place.
+		tmp = nfs.TempName()
+		p, err := nfs.NewPending(ctx, d, tmp, "dag.py", nfs.Attr{Mode: 0o644, UID: -1, GID: -1})
+		require.NoError(t, err)
+		_, err = p.Write([]byte("half"))
+		require.NoError(t, err)
+		assert.Error(t, p.Commit(ctx), "commit before seal")
+		require.NoError(t, p.Cleanup())
+		_, err = d.Stat(ctx, tmp)
+		assert.ErrorIs(t, err, fs.ErrNotExist)
+		assert.Equal(t, "new", read(t, d, "dag.py"))
+		assert.Equal(t, int64(4), p.Size())
+	})
+
+	t.Run("CancelledContext", func(t *testing.T) {
+		d := newDest(t)
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err := d.Stat(cctx, "")
+		assert.True(t, errors.Is(err, context.Canceled), "got %v", err)
+		// The destination still works for a live context.
+		_, err = d.Stat(ctx, "")
+		assert.NoError(t, err)
+	})
+}

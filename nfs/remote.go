@@ -1,0 +1,678 @@
+package nfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/vmware/go-nfs-client/nfs/rpc"
+
+	"github.com/dagnfs/dagnfs/perms"
+)
+
+// Options configure an NFS destination.
+type Options struct {
+	// UID and GID are the AUTH_UNIX identity sent with every call.
+	UID, GID uint32
+	// Timeout bounds each call (and each connect). Default 30s.
+	Timeout time.Duration
+	// Conns is the most connections used at once (one per worker). Default 4.
+	Conns int
+	// Retries is how often a call that failed on the connection is retried on
+	// a fresh one. Default 3.
+	Retries int
+	// Log receives reconnects and retries. Default: discard.
+	Log *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.Conns <= 0 {
+		o.Conns = 4
+	}
+	if o.Retries < 0 {
+		o.Retries = 0
+	} else if o.Retries == 0 {
+		o.Retries = 3
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Remote is a folder on an NFSv3 server, reached in userspace.
+type Remote struct {
+	u       *URL
+	opts    Options
+	nfsAddr string
+	auth    rpc.Auth
+	root    []byte
+	rtmax   uint32
+	wtmax   uint32
+
+	pool    chan *conn
+	slots   chan struct{}
+	handles sync.Map // folder path -> handle
+	calls   atomic.Int64
+	closed  atomic.Bool
+}
+
+var _ Dest = (*Remote)(nil)
+
+// Dial resolves the server's ports, mounts the export that holds the URL's
+// path and looks the rest of the path up. The path must be a folder.
+func Dial(ctx context.Context, rawURL string, opts Options) (*Remote, error) {
+	u, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	opts.defaults()
+	r := &Remote{u: u, opts: opts, auth: newAuth(opts.UID, opts.GID),
+		pool: make(chan *conn, opts.Conns), slots: make(chan struct{}, opts.Conns)}
+
+	nfsPort, mountPort := u.Port, u.MountPort
+	if nfsPort == 0 {
+		if nfsPort, err = getport(ctx, u.Host, progNFS, versNFS, opts.Timeout); err != nil {
+			return nil, fmt.Errorf("%s: finding the NFS port: %w (give it in the URL, e.g. nfs://%s:2049%s, when the portmapper is firewalled)", u, err, u.Host, u.Path)
+		}
+	}
+	if mountPort == 0 {
+		short := min(opts.Timeout, 3*time.Second)
+		if mountPort, err = getport(ctx, u.Host, progMount, versMount, short); err != nil {
+			if u.Port == 0 {
+				return nil, fmt.Errorf("%s: finding the MOUNT port: %w (give it as ?mountport=N)", u, err)
+			}
+			mountPort = u.Port // a server with MOUNT and NFS on one port
+		}
+	}
+	r.nfsAddr = net.JoinHostPort(u.Host, strconv.Itoa(nfsPort))
+	if err := r.mount(ctx, net.JoinHostPort(u.Host, strconv.Itoa(mountPort))); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Remote) mount(ctx context.Context, mountAddr string) error {
+	rc, err := dialRPC(ctx, mountAddr, r.opts.Timeout)
+	if err != nil {
+		return fmt.Errorf("%s: connecting to the MOUNT service: %w", r.u, err)
+	}
+	mc := &conn{addr: mountAddr, c: rc, auth: r.auth, calls: &r.calls}
+	defer mc.close()
+
+	// Mount the export that holds the path; walk the rest with LOOKUP.
+	export, rest := r.u.Path, ""
+	exports, err := mc.exports(ctx)
+	if err != nil && mc.broken {
+		return fmt.Errorf("%s: listing exports: %w", r.u, err)
+	}
+	if e, re, ok := splitExport(exports, r.u.Path); ok {
+		export, rest = e, re
+	} else if len(exports) > 0 {
+		return fmt.Errorf("%s: no export holds %s; the server exports %s", r.u, r.u.Path, strings.Join(exports, ", "))
+	}
+	fh, err := mc.mnt(ctx, export)
+	if err != nil {
+		return fmt.Errorf("%s: %w (check the export list with showmount -e %s)", r.u, err, r.u.Host)
+	}
+	r.root = fh
+	err = r.do(ctx, func(c *conn, _ int) error {
+		info, err := c.fsinfo(ctx, fh)
+		if err != nil {
+			return err
+		}
+		r.rtmax, r.wtmax = clampIO(info.RTMax), clampIO(info.WTMax)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.u, err)
+	}
+	if rest != "" {
+		var root []byte
+		err := r.do(ctx, func(c *conn, _ int) error {
+			cur := fh
+			for _, name := range strings.Split(rest, "/") {
+				next, attr, err := c.lookup(ctx, cur, name)
+				if err != nil {
+					return pathErr("lookup", path.Join(export, name), err)
+				}
+				if attr.Type != 2 {
+					return pathErr("lookup", path.Join(export, name), syscall.ENOTDIR)
+				}
+				cur = next
+			}
+			root = cur
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.u, err)
+		}
+		r.root = root
+	}
+	return nil
+}
+
+func clampIO(n uint32) uint32 {
+	const lo, hi = 8 << 10, 1 << 20
+	return max(lo, min(hi, n))
+}
+
+// Caps implements Dest.
+func (r *Remote) Caps() Caps {
+	return Caps{HardLink: true, Chown: r.opts.UID == 0, CountsCalls: true}
+}
+
+func (r *Remote) String() string { return r.u.String() }
+
+// Calls returns how many RPCs this destination has sent.
+func (r *Remote) Calls() int64 { return r.calls.Load() }
+
+// Identity is the AUTH_UNIX identity this destination sends.
+func (r *Remote) Identity() perms.Identity {
+	return perms.Identity{UID: r.opts.UID, GIDs: []uint32{r.opts.GID}}
+}
+
+// get returns an idle connection, or dials a new one while fewer than
+// Options.Conns are open.
+func (r *Remote) get(ctx context.Context) (*conn, error) {
+	if r.closed.Load() {
+		return nil, errors.New("nfs: destination is closed")
+	}
+	select {
+	case c := <-r.pool:
+		return c, nil
+	default:
+	}
+	select {
+	case c := <-r.pool:
+		return c, nil
+	case r.slots <- struct{}{}:
+		rc, err := dialRPC(ctx, r.nfsAddr, r.opts.Timeout)
+		if err != nil {
+			<-r.slots
+			return nil, err
+		}
+		return &conn{addr: r.nfsAddr, c: rc, auth: r.auth, timeout: r.opts.Timeout, calls: &r.calls}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (r *Remote) put(c *conn) {
+	if c.broken || r.closed.Load() {
+		c.close()
+		<-r.slots
+		return
+	}
+	r.pool <- c
+}
+
+// do runs fn on a pooled connection. When fn fails on the connection itself
+// (or on a stale handle) it runs again on a fresh one, up to Options.Retries
+// times; attempt tells fn whether this is a retry, so that non-idempotent
+// procedures can read EXIST or NOENT on a retry for what it is.
+func (r *Remote) do(ctx context.Context, fn func(c *conn, attempt int) error) error {
+	backoff := 100 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		c, err := r.get(ctx)
+		if err == nil {
+			err = fn(c, attempt)
+			r.put(c)
+		}
+		var te *TransportError
+		stale := errors.Is(err, syscall.ESTALE)
+		if err == nil || (!errors.As(err, &te) && !stale) || attempt >= r.opts.Retries || ctx.Err() != nil {
+			return err
+		}
+		if stale {
+			r.handles.Clear()
+		}
+		r.opts.Log.Warn("nfs call failed, retrying on a new connection", "server", r.nfsAddr, "err", err, "attempt", attempt+1)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		backoff *= 4
+	}
+}
+
+// checkName rejects names that are not plain relative paths.
+func checkName(op, name string) error {
+	if name == "" {
+		return nil
+	}
+	for _, c := range strings.Split(name, "/") {
+		if c == "" || c == "." || c == ".." || strings.ContainsRune(c, 0) {
+			return pathErr(op, name, fmt.Errorf("not a clean relative path: %w", syscall.EINVAL))
+		}
+	}
+	return nil
+}
+
+// dir returns the handle of folder name, from the cache or by LOOKUP.
+func (r *Remote) dir(ctx context.Context, c *conn, name string) ([]byte, error) {
+	if name == "" || name == "." {
+		return r.root, nil
+	}
+	if fh, ok := r.handles.Load(name); ok {
+		return fh.([]byte), nil
+	}
+	parent, err := r.dir(ctx, c, path.Dir(name))
+	if err != nil {
+		return nil, err
+	}
+	fh, attr, err := c.lookup(ctx, parent, path.Base(name))
+	if err != nil {
+		return nil, err
+	}
+	if attr.Type != 2 {
+		return nil, syscall.ENOTDIR
+	}
+	r.handles.Store(name, fh)
+	return fh, nil
+}
+
+// split returns the parent folder's handle and the base name of name.
+func (r *Remote) split(ctx context.Context, c *conn, name string) ([]byte, string, error) {
+	fh, err := r.dir(ctx, c, parentOf(name))
+	return fh, path.Base(name), err
+}
+
+func parentOf(name string) string {
+	if d := path.Dir(name); d != "." {
+		return d
+	}
+	return ""
+}
+
+// object looks name up and returns its handle and attributes.
+func (r *Remote) object(ctx context.Context, c *conn, name string) ([]byte, FileInfo, error) {
+	if name == "" {
+		a, err := c.getattr(ctx, r.root)
+		if err != nil {
+			return nil, FileInfo{}, err
+		}
+		return r.root, fattrInfo(".", a), nil
+	}
+	dir, base, err := r.split(ctx, c, name)
+	if err != nil {
+		return nil, FileInfo{}, err
+	}
+	fh, a, err := c.lookup(ctx, dir, base)
+	if err != nil {
+		return nil, FileInfo{}, err
+	}
+	return fh, fattrInfo(base, a), nil
+}
+
+// Stat implements Dest.
+func (r *Remote) Stat(ctx context.Context, name string) (FileInfo, error) {
+	if err := checkName("stat", name); err != nil {
+		return FileInfo{}, err
+	}
+	var fi FileInfo
+	err := r.do(ctx, func(c *conn, _ int) error {
+		var err error
+		_, fi, err = r.object(ctx, c, name)
+		return err
+	})
+	return fi, pathErr("stat", name, err)
+}
+
+// ReadDir implements Dest.
+func (r *Remote) ReadDir(ctx context.Context, name string) ([]FileInfo, error) {
+	if err := checkName("readdir", name); err != nil {
+		return nil, err
+	}
+	var out []FileInfo
+	err := r.do(ctx, func(c *conn, _ int) error {
+		fh, err := r.dir(ctx, c, name)
+		if err != nil {
+			return err
+		}
+		entries, err := c.readdirplus(ctx, fh, 64<<10)
+		if err != nil {
+			return err
+		}
+		out = out[:0]
+		for _, e := range entries {
+			a := e.attr
+			if a == nil {
+				if _, a, err = c.lookup(ctx, fh, e.name); errors.Is(err, fs.ErrNotExist) {
+					continue
+				} else if err != nil {
+					return err
+				}
+			}
+			out = append(out, fattrInfo(e.name, a))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, pathErr("readdir", name, err)
+	}
+	slices.SortFunc(out, func(a, b FileInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// ReadFile implements Dest.
+func (r *Remote) ReadFile(ctx context.Context, name string, max int64) ([]byte, error) {
+	if err := checkName("read", name); err != nil {
+		return nil, err
+	}
+	var fh []byte
+	var fi FileInfo
+	err := r.do(ctx, func(c *conn, _ int) error {
+		var err error
+		fh, fi, err = r.object(ctx, c, name)
+		return err
+	})
+	if err != nil {
+		return nil, pathErr("read", name, err)
+	}
+	if fi.IsDir() {
+		return nil, pathErr("read", name, syscall.EISDIR)
+	}
+	if fi.Size > max {
+		return nil, pathErr("read", name, fmt.Errorf("larger than %d bytes: %w", max, syscall.EFBIG))
+	}
+	buf := make([]byte, 0, fi.Size)
+	for {
+		var data []byte
+		var eof bool
+		err := r.do(ctx, func(c *conn, _ int) error {
+			var err error
+			data, eof, err = c.readAt(ctx, fh, uint64(len(buf)), r.rtmax)
+			return err
+		})
+		if err != nil {
+			return nil, pathErr("read", name, err)
+		}
+		buf = append(buf, data...)
+		if int64(len(buf)) > max {
+			return nil, pathErr("read", name, fmt.Errorf("larger than %d bytes: %w", max, syscall.EFBIG))
+		}
+		if eof || len(data) == 0 {
+			return buf, nil
+		}
+	}
+}
+
+// Mkdir implements Dest.
+func (r *Remote) Mkdir(ctx context.Context, name string, mode fs.FileMode) error {
+	if err := checkName("mkdir", name); err != nil || name == "" {
+		return pathErr("mkdir", name, errors.Join(err, fs.ErrExist))
+	}
+	err := r.do(ctx, func(c *conn, attempt int) error {
+		dir, base, err := r.split(ctx, c, name)
+		if err != nil {
+			return err
+		}
+		fh, _, err := c.mkdir(ctx, dir, base, mode)
+		if errors.Is(err, fs.ErrExist) && attempt > 0 {
+			if fh, a, lerr := c.lookup(ctx, dir, base); lerr == nil && a.Type == 2 {
+				r.handles.Store(name, fh)
+				return nil // our first MKDIR worked; its reply was lost
+			}
+		}
+		if err != nil {
+			return err
+		}
+		r.handles.Store(name, fh)
+		return nil
+	})
+	return pathErr("mkdir", name, err)
+}
+
+// Create implements Dest (GUARDED CREATE).
+func (r *Remote) Create(ctx context.Context, name string, mode fs.FileMode) (Writer, error) {
+	if err := checkName("create", name); err != nil {
+		return nil, err
+	}
+	var fh []byte
+	err := r.do(ctx, func(c *conn, attempt int) error {
+		dir, base, err := r.split(ctx, c, name)
+		if err != nil {
+			return err
+		}
+		fh, _, err = c.createGuarded(ctx, dir, base, mode)
+		if errors.Is(err, fs.ErrExist) && attempt > 0 {
+			// The first CREATE may have worked with its reply lost: accept
+			// the file if it is still empty.
+			if lfh, la, lerr := c.lookup(ctx, dir, base); lerr == nil && la.Type == 1 && la.Filesize == 0 {
+				fh, err = lfh, nil
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, pathErr("create", name, err)
+	}
+	return &remoteWriter{r: r, ctx: ctx, fh: fh, name: name}, nil
+}
+
+// remoteWriter sends UNSTABLE WRITEs and a COMMIT, comparing the server's
+// write verifiers so that a restart between them is an error, not data loss.
+type remoteWriter struct {
+	r       *Remote
+	ctx     context.Context
+	fh      []byte
+	name    string
+	off     uint64
+	verf    [8]byte
+	hasVerf bool
+	lost    bool
+}
+
+func (w *remoteWriter) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		chunk := p[:min(len(p), int(w.r.wtmax))]
+		var n uint32
+		var verf [8]byte
+		err := w.r.do(w.ctx, func(c *conn, _ int) error {
+			var err error
+			n, verf, err = c.writeAt(w.ctx, w.fh, w.off, chunk, unstable)
+			return err
+		})
+		if err != nil {
+			return written, pathErr("write", w.name, err)
+		}
+		if n == 0 {
+			return written, pathErr("write", w.name, errors.New("server accepted no bytes"))
+		}
+		w.noteVerf(verf)
+		w.off += uint64(n)
+		written += int(n)
+		p = p[n:]
+	}
+	return written, nil
+}
+
+func (w *remoteWriter) noteVerf(v [8]byte) {
+	if w.hasVerf && v != w.verf {
+		w.lost = true
+	}
+	w.verf, w.hasVerf = v, true
+}
+
+// Sync implements Writer with COMMIT.
+func (w *remoteWriter) Sync() error {
+	var verf [8]byte
+	err := w.r.do(w.ctx, func(c *conn, _ int) error {
+		var err error
+		verf, err = c.commit(w.ctx, w.fh)
+		return err
+	})
+	if err != nil {
+		return pathErr("commit", w.name, err)
+	}
+	if w.hasVerf {
+		w.noteVerf(verf)
+	}
+	if w.lost {
+		return pathErr("commit", w.name, fmt.Errorf("the server restarted before the data reached stable storage: %w", syscall.EIO))
+	}
+	return nil
+}
+
+func (w *remoteWriter) Close() error { return nil }
+
+// SetAttr implements Dest.
+func (r *Remote) SetAttr(ctx context.Context, name string, a Attr) (FileInfo, error) {
+	if err := checkName("setattr", name); err != nil {
+		return FileInfo{}, err
+	}
+	var fi FileInfo
+	err := r.do(ctx, func(c *conn, _ int) error {
+		fh, cur, err := r.object(ctx, c, name)
+		if err != nil {
+			return err
+		}
+		if a.UID >= 0 && uint32(a.UID) == cur.UID {
+			a.UID = -1
+		}
+		if a.GID >= 0 && uint32(a.GID) == cur.GID {
+			a.GID = -1
+		}
+		attr, err := c.setattr(ctx, fh, a)
+		if err != nil {
+			return err
+		}
+		fi = fattrInfo(path.Base(name), attr)
+		return nil
+	})
+	return fi, pathErr("setattr", name, err)
+}
+
+// Rename implements Dest. A retried RENAME whose first reply was lost may
+// answer NOENT although the first one worked; callers that know the file id
+// of what they renamed check the destination (see Pending.Commit).
+func (r *Remote) Rename(ctx context.Context, from, to string) error {
+	if err := errors.Join(checkName("rename", from), checkName("rename", to)); err != nil {
+		return err
+	}
+	err := r.do(ctx, func(c *conn, _ int) error {
+		fd, fb, err := r.split(ctx, c, from)
+		if err != nil {
+			return err
+		}
+		td, tb, err := r.split(ctx, c, to)
+		if err != nil {
+			return err
+		}
+		return c.rename(ctx, fd, fb, td, tb)
+	})
+	if err == nil {
+		r.handles.Delete(from)
+		r.handles.Delete(to)
+	}
+	return pathErr("rename", from, err)
+}
+
+// Link implements Dest.
+func (r *Remote) Link(ctx context.Context, existing, newname string) error {
+	if err := errors.Join(checkName("link", existing), checkName("link", newname)); err != nil {
+		return err
+	}
+	err := r.do(ctx, func(c *conn, attempt int) error {
+		fh, fi, err := r.object(ctx, c, existing)
+		if err != nil {
+			return err
+		}
+		dir, base, err := r.split(ctx, c, newname)
+		if err != nil {
+			return err
+		}
+		err = c.link(ctx, fh, dir, base)
+		if errors.Is(err, fs.ErrExist) && attempt > 0 {
+			if _, a, lerr := c.lookup(ctx, dir, base); lerr == nil && a.Fileid == fi.FileID {
+				return nil // the first LINK worked; its reply was lost
+			}
+		}
+		if errors.Is(err, syscall.EOPNOTSUPP) {
+			return errors.ErrUnsupported
+		}
+		return err
+	})
+	return pathErr("link", newname, err)
+}
+
+// Remove implements Dest.
+func (r *Remote) Remove(ctx context.Context, name string) error {
+	return r.removeProc(ctx, "remove", procRemove, name)
+}
+
+// Rmdir implements Dest.
+func (r *Remote) Rmdir(ctx context.Context, name string) error {
+	err := r.removeProc(ctx, "rmdir", procRmdir, name)
+	if err == nil {
+		r.handles.Delete(name)
+	}
+	return err
+}
+
+func (r *Remote) removeProc(ctx context.Context, op string, proc uint32, name string) error {
+	if err := checkName(op, name); err != nil || name == "" {
+		return pathErr(op, name, errors.Join(err, syscall.EINVAL))
+	}
+	err := r.do(ctx, func(c *conn, attempt int) error {
+		dir, base, err := r.split(ctx, c, name)
+		if err != nil {
+			return err
+		}
+		err = c.remove(ctx, proc, dir, base)
+		if errors.Is(err, fs.ErrNotExist) && attempt > 0 {
+			return nil // the first call worked; its reply was lost
+		}
+		return err
+	})
+	return pathErr(op, name, err)
+}
+
+// CanWrite implements Dest with the server's ACCESS answer.
+func (r *Remote) CanWrite(ctx context.Context, name string) (bool, error) {
+	const want = accessModify | accessExtend | accessDelete | accessLookup
+	var got uint32
+	err := r.do(ctx, func(c *conn, _ int) error {
+		fh, _, err := r.object(ctx, c, name)
+		if err != nil {
+			return err
+		}
+		got, err = c.access(ctx, fh, want)
+		return err
+	})
+	if err != nil {
+		return false, pathErr("access", name, err)
+	}
+	return got&want == want, nil
+}
+
+// Close implements Dest.
+func (r *Remote) Close() error {
+	if r.closed.Swap(true) {
+		return nil
+	}
+	for {
+		select {
+		case c := <-r.pool:
+			c.close()
+		default:
+			return nil
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package nfs
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// URL is a parsed nfs://HOST[:PORT]/PATH[?mountport=N] destination.
+type URL struct {
+	Host      string
+	Port      int // 0: ask the portmapper
+	MountPort int // 0: ask the portmapper (or, with Port set and no portmapper, use Port)
+	Path      string
+}
+
+// IsURL reports whether s names an NFS destination rather than a folder.
+func IsURL(s string) bool { return strings.HasPrefix(strings.ToLower(s), "nfs://") }
+
+// ParseURL parses an nfs:// URL. Errors say what a correct one looks like.
+func ParseURL(s string) (*URL, error) {
+	const want = "want nfs://HOST[:PORT]/PATH[?mountport=N], e.g. nfs://nfs.example.internal/srv/airflow/dags"
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("destination %q is not a URL: %v; %s", s, err, want)
+	}
+	if !strings.EqualFold(u.Scheme, "nfs") {
+		return nil, fmt.Errorf("destination %q: scheme %q is not nfs; %s", s, u.Scheme, want)
+	}
+	if u.User != nil || u.Fragment != "" || u.Opaque != "" {
+		return nil, fmt.Errorf("destination %q: user info, fragments and opaque URLs are not supported; %s", s, want)
+	}
+	out := &URL{Host: u.Hostname()}
+	if out.Host == "" {
+		return nil, fmt.Errorf("destination %q has no host; %s", s, want)
+	}
+	if p := u.Port(); p != "" {
+		if out.Port, err = parsePort(p); err != nil {
+			return nil, fmt.Errorf("destination %q: port %w; %s", s, err, want)
+		}
+	}
+	q := u.Query()
+	for k := range q {
+		if k != "mountport" {
+			return nil, fmt.Errorf("destination %q: unknown option %q (only mountport is known); %s", s, k, want)
+		}
+	}
+	if mp := q.Get("mountport"); mp != "" {
+		if out.MountPort, err = parsePort(mp); err != nil {
+			return nil, fmt.Errorf("destination %q: mountport %w; %s", s, err, want)
+		}
+	}
+	if u.Path == "" || !strings.HasPrefix(u.Path, "/") {
+		return nil, fmt.Errorf("destination %q has no path on the server; %s", s, want)
+	}
+	for _, c := range strings.Split(u.Path, "/") {
+		if c == ".." {
+			return nil, fmt.Errorf("destination %q: the path may not contain \"..\"; %s", s, want)
+		}
+	}
+	out.Path = path.Clean(u.Path)
+	return out, nil
+}
+
+func parsePort(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("%q is not a number from 1 to 65535", s)
+	}
+	return n, nil
+}
+
+func (u *URL) String() string {
+	h := u.Host
+	if u.Port != 0 {
+		h = net.JoinHostPort(u.Host, strconv.Itoa(u.Port))
+	} else if strings.Contains(h, ":") {
+		h = "[" + h + "]"
+	}
+	s := "nfs://" + h + u.Path
+	if u.MountPort != 0 {
+		s += "?mountport=" + strconv.Itoa(u.MountPort)
+	}
+	return s
+}
+
+// splitExport picks the export that holds p: the longest export path that is
+// p or a parent folder of p. It returns that export and the rest of p below
+// it, or ok=false.
+func splitExport(exports []string, p string) (export, rest string, ok bool) {
+	best := -1
+	for _, e := range exports {
+		e = path.Clean(e)
+		if (e == p || e == "/" || strings.HasPrefix(p, e+"/")) && len(e) > best {
+			export, best, ok = e, len(e), true
+		}
+	}
+	if !ok {
+		return "", "", false
+	}
+	rest = strings.TrimPrefix(strings.TrimPrefix(p, export), "/")
+	return export, rest, true
+}

@@ -1,0 +1,60 @@
+package nfs
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseURL(t *testing.T) {
+	tests := []struct {
+		in   string
+		want URL
+	}{
+		{"nfs://nfs.example.internal/srv/airflow/dags", URL{Host: "nfs.example.internal", Path: "/srv/airflow/dags"}},
+		{"nfs://10.0.0.5:2049/export/?mountport=20048", URL{Host: "10.0.0.5", Port: 2049, MountPort: 20048, Path: "/export"}},
+		{"NFS://[::1]:2049/", URL{Host: "::1", Port: 2049, Path: "/"}},
+		{"nfs://h//a//b/", URL{Host: "h", Path: "/a/b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			u, err := ParseURL(tt.in)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, *u)
+			again, err := ParseURL(u.String())
+			require.NoError(t, err)
+			assert.Equal(t, u, again)
+		})
+	}
+	for _, bad := range []string{"http://h/x", "nfs:///x", "nfs://h", "nfs://h:0/x", "nfs://h:70000/x",
+		"nfs://h/x?mountport=abc", "nfs://h/x?port=1", "nfs://u@h/x", "nfs://h/a/../../etc", "nfs://h/x#f", "nfs://h:abc/x"} {
+		t.Run(bad, func(t *testing.T) {
+			_, err := ParseURL(bad)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "nfs://HOST")
+		})
+	}
+}
+
+func TestSplitExport(t *testing.T) {
+	exports := []string{"/srv", "/srv/airflow", "/srv/airflowx", "/other"}
+	tests := []struct{ p, export, rest string }{
+		{"/srv/airflow/dags", "/srv/airflow", "dags"},
+		{"/srv/airflow", "/srv/airflow", ""},
+		{"/srv/airflowx/a/b", "/srv/airflowx", "a/b"},
+		{"/srv/x", "/srv", "x"},
+	}
+	for _, tt := range tests {
+		e, r, ok := splitExport(exports, tt.p)
+		require.True(t, ok, tt.p)
+		assert.Equal(t, tt.export, e, tt.p)
+		assert.Equal(t, tt.rest, r, tt.p)
+	}
+	_, _, ok := splitExport(exports, "/nope/x")
+	assert.False(t, ok)
+	e, r, ok := splitExport([]string{"/"}, "/a/b")
+	assert.True(t, ok)
+	assert.Equal(t, "/", e)
+	assert.Equal(t, "a/b", r)
+}
