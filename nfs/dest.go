@@ -4,6 +4,8 @@ import (
 	"context"
 	"io/fs"
 	"time"
+
+	"github.com/dagnfs/dagnfs/perms"
 )
 
 // Dest is a folder that dagnfs publishes into.
@@ -41,6 +43,10 @@ type Dest interface {
 	// the folder name, as the server sees it (root squash included where the
 	// protocol can tell).
 	CanWrite(ctx context.Context, name string) (bool, error)
+
+	// Identity is who this destination creates files as (the process for a
+	// folder, the AUTH_UNIX credential for NFS).
+	Identity() perms.Identity
 
 	// Close releases connections. The Dest is unusable afterwards.
 	Close() error

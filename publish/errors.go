@@ -1,0 +1,53 @@
+package publish
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dagnfs/dagnfs/validate"
+)
+
+// ValidationError: the source failed its checks; nothing was published.
+type ValidationError struct{ Report *validate.Report }
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("the source failed validation with %d errors; nothing was published", e.Report.Errors())
+}
+
+// RefusedError: the plan breaks a safety limit (empty source, too many
+// deletes, a declined confirmation); nothing was changed.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return e.Reason }
+
+// LockedError: another publisher holds the destination's lock.
+type LockedError struct {
+	Lock    string
+	Holder  string
+	Expires time.Time
+}
+
+func (e *LockedError) Error() string {
+	exp := "unknown expiry"
+	if !e.Expires.IsZero() {
+		exp = "expires " + e.Expires.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("destination is locked by %s (%s, %s); wait for it to finish, or remove %s if that publisher is gone", e.Holder, e.Lock, exp, e.Lock)
+}
+
+// CheckError: published, but Airflow's identities cannot read everything.
+type CheckError struct{ Problems []string }
+
+func (e *CheckError) Error() string {
+	return fmt.Sprintf("published, but Airflow cannot read %d paths: %s", len(e.Problems), strings.Join(e.Problems, "; "))
+}
+
+// PermissionError: the publishing identity cannot write the destination.
+type PermissionError struct {
+	Dest, Folder, Identity, Detail, Remedy string
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("cannot write to %s: folder %q is not writable for %s (%s); %s", e.Dest, e.Folder, e.Identity, e.Detail, e.Remedy)
+}

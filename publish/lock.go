@@ -1,0 +1,148 @@
+package publish
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/dagnfs/dagnfs/nfs"
+)
+
+// LockInfo is the content of .dagnfs/lock.
+type LockInfo struct {
+	Holder   string    `json:"holder"`
+	Host     string    `json:"host"`
+	User     string    `json:"user"`
+	PID      int       `json:"pid"`
+	RunID    string    `json:"run_id"`
+	Acquired time.Time `json:"acquired"`
+	Expires  time.Time `json:"expires"`
+}
+
+// ErrLockLost: the lock expired and another publisher took it over.
+var ErrLockLost = errors.New("lost the destination lock to another publisher (this publish stalled past --lock-ttl)")
+
+type lock struct {
+	d    nfs.Dest
+	info LockInfo
+	ttl  time.Duration
+	now  func() time.Time
+	log  *slog.Logger
+}
+
+// ReadLock returns the lock on d, or nil when there is none. An unreadable
+// lock (being written, or garbage) has an empty RunID and the file's mtime
+// plus ttl as expiry.
+func ReadLock(ctx context.Context, d nfs.Dest, ttl time.Duration) (*LockInfo, error) {
+	b, err := d.ReadFile(ctx, LockPath, 1<<20)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var li LockInfo
+	if json.Unmarshal(b, &li) != nil || li.RunID == "" || li.Expires.IsZero() {
+		fi, err := d.Stat(ctx, LockPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		li = LockInfo{Holder: "an unknown publisher (unreadable lock)", Expires: fi.ModTime.Add(ttl)}
+	}
+	return &li, nil
+}
+
+// acquire creates the lock exclusively. An expired lock is removed and the
+// creation tried once more.
+func acquire(ctx context.Context, d nfs.Dest, info LockInfo, ttl time.Duration, now func() time.Time, log *slog.Logger) (*lock, error) {
+	l := &lock{d: d, info: info, ttl: ttl, now: now, log: log}
+	for attempt := 0; ; attempt++ {
+		l.info.Acquired = now().UTC()
+		l.info.Expires = l.info.Acquired.Add(ttl)
+		body, _ := json.Marshal(l.info)
+		w, err := d.Create(ctx, LockPath, 0o644)
+		if err == nil {
+			_, err = w.Write(body)
+			if err == nil {
+				err = w.Sync()
+			}
+			w.Close()
+			if err != nil {
+				d.Remove(context.WithoutCancel(ctx), LockPath)
+				return nil, err
+			}
+			return l, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		held, err := ReadLock(ctx, d, ttl)
+		if err != nil {
+			return nil, err
+		}
+		if held == nil {
+			continue // released meanwhile
+		}
+		if now().Before(held.Expires) || attempt > 0 {
+			return nil, &LockedError{Lock: d.String() + "/" + LockPath, Holder: held.Holder, Expires: held.Expires}
+		}
+		log.Warn("taking over an expired lock", "holder", held.Holder, "expired", held.Expires)
+		if err := d.Remove(ctx, LockPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+}
+
+// refresh rewrites the lock with a new expiry, after checking it is still ours.
+func (l *lock) refresh(ctx context.Context) error {
+	held, err := ReadLock(ctx, l.d, l.ttl)
+	if err != nil {
+		return err
+	}
+	if held == nil || held.RunID != l.info.RunID {
+		return ErrLockLost
+	}
+	l.info.Expires = l.now().UTC().Add(l.ttl)
+	body, _ := json.Marshal(l.info)
+	return nfs.WriteFile(ctx, l.d, nfs.TempName(), LockPath, body, nfs.Attr{Mode: 0o644, UID: -1, GID: -1})
+}
+
+// keepAlive refreshes the lock every ttl/3 until ctx ends; if the lock is
+// lost it calls lost.
+func (l *lock) keepAlive(ctx context.Context, lost func(error)) {
+	t := time.NewTicker(l.ttl / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := l.refresh(ctx); err != nil {
+				if errors.Is(err, ErrLockLost) {
+					lost(err)
+					return
+				}
+				l.log.Warn("could not refresh the lock; will try again", "err", err)
+			}
+		}
+	}
+}
+
+// release removes the lock if it is still ours.
+func (l *lock) release(ctx context.Context) error {
+	held, err := ReadLock(ctx, l.d, l.ttl)
+	if err != nil {
+		return err
+	}
+	if held == nil || held.RunID != l.info.RunID {
+		return fmt.Errorf("%w; the lock was not removed", ErrLockLost)
+	}
+	return l.d.Remove(ctx, LockPath)
+}

@@ -1,0 +1,389 @@
+package publish
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/nfs/nfstest"
+	"github.com/dagnfs/dagnfs/perms"
+	"github.com/dagnfs/dagnfs/validate"
+)
+
+// target is a destination under test and the local folder behind it.
+type target struct {
+	name string
+	dir  string
+	dest nfs.Dest
+}
+
+func targets(t *testing.T) []func(t *testing.T) target {
+	return []func(t *testing.T) target{
+		func(t *testing.T) target {
+			dir := t.TempDir()
+			d, err := nfs.OpenLocal(dir)
+			require.NoError(t, err)
+			t.Cleanup(func() { d.Close() })
+			return target{"local", dir, d}
+		},
+		func(t *testing.T) target {
+			dir, s := nfstest.Server(t)
+			return target{"nfs", dir, nfstest.Dial(t, s.URL())}
+		},
+	}
+}
+
+func forEachTarget(t *testing.T, fn func(t *testing.T, tg target)) {
+	for _, mk := range targets(t) {
+		tg := mk(t)
+		t.Run(tg.name, func(t *testing.T) { fn(t, tg) })
+	}
+}
+
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+}
+
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	require.NoError(t, filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		require.NoError(t, err)
+		rel, _ := filepath.Rel(dir, p)
+		if e.IsDir() && rel == ".dagnfs" {
+			return filepath.SkipDir
+		}
+		if !e.IsDir() {
+			b, err := os.ReadFile(p)
+			require.NoError(t, err)
+			out[filepath.ToSlash(rel)] = string(b)
+		}
+		return nil
+	}))
+	return out
+}
+
+const dagA = "from airflow import DAG\nwith DAG('a'):\n    pass\n"
+const dagB = "from airflow import DAG\nwith DAG('b'):\n    pass\n"
+
+func opts(src string, d nfs.Dest) Options {
+	return Options{Source: src, Dest: d, UID: -1, GID: -1, MaxDelete: 100, Version: "test",
+		Validate: validate.Options{Python: "auto"}}
+}
+
+func TestPublishLifecycle(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg target) {
+		ctx := context.Background()
+		src := t.TempDir()
+		writeTree(t, src, map[string]string{"a.py": dagA, "team/b.py": dagB, "team/sql/q.sql": "select 1",
+			".airflowignore": "scratch/\n", ".git/HEAD": "ref", "__pycache__/a.cpython-311.pyc": "x"})
+
+		// First publish: everything, minus version control and caches.
+		res, err := Publish(ctx, opts(src, tg.dest))
+		require.NoError(t, err)
+		assert.Equal(t, 1, res.Generation)
+		assert.Equal(t, []string{".airflowignore", "a.py", "team/b.py", "team/sql/q.sql"}, res.Uploaded)
+		assert.Equal(t, map[string]string{".airflowignore": "scratch/\n", "a.py": dagA, "team/b.py": dagB, "team/sql/q.sql": "select 1"}, readTree(t, tg.dir))
+		fi, err := os.Stat(filepath.Join(tg.dir, "team/b.py"))
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
+		st, err := os.Stat(filepath.Join(tg.dir, nfs.StagingDir))
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o300), st.Mode().Perm(), "nobody can list the staging folder")
+		left, err := os.ReadDir(filepath.Join(tg.dir, nfs.StagingDir))
+		require.NoError(t, err)
+		assert.Empty(t, left, "no temporary file is left")
+		_, err = os.Stat(filepath.Join(tg.dir, LockPath))
+		assert.True(t, os.IsNotExist(err), "the lock is released")
+
+		m := readManifest(t, tg.dir)
+		assert.Equal(t, 1, m.Generation)
+		require.Len(t, m.Files, 4)
+		assert.Equal(t, "a.py", m.Files[1].Path)
+		assert.Equal(t, int64(len(dagA)), m.Files[1].Size)
+		assert.Equal(t, Mode(0o644), m.Files[1].Mode)
+
+		// Republish: nothing changes, no new generation.
+		res, err = Publish(ctx, opts(src, tg.dest))
+		require.NoError(t, err)
+		assert.Empty(t, res.Uploaded)
+		assert.Equal(t, 4, res.Unchanged)
+		assert.Equal(t, 1, res.Generation)
+
+		// Change one, add one, remove one: without --delete it stays (orphaned).
+		writeTree(t, src, map[string]string{"a.py": dagA + "# v2\n", "c.py": dagB})
+		require.NoError(t, os.Remove(filepath.Join(src, "team/sql/q.sql")))
+		res, err = Publish(ctx, opts(src, tg.dest))
+		require.NoError(t, err)
+		assert.Equal(t, 2, res.Generation)
+		assert.Equal(t, []string{"a.py", "c.py"}, res.Uploaded)
+		assert.Equal(t, []string{"team/sql/q.sql"}, res.Orphaned)
+		assert.Equal(t, dagA+"# v2\n", readTree(t, tg.dir)["a.py"])
+		assert.Contains(t, readTree(t, tg.dir), "team/sql/q.sql")
+
+		// A file placed by hand and a managed file edited by hand survive --delete.
+		writeTree(t, tg.dir, map[string]string{"manual.py": dagB})
+		require.NoError(t, os.WriteFile(filepath.Join(tg.dir, "c.py"), []byte("edited on the export"), 0o644))
+		require.NoError(t, os.Remove(filepath.Join(src, "c.py")))
+		o := opts(src, tg.dest)
+		o.Delete = true
+		res, err = Publish(ctx, o)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"team/sql/q.sql"}, res.Deleted)
+		assert.Equal(t, []string{"c.py"}, res.NotDeleted)
+		assert.Equal(t, []string{"manual.py"}, res.Unmanaged)
+		tree := readTree(t, tg.dir)
+		assert.NotContains(t, tree, "team/sql/q.sql")
+		assert.Equal(t, "edited on the export", tree["c.py"])
+		assert.Equal(t, dagB, tree["manual.py"])
+		_, err = os.Stat(filepath.Join(tg.dir, "team/sql"))
+		assert.True(t, os.IsNotExist(err), "a folder emptied by deletes is removed")
+
+		// Replaced and deleted content is kept for rollback under its sha256.
+		m3 := readManifest(t, tg.dir)
+		for _, e := range m.Files {
+			if e.Path == "a.py" || e.Path == "team/sql/q.sql" {
+				b, err := os.ReadFile(filepath.Join(tg.dir, objectName(e.SHA256)))
+				require.NoError(t, err, e.Path)
+				assert.Equal(t, int64(len(b)), e.Size)
+			}
+		}
+		assert.Equal(t, 3, m3.Generation)
+		for _, g := range []int{1, 2, 3} {
+			_, err := os.Stat(filepath.Join(tg.dir, historyName(g)))
+			assert.NoError(t, err, "generation %d is kept", g)
+		}
+		for _, e := range m3.Files {
+			assert.NotEqual(t, "c.py", e.Path, "a file edited by someone else is no longer managed")
+		}
+	})
+}
+
+func readManifest(t *testing.T, dir string) *Manifest {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, ManifestPath))
+	require.NoError(t, err)
+	m, err := ParseManifest(ManifestPath, b)
+	require.NoError(t, err)
+	return m
+}
+
+func TestPublishRefusals(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg target) {
+		ctx := context.Background()
+		src := t.TempDir()
+
+		_, err := Publish(ctx, opts(src, tg.dest))
+		var refused *RefusedError
+		require.ErrorAs(t, err, &refused)
+		assert.Contains(t, err.Error(), "--allow-empty")
+
+		writeTree(t, src, map[string]string{"broken.py": "def f(:\n", "ok.py": dagA})
+		res, err := Publish(ctx, opts(src, tg.dest))
+		var verr *ValidationError
+		require.ErrorAs(t, err, &verr)
+		assert.Equal(t, "broken.py", res.Validation.Findings[0].File)
+		assert.Empty(t, readTree(t, tg.dir), "a failing source publishes nothing")
+
+		require.NoError(t, os.Remove(filepath.Join(src, "broken.py")))
+		o := opts(src, tg.dest)
+		o.DryRun = true
+		res, err = Publish(ctx, o)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"ok.py"}, res.Uploaded)
+		entries, err := os.ReadDir(tg.dir)
+		require.NoError(t, err)
+		assert.Empty(t, entries, "a dry run changes nothing at all")
+
+		writeTree(t, src, map[string]string{"x1.py": dagA, "x2.py": dagA, "x3.py": dagA})
+		_, err = Publish(ctx, opts(src, tg.dest))
+		require.NoError(t, err)
+		for _, n := range []string{"x1.py", "x2.py", "x3.py"} {
+			require.NoError(t, os.Remove(filepath.Join(src, n)))
+		}
+		o = opts(src, tg.dest)
+		o.Delete, o.MaxDelete = true, 2
+		_, err = Publish(ctx, o)
+		require.ErrorAs(t, err, &refused)
+		assert.Contains(t, err.Error(), "--max-delete 2")
+		assert.Contains(t, readTree(t, tg.dir), "x3.py")
+
+		o.MaxDelete = 100
+		o.Confirm = func(p *Plan) bool { return false }
+		_, err = Publish(ctx, o)
+		require.ErrorAs(t, err, &refused)
+		assert.Contains(t, readTree(t, tg.dir), "x3.py")
+		o.Confirm = func(p *Plan) bool { return len(p.Delete) == 3 }
+		res, err = Publish(ctx, o)
+		require.NoError(t, err)
+		assert.Len(t, res.Deleted, 3)
+	})
+}
+
+func TestLock(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg target) {
+		ctx := context.Background()
+		src := t.TempDir()
+		writeTree(t, src, map[string]string{"a.py": dagA})
+		require.NoError(t, os.MkdirAll(filepath.Join(tg.dir, MetaDir), 0o755))
+		now := time.Now()
+		held := LockInfo{Holder: "ci@runner-7 pid 42", RunID: "r1", Acquired: now, Expires: now.Add(time.Minute)}
+		b, _ := json.Marshal(held)
+		require.NoError(t, os.WriteFile(filepath.Join(tg.dir, LockPath), b, 0o644))
+
+		_, err := Publish(ctx, opts(src, tg.dest))
+		var locked *LockedError
+		require.ErrorAs(t, err, &locked)
+		assert.Equal(t, "ci@runner-7 pid 42", locked.Holder)
+		assert.Contains(t, err.Error(), "ci@runner-7")
+		assert.NotContains(t, readTree(t, tg.dir), "a.py")
+
+		// An expired lock is taken over.
+		held.Expires = now.Add(-time.Second)
+		b, _ = json.Marshal(held)
+		require.NoError(t, os.WriteFile(filepath.Join(tg.dir, LockPath), b, 0o644))
+		res, err := Publish(ctx, opts(src, tg.dest))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"a.py"}, res.Uploaded)
+		_, err = os.Stat(filepath.Join(tg.dir, LockPath))
+		assert.True(t, os.IsNotExist(err))
+	})
+}
+
+func TestLockKeepAliveAndLoss(t *testing.T) {
+	dir := t.TempDir()
+	d, err := nfs.OpenLocal(dir)
+	require.NoError(t, err)
+	defer d.Close()
+	ctx := context.Background()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, nfs.StagingDir), 0o700))
+	lk, err := acquire(ctx, d, LockInfo{Holder: "me", RunID: "mine"}, 90*time.Millisecond, time.Now, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	first, err := ReadLock(ctx, d, time.Minute)
+	require.NoError(t, err)
+	lost := make(chan error, 1)
+	kctx, stop := context.WithCancel(ctx)
+	go lk.keepAlive(kctx, func(err error) { lost <- err })
+	time.Sleep(200 * time.Millisecond)
+	again, err := ReadLock(ctx, d, time.Minute)
+	require.NoError(t, err)
+	assert.True(t, again.Expires.After(first.Expires), "the lock was refreshed")
+
+	// Someone takes the lock over: the holder learns it at the next refresh.
+	b, _ := json.Marshal(LockInfo{Holder: "other", RunID: "theirs", Expires: time.Now().Add(time.Hour)})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, LockPath), b, 0o644))
+	select {
+	case err := <-lost:
+		assert.ErrorIs(t, err, ErrLockLost)
+	case <-time.After(2 * time.Second):
+		t.Fatal("the lost lock was not noticed")
+	}
+	stop()
+	assert.ErrorIs(t, lk.release(ctx), ErrLockLost)
+	_, err = os.Stat(filepath.Join(dir, LockPath))
+	assert.NoError(t, err, "someone else's lock is not removed")
+}
+
+func TestJournalRecovery(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg target) {
+		src := t.TempDir()
+		writeTree(t, src, map[string]string{"a.py": dagA})
+		// What a publish killed after staging leaves behind.
+		leftover := nfs.TempName()
+		writeTree(t, tg.dir, map[string]string{leftover: "PK\x05\x06 staged zip"})
+		j, _ := json.Marshal(journal{RunID: "crashed", Temps: []string{leftover, "../../etc/passwd"}})
+		writeTree(t, tg.dir, map[string]string{JournalPath: string(j)})
+
+		_, err := Publish(context.Background(), opts(src, tg.dest))
+		require.NoError(t, err)
+		_, err = os.Stat(filepath.Join(tg.dir, leftover))
+		assert.True(t, os.IsNotExist(err), "the crashed run's temporary file is removed")
+		_, err = os.Stat(filepath.Join(tg.dir, JournalPath))
+		assert.True(t, os.IsNotExist(err))
+	})
+}
+
+func TestCorruptManifest(t *testing.T) {
+	for _, bad := range []string{"{not json", `{"format":1,"generation":0}`, `{"format":9,"generation":1}`,
+		`{"format":1,"generation":2,"files":[{"path":"../x","size":1,"sha256":"` + strings.Repeat("a", 64) + `","mode":"0644"}]}`,
+		`{"format":1,"generation":2,"files":[{"path":"x","size":1,"sha256":"zz","mode":"0644"}]}`,
+		`{"format":1,"generation":2,"files":[{"path":"x","size":1,"sha256":"` + strings.Repeat("a", 64) + `","mode":"0999"}]}`} {
+		t.Run(bad, func(t *testing.T) {
+			dir := t.TempDir()
+			d, err := nfs.OpenLocal(dir)
+			require.NoError(t, err)
+			defer d.Close()
+			src := t.TempDir()
+			writeTree(t, src, map[string]string{"a.py": dagA})
+			writeTree(t, dir, map[string]string{ManifestPath: bad})
+			_, err = Publish(context.Background(), opts(src, d))
+			var me *ManifestError
+			require.ErrorAs(t, err, &me)
+			assert.Contains(t, err.Error(), "Move it aside")
+			assert.NotContains(t, readTree(t, dir), "a.py")
+		})
+	}
+}
+
+// readOnly is a destination whose server refuses writes.
+type readOnly struct{ nfs.Dest }
+
+func (readOnly) CanWrite(context.Context, string) (bool, error) { return false, nil }
+func (readOnly) Identity() perms.Identity                        { return perms.Identity{UID: 50000, GIDs: []uint32{50000}} }
+
+func TestNotWritable(t *testing.T) {
+	dir := t.TempDir()
+	d, err := nfs.OpenLocal(dir)
+	require.NoError(t, err)
+	defer d.Close()
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.py": dagA})
+	_, err = Publish(context.Background(), opts(src, readOnly{d}))
+	var pe *PermissionError
+	require.ErrorAs(t, err, &pe)
+	assert.Contains(t, err.Error(), "uid 50000")
+	assert.Contains(t, err.Error(), "chown 50000:50000")
+	entries, _ := os.ReadDir(dir)
+	assert.Empty(t, entries, "nothing is changed")
+}
+
+func TestPostCheck(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test needs root (files owned by root, mode 0600, unreadable for uid 50000); run it as root as CI does")
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o755))
+	d, err := nfs.OpenLocal(dir)
+	require.NoError(t, err)
+	defer d.Close()
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"team/a.py": dagA})
+	o := opts(src, d)
+	o.FileMode = 0o600
+	_, err = Publish(context.Background(), o)
+	var ce *CheckError
+	require.ErrorAs(t, err, &ce)
+	require.Len(t, ce.Problems, 1)
+	assert.Contains(t, ce.Problems[0], "team/a.py: uid 50000")
+
+	o.FileMode, o.UID, o.GID = 0o640, 50000, 0
+	_, err = Publish(context.Background(), o)
+	require.NoError(t, err, "owner 50000 with group 0 satisfies both Airflow identities")
+	fi, err := os.Stat(filepath.Join(dir, "team/a.py"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+}

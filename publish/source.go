@@ -1,0 +1,140 @@
+package publish
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// SourceFile is one file to publish.
+type SourceFile struct {
+	Rel  string // slash-separated, relative to the source folder
+	Abs  string // where to read it (a symlink's target)
+	Size int64
+	Sum  string // sha256 in hex, once hashed
+}
+
+// defaultExcludes are never published: version control, Python caches and
+// dagnfs's own folder.
+var defaultExcludes = []string{".git", ".hg", ".svn", "__pycache__", "*.pyc", ".dagnfs"}
+
+// Scan lists the regular files under dir that would be published, following
+// symlinks that stay inside dir, sorted by path. A symlink that leaves dir,
+// a symlink loop and an unsafe name are errors.
+func Scan(dir string, exclude []string) ([]SourceFile, error) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", dir, err)
+	}
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("source %s is not a folder", dir)
+	}
+	patterns := append(slices.Clone(defaultExcludes), exclude...)
+	for _, p := range patterns {
+		if _, err := path.Match(p, ""); err != nil {
+			return nil, fmt.Errorf("--exclude %q is not a valid pattern: %v", p, err)
+		}
+	}
+	var out []SourceFile
+	var problems []string
+	visiting := map[string]bool{root: true}
+	var walk func(abs, rel string) error
+	walk = func(abs, rel string) error {
+		entries, err := os.ReadDir(abs)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			name := e.Name()
+			r := path.Join(rel, name)
+			if excluded(patterns, r, name) {
+				continue
+			}
+			if why := unsafeName(name); why != "" {
+				problems = append(problems, fmt.Sprintf("%q: %s; rename it", r, why))
+				continue
+			}
+			p := filepath.Join(abs, name)
+			target, info := p, fs.FileInfo(nil)
+			if e.Type()&fs.ModeSymlink != 0 {
+				resolved, err := filepath.EvalSymlinks(p)
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("%s: broken symlink: %v", r, err))
+					continue
+				}
+				if resolved != root && !strings.HasPrefix(resolved, root+string(filepath.Separator)) {
+					problems = append(problems, fmt.Sprintf("%s: symlink leads outside the source folder to %s; copy the file in instead", r, resolved))
+					continue
+				}
+				target = resolved
+			}
+			if info, err = os.Stat(target); err != nil {
+				return err
+			}
+			switch {
+			case info.IsDir():
+				if visiting[target] {
+					problems = append(problems, fmt.Sprintf("%s: symlink loop (Airflow's scan would fail with \"Detected recursive loop\")", r))
+					continue
+				}
+				visiting[target] = true
+				if err := walk(target, r); err != nil {
+					return err
+				}
+				delete(visiting, target)
+			case info.Mode().IsRegular():
+				out = append(out, SourceFile{Rel: r, Abs: target, Size: info.Size()})
+			default:
+				problems = append(problems, fmt.Sprintf("%s: not a regular file or folder", r))
+			}
+		}
+		return nil
+	}
+	if err := walk(root, ""); err != nil {
+		return nil, fmt.Errorf("source %s: %w", dir, err)
+	}
+	if len(problems) > 0 {
+		return nil, errors.New("source " + dir + ": " + strings.Join(problems, "; "))
+	}
+	slices.SortFunc(out, func(a, b SourceFile) int { return strings.Compare(a.Rel, b.Rel) })
+	return out, nil
+}
+
+func excluded(patterns []string, rel, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+		if ok, _ := path.Match(p, rel); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// unsafeName explains why a file name would break tools, or returns "".
+func unsafeName(name string) string {
+	if !utf8.ValidString(name) {
+		return "the name is not valid UTF-8"
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return "the name contains a control character"
+		}
+	}
+	if strings.ContainsRune(name, '\\') {
+		return "the name contains a backslash"
+	}
+	return ""
+}
