@@ -67,7 +67,7 @@ type Plan struct {
 	Upload     []SourceFile // new or changed
 	New        int          // of Upload, how many are new
 	Unchanged  int
-	Delete     []Entry // managed files gone from the source, content unchanged
+	Delete     []Entry  // managed files gone from the source, content unchanged
 	NotDeleted []string // managed files gone from the source but changed on the export
 	Orphaned   []string // managed files gone from the source, left without --delete
 	Unmanaged  []string // files on the export dagnfs never published (listed with --delete)

@@ -343,7 +343,7 @@ func TestCorruptManifest(t *testing.T) {
 type readOnly struct{ nfs.Dest }
 
 func (readOnly) CanWrite(context.Context, string) (bool, error) { return false, nil }
-func (readOnly) Identity() perms.Identity                        { return perms.Identity{UID: 50000, GIDs: []uint32{50000}} }
+func (readOnly) Identity() perms.Identity                       { return perms.Identity{UID: 50000, GIDs: []uint32{50000}} }
 
 func TestNotWritable(t *testing.T) {
 	dir := t.TempDir()
