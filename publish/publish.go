@@ -217,7 +217,7 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	res.Generation = plan.Generation
 	res.Unchanged = plan.Unchanged
 	res.Bytes = plan.Bytes
-	res.NotDeleted, res.Orphaned, res.Unmanaged = plan.NotDeleted, plan.Orphaned, plan.Unmanaged
+	res.NotDeleted, res.Orphaned, res.Unmanaged = nonNil(plan.NotDeleted), nonNil(plan.Orphaned), nonNil(plan.Unmanaged)
 	for _, f := range plan.Upload {
 		res.Uploaded = append(res.Uploaded, f.Rel)
 	}
@@ -255,6 +255,13 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 
 	// 6. Can Airflow read what was published?
 	return res, checkReadable(ctx, d, o.Readers, plan.Upload)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func currentUser() string {

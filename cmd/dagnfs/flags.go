@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+var errHelp = errors.New("help shown")
+
+// parseFlags parses args into fs, falling back to DAGNFS_* environment
+// variables for flags not given, and checks the number of arguments.
+func parseFlags(fset *pflag.FlagSet, args []string, help string, stdout io.Writer, minArgs, maxArgs int) ([]string, error) {
+	fset.SetOutput(io.Discard)
+	fset.Usage = func() {}
+	if err := fset.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, help)
+			fset.SetOutput(stdout)
+			fset.PrintDefaults()
+			fmt.Fprint(stdout, exitStatusHelp)
+			return nil, errHelp
+		}
+		return nil, usagef("%v (see dagnfs %s --help)", err, fset.Name())
+	}
+	var envErr error
+	fset.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || envErr != nil {
+			return
+		}
+		name := envName(f.Name)
+		if v, ok := os.LookupEnv(name); ok {
+			if err := fset.Set(f.Name, v); err != nil {
+				envErr = usagef("%s=%q: %v", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+	rest := fset.Args()
+	if len(rest) < minArgs || (maxArgs >= 0 && len(rest) > maxArgs) {
+		return nil, usagef("wrong number of arguments: %s (see dagnfs %s --help)", strings.Join(quoteAll(rest), " "), fset.Name())
+	}
+	return rest, nil
+}
+
+func quoteAll(s []string) []string {
+	if len(s) == 0 {
+		return []string{"none"}
+	}
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = strconv.Quote(v)
+	}
+	return out
+}
+
+func envName(flag string) string {
+	return "DAGNFS_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+const exitStatusHelp = `
+EXIT STATUS
+  0  success (or nothing to do)
+  1  the source failed validation, the plan was refused (empty source,
+     --max-delete, declined), or the post-publish read check failed
+  2  bad usage
+  3  destination error (unreachable, permission, corrupt manifest)
+  4  the destination is locked by another publisher
+  130 interrupted (the export holds only whole files)
+`
+
+// modeValue is a permission mode flag written in octal.
+type modeValue fs.FileMode
+
+func (m *modeValue) String() string { return fmt.Sprintf("%04o", fs.FileMode(*m)) }
+func (m *modeValue) Type() string   { return "octal" }
+func (m *modeValue) Set(s string) error {
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || n > 0o777 {
+		return fmt.Errorf("%q is not an octal mode like 0644", s)
+	}
+	*m = modeValue(n)
+	return nil
+}
+
+// oneOf is a string flag limited to some values.
+type oneOf struct {
+	val     string
+	allowed []string
+}
+
+func (o *oneOf) String() string { return o.val }
+func (o *oneOf) Type() string   { return strings.Join(o.allowed, "|") }
+func (o *oneOf) Set(s string) error {
+	for _, a := range o.allowed {
+		if s == a {
+			o.val = s
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not one of %s", s, strings.Join(o.allowed, ", "))
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := file.Stat()
+	return err == nil && fi.Mode()&fs.ModeCharDevice != 0
+}

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/perms"
+	"github.com/dagnfs/dagnfs/publish"
+	"github.com/dagnfs/dagnfs/validate"
+)
+
+const publishHelp = `Usage: dagnfs publish SRC DEST [flags]
+
+Copy the DAG folder SRC onto DEST so that every Airflow pod sees either the
+old or the new version of each file, never a half-written one. DEST is
+nfs://HOST[:PORT]/PATH[?mountport=N] (userspace NFSv3: no mount, no root) or a
+mounted folder. Files are written under temporary names, committed, given
+--file-mode and owner --uid/--gid, then renamed into place in one burst.
+Unchanged files are not sent again. Only files that dagnfs published and
+that nobody changed since are ever deleted, and only with --delete.
+
+Flags:
+`
+
+// publishOptions are the flags of dagnfs publish.
+type publishOptions struct {
+	uid, gid    int
+	fileMode    modeValue
+	dirMode     modeValue
+	concurrency int
+	del         bool
+	maxDelete   int
+	allowEmpty  bool
+	dryRun      bool
+	yes         bool
+	label       string
+	keep        int
+	lockTTL     time.Duration
+	timeout     time.Duration
+	exclude     []string
+	checkAs     string
+	python      string
+	format      oneOf
+	logFormat   oneOf
+	verbose     bool
+}
+
+func newPublishOptions() *publishOptions {
+	return &publishOptions{
+		uid: 50000, gid: 50000, fileMode: 0o644, dirMode: 0o755, concurrency: 4, maxDelete: 100,
+		keep: 10, lockTTL: 10 * time.Minute, timeout: 30 * time.Second, checkAs: "50000:0,50000:50000", python: "auto",
+		format:    oneOf{"text", []string{"text", "json"}},
+		logFormat: oneOf{"text", []string{"text", "json"}},
+	}
+}
+
+// AddFlags registers the flags.
+func (o *publishOptions) AddFlags(f *pflag.FlagSet) {
+	f.IntVar(&o.uid, "uid", o.uid, "uid to write as over NFS (AUTH_UNIX) and to own files where the destination allows")
+	f.IntVar(&o.gid, "gid", o.gid, "gid to write as over NFS and to own files where the destination allows")
+	f.Var(&o.fileMode, "file-mode", "mode of published files")
+	f.Var(&o.dirMode, "dir-mode", "mode of folders dagnfs creates")
+	f.IntVar(&o.concurrency, "concurrency", o.concurrency, "files uploaded at once (one NFS connection each)")
+	f.BoolVar(&o.del, "delete", false, "delete files that dagnfs published before and that are gone from SRC")
+	f.IntVar(&o.maxDelete, "max-delete", o.maxDelete, "refuse a publish that would delete more files (-1: no limit)")
+	f.BoolVar(&o.allowEmpty, "allow-empty", false, "allow publishing an empty SRC")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and change nothing")
+	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask before deleting on a terminal")
+	f.StringVar(&o.label, "label", "", "label of this generation (default: the commit from CI variables such as GITHUB_SHA, CI_COMMIT_SHA)")
+	f.IntVar(&o.keep, "keep", o.keep, "generations kept on the export for rollback")
+	f.DurationVar(&o.lockTTL, "lock-ttl", o.lockTTL, "lifetime of the lock unless refreshed; an expired lock is taken over")
+	f.DurationVar(&o.timeout, "timeout", o.timeout, "timeout of each NFS call")
+	f.StringArrayVar(&o.exclude, "exclude", nil, "glob of files or folders not to publish (repeatable; .git, __pycache__, *.pyc always)")
+	f.StringVar(&o.checkAs, "check-as", o.checkAs, "identities UID:GID that must be able to read what was published")
+	f.StringVar(&o.python, "python", o.python, "Python interpreter for the syntax check: auto, none or a path")
+	f.Var(&o.format, "format", "output: text or json")
+	f.Var(&o.logFormat, "log-format", "log format on stderr: text or json")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "log more")
+}
+
+// ciLabel is the commit that common CI systems name in their environment.
+func ciLabel() string {
+	for _, v := range []string{"DAGNFS_LABEL", "GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "BITBUCKET_COMMIT",
+		"CIRCLE_SHA1", "BUILDKITE_COMMIT", "DRONE_COMMIT_SHA", "GIT_COMMIT"} {
+		if s := strings.TrimSpace(os.Getenv(v)); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func runPublishCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	o := newPublishOptions()
+	fset := pflag.NewFlagSet("publish", pflag.ContinueOnError)
+	o.AddFlags(fset)
+	rest, err := parseFlags(fset, args, publishHelp, stdout, 2, 2)
+	if err != nil {
+		return err
+	}
+	return runPublish(ctx, o, rest[0], rest[1], stdin, stdout, stderr)
+}
+
+func newLogger(format string, verbose bool, w io.Writer) *slog.Logger {
+	lvl := slog.LevelWarn
+	if verbose {
+		lvl = slog.LevelDebug
+	}
+	hopts := &slog.HandlerOptions{Level: lvl}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, hopts))
+	}
+	return slog.New(slog.NewTextHandler(w, hopts))
+}
+
+// openDest opens an nfs:// URL or a folder.
+func openDest(ctx context.Context, dest string, uid, gid int, timeout time.Duration, conns int, log *slog.Logger) (nfs.Dest, error) {
+	if !nfs.IsURL(dest) {
+		if strings.Contains(dest, "://") {
+			return nil, usagef("destination %q: only nfs:// URLs and folders are supported", dest)
+		}
+		d, err := nfs.OpenLocal(dest)
+		if err != nil {
+			return nil, fmt.Errorf("destination folder: %w (give an existing folder or an nfs:// URL)", err)
+		}
+		return d, nil
+	}
+	if _, err := nfs.ParseURL(dest); err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	return nfs.Dial(ctx, dest, nfs.Options{UID: uint32(uid), GID: uint32(gid), Timeout: timeout, Conns: conns, Log: log})
+}
+
+func (o *publishOptions) check() ([]perms.Identity, error) {
+	if o.uid < 0 || o.uid > 1<<32-1 || o.gid < 0 || o.gid > 1<<32-1 {
+		return nil, usagef("--uid and --gid must be ids from 0 to 4294967295")
+	}
+	if o.concurrency < 1 || o.concurrency > 64 {
+		return nil, usagef("--concurrency must be from 1 to 64")
+	}
+	if o.keep < 1 {
+		return nil, usagef("--keep must be at least 1")
+	}
+	if o.lockTTL < 10*time.Second {
+		return nil, usagef("--lock-ttl must be at least 10s")
+	}
+	if o.timeout < time.Second {
+		return nil, usagef("--timeout must be at least 1s")
+	}
+	var readers []perms.Identity
+	for _, s := range strings.Split(o.checkAs, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		id, err := perms.ParseIdentity(s)
+		if err != nil {
+			return nil, usagef("--check-as: %v", err)
+		}
+		readers = append(readers, id)
+	}
+	return readers, nil
+}
+
+func runPublish(ctx context.Context, o *publishOptions, src, dest string, stdin io.Reader, stdout, stderr io.Writer) error {
+	readers, err := o.check()
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(src); err != nil || !fi.IsDir() {
+		return usagef("source %q is not a folder", src)
+	}
+	log := newLogger(o.logFormat.val, o.verbose, stderr)
+	label := o.label
+	if label == "" {
+		label = ciLabel()
+	}
+	d, err := openDest(ctx, dest, o.uid, o.gid, o.timeout, o.concurrency, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	interactive := o.format.val == "text" && isTerminal(stderr)
+	popts := publish.Options{
+		Source: src, Dest: d, FileMode: fs.FileMode(o.fileMode), DirMode: fs.FileMode(o.dirMode),
+		UID: o.uid, GID: o.gid, Concurrency: o.concurrency, Delete: o.del, MaxDelete: o.maxDelete,
+		AllowEmpty: o.allowEmpty, DryRun: o.dryRun, Label: label, Keep: o.keep, LockTTL: o.lockTTL,
+		Exclude: o.exclude, Readers: readers, Validate: validate.Options{Python: o.python},
+		Version: version, Log: log,
+	}
+	if interactive {
+		popts.Progress = func(p publish.Progress) {
+			fmt.Fprintf(stderr, "\ruploading %d/%d files, %s of %s", p.Files, p.TotalFiles, humanBytes(p.Bytes), humanBytes(p.TotalBytes))
+			if p.Files == p.TotalFiles {
+				fmt.Fprint(stderr, "\r\033[K")
+			}
+		}
+	}
+	if interactive && !o.yes && isTerminal(stdin) {
+		popts.Confirm = func(p *publish.Plan) bool {
+			fmt.Fprintf(stderr, "This publish deletes %d files from %s:\n", len(p.Delete), d)
+			for _, e := range p.Delete {
+				fmt.Fprintf(stderr, "  - %s\n", e.Path)
+			}
+			fmt.Fprint(stderr, "Go ahead? [y/N] ")
+			line, _ := bufio.NewReader(stdin).ReadString('\n')
+			return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes")
+		}
+	}
+	res, err := publish.Publish(ctx, popts)
+	if o.format.val == "json" {
+		out := struct {
+			OK    bool   `json:"ok"`
+			Error string `json:"error,omitempty"`
+			*publish.Result
+		}{err == nil, errString(err), res}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if encErr := enc.Encode(out); encErr != nil {
+			return encErr
+		}
+	} else {
+		printResult(stdout, res, err)
+	}
+	return err
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func list(names []string) string {
+	const most = 8
+	if len(names) > most {
+		return strings.Join(names[:most], ", ") + fmt.Sprintf(", ... (%d more)", len(names)-most)
+	}
+	return strings.Join(names, ", ")
+}
+
+// printResult writes the summary for people.
+func printResult(w io.Writer, r *publish.Result, err error) {
+	if r == nil {
+		return
+	}
+	var verr *publish.ValidationError
+	if errors.As(err, &verr) {
+		for _, f := range verr.Report.Findings {
+			fmt.Fprintln(w, f)
+		}
+		return
+	}
+	if r.Generation == 0 && err != nil {
+		return
+	}
+	switch {
+	case r.DryRun:
+		fmt.Fprintf(w, "Plan for generation %d on %s (dry run: nothing was changed)\n", r.Generation, r.Dest)
+	case err != nil:
+		fmt.Fprintf(w, "Publish to %s did not complete (generation %d)\n", r.Dest, r.Generation)
+	case len(r.Uploaded) == 0 && len(r.Deleted) == 0 && r.Generation == r.Previous:
+		fmt.Fprintf(w, "Nothing to do: %s already holds generation %d (%s unchanged)\n", r.Dest, r.Generation, plural(r.Unchanged, "file"))
+		return
+	default:
+		fmt.Fprintf(w, "Published generation %d to %s\n", r.Generation, r.Dest)
+	}
+	uploaded, deleted := "uploaded   ", "deleted    "
+	if r.DryRun {
+		uploaded, deleted = "would upload", "would delete"
+	}
+	if r.Label != "" {
+		fmt.Fprintf(w, "  label       %s\n", r.Label)
+	}
+	if len(r.Uploaded) > 0 {
+		fmt.Fprintf(w, "  %s %s (%s): %s\n", uploaded, plural(len(r.Uploaded), "file"), humanBytes(r.Bytes), list(r.Uploaded))
+	}
+	if len(r.Deleted) > 0 {
+		fmt.Fprintf(w, "  %s %s: %s\n", deleted, plural(len(r.Deleted), "file"), list(r.Deleted))
+	}
+	fmt.Fprintf(w, "  unchanged   %s\n", plural(r.Unchanged, "file"))
+	if len(r.NotDeleted) > 0 {
+		fmt.Fprintf(w, "  not deleted %s (changed on the export since dagnfs published them): %s\n", plural(len(r.NotDeleted), "file"), list(r.NotDeleted))
+	}
+	if len(r.Orphaned) > 0 {
+		fmt.Fprintf(w, "  left        %s gone from the source (pass --delete to remove them): %s\n", plural(len(r.Orphaned), "file"), list(r.Orphaned))
+	}
+	if len(r.Unmanaged) > 0 {
+		fmt.Fprintf(w, "  untouched   %s not published by dagnfs: %s\n", plural(len(r.Unmanaged), "file"), list(r.Unmanaged))
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "  warning     %s\n", warn)
+	}
+	if !r.DryRun && (len(r.Uploaded) > 0 || len(r.Deleted) > 0) {
+		fmt.Fprintf(w, "  switch      %.1f ms (the only time old and new files stood side by side)\n", r.SwitchMS)
+	}
+	fmt.Fprintf(w, "  took        %d ms\n", r.DurationMS)
+}

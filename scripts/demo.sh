@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# make demo: serve a scratch folder over NFS with `dagnfs serve`, publish the
+# example DAGs onto it over the NFS protocol, show the result, publish again
+# (nothing to do), then stop the server.
+set -euo pipefail
+bin=${1:-bin/dagnfs}
+src=${2:-examples/dags}
+work=$(mktemp -d)
+export_dir="$work/export"
+mkdir -p "$export_dir"
+"$bin" serve --export "$export_dir" --listen 127.0.0.1:0 --url-file "$work/url" >/dev/null &
+server=$!
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do [ -s "$work/url" ] && break; sleep 0.1; done
+url=$(cat "$work/url")
+echo "== NFS server (dagnfs serve) exporting $export_dir at $url"
+echo
+echo "== dagnfs publish $src $url --label demo-1"
+"$bin" publish "$src" "$url" --label demo-1
+echo
+echo "== what the export holds now (on the server's disk)"
+(cd "$export_dir" && find . -path ./.dagnfs -prune -o -type f -printf '%M %u:%g %6s  %p\n' | sort -k4)
+echo
+echo "== the manifest (.dagnfs/manifest.json), abridged"
+head -n 14 "$export_dir/.dagnfs/manifest.json"
+echo "  ..."
+echo
+echo "== publishing again: nothing changed, nothing is sent"
+"$bin" publish "$src" "$url" --label demo-1
+echo
+echo "== the same, as a CI job would read it (--format json)"
+"$bin" publish "$src" "$url" --label demo-1 --format json | head -n 12

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Install (apt-get, when missing), start and stop nfs-ganesha + rpcbind on
+# loopback for the end-to-end tests and benchmarks. Needs root.
+#
+#   scripts/ganesha.sh start STATE_DIR   export STATE_DIR/export, owned by 50000:50000
+#   scripts/ganesha.sh stop STATE_DIR
+#
+# start writes STATE_DIR/env with DAGNFS_E2E_URL, DAGNFS_E2E_EXPORT and
+# DAGNFS_E2E_URL_ROOTOWNED (an export folder owned by root, mode 0755).
+set -euo pipefail
+cmd=${1:?usage: ganesha.sh start|stop STATE_DIR}
+state=${2:?usage: ganesha.sh start|stop STATE_DIR}
+
+need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "ganesha.sh: must run as root (it installs packages and starts nfs-ganesha)" >&2
+    exit 1
+  fi
+}
+
+install() {
+  local missing=()
+  command -v ganesha.nfsd >/dev/null || missing+=(nfs-ganesha nfs-ganesha-vfs)
+  command -v rpcbind >/dev/null || [ -x /usr/sbin/rpcbind ] || missing+=(rpcbind)
+  command -v nfs-cat >/dev/null || missing+=(libnfs-utils)
+  command -v showmount >/dev/null || missing+=(nfs-common)
+  command -v setpriv >/dev/null || missing+=(util-linux)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "ganesha.sh: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+start() {
+  need_root
+  install
+  mkdir -p "$state"
+  state=$(cd "$state" && pwd)
+  mkdir -p "$state/export/dags" "$state/export/rootowned" "$state/run"
+  chown 50000:50000 "$state/export/dags"
+  chmod 0755 "$state/export" "$state/export/dags" "$state/export/rootowned"
+  chown 0:0 "$state/export/rootowned"
+  # The export's parents must be traversable for the squashed users.
+  local p="$state"; while [ "$p" != "/" ]; do chmod o+x "$p" 2>/dev/null || true; p=$(dirname "$p"); done
+  cat > "$state/ganesha.conf" <<CONF
+NFS_CORE_PARAM { Protocols = 3; NFS_Port = 2049; MNT_Port = 20048; Bind_addr = 127.0.0.1; Enable_NLM = false; Enable_RQUOTA = false; }
+NFSV4 { Graceless = true; }
+EXPORT { Export_Id = 1; Path = $state/export; Pseudo = /export; Protocols = 3; Transports = TCP;
+         Access_Type = RW; Squash = Root_Squash; SecType = sys; FSAL { Name = VFS; } }
+CONF
+  if ! pgrep -x rpcbind >/dev/null; then
+    /usr/sbin/rpcbind -f &
+    echo $! > "$state/run/rpcbind.pid"
+    sleep 0.3
+  fi
+  pkill -x ganesha.nfsd 2>/dev/null && sleep 2 || true
+  ganesha.nfsd -F -f "$state/ganesha.conf" -L "$state/ganesha.log" -p "$state/run/ganesha.pid" &
+  echo $! > "$state/run/ganesha.main"
+  for _ in $(seq 100); do
+    if showmount -e 127.0.0.1 2>/dev/null | grep -q "$state/export"; then break; fi
+    sleep 0.1
+  done
+  showmount -e 127.0.0.1 | grep -q "$state/export" || { echo "ganesha.sh: the export did not come up; see $state/ganesha.log" >&2; tail -20 "$state/ganesha.log" >&2; exit 1; }
+  cat > "$state/env" <<ENV
+DAGNFS_E2E_URL=nfs://127.0.0.1$state/export/dags
+DAGNFS_E2E_URL_ROOTOWNED=nfs://127.0.0.1$state/export/rootowned
+DAGNFS_E2E_EXPORT=$state/export
+ENV
+  echo "ganesha.sh: serving $state/export on 127.0.0.1 (NFS 2049, MOUNT 20048)" >&2
+}
+
+stop() {
+  for f in "$state/run/ganesha.main" "$state/run/rpcbind.pid"; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$f"
+  done
+}
+
+case "$cmd" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: ganesha.sh start|stop STATE_DIR" >&2; exit 2 ;;
+esac
