@@ -89,16 +89,24 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Remote, error) {
 			return nil, fmt.Errorf("%s: finding the NFS port: %w (give it in the URL, e.g. nfs://%s:2049%s, when the portmapper is firewalled)", u, err, u.Host, u.Path)
 		}
 	}
-	if mountPort == 0 {
-		short := min(opts.Timeout, 3*time.Second)
-		if mountPort, err = getport(ctx, u.Host, progMount, versMount, short); err != nil {
-			if u.Port == 0 {
-				return nil, fmt.Errorf("%s: finding the MOUNT port: %w (give it as ?mountport=N)", u, err)
-			}
-			mountPort = u.Port // a server with MOUNT and NFS on one port
+	r.nfsAddr = net.JoinHostPort(u.Host, strconv.Itoa(nfsPort))
+	if mountPort == 0 && u.Port != 0 {
+		// A server with MOUNT and NFS on one port (dagnfs serve, go-nfs) is
+		// tried first: the portmapper, if any, may belong to another server.
+		err := r.mount(ctx, r.nfsAddr)
+		var re *RPCError
+		if err == nil {
+			return r, nil
+		}
+		if !errors.As(err, &re) {
+			return nil, err
 		}
 	}
-	r.nfsAddr = net.JoinHostPort(u.Host, strconv.Itoa(nfsPort))
+	if mountPort == 0 {
+		if mountPort, err = getport(ctx, u.Host, progMount, versMount, opts.Timeout); err != nil {
+			return nil, fmt.Errorf("%s: finding the MOUNT port: %w (give it as ?mountport=N)", u, err)
+		}
+	}
 	if err := r.mount(ctx, net.JoinHostPort(u.Host, strconv.Itoa(mountPort))); err != nil {
 		return nil, err
 	}

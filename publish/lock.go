@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/dagnfs/dagnfs/nfs"
@@ -90,10 +92,11 @@ func acquire(ctx context.Context, d nfs.Dest, info LockInfo, ttl time.Duration, 
 		if held == nil {
 			continue // released meanwhile
 		}
-		if now().Before(held.Expires) || attempt > 0 {
+		dead := deadHolder(held)
+		if (now().Before(held.Expires) && !dead) || attempt > 0 {
 			return nil, &LockedError{Lock: d.String() + "/" + LockPath, Holder: held.Holder, Expires: held.Expires}
 		}
-		log.Warn("taking over an expired lock", "holder", held.Holder, "expired", held.Expires)
+		log.Warn("taking over a lock whose holder is gone", "holder", held.Holder, "expires", held.Expires, "holder_exited", dead)
 		if err := d.Remove(ctx, LockPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
@@ -145,4 +148,16 @@ func (l *lock) release(ctx context.Context) error {
 		return fmt.Errorf("%w; the lock was not removed", ErrLockLost)
 	}
 	return l.d.Remove(ctx, LockPath)
+}
+
+// deadHolder reports whether the lock was taken by a process of this host
+// that no longer runs (a cron job killed midway): its lock need not be
+// waited out.
+func deadHolder(l *LockInfo) bool {
+	host, err := os.Hostname()
+	if err != nil || l.Host != host || l.PID <= 0 || l.PID == os.Getpid() {
+		return false
+	}
+	err = syscall.Kill(l.PID, 0)
+	return errors.Is(err, syscall.ESRCH)
 }

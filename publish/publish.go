@@ -345,9 +345,20 @@ func checkWritable(ctx context.Context, d nfs.Dest) error {
 	}
 	return &PermissionError{
 		Dest: d.String(), Folder: shown, Identity: id.String(), Detail: detail,
-		Remedy: fmt.Sprintf("on the server run \"chown %d:%d <export>/%s\" (or make it group-writable for gid %d), or publish with --uid/--gid of its owner %d:%d",
-			id.UID, id.GIDs[0], strings.TrimPrefix(shown, "."), id.GIDs[0], fi.UID, fi.GID),
+		Remedy: remedy(d, folder, id, fi),
 	}
+}
+
+func remedy(d nfs.Dest, folder string, id perms.Identity, fi nfs.FileInfo) string {
+	admin, where := "the admin", path.Join(d.String(), folder)
+	if u, err := nfs.ParseURL(d.String()); err == nil {
+		admin, where = "the admin of "+u.Host, path.Join(u.Path, folder)
+	}
+	r := fmt.Sprintf("ask %s to run \"chown %d:%d %s\" (or to make it writable for gid %d)", admin, id.UID, id.GIDs[0], where, id.GIDs[0])
+	if fi.UID != 0 {
+		r += fmt.Sprintf(", or publish with --uid %d --gid %d, its owner", fi.UID, fi.GID)
+	}
+	return r
 }
 
 // ensureDir creates a folder if it is missing and checks that it is one.

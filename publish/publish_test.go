@@ -356,7 +356,7 @@ func TestNotWritable(t *testing.T) {
 	var pe *PermissionError
 	require.ErrorAs(t, err, &pe)
 	assert.Contains(t, err.Error(), "uid 50000")
-	assert.Contains(t, err.Error(), "chown 50000:50000")
+	assert.Contains(t, err.Error(), "chown 50000:50000 "+dir)
 	entries, _ := os.ReadDir(dir)
 	assert.Empty(t, entries, "nothing is changed")
 }

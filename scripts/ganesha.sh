@@ -51,12 +51,12 @@ EXPORT { Export_Id = 1; Path = $state/export; Pseudo = /export; Protocols = 3; T
          Access_Type = RW; Squash = Root_Squash; SecType = sys; FSAL { Name = VFS; } }
 CONF
   if ! pgrep -x rpcbind >/dev/null; then
-    /usr/sbin/rpcbind -f &
+    /usr/sbin/rpcbind -f >"$state/rpcbind.log" 2>&1 </dev/null &
     echo $! > "$state/run/rpcbind.pid"
     sleep 0.3
   fi
   pkill -x ganesha.nfsd 2>/dev/null && sleep 2 || true
-  ganesha.nfsd -F -f "$state/ganesha.conf" -L "$state/ganesha.log" -p "$state/run/ganesha.pid" &
+  ganesha.nfsd -F -f "$state/ganesha.conf" -L "$state/ganesha.log" -p "$state/run/ganesha.pid" >/dev/null 2>&1 </dev/null &
   echo $! > "$state/run/ganesha.main"
   for _ in $(seq 100); do
     if showmount -e 127.0.0.1 2>/dev/null | grep -q "$state/export"; then break; fi
