@@ -358,3 +358,40 @@ func names(entries []os.DirEntry) []string {
 	sort.Strings(out)
 	return out
 }
+
+func TestServerRestartDuringPublish(t *testing.T) {
+	e := setup(t)
+	state := os.Getenv("DAGNFS_E2E_STATE")
+	require.NotEmpty(t, state, "DAGNFS_E2E_STATE is not set: run with make e2e")
+	dir, url := e.folder(t)
+	src := t.TempDir()
+	files := map[string]string{}
+	for i := range 1200 {
+		files[fmt.Sprintf("f%04d.txt", i)] = fmt.Sprintf("%d %s", i, strings.Repeat("r", 6000))
+	}
+	writeFiles(t, src, files)
+
+	cmd := exec.Command(e.bin, "publish", "--python", "none", "--format", "json", "--timeout", "3s", src, url)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	require.NoError(t, cmd.Start())
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if entries, _ := os.ReadDir(filepath.Join(dir, ".dagnfs/staging")); len(entries) > 50 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the publish never started staging")
+		time.Sleep(5 * time.Millisecond)
+	}
+	script := filepath.Join("..", "scripts", "ganesha.sh")
+	t0 := time.Now()
+	restart, err := exec.Command("bash", "-c", script+" stop "+state+" && "+script+" start "+state).CombinedOutput()
+	require.NoError(t, err, string(restart))
+	t.Logf("nfs-ganesha was down for %v", time.Since(t0).Round(time.Millisecond))
+
+	require.NoError(t, cmd.Wait(), "the publish rides out the restart: %s %s", out.String(), errb.String())
+	assert.Equal(t, files, onDisk(t, dir))
+	var r result
+	require.NoError(t, json.Unmarshal(out.Bytes(), &r))
+	assert.Len(t, r.Uploaded, 1200)
+}

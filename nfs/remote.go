@@ -30,7 +30,7 @@ type Options struct {
 	// Conns is the most connections used at once (one per worker). Default 4.
 	Conns int
 	// Retries is how often a call that failed on the connection is retried on
-	// a fresh one. Default 3.
+	// a fresh one, waiting 0.2 s, 0.4 s, ... up to 3 s in between. Default 6.
 	Retries int
 	// Log receives reconnects and retries. Default: discard.
 	Log *slog.Logger
@@ -46,7 +46,7 @@ func (o *Options) defaults() {
 	if o.Retries < 0 {
 		o.Retries = 0
 	} else if o.Retries == 0 {
-		o.Retries = 3
+		o.Retries = 6 // with the backoff below: rides out ~9 s of server restart
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -62,6 +62,10 @@ type Remote struct {
 	root    []byte
 	rtmax   uint32
 	wtmax   uint32
+
+	mountAddr  string
+	rootMu     sync.RWMutex
+	remounting atomic.Bool
 
 	pool    chan *conn
 	slots   chan struct{}
@@ -113,6 +117,28 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Remote, error) {
 	return r, nil
 }
 
+// remount asks the MOUNT service for the root handle again, as after a
+// server restart that invalidated handles.
+func (r *Remote) remount(ctx context.Context) error {
+	if r.mountAddr == "" || !r.remounting.CompareAndSwap(false, true) {
+		return nil
+	}
+	defer r.remounting.Store(false)
+	return r.mount(ctx, r.mountAddr)
+}
+
+func (r *Remote) rootFH() []byte {
+	r.rootMu.RLock()
+	defer r.rootMu.RUnlock()
+	return r.root
+}
+
+func (r *Remote) setRoot(fh []byte) {
+	r.rootMu.Lock()
+	r.root = fh
+	r.rootMu.Unlock()
+}
+
 func (r *Remote) mount(ctx context.Context, mountAddr string) error {
 	rc, err := dialRPC(ctx, mountAddr, r.opts.Timeout)
 	if err != nil {
@@ -136,7 +162,7 @@ func (r *Remote) mount(ctx context.Context, mountAddr string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w (check the export list with showmount -e %s)", r.u, err, r.u.Host)
 	}
-	r.root = fh
+	r.mountAddr = mountAddr
 	err = r.do(ctx, func(c *conn, _ int) error {
 		info, err := c.fsinfo(ctx, fh)
 		if err != nil {
@@ -168,8 +194,9 @@ func (r *Remote) mount(ctx context.Context, mountAddr string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.u, err)
 		}
-		r.root = root
+		fh = root
 	}
+	r.setRoot(fh)
 	return nil
 }
 
@@ -233,7 +260,7 @@ func (r *Remote) put(c *conn) {
 // times; attempt tells fn whether this is a retry, so that non-idempotent
 // procedures can read EXIST or NOENT on a retry for what it is.
 func (r *Remote) do(ctx context.Context, fn func(c *conn, attempt int) error) error {
-	backoff := 100 * time.Millisecond
+	backoff := 200 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		c, err := r.get(ctx)
 		if err == nil {
@@ -247,6 +274,9 @@ func (r *Remote) do(ctx context.Context, fn func(c *conn, attempt int) error) er
 		}
 		if stale {
 			r.handles.Clear()
+			if rerr := r.remount(ctx); rerr != nil {
+				r.opts.Log.Warn("could not mount again after a stale handle", "err", rerr)
+			}
 		}
 		r.opts.Log.Warn("nfs call failed, retrying on a new connection", "server", r.nfsAddr, "err", err, "attempt", attempt+1)
 		select {
@@ -254,7 +284,7 @@ func (r *Remote) do(ctx context.Context, fn func(c *conn, attempt int) error) er
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		backoff *= 4
+		backoff = min(2*backoff, 3*time.Second)
 	}
 }
 
@@ -274,7 +304,7 @@ func checkName(op, name string) error {
 // dir returns the handle of folder name, from the cache or by LOOKUP.
 func (r *Remote) dir(ctx context.Context, c *conn, name string) ([]byte, error) {
 	if name == "" || name == "." {
-		return r.root, nil
+		return r.rootFH(), nil
 	}
 	if fh, ok := r.handles.Load(name); ok {
 		return fh.([]byte), nil
@@ -310,11 +340,12 @@ func parentOf(name string) string {
 // object looks name up and returns its handle and attributes.
 func (r *Remote) object(ctx context.Context, c *conn, name string) ([]byte, FileInfo, error) {
 	if name == "" {
-		a, err := c.getattr(ctx, r.root)
+		root := r.rootFH()
+		a, err := c.getattr(ctx, root)
 		if err != nil {
 			return nil, FileInfo{}, err
 		}
-		return r.root, fattrInfo(".", a), nil
+		return root, fattrInfo(".", a), nil
 	}
 	dir, base, err := r.split(ctx, c, name)
 	if err != nil {

@@ -2,14 +2,18 @@
 # Install (apt-get, when missing), start and stop nfs-ganesha + rpcbind on
 # loopback for the end-to-end tests and benchmarks. Needs root.
 #
+#   scripts/ganesha.sh install           apt-get what the tests need, if missing
 #   scripts/ganesha.sh start STATE_DIR   export STATE_DIR/export, owned by 50000:50000
 #   scripts/ganesha.sh stop STATE_DIR
 #
 # start writes STATE_DIR/env with DAGNFS_E2E_URL, DAGNFS_E2E_EXPORT and
 # DAGNFS_E2E_URL_ROOTOWNED (an export folder owned by root, mode 0755).
 set -euo pipefail
-cmd=${1:?usage: ganesha.sh start|stop STATE_DIR}
-state=${2:?usage: ganesha.sh start|stop STATE_DIR}
+cmd=${1:?usage: ganesha.sh install|start|stop STATE_DIR}
+state=${2:-}
+if [ "$cmd" != install ] && [ -z "$state" ]; then
+  echo "usage: ganesha.sh install|start|stop STATE_DIR" >&2; exit 2
+fi
 
 need_root() {
   if [ "$(id -u)" -ne 0 ]; then
@@ -25,6 +29,7 @@ install() {
   command -v nfs-cat >/dev/null || missing+=(libnfs-utils)
   command -v showmount >/dev/null || missing+=(nfs-common)
   command -v setpriv >/dev/null || missing+=(util-linux)
+  command -v python3 >/dev/null || missing+=(python3)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "ganesha.sh: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
@@ -67,6 +72,7 @@ CONF
 DAGNFS_E2E_URL=nfs://127.0.0.1$state/export/dags
 DAGNFS_E2E_URL_ROOTOWNED=nfs://127.0.0.1$state/export/rootowned
 DAGNFS_E2E_EXPORT=$state/export
+DAGNFS_E2E_STATE=$state
 ENV
   echo "ganesha.sh: serving $state/export on 127.0.0.1 (NFS 2049, MOUNT 20048)" >&2
 }
@@ -83,6 +89,7 @@ stop() {
 }
 
 case "$cmd" in
+  install) need_root; install ;;
   start) start ;;
   stop) stop ;;
   *) echo "usage: ganesha.sh start|stop STATE_DIR" >&2; exit 2 ;;
