@@ -50,10 +50,10 @@ type Pending struct {
 	done   bool
 }
 
-// NewPending creates the temporary file tmp (exclusively, mode 0600 until
-// sealed) for what will become final.
+// NewPending creates the temporary file tmp exclusively, with its final
+// mode (nobody can list the staging folder), for what will become final.
 func NewPending(ctx context.Context, d Dest, tmp, final string, attr Attr) (*Pending, error) {
-	w, err := d.Create(ctx, tmp, 0o600)
+	w, err := d.Create(ctx, tmp, attr.Mode.Perm())
 	if err != nil {
 		return nil, err
 	}
@@ -84,24 +84,33 @@ func (p *Pending) Sum() string { return hex.EncodeToString(p.h.Sum(nil)) }
 func (p *Pending) Info() FileInfo { return p.info }
 
 // Seal commits the content to stable storage, checks its size on the
-// destination and sets mode and owner. After Seal only Commit remains.
+// destination and sets mode and owner where the destination did not apply
+// them at creation. After Seal only Commit remains.
 func (p *Pending) Seal() error {
-	if err := p.w.Sync(); err != nil {
-		p.w.Close()
-		return err
+	fi, err := p.w.Commit()
+	if err == nil && !p.attrOK(fi) {
+		fi, err = p.w.SetAttr(p.attr)
 	}
-	if err := p.w.Close(); err != nil {
-		return err
+	if cerr := p.w.Close(); err == nil {
+		err = cerr
 	}
-	fi, err := p.d.SetAttr(p.ctx, p.tmp, p.attr)
 	if err != nil {
 		return err
+	}
+	if !p.attrOK(fi) {
+		return pathErr("setattr", p.final, fmt.Errorf("the destination keeps mode %04o owner %d:%d, not %04o %d:%d",
+			fi.Mode.Perm(), fi.UID, fi.GID, p.attr.Mode.Perm(), p.attr.UID, p.attr.GID))
 	}
 	if fi.Size != p.n {
 		return pathErr("write", p.final, fmt.Errorf("the destination holds %d bytes of the %d written", fi.Size, p.n))
 	}
 	p.info, p.sealed = fi, true
 	return nil
+}
+
+func (p *Pending) attrOK(fi FileInfo) bool {
+	return fi.Mode.Perm() == p.attr.Mode.Perm() &&
+		(p.attr.UID < 0 || fi.UID == uint32(p.attr.UID)) && (p.attr.GID < 0 || fi.GID == uint32(p.attr.GID))
 }
 
 // Commit renames the sealed file over its final name. A rename reported as

@@ -55,9 +55,13 @@ type Dest interface {
 // Writer receives the content of a file created by Dest.Create.
 type Writer interface {
 	Write(p []byte) (int, error)
-	// Sync commits everything written so far to stable storage.
-	Sync() error
-	// Close releases the file; it does not imply Sync.
+	// Commit puts everything written so far on stable storage and returns
+	// the file's attributes as the destination reports them afterwards.
+	Commit() (FileInfo, error)
+	// SetAttr sets the open file's mode and, where UID or GID is not -1,
+	// its owner.
+	SetAttr(a Attr) (FileInfo, error)
+	// Close releases the file; it does not imply Commit.
 	Close() error
 }
 

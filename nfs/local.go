@@ -155,7 +155,37 @@ func (l *Local) Create(ctx context.Context, name string, mode fs.FileMode) (Writ
 		f.Close()
 		return nil, err
 	}
-	return f, nil
+	return localFile{f}, nil
+}
+
+// localFile is a Writer on an open file.
+type localFile struct{ *os.File }
+
+func (f localFile) Commit() (FileInfo, error) {
+	if err := f.Sync(); err != nil {
+		return FileInfo{}, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return FileInfo{}, err
+	}
+	return localInfo(fi), nil
+}
+
+func (f localFile) SetAttr(a Attr) (FileInfo, error) {
+	if a.UID >= 0 || a.GID >= 0 {
+		if err := f.Chown(a.UID, a.GID); err != nil {
+			return FileInfo{}, err
+		}
+	}
+	if err := f.Chmod(a.Mode.Perm()); err != nil {
+		return FileInfo{}, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return FileInfo{}, err
+	}
+	return localInfo(fi), nil
 }
 
 // SetAttr implements Dest.

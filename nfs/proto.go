@@ -232,9 +232,15 @@ func (c *conn) readAt(ctx context.Context, fh []byte, off uint64, count uint32) 
 	return ok.Data, ok.EOF, nil
 }
 
-// writeAt writes p at off and returns the count the server took and its
-// write verifier.
-func (c *conn) writeAt(ctx context.Context, fh []byte, off uint64, p []byte, stable uint32) (uint32, [8]byte, error) {
+type writeRes struct {
+	Wcc       gonfs.WccData
+	Count     uint32
+	Committed uint32
+	Verf      [8]byte
+}
+
+// writeAt writes p at off.
+func (c *conn) writeAt(ctx context.Context, fh []byte, off uint64, p []byte, stable uint32) (writeRes, error) {
 	res, err := c.nfsCall(ctx, procWrite, struct {
 		FH     []byte
 		Offset uint64
@@ -243,37 +249,34 @@ func (c *conn) writeAt(ctx context.Context, fh []byte, off uint64, p []byte, sta
 		Data   []byte
 	}{fh, off, uint32(len(p)), stable, p})
 	if err != nil {
-		return 0, [8]byte{}, err
+		return writeRes{}, err
 	}
-	var ok struct {
-		Wcc       gonfs.WccData
-		Count     uint32
-		Committed uint32
-		Verf      [8]byte
-	}
+	var ok writeRes
 	if err := c.reply(res, &ok); err != nil {
-		return 0, [8]byte{}, err
+		return writeRes{}, err
 	}
-	return ok.Count, ok.Verf, nil
+	return ok, nil
 }
 
-func (c *conn) commit(ctx context.Context, fh []byte) ([8]byte, error) {
+type commitRes struct {
+	Wcc  gonfs.WccData
+	Verf [8]byte
+}
+
+func (c *conn) commit(ctx context.Context, fh []byte) (commitRes, error) {
 	res, err := c.nfsCall(ctx, procCommit, struct {
 		FH     []byte
 		Offset uint64
 		Count  uint32
 	}{fh, 0, 0})
 	if err != nil {
-		return [8]byte{}, err
+		return commitRes{}, err
 	}
-	var ok struct {
-		Wcc  gonfs.WccData
-		Verf [8]byte
-	}
+	var ok commitRes
 	if err := c.reply(res, &ok); err != nil {
-		return [8]byte{}, err
+		return commitRes{}, err
 	}
-	return ok.Verf, nil
+	return ok, nil
 }
 
 // createGuarded creates name in dir, failing with NFS3ERR_EXIST if it exists.

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	gonfs "github.com/vmware/go-nfs-client/nfs"
 	"github.com/vmware/go-nfs-client/nfs/rpc"
 
 	"github.com/dagnfs/dagnfs/perms"
@@ -483,17 +484,18 @@ func (r *Remote) Create(ctx context.Context, name string, mode fs.FileMode) (Wri
 		return nil, err
 	}
 	var fh []byte
+	var attr *gonfs.Fattr
 	err := r.do(ctx, func(c *conn, attempt int) error {
 		dir, base, err := r.split(ctx, c, name)
 		if err != nil {
 			return err
 		}
-		fh, _, err = c.createGuarded(ctx, dir, base, mode)
+		fh, attr, err = c.createGuarded(ctx, dir, base, mode)
 		if errors.Is(err, fs.ErrExist) && attempt > 0 {
 			// The first CREATE may have worked with its reply lost: accept
 			// the file if it is still empty.
 			if lfh, la, lerr := c.lookup(ctx, dir, base); lerr == nil && la.Type == 1 && la.Filesize == 0 {
-				fh, err = lfh, nil
+				fh, attr, err = lfh, la, nil
 			}
 		}
 		return err
@@ -501,72 +503,129 @@ func (r *Remote) Create(ctx context.Context, name string, mode fs.FileMode) (Wri
 	if err != nil {
 		return nil, pathErr("create", name, err)
 	}
-	return &remoteWriter{r: r, ctx: ctx, fh: fh, name: name}, nil
+	return &remoteWriter{r: r, ctx: ctx, fh: fh, name: name, attr: attr}, nil
 }
 
-// remoteWriter sends UNSTABLE WRITEs and a COMMIT, comparing the server's
-// write verifiers so that a restart between them is an error, not data loss.
+// remoteWriter buffers up to one WRITE's worth: a file that fits is sent
+// with one FILE_SYNC WRITE and needs no COMMIT. Larger files go as UNSTABLE
+// WRITEs and a COMMIT, comparing the server's write verifiers so that a
+// restart between them is an error, not data loss.
 type remoteWriter struct {
 	r       *Remote
 	ctx     context.Context
 	fh      []byte
 	name    string
+	buf     []byte
 	off     uint64
 	verf    [8]byte
 	hasVerf bool
 	lost    bool
+	attr    *gonfs.Fattr // from the last reply that carried attributes
 }
 
 func (w *remoteWriter) Write(p []byte) (int, error) {
-	written := 0
+	n := len(p)
 	for len(p) > 0 {
-		chunk := p[:min(len(p), int(w.r.wtmax))]
-		var n uint32
-		var verf [8]byte
+		room := int(w.r.wtmax) - len(w.buf)
+		if room == 0 {
+			if err := w.flush(unstable); err != nil {
+				return n - len(p), err
+			}
+			continue
+		}
+		take := min(room, len(p))
+		w.buf = append(w.buf, p[:take]...)
+		p = p[take:]
+	}
+	return n, nil
+}
+
+// flush sends the buffer as one or more WRITEs.
+func (w *remoteWriter) flush(stable uint32) error {
+	for len(w.buf) > 0 {
+		var res writeRes
 		err := w.r.do(w.ctx, func(c *conn, _ int) error {
 			var err error
-			n, verf, err = c.writeAt(w.ctx, w.fh, w.off, chunk, unstable)
+			res, err = c.writeAt(w.ctx, w.fh, w.off, w.buf, stable)
 			return err
 		})
 		if err != nil {
-			return written, pathErr("write", w.name, err)
+			return pathErr("write", w.name, err)
 		}
-		if n == 0 {
-			return written, pathErr("write", w.name, errors.New("server accepted no bytes"))
+		if res.Count == 0 {
+			return pathErr("write", w.name, errors.New("the server accepted no bytes"))
 		}
-		w.noteVerf(verf)
-		w.off += uint64(n)
-		written += int(n)
-		p = p[n:]
+		if res.Committed < stable {
+			stable = unstable // the server chose less: COMMIT will be needed
+		}
+		w.noteVerf(res.Verf, res.Committed)
+		if res.Wcc.After.IsSet {
+			w.attr = &res.Wcc.After.Attr
+		}
+		w.off += uint64(res.Count)
+		w.buf = w.buf[res.Count:]
 	}
-	return written, nil
+	w.buf = w.buf[:0]
+	return nil
 }
 
-func (w *remoteWriter) noteVerf(v [8]byte) {
+func (w *remoteWriter) noteVerf(v [8]byte, committed uint32) {
+	if committed == fileSync {
+		return // on stable storage already; the verifier does not matter
+	}
 	if w.hasVerf && v != w.verf {
 		w.lost = true
 	}
 	w.verf, w.hasVerf = v, true
 }
 
-// Sync implements Writer with COMMIT.
-func (w *remoteWriter) Sync() error {
-	var verf [8]byte
+// Commit implements Writer.
+func (w *remoteWriter) Commit() (FileInfo, error) {
+	if err := w.flush(fileSync); err != nil {
+		return FileInfo{}, err
+	}
+	if w.hasVerf { // some data went UNSTABLE
+		var res commitRes
+		err := w.r.do(w.ctx, func(c *conn, _ int) error {
+			var err error
+			res, err = c.commit(w.ctx, w.fh)
+			return err
+		})
+		if err != nil {
+			return FileInfo{}, pathErr("commit", w.name, err)
+		}
+		w.noteVerf(res.Verf, unstable)
+		if res.Wcc.After.IsSet {
+			w.attr = &res.Wcc.After.Attr
+		}
+		if w.lost {
+			return FileInfo{}, pathErr("commit", w.name, fmt.Errorf("the server restarted before the data reached stable storage: %w", syscall.EIO))
+		}
+	}
+	if w.attr == nil {
+		err := w.r.do(w.ctx, func(c *conn, _ int) error {
+			var err error
+			w.attr, err = c.getattr(w.ctx, w.fh)
+			return err
+		})
+		if err != nil {
+			return FileInfo{}, pathErr("getattr", w.name, err)
+		}
+	}
+	return fattrInfo(path.Base(w.name), w.attr), nil
+}
+
+// SetAttr implements Writer.
+func (w *remoteWriter) SetAttr(a Attr) (FileInfo, error) {
 	err := w.r.do(w.ctx, func(c *conn, _ int) error {
 		var err error
-		verf, err = c.commit(w.ctx, w.fh)
+		w.attr, err = c.setattr(w.ctx, w.fh, a)
 		return err
 	})
 	if err != nil {
-		return pathErr("commit", w.name, err)
+		return FileInfo{}, pathErr("setattr", w.name, err)
 	}
-	if w.hasVerf {
-		w.noteVerf(verf)
-	}
-	if w.lost {
-		return pathErr("commit", w.name, fmt.Errorf("the server restarted before the data reached stable storage: %w", syscall.EIO))
-	}
-	return nil
+	return fattrInfo(path.Base(w.name), w.attr), nil
 }
 
 func (w *remoteWriter) Close() error { return nil }

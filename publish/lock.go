@@ -73,7 +73,7 @@ func acquire(ctx context.Context, d nfs.Dest, info LockInfo, ttl time.Duration, 
 		if err == nil {
 			_, err = w.Write(body)
 			if err == nil {
-				err = w.Sync()
+				_, err = w.Commit()
 			}
 			w.Close()
 			if err != nil {

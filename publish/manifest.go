@@ -39,7 +39,11 @@ type Manifest struct {
 	PublishedBy Who       `json:"published_by"`
 	Label       string    `json:"label,omitempty"`
 	Tool        string    `json:"tool"`
-	Files       []Entry   `json:"files"`
+	// Checked names the syntax checker every listed file passed (see
+	// validate.Checker.ID); a later publish with the same checker does not
+	// check those bytes again.
+	Checked string  `json:"checked,omitempty"`
+	Files   []Entry `json:"files"`
 }
 
 // Who published.

@@ -146,20 +146,21 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	if len(files) == 0 && !o.AllowEmpty {
 		return res, &RefusedError{Reason: fmt.Sprintf("source %s holds no files; refusing to publish an empty generation (pass --allow-empty if that is what you want)", o.Source)}
 	}
-	names := make([]string, len(files))
-	for i, f := range files {
-		names[i] = f.Rel
+	if err := hashAll(ctx, files, o.Concurrency); err != nil {
+		return res, err
 	}
-	report, err := validate.Files(ctx, o.Source, names, o.Validate)
+	checker, err := validate.NewChecker(ctx, o.Validate)
 	if err != nil {
 		return res, err
 	}
+	report, err := checker.Files(ctx, o.Source, toCheck(ctx, o.Dest, checker, files))
+	if err != nil {
+		return res, err
+	}
+	report.Files = len(files)
 	res.Validation = report
 	if report.Errors() > 0 {
 		return res, &ValidationError{Report: report}
-	}
-	if err := hashAll(ctx, files, o.Concurrency); err != nil {
-		return res, err
 	}
 
 	// 2. The destination: a folder this identity can write.
@@ -232,14 +233,14 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	}
 	if len(plan.Upload) == 0 && len(plan.Delete) == 0 && len(plan.NotDeleted) == 0 && prev.Generation > 0 && prev.Label == o.Label {
 		res.Generation = prev.Generation // nothing to do: no new generation
-		return res, checkReadable(ctx, d, o.Readers, nil)
+		return res, checkReadable(ctx, d, o.Readers, nil, nil)
 	}
 	if len(plan.Delete) > 0 && o.Confirm != nil && !o.Confirm(plan) {
 		return res, &RefusedError{Reason: "publish cancelled at the confirmation prompt; nothing was changed"}
 	}
 
 	// 5. Stage, switch, record.
-	ex := &executor{d: d, o: o, plan: plan, prev: prev}
+	ex := &executor{d: d, o: o, plan: plan, prev: prev, sealed: map[string]nfs.FileInfo{}, checked: checker.ID()}
 	next, switchDur, err := ex.run(ctx)
 	res.SwitchMS = float64(switchDur.Microseconds()) / 1000
 	res.Warnings = append(res.Warnings, ex.warnings...)
@@ -254,7 +255,28 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	// 6. Can Airflow read what was published?
-	return res, checkReadable(ctx, d, o.Readers, plan.Upload)
+	return res, checkReadable(ctx, d, o.Readers, plan.Upload, ex.sealed)
+}
+
+// toCheck returns the files whose bytes the current manifest does not list
+// as checked by this same checker: bytes checked once need no second check.
+// A manifest that cannot be read here means every file is checked.
+func toCheck(ctx context.Context, d nfs.Dest, c *validate.Checker, files []SourceFile) []string {
+	checked := map[string]bool{}
+	if c.ID() != "" {
+		if m, err := ReadManifest(ctx, d, ManifestPath); err == nil && m.Checked == c.ID() {
+			for _, e := range m.Files {
+				checked[e.SHA256] = true
+			}
+		}
+	}
+	var out []string
+	for _, f := range files {
+		if !checked[f.Sum] {
+			out = append(out, f.Rel)
+		}
+	}
+	return out
 }
 
 func nonNil(s []string) []string {
@@ -517,6 +539,8 @@ type executor struct {
 	warnings []string
 	mu       sync.Mutex
 	noLink   atomic.Bool
+	sealed   map[string]nfs.FileInfo // what the destination reported at Seal
+	checked  string                  // the checker every file passed, or ""
 }
 
 func (ex *executor) warn(format string, args ...any) {
@@ -596,7 +620,7 @@ func (ex *executor) run(ctx context.Context) (*Manifest, time.Duration, error) {
 
 	// The switch: every rename and delete in one burst.
 	next := &Manifest{Format: 1, Generation: plan.Generation, Action: "publish", PublishedAt: o.Now().UTC(),
-		PublishedBy: Who{User: currentUser(), UID: os.Getuid()}, Label: o.Label, Tool: "dagnfs " + o.Version}
+		PublishedBy: Who{User: currentUser(), UID: os.Getuid()}, Label: o.Label, Tool: "dagnfs " + o.Version, Checked: ex.checked}
 	next.PublishedBy.Host, _ = os.Hostname()
 	committed := make([]bool, len(pend))
 	deleted := make([]bool, len(plan.Delete))
@@ -609,6 +633,7 @@ func (ex *executor) run(ctx context.Context) (*Manifest, time.Duration, error) {
 			break
 		}
 		committed[i] = true
+		ex.sealed[p.Final()] = p.Info()
 	}
 	for i, e := range plan.Delete {
 		if switchErr != nil {
@@ -799,8 +824,9 @@ func writeHistory(ctx context.Context, d nfs.Dest, next *Manifest, keep int, log
 
 // checkReadable checks that every reader identity can read each uploaded
 // file and traverse every folder on its way, as the destination reports
-// owner and mode. The root is always checked.
-func checkReadable(ctx context.Context, d nfs.Dest, readers []perms.Identity, files []SourceFile) error {
+// owner and mode (for files: as it reported them when they were sealed; a
+// rename does not change them). The root is always checked.
+func checkReadable(ctx context.Context, d nfs.Dest, readers []perms.Identity, files []SourceFile, known map[string]nfs.FileInfo) error {
 	var problems []string
 	dirs := map[string]bool{"": true}
 	var order []string
@@ -814,9 +840,12 @@ func checkReadable(ctx context.Context, d nfs.Dest, readers []perms.Identity, fi
 	}
 	order = append([]string{""}, order...)
 	check := func(name string, want perms.Access) error {
-		fi, err := d.Stat(ctx, name)
-		if err != nil {
-			return err
+		fi, ok := known[name]
+		if !ok {
+			var err error
+			if fi, err = d.Stat(ctx, name); err != nil {
+				return err
+			}
 		}
 		for _, id := range readers {
 			if why := perms.Explain(id, fi.UID, fi.GID, fi.Mode, want); why != "" {

@@ -123,14 +123,17 @@ func TestPublishLifecycle(t *testing.T) {
 		assert.Empty(t, res.Uploaded)
 		assert.Equal(t, 4, res.Unchanged)
 		assert.Equal(t, 1, res.Generation)
+		assert.Equal(t, 0, res.Validation.Compiled, "bytes checked when they were published are not checked again")
+		assert.Equal(t, 4, res.Validation.Files)
 
 		// Change one, add one, remove one: without --delete it stays (orphaned).
-		writeTree(t, src, map[string]string{"a.py": dagA + "# v2\n", "c.py": dagB})
+		writeTree(t, src, map[string]string{"a.py": dagA + "# v2\n", "c.py": dagB + "# c\n"})
 		require.NoError(t, os.Remove(filepath.Join(src, "team/sql/q.sql")))
 		res, err = Publish(ctx, opts(src, tg.dest))
 		require.NoError(t, err)
 		assert.Equal(t, 2, res.Generation)
 		assert.Equal(t, []string{"a.py", "c.py"}, res.Uploaded)
+		assert.Equal(t, 2, res.Validation.Compiled, "only the new bytes are compiled")
 		assert.Equal(t, []string{"team/sql/q.sql"}, res.Orphaned)
 		assert.Equal(t, dagA+"# v2\n", readTree(t, tg.dir)["a.py"])
 		assert.Contains(t, readTree(t, tg.dir), "team/sql/q.sql")

@@ -47,8 +47,10 @@ func (f Finding) String() string {
 
 // Report is the result of a check.
 type Report struct {
-	Files    int       `json:"files"`
-	Python   string    `json:"python,omitempty"`
+	Files  int    `json:"files"`
+	Python string `json:"python,omitempty"`
+	// Compiled is how many files CPython compiled in this run.
+	Compiled int       `json:"compiled"`
 	Findings []Finding `json:"findings"`
 }
 
@@ -74,9 +76,44 @@ type Options struct {
 	Python string
 }
 
+// Checker checks files with one resolved interpreter (or none).
+type Checker struct {
+	// Python is the interpreter binary, "" for none.
+	Python string
+	// Version is the interpreter's version, e.g. "3.11.7".
+	Version string
+}
+
+// NewChecker resolves the interpreter setting once.
+func NewChecker(ctx context.Context, o Options) (*Checker, error) {
+	interp, version, err := FindPython(ctx, o.Python)
+	if err != nil {
+		return nil, err
+	}
+	return &Checker{Python: interp, Version: version}, nil
+}
+
+// ID names what gives the verdicts, so that a verdict recorded earlier can be
+// reused only when the same checker would give it.
+func (c *Checker) ID() string {
+	if c.Python == "" {
+		return ""
+	}
+	return "cpython-" + c.Version + "-compile"
+}
+
 // Files checks the given files (slash-separated, relative to dir).
 func Files(ctx context.Context, dir string, files []string, o Options) (*Report, error) {
-	r := &Report{Files: len(files), Findings: []Finding{}}
+	c, err := NewChecker(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return c.Files(ctx, dir, files)
+}
+
+// Files checks the given files (slash-separated, relative to dir).
+func (c *Checker) Files(ctx context.Context, dir string, files []string) (*Report, error) {
+	r := &Report{Files: len(files), Findings: []Finding{}, Python: c.Python}
 	var py []string
 	for _, f := range files {
 		if strings.HasSuffix(f, ".py") {
@@ -84,19 +121,15 @@ func Files(ctx context.Context, dir string, files []string, o Options) (*Report,
 		}
 	}
 	if len(py) > 0 {
-		interp, err := FindPython(ctx, o.Python)
-		switch {
-		case err != nil:
-			return nil, err
-		case interp == "":
+		if c.Python == "" {
 			r.Findings = append(r.Findings, Finding{Rule: "syntax", Severity: Warning, File: ".",
 				Message: fmt.Sprintf("no Python interpreter: the syntax of %d files was not checked (install python3 or pass --python PATH)", len(py))})
-		default:
-			r.Python = interp
-			found, err := compileAll(ctx, interp, dir, py)
+		} else {
+			found, err := compileAll(ctx, c.Python, dir, py)
 			if err != nil {
 				return nil, err
 			}
+			r.Compiled = len(py)
 			r.Findings = append(r.Findings, found...)
 		}
 	}
@@ -109,37 +142,38 @@ func Files(ctx context.Context, dir string, files []string, o Options) (*Report,
 	return r, nil
 }
 
-// FindPython resolves the interpreter setting to a binary, or "" for none.
-func FindPython(ctx context.Context, setting string) (string, error) {
+// FindPython resolves the interpreter setting to a binary and its version,
+// or "" for none.
+func FindPython(ctx context.Context, setting string) (string, string, error) {
 	switch setting {
 	case "none":
-		return "", nil
+		return "", "", nil
 	case "", "auto":
 		p, err := exec.LookPath("python3")
 		if err != nil {
-			return "", nil
+			return "", "", nil
 		}
 		return realPython(ctx, p)
 	default:
 		if _, err := os.Stat(setting); err != nil {
-			return "", fmt.Errorf("--python %s: %w (give an interpreter's path, auto or none)", setting, err)
+			return "", "", fmt.Errorf("--python %s: %w (give an interpreter's path, auto or none)", setting, err)
 		}
 		return realPython(ctx, setting)
 	}
 }
 
-// realPython asks the interpreter for its own binary, so that a shell shim
-// (pyenv) is not started once more per run.
-func realPython(ctx context.Context, p string) (string, error) {
-	out, err := exec.CommandContext(ctx, p, "-I", "-c", "import sys; print(sys.executable)").Output()
+// realPython asks the interpreter for its own binary and version, so that a
+// shell shim (pyenv) is not started once more per run.
+func realPython(ctx context.Context, p string) (string, string, error) {
+	out, err := exec.CommandContext(ctx, p, "-I", "-c", "import sys, platform; print(sys.executable); print(platform.python_version())").Output()
 	if err != nil {
-		return "", fmt.Errorf("python interpreter %s does not run: %v (pass --python PATH or --python none)", p, err)
+		return "", "", fmt.Errorf("python interpreter %s does not run: %v (pass --python PATH or --python none)", p, err)
 	}
-	exe := strings.TrimSpace(string(out))
-	if exe == "" {
-		return p, nil
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 || lines[0] == "" {
+		return "", "", fmt.Errorf("python interpreter %s did not say what it is (pass --python PATH or --python none)", p)
 	}
-	return exe, nil
+	return strings.TrimSpace(lines[0]), strings.TrimSpace(lines[1]), nil
 }
 
 // compileScript reads NUL-separated paths on stdin and prints one JSON line

@@ -29,7 +29,8 @@ func Run(t *testing.T, newDest func(t *testing.T) nfs.Dest, o SuiteOptions) {
 		require.NoError(t, err)
 		_, err = w.Write([]byte(content))
 		require.NoError(t, err)
-		require.NoError(t, w.Sync())
+		_, err = w.Commit()
+		require.NoError(t, err)
 		require.NoError(t, w.Close())
 	}
 	read := func(t *testing.T, d nfs.Dest, name string) string {
@@ -66,7 +67,8 @@ func Run(t *testing.T, newDest func(t *testing.T) nfs.Dest, o SuiteOptions) {
 		n, err := w.Write(big)
 		require.NoError(t, err)
 		assert.Equal(t, len(big), n)
-		require.NoError(t, w.Sync())
+		_, err = w.Commit()
+		require.NoError(t, err)
 		require.NoError(t, w.Close())
 		fi, err := d.Stat(ctx, "big.bin")
 		require.NoError(t, err)
