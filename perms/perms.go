@@ -134,3 +134,12 @@ func parseID(s string) (uint32, error) {
 	}
 	return uint32(n), nil
 }
+
+// ParseMode reads a permission mode written in octal ("0644", "755").
+func ParseMode(s string) (fs.FileMode, error) {
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || n > 0o777 {
+		return 0, fmt.Errorf("%q is not an octal permission mode like 0644", s)
+	}
+	return fs.FileMode(n), nil
+}

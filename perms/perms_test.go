@@ -62,3 +62,13 @@ func TestAccessString(t *testing.T) {
 	assert.Equal(t, "r-x", (Read | Exec).String())
 	assert.Equal(t, "---", Access(0).String())
 }
+
+func TestParseMode(t *testing.T) {
+	m, err := ParseMode("0640")
+	require.NoError(t, err)
+	assert.Equal(t, fs.FileMode(0o640), m)
+	for _, bad := range []string{"", "999", "0o644", "-1", "1777"} {
+		_, err := ParseMode(bad)
+		assert.Error(t, err, bad)
+	}
+}

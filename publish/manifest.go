@@ -9,11 +9,11 @@ import (
 	"io/fs"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/perms"
 )
 
 // Where dagnfs keeps its records on the export.
@@ -75,11 +75,11 @@ func (m *Mode) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("mode must be an octal string like \"0644\"")
 	}
-	n, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || n > 0o777 {
-		return fmt.Errorf("mode %q is not an octal permission like \"0644\"", s)
+	mode, err := perms.ParseMode(s)
+	if err != nil {
+		return err
 	}
-	*m = Mode(n)
+	*m = Mode(mode)
 	return nil
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/dagnfs/dagnfs/perms"
 )
 
 var errHelp = errors.New("help shown")
@@ -83,11 +85,11 @@ type modeValue fs.FileMode
 func (m *modeValue) String() string { return fmt.Sprintf("%04o", fs.FileMode(*m)) }
 func (m *modeValue) Type() string   { return "octal" }
 func (m *modeValue) Set(s string) error {
-	n, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || n > 0o777 {
-		return fmt.Errorf("%q is not an octal mode like 0644", s)
+	mode, err := perms.ParseMode(s)
+	if err != nil {
+		return err
 	}
-	*m = modeValue(n)
+	*m = modeValue(mode)
 	return nil
 }
 

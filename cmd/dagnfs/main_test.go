@@ -47,7 +47,7 @@ func TestUsageErrors(t *testing.T) {
 		{"missing dest", []string{"publish", src}, "wrong number of arguments"},
 		{"bad url", []string{"publish", src, "nfs://host"}, "has no path on the server"},
 		{"other scheme", []string{"publish", src, "s3://bucket/x"}, "only nfs:// URLs and folders"},
-		{"bad mode", []string{"publish", "--file-mode", "0999", src, t.TempDir()}, "not an octal mode"},
+		{"bad mode", []string{"publish", "--file-mode", "0999", src, t.TempDir()}, "not an octal permission mode"},
 		{"bad format", []string{"publish", "--format", "yaml", src, t.TempDir()}, `"yaml" is not one of text, json`},
 		{"bad check-as", []string{"publish", "--check-as", "airflow", src, t.TempDir()}, "--check-as"},
 		{"source not a folder", []string{"publish", filepath.Join(src, "a.py"), t.TempDir()}, "is not a folder"},
