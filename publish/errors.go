@@ -12,6 +12,9 @@ import (
 type ValidationError struct{ Report *validate.Report }
 
 func (e *ValidationError) Error() string {
+	if e.Report.Errors() == 0 {
+		return fmt.Sprintf("the source has %d warnings and --strict is on; nothing was published", e.Report.Warnings())
+	}
 	return fmt.Sprintf("the source failed validation with %d errors; nothing was published", e.Report.Errors())
 }
 

@@ -149,17 +149,15 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	if err := hashAll(ctx, files, o.Concurrency); err != nil {
 		return res, err
 	}
-	checker, err := validate.NewChecker(ctx, o.Validate)
+	vo := o.Validate
+	vo.Exclude = append(slices.Clone(vo.Exclude), o.Exclude...)
+	vo.Skip = alreadyChecked(ctx, o.Dest, files)
+	report, err := validate.Run(ctx, o.Source, vo)
 	if err != nil {
 		return res, err
 	}
-	report, err := checker.Files(ctx, o.Source, toCheck(ctx, o.Dest, checker, files))
-	if err != nil {
-		return res, err
-	}
-	report.Files = len(files)
 	res.Validation = report
-	if report.Errors() > 0 {
+	if report.Failed() {
 		return res, &ValidationError{Report: report}
 	}
 
@@ -240,7 +238,7 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	// 5. Stage, switch, record.
-	ex := &executor{d: d, o: o, plan: plan, prev: prev, sealed: map[string]nfs.FileInfo{}, checked: checker.ID()}
+	ex := &executor{d: d, o: o, plan: plan, prev: prev, sealed: map[string]nfs.FileInfo{}, checked: report.Checker}
 	next, switchDur, err := ex.run(ctx)
 	res.SwitchMS = float64(switchDur.Microseconds()) / 1000
 	res.Warnings = append(res.Warnings, ex.warnings...)
@@ -258,25 +256,37 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	return res, checkReadable(ctx, d, o.Readers, plan.Upload, ex.sealed)
 }
 
-// toCheck returns the files whose bytes the current manifest does not list
-// as checked by this same checker: bytes checked once need no second check.
-// A manifest that cannot be read here means every file is checked.
-func toCheck(ctx context.Context, d nfs.Dest, c *validate.Checker, files []SourceFile) []string {
-	checked := map[string]bool{}
-	if c.ID() != "" {
-		if m, err := ReadManifest(ctx, d, ManifestPath); err == nil && m.Checked == c.ID() {
-			for _, e := range m.Files {
-				checked[e.SHA256] = true
-			}
-		}
+// alreadyChecked tells the validator which files need no second syntax
+// check: those whose bytes the current manifest lists as passed by the same
+// checker. A manifest that cannot be read here means every file is checked.
+func alreadyChecked(ctx context.Context, d nfs.Dest, files []SourceFile) func(checker, name string) bool {
+	m, err := ReadManifest(ctx, d, ManifestPath)
+	if err != nil || m.Checked == "" {
+		return nil
 	}
-	var out []string
+	sums := map[string]bool{}
+	for _, e := range m.Files {
+		sums[e.SHA256] = true
+	}
+	byRel := make(map[string]string, len(files))
 	for _, f := range files {
-		if !checked[f.Sum] {
-			out = append(out, f.Rel)
+		byRel[f.Rel] = f.Sum
+	}
+	return func(checker, name string) bool {
+		if checker != m.Checked {
+			return false
+		}
+		for rel := name; ; {
+			if sum, ok := byRel[rel]; ok {
+				return sums[sum]
+			}
+			i := strings.LastIndexByte(rel, '/')
+			if i < 0 {
+				return false
+			}
+			rel = rel[:i] // a zip member: the archive's bytes decide
 		}
 	}
-	return out
 }
 
 func nonNil(s []string) []string {

@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/dagnfs/dagnfs/validate"
 )
 
 // SourceFile is one file to publish.
@@ -20,10 +20,6 @@ type SourceFile struct {
 	Size int64
 	Sum  string // sha256 in hex, once hashed
 }
-
-// defaultExcludes are never published: version control, Python caches and
-// dagnfs's own folder.
-var defaultExcludes = []string{".git", ".hg", ".svn", "__pycache__", "*.pyc", ".dagnfs"}
 
 // Scan lists the regular files under dir that would be published, following
 // symlinks that stay inside dir, sorted by path. A symlink that leaves dir,
@@ -40,7 +36,7 @@ func Scan(dir string, exclude []string) ([]SourceFile, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("source %s is not a folder", dir)
 	}
-	patterns := append(slices.Clone(defaultExcludes), exclude...)
+	patterns := append(slices.Clone(validate.DefaultExcludes), exclude...)
 	for _, p := range patterns {
 		if _, err := path.Match(p, ""); err != nil {
 			return nil, fmt.Errorf("--exclude %q is not a valid pattern: %v", p, err)
@@ -58,11 +54,11 @@ func Scan(dir string, exclude []string) ([]SourceFile, error) {
 		for _, e := range entries {
 			name := e.Name()
 			r := path.Join(rel, name)
-			if excluded(patterns, r, name) {
+			if validate.Excluded(patterns, r, name) {
 				continue
 			}
-			if why := unsafeName(name); why != "" {
-				problems = append(problems, fmt.Sprintf("%q: %s; rename it", r, why))
+			if why := validate.UnsafeName(name); why != "" {
+				problems = append(problems, fmt.Sprintf("%q: %s", r, why))
 				continue
 			}
 			p := filepath.Join(abs, name)
@@ -109,32 +105,4 @@ func Scan(dir string, exclude []string) ([]SourceFile, error) {
 	}
 	slices.SortFunc(out, func(a, b SourceFile) int { return strings.Compare(a.Rel, b.Rel) })
 	return out, nil
-}
-
-func excluded(patterns []string, rel, name string) bool {
-	for _, p := range patterns {
-		if ok, _ := path.Match(p, name); ok {
-			return true
-		}
-		if ok, _ := path.Match(p, rel); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// unsafeName explains why a file name would break tools, or returns "".
-func unsafeName(name string) string {
-	if !utf8.ValidString(name) {
-		return "the name is not valid UTF-8"
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return "the name contains a control character"
-		}
-	}
-	if strings.ContainsRune(name, '\\') {
-		return "the name contains a backslash"
-	}
-	return ""
 }

@@ -1,57 +1,253 @@
 package validate
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"encoding/json"
+	"encoding/xml"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func TestFilesSyntax(t *testing.T) {
-	dir := t.TempDir()
-	files := map[string]string{
-		"good.py":         "from airflow import DAG\nwith DAG('a'):\n    pass\n",
-		"sub/broken.py":   "def f(:\n    pass\n",
-		"compile_only.py": "x = 1\nreturn x\n",
-		"nul.py":          "x = 1\x00\n",
-		"notes.sql":       "select 1 from (",
-	}
-	var names []string
+const corpus = "../../shared/pycorpus"
+
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
 	for name, content := range files {
-		p := filepath.Join(dir, name)
+		p := filepath.Join(dir, filepath.FromSlash(name))
 		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
-		names = append(names, name)
 	}
-	r, err := Files(context.Background(), dir, names, Options{Python: "auto"})
-	require.NoError(t, err)
-	if r.Python == "" {
-		t.Fatal("no python3 on PATH: the syntax check needs CPython (the CI script installs it)")
-	}
-	assert.Equal(t, 5, r.Files)
-	byFile := map[string]Finding{}
-	for _, f := range r.Findings {
-		byFile[f.File] = f
-	}
-	require.Len(t, byFile, 3, "%v", r.Findings)
-	assert.Equal(t, "syntax", byFile["sub/broken.py"].Rule)
-	assert.Equal(t, 1, byFile["sub/broken.py"].Line)
-	assert.Equal(t, "syntax", byFile["compile_only.py"].Rule)
-	assert.Contains(t, byFile["compile_only.py"].Message, "'return' outside function")
-	assert.Equal(t, "encoding", byFile["nul.py"].Rule)
-	assert.Equal(t, 3, r.Errors())
 }
 
-func TestFilesWithoutPython(t *testing.T) {
-	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.py"), []byte("def (:"), 0o644))
-	r, err := Files(context.Background(), dir, []string{"a.py"}, Options{Python: "none"})
+func run(t *testing.T, dir string, o Options) *Report {
+	t.Helper()
+	if o.Python == "" {
+		o.Python = "auto"
+	}
+	r, err := Run(context.Background(), dir, o)
 	require.NoError(t, err)
+	return r
+}
+
+func rules(r *Report) map[string][]string {
+	out := map[string][]string{}
+	for _, f := range r.Findings {
+		out[f.Rule] = append(out[f.Rule], f.File)
+	}
+	return out
+}
+
+func TestCorpusDAGs(t *testing.T) {
+	if _, err := os.Stat(corpus); err != nil {
+		t.Fatalf("the Python corpus is not at %s: the tests expect shared/ beside the repository, as CI lays it", corpus)
+	}
+	r := run(t, filepath.Join(corpus, "valid"), Options{})
+	if r.Python == "" {
+		t.Fatal("no python3 on PATH: these tests compare with CPython's verdicts (make deps installs it)")
+	}
+	var got []string
+	for _, d := range r.DAGs {
+		got = append(got, d.DagID+"@"+d.File)
+	}
+	assert.Equal(t, []string{
+		"positional_dag_id@dag_assignment_positional.py", "duplicate_dag_id@dag_duplicate_a.py", "duplicate_dag_id@dag_duplicate_b.py",
+		"models_dag_bq@dag_models_module.py", "upstream_dag@dag_multiple_in_file.py", "downstream_dag@dag_multiple_in_file.py",
+		"aliased_decorator_dag@dag_multiple_in_file.py", "qualified_decorator_dag@dag_qualified_decorator.py",
+		"tutorial_taskflow_api@dag_taskflow.py", "taskflow_explicit_id@dag_taskflow_explicit_id.py", "etl_daily_sales@dag_with_context.py",
+	}, got)
+	require.Len(t, r.DynamicDAGs, 1)
+	assert.Equal(t, "dag_dynamic_ids.py", r.DynamicDAGs[0].File)
+	assert.Equal(t, []string{"dag_duplicate_b.py"}, rules(r)[RuleDuplicateDagID])
+	assert.Equal(t, 1, r.Errors())
+	assert.Equal(t, 45, r.Files)
+}
+
+func TestDiscoveryGlobAndSafeMode(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		".airflowignore":      "scratch/\n*_old.py  # retired\n",
+		"good.py":             "from airflow import DAG\nwith DAG('good', schedule=None):\n    pass\n",
+		"scratch/broken.py":   "def (:\n",
+		"team/x_old.py":       "def (:\n",
+		"team/.airflowignore": "*.py\n!keep.py\n",
+		"team/keep.py":        "from airflow import DAG\nDAG('keep', schedule=None)\n",
+		"team/drop.py":        "def (:\n",
+		"factory.py":          "from mylib import build_dag\nbuild_dag('factory')\n",
+		"helpers.py":          "def helper():\n    return 1\n",
+		"asset_only.py":       "# airflow asset\nfrom airflow.sdk import Asset\nA = Asset('x')\n",
+		"broken_helper.py":    "def f(:\n",
+	})
+	r := run(t, dir, Options{})
+	assert.ElementsMatch(t, []string{"scratch/", "team/x_old.py", "team/drop.py"}, r.Ignored)
+	got := rules(r)
+	assert.Equal(t, []string{"broken_helper.py"}, got[RuleSyntax], "ignored files are not reported; skipped helpers still are (they can be imported)")
+	assert.Equal(t, []string{"factory.py"}, got[RuleNotDiscovered])
+	assert.Contains(t, r.Skipped, "helpers.py")
+	assert.NotContains(t, r.Skipped, "asset_only.py", "Airflow 3 parses a file that says airflow and asset")
+
+	r2 := run(t, dir, Options{AirflowVersion: 2, IgnoreSyntax: SyntaxGlob})
+	assert.Contains(t, r2.Skipped, "asset_only.py", "Airflow 2 wants both airflow and dag")
+
+	r3 := run(t, dir, Options{NoSafeMode: true})
+	assert.Empty(t, rules(r3)[RuleNotDiscovered])
+	assert.Empty(t, r3.Skipped)
+}
+
+func TestDiscoveryRegexp(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		".airflowignore":  "^team/old\nhelpers\n[bad\n",
+		"team/old_dag.py": "def (:\n",
+		"x/helpers_1.py":  "def (:\n",
+		"team/dag.py":     "from airflow import DAG\nDAG('a', schedule=None)\n",
+	})
+	r := run(t, dir, Options{AirflowVersion: 2})
+	assert.Equal(t, SyntaxRegexp, r.IgnoreSyntax)
+	got := rules(r)
+	assert.Empty(t, got[RuleSyntax])
+	assert.Equal(t, []string{".airflowignore"}, got[RuleIgnorePattern])
+	assert.Equal(t, 3, r.Findings[0].Line)
+}
+
+func TestSymlinksNamesAndSize(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	writeTree(t, outside, map[string]string{"shared.py": "x = 1\n"})
+	writeTree(t, dir, map[string]string{"a/dag.py": "x = 1\n", "big.py": strings.Repeat("#", 2000)})
+	require.NoError(t, os.Symlink(filepath.Join(outside, "shared.py"), filepath.Join(dir, "escape.py")))
+	require.NoError(t, os.Symlink("..", filepath.Join(dir, "a", "loop")))
+	require.NoError(t, os.Symlink("a/dag.py", filepath.Join(dir, "inside.py")))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "bad\x01name.py"), []byte("x = 1\n"), 0o644))
+	r := run(t, dir, Options{MaxFileSize: 1000})
+	got := rules(r)
+	assert.Equal(t, []string{"escape.py"}, got[RuleSymlinkEscape])
+	assert.Equal(t, []string{"a/loop"}, got[RuleSymlinkLoop])
+	assert.Len(t, got[RuleUnsafeName], 1)
+	assert.Equal(t, []string{"big.py"}, got[RuleFileTooLarge])
+	assert.Empty(t, got[RuleSyntax])
+}
+
+func makeZip(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, content := range files {
+		w, err := zw.Create(name)
+		require.NoError(t, err)
+		_, err = w.Write([]byte(content))
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	return buf.Bytes()
+}
+
+func TestZips(t *testing.T) {
+	dir := t.TempDir()
+	good := makeZip(t, map[string]string{"pkg_dag.py": "from airflow import DAG\nDAG('zipped', schedule=None)\n", "lib/util.py": "def f(:\n"})
+	noRoot := makeZip(t, map[string]string{"lib/dag.py": "from airflow import DAG\n"})
+	broken := makeZip(t, map[string]string{"m.py": strings.Repeat("from airflow import DAG\n", 50)})
+	broken[40] ^= 0xff // inside the member's data: the archive lists, the member does not read
+	dup := makeZip(t, map[string]string{"d.py": "from airflow import DAG\nDAG('zipped', schedule=None)\n# v2\n", "bad.py": "from airflow import DAG\ndef (:\n"})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "good.zip"), good, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "no_root.zip"), noRoot, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "packaged.bin"), broken, 0o644), "zips are found by content")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "dup.zip"), dup, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("PK not a zip"), 0o644))
+	r := run(t, dir, Options{})
+	got := rules(r)
+	assert.Equal(t, []string{"no_root.zip"}, got[RuleZipLayout])
+	assert.Equal(t, []string{"packaged.bin/m.py"}, got[RuleZipInvalid])
+	assert.Equal(t, []string{"good.zip/pkg_dag.py"}, got[RuleDuplicateDagID], "duplicates are found across zips")
+	assert.Equal(t, []string{"dup.zip/bad.py"}, got[RuleSyntax], "zip members get CPython's verdict; subfolders are not DAG modules")
+	assert.Equal(t, 4, r.Files)
+}
+
+func TestBestPracticeAndSuppression(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"a.py": `from datetime import datetime
+from airflow import DAG
+from airflow.models import Variable
+
+BUCKET = Variable.get("bucket")
+QUIET = Variable.get("q")  # dagnfs: ignore[variable-get-top-level]
+
+def task_fn():
+    return Variable.get("fine inside a function")
+
+with DAG("a", start_date=datetime.now()) as dag:
+    pass
+`,
+		"b.py": `# dagnfs: ignore-file[dag-no-schedule]
+from airflow import DAG
+DAG("b")
+`,
+	})
+	r := run(t, dir, Options{})
+	got := rules(r)
+	assert.Equal(t, []string{"a.py"}, got[RuleVariableGet], "one Variable.get at module level, one silenced, one in a function")
+	assert.Equal(t, []string{"a.py"}, got[RuleDatetimeNow])
+	assert.Equal(t, []string{"a.py"}, got[RuleNoSchedule], "b.py silences it for the file")
 	assert.Equal(t, 0, r.Errors())
-	assert.Equal(t, 1, r.Warnings())
-	_, err = Files(context.Background(), dir, []string{"a.py"}, Options{Python: "/nonexistent/python"})
-	assert.ErrorContains(t, err, "--python")
+	assert.False(t, r.Failed())
+
+	r = run(t, dir, Options{Strict: true, Disable: []string{RuleDatetimeNow}})
+	assert.True(t, r.Failed(), "warnings fail with --strict")
+	assert.Empty(t, rules(r)[RuleDatetimeNow])
+	_, err := Run(context.Background(), dir, Options{Disable: []string{"no-such-rule"}})
+	assert.ErrorContains(t, err, "no such rule")
+}
+
+func TestFormats(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"bad.py": "from airflow import DAG\nDAG('x', schedule=None)\ndef (:\n", "ok.py": "x = 1\n"})
+	r := run(t, dir, Options{})
+	var buf bytes.Buffer
+
+	require.NoError(t, r.Write(&buf, "json", false))
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &doc))
+	for _, k := range []string{"airflow_version", "files", "dags", "findings", "summary"} {
+		assert.Contains(t, doc, k)
+	}
+	f := doc["findings"].([]any)[0].(map[string]any)
+	for _, k := range []string{"rule", "severity", "file", "line", "column", "message"} {
+		assert.Contains(t, f, k)
+	}
+
+	buf.Reset()
+	require.NoError(t, r.Write(&buf, "github", false))
+	assert.True(t, strings.HasPrefix(buf.String(), "::error file=bad.py,line=3,col="), buf.String())
+
+	buf.Reset()
+	require.NoError(t, r.Write(&buf, "junit", false))
+	var suites junitSuites
+	require.NoError(t, xml.Unmarshal(buf.Bytes(), &suites))
+	assert.Equal(t, 1, suites.Failures)
+
+	buf.Reset()
+	require.NoError(t, r.Write(&buf, "sarif", false))
+	var sarif struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Results []struct {
+				RuleID string `json:"ruleId"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &sarif))
+	assert.Equal(t, "2.1.0", sarif.Version)
+	assert.Equal(t, "syntax", sarif.Runs[0].Results[0].RuleID)
+
+	buf.Reset()
+	require.NoError(t, r.Write(&buf, "text", false))
+	assert.Contains(t, buf.String(), "bad.py\n  3:")
+	assert.Contains(t, buf.String(), "FAILED: 1 errors")
 }

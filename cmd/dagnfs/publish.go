@@ -18,7 +18,6 @@ import (
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
 	"github.com/dagnfs/dagnfs/publish"
-	"github.com/dagnfs/dagnfs/validate"
 )
 
 const publishHelp = `Usage: dagnfs publish SRC DEST [flags]
@@ -51,16 +50,16 @@ type publishOptions struct {
 	timeout     time.Duration
 	exclude     []string
 	checkAs     string
-	python      string
-	format      oneOf
-	logFormat   oneOf
-	verbose     bool
+	checkFlags
+	format    oneOf
+	logFormat oneOf
+	verbose   bool
 }
 
 func newPublishOptions() *publishOptions {
 	return &publishOptions{
 		uid: 50000, gid: 50000, fileMode: 0o644, dirMode: 0o755, concurrency: 4, maxDelete: 100,
-		keep: 10, lockTTL: 10 * time.Minute, timeout: 30 * time.Second, checkAs: "50000:0,50000:50000", python: "auto",
+		keep: 10, lockTTL: 10 * time.Minute, timeout: 30 * time.Second, checkAs: "50000:0,50000:50000", checkFlags: newCheckFlags(),
 		format:    oneOf{"text", []string{"text", "json"}},
 		logFormat: oneOf{"text", []string{"text", "json"}},
 	}
@@ -84,7 +83,7 @@ func (o *publishOptions) AddFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.timeout, "timeout", o.timeout, "timeout of each NFS call")
 	f.StringArrayVar(&o.exclude, "exclude", nil, "glob of files or folders not to publish (repeatable; .git, __pycache__, *.pyc always)")
 	f.StringVar(&o.checkAs, "check-as", o.checkAs, "identities UID:GID that must be able to read what was published")
-	f.StringVar(&o.python, "python", o.python, "Python interpreter for the syntax check: auto, none or a path")
+	o.checkFlags.AddFlags(f)
 	f.Var(&o.format, "format", "output: text or json")
 	f.Var(&o.logFormat, "log-format", "log format on stderr: text or json")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log more")
@@ -180,6 +179,10 @@ func runPublish(ctx context.Context, o *publishOptions, src, dest string, stdin 
 	if fi, err := os.Stat(src); err != nil || !fi.IsDir() {
 		return usagef("source %q is not a folder", src)
 	}
+	vo, err := o.checkFlags.options()
+	if err != nil {
+		return err
+	}
 	log := newLogger(o.logFormat.val, o.verbose, stderr)
 	label := o.label
 	if label == "" {
@@ -196,7 +199,7 @@ func runPublish(ctx context.Context, o *publishOptions, src, dest string, stdin 
 		Source: src, Dest: d, FileMode: fs.FileMode(o.fileMode), DirMode: fs.FileMode(o.dirMode),
 		UID: o.uid, GID: o.gid, Concurrency: o.concurrency, Delete: o.del, MaxDelete: o.maxDelete,
 		AllowEmpty: o.allowEmpty, DryRun: o.dryRun, Label: label, Keep: o.keep, LockTTL: o.lockTTL,
-		Exclude: o.exclude, Readers: readers, Validate: validate.Options{Python: o.python},
+		Exclude: o.exclude, Readers: readers, Validate: vo,
 		Version: version, Log: log,
 	}
 	if interactive {
@@ -277,9 +280,7 @@ func printResult(w io.Writer, r *publish.Result, err error) {
 	}
 	var verr *publish.ValidationError
 	if errors.As(err, &verr) {
-		for _, f := range verr.Report.Findings {
-			fmt.Fprintln(w, f)
-		}
+		verr.Report.Write(w, "text", false)
 		return
 	}
 	if r.Generation == 0 && err != nil {
@@ -321,6 +322,11 @@ func printResult(w io.Writer, r *publish.Result, err error) {
 	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "  warning     %s\n", warn)
+	}
+	if r.Validation != nil {
+		for _, f := range r.Validation.Findings {
+			fmt.Fprintf(w, "  %-11s %s\n", f.Severity, f)
+		}
 	}
 	if !r.DryRun && (len(r.Uploaded) > 0 || len(r.Deleted) > 0) {
 		fmt.Fprintf(w, "  switch      %.1f ms (the only time old and new files stood side by side)\n", r.SwitchMS)

@@ -2,42 +2,90 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 
-	"github.com/dagnfs/dagnfs/publish"
 	"github.com/dagnfs/dagnfs/validate"
 )
 
 const validateHelp = `Usage: dagnfs validate [DIR] [flags]
 
-Check the DAG folder DIR (default ".") as publish does before copying: the
-files it would publish, and CPython's verdict on every Python file.
+Check the DAG folder DIR (default ".") the way Airflow will see it, offline:
+discovery (symlinks, .airflowignore, safe mode, zip packages), CPython's
+syntax verdict (or the embedded checker's), duplicate dag_ids across the
+folder, and best-practice rules. Silence a rule on one line with
+"# dagnfs: ignore[rule]", in a file with "# dagnfs: ignore-file[rule]", or
+for the run with --disable rule.
+
+Rules: ` + "%s" + `
 
 Flags:
 `
 
+// checkFlags are the validation flags; publish has them too.
+type checkFlags struct {
+	airflowVersion int
+	safeMode       bool
+	ignoreSyntax   string
+	python         string
+	pythonVersion  string
+	maxFileSize    int64
+	disable        []string
+	strict         bool
+}
+
+func newCheckFlags() checkFlags {
+	return checkFlags{airflowVersion: 3, safeMode: true, python: "auto", maxFileSize: 1 << 20}
+}
+
+// AddFlags registers the flags.
+func (c *checkFlags) AddFlags(f *pflag.FlagSet) {
+	f.IntVar(&c.airflowVersion, "airflow-version", c.airflowVersion, "Airflow major version whose rules apply: 2 or 3")
+	f.BoolVar(&c.safeMode, "safe-mode", c.safeMode, "[core] dag_discovery_safe_mode: parse only files that mention airflow and dag")
+	f.StringVar(&c.ignoreSyntax, "ignore-syntax", "", ".airflowignore syntax: regexp or glob (default: regexp for Airflow 2, glob for 3)")
+	f.StringVar(&c.python, "python", c.python, "Python interpreter for the syntax verdict: auto, none (embedded checker) or a path")
+	f.StringVar(&c.pythonVersion, "python-version", "", "Python version of the Airflow workers, e.g. 3.11")
+	f.Int64Var(&c.maxFileSize, "max-file-size", c.maxFileSize, "bytes; larger files get a warning and no further check")
+	f.StringSliceVar(&c.disable, "disable", nil, "rules to silence for the whole run (repeatable or comma-separated)")
+	f.BoolVar(&c.strict, "strict", false, "warnings fail too")
+}
+
+func (c *checkFlags) options() (validate.Options, error) {
+	o := validate.Options{AirflowVersion: c.airflowVersion, NoSafeMode: !c.safeMode, IgnoreSyntax: c.ignoreSyntax,
+		Python: c.python, PythonVersion: c.pythonVersion, MaxFileSize: c.maxFileSize, Disable: c.disable, Strict: c.strict}
+	if c.maxFileSize < 1 {
+		return o, usagef("--max-file-size must be positive")
+	}
+	if err := validate.CheckOptions(o); err != nil {
+		return o, &usageError{err.Error()}
+	}
+	return o, nil
+}
+
 type validateOptions struct {
-	python  string
-	exclude []string
-	format  oneOf
+	checkFlags
+	exclude     []string
+	format      oneOf
+	listIgnored bool
 }
 
 // AddFlags registers the flags.
 func (o *validateOptions) AddFlags(f *pflag.FlagSet) {
-	f.StringVar(&o.python, "python", "auto", "Python interpreter for the syntax check: auto, none or a path")
-	f.StringArrayVar(&o.exclude, "exclude", nil, "glob of files or folders not to check (repeatable)")
-	f.Var(&o.format, "format", "output: text or json")
+	o.checkFlags.AddFlags(f)
+	f.StringArrayVar(&o.exclude, "exclude", nil, "glob of files or folders that are not part of the DAG folder (repeatable)")
+	f.Var(&o.format, "format", "output: "+strings.Join(validate.Formats, ", "))
+	f.BoolVar(&o.listIgnored, "list-ignored", false, "text output also lists what .airflowignore and safe mode leave out")
 }
 
 func runValidateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o := &validateOptions{format: oneOf{"text", []string{"text", "json"}}}
+	o := &validateOptions{checkFlags: newCheckFlags(), format: oneOf{"text", validate.Formats}}
 	fset := pflag.NewFlagSet("validate", pflag.ContinueOnError)
 	o.AddFlags(fset)
-	rest, err := parseFlags(fset, args, validateHelp, stdout, 0, 1)
+	rest, err := parseFlags(fset, args, fmt.Sprintf(validateHelp, strings.Join(validate.RuleIDs(), ", ")), stdout, 0, 1)
 	if err != nil {
 		return err
 	}
@@ -45,31 +93,30 @@ func runValidateCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(rest) == 1 {
 		dir = rest[0]
 	}
-	files, err := publish.Scan(dir, o.exclude)
-	if err != nil {
-		return &publish.RefusedError{Reason: err.Error()}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return usagef("%q is not a folder", dir)
 	}
-	names := make([]string, len(files))
-	for i, f := range files {
-		names[i] = f.Rel
-	}
-	r, err := validate.Files(ctx, dir, names, validate.Options{Python: o.python})
+	vo, err := o.options()
 	if err != nil {
 		return err
 	}
-	if o.format.val == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-	} else {
-		for _, f := range r.Findings {
-			fmt.Fprintln(stdout, f)
-		}
-		fmt.Fprintf(stdout, "%d files checked: %d errors, %d warnings\n", r.Files, r.Errors(), r.Warnings())
+	vo.Exclude = o.exclude
+	r, err := validate.Run(ctx, dir, vo)
+	if err != nil {
+		return err
 	}
-	if r.Errors() > 0 {
+	if err := r.Write(stdout, o.format.val, o.format.val == "text" && isTerminal(stdout)); err != nil {
+		return err
+	}
+	if o.listIgnored && o.format.val == "text" {
+		for _, p := range r.Ignored {
+			fmt.Fprintf(stdout, "  ignored by .airflowignore: %s\n", p)
+		}
+		for _, p := range r.Skipped {
+			fmt.Fprintf(stdout, "  skipped by safe mode:      %s\n", p)
+		}
+	}
+	if r.Failed() {
 		return silentFailure{}
 	}
 	return nil

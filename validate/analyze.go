@@ -1,0 +1,373 @@
+package validate
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	sitter "github.com/tree-sitter/go-tree-sitter"
+	python "github.com/tree-sitter/tree-sitter-python/bindings/go"
+)
+
+var pythonLang = sitter.NewLanguage(python.Language())
+
+// parser is one tree-sitter parser; each worker owns one.
+type parser struct{ p *sitter.Parser }
+
+func newParser() *parser {
+	p := sitter.NewParser()
+	if err := p.SetLanguage(pythonLang); err != nil {
+		panic("tree-sitter-python does not load: " + err.Error()) // a build defect, not input
+	}
+	return &parser{p: p}
+}
+
+func (p *parser) close() { p.p.Close() }
+
+// DAG is one DAG definition found in a file.
+type DAG struct {
+	DagID string `json:"dag_id"`
+	File  string `json:"file"`
+	Line  int    `json:"line"`
+}
+
+// DynamicDAG is a DAG whose dag_id is not a literal: counted, not guessed.
+type DynamicDAG struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Expr string `json:"expr"`
+}
+
+// fileAnalysis is what the syntax tree of one file tells.
+type fileAnalysis struct {
+	dags     []DAG
+	dynamic  []DynamicDAG
+	findings []Finding
+	// looksLikeDAG: the file calls something DAG-like (used for files safe
+	// mode skips).
+	looksLikeDAG bool
+	hasError     bool
+}
+
+// analyze finds DAG definitions and best-practice problems in src. name is
+// the file's path in the report.
+func (p *parser) analyze(src []byte, name string) *fileAnalysis {
+	tree := p.p.Parse(src, nil)
+	defer tree.Close()
+	root := tree.RootNode()
+	a := &fileAnalysis{hasError: root.HasError()}
+	s := &scope{src: src, consts: map[string]string{}, dagNames: map[string]bool{"DAG": true},
+		decoNames: map[string]bool{}, modNames: map[string]bool{"airflow": true, "models": true}}
+	s.collect(root)
+	s.walk(root, a, name, 0)
+	return a
+}
+
+// scope holds what the module's top level defines.
+type scope struct {
+	src       []byte
+	consts    map[string]string // NAME = "literal" at module level
+	dagNames  map[string]bool   // names bound to the DAG class
+	decoNames map[string]bool   // names bound to the @dag decorator
+	modNames  map[string]bool   // module aliases under which .DAG / .dag are looked up
+}
+
+func (s *scope) text(n *sitter.Node) string { return n.Utf8Text(s.src) }
+
+func line(n *sitter.Node) int { return int(n.StartPosition().Row) + 1 }
+
+func col(n *sitter.Node) int { return int(n.StartPosition().Column) + 1 }
+
+func children(n *sitter.Node) []*sitter.Node {
+	out := make([]*sitter.Node, 0, n.NamedChildCount())
+	for i := uint(0); i < n.NamedChildCount(); i++ {
+		out = append(out, n.NamedChild(i))
+	}
+	return out
+}
+
+// collect reads module-level imports and constants.
+func (s *scope) collect(root *sitter.Node) {
+	for _, st := range children(root) {
+		switch st.Kind() {
+		case "import_from_statement":
+			mod := st.ChildByFieldName("module_name")
+			if mod == nil || !strings.HasPrefix(s.text(mod), "airflow") {
+				continue
+			}
+			for i := uint(0); i < st.NamedChildCount(); i++ {
+				if st.FieldNameForNamedChild(uint32(i)) != "name" {
+					continue
+				}
+				n := st.NamedChild(i)
+				orig, alias := s.text(n), s.text(n)
+				if n.Kind() == "aliased_import" {
+					orig = s.text(n.ChildByFieldName("name"))
+					alias = s.text(n.ChildByFieldName("alias"))
+				}
+				switch orig {
+				case "DAG":
+					s.dagNames[alias] = true
+				case "dag":
+					s.decoNames[alias] = true
+				case "models", "decorators", "sdk":
+					s.modNames[alias] = true
+				}
+			}
+		case "import_statement":
+			for _, n := range children(st) {
+				if n.Kind() == "aliased_import" && strings.HasPrefix(s.text(n.ChildByFieldName("name")), "airflow") {
+					s.modNames[s.text(n.ChildByFieldName("alias"))] = true
+				}
+			}
+		case "expression_statement":
+			as := st.NamedChild(0)
+			if as == nil || as.Kind() != "assignment" {
+				continue
+			}
+			left, right := as.ChildByFieldName("left"), as.ChildByFieldName("right")
+			if left != nil && right != nil && left.Kind() == "identifier" {
+				if v, ok := s.literal(right); ok {
+					s.consts[s.text(left)] = v
+				}
+			}
+		}
+	}
+}
+
+// literal returns the value of a plain string literal (or of a module
+// constant), without interpolation.
+func (s *scope) literal(n *sitter.Node) (string, bool) {
+	switch n.Kind() {
+	case "string":
+		var b strings.Builder
+		for _, c := range children(n) {
+			switch c.Kind() {
+			case "string_content":
+				b.WriteString(s.text(c))
+			case "interpolation":
+				return "", false
+			case "escape_sequence":
+				v, err := strconv.Unquote(`"` + s.text(c) + `"`)
+				if err != nil {
+					return "", false
+				}
+				b.WriteString(v)
+			}
+		}
+		return b.String(), true
+	case "concatenated_string":
+		var b strings.Builder
+		for _, c := range children(n) {
+			v, ok := s.literal(c)
+			if !ok {
+				return "", false
+			}
+			b.WriteString(v)
+		}
+		return b.String(), true
+	case "identifier":
+		v, ok := s.consts[s.text(n)]
+		return v, ok
+	case "parenthesized_expression":
+		if c := n.NamedChild(0); c != nil {
+			return s.literal(c)
+		}
+	}
+	return "", false
+}
+
+// callee names what a call calls: "DAG", "models.DAG", "airflow.decorators.dag".
+func (s *scope) callee(call *sitter.Node) string {
+	if f := call.ChildByFieldName("function"); f != nil {
+		return s.text(f)
+	}
+	return ""
+}
+
+func (s *scope) isDAGClass(name string) bool {
+	if s.dagNames[name] {
+		return true
+	}
+	mod, last, ok := cutLast(name)
+	return ok && last == "DAG" && s.isAirflowModule(mod)
+}
+
+func (s *scope) isDagDecorator(name string) bool {
+	if s.decoNames[name] {
+		return true
+	}
+	mod, last, ok := cutLast(name)
+	return ok && last == "dag" && s.isAirflowModule(mod)
+}
+
+func (s *scope) isAirflowModule(mod string) bool {
+	first, _, _ := strings.Cut(mod, ".")
+	return s.modNames[first] || s.modNames[mod]
+}
+
+func cutLast(name string) (string, string, bool) {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return "", "", false
+	}
+	return name[:i], name[i+1:], true
+}
+
+var timeNowCalls = map[string]bool{
+	"datetime.now": true, "datetime.datetime.now": true, "datetime.utcnow": true, "datetime.datetime.utcnow": true,
+	"datetime.today": true, "datetime.datetime.today": true, "date.today": true, "datetime.date.today": true,
+	"pendulum.now": true, "pendulum.today": true, "timezone.utcnow": true, "time.time": true,
+}
+
+// walk visits every node. depth counts enclosing function bodies and lambdas.
+func (s *scope) walk(n *sitter.Node, a *fileAnalysis, name string, depth int) {
+	switch n.Kind() {
+	case "function_definition", "lambda":
+		depth++
+	case "decorated_definition":
+		s.decorated(n, a, name)
+	case "call":
+		fn := s.callee(n)
+		switch {
+		case s.isDAGClass(fn):
+			a.looksLikeDAG = true
+			s.dagCall(n, n.ChildByFieldName("arguments"), a, name, "")
+		case fn == "Variable.get" || strings.HasSuffix(fn, ".Variable.get"):
+			if depth == 0 {
+				a.add(RuleVariableGet, name, n, "Variable.get at module level queries the metadata database at every parse of this file; read it inside a task, or use a Jinja template such as {{ var.value.NAME }}")
+			}
+		case strings.Contains(strings.ToLower(fn), "dag"):
+			a.looksLikeDAG = true // a factory such as build_dag(...)
+		}
+	}
+	for _, c := range children(n) {
+		s.walk(c, a, name, depth)
+	}
+}
+
+// decorated handles @dag on a function.
+func (s *scope) decorated(n *sitter.Node, a *fileAnalysis, name string) {
+	def := n.ChildByFieldName("definition")
+	if def == nil || def.Kind() != "function_definition" {
+		return
+	}
+	for _, d := range children(n) {
+		if d.Kind() != "decorator" || d.NamedChild(0) == nil {
+			continue
+		}
+		expr := d.NamedChild(0)
+		var args *sitter.Node
+		fn := s.text(expr)
+		if expr.Kind() == "call" {
+			fn, args = s.callee(expr), expr.ChildByFieldName("arguments")
+		}
+		if !s.isDagDecorator(fn) {
+			continue
+		}
+		a.looksLikeDAG = true
+		s.dagCall(d, args, a, name, s.text(def.ChildByFieldName("name")))
+	}
+}
+
+// dagCall records one DAG from the arguments of DAG(...) or @dag(...).
+// funcName is the decorated function's name (the default dag_id).
+func (s *scope) dagCall(at, args *sitter.Node, a *fileAnalysis, name, funcName string) {
+	var idNode *sitter.Node
+	scheduled := false
+	if args != nil {
+		positional := 0
+		for _, arg := range children(args) {
+			switch arg.Kind() {
+			case "keyword_argument":
+				switch s.text(arg.ChildByFieldName("name")) {
+				case "dag_id":
+					idNode = arg.ChildByFieldName("value")
+				case "schedule", "schedule_interval", "timetable":
+					scheduled = true
+				}
+			case "comment":
+			case "list_splat", "dictionary_splat":
+				scheduled = true // unknown keywords: do not guess
+			default:
+				if positional == 0 {
+					idNode = arg
+				}
+				positional++
+			}
+			s.timeCalls(arg, a, name)
+		}
+	}
+	switch {
+	case idNode == nil && funcName != "":
+		a.dags = append(a.dags, DAG{DagID: funcName, File: name, Line: line(at)})
+	case idNode == nil:
+		a.dynamic = append(a.dynamic, DynamicDAG{File: name, Line: line(at), Expr: "(no dag_id)"})
+	default:
+		if v, ok := s.literal(idNode); ok {
+			a.dags = append(a.dags, DAG{DagID: v, File: name, Line: line(at)})
+		} else {
+			a.dynamic = append(a.dynamic, DynamicDAG{File: name, Line: line(at), Expr: s.text(idNode)})
+		}
+	}
+	if !scheduled {
+		a.add(RuleNoSchedule, name, at, "this DAG sets no schedule: Airflow 2 runs it daily by default, Airflow 3 never; say schedule=... explicitly")
+	}
+}
+
+// timeCalls flags datetime.now() and friends inside a DAG's arguments.
+func (s *scope) timeCalls(n *sitter.Node, a *fileAnalysis, name string) {
+	if n.Kind() == "lambda" {
+		return
+	}
+	if n.Kind() == "call" && timeNowCalls[s.callee(n)] {
+		a.add(RuleDatetimeNow, name, n, s.callee(n)+"() in DAG arguments changes at every parse, so the DAG is never stable; use a fixed date such as pendulum.datetime(2024, 1, 1)")
+	}
+	for _, c := range children(n) {
+		s.timeCalls(c, a, name)
+	}
+}
+
+func (a *fileAnalysis) add(rule, file string, n *sitter.Node, msg string) {
+	a.findings = append(a.findings, Finding{Rule: rule, Severity: ruleSeverity(rule), File: file, Line: line(n), Column: col(n), Message: msg})
+}
+
+var suppressRe = regexp.MustCompile(`#\s*dagnfs:\s*(ignore-file|ignore)(?:\[([A-Za-z0-9_,\s-]*)\])?`)
+
+// suppressions reads "# dagnfs: ignore[rule,...]" (for its line) and
+// "# dagnfs: ignore-file[rule,...]" (for the whole file); no brackets means
+// every rule. The map key 0 holds the file-wide ones; "*" stands for all.
+func suppressions(src []byte) map[int]map[string]bool {
+	if !strings.Contains(string(src), "dagnfs:") {
+		return nil
+	}
+	out := map[int]map[string]bool{}
+	for i, l := range strings.Split(string(src), "\n") {
+		for _, m := range suppressRe.FindAllStringSubmatch(l, -1) {
+			key := i + 1
+			if m[1] == "ignore-file" {
+				key = 0
+			}
+			if out[key] == nil {
+				out[key] = map[string]bool{}
+			}
+			if strings.TrimSpace(m[2]) == "" {
+				out[key]["*"] = true
+				continue
+			}
+			for _, r := range strings.Split(m[2], ",") {
+				out[key][strings.TrimSpace(r)] = true
+			}
+		}
+	}
+	return out
+}
+
+func suppressed(s map[int]map[string]bool, f Finding) bool {
+	for _, key := range []int{0, f.Line} {
+		if set := s[key]; set != nil && (set["*"] || set[f.Rule]) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,234 @@
+package validate
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// candidate is a file Airflow would consider: a ".py" suffix or zip content.
+type candidate struct {
+	rel  string // as reached by the walk, relative to the DAG folder
+	abs  string
+	size int64
+	zip  bool
+}
+
+// discovery is the result of walking a DAG folder as Airflow does.
+type discovery struct {
+	candidates []candidate
+	ignored    []string // files (and folders, with a trailing /) .airflowignore removes
+	findings   []Finding
+}
+
+// discover walks root as Airflow's os.walk(followlinks=True) with
+// .airflowignore does, reporting symlinks that leave root, symlink loops and
+// unsafe names on the way.
+func discover(root string, syntax string, maxSize int64, exclude []string) (*discovery, error) {
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, err
+	}
+	d := &discovery{}
+	seen := map[string]bool{} // resolved folders below the root
+	type frame struct {
+		abs, rel string
+		rules    []ignoreRule
+	}
+	stack := []frame{{abs: root, rel: ""}}
+	for len(stack) > 0 {
+		f := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		entries, err := os.ReadDir(f.abs)
+		if err != nil {
+			d.findings = append(d.findings, Finding{Rule: RuleUnreadable, File: orDot(f.rel),
+				Message: fmt.Sprintf("folder cannot be listed (%v): Airflow skips it silently", err)})
+			continue
+		}
+		rules := f.rules
+		if fi, err := os.Stat(filepath.Join(f.abs, IgnoreFile)); err == nil && fi.Mode().IsRegular() {
+			b, err := os.ReadFile(filepath.Join(f.abs, IgnoreFile))
+			if err != nil {
+				return nil, err
+			}
+			more, bad := parseIgnore(string(b), f.rel, path.Join(f.rel, IgnoreFile), syntax)
+			rules = append(append([]ignoreRule(nil), rules...), more...)
+			d.findings = append(d.findings, bad...)
+		}
+		var dirs []frame
+		for _, e := range entries {
+			name := e.Name()
+			rel := path.Join(f.rel, name)
+			abs := filepath.Join(f.abs, name)
+			if Excluded(exclude, rel, name) {
+				continue
+			}
+			if why := UnsafeName(name); why != "" {
+				d.findings = append(d.findings, Finding{Rule: RuleUnsafeName, File: strings.ToValidUTF8(rel, "\uFFFD"), Message: why})
+				continue
+			}
+			info, err := os.Stat(abs) // follows symlinks, as os.walk does
+			isLink := e.Type()&os.ModeSymlink != 0
+			if err != nil {
+				continue // a dangling symlink: not a file for Airflow
+			}
+			if isLink {
+				target, err := filepath.EvalSymlinks(abs)
+				if err == nil && !within(realRoot, target) {
+					d.findings = append(d.findings, Finding{Rule: RuleSymlinkEscape, File: rel,
+						Message: fmt.Sprintf("symlink resolves outside the DAG folder, to %s: publish does not copy it and the pods will not find it", target)})
+					continue
+				}
+			}
+			if info.IsDir() {
+				if ignored(rules, syntax, rel, true) {
+					d.ignored = append(d.ignored, rel+"/")
+					continue
+				}
+				dirs = append(dirs, frame{abs: abs, rel: rel, rules: rules})
+				continue
+			}
+			if name == IgnoreFile {
+				continue
+			}
+			if ignored(rules, syntax, rel, false) {
+				d.ignored = append(d.ignored, rel)
+				continue
+			}
+			if !info.Mode().IsRegular() {
+				continue
+			}
+			c := candidate{rel: rel, abs: abs, size: info.Size()}
+			if !strings.HasSuffix(name, ".py") {
+				isZip, err := sniffZip(abs, info.Size())
+				if err != nil {
+					d.findings = append(d.findings, Finding{Rule: RuleUnreadable, File: rel, Message: err.Error()})
+					continue
+				}
+				if !isZip {
+					continue
+				}
+				c.zip = true
+			}
+			if maxSize > 0 && c.size > maxSize {
+				d.findings = append(d.findings, Finding{Rule: RuleFileTooLarge, File: rel,
+					Message: fmt.Sprintf("%d bytes, more than --max-file-size %d: not checked further", c.size, maxSize)})
+				continue
+			}
+			d.candidates = append(d.candidates, c)
+		}
+		// Loop detection, as Airflow does after pruning ignored folders.
+		for i := len(dirs) - 1; i >= 0; i-- {
+			sub := dirs[i]
+			resolved, err := filepath.EvalSymlinks(sub.abs)
+			if err != nil {
+				continue
+			}
+			if seen[resolved] || resolved == realRoot {
+				d.findings = append(d.findings, Finding{Rule: RuleSymlinkLoop, File: sub.rel,
+					Message: fmt.Sprintf("reaches %s a second time: Airflow's scan stops with \"Detected recursive loop when walking DAG directory\" and loads no DAG at all", resolved)})
+				continue
+			}
+			seen[resolved] = true
+			stack = append(stack, sub)
+		}
+	}
+	return d, nil
+}
+
+func orDot(rel string) string {
+	if rel == "" {
+		return "."
+	}
+	return rel
+}
+
+func within(root, p string) bool {
+	return p == root || strings.HasPrefix(p, root+string(filepath.Separator))
+}
+
+// DefaultExcludes are never part of a DAG folder: version control, Python
+// caches and dagnfs's own folder.
+var DefaultExcludes = []string{".git", ".hg", ".svn", "__pycache__", "*.pyc", ".dagnfs"}
+
+// Excluded reports whether a file or folder matches one of the glob
+// patterns, by its name or by its relative path.
+func Excluded(patterns []string, rel, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+		if ok, _ := path.Match(p, rel); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// UnsafeName explains why a file name breaks tools, or returns "".
+func UnsafeName(name string) string {
+	if !utf8.ValidString(name) {
+		return "the name is not valid UTF-8; rename it"
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return fmt.Sprintf("the name contains the control character %U; rename it", r)
+		}
+	}
+	if strings.ContainsRune(name, '\\') {
+		return "the name contains a backslash; rename it"
+	}
+	if strings.TrimSpace(name) != name {
+		return "the name starts or ends with white space; rename it"
+	}
+	return ""
+}
+
+// sniffZip tells whether Python's zipfile.is_zipfile would say yes: an end
+// of central directory record in the last 64 KiB, for an empty archive or
+// one whose central directory starts where the record says.
+func sniffZip(name string, size int64) (bool, error) {
+	const eocdLen = 22
+	if size < eocdLen {
+		return false, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	n := min(size, eocdLen+65535)
+	buf := make([]byte, n)
+	if _, err := f.ReadAt(buf, size-n); err != nil && err != io.EOF {
+		return false, err
+	}
+	for i := len(buf) - eocdLen; i >= 0; i-- {
+		if buf[i] != 'P' || buf[i+1] != 'K' || buf[i+2] != 5 || buf[i+3] != 6 {
+			continue
+		}
+		rec := buf[i:]
+		disk, start := binary.LittleEndian.Uint16(rec[4:]), binary.LittleEndian.Uint16(rec[6:])
+		total := binary.LittleEndian.Uint16(rec[10:])
+		cdSize, cdOff := binary.LittleEndian.Uint32(rec[12:]), binary.LittleEndian.Uint32(rec[16:])
+		if total == 0 && cdSize == 0 && cdOff == 0 {
+			return true, nil
+		}
+		if disk != start || int64(cdOff)+4 > size {
+			return false, nil
+		}
+		sig := make([]byte, 4)
+		if _, err := f.ReadAt(sig, int64(cdOff)); err != nil {
+			return false, nil
+		}
+		return string(sig) == "PK\x01\x02", nil
+	}
+	return false, nil
+}
+
+func ioLimit(r io.Reader, n int64) io.Reader { return io.LimitReader(r, n) }

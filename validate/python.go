@@ -1,0 +1,173 @@
+package validate
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// Checker checks files with one resolved interpreter (or none).
+type Checker struct {
+	// Python is the interpreter binary, "" for none.
+	Python string
+	// Version is the interpreter's version, e.g. "3.11.7".
+	Version string
+}
+
+// NewChecker resolves the interpreter setting once.
+func NewChecker(ctx context.Context, python string) (*Checker, error) {
+	interp, version, err := FindPython(ctx, python)
+	if err != nil {
+		return nil, err
+	}
+	return &Checker{Python: interp, Version: version}, nil
+}
+
+// ID names what gives the verdicts, so that a verdict recorded earlier can be
+// reused only when the same checker would give it.
+func (c *Checker) ID() string {
+	if c.Python == "" {
+		return ""
+	}
+	return "cpython-" + c.Version + "-compile"
+}
+
+// FindPython resolves the interpreter setting to a binary and its version,
+// or "" for none.
+func FindPython(ctx context.Context, setting string) (string, string, error) {
+	switch setting {
+	case "none":
+		return "", "", nil
+	case "", "auto":
+		p, err := exec.LookPath("python3")
+		if err != nil {
+			return "", "", nil
+		}
+		return realPython(ctx, p)
+	default:
+		if _, err := os.Stat(setting); err != nil {
+			return "", "", fmt.Errorf("--python %s: %w (give an interpreter's path, auto or none)", setting, err)
+		}
+		return realPython(ctx, setting)
+	}
+}
+
+// realPython asks the interpreter for its own binary and version, so that a
+// shell shim (pyenv) is not started once more per run.
+func realPython(ctx context.Context, p string) (string, string, error) {
+	out, err := exec.CommandContext(ctx, p, "-I", "-c", "import sys, platform; print(sys.executable); print(platform.python_version())").Output()
+	if err != nil {
+		return "", "", fmt.Errorf("python interpreter %s does not run: %v (pass --python PATH or --python none)", p, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 || lines[0] == "" {
+		return "", "", fmt.Errorf("python interpreter %s did not say what it is (pass --python PATH or --python none)", p)
+	}
+	return strings.TrimSpace(lines[0]), strings.TrimSpace(lines[1]), nil
+}
+
+// compileScript reads one JSON object per line ({"name", "path"[, "member"]}:
+// a file, or a member of a zip archive) and prints one JSON line per input
+// with compile()'s verdict.
+const compileScript = `
+import json, sys, zipfile
+for raw in sys.stdin:
+    job = json.loads(raw)
+    r = {"name": job["name"]}
+    try:
+        if "member" in job:
+            with zipfile.ZipFile(job["path"]) as z:
+                src = z.read(job["member"])
+        else:
+            with open(job["path"], "rb") as fh:
+                src = fh.read()
+        compile(src, job["name"], "exec", dont_inherit=True)
+    except SyntaxError as e:
+        r.update(type=type(e).__name__, line=e.lineno or 0, col=e.offset or 0, msg=e.msg)
+    except (ValueError, UnicodeDecodeError) as e:
+        r.update(type=type(e).__name__, line=0, col=0, msg=str(e))
+    except (OSError, zipfile.BadZipFile, KeyError) as e:
+        r.update(type="OSError", line=0, col=0, msg=str(e))
+    sys.stdout.write(json.dumps(r) + "\n")
+    sys.stdout.flush()
+`
+
+// compileJob is one file (or zip member) for the interpreter.
+type compileJob struct {
+	Name   string `json:"name"`
+	Path   string `json:"path"`
+	Member string `json:"member,omitempty"`
+}
+
+type verdict struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Line int    `json:"line"`
+	Col  int    `json:"col"`
+	Msg  string `json:"msg"`
+}
+
+// compileAll runs every job through one interpreter process, streaming jobs
+// in and verdicts out, and returns the failures.
+func (c *Checker) compileAll(ctx context.Context, jobs []compileJob) ([]Finding, error) {
+	cmd := exec.CommandContext(ctx, c.Python, "-I", "-B", "-c", compileScript)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("python %s does not start: %v (pass --python PATH or --python none)", c.Python, err)
+	}
+	go func() {
+		enc := json.NewEncoder(stdin)
+		for _, j := range jobs {
+			if enc.Encode(j) != nil {
+				break
+			}
+		}
+		stdin.Close()
+	}()
+	var found []Finding
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	seen := 0
+	for sc.Scan() {
+		var v verdict
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return nil, fmt.Errorf("python %s: unreadable verdict %q", c.Python, sc.Text())
+		}
+		seen++
+		if v.Type == "" {
+			continue
+		}
+		f := Finding{Rule: RuleSyntax, File: v.Name, Line: v.Line, Column: v.Col, Message: v.Type + ": " + v.Msg}
+		switch {
+		case strings.Contains(v.Msg, "null bytes") || strings.Contains(v.Msg, "(unicode error)") || v.Type == "UnicodeDecodeError" ||
+			strings.Contains(v.Msg, "encoding problem") || strings.Contains(v.Msg, "unknown encoding"):
+			f.Rule = RuleEncoding
+		case v.Type == "OSError":
+			f.Rule = RuleUnreadable
+		}
+		found = append(found, f)
+	}
+	if err := cmd.Wait(); err != nil {
+		return nil, fmt.Errorf("python %s failed while checking syntax: %v: %s", c.Python, err, strings.TrimSpace(stderr.String()))
+	}
+	if seen != len(jobs) {
+		return nil, fmt.Errorf("python %s gave %d verdicts for %d files", c.Python, seen, len(jobs))
+	}
+	return found, nil
+}

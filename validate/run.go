@@ -1,0 +1,397 @@
+package validate
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Options configure a check. The zero value checks for Airflow 3 with safe
+// mode on and the interpreter found on PATH.
+type Options struct {
+	// AirflowVersion is 2 or 3 (default 3): it picks the safe-mode test and
+	// the default .airflowignore syntax.
+	AirflowVersion int
+	// NoSafeMode: [core] dag_discovery_safe_mode is off, every candidate is parsed.
+	NoSafeMode bool
+	// IgnoreSyntax is "regexp" or "glob"; "" takes the version's default.
+	IgnoreSyntax string
+	// Python is "auto" (python3 on PATH), "none", or an interpreter's path.
+	Python string
+	// PythonVersion is "3.X", the Python of the Airflow workers; "" if unknown.
+	PythonVersion string
+	// MaxFileSize: larger files get a warning and no further check. Default 1 MiB.
+	MaxFileSize int64
+	// Disable silences rules for the whole run.
+	Disable []string
+	// Strict makes warnings count as errors for the exit status.
+	Strict bool
+	// Workers is how many files are analysed at once. Default: 4.
+	Workers int
+	// Skip tells which files (relative paths; zip members as
+	// "archive.zip/member.py") had their syntax checked already by this same
+	// checker (see Checker.ID): they are still analysed, not compiled again.
+	Skip func(checker, name string) bool
+	// Exclude lists glob patterns (on a name or a relative path) of files and
+	// folders that are not part of the DAG folder, such as .git.
+	Exclude []string
+
+	embedded bool // no interpreter: the embedded checker gives the syntax verdict
+}
+
+// Report is the result of a check. Paths are relative to the DAG folder.
+type Report struct {
+	AirflowVersion int          `json:"airflow_version"`
+	IgnoreSyntax   string       `json:"ignore_syntax"`
+	SafeMode       bool         `json:"safe_mode"`
+	Files          int          `json:"files"`
+	Python         string       `json:"python,omitempty"`
+	Checker        string       `json:"checker"`
+	Compiled       int          `json:"compiled"`
+	DAGs           []DAG        `json:"dags"`
+	DynamicDAGs    []DynamicDAG `json:"dynamic_dags"`
+	Ignored        []string     `json:"ignored"`
+	Skipped        []string     `json:"skipped"`
+	Findings       []Finding    `json:"findings"`
+	Summary        Summary      `json:"summary"`
+	Strict         bool         `json:"strict"`
+}
+
+// Summary counts findings.
+type Summary struct {
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+}
+
+// Errors counts error findings.
+func (r *Report) Errors() int { return r.Summary.Errors }
+
+// Warnings counts warning findings.
+func (r *Report) Warnings() int { return r.Summary.Warnings }
+
+// Failed reports whether the check fails: errors, or warnings with Strict.
+func (r *Report) Failed() bool { return r.Summary.Errors > 0 || (r.Strict && r.Summary.Warnings > 0) }
+
+// CheckOptions reports the first problem with o, for a usage error.
+func CheckOptions(o Options) error {
+	if o.AirflowVersion != 0 && o.AirflowVersion != 2 && o.AirflowVersion != 3 {
+		return fmt.Errorf("--airflow-version must be 2 or 3, not %d", o.AirflowVersion)
+	}
+	if o.IgnoreSyntax != "" && o.IgnoreSyntax != SyntaxRegexp && o.IgnoreSyntax != SyntaxGlob {
+		return fmt.Errorf("--ignore-syntax must be regexp or glob, not %q", o.IgnoreSyntax)
+	}
+	if o.PythonVersion != "" {
+		if _, err := parsePythonVersion(o.PythonVersion); err != nil {
+			return err
+		}
+	}
+	for _, r := range o.Disable {
+		if !KnownRule(r) {
+			return fmt.Errorf("--disable %q: no such rule (rules: %s)", r, strings.Join(RuleIDs(), ", "))
+		}
+	}
+	return nil
+}
+
+func parsePythonVersion(s string) (int, error) {
+	var major, minor int
+	if _, err := fmt.Sscanf(s, "%d.%d", &major, &minor); err != nil || major != 3 || minor < 6 || minor > 20 {
+		return 0, fmt.Errorf("--python-version %q: want 3.X, e.g. 3.12", s)
+	}
+	return minor, nil
+}
+
+// fileResult is what one worker learned about one candidate.
+type fileResult struct {
+	analysis   *fileAnalysis
+	findings   []Finding
+	jobs       []compileJob
+	skipped    bool
+	suppressed map[string]map[int]map[string]bool // per file name (zip members too)
+}
+
+// Run checks the DAG folder dir the way Airflow will see it.
+func Run(ctx context.Context, dir string, o Options) (*Report, error) {
+	if err := CheckOptions(o); err != nil {
+		return nil, err
+	}
+	if o.AirflowVersion == 0 {
+		o.AirflowVersion = 3
+	}
+	if o.IgnoreSyntax == "" {
+		o.IgnoreSyntax = map[int]string{2: SyntaxRegexp, 3: SyntaxGlob}[o.AirflowVersion]
+	}
+	if o.MaxFileSize == 0 {
+		o.MaxFileSize = 1 << 20
+	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a folder", dir)
+	}
+	r := &Report{AirflowVersion: o.AirflowVersion, IgnoreSyntax: o.IgnoreSyntax, SafeMode: !o.NoSafeMode, Strict: o.Strict,
+		DAGs: []DAG{}, DynamicDAGs: []DynamicDAG{}, Findings: []Finding{}, Skipped: []string{}}
+	checker, err := NewChecker(ctx, o.Python)
+	if err != nil {
+		return nil, err
+	}
+	r.Python, r.Checker = checker.Python, checker.ID()
+
+	o.embedded = checker.Python == ""
+	disc, err := discover(dir, o.IgnoreSyntax, o.MaxFileSize, append(slices.Clone(DefaultExcludes), o.Exclude...))
+	if err != nil {
+		return nil, err
+	}
+	r.Files = len(disc.candidates)
+	r.Ignored = append([]string{}, disc.ignored...)
+	findings := disc.findings
+
+	// Analyse every candidate with bounded concurrency: one parser per worker.
+	results := make([]fileResult, len(disc.candidates))
+	parsers := make(chan *parser, o.Workers)
+	var made []*parser
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.Workers)
+	for i, c := range disc.candidates {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			var p *parser
+			select {
+			case p = <-parsers:
+			default:
+				p = newParser()
+				mu.Lock()
+				made = append(made, p)
+				mu.Unlock()
+			}
+			defer func() { parsers <- p }()
+			results[i] = analyzeCandidate(p, c, o)
+			return nil
+		})
+	}
+	err = g.Wait()
+	for _, p := range made {
+		p.close()
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	var jobs []compileJob
+	sup := map[string]map[int]map[string]bool{}
+	for _, res := range results {
+		findings = append(findings, res.findings...)
+		for name, s := range res.suppressed {
+			sup[name] = s
+		}
+		if res.skipped {
+			r.Skipped = append(r.Skipped, res.jobsName())
+		}
+		if res.analysis != nil {
+			r.DAGs = append(r.DAGs, res.analysis.dags...)
+			r.DynamicDAGs = append(r.DynamicDAGs, res.analysis.dynamic...)
+		}
+		for _, j := range res.jobs {
+			if o.Skip == nil || !o.Skip(checker.ID(), j.Name) {
+				jobs = append(jobs, j)
+			}
+		}
+	}
+
+	// Syntax: CPython's verdict when there is an interpreter, else the
+	// embedded checker's (given by analyzeCandidate).
+	if checker.Python != "" && len(jobs) > 0 {
+		found, err := checker.compileAll(ctx, jobs)
+		if err != nil {
+			return nil, err
+		}
+		r.Compiled = len(jobs)
+		findings = append(findings, found...)
+	}
+	if checker.Python != "" && o.PythonVersion != "" {
+		if want := o.PythonVersion; !strings.HasPrefix(checker.Version+".", want+".") {
+			findings = append(findings, Finding{Rule: RulePythonVersion, File: ".",
+				Message: fmt.Sprintf("the interpreter %s is Python %s but the workers run %s: verdicts may differ (pass --python with a %s interpreter)", checker.Python, checker.Version, want, want)})
+		}
+	}
+	findings = append(findings, duplicates(r.DAGs)...)
+
+	// Severity, suppression, --disable.
+	disabled := map[string]bool{}
+	for _, d := range o.Disable {
+		disabled[d] = true
+	}
+	for _, f := range findings {
+		if disabled[f.Rule] || suppressed(sup[f.File], f) {
+			continue
+		}
+		if f.Severity == "" {
+			f.Severity = ruleSeverity(f.Rule)
+		}
+		r.Findings = append(r.Findings, f)
+	}
+	slices.SortStableFunc(r.Findings, func(a, b Finding) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return strings.Compare(a.Rule, b.Rule)
+	})
+	slices.SortFunc(r.DAGs, func(a, b DAG) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return a.Line - b.Line
+	})
+	for _, f := range r.Findings {
+		if f.Severity == Error {
+			r.Summary.Errors++
+		} else {
+			r.Summary.Warnings++
+		}
+	}
+	return r, nil
+}
+
+func (res fileResult) jobsName() string {
+	if len(res.jobs) > 0 {
+		return res.jobs[0].Name
+	}
+	return ""
+}
+
+// duplicates reports every DAG whose dag_id an earlier one (by path and
+// line) already has.
+func duplicates(dags []DAG) []Finding {
+	sorted := slices.Clone(dags)
+	slices.SortFunc(sorted, func(a, b DAG) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return a.Line - b.Line
+	})
+	first := map[string]DAG{}
+	var out []Finding
+	for _, d := range sorted {
+		if f, ok := first[d.DagID]; ok {
+			out = append(out, Finding{Rule: RuleDuplicateDagID, File: d.File, Line: d.Line,
+				Message: fmt.Sprintf("dag_id %q is also defined at %s:%d; in production one of them silently replaces the other", d.DagID, f.File, f.Line)})
+			continue
+		}
+		first[d.DagID] = d
+	}
+	return out
+}
+
+// safeModePasses is Airflow's might_contain_dag heuristic.
+func safeModePasses(content []byte, version int) bool {
+	lower := bytes.ToLower(content)
+	if !bytes.Contains(lower, []byte("airflow")) {
+		return false
+	}
+	if version == 2 {
+		return bytes.Contains(lower, []byte("dag"))
+	}
+	return bytes.Contains(lower, []byte("dag")) || bytes.Contains(lower, []byte("asset"))
+}
+
+// analyzeCandidate reads one candidate and analyses it (a .py file, or the
+// root modules of a zip archive).
+func analyzeCandidate(p *parser, c candidate, o Options) fileResult {
+	if c.zip {
+		return analyzeZip(p, c, o)
+	}
+	src, err := os.ReadFile(c.abs)
+	if err != nil {
+		return fileResult{findings: []Finding{{Rule: RuleUnreadable, File: c.rel, Message: err.Error()}}}
+	}
+	return analyzeSource(p, src, c.rel, compileJob{Name: c.rel, Path: c.abs}, o)
+}
+
+func analyzeSource(p *parser, src []byte, name string, job compileJob, o Options) fileResult {
+	res := fileResult{jobs: []compileJob{job}}
+	if s := suppressions(src); s != nil {
+		res.suppressed = map[string]map[int]map[string]bool{name: s}
+	}
+	a := p.analyze(src, name)
+	discovered := o.NoSafeMode || safeModePasses(src, o.AirflowVersion)
+	if !discovered {
+		res.skipped = true
+		if a.looksLikeDAG {
+			word := map[int]string{2: `both "airflow" and "dag"`, 3: `"airflow" and "dag" or "asset"`}[o.AirflowVersion]
+			res.findings = append(res.findings, Finding{Rule: RuleNotDiscovered, File: name, Line: 1,
+				Message: fmt.Sprintf("this file seems to define a DAG, but safe mode parses only files that contain %s; add a comment such as \"# airflow dag\"", word)})
+		}
+		return res // its DAGs never load; only its syntax matters (it may be imported)
+	}
+	res.analysis = a
+	res.findings = append(res.findings, a.findings...)
+	return res
+}
+
+// analyzeZip checks a zip archive the way Airflow loads it: DAG modules are
+// the .py files at its root.
+func analyzeZip(p *parser, c candidate, o Options) fileResult {
+	zr, err := zip.OpenReader(c.abs)
+	if err != nil {
+		return fileResult{findings: []Finding{{Rule: RuleZipInvalid, File: c.rel,
+			Message: fmt.Sprintf("Airflow takes this file for a zip archive, but it cannot be read as one: %v", err)}}}
+	}
+	defer zr.Close()
+	res := fileResult{}
+	modules := 0
+	for _, f := range zr.File {
+		if path.Dir(f.Name) != "." || !strings.HasSuffix(f.Name, ".py") {
+			continue
+		}
+		modules++
+		rc, err := f.Open()
+		if err != nil {
+			res.findings = append(res.findings, Finding{Rule: RuleZipInvalid, File: c.rel + "/" + f.Name, Message: err.Error()})
+			continue
+		}
+		var buf bytes.Buffer
+		_, err = buf.ReadFrom(ioLimit(rc, o.MaxFileSize+1))
+		rc.Close()
+		if err != nil {
+			res.findings = append(res.findings, Finding{Rule: RuleZipInvalid, File: c.rel + "/" + f.Name, Message: err.Error()})
+			continue
+		}
+		name := c.rel + "/" + f.Name
+		sub := analyzeSource(p, buf.Bytes(), name, compileJob{Name: name, Path: c.abs, Member: f.Name}, o)
+		res.findings = append(res.findings, sub.findings...)
+		res.jobs = append(res.jobs, sub.jobs...)
+		for k, v := range sub.suppressed {
+			if res.suppressed == nil {
+				res.suppressed = map[string]map[int]map[string]bool{}
+			}
+			res.suppressed[k] = v
+		}
+		if sub.analysis != nil {
+			if res.analysis == nil {
+				res.analysis = &fileAnalysis{}
+			}
+			res.analysis.dags = append(res.analysis.dags, sub.analysis.dags...)
+			res.analysis.dynamic = append(res.analysis.dynamic, sub.analysis.dynamic...)
+		}
+	}
+	if modules == 0 {
+		res.findings = append(res.findings, Finding{Rule: RuleZipLayout, File: c.rel,
+			Message: "no .py module at the root of the archive: Airflow loads DAGs only from root modules (subfolders are packages to import)"})
+	}
+	return res
+}
