@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -83,7 +84,8 @@ func TestEnvFallback(t *testing.T) {
 
 func TestPublishJSONAndExitCodes(t *testing.T) {
 	_, s := nfstest.Server(t)
-	src := srcDir(t, map[string]string{"a.py": dag, "b/c.py": dag})
+	dagY := strings.ReplaceAll(dag, "'x'", "'y'")
+	src := srcDir(t, map[string]string{"a.py": dag, "b/c.py": dagY})
 
 	code, out, errOut := runCLI(t, "publish", "--format", "json", "--label", "v1", src, s.URL())
 	require.Equal(t, exitOK, code, errOut)
@@ -102,7 +104,7 @@ func TestPublishJSONAndExitCodes(t *testing.T) {
 	assert.Equal(t, 1, res.Generation)
 	assert.Equal(t, []string{"a.py", "b/c.py"}, res.Uploaded)
 	assert.Equal(t, []string{}, res.Deleted)
-	assert.Equal(t, int64(2*len(dag)), res.Bytes)
+	assert.Equal(t, int64(len(dag)+len(dagY)), res.Bytes)
 	require.NotNil(t, res.SwitchMS)
 	require.NotNil(t, res.DurationMS)
 
@@ -113,11 +115,20 @@ func TestPublishJSONAndExitCodes(t *testing.T) {
 	bad := srcDir(t, map[string]string{"a.py": "def f(:\n"})
 	code, out, _ = runCLI(t, "publish", bad, s.URL())
 	assert.Equal(t, exitFailed, code)
-	assert.Contains(t, out, "a.py:1")
+	assert.Contains(t, out, "a.py\n  1:")
 
 	code, out, _ = runCLI(t, "validate", bad)
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, out, "1 errors")
+	code, out, _ = runCLI(t, "validate", "--format", "json", "--airflow-version", "2", bad)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, out, `"airflow_version": 2`)
+	code, _, errOut = runCLI(t, "validate", "--airflow-version", "4", bad)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "--airflow-version must be 2 or 3")
+	code, _, errOut = runCLI(t, "validate", "--disable", "nope", bad)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "no such rule")
 	code, _, _ = runCLI(t, "validate", src)
 	assert.Equal(t, exitOK, code)
 
