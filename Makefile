@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN := bin/dagnfs
 E2E_STATE := $(CURDIR)/.e2e
 
-.PHONY: build demo test deps unit e2e bench fmt vet clean
+.PHONY: build demo test deps unit e2e bench fmt vet clean corpus-verdicts
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dagnfs
@@ -42,3 +42,10 @@ bench: build
 
 clean:
 	rm -rf bin $(E2E_STATE)
+
+# Regenerate validate/testdata/pycorpus-3.X.jsonl (CPython's verdicts on
+# ../shared/pycorpus) with the interpreters named in PYTHONS.
+PYTHONS ?= python3.11 python3.12 python3.13
+corpus-verdicts:
+	for py in $(PYTHONS); do v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	  (cd ../shared/pycorpus && $$py verdict.py invalid/*.py valid/*.py valid312/*.py valid313/*.py) > validate/testdata/pycorpus-$$v.jsonl; done

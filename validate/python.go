@@ -32,7 +32,7 @@ func NewChecker(ctx context.Context, python string) (*Checker, error) {
 // reused only when the same checker would give it.
 func (c *Checker) ID() string {
 	if c.Python == "" {
-		return ""
+		return "embedded-tree-sitter-python-0.23.6"
 	}
 	return "cpython-" + c.Version + "-compile"
 }

@@ -45,6 +45,8 @@ type Options struct {
 	Exclude []string
 
 	embedded bool // no interpreter: the embedded checker gives the syntax verdict
+	minor    int  // the workers' Python 3 minor version, 0 if unknown
+	checker  string
 }
 
 // Report is the result of a check. Paths are relative to the DAG folder.
@@ -116,6 +118,7 @@ type fileResult struct {
 	jobs       []compileJob
 	skipped    bool
 	suppressed map[string]map[int]map[string]bool // per file name (zip members too)
+	embedded   int                                // files the embedded checker judged
 }
 
 // Run checks the DAG folder dir the way Airflow will see it.
@@ -145,8 +148,15 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 		return nil, err
 	}
 	r.Python, r.Checker = checker.Python, checker.ID()
+	if checker.Python == "" && o.PythonVersion != "" {
+		r.Checker += "-python" + o.PythonVersion // its verdict depends on the version
+	}
+	o.checker = r.Checker
 
 	o.embedded = checker.Python == ""
+	if o.PythonVersion != "" {
+		o.minor, _ = parsePythonVersion(o.PythonVersion)
+	}
 	disc, err := discover(dir, o.IgnoreSyntax, o.MaxFileSize, append(slices.Clone(DefaultExcludes), o.Exclude...))
 	if err != nil {
 		return nil, err
@@ -196,6 +206,7 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 		for name, s := range res.suppressed {
 			sup[name] = s
 		}
+		r.Compiled += res.embedded
 		if res.skipped {
 			r.Skipped = append(r.Skipped, res.jobsName())
 		}
@@ -204,7 +215,7 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 			r.DynamicDAGs = append(r.DynamicDAGs, res.analysis.dynamic...)
 		}
 		for _, j := range res.jobs {
-			if o.Skip == nil || !o.Skip(checker.ID(), j.Name) {
+			if o.Skip == nil || !o.Skip(o.checker, j.Name) {
 				jobs = append(jobs, j)
 			}
 		}
@@ -217,7 +228,7 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.Compiled = len(jobs)
+		r.Compiled += len(jobs)
 		findings = append(findings, found...)
 	}
 	if checker.Python != "" && o.PythonVersion != "" {
@@ -327,6 +338,17 @@ func analyzeSource(p *parser, src []byte, name string, job compileJob, o Options
 	if s := suppressions(src); s != nil {
 		res.suppressed = map[string]map[int]map[string]bool{name: s}
 	}
+	if o.embedded {
+		res.jobs = nil
+	}
+	if o.embedded && (o.Skip == nil || !o.Skip(o.checker, name)) {
+		res.jobs = nil
+		res.embedded = 1
+		if e := p.embeddedCheck(src, o.minor); e != nil {
+			res.findings = append(res.findings, Finding{Rule: e.rule, Severity: Error, File: name, Line: e.Line, Column: e.Col,
+				Message: e.Type + ": " + e.Msg})
+		}
+	}
 	a := p.analyze(src, name)
 	discovered := o.NoSafeMode || safeModePasses(src, o.AirflowVersion)
 	if !discovered {
@@ -375,6 +397,7 @@ func analyzeZip(p *parser, c candidate, o Options) fileResult {
 		sub := analyzeSource(p, buf.Bytes(), name, compileJob{Name: name, Path: c.abs, Member: f.Name}, o)
 		res.findings = append(res.findings, sub.findings...)
 		res.jobs = append(res.jobs, sub.jobs...)
+		res.embedded += sub.embedded
 		for k, v := range sub.suppressed {
 			if res.suppressed == nil {
 				res.suppressed = map[string]map[int]map[string]bool{}

@@ -1,0 +1,80 @@
+package validate
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// cpythonVerdict is one line of testdata/pycorpus-3.X.jsonl, written by
+// shared/pycorpus/verdict.py with that CPython (make corpus-verdicts).
+type cpythonVerdict struct {
+	File    string `json:"file"`
+	Compile struct {
+		OK   bool   `json:"ok"`
+		Type string `json:"type"`
+		Line *int   `json:"line"`
+		Msg  string `json:"msg"`
+	} `json:"compile"`
+}
+
+func readVerdicts(t *testing.T, minor int) []cpythonVerdict {
+	t.Helper()
+	f, err := os.Open(fmt.Sprintf("testdata/pycorpus-3.%d.jsonl", minor))
+	require.NoError(t, err)
+	defer f.Close()
+	var out []cpythonVerdict
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var v cpythonVerdict
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &v))
+		out = append(out, v)
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+// The embedded checker agrees with CPython 3.11, 3.12 and 3.13 on every
+// file of the corpus, and gives the same line on nearly all.
+func TestEmbeddedCheckerAgreesWithCPython(t *testing.T) {
+	if _, err := os.Stat(corpus); err != nil {
+		t.Fatalf("the Python corpus is not at %s: the tests expect shared/ beside the repository, as CI lays it", corpus)
+	}
+	p := newParser()
+	defer p.close()
+	for _, minor := range []int{11, 12, 13} {
+		verdicts := readVerdicts(t, minor)
+		require.Len(t, verdicts, 108)
+		sameLine, withLine := 0, 0
+		for _, v := range verdicts {
+			src, err := os.ReadFile(filepath.Join(corpus, v.File))
+			require.NoError(t, err)
+			got := p.embeddedCheck(src, minor)
+			if v.Compile.OK {
+				if !assert.Nil(t, got, "3.%d %s: CPython compiles it, the embedded checker says %+v", minor, v.File, got) {
+					continue
+				}
+				continue
+			}
+			if !assert.NotNil(t, got, "3.%d %s: CPython says %s %v %q, the embedded checker accepts it", minor, v.File, v.Compile.Type, v.Compile.Line, v.Compile.Msg) {
+				continue
+			}
+			if v.Compile.Line != nil {
+				withLine++
+				if got.Line == *v.Compile.Line {
+					sameLine++
+				} else {
+					t.Logf("3.%d %s: line %d, CPython %d (%s | %s)", minor, v.File, got.Line, *v.Compile.Line, got.Msg, v.Compile.Msg)
+				}
+			}
+		}
+		t.Logf("3.%d: same line as CPython on %d of %d errors", minor, sameLine, withLine)
+		assert.GreaterOrEqual(t, float64(sameLine), 0.9*float64(withLine), "3.%d: the same line on nearly all", minor)
+	}
+}
