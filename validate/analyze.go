@@ -11,18 +11,34 @@ import (
 
 var pythonLang = sitter.NewLanguage(python.Language())
 
-// parser is one tree-sitter parser; each worker owns one.
-type parser struct{ p *sitter.Parser }
+// parser is one tree-sitter parser with its query cursor; each worker owns one.
+type parser struct {
+	p  *sitter.Parser
+	qc *sitter.QueryCursor
+}
+
+// dagQuery finds what the DAG analysis looks at, in C: walking every node
+// from Go costs a cgo call per node and step.
+var dagQuery = func() *sitter.Query {
+	q, err := sitter.NewQuery(pythonLang, `(call function: (_) @fn) @call (decorated_definition) @deco`)
+	if err != nil {
+		panic("the DAG query does not compile: " + err.Error()) // a build defect, not input
+	}
+	return q
+}()
 
 func newParser() *parser {
 	p := sitter.NewParser()
 	if err := p.SetLanguage(pythonLang); err != nil {
 		panic("tree-sitter-python does not load: " + err.Error()) // a build defect, not input
 	}
-	return &parser{p: p}
+	return &parser{p: p, qc: sitter.NewQueryCursor()}
 }
 
-func (p *parser) close() { p.p.Close() }
+func (p *parser) close() {
+	p.qc.Close()
+	p.p.Close()
+}
 
 // DAG is one DAG definition found in a file.
 type DAG struct {
@@ -54,12 +70,32 @@ type fileAnalysis struct {
 func (p *parser) analyze(src []byte, name string) *fileAnalysis {
 	tree := p.p.Parse(src, nil)
 	defer tree.Close()
-	root := tree.RootNode()
+	return p.analyzeTree(tree.RootNode(), src, name)
+}
+
+// analyzeTree analyses a parsed file.
+func (p *parser) analyzeTree(root *sitter.Node, src []byte, name string) *fileAnalysis {
 	a := &fileAnalysis{hasError: root.HasError()}
 	s := &scope{src: src, consts: map[string]string{}, dagNames: map[string]bool{"DAG": true},
 		decoNames: map[string]bool{}, modNames: map[string]bool{"airflow": true, "models": true}}
 	s.collect(root)
-	s.walk(root, a, name, 0)
+	matches := p.qc.Matches(dagQuery, root, src)
+	for m := matches.Next(); m != nil; m = matches.Next() {
+		switch m.PatternIndex {
+		case 0:
+			var call *sitter.Node
+			for i := range m.Captures {
+				if m.Captures[i].Index == 1 {
+					call = &m.Captures[i].Node
+				}
+			}
+			if call != nil {
+				s.call(call, a, name)
+			}
+		case 1:
+			s.decorated(&m.Captures[0].Node, a, name)
+		}
+	}
 	return a
 }
 
@@ -220,30 +256,31 @@ var timeNowCalls = map[string]bool{
 	"pendulum.now": true, "pendulum.today": true, "timezone.utcnow": true, "time.time": true,
 }
 
-// walk visits every node. depth counts enclosing function bodies and lambdas.
-func (s *scope) walk(n *sitter.Node, a *fileAnalysis, name string, depth int) {
-	switch n.Kind() {
-	case "function_definition", "lambda":
-		depth++
-	case "decorated_definition":
-		s.decorated(n, a, name)
-	case "call":
-		fn := s.callee(n)
-		switch {
-		case s.isDAGClass(fn):
-			a.looksLikeDAG = true
-			s.dagCall(n, n.ChildByFieldName("arguments"), a, name, "")
-		case fn == "Variable.get" || strings.HasSuffix(fn, ".Variable.get"):
-			if depth == 0 {
-				a.add(RuleVariableGet, name, n, "Variable.get at module level queries the metadata database at every parse of this file; read it inside a task, or use a Jinja template such as {{ var.value.NAME }}")
-			}
-		case strings.Contains(strings.ToLower(fn), "dag"):
-			a.looksLikeDAG = true // a factory such as build_dag(...)
+// call looks at one call: a DAG, a factory, or Variable.get.
+func (s *scope) call(n *sitter.Node, a *fileAnalysis, name string) {
+	fn := s.callee(n)
+	switch {
+	case s.isDAGClass(fn):
+		a.looksLikeDAG = true
+		s.dagCall(n, n.ChildByFieldName("arguments"), a, name, "")
+	case fn == "Variable.get" || strings.HasSuffix(fn, ".Variable.get"):
+		if topLevel(n) {
+			a.add(RuleVariableGet, name, n, "Variable.get at module level queries the metadata database at every parse of this file; read it inside a task, or use a Jinja template such as {{ var.value.NAME }}")
+		}
+	case strings.Contains(strings.ToLower(fn), "dag"):
+		a.looksLikeDAG = true // a factory such as build_dag(...)
+	}
+}
+
+// topLevel reports whether n runs when the module is imported: it is in no
+// function or lambda body.
+func topLevel(n *sitter.Node) bool {
+	for p := n.Parent(); p != nil; p = p.Parent() {
+		if k := p.Kind(); k == "function_definition" || k == "lambda" {
+			return false
 		}
 	}
-	for _, c := range children(n) {
-		s.walk(c, a, name, depth)
-	}
+	return true
 }
 
 // decorated handles @dag on a function.

@@ -27,15 +27,19 @@ func (p *parser) embeddedCheck(raw []byte, minor int) *pyError {
 	if derr != nil {
 		return derr
 	}
+	src, defaults := blankTypeParamDefaults(src)
+	tree := p.p.Parse(src, nil)
+	defer tree.Close()
+	return checkTree(tree.RootNode(), src, defaults, minor)
+}
+
+// checkTree gives the verdict on decoded source (with type parameter
+// defaults blanked, see blankTypeParamDefaults) and its parse.
+func checkTree(root *sitter.Node, src []byte, defaults [][2]int, minor int) *pyError {
 	lines, terr := scanLines(src)
 	if terr == nil {
 		terr = checkIndent(lines, src)
 	}
-	// tree-sitter-python 0.23 does not know PEP 696 defaults: blank them
-	// out (positions stay) and check the version here.
-	src, defaults := blankTypeParamDefaults(src)
-	tree := p.p.Parse(src, nil)
-	defer tree.Close()
 	c := &checker{src: src, minor: minor}
 	for _, d := range defaults {
 		if minor != 0 && minor < 13 {
@@ -44,9 +48,9 @@ func (p *parser) embeddedCheck(raw []byte, minor int) *pyError {
 			c.syntax = append(c.syntax, e)
 		}
 	}
-	c.visit(tree.RootNode(), ctxFlags{})
-	if tree.RootNode().HasError() {
-		if n := firstError(tree.RootNode()); n != nil {
+	c.visit(root, ctxFlags{})
+	if root.HasError() {
+		if n := firstError(root); n != nil {
 			c.syntax = append(c.syntax, synErr(line(n), col(n), "invalid syntax"))
 		}
 	}
@@ -406,6 +410,9 @@ var typeParamHeader = regexp.MustCompile(`(?m)^[ \t]*(?:(?:async[ \t]+)?def|clas
 // brackets of def, class and type headers by spaces, and returns where each
 // default was (line, column).
 func blankTypeParamDefaults(src []byte) ([]byte, [][2]int) {
+	if !mayHaveTypeParamDefault(src) {
+		return src, nil
+	}
 	locs := typeParamHeader.FindAllIndex(src, -1)
 	if locs == nil {
 		return src, nil
@@ -458,4 +465,34 @@ func blankTypeParamDefaults(src []byte) ([]byte, [][2]int) {
 		return src, nil
 	}
 	return out, where
+}
+
+// mayHaveTypeParamDefault is a cheap test before the regular expression:
+// some "def", "class" or "type" header has "[" right after its name and a
+// "=" later on that line.
+func mayHaveTypeParamDefault(src []byte) bool {
+	for len(src) > 0 {
+		nl := bytes.IndexByte(src, '\n')
+		line := src
+		if nl >= 0 {
+			line, src = src[:nl], src[nl+1:]
+		} else {
+			src = nil
+		}
+		t := bytes.TrimLeft(line, " \t")
+		t = bytes.TrimPrefix(t, []byte("async "))
+		if !(bytes.HasPrefix(t, []byte("def ")) || bytes.HasPrefix(t, []byte("class ")) || bytes.HasPrefix(t, []byte("type "))) {
+			continue
+		}
+		i := bytes.IndexByte(t, ' ')
+		rest := bytes.TrimLeft(t[i:], " \t")
+		j := 0
+		for j < len(rest) && isIdent(rest[j]) {
+			j++
+		}
+		if j < len(rest) && rest[j] == '[' && bytes.IndexByte(rest[j:], '=') >= 0 {
+			return true
+		}
+	}
+	return false
 }

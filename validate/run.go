@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -34,7 +35,8 @@ type Options struct {
 	Disable []string
 	// Strict makes warnings count as errors for the exit status.
 	Strict bool
-	// Workers is how many files are analysed at once. Default: 4.
+	// Workers is how many files are analysed at once. Default: one per CPU,
+	// less the one the interpreter uses.
 	Workers int
 	// Skip tells which files (relative paths; zip members as
 	// "archive.zip/member.py") had their syntax checked already by this same
@@ -119,6 +121,7 @@ type fileResult struct {
 	skipped    bool
 	suppressed map[string]map[int]map[string]bool // per file name (zip members too)
 	embedded   int                                // files the embedded checker judged
+	name       string
 }
 
 // Run checks the DAG folder dir the way Airflow will see it.
@@ -134,9 +137,6 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	}
 	if o.MaxFileSize == 0 {
 		o.MaxFileSize = 1 << 20
-	}
-	if o.Workers <= 0 {
-		o.Workers = 4
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("%s is not a folder", dir)
@@ -154,6 +154,12 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	o.checker = r.Checker
 
 	o.embedded = checker.Python == ""
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+		if !o.embedded && o.Workers > 1 {
+			o.Workers-- // the interpreter compiles on its own core meanwhile
+		}
+	}
 	if o.PythonVersion != "" {
 		o.minor, _ = parsePythonVersion(o.PythonVersion)
 	}
@@ -164,6 +170,30 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	r.Files = len(disc.candidates)
 	r.Ignored = append([]string{}, disc.ignored...)
 	findings := disc.findings
+
+	// CPython compiles the plain files while the workers analyse them; zip
+	// members follow once the archives are read.
+	type compiled struct {
+		found []Finding
+		err   error
+	}
+	early := make(chan compiled, 1)
+	var earlyJobs []compileJob
+	if checker.Python != "" {
+		for _, c := range disc.candidates {
+			if !c.zip && (o.Skip == nil || !o.Skip(o.checker, c.rel)) {
+				earlyJobs = append(earlyJobs, compileJob{Name: c.rel, Path: c.abs})
+			}
+		}
+	}
+	go func() {
+		if len(earlyJobs) == 0 {
+			early <- compiled{}
+			return
+		}
+		f, err := checker.compileAll(ctx, earlyJobs)
+		early <- compiled{f, err}
+	}()
 
 	// Analyse every candidate with bounded concurrency: one parser per worker.
 	results := make([]fileResult, len(disc.candidates))
@@ -195,9 +225,15 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	for _, p := range made {
 		p.close()
 	}
+	done := <-early
 	if err != nil {
 		return nil, err
 	}
+	if done.err != nil {
+		return nil, done.err
+	}
+	findings = append(findings, done.found...)
+	r.Compiled += len(earlyJobs)
 
 	var jobs []compileJob
 	sup := map[string]map[int]map[string]bool{}
@@ -208,14 +244,14 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 		}
 		r.Compiled += res.embedded
 		if res.skipped {
-			r.Skipped = append(r.Skipped, res.jobsName())
+			r.Skipped = append(r.Skipped, res.name)
 		}
 		if res.analysis != nil {
 			r.DAGs = append(r.DAGs, res.analysis.dags...)
 			r.DynamicDAGs = append(r.DynamicDAGs, res.analysis.dynamic...)
 		}
 		for _, j := range res.jobs {
-			if o.Skip == nil || !o.Skip(o.checker, j.Name) {
+			if j.Member != "" && (o.Skip == nil || !o.Skip(o.checker, j.Name)) {
 				jobs = append(jobs, j)
 			}
 		}
@@ -278,13 +314,6 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	return r, nil
 }
 
-func (res fileResult) jobsName() string {
-	if len(res.jobs) > 0 {
-		return res.jobs[0].Name
-	}
-	return ""
-}
-
 // duplicates reports every DAG whose dag_id an earlier one (by path and
 // line) already has.
 func duplicates(dags []DAG) []Finding {
@@ -328,28 +357,44 @@ func analyzeCandidate(p *parser, c candidate, o Options) fileResult {
 	}
 	src, err := os.ReadFile(c.abs)
 	if err != nil {
-		return fileResult{findings: []Finding{{Rule: RuleUnreadable, File: c.rel, Message: err.Error()}}}
+		return fileResult{name: c.rel, findings: []Finding{{Rule: RuleUnreadable, File: c.rel, Message: err.Error()}}}
 	}
 	return analyzeSource(p, src, c.rel, compileJob{Name: c.rel, Path: c.abs}, o)
 }
 
+// analyzeSource analyses one Python file (or zip member): one parse serves
+// the DAG analysis and, without an interpreter, the syntax verdict.
 func analyzeSource(p *parser, src []byte, name string, job compileJob, o Options) fileResult {
-	res := fileResult{jobs: []compileJob{job}}
+	res := fileResult{jobs: []compileJob{job}, name: name}
 	if s := suppressions(src); s != nil {
 		res.suppressed = map[string]map[int]map[string]bool{name: s}
 	}
+	var a *fileAnalysis
 	if o.embedded {
 		res.jobs = nil
-	}
-	if o.embedded && (o.Skip == nil || !o.Skip(o.checker, name)) {
-		res.jobs = nil
-		res.embedded = 1
-		if e := p.embeddedCheck(src, o.minor); e != nil {
-			res.findings = append(res.findings, Finding{Rule: e.rule, Severity: Error, File: name, Line: e.Line, Column: e.Col,
-				Message: e.Type + ": " + e.Msg})
+		check := o.Skip == nil || !o.Skip(o.checker, name)
+		if check {
+			res.embedded = 1
 		}
+		text, derr := decodeSource(src)
+		if derr != nil {
+			text = src
+			if check {
+				res.findings = append(res.findings, embeddedFinding(name, derr))
+			}
+		}
+		text, defaults := blankTypeParamDefaults(text)
+		tree := p.p.Parse(text, nil)
+		if check && derr == nil {
+			if e := checkTree(tree.RootNode(), text, defaults, o.minor); e != nil {
+				res.findings = append(res.findings, embeddedFinding(name, e))
+			}
+		}
+		a = p.analyzeTree(tree.RootNode(), text, name)
+		tree.Close()
+	} else {
+		a = p.analyze(src, name)
 	}
-	a := p.analyze(src, name)
 	discovered := o.NoSafeMode || safeModePasses(src, o.AirflowVersion)
 	if !discovered {
 		res.skipped = true
@@ -363,6 +408,10 @@ func analyzeSource(p *parser, src []byte, name string, job compileJob, o Options
 	res.analysis = a
 	res.findings = append(res.findings, a.findings...)
 	return res
+}
+
+func embeddedFinding(name string, e *pyError) Finding {
+	return Finding{Rule: e.rule, Severity: Error, File: name, Line: e.Line, Column: e.Col, Message: e.Type + ": " + e.Msg}
 }
 
 // analyzeZip checks a zip archive the way Airflow loads it: DAG modules are
