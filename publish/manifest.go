@@ -39,9 +39,9 @@ type Manifest struct {
 	PublishedBy Who       `json:"published_by"`
 	Label       string    `json:"label,omitempty"`
 	Tool        string    `json:"tool"`
-	// Checked names the syntax checker every listed file passed (see
-	// validate.Checker.ID); a later publish with the same checker does not
-	// check those bytes again.
+	// Checked is the validation fingerprint (validate.Report.Fingerprint)
+	// that every listed file passed; a later publish with the same one
+	// reuses what each entry records instead of checking its bytes again.
 	Checked string  `json:"checked,omitempty"`
 	Files   []Entry `json:"files"`
 }
@@ -59,6 +59,18 @@ type Entry struct {
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 	Mode   Mode   `json:"mode"`
+	// What validation found in the file: its DAGs, and whether safe mode
+	// skips it.
+	DAGs            []EntryDAG `json:"dags,omitempty"`
+	SafeModeSkipped bool       `json:"safe_mode_skipped,omitempty"`
+}
+
+// EntryDAG is one DAG a published file defines.
+type EntryDAG struct {
+	ID   string `json:"dag_id"`
+	Line int    `json:"line"`
+	// Member is the module inside a zip archive that defines it.
+	Member string `json:"member,omitempty"`
 }
 
 // Mode is a permission mode written in octal ("0644") in JSON.

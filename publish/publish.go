@@ -151,7 +151,7 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	}
 	vo := o.Validate
 	vo.Exclude = append(slices.Clone(vo.Exclude), o.Exclude...)
-	vo.Skip = alreadyChecked(ctx, o.Dest, files)
+	vo.Known = knownResults(ctx, o.Dest, files)
 	report, err := validate.Run(ctx, o.Source, vo)
 	if err != nil {
 		return res, err
@@ -231,6 +231,14 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	}
 	if len(plan.Upload) == 0 && len(plan.Delete) == 0 && len(plan.NotDeleted) == 0 && prev.Generation > 0 && prev.Label == o.Label {
 		res.Generation = prev.Generation // nothing to do: no new generation
+		if prev.Checked != report.Fingerprint {
+			// Validated under other options: record this run's results, so
+			// that the next publish reuses them (same generation).
+			recordValidation(prev, report, files)
+			if err := nfs.WriteFile(ctx, d, nfs.TempName(), ManifestPath, prev.encode(), nfs.Attr{Mode: 0o644, UID: -1, GID: -1}); err != nil {
+				return res, err
+			}
+		}
 		return res, checkReadable(ctx, d, o.Readers, nil, nil)
 	}
 	if len(plan.Delete) > 0 && o.Confirm != nil && !o.Confirm(plan) {
@@ -238,7 +246,7 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	// 5. Stage, switch, record.
-	ex := &executor{d: d, o: o, plan: plan, prev: prev, sealed: map[string]nfs.FileInfo{}, checked: report.Checker}
+	ex := &executor{d: d, o: o, plan: plan, prev: prev, sealed: map[string]nfs.FileInfo{}, report: report, files: files}
 	next, switchDur, err := ex.run(ctx)
 	res.SwitchMS = float64(switchDur.Microseconds()) / 1000
 	res.Warnings = append(res.Warnings, ex.warnings...)
@@ -256,37 +264,78 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	return res, checkReadable(ctx, d, o.Readers, plan.Upload, ex.sealed)
 }
 
-// alreadyChecked tells the validator which files need no second syntax
-// check: those whose bytes the current manifest lists as passed by the same
-// checker. A manifest that cannot be read here means every file is checked.
-func alreadyChecked(ctx context.Context, d nfs.Dest, files []SourceFile) func(checker, name string) bool {
+// knownResults gives the validator what the current manifest records about
+// files whose bytes have not changed, when it was validated with the same
+// fingerprint: those files need no second reading. A manifest that cannot
+// be read here means every file is checked.
+func knownResults(ctx context.Context, d nfs.Dest, files []SourceFile) func(fp, name string) (validate.Known, bool) {
 	m, err := ReadManifest(ctx, d, ManifestPath)
 	if err != nil || m.Checked == "" {
 		return nil
 	}
-	sums := map[string]bool{}
-	for _, e := range m.Files {
-		sums[e.SHA256] = true
-	}
-	byRel := make(map[string]string, len(files))
+	sums := make(map[string]string, len(files))
 	for _, f := range files {
-		byRel[f.Rel] = f.Sum
+		sums[f.Rel] = f.Sum
 	}
-	return func(checker, name string) bool {
-		if checker != m.Checked {
-			return false
+	entries := m.index()
+	return func(fp, name string) (validate.Known, bool) {
+		e, ok := entries[name]
+		if fp != m.Checked || !ok || sums[name] != e.SHA256 {
+			return validate.Known{}, false
 		}
-		for rel := name; ; {
-			if sum, ok := byRel[rel]; ok {
-				return sums[sum]
+		k := validate.Known{Skipped: e.SafeModeSkipped}
+		for _, dag := range e.DAGs {
+			file := name
+			if dag.Member != "" {
+				file += "/" + dag.Member
 			}
-			i := strings.LastIndexByte(rel, '/')
-			if i < 0 {
-				return false
-			}
-			rel = rel[:i] // a zip member: the archive's bytes decide
+			k.DAGs = append(k.DAGs, validate.DAG{DagID: dag.ID, File: file, Line: dag.Line})
+		}
+		return k, true
+	}
+}
+
+// recordValidation stores in each entry what validation found in its file.
+// Only entries whose bytes are the source's are described by the report.
+func recordValidation(m *Manifest, r *validate.Report, files []SourceFile) {
+	if r == nil {
+		return
+	}
+	sums := make(map[string]string, len(files))
+	for _, f := range files {
+		sums[f.Rel] = f.Sum
+	}
+	idx := make(map[string]int, len(m.Files))
+	for i, e := range m.Files {
+		m.Files[i].DAGs, m.Files[i].SafeModeSkipped = nil, false
+		if sums[e.Path] == e.SHA256 {
+			idx[e.Path] = i
 		}
 	}
+	// A DAG's file is a published path, or a member inside one (a zip).
+	owner := func(file string) (int, string, bool) {
+		for p := file; ; {
+			if i, ok := idx[p]; ok {
+				return i, strings.TrimPrefix(strings.TrimPrefix(file, p), "/"), true
+			}
+			j := strings.LastIndexByte(p, '/')
+			if j < 0 {
+				return 0, "", false
+			}
+			p = p[:j]
+		}
+	}
+	for _, dag := range r.DAGs {
+		if i, member, ok := owner(dag.File); ok {
+			m.Files[i].DAGs = append(m.Files[i].DAGs, EntryDAG{ID: dag.DagID, Line: dag.Line, Member: member})
+		}
+	}
+	for _, name := range r.Skipped {
+		if i, ok := idx[name]; ok {
+			m.Files[i].SafeModeSkipped = true
+		}
+	}
+	m.Checked = r.Fingerprint
 }
 
 func nonNil(s []string) []string {
@@ -550,7 +599,8 @@ type executor struct {
 	mu       sync.Mutex
 	noLink   atomic.Bool
 	sealed   map[string]nfs.FileInfo // what the destination reported at Seal
-	checked  string                  // the checker every file passed, or ""
+	report   *validate.Report        // the source's validation
+	files    []SourceFile
 }
 
 func (ex *executor) warn(format string, args ...any) {
@@ -630,7 +680,7 @@ func (ex *executor) run(ctx context.Context) (*Manifest, time.Duration, error) {
 
 	// The switch: every rename and delete in one burst.
 	next := &Manifest{Format: 1, Generation: plan.Generation, Action: "publish", PublishedAt: o.Now().UTC(),
-		PublishedBy: Who{User: currentUser(), UID: os.Getuid()}, Label: o.Label, Tool: "dagnfs " + o.Version, Checked: ex.checked}
+		PublishedBy: Who{User: currentUser(), UID: os.Getuid()}, Label: o.Label, Tool: "dagnfs " + o.Version}
 	next.PublishedBy.Host, _ = os.Hostname()
 	committed := make([]bool, len(pend))
 	deleted := make([]bool, len(plan.Delete))
@@ -676,6 +726,7 @@ func (ex *executor) run(ctx context.Context) (*Manifest, time.Duration, error) {
 	for _, e := range idx {
 		next.Files = append(next.Files, e)
 	}
+	recordValidation(next, ex.report, ex.files)
 	mctx := ctx
 	if switchErr != nil {
 		var cancel context.CancelFunc

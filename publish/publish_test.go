@@ -124,6 +124,10 @@ func TestPublishLifecycle(t *testing.T) {
 		assert.Equal(t, 4, res.Unchanged)
 		assert.Equal(t, 1, res.Generation)
 		assert.Equal(t, 0, res.Validation.Compiled, "bytes checked when they were published are not checked again")
+		require.Len(t, res.Validation.DAGs, 2, "the DAGs of unchanged files come from the manifest")
+		m1 := readManifest(t, tg.dir)
+		assert.Equal(t, res.Validation.Fingerprint, m1.Checked)
+		assert.Equal(t, []EntryDAG{{ID: "a", Line: 2}}, m1.Files[1].DAGs)
 		assert.Equal(t, 2, res.Validation.Files, "the two Python files are what Airflow considers")
 
 		// Change one, add one, remove one: without --delete it stays (orphaned).
@@ -389,4 +393,31 @@ func TestPostCheck(t *testing.T) {
 	fi, err := os.Stat(filepath.Join(dir, "team/a.py"))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+}
+
+func TestDuplicateWithAnUnchangedFile(t *testing.T) {
+	dir := t.TempDir()
+	d, err := nfs.OpenLocal(dir)
+	require.NoError(t, err)
+	defer d.Close()
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.py": dagA})
+	_, err = Publish(context.Background(), opts(src, d))
+	require.NoError(t, err)
+
+	// A new file reuses the dag_id of a.py, whose bytes are not read again.
+	writeTree(t, src, map[string]string{"z.py": strings.ReplaceAll(dagA, "# ", "") + "\n"})
+	res, err := Publish(context.Background(), opts(src, d))
+	var verr *ValidationError
+	require.ErrorAs(t, err, &verr)
+	require.Equal(t, 1, res.Validation.Errors())
+	var dup validate.Finding
+	for _, f := range res.Validation.Findings {
+		if f.Rule == validate.RuleDuplicateDagID {
+			dup = f
+		}
+	}
+	assert.Equal(t, "z.py", dup.File)
+	assert.Contains(t, dup.Message, "a.py:2")
+	assert.Equal(t, 1, res.Validation.Compiled, "only z.py was compiled")
 }

@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path"
@@ -38,17 +40,24 @@ type Options struct {
 	// Workers is how many files are analysed at once. Default: one per CPU,
 	// less the one the interpreter uses.
 	Workers int
-	// Skip tells which files (relative paths; zip members as
-	// "archive.zip/member.py") had their syntax checked already by this same
-	// checker (see Checker.ID): they are still analysed, not compiled again.
-	Skip func(checker, name string) bool
+	// Known returns what an earlier run with the same Fingerprint found in a
+	// file (relative path) whose bytes have not changed since: such a file
+	// is neither read nor compiled again, and its DAGs still take part in
+	// the duplicate check.
+	Known func(fingerprint, name string) (Known, bool)
 	// Exclude lists glob patterns (on a name or a relative path) of files and
 	// folders that are not part of the DAG folder, such as .git.
 	Exclude []string
 
 	embedded bool // no interpreter: the embedded checker gives the syntax verdict
 	minor    int  // the workers' Python 3 minor version, 0 if unknown
-	checker  string
+	fp       string
+}
+
+// Known is what a run found in one file, for a later run to reuse.
+type Known struct {
+	DAGs    []DAG
+	Skipped bool // safe mode skips it
 }
 
 // Report is the result of a check. Paths are relative to the DAG folder.
@@ -59,6 +68,7 @@ type Report struct {
 	Files          int          `json:"files"`
 	Python         string       `json:"python,omitempty"`
 	Checker        string       `json:"checker"`
+	Fingerprint    string       `json:"fingerprint"`
 	Compiled       int          `json:"compiled"`
 	DAGs           []DAG        `json:"dags"`
 	DynamicDAGs    []DynamicDAG `json:"dynamic_dags"`
@@ -148,10 +158,8 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 		return nil, err
 	}
 	r.Python, r.Checker = checker.Python, checker.ID()
-	if checker.Python == "" && o.PythonVersion != "" {
-		r.Checker += "-python" + o.PythonVersion // its verdict depends on the version
-	}
-	o.checker = r.Checker
+	r.Fingerprint = fingerprint(r.Checker, o)
+	o.fp = r.Fingerprint
 
 	o.embedded = checker.Python == ""
 	if o.Workers <= 0 {
@@ -181,7 +189,7 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	var earlyJobs []compileJob
 	if checker.Python != "" {
 		for _, c := range disc.candidates {
-			if !c.zip && (o.Skip == nil || !o.Skip(o.checker, c.rel)) {
+			if _, known := o.known(c.rel); !c.zip && !known {
 				earlyJobs = append(earlyJobs, compileJob{Name: c.rel, Path: c.abs})
 			}
 		}
@@ -251,7 +259,7 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 			r.DynamicDAGs = append(r.DynamicDAGs, res.analysis.dynamic...)
 		}
 		for _, j := range res.jobs {
-			if j.Member != "" && (o.Skip == nil || !o.Skip(o.checker, j.Name)) {
+			if j.Member != "" {
 				jobs = append(jobs, j)
 			}
 		}
@@ -349,9 +357,29 @@ func safeModePasses(content []byte, version int) bool {
 	return bytes.Contains(lower, []byte("dag")) || bytes.Contains(lower, []byte("asset"))
 }
 
+func (o Options) known(name string) (Known, bool) {
+	if o.Known == nil {
+		return Known{}, false
+	}
+	return o.Known(o.fp, name)
+}
+
+// fingerprint names the checker and every option that changes what a run
+// finds, so that results are reused only under the same ones.
+func fingerprint(checker string, o Options) string {
+	dis := slices.Clone(o.Disable)
+	slices.Sort(dis)
+	h := sha256.Sum256([]byte(fmt.Sprintf("v1|%s|%d|%v|%s|%s|%d|%s", checker, o.AirflowVersion, o.NoSafeMode,
+		o.IgnoreSyntax, o.PythonVersion, o.MaxFileSize, strings.Join(dis, ","))))
+	return checker + "/" + hex.EncodeToString(h[:8])
+}
+
 // analyzeCandidate reads one candidate and analyses it (a .py file, or the
-// root modules of a zip archive).
+// root modules of a zip archive), unless an earlier run's result is known.
 func analyzeCandidate(p *parser, c candidate, o Options) fileResult {
+	if k, ok := o.known(c.rel); ok {
+		return fileResult{name: c.rel, skipped: k.Skipped, analysis: &fileAnalysis{dags: k.DAGs}}
+	}
 	if c.zip {
 		return analyzeZip(p, c, o)
 	}
@@ -372,20 +400,15 @@ func analyzeSource(p *parser, src []byte, name string, job compileJob, o Options
 	var a *fileAnalysis
 	if o.embedded {
 		res.jobs = nil
-		check := o.Skip == nil || !o.Skip(o.checker, name)
-		if check {
-			res.embedded = 1
-		}
+		res.embedded = 1
 		text, derr := decodeSource(src)
 		if derr != nil {
 			text = src
-			if check {
-				res.findings = append(res.findings, embeddedFinding(name, derr))
-			}
+			res.findings = append(res.findings, embeddedFinding(name, derr))
 		}
 		text, defaults := blankTypeParamDefaults(text)
 		tree := p.p.Parse(text, nil)
-		if check && derr == nil {
+		if derr == nil {
 			if e := checkTree(tree.RootNode(), text, defaults, o.minor); e != nil {
 				res.findings = append(res.findings, embeddedFinding(name, e))
 			}

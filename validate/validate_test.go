@@ -251,3 +251,39 @@ func TestFormats(t *testing.T) {
 	assert.Contains(t, buf.String(), "bad.py\n  3:")
 	assert.Contains(t, buf.String(), "FAILED: 1 errors")
 }
+
+func TestKnownResultsAreReused(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"old.py": "def broken(:\n", // would fail, but an earlier run vouches for these bytes
+		"new.py": "from airflow import DAG\nDAG('shared_id', schedule=None)\n",
+	})
+	var asked []string
+	r := run(t, dir, Options{Known: func(fp, name string) (Known, bool) {
+		asked = append(asked, name)
+		if name != "old.py" || fp == "" {
+			return Known{}, false
+		}
+		return Known{DAGs: []DAG{{DagID: "shared_id", File: "old.py", Line: 7}}}, true
+	}})
+	assert.ElementsMatch(t, []string{"old.py", "new.py"}, unique(asked))
+	got := rules(r)
+	assert.Empty(t, got[RuleSyntax], "known bytes are not compiled again")
+	assert.Equal(t, []string{"old.py"}, got[RuleDuplicateDagID], "known DAGs still take part in the duplicate check")
+	assert.Equal(t, 1, r.Compiled)
+
+	other := run(t, dir, Options{AirflowVersion: 2})
+	assert.NotEqual(t, r.Fingerprint, other.Fingerprint, "other options, other fingerprint")
+}
+
+func unique(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
