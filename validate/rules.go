@@ -7,23 +7,22 @@ import (
 
 // Rule ids. They are stable: users silence them by name.
 const (
-	RuleSyntax          = "syntax"
-	RuleEncoding        = "encoding"
-	RuleDuplicateDagID  = "duplicate-dag-id"
-	RuleSymlinkEscape   = "symlink-escape"
-	RuleSymlinkLoop     = "symlink-loop"
-	RuleZipInvalid      = "zip-invalid"
-	RuleZipLayout       = "zip-layout"
-	RuleNotDiscovered   = "not-discovered"
-	RuleIgnorePattern   = "ignore-pattern"
-	RuleUnsafeName      = "unsafe-name"
-	RuleFileTooLarge    = "file-too-large"
-	RuleUnreadable      = "unreadable"
-	RulePythonVersion   = "python-version"
-	RuleVariableGet     = "variable-get-top-level"
-	RuleDatetimeNow     = "datetime-now-in-dag"
-	RuleNoSchedule      = "dag-no-schedule"
-	RuleNoSyntaxChecker = "no-syntax-checker"
+	RuleSyntax         = "syntax"
+	RuleEncoding       = "encoding"
+	RuleDuplicateDagID = "duplicate-dag-id"
+	RuleSymlinkEscape  = "symlink-escape"
+	RuleSymlinkLoop    = "symlink-loop"
+	RuleZipInvalid     = "zip-invalid"
+	RuleZipLayout      = "zip-layout"
+	RuleNotDiscovered  = "not-discovered"
+	RuleIgnorePattern  = "ignore-pattern"
+	RuleUnsafeName     = "unsafe-name"
+	RuleFileTooLarge   = "file-too-large"
+	RuleUnreadable     = "unreadable"
+	RulePythonVersion  = "python-version"
+	RuleVariableGet    = "variable-get-top-level"
+	RuleDatetimeNow    = "datetime-now-in-dag"
+	RuleNoSchedule     = "dag-no-schedule"
 )
 
 // RuleInfo describes a rule.
@@ -51,7 +50,6 @@ var Rules = []RuleInfo{
 	{RuleVariableGet, Warning, "Variable.get at module level: a database query every time the file is parsed"},
 	{RuleDatetimeNow, Warning, "datetime.now() or similar in DAG arguments: the DAG changes at every parse"},
 	{RuleNoSchedule, Warning, "a DAG with no explicit schedule: the default differs between Airflow 2 (daily) and 3 (none)"},
-	{RuleNoSyntaxChecker, Warning, "no syntax checker ran (no interpreter and the embedded one is off)"},
 }
 
 func ruleSeverity(id string) Severity {
