@@ -59,6 +59,9 @@ type Entry struct {
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 	Mode   Mode   `json:"mode"`
+	// ModTime is the file's mtime on the export when it was published
+	// (verify --quick compares it).
+	ModTime time.Time `json:"mtime,omitzero"`
 	// What validation found in the file: its DAGs, and whether safe mode
 	// skips it.
 	DAGs            []EntryDAG `json:"dags,omitempty"`

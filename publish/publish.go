@@ -47,6 +47,8 @@ type Options struct {
 	Readers     []perms.Identity // default perms.Airflow
 	Validate    validate.Options
 	Version     string
+	// Action is recorded in the manifest: "publish" (default) or "rollback".
+	Action string
 
 	Log      *slog.Logger
 	Progress func(Progress)
@@ -679,7 +681,11 @@ func (ex *executor) run(ctx context.Context) (*Manifest, time.Duration, error) {
 	ex.keepObjects(ctx, keep)
 
 	// The switch: every rename and delete in one burst.
-	next := &Manifest{Format: 1, Generation: plan.Generation, Action: "publish", PublishedAt: o.Now().UTC(),
+	action := o.Action
+	if action == "" {
+		action = "publish"
+	}
+	next := &Manifest{Format: 1, Generation: plan.Generation, Action: action, PublishedAt: o.Now().UTC(),
 		PublishedBy: Who{User: currentUser(), UID: os.Getuid()}, Label: o.Label, Tool: "dagnfs " + o.Version}
 	next.PublishedBy.Host, _ = os.Hostname()
 	committed := make([]bool, len(pend))
@@ -712,7 +718,7 @@ func (ex *executor) run(ctx context.Context) (*Manifest, time.Duration, error) {
 	idx := ex.prev.index()
 	for i, f := range plan.Upload {
 		if committed[i] {
-			idx[f.Rel] = Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: Mode(o.FileMode.Perm())}
+			idx[f.Rel] = Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: Mode(o.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC()}
 		}
 	}
 	for i, e := range plan.Delete {

@@ -421,3 +421,42 @@ func TestDuplicateWithAnUnchangedFile(t *testing.T) {
 	assert.Contains(t, dup.Message, "a.py:2")
 	assert.Equal(t, 1, res.Validation.Compiled, "only z.py was compiled")
 }
+
+func TestRollback(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg target) {
+		ctx := context.Background()
+		src := t.TempDir()
+		v1 := map[string]string{"a.py": dagA, "team/b.py": dagB, "notes.txt": "v1"}
+		writeTree(t, src, v1)
+		o := opts(src, tg.dest)
+		o.Label = "v1"
+		_, err := Publish(ctx, o)
+		require.NoError(t, err)
+
+		writeTree(t, src, map[string]string{"a.py": dagA + "# v2\n", "c.py": strings.ReplaceAll(dagB, "'b'", "'c'")})
+		require.NoError(t, os.Remove(filepath.Join(src, "team/b.py")))
+		o.Label, o.Delete = "v2", true
+		_, err = Publish(ctx, o)
+		require.NoError(t, err)
+		writeTree(t, tg.dir, map[string]string{"by_hand.py": "x = 1\n"})
+
+		ro := opts("", tg.dest)
+		res, err := Rollback(ctx, ro, 0)
+		require.NoError(t, err)
+		assert.Equal(t, 3, res.Generation)
+		assert.ElementsMatch(t, []string{"a.py", "team/b.py"}, res.Uploaded)
+		assert.Equal(t, []string{"c.py"}, res.Deleted)
+		tree := readTree(t, tg.dir)
+		delete(tree, "by_hand.py")
+		assert.Equal(t, v1, tree, "the export holds generation 1 again")
+		assert.Equal(t, "x = 1\n", readTree(t, tg.dir)["by_hand.py"], "a file placed by hand survives")
+		m := readManifest(t, tg.dir)
+		assert.Equal(t, "rollback", m.Action)
+		assert.Equal(t, "rollback to generation 1 (v1)", m.Label)
+
+		_, err = Rollback(ctx, ro, 42)
+		var refused *RefusedError
+		require.ErrorAs(t, err, &refused)
+		assert.Contains(t, err.Error(), "kept: 3, 2, 1")
+	})
+}

@@ -1,0 +1,413 @@
+package verify
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/perms"
+	"github.com/dagnfs/dagnfs/publish"
+)
+
+// Severities of findings.
+const (
+	Error   = "error"
+	Warning = "warning"
+	Info    = "info"
+)
+
+// Rule ids of findings.
+const (
+	RuleNotAMount          = "not-a-mount"
+	RuleFSType             = "fstype-mismatch"
+	RuleManifestMissing    = "manifest-missing"
+	RuleManifestCorrupt    = "manifest-corrupt"
+	RuleGeneration         = "generation-mismatch"
+	RuleLabel              = "label-mismatch"
+	RuleWaitTimeout        = "wait-timeout"
+	RuleMissing            = "file-missing"
+	RuleNotRegular         = "not-a-file"
+	RuleSize               = "size-mismatch"
+	RuleContent            = "content-mismatch"
+	RuleMTime              = "mtime-mismatch"
+	RuleUnreadable         = "unreadable"
+	RuleNotReadableAirflow = "not-readable-for-airflow"
+	RuleNotTraversable     = "folder-not-traversable"
+	RuleStale              = "stale-file-handle"
+	RuleIO                 = "io-error"
+	RuleTimeout            = "timeout"
+	RuleUnmanaged          = "unmanaged-file"
+	RuleLeftoverTemp       = "leftover-temp"
+	RuleStaleLock          = "stale-lock"
+	RulePublishing         = "publish-in-progress"
+)
+
+// Finding is one problem (or, with severity info, a fact worth knowing).
+type Finding struct {
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	File     string `json:"file,omitempty"`
+	Message  string `json:"message"`
+}
+
+func (f Finding) String() string {
+	if f.File == "" {
+		return fmt.Sprintf("%s [%s] %s", f.Severity, f.Rule, f.Message)
+	}
+	return fmt.Sprintf("%s: %s [%s] %s", f.File, f.Severity, f.Rule, f.Message)
+}
+
+// Options configure a verification.
+type Options struct {
+	// LocalPath is the mounted folder being verified ("" over NFS): its
+	// mount is looked up in MountInfo.
+	LocalPath string
+	MountInfo string // default /proc/self/mountinfo
+	// ExpectFSType fails unless the folder's file system has this type.
+	ExpectFSType string
+	// As is the identity that must be able to read everything (Airflow's).
+	As perms.Identity
+	// Self is the identity reading (the process, or the NFS credential).
+	Self perms.Identity
+	// ExpectGeneration and ExpectLabel name the generation that must be
+	// visible; with Wait, verification polls until it is.
+	ExpectGeneration int
+	ExpectLabel      string
+	Wait             time.Duration
+	Poll             time.Duration // default 2s
+	// Quick compares size and mtime instead of reading every file.
+	Quick bool
+	Now   func() time.Time
+}
+
+// Result is one verification, as printed with --format json.
+type Result struct {
+	OK          bool      `json:"ok"`
+	Dest        string    `json:"dest"`
+	Generation  int       `json:"generation"`
+	Label       string    `json:"label"`
+	PublishedAt time.Time `json:"published_at,omitzero"`
+	PublishedBy string    `json:"published_by,omitempty"`
+	Mount       *Mount    `json:"mount,omitempty"`
+	Findings    []Finding `json:"findings"`
+	Files       int       `json:"files"`
+	Bytes       int64     `json:"bytes"`
+	Unreadable  int       `json:"unreadable"`
+	Unmanaged   int       `json:"unmanaged"`
+	DurationMS  int64     `json:"duration_ms"`
+	// WaitedMS is how long --wait took until the expected generation showed.
+	WaitedMS int64 `json:"waited_ms,omitempty"`
+	// VisibleAfterS is the time from the publish to this verification seeing
+	// the generation, in seconds (the propagation delay, at most).
+	VisibleAfterS float64 `json:"visible_after_s,omitempty"`
+}
+
+// Errors counts findings of severity error.
+func (r *Result) Errors() int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Severity == Error {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *Result) add(rule, sev, file, format string, args ...any) {
+	r.Findings = append(r.Findings, Finding{Rule: rule, Severity: sev, File: file, Message: fmt.Sprintf(format, args...)})
+}
+
+// UnreadableError: the destination cannot be read at all.
+type UnreadableError struct {
+	Dest string
+	Err  error
+}
+
+func (e *UnreadableError) Error() string {
+	return fmt.Sprintf("cannot read %s at all: %v; %s", e.Dest, e.Err, remedy(e.Err))
+}
+
+func (e *UnreadableError) Unwrap() error { return e.Err }
+
+// Verify checks d once (or, with Wait, until the expected generation shows).
+func Verify(ctx context.Context, d nfs.Dest, o Options) (*Result, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Poll <= 0 {
+		o.Poll = 2 * time.Second
+	}
+	if o.MountInfo == "" {
+		o.MountInfo = "/proc/self/mountinfo"
+	}
+	start := o.Now()
+	r := &Result{Dest: d.String(), Findings: []Finding{}}
+	defer func() { r.DurationMS = o.Now().Sub(start).Milliseconds() }()
+
+	if o.LocalPath != "" {
+		m, err := FindMount(o.LocalPath, o.MountInfo)
+		switch {
+		case err != nil || m == nil:
+			r.add(RuleNotAMount, Info, "", "no mount information (%v); checking the folder as it is", err)
+		default:
+			r.Mount = m
+			if !m.IsMount {
+				sev := Info
+				if o.ExpectFSType != "" {
+					sev = Error
+				}
+				r.add(RuleNotAMount, sev, "", "%s is not a mount point: it lives on %s (%s, %s); inside a pod the dags folder is the export's mount", o.LocalPath, m.Path, m.FSType, m.Source)
+			}
+			if o.ExpectFSType != "" && m.FSType != o.ExpectFSType {
+				r.add(RuleFSType, Error, "", "the file system is %s from %s, not %s; check the pod's volume", m.FSType, m.Source, o.ExpectFSType)
+			}
+		}
+	}
+
+	if _, err := d.Stat(ctx, ""); err != nil {
+		return r, &UnreadableError{Dest: d.String(), Err: err}
+	}
+	m, err := waitForGeneration(ctx, d, o, r, start)
+	if err != nil {
+		return r, err
+	}
+	if m != nil {
+		checkFiles(ctx, d, o, r, m)
+		checkExtras(ctx, d, o, r, m)
+	}
+	checkLeftovers(ctx, d, o, r)
+	r.OK = r.Errors() == 0
+	return r, nil
+}
+
+// waitForGeneration reads the manifest until it shows the expected
+// generation or label, or Wait runs out. A nil manifest means there is
+// nothing to compare the files with (the finding says why).
+func waitForGeneration(ctx context.Context, d nfs.Dest, o Options, r *Result, start time.Time) (*publish.Manifest, error) {
+	deadline := start.Add(o.Wait)
+	for {
+		m, err := publish.ReadManifest(ctx, d, publish.ManifestPath)
+		var me *publish.ManifestError
+		switch {
+		case errors.As(err, &me):
+			r.add(RuleManifestCorrupt, Error, publish.ManifestPath, "%v", me.Err)
+			return nil, nil
+		case err != nil && ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err != nil:
+			r.add(ruleFor(err), Error, publish.ManifestPath, "%v; %s", err, remedy(err))
+			return nil, nil
+		}
+		if m.Generation == 0 {
+			if o.Wait <= 0 || !o.Now().Before(deadline) {
+				r.add(RuleManifestMissing, Error, publish.ManifestPath, "no manifest: nothing was published here by dagnfs (or the mount shows another folder)")
+				return nil, nil
+			}
+		} else {
+			r.Generation, r.Label, r.PublishedAt = m.Generation, m.Label, m.PublishedAt
+			r.PublishedBy = fmt.Sprintf("%s@%s", m.PublishedBy.User, m.PublishedBy.Host)
+			genOK := o.ExpectGeneration == 0 || m.Generation >= o.ExpectGeneration
+			labelOK := o.ExpectLabel == "" || m.Label == o.ExpectLabel
+			if genOK && labelOK {
+				if o.Wait > 0 {
+					r.WaitedMS = o.Now().Sub(start).Milliseconds()
+				}
+				if !m.PublishedAt.IsZero() {
+					r.VisibleAfterS = o.Now().Sub(m.PublishedAt).Seconds()
+				}
+				return m, nil
+			}
+			if o.Wait <= 0 || !o.Now().Before(deadline) {
+				if !genOK {
+					rule := RuleGeneration
+					if o.Wait > 0 {
+						rule = RuleWaitTimeout
+					}
+					r.add(rule, Error, publish.ManifestPath, "the mount shows generation %d, not %d%s", m.Generation, o.ExpectGeneration, waited(o))
+				}
+				if !labelOK {
+					rule := RuleLabel
+					if o.Wait > 0 {
+						rule = RuleWaitTimeout
+					}
+					r.add(rule, Error, publish.ManifestPath, "the mount shows label %q, not %q%s", m.Label, o.ExpectLabel, waited(o))
+				}
+				return m, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(min(o.Poll, time.Until(deadline)+time.Millisecond)):
+		}
+	}
+}
+
+func waited(o Options) string {
+	if o.Wait <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" after waiting %v (NFS attribute caching can delay what a node sees: compare with other nodes, or lower actimeo)", o.Wait)
+}
+
+// checkFiles compares every manifest entry with the export.
+func checkFiles(ctx context.Context, d nfs.Dest, o Options, r *Result, m *publish.Manifest) {
+	dirs := map[string]bool{}
+	for _, e := range m.Files {
+		r.Files++
+		r.Bytes += e.Size
+		for dir := path.Dir(e.Path); dir != "."; dir = path.Dir(dir) {
+			dirs[dir] = true
+		}
+		fi, err := d.Stat(ctx, e.Path)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				r.add(RuleMissing, Error, e.Path, "listed in generation %d but not on the export", m.Generation)
+			} else {
+				r.add(ruleFor(err), Error, e.Path, "%v; %s", err, remedy(err))
+				r.Unreadable++
+			}
+			continue
+		}
+		if !fi.IsRegular() {
+			r.add(RuleNotRegular, Error, e.Path, "is a %v, not a file", fi.Mode.Type())
+			continue
+		}
+		if why := perms.Explain(o.As, fi.UID, fi.GID, fi.Mode, perms.Read); why != "" {
+			r.add(RuleNotReadableAirflow, Error, e.Path, "%s; publish with --file-mode 0644 or fix the owner", why)
+			r.Unreadable++
+		}
+		if fi.Size != e.Size {
+			r.add(RuleSize, Error, e.Path, "%d bytes on the export, %d published", fi.Size, e.Size)
+			continue
+		}
+		if o.Quick {
+			if !e.ModTime.IsZero() && !fi.ModTime.Equal(e.ModTime) {
+				r.add(RuleMTime, Error, e.Path, "modified on the export at %s, published at %s", fi.ModTime.UTC().Format(time.RFC3339), e.ModTime.Format(time.RFC3339))
+			}
+			continue
+		}
+		b, err := d.ReadFile(ctx, e.Path, e.Size)
+		if err != nil {
+			r.add(ruleFor(err), Error, e.Path, "%v; %s", err, remedy(err))
+			r.Unreadable++
+			continue
+		}
+		sum := sha256.Sum256(b)
+		if hex.EncodeToString(sum[:]) != e.SHA256 {
+			r.add(RuleContent, Error, e.Path, "the content differs from what generation %d published (sha256 %s)", m.Generation, e.SHA256[:12])
+		}
+	}
+	list := make([]string, 0, len(dirs)+1)
+	list = append(list, "")
+	for dir := range dirs {
+		list = append(list, dir)
+	}
+	slices.Sort(list)
+	for _, dir := range list {
+		fi, err := d.Stat(ctx, dir)
+		if err != nil {
+			continue // its files are reported
+		}
+		if why := perms.Explain(o.As, fi.UID, fi.GID, fi.Mode, perms.Traverse); why != "" {
+			name := dir
+			if name == "" {
+				name = "."
+			}
+			r.add(RuleNotTraversable, Error, name, "%s; every folder on the way needs x for Airflow (publish with --dir-mode 0755)", why)
+		}
+	}
+}
+
+// checkExtras lists files on the export that the manifest does not.
+func checkExtras(ctx context.Context, d nfs.Dest, o Options, r *Result, m *publish.Manifest) {
+	listed := make(map[string]bool, len(m.Files))
+	for _, e := range m.Files {
+		listed[e.Path] = true
+	}
+	var walk func(dir string)
+	walk = func(dir string) {
+		entries, err := d.ReadDir(ctx, dir)
+		if err != nil {
+			if dir != "" {
+				r.add(ruleFor(err), Warning, dir, "cannot list: %v; %s", err, remedy(err))
+			}
+			return
+		}
+		for _, e := range entries {
+			p := path.Join(dir, e.Name)
+			if p == publish.MetaDir {
+				continue
+			}
+			if e.IsDir() {
+				walk(p)
+				continue
+			}
+			if listed[p] {
+				continue
+			}
+			r.Unmanaged++
+			parsed := ""
+			if strings.HasSuffix(p, ".py") || strings.HasSuffix(p, ".zip") {
+				parsed = "; Airflow will parse it"
+			}
+			r.add(RuleUnmanaged, Warning, p, "not published by dagnfs (generation %d does not list it)%s", m.Generation, parsed)
+		}
+	}
+	walk("")
+}
+
+// checkLeftovers reports an interrupted publish's temporary files and locks.
+func checkLeftovers(ctx context.Context, d nfs.Dest, o Options, r *Result) {
+	if _, err := d.Stat(ctx, publish.JournalPath); err == nil {
+		r.add(RuleLeftoverTemp, Warning, publish.JournalPath, "an interrupted publish left temporary files in %s (nobody can list them, Airflow included); the next publish removes them", "."+"/"+publish.MetaDir+"/staging")
+	}
+	li, err := publish.ReadLock(ctx, d, 10*time.Minute)
+	if err != nil || li == nil {
+		return
+	}
+	if o.Now().After(li.Expires) {
+		r.add(RuleStaleLock, Warning, publish.LockPath, "held by %s, expired %s: that publisher is gone; the next publish takes the lock over", li.Holder, li.Expires.UTC().Format(time.RFC3339))
+	} else {
+		r.add(RulePublishing, Info, publish.LockPath, "a publish by %s is in progress (lock expires %s)", li.Holder, li.Expires.UTC().Format(time.RFC3339))
+	}
+}
+
+// ruleFor names the fault behind an error.
+func ruleFor(err error) string {
+	var te *nfs.TransportError
+	switch {
+	case errors.Is(err, syscall.ESTALE):
+		return RuleStale
+	case errors.Is(err, fs.ErrPermission):
+		return RuleUnreadable
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		return RuleTimeout
+	case errors.As(err, &te), errors.Is(err, syscall.EIO):
+		return RuleIO
+	}
+	return RuleIO
+}
+
+// remedy says what to do about a fault.
+func remedy(err error) string {
+	switch ruleFor(err) {
+	case RuleStale:
+		return "the mount holds a stale file handle (the export was recreated or the server restarted): restart the pod, or remount the volume on this node"
+	case RuleUnreadable:
+		return "permission denied for this user: publish with --file-mode 0644 --dir-mode 0755, or check the export's squash options"
+	case RuleTimeout:
+		return "the server did not answer in time: check the NFS server and the network from this node"
+	}
+	return "an I/O error from the file system: check the NFS server's health and the node's kernel log"
+}
