@@ -1,0 +1,188 @@
+package verify
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/perms"
+	"github.com/dagnfs/dagnfs/publish"
+	"github.com/dagnfs/dagnfs/validate"
+)
+
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+}
+
+const dagA = "from airflow import DAG\nDAG('a', schedule=None)\n"
+
+// published makes a folder holding a published generation.
+func published(t *testing.T, label string) (string, nfs.Dest, string) {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o755))
+	d, err := nfs.OpenLocal(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { d.Close() })
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.py": dagA, "team/b.sql": "select 1"})
+	_, err = publish.Publish(context.Background(), publish.Options{Source: src, Dest: d, UID: 50000, GID: 50000,
+		Label: label, Validate: validate.Options{Python: "none"}})
+	require.NoError(t, err)
+	return dir, d, src
+}
+
+func opts() Options {
+	return Options{As: perms.Identity{UID: 50000, GIDs: []uint32{50000}}, Poll: 20 * time.Millisecond}
+}
+
+func rules(r *Result) map[string][]string {
+	out := map[string][]string{}
+	for _, f := range r.Findings {
+		out[f.Rule] = append(out[f.Rule], f.File)
+	}
+	return out
+}
+
+func TestVerifyGood(t *testing.T) {
+	dir, d, _ := published(t, "c1")
+	o := opts()
+	o.LocalPath = dir
+	r, err := Verify(context.Background(), d, o)
+	require.NoError(t, err)
+	assert.True(t, r.OK, "%v", r.Findings)
+	assert.Equal(t, 1, r.Generation)
+	assert.Equal(t, "c1", r.Label)
+	assert.Equal(t, 2, r.Files)
+	assert.Equal(t, int64(len(dagA)+len("select 1")), r.Bytes)
+	require.NotNil(t, r.Mount)
+	assert.Equal(t, []string{""}, rules(r)[RuleNotAMount], "a temporary folder is not a mount: said, not failed")
+	o.ExpectFSType = "nfs"
+	r, err = Verify(context.Background(), d, o)
+	require.NoError(t, err)
+	assert.False(t, r.OK)
+	assert.Contains(t, rules(r), RuleFSType)
+}
+
+func TestVerifyFindsDrift(t *testing.T) {
+	dir, d, _ := published(t, "c1")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.py"), []byte(dagA[:10]), 0o644))        // truncated
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "team/b.sql"), []byte("select 2"), 0o644)) // same size, other bytes
+	writeTree(t, dir, map[string]string{"extra.py": "x = 1\n", "notes.txt": "hi"})                // not published
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".dagnfs/journal.json"), []byte(`{"temps":[]}`), 0o644))
+	r, err := Verify(context.Background(), d, opts())
+	require.NoError(t, err)
+	assert.False(t, r.OK)
+	got := rules(r)
+	assert.Equal(t, []string{"a.py"}, got[RuleSize])
+	assert.Equal(t, []string{"team/b.sql"}, got[RuleContent])
+	assert.ElementsMatch(t, []string{"extra.py", "notes.txt"}, got[RuleUnmanaged])
+	assert.Equal(t, 2, r.Unmanaged)
+	assert.Contains(t, got, RuleLeftoverTemp)
+
+	// --quick sees the size, not same-size edits with the mtime kept.
+	require.NoError(t, os.Remove(filepath.Join(dir, "a.py")))
+	o := opts()
+	o.Quick = true
+	r, err = Verify(context.Background(), d, o)
+	require.NoError(t, err)
+	got = rules(r)
+	assert.Equal(t, []string{"a.py"}, got[RuleMissing])
+	assert.Equal(t, []string{"team/b.sql"}, got[RuleMTime], "the edit changed the mtime")
+}
+
+func TestVerifyPermissions(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test needs root (a root-owned 0600 file); run it as root as CI does")
+	}
+	dir, d, _ := published(t, "c1")
+	require.NoError(t, os.Chown(filepath.Join(dir, "a.py"), 0, 0))
+	require.NoError(t, os.Chmod(filepath.Join(dir, "a.py"), 0o600))
+	require.NoError(t, os.Chmod(filepath.Join(dir, "team"), 0o700))
+	require.NoError(t, os.Chown(filepath.Join(dir, "team"), 0, 0))
+	r, err := Verify(context.Background(), d, opts())
+	require.NoError(t, err)
+	got := rules(r)
+	assert.Equal(t, []string{"a.py"}, got[RuleNotReadableAirflow], "root reads it, uid 50000 would not")
+	assert.Contains(t, got[RuleNotTraversable], "team")
+	assert.Equal(t, 1, r.Unreadable)
+}
+
+func TestVerifyManifestProblems(t *testing.T) {
+	dir := t.TempDir()
+	d, err := nfs.OpenLocal(dir)
+	require.NoError(t, err)
+	defer d.Close()
+	r, err := Verify(context.Background(), d, opts())
+	require.NoError(t, err)
+	assert.Equal(t, []string{publish.ManifestPath}, rules(r)[RuleManifestMissing])
+
+	writeTree(t, dir, map[string]string{publish.ManifestPath: "garbage {"})
+	r, err = Verify(context.Background(), d, opts())
+	require.NoError(t, err)
+	assert.False(t, r.OK)
+	assert.Equal(t, []string{publish.ManifestPath}, rules(r)[RuleManifestCorrupt])
+
+	_, err = Verify(context.Background(), &gone{d}, opts())
+	var ue *UnreadableError
+	require.ErrorAs(t, err, &ue)
+}
+
+type gone struct{ nfs.Dest }
+
+func (gone) Stat(context.Context, string) (nfs.FileInfo, error) {
+	return nfs.FileInfo{}, &os.PathError{Op: "stat", Path: ".", Err: os.ErrPermission}
+}
+
+func TestWaitForLabel(t *testing.T) {
+	dir, d, src := published(t, "c1")
+	o := opts()
+	o.ExpectLabel, o.Wait = "c2", 3*time.Second
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		writeTree(t, src, map[string]string{"a.py": dagA + "# c2\n"})
+		_, err := publish.Publish(context.Background(), publish.Options{Source: src, Dest: d, UID: -1, GID: -1,
+			Label: "c2", Validate: validate.Options{Python: "none"}})
+		assert.NoError(t, err)
+	}()
+	r, err := Verify(context.Background(), d, o)
+	require.NoError(t, err)
+	assert.True(t, r.OK, "%v", r.Findings)
+	assert.Equal(t, 2, r.Generation)
+	assert.GreaterOrEqual(t, r.WaitedMS, int64(250))
+	_ = dir
+
+	o.ExpectLabel, o.Wait = "c3", 200*time.Millisecond
+	r, err = Verify(context.Background(), d, o)
+	require.NoError(t, err)
+	assert.False(t, r.OK)
+	assert.Contains(t, rules(r), RuleWaitTimeout)
+}
+
+func TestFindMount(t *testing.T) {
+	info := filepath.Join(t.TempDir(), "mountinfo")
+	require.NoError(t, os.WriteFile(info, []byte(
+		"22 1 0:21 / / rw,relatime - ext4 /dev/vda rw\n"+
+			"40 22 0:45 / /usr/local/airflow/dags ro,relatime shared:1 - nfs4 nfs.example.internal:/srv/airflow/dags ro,vers=4.1\n"+
+			"41 22 0:46 / /mnt/with\\040space rw - tmpfs tmpfs rw\n"), 0o644))
+	m, err := FindMount("/usr/local/airflow/dags", info)
+	require.NoError(t, err)
+	assert.Equal(t, &Mount{Path: "/usr/local/airflow/dags", FSType: "nfs4", Source: "nfs.example.internal:/srv/airflow/dags", IsMount: true, Options: "ro,relatime"}, m)
+	m, err = FindMount("/usr/local/airflow/dags/team", info)
+	require.NoError(t, err)
+	assert.False(t, m.IsMount)
+	m, err = FindMount("/mnt/with space/x", info)
+	require.NoError(t, err)
+	assert.Equal(t, "/mnt/with space", m.Path)
+}
