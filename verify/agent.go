@@ -1,0 +1,215 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/dagnfs/dagnfs/nfs"
+)
+
+// Agent verifies a destination on a schedule and serves the result over
+// HTTP: /healthz (alive), /readyz (the last verification passed and is
+// recent), /status (the last result as JSON) and /metrics (Prometheus).
+type Agent struct {
+	Dest     nfs.Dest
+	Options  Options
+	Interval time.Duration
+	Log      *slog.Logger
+
+	mu       sync.Mutex
+	last     *Result
+	lastErr  error
+	lastAt   time.Time
+	seenGen  int
+	registry *prometheus.Registry
+	m        agentMetrics
+}
+
+type agentMetrics struct {
+	success, duration, generation, manifestAge, files, unreadable, unmanaged, visibleAfter, lastRun prometheus.Gauge
+	runs                                                                                          *prometheus.CounterVec
+	findings                                                                                      *prometheus.GaugeVec
+}
+
+func (a *Agent) init() {
+	if a.Log == nil {
+		a.Log = slog.New(slog.DiscardHandler)
+	}
+	g := func(name, help string) prometheus.Gauge {
+		return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "dagnfs", Name: name, Help: help})
+	}
+	a.m = agentMetrics{
+		success:      g("verify_success", "1 if the last verification found no error, else 0."),
+		duration:     g("verify_duration_seconds", "How long the last verification took."),
+		generation:   g("generation", "The generation the mount shows."),
+		manifestAge:  g("manifest_age_seconds", "Seconds since the generation the mount shows was published."),
+		files:        g("files", "Files the manifest lists."),
+		unreadable:   g("unreadable_files", "Files that cannot be read, by this process or by the Airflow identity."),
+		unmanaged:    g("unmanaged_files", "Files on the export that dagnfs did not publish."),
+		visibleAfter: g("publish_to_visible_seconds", "For the newest generation: seconds from its publish to this node first seeing it."),
+		lastRun:      g("last_verify_timestamp_seconds", "When the last verification ended (Unix time)."),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dagnfs", Name: "verify_runs_total",
+			Help: "Verifications by outcome: ok, findings, or error (the destination could not be read)."}, []string{"outcome"}),
+		findings: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "dagnfs", Name: "findings",
+			Help: "Findings of the last verification by rule and severity."}, []string{"rule", "severity"}),
+	}
+	a.registry = prometheus.NewRegistry()
+	a.registry.MustRegister(a.m.success, a.m.duration, a.m.generation, a.m.manifestAge, a.m.files, a.m.unreadable,
+		a.m.unmanaged, a.m.visibleAfter, a.m.lastRun, a.m.runs, a.m.findings)
+}
+
+// Run verifies every Interval until ctx ends, serving HTTP on l; it shuts
+// the server down gracefully when ctx ends.
+func (a *Agent) Run(ctx context.Context, l net.Listener) error {
+	a.init()
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	a.Log.Info("agent started", "listen", l.Addr().String(), "dest", a.Dest.String(), "interval", a.Interval)
+
+	t := time.NewTicker(a.Interval)
+	defer t.Stop()
+	for {
+		a.once(ctx)
+		select {
+		case <-ctx.Done():
+			shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := srv.Shutdown(shut)
+			a.Log.Info("agent stopped")
+			return err
+		case err := <-served:
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// once runs one verification and publishes its outcome.
+func (a *Agent) once(ctx context.Context) {
+	vctx, cancel := context.WithTimeout(ctx, max(a.Interval, 30*time.Second))
+	defer cancel()
+	o := a.Options
+	o.Wait = 0
+	start := time.Now()
+	r, err := Verify(vctx, a.Dest, o)
+	if ctx.Err() != nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.last, a.lastErr, a.lastAt = r, err, time.Now()
+	a.m.duration.Set(time.Since(start).Seconds())
+	a.m.lastRun.Set(float64(a.lastAt.Unix()))
+	a.m.findings.Reset()
+	switch {
+	case err != nil:
+		a.m.runs.WithLabelValues("error").Inc()
+		a.m.success.Set(0)
+		a.Log.Error("verification could not read the destination", "err", err)
+		return
+	case r.OK:
+		a.m.runs.WithLabelValues("ok").Inc()
+		a.m.success.Set(1)
+	default:
+		a.m.runs.WithLabelValues("findings").Inc()
+		a.m.success.Set(0)
+	}
+	for _, f := range r.Findings {
+		a.m.findings.WithLabelValues(f.Rule, f.Severity).Inc()
+	}
+	a.m.generation.Set(float64(r.Generation))
+	a.m.files.Set(float64(r.Files))
+	a.m.unreadable.Set(float64(r.Unreadable))
+	a.m.unmanaged.Set(float64(r.Unmanaged))
+	if !r.PublishedAt.IsZero() {
+		a.m.manifestAge.Set(time.Since(r.PublishedAt).Seconds())
+	}
+	if r.Generation != a.seenGen && r.Generation > 0 {
+		a.seenGen = r.Generation
+		a.m.visibleAfter.Set(r.VisibleAfterS)
+		a.Log.Info("new generation visible", "generation", r.Generation, "label", r.Label, "visible_after_s", r.VisibleAfterS)
+	}
+	lvl := slog.LevelInfo
+	if !r.OK {
+		lvl = slog.LevelWarn
+	}
+	a.Log.Log(ctx, lvl, "verified", "ok", r.OK, "generation", r.Generation, "files", r.Files,
+		"errors", r.Errors(), "findings", len(r.Findings), "duration_ms", r.DurationMS)
+	for _, f := range r.Findings {
+		if f.Severity == Error {
+			a.Log.Warn("finding", "rule", f.Rule, "file", f.File, "message", f.Message)
+		}
+	}
+}
+
+// Handler serves the agent's endpoints.
+func (a *Agent) Handler() http.Handler {
+	if a.registry == nil {
+		a.init()
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if why := a.notReady(); why != "" {
+			http.Error(w, why, http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+		a.mu.Lock()
+		body := struct {
+			*Result
+			Error    string    `json:"error,omitempty"`
+			Verified time.Time `json:"verified_at,omitzero"`
+		}{a.last, errString(a.lastErr), a.lastAt}
+		a.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if body.Result == nil && body.Error == "" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(map[string]string{"error": "no verification has finished yet"})
+			return
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(body)
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// notReady explains why the agent is not ready, or returns "".
+func (a *Agent) notReady() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case a.last == nil && a.lastErr == nil:
+		return "no verification has finished yet"
+	case a.lastErr != nil:
+		return "the last verification could not read the destination: " + a.lastErr.Error()
+	case time.Since(a.lastAt) > 3*a.Interval+30*time.Second:
+		return "the last verification is older than three intervals"
+	case !a.last.OK:
+		return "the last verification found errors: see /status"
+	}
+	return ""
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+

@@ -1,0 +1,83 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		require.True(t, time.Now().Before(deadline), "timed out waiting until %s", what)
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestAgentEndpoints(t *testing.T) {
+	dir, d, _ := published(t, "c1")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	base := "http://" + l.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &Agent{Dest: d, Options: opts(), Interval: 100 * time.Millisecond}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, l) }()
+
+	code, body := get(t, base+"/healthz")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "ok\n", body)
+	eventually(t, "ready", func() bool { c, _ := get(t, base+"/readyz"); return c == http.StatusOK })
+
+	_, metrics := get(t, base+"/metrics")
+	for _, want := range []string{"dagnfs_verify_success 1", "dagnfs_generation 1", "dagnfs_files 2", "dagnfs_unreadable_files 0",
+		`dagnfs_verify_runs_total{outcome="ok"}`, "dagnfs_manifest_age_seconds", "dagnfs_publish_to_visible_seconds", "dagnfs_verify_duration_seconds"} {
+		assert.Contains(t, metrics, want)
+	}
+	code, body = get(t, base+"/status")
+	assert.Equal(t, http.StatusOK, code)
+	var st struct {
+		OK         bool   `json:"ok"`
+		Generation int    `json:"generation"`
+		Label      string `json:"label"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &st))
+	assert.Equal(t, 1, st.Generation)
+	assert.Equal(t, "c1", st.Label)
+
+	// A file changed on the export: not ready, and the metrics say why.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.py"), []byte("tampered"), 0o644))
+	eventually(t, "not ready", func() bool { c, _ := get(t, base+"/readyz"); return c == http.StatusServiceUnavailable })
+	_, metrics = get(t, base+"/metrics")
+	assert.Contains(t, metrics, "dagnfs_verify_success 0")
+	assert.True(t, strings.Contains(metrics, `dagnfs_findings{rule="size-mismatch",severity="error"} 1`), metrics)
+
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "graceful shutdown")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the agent did not stop")
+	}
+}
