@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/dagnfs/dagnfs/publish"
+	"github.com/dagnfs/dagnfs/verify"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -31,7 +32,14 @@ const usage = `dagnfs validates Airflow DAG folders and publishes them onto NFS 
 
 Usage:
   dagnfs publish SRC DEST [flags]   copy SRC onto DEST atomically (DEST: nfs://HOST[:PORT]/PATH or a folder)
-  dagnfs validate [DIR] [flags]     check DIR the way publish does before copying
+  dagnfs validate [DIR] [flags]     check DIR the way Airflow will see it
+  dagnfs verify DEST [flags]        prove a pod's mount shows the published generation, readable for Airflow
+  dagnfs agent DEST --listen ADDR   verify on a schedule, with /healthz, /readyz, /status and /metrics
+  dagnfs status DEST                generation, label, lock and drift of DEST
+  dagnfs history DEST               the generations kept on DEST
+  dagnfs rollback DEST [--to GEN]   restore a kept generation as a new one
+  dagnfs k8s verify-job|agent-daemonset|publish-cronjob [flags]
+                                    print Kubernetes manifests that run dagnfs
   dagnfs serve --export DIR         a small NFSv3 server for trying dagnfs
   dagnfs version                    print the version
 
@@ -71,6 +79,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runValidateCmd(ctx, args[1:], stdout, stderr)
 	case "serve":
 		err = runServeCmd(ctx, args[1:], stdout, stderr)
+	case "verify":
+		err = runVerifyCmd(ctx, args[1:], stdout, stderr)
+	case "agent":
+		err = runAgentCmd(ctx, args[1:], stdout, stderr)
+	case "status":
+		err = runStatusCmd(ctx, args[1:], stdout, stderr)
+	case "history":
+		err = runHistoryCmd(ctx, args[1:], stdout, stderr)
+	case "rollback":
+		err = runRollbackCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "k8s":
+		err = runK8sCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "dagnfs %s\n", version)
 	case "help", "-h", "--help":
@@ -93,6 +113,7 @@ func exitCode(err error, stderr io.Writer) int {
 		ce *publish.CheckError
 		le *publish.LockedError
 		sf silentFailure
+		me *verify.UnreadableError
 	)
 	code := exitDest
 	switch {
@@ -106,6 +127,8 @@ func exitCode(err error, stderr io.Writer) int {
 		code = exitFailed
 	case errors.As(err, &le):
 		code = exitLocked
+	case errors.As(err, &me):
+		code = exitDest
 	case errors.Is(err, context.Canceled):
 		code = exitCanceled
 		err = errors.New("interrupted; the export holds only whole files and the next publish cleans up")

@@ -108,14 +108,14 @@ func runPublishCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	if err != nil {
 		return err
 	}
-	return runPublish(ctx, o, rest[0], rest[1], stdin, stdout, stderr)
+	return runPublishLike(ctx, o, rest[0], rest[1], -1, stdin, stdout, stderr)
 }
 
 func newLogger(format string, verbose bool, w io.Writer) *slog.Logger {
-	lvl := slog.LevelWarn
-	if verbose {
-		lvl = slog.LevelDebug
-	}
+	return newLoggerAt(format, map[bool]slog.Level{true: slog.LevelDebug, false: slog.LevelWarn}[verbose], w)
+}
+
+func newLoggerAt(format string, lvl slog.Level, w io.Writer) *slog.Logger {
 	hopts := &slog.HandlerOptions{Level: lvl}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, hopts))
@@ -171,13 +171,17 @@ func (o *publishOptions) check() ([]perms.Identity, error) {
 	return readers, nil
 }
 
-func runPublish(ctx context.Context, o *publishOptions, src, dest string, stdin io.Reader, stdout, stderr io.Writer) error {
+// runPublishLike publishes src onto dest, or, with rollbackTo >= 0, restores
+// generation rollbackTo (0: the previous one) of dest.
+func runPublishLike(ctx context.Context, o *publishOptions, src, dest string, rollbackTo int, stdin io.Reader, stdout, stderr io.Writer) error {
 	readers, err := o.check()
 	if err != nil {
 		return err
 	}
-	if fi, err := os.Stat(src); err != nil || !fi.IsDir() {
-		return usagef("source %q is not a folder", src)
+	if rollbackTo < 0 {
+		if fi, err := os.Stat(src); err != nil || !fi.IsDir() {
+			return usagef("source %q is not a folder", src)
+		}
 	}
 	vo, err := o.checkFlags.options()
 	if err != nil {
@@ -221,7 +225,12 @@ func runPublish(ctx context.Context, o *publishOptions, src, dest string, stdin 
 			return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes")
 		}
 	}
-	res, err := publish.Publish(ctx, popts)
+	var res *publish.Result
+	if rollbackTo >= 0 {
+		res, err = publish.Rollback(ctx, popts, rollbackTo)
+	} else {
+		res, err = publish.Publish(ctx, popts)
+	}
 	if o.format.val == "json" {
 		out := struct {
 			OK    bool   `json:"ok"`

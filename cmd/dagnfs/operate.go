@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/perms"
+	"github.com/dagnfs/dagnfs/publish"
+	"github.com/dagnfs/dagnfs/verify"
+)
+
+// destOptions are the flags to reach a destination as a publisher does.
+type destOptions struct {
+	uid, gid int
+	timeout  time.Duration
+	format   oneOf
+}
+
+// AddFlags registers the flags.
+func (o *destOptions) AddFlags(f *pflag.FlagSet) {
+	f.IntVar(&o.uid, "uid", 50000, "uid to act as over NFS")
+	f.IntVar(&o.gid, "gid", 50000, "gid to act as over NFS")
+	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of each NFS call")
+	f.Var(&o.format, "format", "output: text or json")
+}
+
+func newDestOptions() destOptions {
+	return destOptions{format: oneOf{"text", []string{"text", "json"}}}
+}
+
+const statusHelp = `Usage: dagnfs status DEST [flags]
+
+Show what DEST holds: the generation, its label, when and by whom it was
+published, how many files, who holds the lock, and the drift between the
+manifest and the export (files missing or changed in size or mtime, files
+dagnfs did not publish).
+
+Flags:
+`
+
+func runStatusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o := newDestOptions()
+	fset := pflag.NewFlagSet("status", pflag.ContinueOnError)
+	o.AddFlags(fset)
+	rest, err := parseFlags(fset, args, statusHelp, stdout, 1, 1)
+	if err != nil {
+		return err
+	}
+	d, err := openDest(ctx, rest[0], o.uid, o.gid, o.timeout, 2, nil)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	vo := verify.Options{Quick: true, As: perms.Identity{UID: uint32(o.uid), GIDs: []uint32{uint32(o.gid)}}}
+	if !nfs.IsURL(rest[0]) {
+		vo.LocalPath = rest[0]
+	}
+	r, err := verify.Verify(ctx, d, vo)
+	if err != nil {
+		return err
+	}
+	lock, err := publish.ReadLock(ctx, d, 10*time.Minute)
+	if err != nil {
+		return err
+	}
+	st := struct {
+		*verify.Result
+		Lock *publish.LockInfo `json:"lock"`
+	}{r, lock}
+	if o.format.val == "json" {
+		return writeJSON(stdout, st)
+	}
+	if r.Generation == 0 {
+		fmt.Fprintf(stdout, "%s: nothing published by dagnfs\n", r.Dest)
+	} else {
+		fmt.Fprintf(stdout, "%s\n  generation  %d", r.Dest, r.Generation)
+		if r.Label != "" {
+			fmt.Fprintf(stdout, " (%s)", r.Label)
+		}
+		fmt.Fprintf(stdout, "\n  published   %s by %s (%s ago)\n", r.PublishedAt.Local().Format(time.DateTime), r.PublishedBy, time.Since(r.PublishedAt).Round(time.Second))
+		fmt.Fprintf(stdout, "  files       %d (%s)\n", r.Files, humanBytes(r.Bytes))
+	}
+	if lock != nil {
+		fmt.Fprintf(stdout, "  lock        held by %s until %s\n", lock.Holder, lock.Expires.Local().Format(time.DateTime))
+	} else {
+		fmt.Fprintf(stdout, "  lock        free\n")
+	}
+	drift := 0
+	for _, f := range r.Findings {
+		if f.Severity != verify.Info {
+			drift++
+			fmt.Fprintf(stdout, "  drift       %s\n", f)
+		}
+	}
+	if drift == 0 {
+		fmt.Fprintf(stdout, "  drift       none: the export matches the manifest\n")
+	}
+	return nil
+}
+
+const historyHelp = `Usage: dagnfs history DEST [flags]
+
+List the generations kept on DEST (publish --keep), newest first: the ones
+dagnfs rollback can restore.
+
+Flags:
+`
+
+func runHistoryCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o := newDestOptions()
+	fset := pflag.NewFlagSet("history", pflag.ContinueOnError)
+	o.AddFlags(fset)
+	rest, err := parseFlags(fset, args, historyHelp, stdout, 1, 1)
+	if err != nil {
+		return err
+	}
+	d, err := openDest(ctx, rest[0], o.uid, o.gid, o.timeout, 2, nil)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	hist, err := publish.ReadHistory(ctx, d)
+	if err != nil {
+		return err
+	}
+	cur, err := publish.ReadManifest(ctx, d, publish.ManifestPath)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Generation  int       `json:"generation"`
+		Current     bool      `json:"current"`
+		Action      string    `json:"action"`
+		Label       string    `json:"label"`
+		PublishedAt time.Time `json:"published_at"`
+		PublishedBy string    `json:"published_by"`
+		Files       int       `json:"files"`
+	}
+	rows := []row{}
+	for _, m := range hist {
+		rows = append(rows, row{m.Generation, m.Generation == cur.Generation, m.Action, m.Label, m.PublishedAt,
+			m.PublishedBy.User + "@" + m.PublishedBy.Host, len(m.Files)})
+	}
+	if o.format.val == "json" {
+		return writeJSON(stdout, rows)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintf(stdout, "%s: no generations kept\n", d)
+		return nil
+	}
+	fmt.Fprintf(stdout, "%-4s %-10s %-8s %-19s %-24s %6s  %s\n", "", "generation", "action", "published", "by", "files", "label")
+	for _, r := range rows {
+		mark := ""
+		if r.Current {
+			mark = "*"
+		}
+		fmt.Fprintf(stdout, "%-4s %-10d %-8s %-19s %-24s %6d  %s\n", mark, r.Generation, r.Action, r.PublishedAt.Local().Format(time.DateTime), r.PublishedBy, r.Files, r.Label)
+	}
+	return nil
+}
+
+const rollbackHelp = `Usage: dagnfs rollback DEST [--to GEN] [flags]
+
+Restore an earlier generation (default: the one before the current) as a new
+generation, like a revert: the same atomic protocol, lock and checks as a
+publish, recorded in the manifest as a rollback. Files that later
+generations added are removed unless someone changed them since; files
+placed by anyone else are never touched.
+
+Flags:
+`
+
+func runRollbackCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	o := newPublishOptions()
+	var to int
+	fset := pflag.NewFlagSet("rollback", pflag.ContinueOnError)
+	o.AddFlags(fset)
+	fset.IntVar(&to, "to", 0, "the generation to restore (default: the one before the current)")
+	rest, err := parseFlags(fset, args, rollbackHelp, stdout, 1, 1)
+	if err != nil {
+		return err
+	}
+	if to < 0 {
+		return usagef("--to must be a generation number")
+	}
+	return runPublishLike(ctx, o, "", rest[0], to, stdin, stdout, stderr)
+}

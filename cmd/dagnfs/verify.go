@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/perms"
+	"github.com/dagnfs/dagnfs/verify"
+)
+
+const verifyHelp = `Usage: dagnfs verify DEST [flags]
+
+Prove that DEST (the dags folder as a pod mounts it, or an nfs:// URL read as
+--as-uid/--as-gid) shows exactly the published generation and that Airflow's
+identity can read all of it: the mount and its file system, the manifest
+(and, with --expect-label/--expect-generation and --wait, that a publish has
+become visible), every file's size and sha256 (--quick: size and mtime),
+readability, folders on the way, files dagnfs did not publish, leftover
+temporary files and stale locks.
+
+Exit status: 0 all good, 1 findings, 2 bad usage, 3 DEST cannot be read.
+
+Flags:
+`
+
+// verifyOptions are the flags of verify (and of agent).
+type verifyOptions struct {
+	asUID, asGID     int
+	expectGeneration int
+	expectLabel      string
+	expectFSType     string
+	wait, poll       time.Duration
+	quick            bool
+	timeout          time.Duration
+	format           oneOf
+}
+
+func newVerifyOptions() *verifyOptions {
+	return &verifyOptions{asUID: 50000, asGID: 50000, poll: 2 * time.Second, timeout: 30 * time.Second,
+		format: oneOf{"text", []string{"text", "json"}}}
+}
+
+// AddFlags registers the flags.
+func (o *verifyOptions) AddFlags(f *pflag.FlagSet) {
+	f.IntVar(&o.asUID, "as-uid", o.asUID, "uid that must be able to read everything (and the NFS credential for nfs:// URLs)")
+	f.IntVar(&o.asGID, "as-gid", o.asGID, "gid for the same")
+	f.IntVar(&o.expectGeneration, "expect-generation", 0, "fail unless this generation (or a later one) is visible")
+	f.StringVar(&o.expectLabel, "expect-label", "", "fail unless the visible generation has this label (e.g. the commit CI published)")
+	f.StringVar(&o.expectFSType, "expect-fstype", "", "fail unless DEST is a mount of this file system type (e.g. nfs4)")
+	f.DurationVar(&o.wait, "wait", 0, "poll until the expected generation is visible, at most this long")
+	f.DurationVar(&o.poll, "poll", o.poll, "how often --wait looks")
+	f.BoolVar(&o.quick, "quick", false, "compare size and mtime only, without reading the files")
+	f.DurationVar(&o.timeout, "timeout", o.timeout, "timeout of each NFS call")
+	f.Var(&o.format, "format", "output: text or json")
+}
+
+func (o *verifyOptions) options(dest string) (verify.Options, error) {
+	if o.asUID < 0 || o.asGID < 0 {
+		return verify.Options{}, usagef("--as-uid and --as-gid must be ids")
+	}
+	if o.wait < 0 || o.poll <= 0 {
+		return verify.Options{}, usagef("--wait must not be negative and --poll must be positive")
+	}
+	vo := verify.Options{ExpectFSType: o.expectFSType, ExpectGeneration: o.expectGeneration, ExpectLabel: o.expectLabel,
+		Wait: o.wait, Poll: o.poll, Quick: o.quick, As: perms.Identity{UID: uint32(o.asUID), GIDs: []uint32{uint32(o.asGID)}}}
+	if !nfs.IsURL(dest) {
+		vo.LocalPath = dest
+	}
+	return vo, nil
+}
+
+func (o *verifyOptions) open(ctx context.Context, dest string) (nfs.Dest, error) {
+	d, err := openDest(ctx, dest, o.asUID, o.asGID, o.timeout, 2, nil)
+	var ue *usageError
+	if err != nil && !errors.As(err, &ue) {
+		return nil, &verify.UnreadableError{Dest: dest, Err: err}
+	}
+	return d, err
+}
+
+func runVerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o := newVerifyOptions()
+	fset := pflag.NewFlagSet("verify", pflag.ContinueOnError)
+	o.AddFlags(fset)
+	rest, err := parseFlags(fset, args, verifyHelp, stdout, 1, 1)
+	if err != nil {
+		return err
+	}
+	vo, err := o.options(rest[0])
+	if err != nil {
+		return err
+	}
+	d, err := o.open(ctx, rest[0])
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	r, err := verify.Verify(ctx, d, vo)
+	if err != nil {
+		if o.format.val == "json" {
+			writeJSON(stdout, struct {
+				OK    bool   `json:"ok"`
+				Error string `json:"error"`
+			}{false, err.Error()})
+		}
+		return err
+	}
+	if o.format.val == "json" {
+		if err := writeJSON(stdout, r); err != nil {
+			return err
+		}
+	} else {
+		printVerify(stdout, r)
+	}
+	if !r.OK {
+		return silentFailure{}
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func printVerify(w io.Writer, r *verify.Result) {
+	if r.Generation > 0 {
+		fmt.Fprintf(w, "%s shows generation %d", r.Dest, r.Generation)
+		if r.Label != "" {
+			fmt.Fprintf(w, " (%s)", r.Label)
+		}
+		fmt.Fprintf(w, ", published %s by %s\n", r.PublishedAt.Local().Format(time.DateTime), r.PublishedBy)
+	}
+	if r.Mount != nil {
+		fmt.Fprintf(w, "  mount       %s: %s from %s\n", r.Mount.Path, r.Mount.FSType, r.Mount.Source)
+	}
+	fmt.Fprintf(w, "  files       %d (%s), %d unreadable, %d not published by dagnfs\n", r.Files, humanBytes(r.Bytes), r.Unreadable, r.Unmanaged)
+	if r.WaitedMS > 0 {
+		fmt.Fprintf(w, "  visible     after waiting %d ms (%.1f s after the publish)\n", r.WaitedMS, r.VisibleAfterS)
+	}
+	for _, f := range r.Findings {
+		fmt.Fprintf(w, "  %-11s %s\n", f.Severity, f)
+	}
+	verdict := "OK"
+	if !r.OK {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(w, "%s: %d errors, %d findings in all, %d ms\n", verdict, r.Errors(), len(r.Findings), r.DurationMS)
+}
+
+const agentHelp = `Usage: dagnfs agent DEST --listen ADDR --interval DURATION [flags]
+
+Verify DEST on a schedule, as a sidecar next to Airflow or as a DaemonSet
+(NFS attribute caches are per node, so per-node checks are the real test),
+and serve the result: /healthz (alive), /readyz (the last verification
+passed and is recent), /status (the last result as JSON) and /metrics
+(Prometheus). Stops gracefully on SIGTERM.
+
+Flags:
+`
+
+type agentOptions struct {
+	*verifyOptions
+	listen    string
+	interval  time.Duration
+	logFormat oneOf
+	verbose   bool
+}
+
+// AddFlags registers the flags.
+func (o *agentOptions) AddFlags(f *pflag.FlagSet) {
+	o.verifyOptions.AddFlags(f)
+	f.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address of the HTTP endpoints")
+	f.DurationVar(&o.interval, "interval", time.Minute, "time between verifications")
+	f.Var(&o.logFormat, "log-format", "log format on stderr: text or json")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "log every verification")
+}
+
+func runAgentCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o := &agentOptions{verifyOptions: newVerifyOptions(), logFormat: oneOf{"text", []string{"text", "json"}}}
+	fset := pflag.NewFlagSet("agent", pflag.ContinueOnError)
+	o.AddFlags(fset)
+	rest, err := parseFlags(fset, args, agentHelp, stdout, 1, 1)
+	if err != nil {
+		return err
+	}
+	if o.interval < time.Second {
+		return usagef("--interval must be at least 1s")
+	}
+	vo, err := o.options(rest[0])
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return usagef("--listen %s: %v", o.listen, err)
+	}
+	d, err := o.open(ctx, rest[0])
+	if err != nil {
+		l.Close()
+		return err
+	}
+	defer d.Close()
+	lvl := slog.LevelInfo
+	if o.verbose {
+		lvl = slog.LevelDebug
+	}
+	log := newLoggerAt(o.logFormat.val, lvl, stderr)
+	a := &verify.Agent{Dest: d, Options: vo, Interval: o.interval, Log: log}
+	return a.Run(ctx, l)
+}
+
