@@ -54,7 +54,8 @@ start() {
 NFS_CORE_PARAM { Protocols = 3; NFS_Port = 2049; MNT_Port = 20048; Bind_addr = 127.0.0.1; Enable_NLM = false; Enable_RQUOTA = false; }
 NFSV4 { Graceless = true; }
 EXPORT { Export_Id = 1; Path = $state/export; Pseudo = /export; Protocols = 3; Transports = TCP;
-         Access_Type = RW; Squash = Root_Squash; SecType = sys; FSAL { Name = VFS; } }
+         Access_Type = RW; Squash = Root_Squash; SecType = sys; Attr_Expiration_Time = 0;
+         FSAL { Name = VFS; } }
 CONF
   if ! pgrep -x rpcbind >/dev/null; then
     /usr/sbin/rpcbind -f >"$state/rpcbind.log" 2>&1 </dev/null &
