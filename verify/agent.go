@@ -35,8 +35,8 @@ type Agent struct {
 
 type agentMetrics struct {
 	success, duration, generation, manifestAge, files, unreadable, unmanaged, visibleAfter, lastRun prometheus.Gauge
-	runs                                                                                          *prometheus.CounterVec
-	findings                                                                                      *prometheus.GaugeVec
+	runs                                                                                            *prometheus.CounterVec
+	findings                                                                                        *prometheus.GaugeVec
 }
 
 func (a *Agent) init() {
@@ -212,4 +212,3 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
-

@@ -219,4 +219,3 @@ func runAgentCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	a := &verify.Agent{Dest: d, Options: vo, Interval: o.interval, Log: log}
 	return a.Run(ctx, l)
 }
-
