@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -185,4 +186,49 @@ func TestFindMount(t *testing.T) {
 	m, err = FindMount("/mnt/with space/x", info)
 	require.NoError(t, err)
 	assert.Equal(t, "/mnt/with space", m.Path)
+}
+
+// faulty fails reads of chosen files with chosen errors.
+type faulty struct {
+	nfs.Dest
+	faults map[string]error
+}
+
+func (f faulty) ReadFile(ctx context.Context, name string, max int64) ([]byte, error) {
+	if err, ok := f.faults[name]; ok {
+		return nil, &os.PathError{Op: "read", Path: name, Err: err}
+	}
+	return f.Dest.ReadFile(ctx, name, max)
+}
+
+func (f faulty) Stat(ctx context.Context, name string) (nfs.FileInfo, error) {
+	if err, ok := f.faults["stat:"+name]; ok {
+		return nfs.FileInfo{}, &os.PathError{Op: "stat", Path: name, Err: err}
+	}
+	return f.Dest.Stat(ctx, name)
+}
+
+func TestFaultsAreFindings(t *testing.T) {
+	_, d, _ := published(t, "c1")
+	fd := faulty{d, map[string]error{
+		"a.py":            syscall.ESTALE,
+		"stat:team/b.sql": &nfs.TransportError{Addr: "127.0.0.1:2049", Err: os.ErrDeadlineExceeded},
+	}}
+	r, err := Verify(context.Background(), fd, opts())
+	require.NoError(t, err, "faults are findings, not a failure of the run")
+	got := rules(r)
+	assert.Equal(t, []string{"a.py"}, got[RuleStale])
+	assert.Equal(t, []string{"team/b.sql"}, got[RuleTimeout])
+	for _, f := range r.Findings {
+		if f.Rule == RuleStale {
+			assert.Contains(t, f.Message, "restart the pod, or remount")
+		}
+	}
+	fd.faults = map[string]error{"a.py": syscall.EIO, "team/b.sql": syscall.EACCES}
+	r, err = Verify(context.Background(), fd, opts())
+	require.NoError(t, err)
+	got = rules(r)
+	assert.Equal(t, []string{"a.py"}, got[RuleIO])
+	assert.Equal(t, []string{"team/b.sql"}, got[RuleUnreadable])
+	assert.Equal(t, 2, r.Unreadable)
 }

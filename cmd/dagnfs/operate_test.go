@@ -1,0 +1,85 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestVerifyStatusHistoryRollback(t *testing.T) {
+	dest := t.TempDir()
+	require.NoError(t, os.Chmod(dest, 0o755))
+	src := srcDir(t, map[string]string{"a.py": dag})
+	code, _, errOut := runCLI(t, "publish", "--label", "v1", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	require.NoError(t, os.WriteFile(filepath.Join(src, "a.py"), []byte(dag+"# v2\n"), 0o644))
+	code, _, errOut = runCLI(t, "publish", "--label", "v2", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+
+	code, out, errOut := runCLI(t, "verify", "--format", "json", "--expect-label", "v2", dest)
+	require.Equal(t, exitOK, code, errOut)
+	var v struct {
+		OK         bool `json:"ok"`
+		Generation int  `json:"generation"`
+		Files      int  `json:"files"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &v))
+	assert.True(t, v.OK)
+	assert.Equal(t, 2, v.Generation)
+
+	code, out, _ = runCLI(t, "verify", "--expect-label", "v3", dest)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, out, "label-mismatch")
+
+	code, _, errOut = runCLI(t, "verify", filepath.Join(dest, "missing"))
+	assert.Equal(t, exitDest, code)
+	assert.Contains(t, errOut, "cannot read")
+
+	code, out, _ = runCLI(t, "status", dest)
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "generation  2 (v2)")
+	assert.Contains(t, out, "lock        free")
+
+	code, out, _ = runCLI(t, "history", dest)
+	assert.Equal(t, exitOK, code)
+	assert.Equal(t, 3, strings.Count(out, "\n"), out)
+
+	code, out, errOut = runCLI(t, "rollback", "--to", "1", dest)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "Published generation 3")
+	b, err := os.ReadFile(filepath.Join(dest, "a.py"))
+	require.NoError(t, err)
+	assert.Equal(t, dag, string(b))
+
+	code, _, errOut = runCLI(t, "rollback", "--to", "9", dest)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, errOut, "not kept")
+}
+
+func TestK8sCommands(t *testing.T) {
+	code, out, errOut := runCLI(t, "k8s", "agent-daemonset", "--image", "img", "--pvc", "dags")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "kind: DaemonSet")
+	assert.Contains(t, out, "claimName: dags")
+
+	code, _, errOut = runCLI(t, "k8s", "verify-job", "--image", "img")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "--nfs-server")
+	code, _, errOut = runCLI(t, "k8s", "deployment")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "verify-job")
+}
+
+func TestAgentUsage(t *testing.T) {
+	code, _, errOut := runCLI(t, "agent", "--interval", "1ms", t.TempDir())
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "--interval")
+	code, _, errOut = runCLI(t, "agent", "--listen", "256.0.0.1:1", t.TempDir())
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "--listen")
+}
