@@ -21,6 +21,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/internal/testfs"
 )
 
 // env is what scripts/ganesha.sh set up.
@@ -68,7 +70,12 @@ type result struct {
 
 func (e env) run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(e.bin, args...)
+	return runCmd(t, exec.Command(e.bin, args...))
+}
+
+// runCmd runs cmd and returns its exit code and output.
+func runCmd(t *testing.T, cmd *exec.Cmd) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -91,38 +98,10 @@ func (e env) publish(t *testing.T, src, url string, extra ...string) (int, resul
 	return code, r, errOut
 }
 
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
-	}
-}
-
 // onDisk lists the files under dir on the server's disk, without .dagnfs.
-func onDisk(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if d.IsDir() && rel == ".dagnfs" {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			out[filepath.ToSlash(rel)] = string(b)
-		}
-		return nil
-	}))
-	return out
-}
+func onDisk(t *testing.T, dir string) map[string]string { return testfs.ReadTree(t, dir, ".dagnfs") }
+
+func writeFiles(t *testing.T, dir string, files map[string]string) { testfs.WriteTree(t, dir, files) }
 
 func dagFile(id, extra string) string {
 	return fmt.Sprintf("from airflow import DAG\nwith DAG(%q):\n    pass\n%s", id, extra)

@@ -5,7 +5,6 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -46,17 +45,7 @@ func (v verifyResult) rules() map[string][]string {
 // reading the export's folder on the server's disk as a pod reads its mount.
 func (e env) asUser(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	a := append([]string{"--reuid", "50000", "--regid", "50000", "--clear-groups", e.bin}, args...)
-	cmd := exec.Command("setpriv", a...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), out.String(), errb.String()
-	}
-	require.NoError(t, err)
-	return 0, out.String(), errb.String()
+	return runCmd(t, exec.Command("setpriv", append([]string{"--reuid", "50000", "--regid", "50000", "--clear-groups", e.bin}, args...)...))
 }
 
 func parseVerify(t *testing.T, out string) verifyResult {

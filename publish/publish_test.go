@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dagnfs/dagnfs/internal/testfs"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/nfs/nfstest"
 	"github.com/dagnfs/dagnfs/perms"
@@ -42,39 +43,15 @@ func targets(t *testing.T) []func(t *testing.T) target {
 	}
 }
 
+func writeTree(t *testing.T, dir string, files map[string]string) { testfs.WriteTree(t, dir, files) }
+
+func readTree(t *testing.T, dir string) map[string]string { return testfs.ReadTree(t, dir, MetaDir) }
+
 func forEachTarget(t *testing.T, fn func(t *testing.T, tg target)) {
 	for _, mk := range targets(t) {
 		tg := mk(t)
 		t.Run(tg.name, func(t *testing.T) { fn(t, tg) })
 	}
-}
-
-func writeTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
-	}
-}
-
-func readTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	require.NoError(t, filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
-		require.NoError(t, err)
-		rel, _ := filepath.Rel(dir, p)
-		if e.IsDir() && rel == ".dagnfs" {
-			return filepath.SkipDir
-		}
-		if !e.IsDir() {
-			b, err := os.ReadFile(p)
-			require.NoError(t, err)
-			out[filepath.ToSlash(rel)] = string(b)
-		}
-		return nil
-	}))
-	return out
 }
 
 const dagA = "from airflow import DAG\nwith DAG('a'):\n    pass\n"

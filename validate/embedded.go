@@ -218,15 +218,7 @@ func (c *checker) visit(n *sitter.Node, f ctxFlags) {
 		}
 	case "function_definition":
 		async := n.Child(0) != nil && c.text(n.Child(0)) == "async"
-		inner := ctxFlags{inFunc: true, inAsync: async}
-		for i := uint(0); i < n.ChildCount(); i++ {
-			ch := n.Child(i)
-			if n.FieldNameForChild(uint32(i)) == "body" {
-				c.visit(ch, inner)
-			} else {
-				c.visit(ch, f)
-			}
-		}
+		c.visitBody(n, f, ctxFlags{inFunc: true, inAsync: async})
 		return
 	case "lambda":
 		inner := f
@@ -236,15 +228,7 @@ func (c *checker) visit(n *sitter.Node, f ctxFlags) {
 		}
 		return
 	case "class_definition":
-		inner := ctxFlags{inClassBody: true}
-		for i := uint(0); i < n.ChildCount(); i++ {
-			ch := n.Child(i)
-			if n.FieldNameForChild(uint32(i)) == "body" {
-				c.visit(ch, inner)
-			} else {
-				c.visit(ch, f)
-			}
-		}
+		c.visitBody(n, f, ctxFlags{inClassBody: true})
 		return
 	case "for_statement", "while_statement":
 		for i := uint(0); i < n.ChildCount(); i++ {
@@ -259,6 +243,18 @@ func (c *checker) visit(n *sitter.Node, f ctxFlags) {
 	}
 	for i := uint(0); i < n.ChildCount(); i++ {
 		c.visit(n.Child(i), f)
+	}
+}
+
+// visitBody visits a definition: its body with inner flags, the rest
+// (decorators, parameters, bases) with the outer ones.
+func (c *checker) visitBody(n *sitter.Node, outer, inner ctxFlags) {
+	for i := uint(0); i < n.ChildCount(); i++ {
+		if n.FieldNameForChild(uint32(i)) == "body" {
+			c.visit(n.Child(i), inner)
+		} else {
+			c.visit(n.Child(i), outer)
+		}
 	}
 }
 

@@ -227,14 +227,8 @@ func (s *scanner) logical() (byte, *pyError) {
 			last = 'a'
 			continue
 		case isIdent(c):
-			start := s.pos
-			for s.pos < len(s.src) && isIdent(s.src[s.pos]) {
-				s.pos++
-			}
-			if s.pos < len(s.src) && (s.src[s.pos] == '\'' || s.src[s.pos] == '"') && isStringPrefix(string(s.src[start:s.pos])) {
-				if err := s.str(start, s.pos, strings.ToLower(string(s.src[start:s.pos]))); err != nil {
-					return last, err
-				}
+			if err := s.word(); err != nil {
+				return last, err
 			}
 			last = 'a'
 			continue
@@ -262,6 +256,18 @@ func (s *scanner) logical() (byte, *pyError) {
 		return last, synErr(b.line, b.col, fmt.Sprintf("'%c' was never closed", b.c))
 	}
 	return last, nil
+}
+
+// word scans a name, or a string literal with its prefix (r, b, f, ...).
+func (s *scanner) word() *pyError {
+	start := s.pos
+	for s.pos < len(s.src) && isIdent(s.src[s.pos]) {
+		s.pos++
+	}
+	if s.pos < len(s.src) && (s.src[s.pos] == '\'' || s.src[s.pos] == '"') && isStringPrefix(string(s.src[start:s.pos])) {
+		return s.str(start, s.pos, strings.ToLower(string(s.src[start:s.pos])))
+	}
+	return nil
 }
 
 func pair(c byte) byte {
@@ -356,14 +362,8 @@ func (s *scanner) field() *pyError {
 			}
 			continue
 		case isIdent(c):
-			start := s.pos
-			for s.pos < len(s.src) && isIdent(s.src[s.pos]) {
-				s.pos++
-			}
-			if s.pos < len(s.src) && (s.src[s.pos] == '\'' || s.src[s.pos] == '"') && isStringPrefix(string(s.src[start:s.pos])) {
-				if err := s.str(start, s.pos, strings.ToLower(string(s.src[start:s.pos]))); err != nil {
-					return err
-				}
+			if err := s.word(); err != nil {
+				return err
 			}
 			continue
 		case c == '(' || c == '[' || c == '{':

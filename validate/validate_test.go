@@ -13,18 +13,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/internal/testfs"
 )
 
 const corpus = "../../shared/pycorpus"
 
-func writeTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
-	}
-}
+func writeTree(t *testing.T, dir string, files map[string]string) { testfs.WriteTree(t, dir, files) }
 
 func run(t *testing.T, dir string, o Options) *Report {
 	t.Helper()

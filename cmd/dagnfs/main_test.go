@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dagnfs/dagnfs/internal/testfs"
 	"github.com/dagnfs/dagnfs/nfs/nfstest"
 )
 
@@ -25,11 +26,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 func srcDir(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
-	}
+	testfs.WriteTree(t, dir, files)
 	return dir
 }
 

@@ -29,6 +29,19 @@ func (o *destOptions) AddFlags(f *pflag.FlagSet) {
 	f.Var(&o.format, "format", "output: text or json")
 }
 
+// parseAndOpen parses a command's flags and its one argument, DEST, and
+// opens DEST.
+func (o *destOptions) parseAndOpen(ctx context.Context, name string, args []string, help string, stdout io.Writer) (nfs.Dest, []string, error) {
+	fset := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	o.AddFlags(fset)
+	rest, err := parseFlags(fset, args, help, stdout, 1, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := openDest(ctx, rest[0], o.uid, o.gid, o.timeout, 2, nil)
+	return d, rest, err
+}
+
 func newDestOptions() destOptions {
 	return destOptions{format: oneOf{"text", []string{"text", "json"}}}
 }
@@ -45,13 +58,7 @@ Flags:
 
 func runStatusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := newDestOptions()
-	fset := pflag.NewFlagSet("status", pflag.ContinueOnError)
-	o.AddFlags(fset)
-	rest, err := parseFlags(fset, args, statusHelp, stdout, 1, 1)
-	if err != nil {
-		return err
-	}
-	d, err := openDest(ctx, rest[0], o.uid, o.gid, o.timeout, 2, nil)
+	d, rest, err := o.parseAndOpen(ctx, "status", args, statusHelp, stdout)
 	if err != nil {
 		return err
 	}
@@ -113,13 +120,7 @@ Flags:
 
 func runHistoryCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := newDestOptions()
-	fset := pflag.NewFlagSet("history", pflag.ContinueOnError)
-	o.AddFlags(fset)
-	rest, err := parseFlags(fset, args, historyHelp, stdout, 1, 1)
-	if err != nil {
-		return err
-	}
-	d, err := openDest(ctx, rest[0], o.uid, o.gid, o.timeout, 2, nil)
+	d, _, err := o.parseAndOpen(ctx, "history", args, historyHelp, stdout)
 	if err != nil {
 		return err
 	}
