@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make demo: serve a scratch folder over NFS with `dagnfs serve`, publish the
-# example DAGs onto it over the NFS protocol, show the result, publish again
-# (nothing to do), then stop the server.
+# make demo: serve a scratch folder over NFS with `dagnfs serve`, validate the
+# example DAGs, publish them onto it over the NFS protocol, show the result,
+# verify it as a pod would, publish again (nothing to do), then stop the
+# server.
 set -euo pipefail
 bin=${1:-bin/dagnfs}
 src=${2:-examples/dags}
@@ -15,6 +16,9 @@ for _ in $(seq 50); do [ -s "$work/url" ] && break; sleep 0.1; done
 url=$(cat "$work/url")
 echo "== NFS server (dagnfs serve) exporting $export_dir at $url"
 echo
+echo "== dagnfs validate $src (what Airflow will see, before anything is copied)"
+"$bin" validate "$src"
+echo
 echo "== dagnfs publish $src $url --label demo-1"
 "$bin" publish "$src" "$url" --label demo-1
 echo
@@ -24,6 +28,9 @@ echo
 echo "== the manifest (.dagnfs/manifest.json), abridged"
 head -n 14 "$export_dir/.dagnfs/manifest.json"
 echo "  ..."
+echo
+echo "== dagnfs verify $export_dir (as a pod would, through its mount of the export)"
+"$bin" verify --expect-label demo-1 "$export_dir"
 echo
 echo "== publishing again: nothing changed, nothing is sent"
 "$bin" publish "$src" "$url" --label demo-1

@@ -334,7 +334,7 @@ func printResult(w io.Writer, r *publish.Result, err error) {
 	}
 	if r.Validation != nil {
 		for _, f := range r.Validation.Findings {
-			fmt.Fprintf(w, "  %-11s %s\n", f.Severity, f)
+			fmt.Fprintf(w, "  %-11s %s\n", "check", f)
 		}
 	}
 	if !r.DryRun && (len(r.Uploaded) > 0 || len(r.Deleted) > 0) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"net"
 	"time"
 
@@ -149,7 +150,10 @@ func printVerify(w io.Writer, r *verify.Result) {
 		fmt.Fprintf(w, "  visible     after waiting %d ms (%.1f s after the publish)\n", r.WaitedMS, r.VisibleAfterS)
 	}
 	for _, f := range r.Findings {
-		fmt.Fprintf(w, "  %-11s %s\n", f.Severity, f)
+		fmt.Fprintf(w, "  %-11s %s\n", f.Severity, strings.TrimPrefix(strings.TrimPrefix(f.String(), f.File+": "), f.Severity+" "))
+		if f.File != "" {
+			fmt.Fprintf(w, "  %-11s   in %s\n", "", f.File)
+		}
 	}
 	verdict := "OK"
 	if !r.OK {
