@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
