@@ -143,7 +143,7 @@ func (r *Remote) setRoot(fh []byte) {
 func (r *Remote) mount(ctx context.Context, mountAddr string) error {
 	rc, err := dialRPC(ctx, mountAddr, r.opts.Timeout)
 	if err != nil {
-		return fmt.Errorf("%s: connecting to the MOUNT service: %w", r.u, err)
+		return fmt.Errorf("%s: connecting to the MOUNT service: %w (is the NFS server up, and is %s its MOUNT port? give it as ?mountport=N)", r.u, err, mountAddr)
 	}
 	mc := &conn{addr: mountAddr, c: rc, auth: r.auth, calls: &r.calls}
 	defer mc.close()

@@ -409,5 +409,9 @@ func remedy(err error) string {
 	case RuleTimeout:
 		return "the server did not answer in time: check the NFS server and the network from this node"
 	}
+	var te *nfs.TransportError
+	if errors.As(err, &te) {
+		return "the NFS server does not answer: check that it runs and that this node reaches it"
+	}
 	return "an I/O error from the file system: check the NFS server's health and the node's kernel log"
 }

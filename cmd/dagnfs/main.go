@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/publish"
 	"github.com/dagnfs/dagnfs/verify"
 )
@@ -114,6 +115,7 @@ func exitCode(err error, stderr io.Writer) int {
 		le *publish.LockedError
 		sf silentFailure
 		me *verify.UnreadableError
+		te *nfs.TransportError
 	)
 	code := exitDest
 	switch {
@@ -132,6 +134,8 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, context.Canceled):
 		code = exitCanceled
 		err = errors.New("interrupted; the export holds only whole files and the next publish cleans up")
+	case errors.As(err, &te) && !errors.As(err, &me):
+		err = fmt.Errorf("%w; nothing half-written is visible on the export: run it again once the server answers", err)
 	}
 	fmt.Fprintf(stderr, "dagnfs: %v\n", err)
 	return code
