@@ -217,7 +217,11 @@ func runPublishLike(ctx context.Context, o *publishOptions, src, dest string, ro
 	if interactive && !o.yes && isTerminal(stdin) {
 		popts.Confirm = func(p *publish.Plan) bool {
 			fmt.Fprintf(stderr, "This publish deletes %d files from %s:\n", len(p.Delete), d)
-			for _, e := range p.Delete {
+			for i, e := range p.Delete {
+				if i == 20 {
+					fmt.Fprintf(stderr, "  ... and %d more (--dry-run --format json lists them all)\n", len(p.Delete)-i)
+					break
+				}
 				fmt.Fprintf(stderr, "  - %s\n", e.Path)
 			}
 			fmt.Fprint(stderr, "Go ahead? [y/N] ")
