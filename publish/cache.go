@@ -1,0 +1,83 @@
+package publish
+
+import (
+	"context"
+	"strings"
+
+	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/validate"
+)
+
+// knownResults gives the validator what the current manifest records about
+// files whose bytes have not changed, when it was validated with the same
+// fingerprint: those files need no second reading. A manifest that cannot
+// be read here means every file is checked.
+func knownResults(ctx context.Context, d nfs.Dest, files []SourceFile) func(fp, name string) (validate.Known, bool) {
+	m, err := ReadManifest(ctx, d, ManifestPath)
+	if err != nil || m.Checked == "" {
+		return nil
+	}
+	sums := make(map[string]string, len(files))
+	for _, f := range files {
+		sums[f.Rel] = f.Sum
+	}
+	entries := m.index()
+	return func(fp, name string) (validate.Known, bool) {
+		e, ok := entries[name]
+		if fp != m.Checked || !ok || sums[name] != e.SHA256 {
+			return validate.Known{}, false
+		}
+		k := validate.Known{Skipped: e.SafeModeSkipped}
+		for _, dag := range e.DAGs {
+			file := name
+			if dag.Member != "" {
+				file += "/" + dag.Member
+			}
+			k.DAGs = append(k.DAGs, validate.DAG{DagID: dag.ID, File: file, Line: dag.Line})
+		}
+		return k, true
+	}
+}
+
+// recordValidation stores in each entry what validation found in its file.
+// Only entries whose bytes are the source's are described by the report.
+func recordValidation(m *Manifest, r *validate.Report, files []SourceFile) {
+	if r == nil {
+		return
+	}
+	sums := make(map[string]string, len(files))
+	for _, f := range files {
+		sums[f.Rel] = f.Sum
+	}
+	idx := make(map[string]int, len(m.Files))
+	for i, e := range m.Files {
+		m.Files[i].DAGs, m.Files[i].SafeModeSkipped = nil, false
+		if sums[e.Path] == e.SHA256 {
+			idx[e.Path] = i
+		}
+	}
+	// A DAG's file is a published path, or a member inside one (a zip).
+	owner := func(file string) (int, string, bool) {
+		for p := file; ; {
+			if i, ok := idx[p]; ok {
+				return i, strings.TrimPrefix(strings.TrimPrefix(file, p), "/"), true
+			}
+			j := strings.LastIndexByte(p, '/')
+			if j < 0 {
+				return 0, "", false
+			}
+			p = p[:j]
+		}
+	}
+	for _, dag := range r.DAGs {
+		if i, member, ok := owner(dag.File); ok {
+			m.Files[i].DAGs = append(m.Files[i].DAGs, EntryDAG{ID: dag.DagID, Line: dag.Line, Member: member})
+		}
+	}
+	for _, name := range r.Skipped {
+		if i, ok := idx[name]; ok {
+			m.Files[i].SafeModeSkipped = true
+		}
+	}
+	m.Checked = r.Fingerprint
+}

@@ -1,0 +1,137 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+
+	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/perms"
+)
+
+func checkWritable(ctx context.Context, d nfs.Dest) error {
+	fi, err := d.Stat(ctx, "")
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("destination %s is not a folder", d)
+	}
+	folder := ""
+	if mfi, err := d.Stat(ctx, MetaDir); err == nil {
+		folder, fi = MetaDir, mfi // publishing needs .dagnfs; the root only to add files
+	}
+	ok, err := d.CanWrite(ctx, folder)
+	if err != nil {
+		return err
+	}
+	if folder == MetaDir && ok {
+		ok, err = d.CanWrite(ctx, "")
+		if err != nil {
+			return err
+		}
+		folder = ""
+		if fi, err = d.Stat(ctx, ""); err != nil {
+			return err
+		}
+	}
+	if ok {
+		return nil
+	}
+	id := d.Identity()
+	detail := perms.Explain(id, fi.UID, fi.GID, fi.Mode, perms.Write|perms.Exec)
+	if detail == "" {
+		detail = fmt.Sprintf("owner %d:%d mode %04o; the server refuses (root squash or export options)", fi.UID, fi.GID, fi.Mode.Perm())
+	}
+	shown := folder
+	if shown == "" {
+		shown = "."
+	}
+	return &PermissionError{
+		Dest: d.String(), Folder: shown, Identity: id.String(), Detail: detail,
+		Remedy: remedy(d, folder, id, fi),
+	}
+}
+
+func remedy(d nfs.Dest, folder string, id perms.Identity, fi nfs.FileInfo) string {
+	admin, where := "the admin", path.Join(d.String(), folder)
+	if u, err := nfs.ParseURL(d.String()); err == nil {
+		admin, where = "the admin of "+u.Host, path.Join(u.Path, folder)
+	}
+	r := fmt.Sprintf("ask %s to run \"chown %d:%d %s\" (or to make it writable for gid %d)", admin, id.UID, id.GIDs[0], where, id.GIDs[0])
+	if fi.UID != 0 {
+		r += fmt.Sprintf(", or publish with --uid %d --gid %d, its owner", fi.UID, fi.GID)
+	}
+	return r
+}
+
+// ensureDir creates a folder if it is missing and checks that it is one.
+func ensureDir(ctx context.Context, d nfs.Dest, name string, mode fs.FileMode) error {
+	err := d.Mkdir(ctx, name, mode.Perm())
+	if err == nil || !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	fi, err := d.Stat(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s/%s exists on the destination and is not a folder; move it away", d, name)
+	}
+	return nil
+}
+
+// checkReadable checks that every reader identity can read each uploaded
+// file and traverse every folder on its way, as the destination reports
+// owner and mode (for files: as it reported them when they were sealed; a
+// rename does not change them). The root is always checked.
+func checkReadable(ctx context.Context, d nfs.Dest, readers []perms.Identity, files []SourceFile, known map[string]nfs.FileInfo) error {
+	var problems []string
+	dirs := map[string]bool{"": true}
+	var order []string
+	for _, f := range files {
+		for dir := path.Dir(f.Rel); dir != "."; dir = path.Dir(dir) {
+			if !dirs[dir] {
+				dirs[dir] = true
+				order = append(order, dir)
+			}
+		}
+	}
+	order = append([]string{""}, order...)
+	check := func(name string, want perms.Access) error {
+		fi, ok := known[name]
+		if !ok {
+			var err error
+			if fi, err = d.Stat(ctx, name); err != nil {
+				return err
+			}
+		}
+		for _, id := range readers {
+			if why := perms.Explain(id, fi.UID, fi.GID, fi.Mode, want); why != "" {
+				shown := name
+				if shown == "" {
+					shown = "the export root"
+				}
+				problems = append(problems, fmt.Sprintf("%s: %s", shown, why))
+				break
+			}
+		}
+		return nil
+	}
+	for _, dir := range order {
+		if err := check(dir, perms.Traverse); err != nil {
+			return err
+		}
+	}
+	for _, f := range files {
+		if err := check(f.Rel, perms.Read); err != nil {
+			return err
+		}
+	}
+	if len(problems) > 0 {
+		return &CheckError{Problems: problems}
+	}
+	return nil
+}
