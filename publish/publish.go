@@ -165,9 +165,14 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 		}
 		var cancel context.CancelCauseFunc
 		ctx, cancel = context.WithCancelCause(ctx)
-		go lk.keepAlive(ctx, cancel)
+		refreshed := make(chan struct{})
+		go func() {
+			defer close(refreshed)
+			lk.keepAlive(ctx, cancel)
+		}()
 		defer func() {
 			cancel(nil)
+			<-refreshed // a refresh in flight must not put the lock back after its release
 			rctx, done := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer done()
 			if err := lk.release(rctx); err != nil {
