@@ -96,6 +96,11 @@ func acquire(ctx context.Context, d nfs.Dest, info LockInfo, ttl time.Duration, 
 		if (now().Before(held.Expires) && !dead) || attempt > 0 {
 			return nil, &LockedError{Lock: d.String() + "/" + LockPath, Holder: held.Holder, Expires: held.Expires}
 		}
+		// Known race: two publishers that both find the same lock expired
+		// can both remove it, and the second removal can hit the first
+		// one's fresh lock. Only locks whose holders are gone are taken
+		// over, so this needs two new publishers within one round trip of
+		// each other; NFSv3 has no compare-and-remove to close it.
 		log.Warn("taking over a lock whose holder is gone", "holder", held.Holder, "expires", held.Expires, "holder_exited", dead)
 		if err := d.Remove(ctx, LockPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
