@@ -275,32 +275,42 @@ func (ex *executor) stage(ctx context.Context, tmp string, f SourceFile) (*nfs.P
 // keepObjects keeps the content of files about to be replaced or deleted in
 // .dagnfs/objects, by hard link where possible and by copy elsewhere.
 func (ex *executor) keepObjects(ctx context.Context, entries []Entry) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(ex.o.Concurrency)
 	for _, e := range entries {
-		obj := objectName(e.SHA256)
-		if !ex.noLink.Load() {
-			err := ex.d.Link(ctx, e.Path, obj)
-			if err == nil || errors.Is(err, fs.ErrExist) {
-				continue
-			}
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // already gone from the export: nothing to keep
-			}
-			ex.noLink.Store(true) // no hard links here: copy from now on
+		g.Go(func() error {
+			ex.keepObject(gctx, e)
+			return nil
+		})
+	}
+	g.Wait()
+}
+
+func (ex *executor) keepObject(ctx context.Context, e Entry) {
+	obj := objectName(e.SHA256)
+	if !ex.noLink.Load() {
+		err := ex.d.Link(ctx, e.Path, obj)
+		if err == nil || errors.Is(err, fs.ErrExist) {
+			return
 		}
-		if _, err := ex.d.Stat(ctx, obj); err == nil {
-			continue
+		if errors.Is(err, fs.ErrNotExist) {
+			return // already gone from the export: nothing to keep
 		}
-		same, err := matches(ctx, ex.d, e)
-		if err != nil || !same {
-			continue // only content that matches its name is kept
-		}
-		b, err := ex.d.ReadFile(ctx, e.Path, e.Size)
-		if err == nil {
-			err = nfs.WriteFile(ctx, ex.d, nfs.TempName(), obj, b, nfs.Attr{Mode: 0o444, UID: -1, GID: -1})
-		}
-		if err != nil && !errors.Is(err, fs.ErrExist) {
-			ex.warn("could not keep %s for rollback: %v", e.Path, err)
-		}
+		ex.noLink.Store(true) // no hard links here: copy from now on
+	}
+	if _, err := ex.d.Stat(ctx, obj); err == nil {
+		return
+	}
+	same, err := matches(ctx, ex.d, e)
+	if err != nil || !same {
+		return // only content that matches its name is kept
+	}
+	b, err := ex.d.ReadFile(ctx, e.Path, e.Size)
+	if err == nil {
+		err = nfs.WriteFile(ctx, ex.d, nfs.TempName(), obj, b, nfs.Attr{Mode: 0o444, UID: -1, GID: -1})
+	}
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		ex.warn("could not keep %s for rollback: %v", e.Path, err)
 	}
 }
 
