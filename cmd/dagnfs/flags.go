@@ -26,7 +26,7 @@ func parseFlags(fset *pflag.FlagSet, args []string, help string, stdout io.Write
 			fmt.Fprint(stdout, help)
 			fset.SetOutput(stdout)
 			fset.PrintDefaults()
-			fmt.Fprint(stdout, exitStatusHelp)
+			fmt.Fprint(stdout, exitHelp(fset.Name()))
 			return nil, errHelp
 		}
 		return nil, usagef("%v (see dagnfs %s --help)", err, fset.Name())
@@ -68,7 +68,11 @@ func envName(flag string) string {
 	return "DAGNFS_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-const exitStatusHelp = `
+// exitHelp is the EXIT STATUS section of a command's help.
+func exitHelp(cmd string) string {
+	switch cmd {
+	case "publish", "rollback":
+		return `
 EXIT STATUS
   0  success (or nothing to do)
   1  the source failed validation, the plan was refused (empty source,
@@ -78,6 +82,31 @@ EXIT STATUS
   4  the destination is locked by another publisher
   130 interrupted (the export holds only whole files)
 `
+	case "validate":
+		return `
+EXIT STATUS
+  0  no errors (warnings allowed unless --strict)
+  1  errors, or warnings with --strict
+  2  bad usage
+`
+	case "verify":
+		return `
+EXIT STATUS
+  0  all good
+  1  findings of severity error (see --format json)
+  2  bad usage
+  3  the destination cannot be read at all
+`
+	}
+	return `
+EXIT STATUS
+  0  success
+  1  failure (the message says what to do)
+  2  bad usage
+  3  destination error
+  130 interrupted
+`
+}
 
 // modeValue is a permission mode flag written in octal.
 type modeValue fs.FileMode
