@@ -28,8 +28,6 @@ become visible), every file's size and sha256 (--quick: size and mtime),
 readability, folders on the way, files dagnfs did not publish, leftover
 temporary files and stale locks.
 
-Exit status: 0 all good, 1 findings, 2 bad usage, 3 DEST cannot be read.
-
 Flags:
 `
 
