@@ -17,6 +17,7 @@ import (
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
 	"github.com/dagnfs/dagnfs/publish"
+	"golang.org/x/sync/errgroup"
 )
 
 // Severities of findings.
@@ -182,8 +183,9 @@ func Verify(ctx context.Context, d nfs.Dest, o Options) (*Result, error) {
 		return r, err
 	}
 	if m != nil {
-		checkFiles(ctx, d, o, r, m)
-		checkExtras(ctx, d, o, r, m)
+		l := walkExport(ctx, d)
+		checkFiles(ctx, d, o, r, m, l)
+		checkExtras(r, m, l)
 	}
 	checkLeftovers(ctx, d, o, r)
 	r.OK = r.Errors() == 0
@@ -260,52 +262,88 @@ func waited(o Options) string {
 	return fmt.Sprintf(" after waiting %v (NFS attribute caching can delay what a node sees: compare with other nodes, or lower actimeo)", o.Wait)
 }
 
-// checkFiles compares every manifest entry with the export.
-func checkFiles(ctx context.Context, d nfs.Dest, o Options, r *Result, m *publish.Manifest) {
+// listing is what one walk of the export found: the attributes of every
+// file and folder (one READDIRPLUS per folder over NFS, instead of a lookup
+// per file), and the folders that could not be listed.
+type listing struct {
+	files    map[string]nfs.FileInfo
+	dirs     map[string]nfs.FileInfo
+	unlisted map[string]error
+}
+
+func walkExport(ctx context.Context, d nfs.Dest) *listing {
+	l := &listing{files: map[string]nfs.FileInfo{}, dirs: map[string]nfs.FileInfo{}, unlisted: map[string]error{}}
+	var walk func(dir string)
+	walk = func(dir string) {
+		entries, err := d.ReadDir(ctx, dir)
+		if err != nil {
+			l.unlisted[dir] = err
+			return
+		}
+		for _, e := range entries {
+			p := path.Join(dir, e.Name)
+			switch {
+			case p == publish.MetaDir:
+			case e.IsDir():
+				l.dirs[p] = e
+				walk(p)
+			default:
+				l.files[p] = e
+			}
+		}
+	}
+	walk("")
+	return l
+}
+
+// lookup returns what the walk saw of name, or asks the destination when
+// the walk could not list its folder.
+func (l *listing) lookup(ctx context.Context, d nfs.Dest, name string) (nfs.FileInfo, error) {
+	if fi, ok := l.files[name]; ok {
+		return fi, nil
+	}
+	for dir := path.Dir(name); ; dir = path.Dir(dir) {
+		key := dir
+		if key == "." {
+			key = ""
+		}
+		if _, bad := l.unlisted[key]; bad {
+			return d.Stat(ctx, name)
+		}
+		if key == "" {
+			break
+		}
+	}
+	if fi, ok := l.dirs[name]; ok {
+		return fi, nil
+	}
+	return nfs.FileInfo{}, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+}
+
+// checkFiles compares every manifest entry with the export, reading the
+// files (unless Quick) a few at a time.
+func checkFiles(ctx context.Context, d nfs.Dest, o Options, r *Result, m *publish.Manifest, l *listing) {
 	dirs := map[string]bool{}
-	for _, e := range m.Files {
+	found := make([][]Finding, len(m.Files))
+	unreadable := make([]bool, len(m.Files))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, e := range m.Files {
 		r.Files++
 		r.Bytes += e.Size
 		for dir := path.Dir(e.Path); dir != "."; dir = path.Dir(dir) {
 			dirs[dir] = true
 		}
-		fi, err := d.Stat(ctx, e.Path)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				r.add(RuleMissing, Error, e.Path, "listed in generation %d but not on the export", m.Generation)
-			} else {
-				r.add(ruleFor(err), Error, e.Path, "%v; %s", err, remedy(err))
-				r.Unreadable++
-			}
-			continue
-		}
-		if !fi.IsRegular() {
-			r.add(RuleNotRegular, Error, e.Path, "is a %v, not a file", fi.Mode.Type())
-			continue
-		}
-		if why := perms.Explain(o.As, fi.UID, fi.GID, fi.Mode, perms.Read); why != "" {
-			r.add(RuleNotReadableAirflow, Error, e.Path, "%s; publish with --file-mode 0644 or fix the owner", why)
+		g.Go(func() error {
+			found[i], unreadable[i] = checkFile(gctx, d, o, m, l, e)
+			return nil
+		})
+	}
+	g.Wait()
+	for i := range found {
+		r.Findings = append(r.Findings, found[i]...)
+		if unreadable[i] {
 			r.Unreadable++
-		}
-		if fi.Size != e.Size {
-			r.add(RuleSize, Error, e.Path, "%d bytes on the export, %d published", fi.Size, e.Size)
-			continue
-		}
-		if o.Quick {
-			if !e.ModTime.IsZero() && !fi.ModTime.Equal(e.ModTime) {
-				r.add(RuleMTime, Error, e.Path, "modified on the export at %s, published at %s", fi.ModTime.UTC().Format(time.RFC3339), e.ModTime.Format(time.RFC3339))
-			}
-			continue
-		}
-		b, err := d.ReadFile(ctx, e.Path, e.Size)
-		if err != nil {
-			r.add(ruleFor(err), Error, e.Path, "%v; %s", err, remedy(err))
-			r.Unreadable++
-			continue
-		}
-		sum := sha256.Sum256(b)
-		if hex.EncodeToString(sum[:]) != e.SHA256 {
-			r.add(RuleContent, Error, e.Path, "the content differs from what generation %d published (sha256 %s)", m.Generation, e.SHA256[:12])
 		}
 	}
 	list := make([]string, 0, len(dirs)+1)
@@ -315,9 +353,12 @@ func checkFiles(ctx context.Context, d nfs.Dest, o Options, r *Result, m *publis
 	}
 	slices.Sort(list)
 	for _, dir := range list {
-		fi, err := d.Stat(ctx, dir)
-		if err != nil {
-			continue // its files are reported
+		fi, ok := l.dirs[dir]
+		if !ok {
+			var err error
+			if fi, err = d.Stat(ctx, dir); err != nil {
+				continue // its files are reported
+			}
 		}
 		if why := perms.Explain(o.As, fi.UID, fi.GID, fi.Mode, perms.Traverse); why != "" {
 			name := dir
@@ -329,42 +370,88 @@ func checkFiles(ctx context.Context, d nfs.Dest, o Options, r *Result, m *publis
 	}
 }
 
-// checkExtras lists files on the export that the manifest does not.
-func checkExtras(ctx context.Context, d nfs.Dest, o Options, r *Result, m *publish.Manifest) {
+// checkFile checks one manifest entry; it reports whether the file could
+// not be read (by this process or by the Airflow identity).
+func checkFile(ctx context.Context, d nfs.Dest, o Options, m *publish.Manifest, l *listing, e publish.Entry) ([]Finding, bool) {
+	var out []Finding
+	add := func(rule, format string, args ...any) {
+		out = append(out, Finding{Rule: rule, Severity: Error, File: e.Path, Message: fmt.Sprintf(format, args...)})
+	}
+	fi, err := l.lookup(ctx, d, e.Path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			add(RuleMissing, "listed in generation %d but not on the export", m.Generation)
+			return out, false
+		}
+		add(ruleFor(err), "%v; %s", err, remedy(err))
+		return out, true
+	}
+	if !fi.IsRegular() {
+		add(RuleNotRegular, "is a %v, not a file", fi.Mode.Type())
+		return out, false
+	}
+	unreadable := false
+	if why := perms.Explain(o.As, fi.UID, fi.GID, fi.Mode, perms.Read); why != "" {
+		add(RuleNotReadableAirflow, "%s; publish with --file-mode 0644 or fix the owner", why)
+		unreadable = true
+	}
+	if fi.Size != e.Size {
+		add(RuleSize, "%d bytes on the export, %d published", fi.Size, e.Size)
+		return out, unreadable
+	}
+	if o.Quick {
+		if !e.ModTime.IsZero() && !fi.ModTime.Equal(e.ModTime) {
+			add(RuleMTime, "modified on the export at %s, published at %s", fi.ModTime.UTC().Format(time.RFC3339), e.ModTime.Format(time.RFC3339))
+		}
+		return out, unreadable
+	}
+	b, err := d.ReadFile(ctx, e.Path, e.Size)
+	if err != nil {
+		add(ruleFor(err), "%v; %s", err, remedy(err))
+		return out, true
+	}
+	sum := sha256.Sum256(b)
+	if hex.EncodeToString(sum[:]) != e.SHA256 {
+		add(RuleContent, "the content differs from what generation %d published (sha256 %s)", m.Generation, e.SHA256[:12])
+	}
+	return out, unreadable
+}
+
+// checkExtras lists files on the export that the manifest does not, and
+// folders that could not be listed.
+func checkExtras(r *Result, m *publish.Manifest, l *listing) {
 	listed := make(map[string]bool, len(m.Files))
 	for _, e := range m.Files {
 		listed[e.Path] = true
 	}
-	var walk func(dir string)
-	walk = func(dir string) {
-		entries, err := d.ReadDir(ctx, dir)
-		if err != nil {
-			if dir != "" {
-				r.add(ruleFor(err), Warning, dir, "cannot list: %v; %s", err, remedy(err))
-			}
-			return
-		}
-		for _, e := range entries {
-			p := path.Join(dir, e.Name)
-			if p == publish.MetaDir {
-				continue
-			}
-			if e.IsDir() {
-				walk(p)
-				continue
-			}
-			if listed[p] {
-				continue
-			}
-			r.Unmanaged++
-			parsed := ""
-			if strings.HasSuffix(p, ".py") || strings.HasSuffix(p, ".zip") {
-				parsed = "; Airflow will parse it"
-			}
-			r.add(RuleUnmanaged, Warning, p, "not published by dagnfs (generation %d does not list it)%s", m.Generation, parsed)
+	var extra []string
+	for p := range l.files {
+		if !listed[p] {
+			extra = append(extra, p)
 		}
 	}
-	walk("")
+	slices.Sort(extra)
+	for _, p := range extra {
+		r.Unmanaged++
+		parsed := ""
+		if strings.HasSuffix(p, ".py") || strings.HasSuffix(p, ".zip") {
+			parsed = "; Airflow will parse it"
+		}
+		r.add(RuleUnmanaged, Warning, p, "not published by dagnfs (generation %d does not list it)%s", m.Generation, parsed)
+	}
+	var bad []string
+	for dir := range l.unlisted {
+		bad = append(bad, dir)
+	}
+	slices.Sort(bad)
+	for _, dir := range bad {
+		name := dir
+		if name == "" {
+			name = "."
+		}
+		err := l.unlisted[dir]
+		r.add(ruleFor(err), Warning, name, "cannot list: %v; %s", err, remedy(err))
+	}
 }
 
 // checkLeftovers reports an interrupted publish's temporary files and locks.

@@ -195,6 +195,13 @@ func (f faulty) ReadFile(ctx context.Context, name string, max int64) ([]byte, e
 	return f.Dest.ReadFile(ctx, name, max)
 }
 
+func (f faulty) ReadDir(ctx context.Context, name string) ([]nfs.FileInfo, error) {
+	if err, ok := f.faults["readdir:"+name]; ok {
+		return nil, &os.PathError{Op: "readdir", Path: name, Err: err}
+	}
+	return f.Dest.ReadDir(ctx, name)
+}
+
 func (f faulty) Stat(ctx context.Context, name string) (nfs.FileInfo, error) {
 	if err, ok := f.faults["stat:"+name]; ok {
 		return nfs.FileInfo{}, &os.PathError{Op: "stat", Path: name, Err: err}
@@ -206,13 +213,14 @@ func TestFaultsAreFindings(t *testing.T) {
 	_, d, _ := published(t, "c1")
 	fd := faulty{d, map[string]error{
 		"a.py":            syscall.ESTALE,
+		"readdir:team":    &nfs.TransportError{Addr: "127.0.0.1:2049", Err: os.ErrDeadlineExceeded},
 		"stat:team/b.sql": &nfs.TransportError{Addr: "127.0.0.1:2049", Err: os.ErrDeadlineExceeded},
 	}}
 	r, err := Verify(context.Background(), fd, opts())
 	require.NoError(t, err, "faults are findings, not a failure of the run")
 	got := rules(r)
 	assert.Equal(t, []string{"a.py"}, got[RuleStale])
-	assert.Equal(t, []string{"team/b.sql"}, got[RuleTimeout])
+	assert.Equal(t, []string{"team/b.sql", "team"}, got[RuleTimeout], "the file, and its folder that could not be listed")
 	for _, f := range r.Findings {
 		if f.Rule == RuleStale {
 			assert.Contains(t, f.Message, "restart the pod, or remount")
