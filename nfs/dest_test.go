@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -91,4 +92,44 @@ func TestRemoteTimeoutAndDeadServer(t *testing.T) {
 	_, err = nfs.Dial(ctx, "nfs://127.0.0.1:1/x", nfs.Options{Timeout: time.Second, Retries: -1})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "127.0.0.1:1")
+}
+
+// A server that answers every call with garbage (or a truncated reply) is
+// an error, never a panic: go-nfs-client panics on some truncated replies.
+func TestRemoteGarbageServer(t *testing.T) {
+	replies := [][]byte{
+		{0x80, 0, 0, 4, 1, 2, 3, 4},                         // a record too short to be a reply
+		{0x80, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0},   // truncated mid-header
+		{0x80, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1}, // wrong xid
+	}
+	for i, reply := range replies {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					defer c.Close()
+					buf := make([]byte, 4096)
+					for {
+						if _, err := c.Read(buf); err != nil {
+							return
+						}
+						if _, err := c.Write(reply); err != nil {
+							return
+						}
+					}
+				}()
+			}
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err = nfs.Dial(ctx, "nfs://"+l.Addr().String()+"/x?mountport="+strconv.Itoa(l.Addr().(*net.TCPAddr).Port),
+			nfs.Options{Timeout: time.Second, Retries: -1})
+		cancel()
+		l.Close()
+		assert.Error(t, err, "reply %d", i)
+	}
 }
