@@ -17,19 +17,23 @@
 // alike, goes through the same steps, owned by Pending:
 //
 //  1. Create the file exclusively under a temporary name (random, never ending
-//     in ".py") inside the staging folder .dagnfs/staging of the same export.
-//     The staging folder has mode 0300: its owner may create, look up and
-//     rename entries but nobody, Airflow included, can list it. Airflow's walk
-//     (os.walk with followlinks) silently skips folders it cannot list and
-//     recognises zip archives by content whatever their name, so a complete
-//     zip is never discoverable under a temporary name, not even for the
-//     milliseconds between its last write and its rename.
-//  2. Write the bytes, counting and hashing them (sha256).
-//  3. Commit them to stable storage: fsync for a folder, UNSTABLE WRITEs
-//     followed by COMMIT over NFS, with the write verifier compared so that a
-//     server restart in between is detected instead of silently losing data.
+//     in ".py") inside the staging folder .dagnfs/staging of the same export,
+//     with its final mode. The staging folder has mode 0300: its owner may
+//     create, look up and rename entries but nobody, Airflow included, can
+//     list it. Airflow's walk (os.walk with followlinks) silently skips
+//     folders it cannot list and recognises zip archives by content whatever
+//     their name, so a complete zip is never discoverable under a temporary
+//     name, not even for the milliseconds between its last write and its
+//     rename.
+//  2. Write the bytes, counting and hashing them (sha256); the caller
+//     compares the hash with the source's.
+//  3. Commit them to stable storage: fsync for a folder; over NFS one
+//     FILE_SYNC WRITE for a file that fits one WRITE, else UNSTABLE WRITEs
+//     and a COMMIT, with the write verifiers compared so that a server
+//     restart in between is detected instead of silently losing data.
 //  4. Check the size the destination reports against the bytes written.
-//  5. Set mode and owner (SETATTR).
+//  5. Set mode and owner (SETATTR) where the destination did not apply them
+//     at creation, and check them.
 //  6. Rename over the final name: one RENAME, atomic on the server, so a
 //     reader sees either the old or the new file, never a mix. A RENAME whose
 //     reply was lost is not retried blindly: the final name is looked up and
