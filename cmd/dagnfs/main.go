@@ -1,5 +1,3 @@
-// Command dagnfs validates Airflow DAG folders and publishes them onto NFS
-// exports atomically, readable for Airflow's uid/gid 50000.
 package main
 
 import (
