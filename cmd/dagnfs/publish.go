@@ -311,8 +311,11 @@ func printResult(w io.Writer, r *publish.Result, err error) {
 		fmt.Fprintf(w, "Published generation %d to %s\n", r.Generation, r.Dest)
 	}
 	uploaded, deleted := "uploaded   ", "deleted    "
-	if r.DryRun {
+	switch {
+	case r.DryRun:
 		uploaded, deleted = "would upload", "would delete"
+	case err != nil:
+		uploaded, deleted = "planned upload", "planned delete"
 	}
 	if r.Label != "" {
 		fmt.Fprintf(w, "  label       %s\n", r.Label)
@@ -341,7 +344,7 @@ func printResult(w io.Writer, r *publish.Result, err error) {
 			fmt.Fprintf(w, "  %-11s %s\n", "check", f)
 		}
 	}
-	if !r.DryRun && (len(r.Uploaded) > 0 || len(r.Deleted) > 0) {
+	if !r.DryRun && err == nil && (len(r.Uploaded) > 0 || len(r.Deleted) > 0) {
 		fmt.Fprintf(w, "  switch      %.1f ms (the only time old and new files stood side by side)\n", r.SwitchMS)
 	}
 	fmt.Fprintf(w, "  took        %d ms\n", r.DurationMS)
