@@ -166,5 +166,23 @@ func WriteFile(ctx context.Context, d Dest, tmp, name string, data []byte, attr 
 	if err := p.Seal(); err != nil {
 		return err
 	}
-	return p.Commit(ctx)
+	if err := p.Commit(ctx); err != nil {
+		return err
+	}
+	return Flush(ctx, d)
+}
+
+// Flusher is a destination that makes renames durable in a batch (a folder
+// syncs the folders that received names; NFS needs nothing: its RENAME is
+// on stable storage when it answers).
+type Flusher interface {
+	Flush(ctx context.Context) error
+}
+
+// Flush makes d's renames durable where d needs it.
+func Flush(ctx context.Context, d Dest) error {
+	if f, ok := d.(Flusher); ok {
+		return f.Flush(ctx)
+	}
+	return nil
 }

@@ -38,7 +38,8 @@
 //     reader sees either the old or the new file, never a mix. A RENAME whose
 //     reply was lost is not retried blindly: the final name is looked up and
 //     its file id compared with the temporary file's. A folder destination
-//     then syncs the parent folder.
+//     then syncs each folder that received names, once after all renames
+//     (Flush), as an NFS server does before it answers a RENAME.
 //
 // If anything fails before step 6 the temporary file is removed
 // (defer p.Cleanup(); return p.Commit(ctx)). A crash can still leave

@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/dagnfs/dagnfs/perms"
@@ -22,6 +23,9 @@ type Local struct {
 	dir  string
 	root *os.Root
 	id   perms.Identity
+
+	mu    sync.Mutex
+	dirty map[string]bool // folders that received names since the last Flush
 }
 
 var _ Dest = (*Local)(nil)
@@ -47,7 +51,7 @@ func OpenLocal(dir string) (*Local, error) {
 			}
 		}
 	}
-	return &Local{dir: dir, root: root, id: perms.Identity{UID: uint32(os.Geteuid()), GIDs: gids}}, nil
+	return &Local{dir: dir, root: root, id: perms.Identity{UID: uint32(os.Geteuid()), GIDs: gids}, dirty: map[string]bool{}}, nil
 }
 
 // Caps implements Dest.
@@ -209,7 +213,8 @@ func (l *Local) SetAttr(ctx context.Context, name string, a Attr) (FileInfo, err
 	return l.Stat(ctx, name)
 }
 
-// Rename implements Dest. The folder receiving the name is synced.
+// Rename implements Dest. The folder receiving the name is synced by the
+// next Flush (once for many renames, not once each).
 func (l *Local) Rename(ctx context.Context, from, to string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -217,11 +222,35 @@ func (l *Local) Rename(ctx context.Context, from, to string) error {
 	if err := l.root.Rename(from, to); err != nil {
 		return err
 	}
-	return l.syncDir(path.Dir(to))
+	l.mu.Lock()
+	l.dirty[path.Dir(to)] = true
+	l.mu.Unlock()
+	return nil
+}
+
+// Flush syncs every folder that received a name since the last Flush, so
+// that the renames survive a crash of the machine.
+func (l *Local) Flush(ctx context.Context) error {
+	l.mu.Lock()
+	dirs := l.dirty
+	l.dirty = map[string]bool{}
+	l.mu.Unlock()
+	for dir := range dirs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := l.syncDir(dir); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (l *Local) syncDir(dir string) error {
-	d, err := l.root.Open(rel(strings.TrimPrefix(dir, ".")))
+	if dir == "." {
+		dir = ""
+	}
+	d, err := l.root.Open(rel(dir))
 	if err != nil {
 		return err
 	}

@@ -179,6 +179,9 @@ func (ex *executor) run(ctx context.Context) (*Manifest, time.Duration, error) {
 		deleted[i] = true
 	}
 	switchDur := time.Since(t0)
+	if err := nfs.Flush(ctx, d); err != nil && switchErr == nil {
+		switchErr = err
+	}
 
 	// The new manifest records what is really on the export, even after a
 	// partial switch: each file is whole, old or new.

@@ -132,6 +132,18 @@ func Run(t *testing.T, newDest func(t *testing.T) nfs.Dest, o SuiteOptions) {
 		assert.ErrorIs(t, err, fs.ErrNotExist)
 	})
 
+	t.Run("RenameIntoDotFolders", func(t *testing.T) {
+		d := newDest(t)
+		require.NoError(t, d.Mkdir(ctx, ".meta", 0o755))
+		require.NoError(t, d.Mkdir(ctx, ".meta/.deeper", 0o755))
+		for _, to := range []string{".meta/a", ".meta/.deeper/b", ".top"} {
+			write(t, d, "src", to)
+			require.NoError(t, d.Rename(ctx, "src", to), "rename to %s", to)
+			require.NoError(t, nfs.Flush(ctx, d), "flush after %s", to)
+			assert.Equal(t, to, read(t, d, to))
+		}
+	})
+
 	t.Run("ReadDir", func(t *testing.T) {
 		d := newDest(t)
 		require.NoError(t, d.Mkdir(ctx, "dir", 0o755))
