@@ -374,3 +374,38 @@ func TestServerRestartDuringPublish(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out.Bytes(), &r))
 	assert.Len(t, r.Uploaded, 1200)
 }
+
+func TestSIGTERMStopsCleanly(t *testing.T) {
+	e := setup(t)
+	dir, url := e.folder(t)
+	src := t.TempDir()
+	files := map[string]string{}
+	for i := range 1500 {
+		files[fmt.Sprintf("f%04d.txt", i)] = strings.Repeat("s", 8000)
+	}
+	writeFiles(t, src, files)
+	cmd := exec.Command(e.bin, "publish", "--python", "none", "--concurrency", "1", src, url)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	require.NoError(t, cmd.Start())
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if entries, _ := os.ReadDir(filepath.Join(dir, ".dagnfs/staging")); len(entries) > 20 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the publish never started staging")
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, 130, ee.ExitCode(), errb.String())
+	assert.Contains(t, errb.String(), "interrupted")
+	left, err := os.ReadDir(filepath.Join(dir, ".dagnfs/staging"))
+	require.NoError(t, err)
+	assert.Empty(t, names(left), "its temporary files are removed on the way out")
+	_, err = os.Stat(filepath.Join(dir, ".dagnfs/lock"))
+	assert.True(t, os.IsNotExist(err), "its lock is released")
+	assert.Empty(t, onDisk(t, dir), "nothing of the interrupted generation is visible")
+}
