@@ -60,7 +60,7 @@ func FindPython(ctx context.Context, setting string) (string, string, error) {
 // realPython asks the interpreter for its own binary and version, so that a
 // shell shim (pyenv) is not started once more per run.
 func realPython(ctx context.Context, p string) (string, string, error) {
-	out, err := exec.CommandContext(ctx, p, "-I", "-c", "import sys, platform; print(sys.executable); print(platform.python_version())").Output()
+	out, err := exec.CommandContext(ctx, p, "-I", "-S", "-c", "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])").Output()
 	if err != nil {
 		return "", "", fmt.Errorf("python interpreter %s does not run: %v (pass --python PATH or --python none)", p, err)
 	}
@@ -75,12 +75,15 @@ func realPython(ctx context.Context, p string) (string, string, error) {
 // a file, or a member of a zip archive) and prints one JSON line per input
 // with compile()'s verdict.
 const compileScript = `
-import json, sys, zipfile
+import json, sys
+zipfile = None
 for raw in sys.stdin:
     job = json.loads(raw)
     r = {"name": job["name"]}
     try:
         if "member" in job:
+            if zipfile is None:
+                import zipfile
             with zipfile.ZipFile(job["path"]) as z:
                 src = z.read(job["member"])
         else:
@@ -91,8 +94,10 @@ for raw in sys.stdin:
         r.update(type=type(e).__name__, line=e.lineno or 0, col=e.offset or 0, msg=e.msg)
     except (ValueError, UnicodeDecodeError) as e:
         r.update(type=type(e).__name__, line=0, col=0, msg=str(e))
-    except (OSError, zipfile.BadZipFile, KeyError) as e:
+    except OSError as e:
         r.update(type="OSError", line=0, col=0, msg=str(e))
+    except Exception as e:  # a corrupt zip member, RecursionError, MemoryError
+        r.update(type=type(e).__name__, line=0, col=0, msg=str(e))
     sys.stdout.write(json.dumps(r) + "\n")
     sys.stdout.flush()
 `
@@ -115,7 +120,7 @@ type verdict struct {
 // compileAll runs every job through one interpreter process, streaming jobs
 // in and verdicts out, and returns the failures.
 func (c *Checker) compileAll(ctx context.Context, jobs []compileJob) ([]Finding, error) {
-	cmd := exec.CommandContext(ctx, c.Python, "-I", "-B", "-c", compileScript)
+	cmd := exec.CommandContext(ctx, c.Python, "-I", "-S", "-B", "-c", compileScript)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -158,7 +163,7 @@ func (c *Checker) compileAll(ctx context.Context, jobs []compileJob) ([]Finding,
 		case strings.Contains(v.Msg, "null bytes") || strings.Contains(v.Msg, "(unicode error)") || v.Type == "UnicodeDecodeError" ||
 			strings.Contains(v.Msg, "encoding problem") || strings.Contains(v.Msg, "unknown encoding"):
 			f.Rule = RuleEncoding
-		case v.Type == "OSError":
+		case v.Type == "OSError" || v.Type == "BadZipFile" || v.Type == "KeyError":
 			f.Rule = RuleUnreadable
 		}
 		found = append(found, f)

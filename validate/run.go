@@ -153,10 +153,26 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	}
 	r := &Report{AirflowVersion: o.AirflowVersion, IgnoreSyntax: o.IgnoreSyntax, SafeMode: !o.NoSafeMode, Strict: o.Strict,
 		DAGs: []DAG{}, DynamicDAGs: []DynamicDAG{}, Findings: []Finding{}, Skipped: []string{}}
-	checker, err := NewChecker(ctx, o.Python)
-	if err != nil {
-		return nil, err
+	// Find the interpreter while the folder is walked: through a pyenv
+	// shim that alone takes tens of milliseconds.
+	type found struct {
+		c   *Checker
+		err error
 	}
+	checkerCh := make(chan found, 1)
+	go func() {
+		c, err := NewChecker(ctx, o.Python)
+		checkerCh <- found{c, err}
+	}()
+	disc, derr := discover(dir, o.IgnoreSyntax, o.MaxFileSize, append(slices.Clone(DefaultExcludes), o.Exclude...))
+	fc := <-checkerCh
+	if fc.err != nil {
+		return nil, fc.err
+	}
+	if derr != nil {
+		return nil, derr
+	}
+	checker := fc.c
 	r.Python, r.Checker = checker.Python, checker.ID()
 	r.Fingerprint = fingerprint(r.Checker, o)
 	o.fp = r.Fingerprint
@@ -170,10 +186,6 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	}
 	if o.PythonVersion != "" {
 		o.minor, _ = parsePythonVersion(o.PythonVersion)
-	}
-	disc, err := discover(dir, o.IgnoreSyntax, o.MaxFileSize, append(slices.Clone(DefaultExcludes), o.Exclude...))
-	if err != nil {
-		return nil, err
 	}
 	r.Files = len(disc.candidates)
 	r.Ignored = append([]string{}, disc.ignored...)
@@ -229,7 +241,7 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 			return nil
 		})
 	}
-	err = g.Wait()
+	err := g.Wait()
 	for _, p := range made {
 		p.close()
 	}
