@@ -55,6 +55,13 @@ type Pending struct {
 func NewPending(ctx context.Context, d Dest, tmp, final string, attr Attr) (*Pending, error) {
 	w, err := d.Create(ctx, tmp, attr.Mode.Perm())
 	if err != nil {
+		if ctx.Err() != nil {
+			// Cancelled while the CREATE was in flight: the server may have
+			// made the file all the same.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+			_ = d.Remove(cctx, tmp)
+			cancel()
+		}
 		return nil, err
 	}
 	return &Pending{d: d, ctx: ctx, tmp: tmp, final: final, attr: attr, w: w, h: sha256.New()}, nil
