@@ -238,14 +238,7 @@ func TestConcurrentPublishers(t *testing.T) {
 	first.Stderr = &firstErr
 	require.NoError(t, first.Start())
 	lock := filepath.Join(dir, ".dagnfs/lock")
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(lock); err == nil {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "the first publisher never took the lock")
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the first publisher takes the lock", func() bool { _, err := os.Stat(lock); return err == nil })
 	code, _, errOut := e.run(t, "publish", small, url)
 	assert.Equal(t, 4, code, "the second publisher is refused: %s", errOut)
 	assert.Contains(t, errOut, "locked by")
@@ -329,6 +322,22 @@ func TestKilledPublishLeavesWholeFiles(t *testing.T) {
 	}
 }
 
+// waitFor polls cond until it holds, failing the test after 20 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		require.True(t, time.Now().Before(deadline), "timed out waiting until %s", what)
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// staged counts the temporary files in an export folder's staging area.
+func staged(dir string) int {
+	entries, _ := os.ReadDir(filepath.Join(dir, ".dagnfs/staging"))
+	return len(entries)
+}
+
 func names(entries []os.DirEntry) []string {
 	var out []string
 	for _, e := range entries {
@@ -354,14 +363,7 @@ func TestServerRestartDuringPublish(t *testing.T) {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	require.NoError(t, cmd.Start())
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if entries, _ := os.ReadDir(filepath.Join(dir, ".dagnfs/staging")); len(entries) > 50 {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "the publish never started staging")
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the publish stages files", func() bool { return staged(dir) > 50 })
 	script := filepath.Join("..", "scripts", "ganesha.sh")
 	t0 := time.Now()
 	restart, err := exec.Command("bash", "-c", script+" stop "+state+" && "+script+" start "+state).CombinedOutput()
@@ -388,14 +390,7 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	require.NoError(t, cmd.Start())
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if entries, _ := os.ReadDir(filepath.Join(dir, ".dagnfs/staging")); len(entries) > 20 {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "the publish never started staging")
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the publish stages files", func() bool { return staged(dir) > 20 })
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	err := cmd.Wait()
 	var ee *exec.ExitError

@@ -48,6 +48,18 @@ func (e env) asUser(t *testing.T, args ...string) (int, string, string) {
 	return runCmd(t, exec.Command("setpriv", append([]string{"--reuid", "50000", "--regid", "50000", "--clear-groups", e.bin}, args...)...))
 }
 
+// publishedFolder makes an export folder holding one published generation
+// (a.py, labelled label) and returns it, its URL and the source folder.
+func (e env) publishedFolder(t *testing.T, label string) (string, string, string) {
+	t.Helper()
+	dir, url := e.folder(t)
+	src := t.TempDir()
+	writeFiles(t, src, map[string]string{"a.py": dagFile("a", "")})
+	code, _, errOut := e.run(t, "publish", "--label", label, src, url)
+	require.Equal(t, 0, code, errOut)
+	return dir, url, src
+}
+
 func parseVerify(t *testing.T, out string) verifyResult {
 	t.Helper()
 	var v verifyResult
@@ -111,11 +123,7 @@ func TestVerifyAsAirflow(t *testing.T) {
 
 func TestVerifyWaitsForAPublish(t *testing.T) {
 	e := setup(t)
-	dir, url := e.folder(t)
-	src := t.TempDir()
-	writeFiles(t, src, map[string]string{"a.py": dagFile("a", "")})
-	code, _, errOut := e.run(t, "publish", "--label", "c1", src, url)
-	require.Equal(t, 0, code, errOut)
+	dir, url, src := e.publishedFolder(t, "c1")
 
 	cmd := exec.Command("setpriv", "--reuid", "50000", "--regid", "50000", "--clear-groups", e.bin,
 		"verify", "--format", "json", "--expect-label", "c2", "--wait", "20s", "--poll", "100ms", dir)
@@ -124,7 +132,7 @@ func TestVerifyWaitsForAPublish(t *testing.T) {
 	require.NoError(t, cmd.Start())
 	time.Sleep(500 * time.Millisecond)
 	writeFiles(t, src, map[string]string{"a.py": dagFile("a", "# c2\n")})
-	code, _, errOut = e.run(t, "publish", "--label", "c2", src, url)
+	code, _, errOut := e.run(t, "publish", "--label", "c2", src, url)
 	require.Equal(t, 0, code, errOut)
 	require.NoError(t, cmd.Wait(), out.String())
 	v := parseVerify(t, out.String())
@@ -138,11 +146,7 @@ func TestVerifyWaitsForAPublish(t *testing.T) {
 
 func TestAgentAsAirflow(t *testing.T) {
 	e := setup(t)
-	dir, url := e.folder(t)
-	src := t.TempDir()
-	writeFiles(t, src, map[string]string{"a.py": dagFile("a", "")})
-	code, _, errOut := e.run(t, "publish", "--label", "c1", src, url)
-	require.Equal(t, 0, code, errOut)
+	dir, _, _ := e.publishedFolder(t, "c1")
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

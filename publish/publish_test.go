@@ -27,13 +27,20 @@ type target struct {
 	dest nfs.Dest
 }
 
+// localDest opens a new temporary folder as a destination.
+func localDest(t *testing.T) (string, nfs.Dest) {
+	t.Helper()
+	dir := t.TempDir()
+	d, err := nfs.OpenLocal(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { d.Close() })
+	return dir, d
+}
+
 func targets(t *testing.T) []func(t *testing.T) target {
 	return []func(t *testing.T) target{
 		func(t *testing.T) target {
-			dir := t.TempDir()
-			d, err := nfs.OpenLocal(dir)
-			require.NoError(t, err)
-			t.Cleanup(func() { d.Close() })
+			dir, d := localDest(t)
 			return target{"local", dir, d}
 		},
 		func(t *testing.T) target {
@@ -249,10 +256,7 @@ func TestLock(t *testing.T) {
 }
 
 func TestLockKeepAliveAndLoss(t *testing.T) {
-	dir := t.TempDir()
-	d, err := nfs.OpenLocal(dir)
-	require.NoError(t, err)
-	defer d.Close()
+	dir, d := localDest(t)
 	ctx := context.Background()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, nfs.StagingDir), 0o700))
 	lk, err := acquire(ctx, d, LockInfo{Holder: "me", RunID: "mine"}, 90*time.Millisecond, time.Now, slog.New(slog.DiscardHandler))
@@ -307,14 +311,11 @@ func TestCorruptManifest(t *testing.T) {
 		`{"format":1,"generation":2,"files":[{"path":"x","size":1,"sha256":"zz","mode":"0644"}]}`,
 		`{"format":1,"generation":2,"files":[{"path":"x","size":1,"sha256":"` + strings.Repeat("a", 64) + `","mode":"0999"}]}`} {
 		t.Run(bad, func(t *testing.T) {
-			dir := t.TempDir()
-			d, err := nfs.OpenLocal(dir)
-			require.NoError(t, err)
-			defer d.Close()
+			dir, d := localDest(t)
 			src := t.TempDir()
 			writeTree(t, src, map[string]string{"a.py": dagA})
 			writeTree(t, dir, map[string]string{ManifestPath: bad})
-			_, err = Publish(context.Background(), opts(src, d))
+			_, err := Publish(context.Background(), opts(src, d))
 			var me *ManifestError
 			require.ErrorAs(t, err, &me)
 			assert.Contains(t, err.Error(), "Move it aside")
@@ -330,13 +331,10 @@ func (readOnly) CanWrite(context.Context, string) (bool, error) { return false, 
 func (readOnly) Identity() perms.Identity                       { return perms.Identity{UID: 50000, GIDs: []uint32{50000}} }
 
 func TestNotWritable(t *testing.T) {
-	dir := t.TempDir()
-	d, err := nfs.OpenLocal(dir)
-	require.NoError(t, err)
-	defer d.Close()
+	dir, d := localDest(t)
 	src := t.TempDir()
 	writeTree(t, src, map[string]string{"a.py": dagA})
-	_, err = Publish(context.Background(), opts(src, readOnly{d}))
+	_, err := Publish(context.Background(), opts(src, readOnly{d}))
 	var pe *PermissionError
 	require.ErrorAs(t, err, &pe)
 	assert.Contains(t, err.Error(), "uid 50000")
@@ -349,16 +347,13 @@ func TestPostCheck(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("this test needs root (files owned by root, mode 0600, unreadable for uid 50000); run it as root as CI does")
 	}
-	dir := t.TempDir()
+	dir, d := localDest(t)
 	require.NoError(t, os.Chmod(dir, 0o755))
-	d, err := nfs.OpenLocal(dir)
-	require.NoError(t, err)
-	defer d.Close()
 	src := t.TempDir()
 	writeTree(t, src, map[string]string{"team/a.py": dagA})
 	o := opts(src, d)
 	o.FileMode = 0o600
-	_, err = Publish(context.Background(), o)
+	_, err := Publish(context.Background(), o)
 	var ce *CheckError
 	require.ErrorAs(t, err, &ce)
 	require.Len(t, ce.Problems, 1)
@@ -373,13 +368,10 @@ func TestPostCheck(t *testing.T) {
 }
 
 func TestDuplicateWithAnUnchangedFile(t *testing.T) {
-	dir := t.TempDir()
-	d, err := nfs.OpenLocal(dir)
-	require.NoError(t, err)
-	defer d.Close()
+	_, d := localDest(t)
 	src := t.TempDir()
 	writeTree(t, src, map[string]string{"a.py": dagA})
-	_, err = Publish(context.Background(), opts(src, d))
+	_, err := Publish(context.Background(), opts(src, d))
 	require.NoError(t, err)
 
 	// A new file reuses the dag_id of a.py, whose bytes are not read again.
