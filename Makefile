@@ -8,7 +8,10 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN := bin/dagnfs
 E2E_STATE := $(CURDIR)/.e2e
 
-.PHONY: build demo test deps unit e2e bench fmt vet clean corpus-verdicts deploy
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME ?= 20s
+
+.PHONY: build demo test deps unit e2e gate-check bench fmt vet staticcheck fuzz clean corpus-verdicts deploy
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dagnfs
@@ -16,9 +19,12 @@ build:
 demo: build
 	scripts/demo.sh $(BIN) examples/dags
 
-# The whole suite: formatting, vet, unit tests, then end-to-end tests against
-# a real nfs-ganesha that scripts/ganesha.sh installs, starts and stops.
-test: deps fmt vet unit e2e
+# The whole suite: formatting, vet, staticcheck, the unit tests under the race
+# detector, the end-to-end tests against a real nfs-ganesha that
+# scripts/ganesha.sh installs, starts and stops, and the proof that a failing
+# end-to-end test fails this target (gate-check). Every step's exit status
+# decides make's.
+test: deps fmt vet staticcheck unit e2e gate-check
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -27,11 +33,24 @@ fmt:
 vet:
 	go vet ./...
 
+# Every package runs under the race detector (cgo included: tree-sitter).
 unit:
-	go test -count=1 ./...
+	go test -race -count=1 -timeout 15m ./...
+
+# Pinned; fetched through the module proxy on first use, not added to go.mod.
+staticcheck:
+	go run $(STATICCHECK) ./...
 
 e2e: build
 	scripts/e2e.sh $(BIN) $(E2E_STATE)
+
+gate-check: build
+	scripts/gate-check.sh $(BIN) $(E2E_STATE)
+
+# Each fuzz target for FUZZTIME; new interesting inputs are kept in the
+# package's testdata/fuzz.
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
 
 # What the tests need and a fresh machine lacks (apt-get; root).
 deps:
@@ -44,11 +63,11 @@ clean:
 	rm -rf bin $(E2E_STATE)
 
 # Regenerate validate/testdata/pycorpus-3.X.jsonl (CPython's verdicts on
-# ../shared/pycorpus) with the interpreters named in PYTHONS.
+# validate/testdata/pycorpus) with the interpreters named in PYTHONS.
 PYTHONS ?= python3.11 python3.12 python3.13
 corpus-verdicts:
 	for py in $(PYTHONS); do v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
-	  (cd ../shared/pycorpus && $$py verdict.py invalid/*.py valid/*.py valid312/*.py valid313/*.py) > validate/testdata/pycorpus-$$v.jsonl; done
+	  (cd validate/testdata/pycorpus && $$py verdict.py invalid/*.py valid/*.py valid312/*.py valid313/*.py) > validate/testdata/pycorpus-$$v.jsonl; done
 
 # Regenerate the reviewed example manifests in deploy/ (a test checks that
 # they are what the code builds).

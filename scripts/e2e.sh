@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # make e2e: start nfs-ganesha, run the end-to-end tests against it, stop it
-# whatever happened.
+# whatever happened. The exit status is go test's, whatever is filtered for
+# display (scripts/gate-check.sh proves it on a deliberately failing test).
+#
+#   scripts/e2e.sh BIN STATE_DIR [GO TEST ARGS...]
+#
+# E2E_PKG names the package to test (default ./e2e/).
 set -euo pipefail
-bin=${1:?usage: e2e.sh BIN STATE_DIR}
-state=${2:?usage: e2e.sh BIN STATE_DIR}
+bin=${1:?usage: e2e.sh BIN STATE_DIR [go test args]}
+state=${2:?usage: e2e.sh BIN STATE_DIR [go test args]}
+shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 "$here/ganesha.sh" start "$state"
@@ -11,5 +17,11 @@ trap '"$here/ganesha.sh" stop "$state"' EXIT
 set -a; source "$state/env"; set +a
 export DAGNFS_BIN="$bin"
 cd "$here/.."
-go test -count=1 -tags e2e -timeout 10m -v ./e2e/ 2>&1 | tee "$state/e2e.log" | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:' || true
-exit "${PIPESTATUS[0]}"
+status=0
+go test -count=1 -tags e2e -timeout 12m -v "${E2E_PKG:-./e2e/}" "$@" >"$state/e2e.log" 2>&1 || status=$?
+# Show the outline and every failure; the whole log stays in $state/e2e.log.
+grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:|^\s+Error' "$state/e2e.log" || true
+if [ "$status" -ne 0 ]; then
+  echo "e2e.sh: go test exited $status (whole log: $state/e2e.log)" >&2
+fi
+exit "$status"

@@ -14,7 +14,7 @@
 //     tree-sitter does not make (decoding, indentation, Python 2 leftovers,
 //     argument order, the compiler's context checks) and, with
 //     Options.PythonVersion, syntax newer than the workers' Python. It agrees
-//     with CPython 3.11 to 3.13 on the shared test corpus.
+//     with CPython 3.11 to 3.13 on the test corpus in testdata/pycorpus.
 //   - The DAG analysis runs a tree-sitter query over each file (one parser
 //     per worker): DAG(...), models.DAG, @dag (aliased or qualified) and
 //     their dag_ids, duplicates across the folder and inside zips, and

@@ -13,7 +13,7 @@ import (
 )
 
 // cpythonVerdict is one line of testdata/pycorpus-3.X.jsonl, written by
-// shared/pycorpus/verdict.py with that CPython (make corpus-verdicts).
+// testdata/pycorpus/verdict.py with that CPython (make corpus-verdicts).
 type cpythonVerdict struct {
 	File    string `json:"file"`
 	Compile struct {
@@ -44,7 +44,7 @@ func readVerdicts(t *testing.T, minor int) []cpythonVerdict {
 // file of the corpus, and gives the same line on nearly all.
 func TestEmbeddedCheckerAgreesWithCPython(t *testing.T) {
 	if _, err := os.Stat(corpus); err != nil {
-		t.Fatalf("the Python corpus is not at %s: the tests expect shared/ beside the repository, as CI lays it", corpus)
+		t.Fatalf("the Python corpus is not at %s: it is part of the repository (validate/testdata/pycorpus); restore it with git checkout", corpus)
 	}
 	p := newParser()
 	defer p.close()

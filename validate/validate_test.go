@@ -17,7 +17,7 @@ import (
 	"github.com/dagnfs/dagnfs/internal/testfs"
 )
 
-const corpus = "../../shared/pycorpus"
+const corpus = "testdata/pycorpus"
 
 func writeTree(t *testing.T, dir string, files map[string]string) { testfs.WriteTree(t, dir, files) }
 
@@ -41,7 +41,7 @@ func rules(r *Report) map[string][]string {
 
 func TestCorpusDAGs(t *testing.T) {
 	if _, err := os.Stat(corpus); err != nil {
-		t.Fatalf("the Python corpus is not at %s: the tests expect shared/ beside the repository, as CI lays it", corpus)
+		t.Fatalf("the Python corpus is not at %s: it is part of the repository (validate/testdata/pycorpus); restore it with git checkout", corpus)
 	}
 	r := run(t, filepath.Join(corpus, "valid"), Options{})
 	if r.Python == "" {

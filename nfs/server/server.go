@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-billy/v5"
@@ -14,6 +15,8 @@ import (
 	gonfs "github.com/willscott/go-nfs"
 	"github.com/willscott/go-nfs/helpers"
 )
+
+var setLogger sync.Once
 
 // Server is a running NFS server.
 type Server struct {
@@ -38,7 +41,7 @@ func Start(dir, addr string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	gonfs.SetLogger(quietLogger())
+	setLogger.Do(func() { gonfs.SetLogger(quietLogger()) }) // a global of go-nfs: set once, not per server
 	handler := helpers.NewCachingHandler(helpers.NewNullAuthHandler(changeFS{osfs.New(abs, osfs.WithBoundOS())}), 4096)
 	s := &Server{l: l, done: make(chan error, 1)}
 	go func() { s.done <- gonfs.Serve(l, handler) }()
