@@ -2,43 +2,25 @@ package nfs
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"io/fs"
-	"path"
+	"time"
 )
-
-// StagingDir is the folder on the export where files are written before they
-// are renamed into place. Its mode (StagingMode) lets its owner create, look
-// up and rename entries, and nobody list them.
-const (
-	StagingDir  = ".dagnfs/staging"
-	StagingMode = fs.ModeDir | 0o300
-)
-
-// TempName returns a fresh temporary name inside StagingDir: random, and
-// never ending in ".py".
-func TempName() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return path.Join(StagingDir, hex.EncodeToString(b[:])+".tmp")
-}
 
 // Pending is one file on its way onto a destination, written under a
 // temporary name. The steps are described in the package documentation.
 //
 //	p, err := nfs.NewPending(ctx, d, tmp, final, attr)
-//	defer p.Cleanup()
+//	defer p.Cleanup(cleanupCtx)
 //	... p.Write(...) ...
-//	if err := p.Seal(); err != nil { return err }
+//	if err := p.Seal(ctx); err != nil { return err }
 //	return p.Commit(ctx)
 type Pending struct {
 	d      Dest
-	ctx    context.Context
 	tmp    string
 	final  string
 	attr   Attr
@@ -57,14 +39,15 @@ func NewPending(ctx context.Context, d Dest, tmp, final string, attr Attr) (*Pen
 	if err != nil {
 		if ctx.Err() != nil {
 			// Cancelled while the CREATE was in flight: the server may have
-			// made the file all the same.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+			// made the file all the same. Best effort; the journal covers
+			// what this misses.
+			cctx, cancel := CleanupContext(ctx)
 			_ = d.Remove(cctx, tmp)
 			cancel()
 		}
 		return nil, err
 	}
-	return &Pending{d: d, ctx: ctx, tmp: tmp, final: final, attr: attr, w: w, h: sha256.New()}, nil
+	return &Pending{d: d, tmp: tmp, final: final, attr: attr, w: w, h: sha256.New()}, nil
 }
 
 // TempPath is the temporary name.
@@ -93,10 +76,10 @@ func (p *Pending) Info() FileInfo { return p.info }
 // Seal commits the content to stable storage, checks its size on the
 // destination and sets mode and owner where the destination did not apply
 // them at creation. After Seal only Commit remains.
-func (p *Pending) Seal() error {
-	fi, err := p.w.Commit()
+func (p *Pending) Seal(ctx context.Context) error {
+	fi, err := p.w.Commit(ctx)
 	if err == nil && !p.attrOK(fi) {
-		fi, err = p.w.SetAttr(p.attr)
+		fi, err = p.w.SetAttr(ctx, p.attr)
 	}
 	if cerr := p.w.Close(); err == nil {
 		err = cerr
@@ -143,34 +126,52 @@ func (p *Pending) Commit(ctx context.Context) error {
 }
 
 // Cleanup removes the temporary file unless Commit succeeded. It is safe to
-// call more than once and after Commit.
-func (p *Pending) Cleanup() error {
+// call more than once and after Commit. ctx bounds the removal: pass one
+// from CleanupContext, shared by every cleanup of a run, so that a dead
+// server costs the run CleanupBudget and not a timeout per file (what is
+// left behind is named in the caller's journal).
+func (p *Pending) Cleanup(ctx context.Context) error {
 	if p == nil || p.done {
 		return nil
 	}
 	p.done = true
 	p.w.Close()
-	// A fresh context: cleanup must run even when the publish was cancelled.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(p.ctx), cleanupTimeout)
-	defer cancel()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := p.d.Remove(ctx, p.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil
 }
 
+// CleanupBudget is how long the cleanup after a failed or interrupted run
+// may take in all.
+const CleanupBudget = 5 * time.Second
+
+// CleanupContext returns a context for cleaning up after ctx failed or was
+// cancelled: not cancelled with ctx, but ending after CleanupBudget.
+func CleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), CleanupBudget)
+}
+
 // WriteFile writes data to name with the whole protocol; tmp is its
-// temporary name (see TempName).
+// temporary name, which the caller chooses in a folder of the same
+// destination.
 func WriteFile(ctx context.Context, d Dest, tmp, name string, data []byte, attr Attr) error {
 	p, err := NewPending(ctx, d, tmp, name, attr)
 	if err != nil {
 		return err
 	}
-	defer p.Cleanup()
+	defer func() {
+		cctx, cancel := CleanupContext(ctx)
+		defer cancel()
+		p.Cleanup(cctx)
+	}()
 	if _, err := p.Write(data); err != nil {
 		return err
 	}
-	if err := p.Seal(); err != nil {
+	if err := p.Seal(ctx); err != nil {
 		return err
 	}
 	if err := p.Commit(ctx); err != nil {

@@ -2,8 +2,12 @@ package nfs
 
 import (
 	"context"
+	"errors"
+	"io"
 	"io/fs"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/dagnfs/dagnfs/perms"
 )
@@ -19,8 +23,12 @@ type Dest interface {
 	Stat(ctx context.Context, name string) (FileInfo, error)
 	// ReadDir lists a folder, without "." and "..", sorted by name.
 	ReadDir(ctx context.Context, name string) ([]FileInfo, error)
-	// ReadFile returns the content of name; it fails when the file is larger
-	// than max bytes.
+	// Open opens the regular file name for reading (ErrNotRegular for
+	// anything else). Reads honour ctx; memory does not grow with the
+	// file's size.
+	Open(ctx context.Context, name string) (File, error)
+	// ReadFile returns the content of the regular file name; it fails with
+	// ErrTooLarge when the file holds more than max bytes.
 	ReadFile(ctx context.Context, name string, max int64) ([]byte, error)
 
 	// Mkdir creates one folder; it fails with fs.ErrExist when name exists.
@@ -52,18 +60,36 @@ type Dest interface {
 	Close() error
 }
 
-// Writer receives the content of a file created by Dest.Create.
+// File is a regular file opened for reading by Dest.Open.
+type File interface {
+	io.ReadCloser
+	// Info is what the destination reported when the file was opened.
+	Info() FileInfo
+}
+
+// Writer receives the content of a file created by Dest.Create. Write uses
+// the context given to Create; the other methods take their own.
 type Writer interface {
 	Write(p []byte) (int, error)
 	// Commit puts everything written so far on stable storage and returns
 	// the file's attributes as the destination reports them afterwards.
-	Commit() (FileInfo, error)
+	Commit(ctx context.Context) (FileInfo, error)
 	// SetAttr sets the open file's mode and, where UID or GID is not -1,
 	// its owner.
-	SetAttr(a Attr) (FileInfo, error)
+	SetAttr(ctx context.Context, a Attr) (FileInfo, error)
 	// Close releases the file; it does not imply Commit.
 	Close() error
 }
+
+// Errors of ReadFile (wrapped in *fs.PathError) for a file that is not what
+// the caller can accept.
+var (
+	// ErrTooLarge: the file holds more bytes than the caller's maximum.
+	ErrTooLarge = errors.New("larger than allowed")
+	// ErrNotRegular: a folder, FIFO, device, socket or symlink where a
+	// regular file was expected.
+	ErrNotRegular = errors.New("not a regular file")
+)
 
 // Caps is what a destination can do, as data.
 type Caps struct {
@@ -99,6 +125,4 @@ func (fi FileInfo) IsDir() bool { return fi.Mode.IsDir() }
 // IsRegular reports whether the entry is a regular file.
 func (fi FileInfo) IsRegular() bool { return fi.Mode.IsRegular() }
 
-// cleanupTimeout bounds work done after a cancellation to leave the
-// destination tidy.
-const cleanupTimeout = 30 * 1e9
+func timespec(ts unix.Timespec) time.Time { return time.Unix(ts.Sec, ts.Nsec) }

@@ -16,9 +16,9 @@
 // Every file dagnfs writes onto an export, DAG files and its own metadata
 // alike, goes through the same steps, owned by Pending:
 //
-//  1. Create the file exclusively under a temporary name (random, never ending
-//     in ".py") inside the staging folder .dagnfs/staging of the same export,
-//     with its final mode. The staging folder has mode 0300: its owner may
+//  1. Create the file exclusively under a temporary name that the caller
+//     chooses (publish: random, never ending in ".py", see package layout)
+//     inside a staging folder of the same export, with its final mode. The staging folder has mode 0300: its owner may
 //     create, look up and rename entries but nobody, Airflow included, can
 //     list it. Airflow's walk (os.walk with followlinks) silently skips
 //     folders it cannot list and recognises zip archives by content whatever
@@ -42,11 +42,27 @@
 //     (Flush), as an NFS server does before it answers a RENAME.
 //
 // If anything fails before step 6 the temporary file is removed
-// (defer p.Cleanup(); return p.Commit(ctx)). A crash can still leave
-// temporary files behind; the publisher records their names in a journal
-// before creating them, and the next publish removes them.
+// (defer p.Cleanup(cleanupCtx); return p.Commit(ctx)), best effort within
+// CleanupBudget for a whole run, so that a dead server cannot hold a
+// cancelled run for a timeout per file. A crash or an unreachable server can
+// still leave temporary files behind; the publisher records their names in a
+// journal before creating them, and the next publish removes them.
+//
+// # Paths on a folder destination
+//
+// Local resolves every path one component at a time with O_PATH|O_NOFOLLOW:
+// a symlink on the destination is refused (ErrSymlink), never followed, and
+// folders that nobody may list (mode 0300) still work for their owner.
+// Files are opened with O_NONBLOCK and must be regular (ErrNotRegular).
 //
 // # Caveats of NFSv3 over go-nfs-client
+//
+// dagnfs owns the RPC record layer (rpc.go) and the decoding of replies
+// (xdr.go, proto.go); go-nfs-client provides the argument types and their
+// encoding. A reply is bounded (MaxRecord) before anything is allocated,
+// every length and count in it is checked against what was asked and what
+// is left, and loops over replies (READDIRPLUS, the export list) have
+// limits. A reply that does not decode is a TransportError, never a panic.
 //
 // One RPC connection is never shared by two calls at once (replies would be
 // mismatched); the NFS destination keeps a pool of connections, one per

@@ -31,10 +31,10 @@ func ExampleWriteFile() {
 	}
 	defer d.Close()
 	ctx := context.Background()
-	_ = d.Mkdir(ctx, ".dagnfs", 0o755)
-	_ = d.Mkdir(ctx, nfs.StagingDir, 0o300)
+	// The caller chooses where files are staged; nobody can list there.
+	_ = d.Mkdir(ctx, "staging", 0o300)
 	// The file appears whole under its name, or not at all.
-	err = nfs.WriteFile(ctx, d, nfs.TempName(), "hello.py", []byte("print('hi')\n"), nfs.Attr{Mode: 0o644, UID: -1, GID: -1})
+	err = nfs.WriteFile(ctx, d, "staging/0001.tmp", "hello.py", []byte("print('hi')\n"), nfs.Attr{Mode: 0o644, UID: -1, GID: -1})
 	fmt.Println(err)
 	b, _ := os.ReadFile(filepath.Join(dir, "hello.py"))
 	fmt.Print(string(b))

@@ -3,8 +3,8 @@ package nfs
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
+	"math"
 	"time"
 
 	gonfs "github.com/vmware/go-nfs-client/nfs"
@@ -48,43 +48,40 @@ const (
 	fileSync = 2
 )
 
-// status reads the nfsstat3 that starts every NFSv3 reply.
-func status(r io.Reader) error {
-	var s uint32
-	if err := decode(r, &s); err != nil {
-		return err
-	}
-	if s != 0 {
-		return Status(s)
-	}
-	return nil
-}
-
 // nfsCall sends an NFS procedure and checks its status. A non-OK status is
-// returned as a Status; transport failures as *TransportError.
-func (c *conn) nfsCall(ctx context.Context, proc uint32, args interface{}) (io.ReadSeeker, error) {
-	res, err := c.call(ctx, progNFS, versNFS, proc, args)
+// returned as a Status; transport failures and replies that do not decode
+// as *TransportError.
+func (c *conn) nfsCall(ctx context.Context, proc uint32, args interface{}) (*xdrDec, error) {
+	d, err := c.call(ctx, progNFS, versNFS, proc, args)
 	if err != nil {
 		return nil, err
 	}
-	if err := status(res); err != nil {
-		if _, ok := err.(Status); !ok {
-			c.close()
-			return nil, &TransportError{c.addr, err}
-		}
+	st := d.u32()
+	if err := c.done(d); err != nil {
 		return nil, err
 	}
-	return res, nil
+	if st != 0 {
+		return nil, Status(st)
+	}
+	return d, nil
 }
 
-// reply decodes an OK reply's body, treating a malformed one as a transport
-// failure.
-func (c *conn) reply(res io.Reader, v interface{}) error {
-	if err := decode(res, v); err != nil {
+// done checks that a reply decoded; a malformed one breaks the connection.
+func (c *conn) done(d *xdrDec) error {
+	if d.err != nil {
 		c.close()
-		return &TransportError{c.addr, err}
+		return &TransportError{c.addr, d.err}
 	}
 	return nil
+}
+
+// fileSize converts a size from the wire; anything beyond int64 is reported
+// as the largest size, which no limit accepts.
+func fileSize(n uint64) int64 {
+	if n > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(n)
 }
 
 func fattrInfo(name string, a *gonfs.Fattr) FileInfo {
@@ -113,46 +110,44 @@ func fattrInfo(name string, a *gonfs.Fattr) FileInfo {
 	}
 	return FileInfo{
 		Name:    name,
-		Size:    int64(a.Filesize),
+		Size:    fileSize(a.Filesize),
 		Mode:    mode,
 		UID:     a.UID,
 		GID:     a.GID,
-		ModTime: time.Unix(int64(a.Mtime.Seconds), int64(a.Mtime.Nseconds)),
+		ModTime: time.Unix(int64(a.Mtime.Seconds), int64(min(a.Mtime.Nseconds, 999999999))),
 		FileID:  a.Fileid,
 		Nlink:   a.Nlink,
 	}
 }
 
 func (c *conn) lookup(ctx context.Context, dir []byte, name string) ([]byte, *gonfs.Fattr, error) {
-	res, err := c.nfsCall(ctx, procLookup, gonfs.Diropargs3{FH: dir, Filename: name})
+	d, err := c.nfsCall(ctx, procLookup, gonfs.Diropargs3{FH: dir, Filename: name})
 	if err != nil {
 		return nil, nil, err
 	}
-	var ok struct {
-		FH      []byte
-		Attr    gonfs.PostOpAttr
-		DirAttr gonfs.PostOpAttr
-	}
-	if err := c.reply(res, &ok); err != nil {
+	fh := d.fh()
+	attr := d.postOpAttr()
+	d.postOpAttr()
+	if err := c.done(d); err != nil {
 		return nil, nil, err
 	}
-	if !ok.Attr.IsSet {
-		a, err := c.getattr(ctx, ok.FH)
+	if attr == nil {
+		a, err := c.getattr(ctx, fh)
 		if err != nil {
 			return nil, nil, err
 		}
-		return ok.FH, a, nil
+		return fh, a, nil
 	}
-	return ok.FH, &ok.Attr.Attr, nil
+	return fh, attr, nil
 }
 
 func (c *conn) getattr(ctx context.Context, fh []byte) (*gonfs.Fattr, error) {
-	res, err := c.nfsCall(ctx, procGetattr, struct{ FH []byte }{fh})
+	d, err := c.nfsCall(ctx, procGetattr, struct{ FH []byte }{fh})
 	if err != nil {
 		return nil, err
 	}
-	var a gonfs.Fattr
-	if err := c.reply(res, &a); err != nil {
+	a := d.fattr()
+	if err := c.done(d); err != nil {
 		return nil, err
 	}
 	return &a, nil
@@ -174,7 +169,7 @@ func (c *conn) setattr(ctx context.Context, fh []byte, a Attr) (*gonfs.Fattr, er
 		Check bool           `xdr:"union"`
 		Ctime gonfs.NFS3Time `xdr:"unioncase=1"`
 	}
-	res, err := c.nfsCall(ctx, procSetattr, struct {
+	d, err := c.nfsCall(ctx, procSetattr, struct {
 		FH    []byte
 		Attr  gonfs.Sattr3
 		Guard guard
@@ -182,66 +177,64 @@ func (c *conn) setattr(ctx context.Context, fh []byte, a Attr) (*gonfs.Fattr, er
 	if err != nil {
 		return nil, err
 	}
-	var wcc gonfs.WccData
-	if err := c.reply(res, &wcc); err != nil {
+	after := d.wcc()
+	if err := c.done(d); err != nil {
 		return nil, err
 	}
-	if wcc.After.IsSet {
-		return &wcc.After.Attr, nil
+	if after != nil {
+		return after, nil
 	}
 	return c.getattr(ctx, fh)
 }
 
 func (c *conn) access(ctx context.Context, fh []byte, mask uint32) (uint32, error) {
-	res, err := c.nfsCall(ctx, procAccess, struct {
+	d, err := c.nfsCall(ctx, procAccess, struct {
 		FH     []byte
 		Access uint32
 	}{fh, mask})
 	if err != nil {
 		return 0, err
 	}
-	var ok struct {
-		Attr   gonfs.PostOpAttr
-		Access uint32
-	}
-	if err := c.reply(res, &ok); err != nil {
-		return 0, err
-	}
-	return ok.Access, nil
+	d.postOpAttr()
+	got := d.u32()
+	return got, c.done(d)
 }
 
-// readAt reads up to count bytes at off; eof reports the end of the file.
-func (c *conn) readAt(ctx context.Context, fh []byte, off uint64, count uint32) ([]byte, bool, error) {
-	res, err := c.nfsCall(ctx, procRead, struct {
+// readAt reads up to count bytes at off into p (len(p) >= count); n is how
+// many, eof reports the end of the file. A reply with more data than asked,
+// or a count that disagrees with its data, is malformed.
+func (c *conn) readAt(ctx context.Context, fh []byte, off uint64, p []byte) (n int, eof bool, err error) {
+	d, err := c.nfsCall(ctx, procRead, struct {
 		FH     []byte
 		Offset uint64
 		Count  uint32
-	}{fh, off, count})
+	}{fh, off, uint32(len(p))})
 	if err != nil {
-		return nil, false, err
+		return 0, false, err
 	}
-	var ok struct {
-		Attr  gonfs.PostOpAttr
-		Count uint32
-		EOF   bool
-		Data  []byte
+	d.postOpAttr()
+	count := d.u32()
+	eof = d.bool()
+	data := d.opaque(len(p))
+	if d.err == nil && int(count) != len(data) {
+		d.fail("READ count %d with %d bytes of data", count, len(data))
 	}
-	if err := c.reply(res, &ok); err != nil {
-		return nil, false, err
+	if err := c.done(d); err != nil {
+		return 0, false, err
 	}
-	return ok.Data, ok.EOF, nil
+	return copy(p, data), eof, nil
 }
 
 type writeRes struct {
-	Wcc       gonfs.WccData
-	Count     uint32
-	Committed uint32
-	Verf      [8]byte
+	after     *gonfs.Fattr
+	count     uint32
+	committed uint32
+	verf      [8]byte
 }
 
-// writeAt writes p at off.
+// writeAt writes p at off. The server's count is checked against len(p).
 func (c *conn) writeAt(ctx context.Context, fh []byte, off uint64, p []byte, stable uint32) (writeRes, error) {
-	res, err := c.nfsCall(ctx, procWrite, struct {
+	d, err := c.nfsCall(ctx, procWrite, struct {
 		FH     []byte
 		Offset uint64
 		Count  uint32
@@ -251,20 +244,23 @@ func (c *conn) writeAt(ctx context.Context, fh []byte, off uint64, p []byte, sta
 	if err != nil {
 		return writeRes{}, err
 	}
-	var ok writeRes
-	if err := c.reply(res, &ok); err != nil {
-		return writeRes{}, err
+	var res writeRes
+	res.after = d.wcc()
+	res.count, res.committed = d.u32(), d.u32()
+	copy(res.verf[:], d.fixed(8))
+	if d.err == nil && (int64(res.count) > int64(len(p)) || res.committed > fileSync) {
+		d.fail("WRITE of %d bytes answered count %d, committed %d", len(p), res.count, res.committed)
 	}
-	return ok, nil
+	return res, c.done(d)
 }
 
 type commitRes struct {
-	Wcc  gonfs.WccData
-	Verf [8]byte
+	after *gonfs.Fattr
+	verf  [8]byte
 }
 
 func (c *conn) commit(ctx context.Context, fh []byte) (commitRes, error) {
-	res, err := c.nfsCall(ctx, procCommit, struct {
+	d, err := c.nfsCall(ctx, procCommit, struct {
 		FH     []byte
 		Offset uint64
 		Count  uint32
@@ -272,16 +268,15 @@ func (c *conn) commit(ctx context.Context, fh []byte) (commitRes, error) {
 	if err != nil {
 		return commitRes{}, err
 	}
-	var ok commitRes
-	if err := c.reply(res, &ok); err != nil {
-		return commitRes{}, err
-	}
-	return ok, nil
+	var res commitRes
+	res.after = d.wcc()
+	copy(res.verf[:], d.fixed(8))
+	return res, c.done(d)
 }
 
 // createGuarded creates name in dir, failing with NFS3ERR_EXIST if it exists.
 func (c *conn) createGuarded(ctx context.Context, dir []byte, name string, mode fs.FileMode) ([]byte, *gonfs.Fattr, error) {
-	res, err := c.nfsCall(ctx, procCreate, struct {
+	d, err := c.nfsCall(ctx, procCreate, struct {
 		Where gonfs.Diropargs3
 		How   uint32
 		Attr  gonfs.Sattr3
@@ -289,35 +284,33 @@ func (c *conn) createGuarded(ctx context.Context, dir []byte, name string, mode 
 	if err != nil {
 		return nil, nil, err
 	}
-	return c.newObject(ctx, res, dir, name)
+	return c.newObject(ctx, d, dir, name)
 }
 
 func (c *conn) mkdir(ctx context.Context, dir []byte, name string, mode fs.FileMode) ([]byte, *gonfs.Fattr, error) {
-	res, err := c.nfsCall(ctx, procMkdir, struct {
+	d, err := c.nfsCall(ctx, procMkdir, struct {
 		Where gonfs.Diropargs3
 		Attr  gonfs.Sattr3
 	}{gonfs.Diropargs3{FH: dir, Filename: name}, sattr(Attr{Mode: mode, UID: -1, GID: -1})})
 	if err != nil {
 		return nil, nil, err
 	}
-	return c.newObject(ctx, res, dir, name)
+	return c.newObject(ctx, d, dir, name)
 }
 
 // newObject decodes the reply of CREATE or MKDIR; where the server left out
 // the handle or attributes it looks them up.
-func (c *conn) newObject(ctx context.Context, res io.Reader, dir []byte, name string) ([]byte, *gonfs.Fattr, error) {
-	var ok struct {
-		FH   gonfs.PostOpFH3
-		Attr gonfs.PostOpAttr
-		Wcc  gonfs.WccData
-	}
-	if err := c.reply(res, &ok); err != nil {
+func (c *conn) newObject(ctx context.Context, d *xdrDec, dir []byte, name string) ([]byte, *gonfs.Fattr, error) {
+	fh := d.postOpFH()
+	attr := d.postOpAttr()
+	d.wcc()
+	if err := c.done(d); err != nil {
 		return nil, nil, err
 	}
-	if !ok.FH.IsSet || !ok.Attr.IsSet {
+	if fh == nil || attr == nil {
 		return c.lookup(ctx, dir, name)
 	}
-	return ok.FH.FH, &ok.Attr.Attr, nil
+	return fh, attr, nil
 }
 
 func (c *conn) remove(ctx context.Context, proc uint32, dir []byte, name string) error {
@@ -347,6 +340,13 @@ type dirEntry struct {
 	attr *gonfs.Fattr
 }
 
+// Bounds on listing one folder: a server that never says eof, repeats its
+// cookies or lists without end is an error, not a loop.
+const (
+	MaxDirEntries = 1 << 20
+	maxDirPages   = 1 << 16
+)
+
 // readdirplus lists a folder with attributes and handles, asking for up to
 // maxCount bytes per reply.
 func (c *conn) readdirplus(ctx context.Context, dir []byte, maxCount uint32) ([]dirEntry, error) {
@@ -355,8 +355,8 @@ func (c *conn) readdirplus(ctx context.Context, dir []byte, maxCount uint32) ([]
 		verf   [8]byte
 		out    []dirEntry
 	)
-	for {
-		res, err := c.nfsCall(ctx, procReaddirplus, struct {
+	for range maxDirPages {
+		d, err := c.nfsCall(ctx, procReaddirplus, struct {
 			FH       []byte
 			Cookie   uint64
 			Verf     [8]byte
@@ -366,60 +366,67 @@ func (c *conn) readdirplus(ctx context.Context, dir []byte, maxCount uint32) ([]
 		if err != nil {
 			return nil, err
 		}
-		var head struct {
-			DirAttr gonfs.PostOpAttr
-			Verf    [8]byte
-		}
-		if err := c.reply(res, &head); err != nil {
-			return nil, err
-		}
-		verf = head.Verf
-		for {
-			var item struct {
-				IsSet bool            `xdr:"union"`
-				Entry gonfs.EntryPlus `xdr:"unioncase=1"`
-			}
-			if err := c.reply(res, &item); err != nil {
-				return nil, err
-			}
-			if !item.IsSet {
+		d.postOpAttr()
+		copy(verf[:], d.fixed(8))
+		n := 0
+		for d.err == nil && d.bool() {
+			d.u64() // fileid
+			name := d.str(maxName)
+			next := d.u64()
+			attr := d.postOpAttr()
+			fh := d.postOpFH()
+			if d.err != nil {
 				break
 			}
-			e := item.Entry
-			cookie = e.Cookie
-			if e.FileName == "." || e.FileName == ".." {
+			n++
+			if len(out) >= MaxDirEntries {
+				d.fail("a folder of more than %d entries", MaxDirEntries)
+				break
+			}
+			if next == cookie && n > 1 {
+				d.fail("READDIRPLUS repeats cookie %d", next)
+				break
+			}
+			cookie = next
+			if name == "." || name == ".." {
 				continue
 			}
-			d := dirEntry{name: e.FileName}
-			if e.Handle.IsSet {
-				d.fh = e.Handle.FH
+			if err := checkName("readdir", name); err != nil || len(name) == 0 {
+				d.fail("READDIRPLUS lists the name %q", name)
+				break
 			}
-			if e.Attr.IsSet {
-				a := e.Attr.Attr
-				d.attr = &a
-			}
-			out = append(out, d)
+			out = append(out, dirEntry{name: name, fh: fh, attr: attr})
 		}
-		var eof bool
-		if err := c.reply(res, &eof); err != nil {
+		eof := d.bool()
+		if err := c.done(d); err != nil {
 			return nil, err
 		}
 		if eof {
 			return out, nil
 		}
+		if n == 0 {
+			c.close()
+			return nil, &TransportError{c.addr, fmt.Errorf("%w: READDIRPLUS returned no entries and no eof", ErrMalformed)}
+		}
 	}
+	c.close()
+	return nil, &TransportError{c.addr, fmt.Errorf("%w: READDIRPLUS did not end after %d replies", ErrMalformed, maxDirPages)}
 }
 
-func (c *conn) fsinfo(ctx context.Context, root []byte) (*gonfs.FSInfo, error) {
-	res, err := c.nfsCall(ctx, procFSInfo, struct{ FH []byte }{root})
+type fsInfo struct{ rtmax, wtmax uint32 }
+
+func (c *conn) fsinfo(ctx context.Context, root []byte) (fsInfo, error) {
+	d, err := c.nfsCall(ctx, procFSInfo, struct{ FH []byte }{root})
 	if err != nil {
-		return nil, err
+		return fsInfo{}, err
 	}
-	var fi gonfs.FSInfo
-	if err := c.reply(res, &fi); err != nil {
-		return nil, err
-	}
-	return &fi, nil
+	d.postOpAttr()
+	var fi fsInfo
+	fi.rtmax = d.u32()
+	d.u32()
+	d.u32()
+	fi.wtmax = d.u32()
+	return fi, c.done(d)
 }
 
 // MountError is a MOUNT protocol failure (mountstat3).
@@ -443,55 +450,48 @@ func (e *MountError) Unwrap() error { return Status(e.Status) }
 
 // mnt asks the MOUNT service for the root handle of an exported path.
 func (c *conn) mnt(ctx context.Context, dirpath string) ([]byte, error) {
-	res, err := c.call(ctx, progMount, versMount, mountProcMnt, struct{ Path string }{dirpath})
+	d, err := c.call(ctx, progMount, versMount, mountProcMnt, struct{ Path string }{dirpath})
 	if err != nil {
 		return nil, err
 	}
-	var st uint32
-	if err := c.reply(res, &st); err != nil {
+	st := d.u32()
+	if err := c.done(d); err != nil {
 		return nil, err
 	}
 	if st != 0 {
 		return nil, &MountError{Path: dirpath, Status: st}
 	}
-	var fh []byte
-	if err := c.reply(res, &fh); err != nil {
-		return nil, err
-	}
-	return fh, nil
+	fh := d.fh()
+	return fh, c.done(d)
 }
+
+// Bounds on the export list.
+const (
+	maxExports      = 4096
+	maxExportGroups = 4096
+)
 
 // exports asks the MOUNT service for its export list.
 func (c *conn) exports(ctx context.Context) ([]string, error) {
-	res, err := c.call(ctx, progMount, versMount, mountProcExport, nil)
+	d, err := c.call(ctx, progMount, versMount, mountProcExport, nil)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for {
-		var more bool
-		if err := c.reply(res, &more); err != nil {
-			return nil, err
+	groups := 0
+	for d.bool() {
+		if len(out) >= maxExports {
+			d.fail("more than %d exports", maxExports)
+			break
 		}
-		if !more {
-			return out, nil
-		}
-		var dir string
-		if err := c.reply(res, &dir); err != nil {
-			return nil, err
-		}
-		out = append(out, dir)
-		for { // the export's groups
-			if err := c.reply(res, &more); err != nil {
-				return nil, err
-			}
-			if !more {
+		out = append(out, d.str(maxPath))
+		for d.bool() {
+			if groups++; groups > maxExportGroups {
+				d.fail("more than %d export groups", maxExportGroups)
 				break
 			}
-			var group string
-			if err := c.reply(res, &group); err != nil {
-				return nil, err
-			}
+			d.str(maxPath)
 		}
 	}
+	return out, c.done(d)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -141,11 +142,10 @@ func (r *Remote) setRoot(fh []byte) {
 }
 
 func (r *Remote) mount(ctx context.Context, mountAddr string) error {
-	rc, err := dialRPC(ctx, mountAddr, r.opts.Timeout)
+	mc, err := dialRPC(ctx, mountAddr, r.opts.Timeout, r.auth, &r.calls)
 	if err != nil {
 		return fmt.Errorf("%s: connecting to the MOUNT service: %w (is the NFS server up, and is %s its MOUNT port? give it as ?mountport=N)", r.u, err, mountAddr)
 	}
-	mc := &conn{addr: mountAddr, c: rc, auth: r.auth, calls: &r.calls}
 	defer mc.close()
 
 	// Mount the export that holds the path; walk the rest with LOOKUP.
@@ -169,7 +169,7 @@ func (r *Remote) mount(ctx context.Context, mountAddr string) error {
 		if err != nil {
 			return err
 		}
-		r.rtmax, r.wtmax = clampIO(info.RTMax), clampIO(info.WTMax)
+		r.rtmax, r.wtmax = clampIO(info.rtmax), clampIO(info.wtmax)
 		return nil
 	})
 	if err != nil {
@@ -236,12 +236,12 @@ func (r *Remote) get(ctx context.Context) (*conn, error) {
 	case c := <-r.pool:
 		return c, nil
 	case r.slots <- struct{}{}:
-		rc, err := dialRPC(ctx, r.nfsAddr, r.opts.Timeout)
+		c, err := dialRPC(ctx, r.nfsAddr, r.opts.Timeout, r.auth, &r.calls)
 		if err != nil {
 			<-r.slots
 			return nil, err
 		}
-		return &conn{addr: r.nfsAddr, c: rc, auth: r.auth, timeout: r.opts.Timeout, calls: &r.calls}, nil
+		return c, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -409,9 +409,10 @@ func (r *Remote) ReadDir(ctx context.Context, name string) ([]FileInfo, error) {
 	return out, nil
 }
 
-// ReadFile implements Dest.
-func (r *Remote) ReadFile(ctx context.Context, name string, max int64) ([]byte, error) {
-	if err := checkName("read", name); err != nil {
+// Open implements Dest: the file is read with READ calls of at most the
+// server's rtmax into the caller's buffer.
+func (r *Remote) Open(ctx context.Context, name string) (File, error) {
+	if err := checkName("open", name); err != nil {
 		return nil, err
 	}
 	var fh []byte
@@ -422,34 +423,59 @@ func (r *Remote) ReadFile(ctx context.Context, name string, max int64) ([]byte, 
 		return err
 	})
 	if err != nil {
-		return nil, pathErr("read", name, err)
+		return nil, pathErr("open", name, err)
 	}
-	if fi.IsDir() {
-		return nil, pathErr("read", name, syscall.EISDIR)
+	if !fi.IsRegular() {
+		return nil, pathErr("open", name, ErrNotRegular)
 	}
-	if fi.Size > max {
-		return nil, pathErr("read", name, fmt.Errorf("larger than %d bytes: %w", max, syscall.EFBIG))
+	return &remoteReader{r: r, ctx: ctx, fh: fh, name: name, info: fi}, nil
+}
+
+// remoteReader reads a file sequentially over NFS.
+type remoteReader struct {
+	r    *Remote
+	ctx  context.Context
+	fh   []byte
+	name string
+	info FileInfo
+	off  uint64
+	eof  bool
+}
+
+func (f *remoteReader) Read(p []byte) (int, error) {
+	if f.eof {
+		return 0, io.EOF
 	}
-	buf := make([]byte, 0, fi.Size)
-	for {
-		var data []byte
-		var eof bool
-		err := r.do(ctx, func(c *conn, _ int) error {
-			var err error
-			data, eof, err = c.readAt(ctx, fh, uint64(len(buf)), r.rtmax)
-			return err
-		})
-		if err != nil {
-			return nil, pathErr("read", name, err)
+	if len(p) == 0 {
+		return 0, nil
+	}
+	p = p[:min(len(p), int(f.r.rtmax))]
+	var n int
+	var eof bool
+	err := f.r.do(f.ctx, func(c *conn, _ int) error {
+		var err error
+		n, eof, err = c.readAt(f.ctx, f.fh, f.off, p)
+		return err
+	})
+	if err != nil {
+		return 0, pathErr("read", f.name, err)
+	}
+	f.off += uint64(n)
+	if eof || n == 0 {
+		f.eof = true
+		if n == 0 {
+			return 0, io.EOF
 		}
-		buf = append(buf, data...)
-		if int64(len(buf)) > max {
-			return nil, pathErr("read", name, fmt.Errorf("larger than %d bytes: %w", max, syscall.EFBIG))
-		}
-		if eof || len(data) == 0 {
-			return buf, nil
-		}
 	}
+	return n, nil
+}
+
+func (f *remoteReader) Info() FileInfo { return f.info }
+func (f *remoteReader) Close() error   { return nil }
+
+// ReadFile implements Dest.
+func (r *Remote) ReadFile(ctx context.Context, name string, max int64) ([]byte, error) {
+	return readAll(ctx, r, name, max)
 }
 
 // Mkdir implements Dest.

@@ -32,7 +32,7 @@ func (w *remoteWriter) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		room := int(w.r.wtmax) - len(w.buf)
 		if room == 0 {
-			if err := w.flush(unstable); err != nil {
+			if err := w.flush(w.ctx, unstable); err != nil {
 				return n - len(p), err
 			}
 			continue
@@ -45,29 +45,29 @@ func (w *remoteWriter) Write(p []byte) (int, error) {
 }
 
 // flush sends the buffer as one or more WRITEs.
-func (w *remoteWriter) flush(stable uint32) error {
+func (w *remoteWriter) flush(ctx context.Context, stable uint32) error {
 	for len(w.buf) > 0 {
 		var res writeRes
-		err := w.r.do(w.ctx, func(c *conn, _ int) error {
+		err := w.r.do(ctx, func(c *conn, _ int) error {
 			var err error
-			res, err = c.writeAt(w.ctx, w.fh, w.off, w.buf, stable)
+			res, err = c.writeAt(ctx, w.fh, w.off, w.buf, stable)
 			return err
 		})
 		if err != nil {
 			return pathErr("write", w.name, err)
 		}
-		if res.Count == 0 {
+		if res.count == 0 {
 			return pathErr("write", w.name, errors.New("the server accepted no bytes"))
 		}
-		if res.Committed < stable {
+		if res.committed < stable {
 			stable = unstable // the server chose less: COMMIT will be needed
 		}
-		w.noteVerf(res.Verf, res.Committed)
-		if res.Wcc.After.IsSet {
-			w.attr = &res.Wcc.After.Attr
+		w.noteVerf(res.verf, res.committed)
+		if res.after != nil {
+			w.attr = res.after
 		}
-		w.off += uint64(res.Count)
-		w.buf = w.buf[res.Count:]
+		w.off += uint64(res.count)
+		w.buf = w.buf[res.count:]
 	}
 	w.buf = w.buf[:0]
 	return nil
@@ -84,32 +84,32 @@ func (w *remoteWriter) noteVerf(v [8]byte, committed uint32) {
 }
 
 // Commit implements Writer.
-func (w *remoteWriter) Commit() (FileInfo, error) {
-	if err := w.flush(fileSync); err != nil {
+func (w *remoteWriter) Commit(ctx context.Context) (FileInfo, error) {
+	if err := w.flush(ctx, fileSync); err != nil {
 		return FileInfo{}, err
 	}
 	if w.hasVerf { // some data went UNSTABLE
 		var res commitRes
-		err := w.r.do(w.ctx, func(c *conn, _ int) error {
+		err := w.r.do(ctx, func(c *conn, _ int) error {
 			var err error
-			res, err = c.commit(w.ctx, w.fh)
+			res, err = c.commit(ctx, w.fh)
 			return err
 		})
 		if err != nil {
 			return FileInfo{}, pathErr("commit", w.name, err)
 		}
-		w.noteVerf(res.Verf, unstable)
-		if res.Wcc.After.IsSet {
-			w.attr = &res.Wcc.After.Attr
+		w.noteVerf(res.verf, unstable)
+		if res.after != nil {
+			w.attr = res.after
 		}
 		if w.lost {
 			return FileInfo{}, pathErr("commit", w.name, fmt.Errorf("the server restarted before the data reached stable storage: %w", syscall.EIO))
 		}
 	}
 	if w.attr == nil {
-		err := w.r.do(w.ctx, func(c *conn, _ int) error {
+		err := w.r.do(ctx, func(c *conn, _ int) error {
 			var err error
-			w.attr, err = c.getattr(w.ctx, w.fh)
+			w.attr, err = c.getattr(ctx, w.fh)
 			return err
 		})
 		if err != nil {
@@ -120,10 +120,10 @@ func (w *remoteWriter) Commit() (FileInfo, error) {
 }
 
 // SetAttr implements Writer.
-func (w *remoteWriter) SetAttr(a Attr) (FileInfo, error) {
-	err := w.r.do(w.ctx, func(c *conn, _ int) error {
+func (w *remoteWriter) SetAttr(ctx context.Context, a Attr) (FileInfo, error) {
+	err := w.r.do(ctx, func(c *conn, _ int) error {
 		var err error
-		w.attr, err = c.setattr(w.ctx, w.fh, a)
+		w.attr, err = c.setattr(ctx, w.fh, a)
 		return err
 	})
 	if err != nil {

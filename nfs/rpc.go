@@ -1,14 +1,15 @@
 package nfs
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"os"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -26,6 +27,17 @@ const (
 	versMount   = 3
 )
 
+// Limits on what a server may send. dagnfs asks for at most 1 MiB per READ
+// (clampIO) and 64 KiB per READDIRPLUS, so a larger reply is a broken or
+// hostile server, never a reason to allocate.
+const (
+	// MaxRecord is the largest RPC reply accepted, all fragments together.
+	MaxRecord = 2<<20 + 64<<10
+	// maxFragments bounds the fragments of one record (a server sending
+	// empty fragments without the last-fragment bit would loop forever).
+	maxFragments = 1024
+)
+
 // TransportError is a failure of the connection itself (refused, reset,
 // timed out, a reply that cannot be decoded). The connection that produced it
 // is discarded; idempotent calls are retried on a fresh one.
@@ -38,93 +50,90 @@ func (e *TransportError) Error() string { return fmt.Sprintf("nfs server %s: %v"
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // RPCError is a call the server refused at the RPC level, such as a
-// procedure it does not implement.
+// procedure it does not implement or a credential it rejects.
 type RPCError struct {
 	Addr string
 	Msg  string
+	// Unsupported: the program, version or procedure is not served.
+	Unsupported bool
 }
 
 func (e *RPCError) Error() string { return fmt.Sprintf("nfs server %s: %s", e.Addr, e.Msg) }
 
 // Unwrap makes an unimplemented procedure read as errors.ErrUnsupported.
 func (e *RPCError) Unwrap() error {
-	if strings.HasPrefix(e.Msg, "PROC_UNAVAIL") || strings.HasPrefix(e.Msg, "PROG_MISMATCH") {
+	if e.Unsupported {
 		return errors.ErrUnsupported
 	}
 	return nil
 }
 
-// conn is one RPC connection. It is used by one goroutine at a time.
+// ErrMalformed: a reply that does not decode, or says more than was asked.
+var ErrMalformed = errors.New("malformed reply")
+
+// conn is one RPC connection over TCP (RFC 5531 record marking). It is used
+// by one goroutine at a time. Replies are read by readRecord, which bounds
+// their size before allocating, and decoded by xdrDec, which bounds every
+// length against what is left of the reply.
 type conn struct {
 	addr    string
-	c       *rpc.Client
+	nc      net.Conn
 	auth    rpc.Auth
 	timeout time.Duration
 	calls   *atomic.Int64
 	broken  bool
+	xid     uint32
+	out     bytes.Buffer
 }
 
 // dialRPC connects to addr, from a privileged source port when running as
 // root (servers exporting with "secure" require one), and gives up at the
 // context's deadline or after timeout.
-func dialRPC(ctx context.Context, addr string, timeout time.Duration) (*rpc.Client, error) {
-	type result struct {
-		c   *rpc.Client
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		c, err := dialOnce(addr)
-		done <- result{c, err}
-	}()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			return nil, &TransportError{addr, r.err}
+func dialRPC(ctx context.Context, addr string, timeout time.Duration, auth rpc.Auth, calls *atomic.Int64) (*conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	nc, err := dialOnce(dctx, addr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
-		r.c.SetTimeout(timeout)
-		return r.c, nil
-	case <-ctx.Done():
-	case <-t.C:
-	}
-	go func() { // the dial goroutine cannot be interrupted; close what it yields
-		if r := <-done; r.c != nil {
-			r.c.Close()
+		if dctx.Err() != nil {
+			err = fmt.Errorf("connect: %w", os.ErrDeadlineExceeded)
 		}
-	}()
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return nil, &TransportError{addr, err}
 	}
-	return nil, &TransportError{addr, fmt.Errorf("connect: %w", os.ErrDeadlineExceeded)}
+	return &conn{addr: addr, nc: nc, auth: auth, timeout: timeout, calls: calls, xid: rand.Uint32()}, nil
 }
 
-func dialOnce(addr string) (*rpc.Client, error) {
+func dialOnce(ctx context.Context, addr string) (net.Conn, error) {
 	if os.Geteuid() != 0 {
-		return rpc.DialTCP("tcp", nil, addr)
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
 	}
 	for range 64 {
-		port := 600 + rand.IntN(1024-600)
-		c, err := rpc.DialTCP("tcp", &net.TCPAddr{Port: port}, addr)
+		d := net.Dialer{LocalAddr: &net.TCPAddr{Port: 600 + rand.IntN(1024-600)}}
+		c, err := d.DialContext(ctx, "tcp", addr)
 		if err == nil || !errors.Is(err, syscall.EADDRINUSE) {
 			return c, err
 		}
 	}
-	return rpc.DialTCP("tcp", nil, addr) // every privileged port tried was busy
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr) // every privileged port tried was busy
 }
 
-type callBody struct {
+type callMsg struct {
+	Xid     uint32
+	Msgtype uint32
 	rpc.Header
 	Args interface{}
 }
 
 type noArgs struct{}
 
-// call sends one RPC and returns the reply body positioned after the
-// accept status. It honours ctx by closing the connection when ctx ends;
+// call sends one RPC and returns a decoder positioned after the accept
+// status. It ends at the call timeout or when ctx ends, whichever is first;
 // any transport failure marks the connection broken.
-func (c *conn) call(ctx context.Context, prog, vers, proc uint32, args interface{}) (r io.ReadSeeker, err error) {
+func (c *conn) call(ctx context.Context, prog, vers, proc uint32, args interface{}) (*xdrDec, error) {
 	if c.broken {
 		return nil, &TransportError{c.addr, errors.New("connection closed")}
 	}
@@ -134,42 +143,134 @@ func (c *conn) call(ctx context.Context, prog, vers, proc uint32, args interface
 	if c.calls != nil {
 		c.calls.Add(1)
 	}
-	stop := context.AfterFunc(ctx, func() { c.c.Close() })
-	defer func() {
-		stopped := stop()
-		if p := recover(); p != nil { // the library panics on some truncated replies
-			err = fmt.Errorf("malformed reply: %v", p)
-		}
-		if err != nil && strings.HasPrefix(err.Error(), "rpc: ") {
-			// The server answered with an RPC-level refusal (PROG_UNAVAIL,
-			// PROC_UNAVAIL, ...): the reply was read whole, the connection is fine.
-			err = &RPCError{Addr: c.addr, Msg: strings.TrimPrefix(err.Error(), "rpc: ")}
-			return
-		}
-		if err != nil {
-			if !stopped && ctx.Err() != nil {
-				err = ctx.Err()
-			}
-			c.broken = true
-			c.c.Close()
-			if ctx.Err() == nil {
-				err = &TransportError{c.addr, err}
-			}
-		}
-	}()
 	if args == nil {
 		args = noArgs{}
 	}
-	body := &callBody{
-		Header: rpc.Header{Rpcvers: 2, Prog: prog, Vers: vers, Proc: proc, Cred: c.auth, Verf: rpc.AuthNull},
-		Args:   args,
+	c.xid++
+	msg := callMsg{Xid: c.xid, Header: rpc.Header{Rpcvers: 2, Prog: prog, Vers: vers, Proc: proc, Cred: c.auth, Verf: rpc.AuthNull}, Args: args}
+	c.out.Reset()
+	c.out.Write([]byte{0, 0, 0, 0})
+	if err := xdr.Write(&c.out, msg); err != nil {
+		return nil, fmt.Errorf("encoding the call: %w", err) // a bug, not the server's
 	}
-	return c.c.Call(body)
+	b := c.out.Bytes()
+	binary.BigEndian.PutUint32(b, 1<<31|uint32(len(b)-4))
+
+	deadline := time.Now().Add(c.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	c.nc.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+	rec, err := c.roundTrip(b)
+	if !stop() || ctx.Err() != nil {
+		c.close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	if err != nil {
+		c.close()
+		return nil, &TransportError{c.addr, err}
+	}
+	d, err := c.replyHeader(rec)
+	var re *RPCError
+	if errors.As(err, &re) {
+		return nil, err // refused at the RPC level: the reply was read whole, the connection is fine
+	}
+	if err != nil {
+		c.close()
+		return nil, &TransportError{c.addr, err}
+	}
+	return d, nil
+}
+
+func (c *conn) roundTrip(b []byte) ([]byte, error) {
+	if _, err := c.nc.Write(b); err != nil {
+		return nil, err
+	}
+	return readRecord(c.nc, MaxRecord)
+}
+
+// readRecord reads one record-marked RPC message of at most max bytes,
+// assembling its fragments.
+func readRecord(r io.Reader, max int) ([]byte, error) {
+	var rec []byte
+	var hdr [4]byte
+	for range maxFragments {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return nil, err
+		}
+		h := binary.BigEndian.Uint32(hdr[:])
+		n := int(h & 0x7fffffff)
+		if n > max-len(rec) {
+			return nil, fmt.Errorf("%w: a reply of more than %d bytes", ErrMalformed, max)
+		}
+		start := len(rec)
+		rec = append(rec, make([]byte, n)...)
+		if _, err := io.ReadFull(r, rec[start:]); err != nil {
+			return nil, err
+		}
+		if h&(1<<31) != 0 {
+			return rec, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: a reply in more than %d fragments", ErrMalformed, maxFragments)
+}
+
+// replyHeader checks an RPC reply (RFC 5531 rpc_msg) and returns a decoder
+// positioned at the procedure's results.
+func (c *conn) replyHeader(rec []byte) (*xdrDec, error) {
+	d := &xdrDec{b: rec}
+	xid, mtype, stat := d.u32(), d.u32(), d.u32()
+	if d.err != nil {
+		return nil, d.err
+	}
+	if xid != c.xid {
+		return nil, fmt.Errorf("%w: reply xid %#x to call %#x", ErrMalformed, xid, c.xid)
+	}
+	if mtype != 1 {
+		return nil, fmt.Errorf("%w: message type %d is not a reply", ErrMalformed, mtype)
+	}
+	switch stat {
+	case 0: // MSG_ACCEPTED
+		d.u32()       // verifier flavor
+		d.opaque(400) // verifier body
+		accept := d.u32()
+		if d.err != nil {
+			return nil, d.err
+		}
+		switch accept {
+		case 0:
+			return d, nil
+		case 1:
+			return nil, &RPCError{Addr: c.addr, Msg: "PROG_UNAVAIL", Unsupported: true}
+		case 2:
+			lo, hi := d.u32(), d.u32()
+			return nil, &RPCError{Addr: c.addr, Msg: fmt.Sprintf("PROG_MISMATCH (versions %d to %d)", lo, hi), Unsupported: true}
+		case 3:
+			return nil, &RPCError{Addr: c.addr, Msg: "PROC_UNAVAIL", Unsupported: true}
+		case 4:
+			return nil, &RPCError{Addr: c.addr, Msg: "GARBAGE_ARGS"}
+		case 5:
+			return nil, &RPCError{Addr: c.addr, Msg: "SYSTEM_ERR"}
+		}
+		return nil, fmt.Errorf("%w: accept status %d", ErrMalformed, accept)
+	case 1: // MSG_DENIED
+		switch d.u32() {
+		case 0:
+			return nil, &RPCError{Addr: c.addr, Msg: "RPC_MISMATCH"}
+		case 1:
+			return nil, &RPCError{Addr: c.addr, Msg: fmt.Sprintf("AUTH_ERROR (auth_stat %d): the server rejects the credential", d.u32())}
+		}
+		return nil, fmt.Errorf("%w: a denied reply that does not decode", ErrMalformed)
+	}
+	return nil, fmt.Errorf("%w: reply status %d", ErrMalformed, stat)
 }
 
 func (c *conn) close() {
 	c.broken = true
-	c.c.Close()
+	c.nc.Close()
 }
 
 // newAuth builds an AUTH_UNIX credential whose supplementary group is gid,
@@ -184,30 +285,21 @@ func newAuth(uid, gid uint32) rpc.Auth {
 	return a.Auth()
 }
 
-// decode reads one XDR value from r.
-func decode(r io.Reader, v interface{}) error {
-	if err := xdr.Read(r, v); err != nil {
-		return fmt.Errorf("malformed reply: %w", err)
-	}
-	return nil
-}
-
 // getport asks the portmapper at host:111 for a program's TCP port.
 func getport(ctx context.Context, host string, prog, vers uint32, timeout time.Duration) (int, error) {
 	addr := net.JoinHostPort(host, "111")
-	rc, err := dialRPC(ctx, addr, timeout)
+	c, err := dialRPC(ctx, addr, timeout, rpc.AuthNull, nil)
 	if err != nil {
 		return 0, err
 	}
-	c := &conn{addr: addr, c: rc, auth: rpc.AuthNull}
 	defer c.close()
 	res, err := c.call(ctx, progPortmap, 2, 3, rpc.Mapping{Prog: prog, Vers: vers, Prot: rpc.IPProtoTCP})
 	if err != nil {
 		return 0, err
 	}
-	var port uint32
-	if err := decode(res, &port); err != nil {
-		return 0, &TransportError{addr, err}
+	port := res.u32()
+	if res.err != nil || port > 65535 {
+		return 0, &TransportError{addr, fmt.Errorf("%w: portmapper answered port %d", ErrMalformed, port)}
 	}
 	if port == 0 {
 		return 0, fmt.Errorf("portmapper at %s: program %d version %d is not registered", addr, prog, vers)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/validate"
 )
@@ -13,7 +14,7 @@ import (
 // fingerprint: those files need no second reading. A manifest that cannot
 // be read here means every file is checked.
 func knownResults(ctx context.Context, d nfs.Dest, files []SourceFile) func(fp, name string) (validate.Known, bool) {
-	m, err := ReadManifest(ctx, d, ManifestPath)
+	m, err := layout.ReadManifest(ctx, d, layout.ManifestPath)
 	if err != nil || m.Checked == "" {
 		return nil
 	}
@@ -21,7 +22,7 @@ func knownResults(ctx context.Context, d nfs.Dest, files []SourceFile) func(fp, 
 	for _, f := range files {
 		sums[f.Rel] = f.Sum
 	}
-	entries := m.index()
+	entries := m.Index()
 	return func(fp, name string) (validate.Known, bool) {
 		e, ok := entries[name]
 		if fp != m.Checked || !ok || sums[name] != e.SHA256 {
@@ -41,7 +42,7 @@ func knownResults(ctx context.Context, d nfs.Dest, files []SourceFile) func(fp, 
 
 // recordValidation stores in each entry what validation found in its file.
 // Only entries whose bytes are the source's are described by the report.
-func recordValidation(m *Manifest, r *validate.Report, files []SourceFile) {
+func recordValidation(m *layout.Manifest, r *validate.Report, files []SourceFile) {
 	if r == nil {
 		return
 	}
@@ -71,7 +72,7 @@ func recordValidation(m *Manifest, r *validate.Report, files []SourceFile) {
 	}
 	for _, dag := range r.DAGs {
 		if i, member, ok := owner(dag.File); ok {
-			m.Files[i].DAGs = append(m.Files[i].DAGs, EntryDAG{ID: dag.DagID, Line: dag.Line, Member: member})
+			m.Files[i].DAGs = append(m.Files[i].DAGs, layout.EntryDAG{ID: dag.DagID, Line: dag.Line, Member: member})
 		}
 	}
 	for _, name := range r.Skipped {

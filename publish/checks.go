@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 
+	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
 )
@@ -20,14 +21,14 @@ func checkWritable(ctx context.Context, d nfs.Dest) error {
 		return fmt.Errorf("destination %s is not a folder", d)
 	}
 	folder := ""
-	if mfi, err := d.Stat(ctx, MetaDir); err == nil {
-		folder, fi = MetaDir, mfi // publishing needs .dagnfs; the root only to add files
+	if mfi, err := d.Stat(ctx, layout.Dir); err == nil {
+		folder, fi = layout.Dir, mfi // publishing needs .dagnfs; the root only to add files
 	}
 	ok, err := d.CanWrite(ctx, folder)
 	if err != nil {
 		return err
 	}
-	if folder == MetaDir && ok {
+	if folder == layout.Dir && ok {
 		ok, err = d.CanWrite(ctx, "")
 		if err != nil {
 			return err
@@ -39,6 +40,9 @@ func checkWritable(ctx context.Context, d nfs.Dest) error {
 	}
 	if ok {
 		return nil
+	}
+	if folder == layout.Dir {
+		return metaPermissionError(d, folder, fi)
 	}
 	id := d.Identity()
 	detail := perms.Explain(id, fi.UID, fi.GID, fi.Mode, perms.Write|perms.Exec)
@@ -65,6 +69,60 @@ func remedy(d nfs.Dest, folder string, id perms.Identity, fi nfs.FileInfo) strin
 		r += fmt.Sprintf(", or publish with --uid %d --gid %d, its owner", fi.UID, fi.GID)
 	}
 	return r
+}
+
+// ensureMetaDir creates one of dagnfs's folders if it is missing, owned by
+// --uid/--gid where the destination can chown (so that a later publish as
+// that user can write in it), and checks that it is a folder this identity
+// can write in.
+func ensureMetaDir(ctx context.Context, d nfs.Dest, o Options, name string, mode fs.FileMode) error {
+	err := d.Mkdir(ctx, name, mode.Perm())
+	created := err == nil
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	fi, err := d.Stat(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s/%s exists on the destination and is not a folder (dagnfs keeps its records there); move it away", d, name)
+	}
+	if d.Caps().Chown && (created || fi.UID != uint32(o.UID) || fi.GID != uint32(o.GID)) && o.UID >= 0 && o.GID >= 0 {
+		if fi, err = d.SetAttr(ctx, name, nfs.Attr{Mode: fi.Mode.Perm(), UID: o.UID, GID: o.GID}); err != nil {
+			return err
+		}
+	}
+	if perms.Allowed(d.Identity(), fi.UID, fi.GID, fi.Mode, perms.Write|perms.Exec) {
+		return nil // by the mode; a server that refuses all the same says so at the first write
+	}
+	ok, err := d.CanWrite(ctx, name) // ACLs or the server may allow what the mode does not
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return metaPermissionError(d, name, fi)
+	}
+	return nil
+}
+
+// metaPermissionError says which of dagnfs's folders this identity cannot
+// write in, whose it is, and the command that fixes it.
+func metaPermissionError(d nfs.Dest, name string, fi nfs.FileInfo) error {
+	id := d.Identity()
+	detail := perms.Explain(id, fi.UID, fi.GID, fi.Mode, perms.Write|perms.Exec)
+	if detail == "" {
+		detail = fmt.Sprintf("owner %d:%d mode %04o; the server refuses", fi.UID, fi.GID, fi.Mode.Perm())
+	}
+	where := path.Join(d.String(), layout.Dir)
+	if u, err := nfs.ParseURL(d.String()); err == nil {
+		where = path.Join(u.Path, layout.Dir)
+	}
+	return &PermissionError{
+		Dest: d.String(), Folder: name, Identity: id.String(), Detail: detail,
+		Remedy: fmt.Sprintf("an earlier publish as another user made it; as root on the server run \"chown -R %d:%d %s\", or publish once as root with --uid %d --gid %d, which hands it over",
+			id.UID, id.GIDs[0], where, id.UID, id.GIDs[0]),
+	}
 }
 
 // ensureDir creates a folder if it is missing and checks that it is one.
@@ -134,4 +192,15 @@ func checkReadable(ctx context.Context, d nfs.Dest, readers []perms.Identity, fi
 		return &CheckError{Problems: problems}
 	}
 	return nil
+}
+
+// metaAttr is the attribute of dagnfs's own files: owned by --uid/--gid
+// where the destination can chown, so that a later publish as that user can
+// replace them.
+func metaAttr(d nfs.Dest, o Options) nfs.Attr {
+	a := nfs.Attr{Mode: layout.FileMode, UID: -1, GID: -1}
+	if d.Caps().Chown {
+		a.UID, a.GID = o.UID, o.GID
+	}
+	return a
 }

@@ -19,10 +19,15 @@ func (e *ValidationError) Error() string {
 }
 
 // RefusedError: the plan breaks a safety limit (empty source, too many
-// deletes, a declined confirmation); nothing was changed.
-type RefusedError struct{ Reason string }
+// deletes, a declined confirmation); nothing was changed. Err is the cause,
+// where there is one.
+type RefusedError struct {
+	Reason string
+	Err    error
+}
 
 func (e *RefusedError) Error() string { return e.Reason }
+func (e *RefusedError) Unwrap() error { return e.Err }
 
 // LockedError: another publisher holds the destination's lock.
 type LockedError struct {

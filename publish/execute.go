@@ -2,7 +2,6 @@ package publish
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,41 +10,36 @@ import (
 	"os"
 	"path"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/validate"
 )
 
-// journal lists the temporary names a publish is about to create, so that
-// the next one can remove them after a crash.
-type journal struct {
-	RunID string   `json:"run_id"`
-	Temps []string `json:"temps"`
-}
-
+// recoverJournal removes the temporary files that an interrupted publish
+// named in its journal, then the journal. Only names in the staging folder
+// are ever removed (layout.ParseJournal).
 func recoverJournal(ctx context.Context, d nfs.Dest, log *slog.Logger) error {
-	b, err := d.ReadFile(ctx, JournalPath, maxMeta)
+	b, err := d.ReadFile(ctx, layout.JournalPath, layout.MaxJournal)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, nfs.ErrTooLarge) && !errors.Is(err, nfs.ErrNotRegular) {
 		return err
 	}
-	var j journal
-	if err := json.Unmarshal(b, &j); err != nil {
-		log.Warn("ignoring an unreadable journal", "path", JournalPath, "err", err)
+	j, perr := layout.ParseJournal(b)
+	if err != nil || perr != nil {
+		log.Warn("ignoring an unreadable journal; its temporary files stay in the staging folder, where nobody can list them",
+			"path", layout.JournalPath, "err", errors.Join(err, perr))
+		j = &layout.Journal{}
 	}
 	removed := 0
 	for _, t := range j.Temps {
-		if !strings.HasPrefix(t, nfs.StagingDir+"/") || !cleanRel(t) {
-			continue
-		}
 		if err := d.Remove(ctx, t); err == nil {
 			removed++
 		} else if !errors.Is(err, fs.ErrNotExist) {
@@ -55,7 +49,10 @@ func recoverJournal(ctx context.Context, d nfs.Dest, log *slog.Logger) error {
 	if removed > 0 {
 		log.Info("removed temporary files of an interrupted publish", "files", removed, "run", j.RunID)
 	}
-	return d.Remove(ctx, JournalPath)
+	if errors.Is(err, nfs.ErrNotRegular) {
+		return fmt.Errorf("%s/%s is not a regular file (dagnfs never makes one); remove it", d, layout.JournalPath)
+	}
+	return d.Remove(ctx, layout.JournalPath)
 }
 
 // executor carries out a plan.
@@ -63,7 +60,7 @@ type executor struct {
 	d        nfs.Dest
 	o        Options
 	plan     *Plan
-	prev     *Manifest
+	prev     *layout.Manifest
 	warnings []string
 	mu       sync.Mutex
 	noLink   atomic.Bool
@@ -78,6 +75,9 @@ func (ex *executor) warn(format string, args ...any) {
 	ex.warnings = append(ex.warnings, fmt.Sprintf(format, args...))
 }
 
+// metaAttr is the attribute of dagnfs's own files.
+func (ex *executor) metaAttr() nfs.Attr { return metaAttr(ex.d, ex.o) }
+
 func (ex *executor) attr() nfs.Attr {
 	a := nfs.Attr{Mode: ex.o.FileMode, UID: -1, GID: -1}
 	if ex.d.Caps().Chown {
@@ -88,24 +88,30 @@ func (ex *executor) attr() nfs.Attr {
 
 // run stages, switches and writes the manifest; it returns the new manifest
 // and how long the switch took.
-func (ex *executor) run(ctx context.Context) (*Manifest, time.Duration, error) {
+func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, error) {
 	d, o, plan := ex.d, ex.o, ex.plan
 
 	// Journal every temporary name before creating any.
 	pend := make([]*nfs.Pending, len(plan.Upload))
 	temps := make([]string, len(plan.Upload))
 	for i := range temps {
-		temps[i] = nfs.TempName()
+		temps[i] = layout.TempName()
 	}
-	j, _ := json.Marshal(journal{RunID: randomID(), Temps: temps})
+	j := layout.Journal{RunID: randomID(), Temps: temps}
 	if len(temps) > 0 {
-		if err := nfs.WriteFile(ctx, d, nfs.TempName(), JournalPath, j, nfs.Attr{Mode: 0o644, UID: -1, GID: -1}); err != nil {
+		if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.JournalPath, j.Encode(), ex.metaAttr()); err != nil {
 			return nil, 0, err
 		}
 	}
 	defer func() {
+		// Best effort within one budget for all: a dead server must not
+		// cost a timeout per file. What is left, the journal names.
+		cctx, cancel := nfs.CleanupContext(ctx)
+		defer cancel()
 		for _, p := range pend {
-			p.Cleanup()
+			if p.Cleanup(cctx) != nil && cctx.Err() != nil {
+				return
+			}
 		}
 	}()
 
@@ -137,8 +143,8 @@ func (ex *executor) run(ctx context.Context) (*Manifest, time.Duration, error) {
 	}
 
 	// Keep the content about to be replaced or deleted, for rollback.
-	oldIdx := ex.prev.index()
-	var keep []Entry
+	oldIdx := ex.prev.Index()
+	var keep []layout.Entry
 	for _, f := range plan.Upload {
 		if e, ok := oldIdx[f.Rel]; ok {
 			keep = append(keep, e)
@@ -152,8 +158,8 @@ func (ex *executor) run(ctx context.Context) (*Manifest, time.Duration, error) {
 	if action == "" {
 		action = "publish"
 	}
-	next := &Manifest{Format: 1, Generation: plan.Generation, Action: action, PublishedAt: o.Now().UTC(),
-		PublishedBy: Who{User: currentUser(), UID: os.Getuid()}, Label: o.Label, Tool: "dagnfs " + o.Version}
+	next := &layout.Manifest{Format: 1, Generation: plan.Generation, Action: action, PublishedAt: o.Now().UTC(),
+		PublishedBy: layout.Who{User: currentUser(), UID: os.Getuid()}, Label: o.Label, Tool: "dagnfs " + o.Version}
 	next.PublishedBy.Host, _ = os.Hostname()
 	committed := make([]bool, len(pend))
 	deleted := make([]bool, len(plan.Delete))
@@ -185,10 +191,10 @@ func (ex *executor) run(ctx context.Context) (*Manifest, time.Duration, error) {
 
 	// The new manifest records what is really on the export, even after a
 	// partial switch: each file is whole, old or new.
-	idx := ex.prev.index()
+	idx := ex.prev.Index()
 	for i, f := range plan.Upload {
 		if committed[i] {
-			idx[f.Rel] = Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: Mode(o.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC()}
+			idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC()}
 		}
 	}
 	for i, e := range plan.Delete {
@@ -206,10 +212,10 @@ func (ex *executor) run(ctx context.Context) (*Manifest, time.Duration, error) {
 	mctx := ctx
 	if switchErr != nil {
 		var cancel context.CancelFunc
-		mctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		mctx, cancel = nfs.CleanupContext(ctx)
 		defer cancel()
 	}
-	if err := nfs.WriteFile(mctx, d, nfs.TempName(), ManifestPath, next.encode(), nfs.Attr{Mode: 0o644, UID: -1, GID: -1}); err != nil {
+	if err := nfs.WriteFile(mctx, d, layout.TempName(), layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
 		return nil, switchDur, errors.Join(switchErr, fmt.Errorf("writing the manifest: %w", err))
 	}
 	if switchErr != nil {
@@ -217,8 +223,8 @@ func (ex *executor) run(ctx context.Context) (*Manifest, time.Duration, error) {
 	}
 	ex.removeEmptyDirs(ctx)
 	if len(temps) > 0 {
-		if err := d.Remove(ctx, JournalPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			ex.warn("could not remove %s: %v", JournalPath, err)
+		if err := d.Remove(ctx, layout.JournalPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			ex.warn("could not remove %s: %v", layout.JournalPath, err)
 		}
 	}
 	return next, switchDur, nil
@@ -272,12 +278,12 @@ func (ex *executor) stage(ctx context.Context, tmp string, f SourceFile) (*nfs.P
 	if p.Sum() != f.Sum {
 		return p, fmt.Errorf("%s changed while it was being published; publish again", f.Rel)
 	}
-	return p, p.Seal()
+	return p, p.Seal(ctx)
 }
 
 // keepObjects keeps the content of files about to be replaced or deleted in
 // .dagnfs/objects, by hard link where possible and by copy elsewhere.
-func (ex *executor) keepObjects(ctx context.Context, entries []Entry) {
+func (ex *executor) keepObjects(ctx context.Context, entries []layout.Entry) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(ex.o.Concurrency)
 	for _, e := range entries {
@@ -289,8 +295,8 @@ func (ex *executor) keepObjects(ctx context.Context, entries []Entry) {
 	g.Wait()
 }
 
-func (ex *executor) keepObject(ctx context.Context, e Entry) {
-	obj := objectName(e.SHA256)
+func (ex *executor) keepObject(ctx context.Context, e layout.Entry) {
+	obj := layout.ObjectName(e.SHA256)
 	if !ex.noLink.Load() {
 		err := ex.d.Link(ctx, e.Path, obj)
 		if err == nil || errors.Is(err, fs.ErrExist) {
@@ -304,15 +310,10 @@ func (ex *executor) keepObject(ctx context.Context, e Entry) {
 	if _, err := ex.d.Stat(ctx, obj); err == nil {
 		return
 	}
-	same, err := matches(ctx, ex.d, e)
-	if err != nil || !same {
-		return // only content that matches its name is kept
-	}
-	b, err := ex.d.ReadFile(ctx, e.Path, e.Size)
-	if err == nil {
-		err = nfs.WriteFile(ctx, ex.d, nfs.TempName(), obj, b, nfs.Attr{Mode: 0o444, UID: -1, GID: -1})
-	}
-	if err != nil && !errors.Is(err, fs.ErrExist) {
+	// Only content that still matches its name is kept (Copy checks the
+	// sum of what it streamed).
+	err := nfs.Copy(ctx, ex.d, e.Path, layout.TempName(), obj, nfs.Attr{Mode: layout.ObjectMode, UID: -1, GID: -1}, e.SHA256)
+	if err != nil && !errors.Is(err, fs.ErrExist) && !errors.Is(err, fs.ErrNotExist) {
 		ex.warn("could not keep %s for rollback: %v", e.Path, err)
 	}
 }
@@ -337,12 +338,15 @@ func (ex *executor) removeEmptyDirs(ctx context.Context) {
 }
 
 // writeHistory keeps next in .dagnfs/history and forgets generations beyond
-// keep, with the objects only they referenced.
-func writeHistory(ctx context.Context, d nfs.Dest, next *Manifest, keep int, log *slog.Logger) error {
-	if err := nfs.WriteFile(ctx, d, nfs.TempName(), historyName(next.Generation), next.encode(), nfs.Attr{Mode: 0o644, UID: -1, GID: -1}); err != nil {
+// keep, with the objects only they referenced. What is forgotten follows from
+// the kept manifests, whose names and generations agree and are below next's
+// (layout.ReadHistory): a file planted in the history folder cannot make a
+// publish forget real generations.
+func writeHistory(ctx context.Context, d nfs.Dest, next *layout.Manifest, keep int, attr nfs.Attr, log *slog.Logger) error {
+	if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.HistoryName(next.Generation), next.Encode(), attr); err != nil {
 		return err
 	}
-	hist, err := ReadHistory(ctx, d)
+	hist, err := layout.ReadHistory(ctx, d, next.Generation)
 	if err != nil || len(hist) <= keep {
 		return err
 	}
@@ -356,12 +360,12 @@ func writeHistory(ctx context.Context, d nfs.Dest, next *Manifest, keep int, log
 		for _, e := range m.Files {
 			if !live[e.SHA256] {
 				live[e.SHA256] = true // remove once
-				if err := d.Remove(ctx, objectName(e.SHA256)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				if err := d.Remove(ctx, layout.ObjectName(e.SHA256)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					return err
 				}
 			}
 		}
-		if err := d.Remove(ctx, historyName(m.Generation)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := d.Remove(ctx, layout.HistoryName(m.Generation)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 		log.Debug("forgot generation", "generation", m.Generation)

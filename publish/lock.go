@@ -2,7 +2,6 @@ package publish
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,73 +10,39 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 )
-
-// LockInfo is the content of .dagnfs/lock.
-type LockInfo struct {
-	Holder   string    `json:"holder"`
-	Host     string    `json:"host"`
-	User     string    `json:"user"`
-	PID      int       `json:"pid"`
-	RunID    string    `json:"run_id"`
-	Acquired time.Time `json:"acquired"`
-	Expires  time.Time `json:"expires"`
-}
 
 // ErrLockLost: the lock expired and another publisher took it over.
 var ErrLockLost = errors.New("lost the destination lock to another publisher (this publish stalled past --lock-ttl)")
 
 type lock struct {
 	d    nfs.Dest
-	info LockInfo
+	info layout.LockInfo
 	ttl  time.Duration
 	now  func() time.Time
 	log  *slog.Logger
 }
 
-// ReadLock returns the lock on d, or nil when there is none. An unreadable
-// lock (being written, or garbage) has an empty RunID and the file's mtime
-// plus ttl as expiry.
-func ReadLock(ctx context.Context, d nfs.Dest, ttl time.Duration) (*LockInfo, error) {
-	b, err := d.ReadFile(ctx, LockPath, 1<<20)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var li LockInfo
-	if json.Unmarshal(b, &li) != nil || li.RunID == "" || li.Expires.IsZero() {
-		fi, err := d.Stat(ctx, LockPath)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		li = LockInfo{Holder: "an unknown publisher (unreadable lock)", Expires: fi.ModTime.Add(ttl)}
-	}
-	return &li, nil
-}
-
 // acquire creates the lock exclusively. An expired lock is removed and the
 // creation tried once more.
-func acquire(ctx context.Context, d nfs.Dest, info LockInfo, ttl time.Duration, now func() time.Time, log *slog.Logger) (*lock, error) {
+func acquire(ctx context.Context, d nfs.Dest, info layout.LockInfo, ttl time.Duration, now func() time.Time, log *slog.Logger) (*lock, error) {
 	l := &lock{d: d, info: info, ttl: ttl, now: now, log: log}
 	for attempt := 0; ; attempt++ {
 		l.info.Acquired = now().UTC()
 		l.info.Expires = l.info.Acquired.Add(ttl)
-		body, _ := json.Marshal(l.info)
-		w, err := d.Create(ctx, LockPath, 0o644)
+		w, err := d.Create(ctx, layout.LockPath, layout.FileMode)
 		if err == nil {
-			_, err = w.Write(body)
+			_, err = w.Write(l.info.Encode())
 			if err == nil {
-				_, err = w.Commit()
+				_, err = w.Commit(ctx)
 			}
 			w.Close()
 			if err != nil {
-				d.Remove(context.WithoutCancel(ctx), LockPath)
+				cctx, cancel := nfs.CleanupContext(ctx)
+				d.Remove(cctx, layout.LockPath)
+				cancel()
 				return nil, err
 			}
 			return l, nil
@@ -85,7 +50,7 @@ func acquire(ctx context.Context, d nfs.Dest, info LockInfo, ttl time.Duration, 
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, err
 		}
-		held, err := ReadLock(ctx, d, ttl)
+		held, err := layout.ReadLock(ctx, d, ttl)
 		if err != nil {
 			return nil, err
 		}
@@ -94,7 +59,7 @@ func acquire(ctx context.Context, d nfs.Dest, info LockInfo, ttl time.Duration, 
 		}
 		dead := deadHolder(held)
 		if (now().Before(held.Expires) && !dead) || attempt > 0 {
-			return nil, &LockedError{Lock: d.String() + "/" + LockPath, Holder: held.Holder, Expires: held.Expires}
+			return nil, &LockedError{Lock: d.String() + "/" + layout.LockPath, Holder: held.Holder, Expires: held.Expires}
 		}
 		// Known race: two publishers that both find the same lock expired
 		// can both remove it, and the second removal can hit the first
@@ -102,7 +67,7 @@ func acquire(ctx context.Context, d nfs.Dest, info LockInfo, ttl time.Duration, 
 		// over, so this needs two new publishers within one round trip of
 		// each other; NFSv3 has no compare-and-remove to close it.
 		log.Warn("taking over a lock whose holder is gone", "holder", held.Holder, "expires", held.Expires, "holder_exited", dead)
-		if err := d.Remove(ctx, LockPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := d.Remove(ctx, layout.LockPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
 	}
@@ -110,7 +75,7 @@ func acquire(ctx context.Context, d nfs.Dest, info LockInfo, ttl time.Duration, 
 
 // refresh rewrites the lock with a new expiry, after checking it is still ours.
 func (l *lock) refresh(ctx context.Context) error {
-	held, err := ReadLock(ctx, l.d, l.ttl)
+	held, err := layout.ReadLock(ctx, l.d, l.ttl)
 	if err != nil {
 		return err
 	}
@@ -118,8 +83,7 @@ func (l *lock) refresh(ctx context.Context) error {
 		return ErrLockLost
 	}
 	l.info.Expires = l.now().UTC().Add(l.ttl)
-	body, _ := json.Marshal(l.info)
-	return nfs.WriteFile(ctx, l.d, nfs.TempName(), LockPath, body, nfs.Attr{Mode: 0o644, UID: -1, GID: -1})
+	return nfs.WriteFile(ctx, l.d, layout.TempName(), layout.LockPath, l.info.Encode(), nfs.Attr{Mode: layout.FileMode, UID: -1, GID: -1})
 }
 
 // keepAlive refreshes the lock every ttl/3 until ctx ends; if the lock is
@@ -145,20 +109,20 @@ func (l *lock) keepAlive(ctx context.Context, lost func(error)) {
 
 // release removes the lock if it is still ours.
 func (l *lock) release(ctx context.Context) error {
-	held, err := ReadLock(ctx, l.d, l.ttl)
+	held, err := layout.ReadLock(ctx, l.d, l.ttl)
 	if err != nil {
 		return err
 	}
 	if held == nil || held.RunID != l.info.RunID {
 		return fmt.Errorf("%w; the lock was not removed", ErrLockLost)
 	}
-	return l.d.Remove(ctx, LockPath)
+	return l.d.Remove(ctx, layout.LockPath)
 }
 
 // deadHolder reports whether the lock was taken by a process of this host
 // that no longer runs (a cron job killed midway): its lock need not be
 // waited out.
-func deadHolder(l *LockInfo) bool {
+func deadHolder(l *layout.LockInfo) bool {
 	host, err := os.Hostname()
 	if err != nil || l.Host != host || l.PID <= 0 || l.PID == os.Getpid() {
 		return false

@@ -2,12 +2,12 @@ package publish
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io/fs"
 	"path"
+	"syscall"
 
+	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 )
 
@@ -17,16 +17,16 @@ type Plan struct {
 	Upload     []SourceFile // new or changed
 	New        int          // of Upload, how many are new
 	Unchanged  int
-	Delete     []Entry  // managed files gone from the source, content unchanged
-	NotDeleted []string // managed files gone from the source but changed on the export
-	Orphaned   []string // managed files gone from the source, left without --delete
-	Unmanaged  []string // files on the export dagnfs never published (listed with --delete)
+	Delete     []layout.Entry // managed files gone from the source, content unchanged
+	NotDeleted []string       // managed files gone from the source but changed on the export
+	Orphaned   []string       // managed files gone from the source, left without --delete
+	Unmanaged  []string       // files on the export dagnfs never published (listed with --delete)
 	Bytes      int64
 }
 
-func makePlan(ctx context.Context, d nfs.Dest, o Options, files []SourceFile, prev *Manifest) (*Plan, error) {
+func makePlan(ctx context.Context, d nfs.Dest, o Options, files []SourceFile, prev *layout.Manifest) (*Plan, error) {
 	p := &Plan{Generation: prev.Generation + 1}
-	old := prev.index()
+	old := prev.Index()
 	inSource := make(map[string]bool, len(files))
 	for _, f := range files {
 		inSource[f.Rel] = true
@@ -60,9 +60,9 @@ func makePlan(ctx context.Context, d nfs.Dest, o Options, files []SourceFile, pr
 		}
 	}
 	if o.Delete {
-		managed := prev.index()
+		managed := prev.Index()
 		for _, f := range files {
-			managed[f.Rel] = Entry{}
+			managed[f.Rel] = layout.Entry{}
 		}
 		var err error
 		if p.Unmanaged, err = unmanaged(ctx, d, "", managed); err != nil {
@@ -72,10 +72,11 @@ func makePlan(ctx context.Context, d nfs.Dest, o Options, files []SourceFile, pr
 	return p, nil
 }
 
-// matches reports whether the export still holds e's content at e.Path.
-func matches(ctx context.Context, d nfs.Dest, e Entry) (bool, error) {
+// matches reports whether the export still holds e's content at e.Path, as
+// a regular file reached without passing through a symlink. It streams.
+func matches(ctx context.Context, d nfs.Dest, e layout.Entry) (bool, error) {
 	fi, err := d.Stat(ctx, e.Path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, nfs.ErrSymlink) || errors.Is(err, syscall.ENOTDIR) {
 		return false, nil
 	}
 	if err != nil {
@@ -84,16 +85,18 @@ func matches(ctx context.Context, d nfs.Dest, e Entry) (bool, error) {
 	if !fi.IsRegular() || fi.Size != e.Size {
 		return false, nil
 	}
-	b, err := d.ReadFile(ctx, e.Path, e.Size)
+	sum, _, err := nfs.Sum(ctx, d, e.Path, e.Size)
+	if errors.Is(err, nfs.ErrTooLarge) || errors.Is(err, nfs.ErrNotRegular) || errors.Is(err, fs.ErrNotExist) {
+		return false, nil // changed under us: not ours to delete
+	}
 	if err != nil {
 		return false, err
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]) == e.SHA256, nil
+	return sum == e.SHA256, nil
 }
 
 // unmanaged lists the files under dir that are not in managed.
-func unmanaged(ctx context.Context, d nfs.Dest, dir string, managed map[string]Entry) ([]string, error) {
+func unmanaged(ctx context.Context, d nfs.Dest, dir string, managed map[string]layout.Entry) ([]string, error) {
 	entries, err := d.ReadDir(ctx, dir)
 	if err != nil {
 		return nil, err
@@ -101,7 +104,7 @@ func unmanaged(ctx context.Context, d nfs.Dest, dir string, managed map[string]E
 	var out []string
 	for _, e := range entries {
 		p := path.Join(dir, e.Name)
-		if p == MetaDir {
+		if p == layout.Dir {
 			continue
 		}
 		if e.IsDir() {

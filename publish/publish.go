@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
 	"github.com/dagnfs/dagnfs/validate"
@@ -125,7 +126,7 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	// 1. The source: scan, validate, hash.
 	files, err := Scan(o.Source, o.Exclude)
 	if err != nil {
-		return res, &RefusedError{Reason: err.Error()}
+		return res, &RefusedError{Reason: err.Error(), Err: err}
 	}
 	if len(files) == 0 && !o.AllowEmpty {
 		return res, &RefusedError{Reason: fmt.Sprintf("source %s holds no files; refusing to publish an empty generation (pass --allow-empty if that is what you want)", o.Source)}
@@ -154,12 +155,12 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 	// 3. The lock, then leftovers of a crashed run, then the manifest.
 	var lk *lock
 	if !o.DryRun {
-		if err := ensureDir(ctx, d, MetaDir, metaMode); err != nil {
+		if err := ensureMetaDir(ctx, d, o, layout.Dir, layout.DirMode); err != nil {
 			return res, err
 		}
 		host, _ := os.Hostname()
 		who := currentUser()
-		info := LockInfo{Holder: fmt.Sprintf("%s@%s pid %d", who, host, os.Getpid()), Host: host, User: who, PID: os.Getpid(), RunID: randomID()}
+		info := layout.LockInfo{Holder: fmt.Sprintf("%s@%s pid %d", who, host, os.Getpid()), Host: host, User: who, PID: os.Getpid(), RunID: randomID()}
 		if lk, err = acquire(ctx, d, info, o.LockTTL, o.Now, o.Log); err != nil {
 			return res, err
 		}
@@ -173,7 +174,7 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 		defer func() {
 			cancel(nil)
 			<-refreshed // a refresh in flight must not put the lock back after its release
-			rctx, done := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			rctx, done := nfs.CleanupContext(ctx)
 			defer done()
 			if err := lk.release(rctx); err != nil {
 				o.Log.Warn("could not release the lock", "err", err)
@@ -182,8 +183,8 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 		for _, dir := range []struct {
 			name string
 			mode fs.FileMode
-		}{{nfs.StagingDir, hiddenMode}, {ObjectsDir, hiddenMode}, {HistoryDir, metaMode}} {
-			if err := ensureDir(ctx, d, dir.name, dir.mode); err != nil {
+		}{{layout.StagingDir, layout.HiddenMode}, {layout.ObjectsDir, layout.HiddenMode}, {layout.HistoryDir, layout.DirMode}} {
+			if err := ensureMetaDir(ctx, d, o, dir.name, dir.mode); err != nil {
 				return res, err
 			}
 		}
@@ -191,7 +192,7 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 			return res, err
 		}
 	}
-	prev, err := ReadManifest(ctx, d, ManifestPath)
+	prev, err := readManifest(ctx, d)
 	if err != nil {
 		return res, err
 	}
@@ -224,7 +225,7 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 			// Validated under other options: record this run's results, so
 			// that the next publish reuses them (same generation).
 			recordValidation(prev, report, files)
-			if err := nfs.WriteFile(ctx, d, nfs.TempName(), ManifestPath, prev.encode(), nfs.Attr{Mode: 0o644, UID: -1, GID: -1}); err != nil {
+			if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.ManifestPath, prev.Encode(), metaAttr(d, o)); err != nil {
 				return res, err
 			}
 		}
@@ -245,7 +246,7 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 		}
 		return res, err
 	}
-	if err := writeHistory(ctx, d, next, o.Keep, o.Log); err != nil {
+	if err := writeHistory(ctx, d, next, o.Keep, metaAttr(d, o), o.Log); err != nil {
 		res.Warnings = append(res.Warnings, "history: "+err.Error())
 	}
 
@@ -299,4 +300,14 @@ func hashFile(name string) (string, int64, error) {
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	return hex.EncodeToString(h.Sum(nil)), n, err
+}
+
+// readManifest reads the current manifest; a corrupt one says what to do.
+func readManifest(ctx context.Context, d nfs.Dest) (*layout.Manifest, error) {
+	m, err := layout.ReadManifest(ctx, d, layout.ManifestPath)
+	var me *layout.ManifestError
+	if errors.As(err, &me) {
+		return nil, fmt.Errorf("%w; dagnfs cannot tell which files it owns. Move it aside (files it listed are then treated as placed by hand and never deleted) and publish again", err)
+	}
+	return m, err
 }

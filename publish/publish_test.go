@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dagnfs/dagnfs/internal/testfs"
+	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/nfs/nfstest"
 	"github.com/dagnfs/dagnfs/perms"
@@ -52,7 +53,7 @@ func targets(t *testing.T) []func(t *testing.T) target {
 
 func writeTree(t *testing.T, dir string, files map[string]string) { testfs.WriteTree(t, dir, files) }
 
-func readTree(t *testing.T, dir string) map[string]string { return testfs.ReadTree(t, dir, MetaDir) }
+func readTree(t *testing.T, dir string) map[string]string { return testfs.ReadTree(t, dir, layout.Dir) }
 
 func forEachTarget(t *testing.T, fn func(t *testing.T, tg target)) {
 	for _, mk := range targets(t) {
@@ -85,21 +86,21 @@ func TestPublishLifecycle(t *testing.T) {
 		fi, err := os.Stat(filepath.Join(tg.dir, "team/b.py"))
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
-		st, err := os.Stat(filepath.Join(tg.dir, nfs.StagingDir))
+		st, err := os.Stat(filepath.Join(tg.dir, layout.StagingDir))
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o300), st.Mode().Perm(), "nobody can list the staging folder")
-		left, err := os.ReadDir(filepath.Join(tg.dir, nfs.StagingDir))
+		left, err := os.ReadDir(filepath.Join(tg.dir, layout.StagingDir))
 		require.NoError(t, err)
 		assert.Empty(t, left, "no temporary file is left")
-		_, err = os.Stat(filepath.Join(tg.dir, LockPath))
+		_, err = os.Stat(filepath.Join(tg.dir, layout.LockPath))
 		assert.True(t, os.IsNotExist(err), "the lock is released")
 
-		m := readManifest(t, tg.dir)
+		m := manifestOnDisk(t, tg.dir)
 		assert.Equal(t, 1, m.Generation)
 		require.Len(t, m.Files, 4)
 		assert.Equal(t, "a.py", m.Files[1].Path)
 		assert.Equal(t, int64(len(dagA)), m.Files[1].Size)
-		assert.Equal(t, Mode(0o644), m.Files[1].Mode)
+		assert.Equal(t, layout.Mode(0o644), m.Files[1].Mode)
 
 		// Republish: nothing changes, no new generation.
 		res, err = Publish(ctx, opts(src, tg.dest))
@@ -109,9 +110,9 @@ func TestPublishLifecycle(t *testing.T) {
 		assert.Equal(t, 1, res.Generation)
 		assert.Equal(t, 0, res.Validation.Compiled, "bytes checked when they were published are not checked again")
 		require.Len(t, res.Validation.DAGs, 2, "the DAGs of unchanged files come from the manifest")
-		m1 := readManifest(t, tg.dir)
+		m1 := manifestOnDisk(t, tg.dir)
 		assert.Equal(t, res.Validation.Fingerprint, m1.Checked)
-		assert.Equal(t, []EntryDAG{{ID: "a", Line: 2}}, m1.Files[1].DAGs)
+		assert.Equal(t, []layout.EntryDAG{{ID: "a", Line: 2}}, m1.Files[1].DAGs)
 		assert.Equal(t, 2, res.Validation.Files, "the two Python files are what Airflow considers")
 
 		// Change one, add one, remove one: without --delete it stays (orphaned).
@@ -145,17 +146,17 @@ func TestPublishLifecycle(t *testing.T) {
 		assert.True(t, os.IsNotExist(err), "a folder emptied by deletes is removed")
 
 		// Replaced and deleted content is kept for rollback under its sha256.
-		m3 := readManifest(t, tg.dir)
+		m3 := manifestOnDisk(t, tg.dir)
 		for _, e := range m.Files {
 			if e.Path == "a.py" || e.Path == "team/sql/q.sql" {
-				b, err := os.ReadFile(filepath.Join(tg.dir, objectName(e.SHA256)))
+				b, err := os.ReadFile(filepath.Join(tg.dir, layout.ObjectName(e.SHA256)))
 				require.NoError(t, err, e.Path)
 				assert.Equal(t, int64(len(b)), e.Size)
 			}
 		}
 		assert.Equal(t, 3, m3.Generation)
 		for _, g := range []int{1, 2, 3} {
-			_, err := os.Stat(filepath.Join(tg.dir, historyName(g)))
+			_, err := os.Stat(filepath.Join(tg.dir, layout.HistoryName(g)))
 			assert.NoError(t, err, "generation %d is kept", g)
 		}
 		for _, e := range m3.Files {
@@ -164,11 +165,11 @@ func TestPublishLifecycle(t *testing.T) {
 	})
 }
 
-func readManifest(t *testing.T, dir string) *Manifest {
+func manifestOnDisk(t *testing.T, dir string) *layout.Manifest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, ManifestPath))
+	b, err := os.ReadFile(filepath.Join(dir, layout.ManifestPath))
 	require.NoError(t, err)
-	m, err := ParseManifest(ManifestPath, b)
+	m, err := layout.ParseManifest(layout.ManifestPath, b)
 	require.NoError(t, err)
 	return m
 }
@@ -230,11 +231,11 @@ func TestLock(t *testing.T) {
 		ctx := context.Background()
 		src := t.TempDir()
 		writeTree(t, src, map[string]string{"a.py": dagA})
-		require.NoError(t, os.MkdirAll(filepath.Join(tg.dir, MetaDir), 0o755))
+		require.NoError(t, os.MkdirAll(filepath.Join(tg.dir, layout.Dir), 0o755))
 		now := time.Now()
-		held := LockInfo{Holder: "ci@runner-7 pid 42", RunID: "r1", Acquired: now, Expires: now.Add(time.Minute)}
+		held := layout.LockInfo{Holder: "ci@runner-7 pid 42", RunID: "r1", Acquired: now, Expires: now.Add(time.Minute)}
 		b, _ := json.Marshal(held)
-		require.NoError(t, os.WriteFile(filepath.Join(tg.dir, LockPath), b, 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(tg.dir, layout.LockPath), b, 0o644))
 
 		_, err := Publish(ctx, opts(src, tg.dest))
 		var locked *LockedError
@@ -246,11 +247,11 @@ func TestLock(t *testing.T) {
 		// An expired lock is taken over.
 		held.Expires = now.Add(-time.Second)
 		b, _ = json.Marshal(held)
-		require.NoError(t, os.WriteFile(filepath.Join(tg.dir, LockPath), b, 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(tg.dir, layout.LockPath), b, 0o644))
 		res, err := Publish(ctx, opts(src, tg.dest))
 		require.NoError(t, err)
 		assert.Equal(t, []string{"a.py"}, res.Uploaded)
-		_, err = os.Stat(filepath.Join(tg.dir, LockPath))
+		_, err = os.Stat(filepath.Join(tg.dir, layout.LockPath))
 		assert.True(t, os.IsNotExist(err))
 	})
 }
@@ -258,22 +259,22 @@ func TestLock(t *testing.T) {
 func TestLockKeepAliveAndLoss(t *testing.T) {
 	dir, d := localDest(t)
 	ctx := context.Background()
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, nfs.StagingDir), 0o700))
-	lk, err := acquire(ctx, d, LockInfo{Holder: "me", RunID: "mine"}, 90*time.Millisecond, time.Now, slog.New(slog.DiscardHandler))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, layout.StagingDir), 0o700))
+	lk, err := acquire(ctx, d, layout.LockInfo{Holder: "me", RunID: "mine"}, 90*time.Millisecond, time.Now, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	first, err := ReadLock(ctx, d, time.Minute)
+	first, err := layout.ReadLock(ctx, d, time.Minute)
 	require.NoError(t, err)
 	lost := make(chan error, 1)
 	kctx, stop := context.WithCancel(ctx)
 	go lk.keepAlive(kctx, func(err error) { lost <- err })
 	time.Sleep(200 * time.Millisecond)
-	again, err := ReadLock(ctx, d, time.Minute)
+	again, err := layout.ReadLock(ctx, d, time.Minute)
 	require.NoError(t, err)
 	assert.True(t, again.Expires.After(first.Expires), "the lock was refreshed")
 
 	// Someone takes the lock over: the holder learns it at the next refresh.
-	b, _ := json.Marshal(LockInfo{Holder: "other", RunID: "theirs", Expires: time.Now().Add(time.Hour)})
-	require.NoError(t, os.WriteFile(filepath.Join(dir, LockPath), b, 0o644))
+	b, _ := json.Marshal(layout.LockInfo{Holder: "other", RunID: "theirs", Expires: time.Now().Add(time.Hour)})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, layout.LockPath), b, 0o644))
 	select {
 	case err := <-lost:
 		assert.ErrorIs(t, err, ErrLockLost)
@@ -282,7 +283,7 @@ func TestLockKeepAliveAndLoss(t *testing.T) {
 	}
 	stop()
 	assert.ErrorIs(t, lk.release(ctx), ErrLockLost)
-	_, err = os.Stat(filepath.Join(dir, LockPath))
+	_, err = os.Stat(filepath.Join(dir, layout.LockPath))
 	assert.NoError(t, err, "someone else's lock is not removed")
 }
 
@@ -291,16 +292,16 @@ func TestJournalRecovery(t *testing.T) {
 		src := t.TempDir()
 		writeTree(t, src, map[string]string{"a.py": dagA})
 		// What a publish killed after staging leaves behind.
-		leftover := nfs.TempName()
+		leftover := layout.TempName()
 		writeTree(t, tg.dir, map[string]string{leftover: "PK\x05\x06 staged zip"})
-		j, _ := json.Marshal(journal{RunID: "crashed", Temps: []string{leftover, "../../etc/passwd"}})
-		writeTree(t, tg.dir, map[string]string{JournalPath: string(j)})
+		j, _ := json.Marshal(layout.Journal{RunID: "crashed", Temps: []string{leftover, "../../etc/passwd"}})
+		writeTree(t, tg.dir, map[string]string{layout.JournalPath: string(j)})
 
 		_, err := Publish(context.Background(), opts(src, tg.dest))
 		require.NoError(t, err)
 		_, err = os.Stat(filepath.Join(tg.dir, leftover))
 		assert.True(t, os.IsNotExist(err), "the crashed run's temporary file is removed")
-		_, err = os.Stat(filepath.Join(tg.dir, JournalPath))
+		_, err = os.Stat(filepath.Join(tg.dir, layout.JournalPath))
 		assert.True(t, os.IsNotExist(err))
 	})
 }
@@ -314,9 +315,9 @@ func TestCorruptManifest(t *testing.T) {
 			dir, d := localDest(t)
 			src := t.TempDir()
 			writeTree(t, src, map[string]string{"a.py": dagA})
-			writeTree(t, dir, map[string]string{ManifestPath: bad})
+			writeTree(t, dir, map[string]string{layout.ManifestPath: bad})
 			_, err := Publish(context.Background(), opts(src, d))
-			var me *ManifestError
+			var me *layout.ManifestError
 			require.ErrorAs(t, err, &me)
 			assert.Contains(t, err.Error(), "Move it aside")
 			assert.NotContains(t, readTree(t, dir), "a.py")
@@ -419,7 +420,7 @@ func TestRollback(t *testing.T) {
 		delete(tree, "by_hand.py")
 		assert.Equal(t, v1, tree, "the export holds generation 1 again")
 		assert.Equal(t, "x = 1\n", readTree(t, tg.dir)["by_hand.py"], "a file placed by hand survives")
-		m := readManifest(t, tg.dir)
+		m := manifestOnDisk(t, tg.dir)
 		assert.Equal(t, "rollback", m.Action)
 		assert.Equal(t, "rollback to generation 1 (v1)", m.Label)
 

@@ -6,11 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/dagnfs/dagnfs/layout"
+	"github.com/dagnfs/dagnfs/nfs"
 )
 
 // Rollback restores an earlier generation as a new one, with the same
@@ -22,21 +26,21 @@ import (
 // current one. o.Source is ignored.
 func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 	d := o.Dest
-	cur, err := ReadManifest(ctx, d, ManifestPath)
+	cur, err := readManifest(ctx, d)
 	if err != nil {
 		return &Result{Dest: d.String()}, err
 	}
 	if cur.Generation == 0 {
 		return &Result{Dest: d.String()}, &RefusedError{Reason: fmt.Sprintf("%s has no published generation to roll back", d)}
 	}
-	hist, err := ReadHistory(ctx, d)
+	hist, err := layout.ReadHistory(ctx, d, cur.Generation)
 	if err != nil {
 		return &Result{Dest: d.String()}, err
 	}
 	if to == 0 {
 		to = cur.Generation - 1
 	}
-	var target *Manifest
+	var target *layout.Manifest
 	var kept []string
 	for _, m := range hist {
 		kept = append(kept, strconv.Itoa(m.Generation))
@@ -56,18 +60,17 @@ func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 		return &Result{Dest: d.String()}, err
 	}
 	defer os.RemoveAll(dir)
-	live := cur.index()
+	live := cur.Index()
 	for _, e := range target.Files {
-		b, err := fetch(ctx, o, live, e)
-		if err != nil {
-			return &Result{Dest: d.String()}, &RefusedError{Reason: fmt.Sprintf("generation %d cannot be restored: %v", to, err)}
-		}
 		p := filepath.Join(dir, filepath.FromSlash(e.Path))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return &Result{Dest: d.String()}, err
 		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			return &Result{Dest: d.String()}, err
+		if err := fetch(ctx, d, live, e, p); err != nil {
+			if ctx.Err() != nil {
+				return &Result{Dest: d.String()}, ctx.Err()
+			}
+			return &Result{Dest: d.String()}, &RefusedError{Reason: fmt.Sprintf("generation %d cannot be restored: %v", to, err), Err: err}
 		}
 	}
 	o.Source, o.Delete, o.MaxDelete, o.AllowEmpty, o.Action = dir, true, -1, true, "rollback"
@@ -79,28 +82,52 @@ func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 	return Publish(ctx, o)
 }
 
-// fetch reads the bytes of a kept file: from its place if the current
-// generation still has them there, else from .dagnfs/objects.
-func fetch(ctx context.Context, o Options, live map[string]Entry, e Entry) ([]byte, error) {
-	try := []string{objectName(e.SHA256)}
+// fetch copies a kept file into the local file dst, streaming: from its
+// place if the current generation still has it there, else from
+// .dagnfs/objects. The bytes must have the recorded sha256.
+func fetch(ctx context.Context, d nfs.Dest, live map[string]layout.Entry, e layout.Entry, dst string) error {
+	try := []string{layout.ObjectName(e.SHA256)}
 	if cur, ok := live[e.Path]; ok && cur.SHA256 == e.SHA256 {
-		try = []string{e.Path, objectName(e.SHA256)}
+		try = []string{e.Path, layout.ObjectName(e.SHA256)}
 	}
 	var last error
 	for _, name := range try {
-		b, err := o.Dest.ReadFile(ctx, name, max(e.Size, 1))
+		sum, err := copyOut(ctx, d, name, dst, e.Size)
 		if err != nil {
 			last = err
 			continue
 		}
-		sum := sha256.Sum256(b)
-		if hex.EncodeToString(sum[:]) == e.SHA256 {
-			return b, nil
+		if sum == e.SHA256 {
+			return nil
 		}
-		last = fmt.Errorf("%s does not hold the bytes generation recorded for %s", name, e.Path)
+		last = fmt.Errorf("%s does not hold the bytes recorded for %s", name, e.Path)
 	}
 	if errors.Is(last, fs.ErrNotExist) {
-		return nil, fmt.Errorf("the content of %s (sha256 %s) is no longer kept", e.Path, e.SHA256[:12])
+		return fmt.Errorf("the content of %s (sha256 %s) is no longer kept: %w", e.Path, e.SHA256[:12], last)
 	}
-	return nil, last
+	return last
+}
+
+// copyOut streams name (at most max bytes) into the local file dst and
+// returns the sha256 of what it copied.
+func copyOut(ctx context.Context, d nfs.Dest, name, dst string, max int64) (string, error) {
+	f, err := d.Open(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return "", err
+	}
+	defer out.Close()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(out, h), io.LimitReader(f, max+1))
+	if err != nil {
+		return "", err
+	}
+	if n > max {
+		return "", fmt.Errorf("%s holds more than the %d bytes recorded", name, max)
+	}
+	return hex.EncodeToString(h.Sum(nil)), out.Close()
 }

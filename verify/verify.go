@@ -2,8 +2,6 @@ package verify
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,9 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
-	"github.com/dagnfs/dagnfs/publish"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -195,24 +193,24 @@ func Verify(ctx context.Context, d nfs.Dest, o Options) (*Result, error) {
 // waitForGeneration reads the manifest until it shows the expected
 // generation or label, or Wait runs out. A nil manifest means there is
 // nothing to compare the files with (the finding says why).
-func waitForGeneration(ctx context.Context, d nfs.Dest, o Options, r *Result, start time.Time) (*publish.Manifest, error) {
+func waitForGeneration(ctx context.Context, d nfs.Dest, o Options, r *Result, start time.Time) (*layout.Manifest, error) {
 	deadline := start.Add(o.Wait)
 	for {
-		m, err := publish.ReadManifest(ctx, d, publish.ManifestPath)
-		var me *publish.ManifestError
+		m, err := layout.ReadManifest(ctx, d, layout.ManifestPath)
+		var me *layout.ManifestError
 		switch {
 		case errors.As(err, &me):
-			r.add(RuleManifestCorrupt, Error, publish.ManifestPath, "%v", me.Err)
+			r.add(RuleManifestCorrupt, Error, layout.ManifestPath, "%v", me.Err)
 			return nil, nil
 		case err != nil && ctx.Err() != nil:
 			return nil, ctx.Err()
 		case err != nil:
-			r.add(ruleFor(err), Error, publish.ManifestPath, "%v; %s", err, remedy(err))
+			r.add(ruleFor(err), Error, layout.ManifestPath, "%v; %s", err, remedy(err))
 			return nil, nil
 		}
 		if m.Generation == 0 {
 			if o.Wait <= 0 || !o.Now().Before(deadline) {
-				r.add(RuleManifestMissing, Error, publish.ManifestPath, "no manifest: nothing was published here by dagnfs (or the mount shows another folder)")
+				r.add(RuleManifestMissing, Error, layout.ManifestPath, "no manifest: nothing was published here by dagnfs (or the mount shows another folder)")
 				return nil, nil
 			}
 		} else {
@@ -235,14 +233,14 @@ func waitForGeneration(ctx context.Context, d nfs.Dest, o Options, r *Result, st
 					if o.Wait > 0 {
 						rule = RuleWaitTimeout
 					}
-					r.add(rule, Error, publish.ManifestPath, "the mount shows generation %d, not %d%s", m.Generation, o.ExpectGeneration, waited(o))
+					r.add(rule, Error, layout.ManifestPath, "the mount shows generation %d, not %d%s", m.Generation, o.ExpectGeneration, waited(o))
 				}
 				if !labelOK {
 					rule := RuleLabel
 					if o.Wait > 0 {
 						rule = RuleWaitTimeout
 					}
-					r.add(rule, Error, publish.ManifestPath, "the mount shows label %q, not %q%s", m.Label, o.ExpectLabel, waited(o))
+					r.add(rule, Error, layout.ManifestPath, "the mount shows label %q, not %q%s", m.Label, o.ExpectLabel, waited(o))
 				}
 				return m, nil
 			}
@@ -283,7 +281,7 @@ func walkExport(ctx context.Context, d nfs.Dest) *listing {
 		for _, e := range entries {
 			p := path.Join(dir, e.Name)
 			switch {
-			case p == publish.MetaDir:
+			case p == layout.Dir:
 			case e.IsDir():
 				l.dirs[p] = e
 				walk(p)
@@ -322,7 +320,7 @@ func (l *listing) lookup(ctx context.Context, d nfs.Dest, name string) (nfs.File
 
 // checkFiles compares every manifest entry with the export, reading the
 // files (unless Quick) a few at a time.
-func checkFiles(ctx context.Context, d nfs.Dest, o Options, r *Result, m *publish.Manifest, l *listing) {
+func checkFiles(ctx context.Context, d nfs.Dest, o Options, r *Result, m *layout.Manifest, l *listing) {
 	dirs := map[string]bool{}
 	found := make([][]Finding, len(m.Files))
 	unreadable := make([]bool, len(m.Files))
@@ -372,7 +370,7 @@ func checkFiles(ctx context.Context, d nfs.Dest, o Options, r *Result, m *publis
 
 // checkFile checks one manifest entry; it reports whether the file could
 // not be read (by this process or by the Airflow identity).
-func checkFile(ctx context.Context, d nfs.Dest, o Options, m *publish.Manifest, l *listing, e publish.Entry) ([]Finding, bool) {
+func checkFile(ctx context.Context, d nfs.Dest, o Options, m *layout.Manifest, l *listing, e layout.Entry) ([]Finding, bool) {
 	var out []Finding
 	add := func(rule, format string, args ...any) {
 		out = append(out, Finding{Rule: rule, Severity: Error, File: e.Path, Message: fmt.Sprintf(format, args...)})
@@ -405,13 +403,16 @@ func checkFile(ctx context.Context, d nfs.Dest, o Options, m *publish.Manifest, 
 		}
 		return out, unreadable
 	}
-	b, err := d.ReadFile(ctx, e.Path, e.Size)
+	sum, _, err := nfs.Sum(ctx, d, e.Path, e.Size)
+	if errors.Is(err, nfs.ErrTooLarge) {
+		add(RuleSize, "grew past the %d bytes published while it was read", e.Size)
+		return out, unreadable
+	}
 	if err != nil {
 		add(ruleFor(err), "%v; %s", err, remedy(err))
 		return out, true
 	}
-	sum := sha256.Sum256(b)
-	if hex.EncodeToString(sum[:]) != e.SHA256 {
+	if sum != e.SHA256 {
 		add(RuleContent, "the content differs from what generation %d published (sha256 %s)", m.Generation, e.SHA256[:12])
 	}
 	return out, unreadable
@@ -419,7 +420,7 @@ func checkFile(ctx context.Context, d nfs.Dest, o Options, m *publish.Manifest, 
 
 // checkExtras lists files on the export that the manifest does not, and
 // folders that could not be listed.
-func checkExtras(r *Result, m *publish.Manifest, l *listing) {
+func checkExtras(r *Result, m *layout.Manifest, l *listing) {
 	listed := make(map[string]bool, len(m.Files))
 	for _, e := range m.Files {
 		listed[e.Path] = true
@@ -456,17 +457,17 @@ func checkExtras(r *Result, m *publish.Manifest, l *listing) {
 
 // checkLeftovers reports an interrupted publish's temporary files and locks.
 func checkLeftovers(ctx context.Context, d nfs.Dest, o Options, r *Result) {
-	if _, err := d.Stat(ctx, publish.JournalPath); err == nil {
-		r.add(RuleLeftoverTemp, Warning, publish.JournalPath, "an interrupted publish left temporary files in %s (nobody can list them, Airflow included); the next publish removes them", "."+"/"+publish.MetaDir+"/staging")
+	if _, err := d.Stat(ctx, layout.JournalPath); err == nil {
+		r.add(RuleLeftoverTemp, Warning, layout.JournalPath, "an interrupted publish left temporary files in %s (nobody can list them, Airflow included); the next publish removes them", layout.StagingDir)
 	}
-	li, err := publish.ReadLock(ctx, d, 10*time.Minute)
+	li, err := layout.ReadLock(ctx, d, 10*time.Minute)
 	if err != nil || li == nil {
 		return
 	}
 	if o.Now().After(li.Expires) {
-		r.add(RuleStaleLock, Warning, publish.LockPath, "held by %s, expired %s: that publisher is gone; the next publish takes the lock over", li.Holder, li.Expires.UTC().Format(time.RFC3339))
+		r.add(RuleStaleLock, Warning, layout.LockPath, "held by %s, expired %s: that publisher is gone; the next publish takes the lock over", li.Holder, li.Expires.UTC().Format(time.RFC3339))
 	} else {
-		r.add(RulePublishing, Info, publish.LockPath, "a publish by %s is in progress (lock expires %s)", li.Holder, li.Expires.UTC().Format(time.RFC3339))
+		r.add(RulePublishing, Info, layout.LockPath, "a publish by %s is in progress (lock expires %s)", li.Holder, li.Expires.UTC().Format(time.RFC3339))
 	}
 }
 

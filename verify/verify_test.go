@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dagnfs/dagnfs/internal/testfs"
+	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
 	"github.com/dagnfs/dagnfs/publish"
@@ -121,13 +122,13 @@ func TestVerifyManifestProblems(t *testing.T) {
 	defer d.Close()
 	r, err := Verify(context.Background(), d, opts())
 	require.NoError(t, err)
-	assert.Equal(t, []string{publish.ManifestPath}, rules(r)[RuleManifestMissing])
+	assert.Equal(t, []string{layout.ManifestPath}, rules(r)[RuleManifestMissing])
 
-	writeTree(t, dir, map[string]string{publish.ManifestPath: "garbage {"})
+	writeTree(t, dir, map[string]string{layout.ManifestPath: "garbage {"})
 	r, err = Verify(context.Background(), d, opts())
 	require.NoError(t, err)
 	assert.False(t, r.OK)
-	assert.Equal(t, []string{publish.ManifestPath}, rules(r)[RuleManifestCorrupt])
+	assert.Equal(t, []string{layout.ManifestPath}, rules(r)[RuleManifestCorrupt])
 
 	_, err = Verify(context.Background(), &gone{d}, opts())
 	var ue *UnreadableError
@@ -144,7 +145,10 @@ func TestWaitForLabel(t *testing.T) {
 	dir, d, src := published(t, "c1")
 	o := opts()
 	o.ExpectLabel, o.Wait = "c2", 3*time.Second
+	published := make(chan struct{})
+	t.Cleanup(func() { <-published }) // the publish ends before the destination closes
 	go func() {
+		defer close(published)
 		time.Sleep(300 * time.Millisecond)
 		writeTree(t, src, map[string]string{"a.py": dagA + "# c2\n"})
 		_, err := publish.Publish(context.Background(), publish.Options{Source: src, Dest: d, UID: -1, GID: -1,
@@ -193,6 +197,13 @@ func (f faulty) ReadFile(ctx context.Context, name string, max int64) ([]byte, e
 		return nil, &os.PathError{Op: "read", Path: name, Err: err}
 	}
 	return f.Dest.ReadFile(ctx, name, max)
+}
+
+func (f faulty) Open(ctx context.Context, name string) (nfs.File, error) {
+	if err, ok := f.faults[name]; ok {
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	return f.Dest.Open(ctx, name)
 }
 
 func (f faulty) ReadDir(ctx context.Context, name string) ([]nfs.FileInfo, error) {

@@ -2,15 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
-	"github.com/dagnfs/dagnfs/publish"
 	"github.com/dagnfs/dagnfs/verify"
 )
 
@@ -71,13 +72,19 @@ func runStatusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	lock, err := publish.ReadLock(ctx, d, 10*time.Minute)
+	for _, f := range r.Findings {
+		if f.Rule == verify.RuleManifestCorrupt {
+			// Not "nothing published": dagnfs cannot tell what it owns.
+			return &layout.ManifestError{Path: f.File, Err: errors.New(f.Message)}
+		}
+	}
+	lock, err := layout.ReadLock(ctx, d, 10*time.Minute)
 	if err != nil {
 		return err
 	}
 	st := struct {
 		*verify.Result
-		Lock *publish.LockInfo `json:"lock"`
+		Lock *layout.LockInfo `json:"lock"`
 	}{r, lock}
 	if o.format.val == "json" {
 		return writeJSON(stdout, st)
@@ -87,13 +94,13 @@ func runStatusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	} else {
 		fmt.Fprintf(stdout, "%s\n  generation  %d", r.Dest, r.Generation)
 		if r.Label != "" {
-			fmt.Fprintf(stdout, " (%s)", r.Label)
+			fmt.Fprintf(stdout, " (%s)", printable(r.Label))
 		}
-		fmt.Fprintf(stdout, "\n  published   %s by %s (%s ago)\n", r.PublishedAt.Local().Format(time.DateTime), r.PublishedBy, time.Since(r.PublishedAt).Round(time.Second))
+		fmt.Fprintf(stdout, "\n  published   %s by %s (%s ago)\n", r.PublishedAt.Local().Format(time.DateTime), printable(r.PublishedBy), time.Since(r.PublishedAt).Round(time.Second))
 		fmt.Fprintf(stdout, "  files       %d (%s)\n", r.Files, humanBytes(r.Bytes))
 	}
 	if lock != nil {
-		fmt.Fprintf(stdout, "  lock        held by %s until %s\n", lock.Holder, lock.Expires.Local().Format(time.DateTime))
+		fmt.Fprintf(stdout, "  lock        held by %s until %s\n", printable(lock.Holder), lock.Expires.Local().Format(time.DateTime))
 	} else {
 		fmt.Fprintf(stdout, "  lock        free\n")
 	}
@@ -101,7 +108,7 @@ func runStatusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	for _, f := range r.Findings {
 		if f.Severity != verify.Info {
 			drift++
-			fmt.Fprintf(stdout, "  drift       %s\n", f)
+			fmt.Fprintf(stdout, "  drift       %s\n", printable(f.String()))
 		}
 	}
 	if drift == 0 {
@@ -125,11 +132,11 @@ func runHistoryCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer d.Close()
-	hist, err := publish.ReadHistory(ctx, d)
+	cur, err := layout.ReadManifest(ctx, d, layout.ManifestPath)
 	if err != nil {
 		return err
 	}
-	cur, err := publish.ReadManifest(ctx, d, publish.ManifestPath)
+	hist, err := layout.ReadHistory(ctx, d, cur.Generation)
 	if err != nil {
 		return err
 	}
@@ -160,7 +167,7 @@ func runHistoryCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if r.Current {
 			mark = "*"
 		}
-		fmt.Fprintf(stdout, "%-4s %-10d %-8s %-19s %-24s %6d  %s\n", mark, r.Generation, r.Action, r.PublishedAt.Local().Format(time.DateTime), r.PublishedBy, r.Files, r.Label)
+		fmt.Fprintf(stdout, "%-4s %-10d %-8s %-19s %-24s %6d  %s\n", mark, r.Generation, r.Action, r.PublishedAt.Local().Format(time.DateTime), printable(r.PublishedBy), r.Files, printable(r.Label))
 	}
 	return nil
 }

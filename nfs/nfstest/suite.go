@@ -3,8 +3,10 @@ package nfstest
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"path"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,7 +31,7 @@ func Run(t *testing.T, newDest func(t *testing.T) nfs.Dest, o SuiteOptions) {
 		require.NoError(t, err)
 		_, err = w.Write([]byte(content))
 		require.NoError(t, err)
-		_, err = w.Commit()
+		_, err = w.Commit(ctx)
 		require.NoError(t, err)
 		require.NoError(t, w.Close())
 	}
@@ -67,7 +69,7 @@ func Run(t *testing.T, newDest func(t *testing.T) nfs.Dest, o SuiteOptions) {
 		n, err := w.Write(big)
 		require.NoError(t, err)
 		assert.Equal(t, len(big), n)
-		_, err = w.Commit()
+		_, err = w.Commit(ctx)
 		require.NoError(t, err)
 		require.NoError(t, w.Close())
 		fi, err := d.Stat(ctx, "big.bin")
@@ -199,10 +201,12 @@ func Run(t *testing.T, newDest func(t *testing.T) nfs.Dest, o SuiteOptions) {
 
 	t.Run("PendingProtocol", func(t *testing.T) {
 		d := newDest(t)
-		require.NoError(t, d.Mkdir(ctx, ".dagnfs", 0o755))
-		require.NoError(t, d.Mkdir(ctx, nfs.StagingDir, 0o700))
+		// A staging folder as publishers make it: its owner may create,
+		// rename and remove in it, nobody may list it.
+		require.NoError(t, d.Mkdir(ctx, "meta", 0o755))
+		require.NoError(t, d.Mkdir(ctx, "meta/staging", 0o300))
 		write(t, d, "dag.py", "old")
-		tmp := nfs.TempName()
+		tmp := "meta/staging/a1.tmp"
 		assert.NotEqual(t, ".py", path.Ext(tmp))
 		require.NoError(t, nfs.WriteFile(ctx, d, tmp, "dag.py", []byte("new"), nfs.Attr{Mode: 0o644, UID: -1, GID: -1}))
 		assert.Equal(t, "new", read(t, d, "dag.py"))
@@ -214,17 +218,53 @@ func Run(t *testing.T, newDest func(t *testing.T) nfs.Dest, o SuiteOptions) {
 
 		// A failure before the rename leaves no temporary file and the old
 		// content in place.
-		tmp = nfs.TempName()
+		tmp = "meta/staging/a2.tmp"
 		p, err := nfs.NewPending(ctx, d, tmp, "dag.py", nfs.Attr{Mode: 0o644, UID: -1, GID: -1})
 		require.NoError(t, err)
 		_, err = p.Write([]byte("half"))
 		require.NoError(t, err)
 		assert.Error(t, p.Commit(ctx), "commit before seal")
-		require.NoError(t, p.Cleanup())
+		require.NoError(t, p.Cleanup(ctx))
 		_, err = d.Stat(ctx, tmp)
 		assert.ErrorIs(t, err, fs.ErrNotExist)
 		assert.Equal(t, "new", read(t, d, "dag.py"))
 		assert.Equal(t, int64(4), p.Size())
+	})
+
+	t.Run("OpenStreams", func(t *testing.T) {
+		d := newDest(t)
+		content := strings.Repeat("0123456789", 30000) // several READs
+		write(t, d, "f", content)
+		f, err := d.Open(ctx, "f")
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(content)), f.Info().Size)
+		var got strings.Builder
+		buf := make([]byte, 7000) // the caller's buffer bounds each read
+		for {
+			n, err := f.Read(buf)
+			got.Write(buf[:n])
+			if err == io.EOF {
+				break
+			}
+			require.NoError(t, err)
+		}
+		require.NoError(t, f.Close())
+		assert.Equal(t, content, got.String())
+	})
+
+	t.Run("ReadFileRefuses", func(t *testing.T) {
+		d := newDest(t)
+		require.NoError(t, d.Mkdir(ctx, "dir", 0o755))
+		_, err := d.ReadFile(ctx, "dir", 1<<20)
+		assert.ErrorIs(t, err, nfs.ErrNotRegular)
+		_, err = d.Open(ctx, "dir")
+		assert.ErrorIs(t, err, nfs.ErrNotRegular)
+		write(t, d, "f", "0123456789")
+		_, err = d.ReadFile(ctx, "f", 9)
+		assert.ErrorIs(t, err, nfs.ErrTooLarge)
+		b, err := d.ReadFile(ctx, "f", 10)
+		require.NoError(t, err)
+		assert.Equal(t, "0123456789", string(b))
 	})
 
 	t.Run("CancelledContext", func(t *testing.T) {

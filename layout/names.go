@@ -1,0 +1,84 @@
+package layout
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+)
+
+// Where dagnfs keeps its records on the export.
+const (
+	Dir          = ".dagnfs"
+	ManifestPath = Dir + "/manifest.json"
+	LockPath     = Dir + "/lock"
+	JournalPath  = Dir + "/journal.json"
+	HistoryDir   = Dir + "/history"
+	ObjectsDir   = Dir + "/objects"
+	// StagingDir holds files being written before they are renamed into
+	// place (see the nfs package's write protocol).
+	StagingDir = Dir + "/staging"
+
+	// DirMode is the mode of .dagnfs and its history: listable, so that
+	// status and verify can read them.
+	DirMode = fs.ModeDir | 0o755
+	// HiddenMode is the mode of staging and objects: the owner may create,
+	// look up, rename and remove entries, and nobody can list them.
+	HiddenMode = fs.ModeDir | 0o300
+	// FileMode is the mode of manifest, lock, journal and history files.
+	FileMode = 0o644
+	// ObjectMode is the mode of kept content in objects.
+	ObjectMode = 0o444
+)
+
+// Limits on what is read back from an export.
+const (
+	MaxManifest = 32 << 20 // bytes of one manifest (about 100,000 files)
+	MaxLock     = 64 << 10
+	MaxJournal  = 8 << 20
+	// MaxGeneration bounds generation numbers so that arithmetic on them
+	// never overflows.
+	MaxGeneration = 1 << 40
+	// MaxFileSize bounds the size a manifest may record for one file.
+	MaxFileSize = 1 << 50
+)
+
+// TempName returns a fresh temporary name inside StagingDir: random, and
+// never ending in ".py".
+func TempName() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return StagingDir + "/" + hex.EncodeToString(b[:]) + ".tmp"
+}
+
+// IsTemp reports whether name is a temporary name that TempName could have
+// made (a journal is only trusted for names of that shape).
+func IsTemp(name string) bool {
+	rest, ok := strings.CutPrefix(name, StagingDir+"/")
+	if !ok || len(rest) != 24+len(".tmp") || !strings.HasSuffix(rest, ".tmp") {
+		return false
+	}
+	_, err := hex.DecodeString(strings.TrimSuffix(rest, ".tmp"))
+	return err == nil
+}
+
+// HistoryName is where generation gen's manifest is kept.
+func HistoryName(gen int) string { return fmt.Sprintf("%s/%08d.json", HistoryDir, gen) }
+
+// ObjectName is where replaced content with this sha256 (hex) is kept.
+func ObjectName(sum string) string { return ObjectsDir + "/" + sum }
+
+// IsMeta reports whether the slash-separated relative path p is dagnfs's
+// own (.dagnfs or anything below it).
+func IsMeta(p string) bool { return p == Dir || strings.HasPrefix(p, Dir+"/") }
+
+// CleanRel reports whether p is a clean, slash-separated relative path that
+// stays below the export root.
+func CleanRel(p string) bool {
+	if p == "" || p == "." || strings.HasPrefix(p, "/") || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") {
+		return false
+	}
+	return !strings.ContainsRune(p, 0)
+}
