@@ -356,6 +356,7 @@ func (c *conn) readdirplus(ctx context.Context, dir []byte, maxCount uint32) ([]
 		out    []dirEntry
 	)
 	for range maxDirPages {
+		asked := cookie
 		d, err := c.nfsCall(ctx, procReaddirplus, struct {
 			FH       []byte
 			Cookie   uint64
@@ -404,9 +405,9 @@ func (c *conn) readdirplus(ctx context.Context, dir []byte, maxCount uint32) ([]
 		if eof {
 			return out, nil
 		}
-		if n == 0 {
+		if n == 0 || cookie == asked {
 			c.close()
-			return nil, &TransportError{c.addr, fmt.Errorf("%w: READDIRPLUS returned no entries and no eof", ErrMalformed)}
+			return nil, &TransportError{c.addr, fmt.Errorf("%w: READDIRPLUS made no progress (cookie %d) and said no eof", ErrMalformed, cookie)}
 		}
 	}
 	c.close()

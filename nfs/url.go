@@ -37,6 +37,9 @@ func ParseURL(s string) (*URL, error) {
 	if out.Host == "" {
 		return nil, fmt.Errorf("destination %q has no host; %s", s, want)
 	}
+	if !validHost(out.Host) {
+		return nil, fmt.Errorf("destination %q: %q is neither a host name nor an IP address; %s", s, out.Host, want)
+	}
 	if p := u.Port(); p != "" {
 		if out.Port, err = parsePort(p); err != nil {
 			return nil, fmt.Errorf("destination %q: port %w; %s", s, err, want)
@@ -56,6 +59,9 @@ func ParseURL(s string) (*URL, error) {
 	if u.Path == "" || !strings.HasPrefix(u.Path, "/") {
 		return nil, fmt.Errorf("destination %q has no path on the server; %s", s, want)
 	}
+	if i := strings.IndexFunc(u.Path, func(r rune) bool { return r < 0x20 || r == 0x7f }); i >= 0 {
+		return nil, fmt.Errorf("destination %q: the path has a control character (%q); %s", s, u.Path[i], want)
+	}
 	for _, c := range strings.Split(u.Path, "/") {
 		if c == ".." {
 			return nil, fmt.Errorf("destination %q: the path may not contain \"..\"; %s", s, want)
@@ -63,6 +69,23 @@ func ParseURL(s string) (*URL, error) {
 	}
 	out.Path = path.Clean(u.Path)
 	return out, nil
+}
+
+// validHost accepts an IP address or a DNS name (letters, digits, '-', '_'
+// and dots).
+func validHost(h string) bool {
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	if len(h) > 253 {
+		return false
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func parsePort(s string) (int, error) {
@@ -80,11 +103,11 @@ func (u *URL) String() string {
 	} else if strings.Contains(h, ":") {
 		h = "[" + h + "]"
 	}
-	s := "nfs://" + h + u.Path
+	out := url.URL{Scheme: "nfs", Host: h, Path: u.Path}
 	if u.MountPort != 0 {
-		s += "?mountport=" + strconv.Itoa(u.MountPort)
+		out.RawQuery = "mountport=" + strconv.Itoa(u.MountPort)
 	}
-	return s
+	return out.String()
 }
 
 // splitExport picks the export that holds p: the longest export path that is

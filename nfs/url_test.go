@@ -1,6 +1,8 @@
 package nfs
 
 import (
+	"path"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -57,4 +59,28 @@ func TestSplitExport(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, "/", e)
 	assert.Equal(t, "a/b", r)
+}
+
+// FuzzParseURL: any string parses to a URL whose path is clean and
+// absolute, that prints back to a URL parsing to the same value, or fails.
+func FuzzParseURL(f *testing.F) {
+	for _, s := range []string{"nfs://h/p", "nfs://h:2049/a/b?mountport=20048", "nfs://[::1]/x", "nfs://h/../x", "nfs://u@h/x", "nfs://h:0/x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := ParseURL(s)
+		if err != nil {
+			return
+		}
+		if !strings.HasPrefix(u.Path, "/") || path.Clean(u.Path) != u.Path || strings.Contains(u.Path, "/../") {
+			t.Fatalf("%q gave path %q", s, u.Path)
+		}
+		again, err := ParseURL(u.String())
+		if err != nil {
+			t.Fatalf("%q printed as %q, which does not parse: %v", s, u.String(), err)
+		}
+		if *again != *u {
+			t.Fatalf("%q: %+v printed as %q parses to %+v", s, u, u.String(), again)
+		}
+	})
 }

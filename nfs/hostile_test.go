@@ -1,0 +1,254 @@
+package nfs_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/nfs/nfstest"
+)
+
+// NFSv3 procedures and MOUNT's EXPORT, as the proxy sees them.
+const (
+	progNFS     = 100003
+	progMount   = 100005
+	procLookup  = 3
+	procRead    = 6
+	procWrite   = 7
+	procRdPlus  = 17
+	mountExport = 5
+)
+
+// hostile serves a temporary folder (with a.txt) through a tampering proxy
+// and dials it with short timeouts and no retries.
+func hostile(t *testing.T, tamper nfstest.Tamper) (*nfs.Remote, string, error) {
+	t.Helper()
+	dir, s := nfstest.Server(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.txt"), []byte(strings.Repeat("x", 100)), 0o644))
+	addr := nfstest.Proxy(t, s.Addr().String(), tamper)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := nfs.Dial(ctx, "nfs://"+addr+"/", nfs.Options{Timeout: time.Second, Retries: -1})
+	if err == nil {
+		t.Cleanup(func() { r.Close() })
+	}
+	return r, dir, err
+}
+
+// on tampers the replies to one procedure and passes the rest through.
+func on(prog, proc uint32, f func(reply []byte) []byte) nfstest.Tamper {
+	return func(c nfstest.Call, reply []byte) []byte {
+		if c.Prog == prog && c.Proc == proc {
+			return f(reply)
+		}
+		return nfstest.Record(reply)
+	}
+}
+
+func u32(b []byte, off int) uint32 { return binary.BigEndian.Uint32(b[off:]) }
+
+// attrLen is the length of a post_op_attr at off.
+func attrLen(b []byte, off int) int {
+	if u32(b, off) == 1 {
+		return 4 + 84
+	}
+	return 4
+}
+
+const body = nfstest.ReplyHeaderLen + 4 // where an NFS procedure's results start
+
+// allocated reports how many bytes f allocated.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+func TestHostileOversizedRecord(t *testing.T) {
+	r, _, err := hostile(t, on(progNFS, procLookup, func([]byte) []byte {
+		return []byte{0x7f, 0xff, 0xff, 0xff, 1, 2, 3, 4} // "2 GiB follow", no last-fragment bit
+	}))
+	require.NoError(t, err)
+	var serr error
+	n := allocated(func() { _, serr = r.Stat(context.Background(), "a.txt") })
+	require.Error(t, serr)
+	assert.ErrorIs(t, serr, nfs.ErrMalformed)
+	assert.Less(t, n, uint64(16<<20), "a record header is never an allocation size")
+}
+
+func TestHostileEmptyFragmentsForever(t *testing.T) {
+	r, _, err := hostile(t, on(progNFS, procLookup, func([]byte) []byte {
+		return make([]byte, 4*2000) // 2,000 empty fragments, none the last
+	}))
+	require.NoError(t, err)
+	_, err = r.Stat(context.Background(), "a.txt")
+	assert.ErrorIs(t, err, nfs.ErrMalformed)
+}
+
+// A legal reply split into fragments is assembled, not rejected.
+func TestMultiFragmentReplies(t *testing.T) {
+	r, dir, err := hostile(t, func(_ nfstest.Call, reply []byte) []byte { return nfstest.Fragments(reply, 3) })
+	require.NoError(t, err)
+	ctx := context.Background()
+	b, err := r.ReadFile(ctx, "a.txt", 1000)
+	require.NoError(t, err)
+	assert.Equal(t, strings.Repeat("x", 100), string(b))
+	require.NoError(t, nfs.WriteFile(ctx, r, "t.tmp", "b.txt", []byte("fragmented"), nfs.Attr{Mode: 0o644, UID: -1, GID: -1}))
+	got, err := os.ReadFile(filepath.Join(dir, "b.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, "fragmented", string(got))
+	entries, err := r.ReadDir(ctx, "")
+	require.NoError(t, err)
+	assert.Len(t, entries, 2)
+}
+
+func TestHostileReadCount(t *testing.T) {
+	for name, lie := range map[string]func(b []byte, count int){
+		"count larger than the data": func(b []byte, count int) { binary.BigEndian.PutUint32(b[count:], 5000) },
+		"data longer than asked":     func(b []byte, count int) { binary.BigEndian.PutUint32(b[count+8:], 1<<30) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			r, _, err := hostile(t, on(progNFS, procRead, func(reply []byte) []byte {
+				lie(reply, body+attrLen(reply, body))
+				return nfstest.Record(reply)
+			}))
+			require.NoError(t, err)
+			_, err = r.ReadFile(context.Background(), "a.txt", 1000)
+			assert.ErrorIs(t, err, nfs.ErrMalformed)
+		})
+	}
+}
+
+func TestHostileWriteCount(t *testing.T) {
+	r, _, err := hostile(t, on(progNFS, procWrite, func(reply []byte) []byte {
+		off := body
+		if u32(reply, off) == 1 { // pre_op_attr
+			off += 4 + 24
+		} else {
+			off += 4
+		}
+		off += attrLen(reply, off)
+		binary.BigEndian.PutUint32(reply[off:], math.MaxUint32)
+		return nfstest.Record(reply)
+	}))
+	require.NoError(t, err)
+	err = nfs.WriteFile(context.Background(), r, "t.tmp", "b.txt", []byte("data"), nfs.Attr{Mode: 0o644, UID: -1, GID: -1})
+	assert.ErrorIs(t, err, nfs.ErrMalformed)
+}
+
+// A size of 2^64-1 is not an allocation either: it reads as too large.
+func TestHostileHugeSize(t *testing.T) {
+	r, _, err := hostile(t, on(progNFS, procLookup, func(reply []byte) []byte {
+		if u32(reply, nfstest.ReplyHeaderLen) != 0 {
+			return nfstest.Record(reply)
+		}
+		fhLen := int(u32(reply, body))
+		attr := body + 4 + (fhLen+3)/4*4
+		if u32(reply, attr) == 1 {
+			binary.BigEndian.PutUint64(reply[attr+4+20:], math.MaxUint64)
+		}
+		return nfstest.Record(reply)
+	}))
+	require.NoError(t, err)
+	ctx := context.Background()
+	fi, err := r.Stat(ctx, "a.txt")
+	require.NoError(t, err)
+	assert.Equal(t, int64(math.MaxInt64), fi.Size)
+	var rerr error
+	n := allocated(func() { _, rerr = r.ReadFile(ctx, "a.txt", 1<<20) })
+	assert.ErrorIs(t, rerr, nfs.ErrTooLarge)
+	assert.Less(t, n, uint64(16<<20))
+}
+
+// A folder listing that never ends, or repeats itself, is an error.
+func TestHostileEndlessDirectory(t *testing.T) {
+	page := func(reply []byte) []byte {
+		out := append([]byte(nil), reply[:nfstest.ReplyHeaderLen]...)
+		w := func(v ...uint32) {
+			for _, x := range v {
+				out = binary.BigEndian.AppendUint32(out, x)
+			}
+		}
+		w(0, 0)    // NFS3_OK, no folder attributes
+		w(0, 0)    // cookie verifier
+		w(1, 0, 7) // an entry: fileid 7
+		w(1)       // name "x"
+		out = append(out, 'x', 0, 0, 0)
+		w(0, 5)    // cookie 5, every time
+		w(0, 0, 0) // no attributes, no handle, no more entries
+		w(0)       // and never eof
+		return nfstest.Record(out)
+	}
+	r, _, err := hostile(t, on(progNFS, procRdPlus, page))
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { _, err := r.ReadDir(context.Background(), ""); done <- err }()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, nfs.ErrMalformed)
+	case <-time.After(10 * time.Second):
+		t.Fatal("ReadDir loops on a folder listing without end")
+	}
+}
+
+func TestHostileEndlessExportList(t *testing.T) {
+	_, _, err := hostile(t, on(progMount, mountExport, func(reply []byte) []byte {
+		out := append([]byte(nil), reply[:nfstest.ReplyHeaderLen]...)
+		binary.BigEndian.PutUint32(out[20:], 0) // SUCCESS (go-nfs itself has no EXPORT)
+		for range 5000 {
+			out = binary.BigEndian.AppendUint32(out, 1)
+			out = binary.BigEndian.AppendUint32(out, 4)
+			out = append(out, "/exp"...)
+			out = binary.BigEndian.AppendUint32(out, 0)
+		}
+		return nfstest.Record(out)
+	}))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, nfs.ErrMalformed)
+}
+
+func TestHostileSilenceAndSlowness(t *testing.T) {
+	r, _, err := hostile(t, on(progNFS, procRead, func([]byte) []byte { return nfstest.Silence }))
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = r.ReadFile(context.Background(), "a.txt", 1000)
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, os.ErrDeadlineExceeded), "got %v", err)
+	assert.Less(t, time.Since(start), 5*time.Second, "the per-call timeout (1 s) bounds a silent server")
+
+	// Slow but within the timeout: it works.
+	slow, _, err := hostile(t, on(progNFS, procRead, func(reply []byte) []byte {
+		time.Sleep(300 * time.Millisecond)
+		return nfstest.Record(reply)
+	}))
+	require.NoError(t, err)
+	b, err := slow.ReadFile(context.Background(), "a.txt", 1000)
+	require.NoError(t, err)
+	assert.Len(t, b, 100)
+
+	// A cancelled context ends a call in flight at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start = time.Now()
+	_, err = r.ReadFile(ctx, "a.txt", 1000)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, time.Since(start), 900*time.Millisecond)
+	_, err = r.Stat(context.Background(), "a.txt")
+	assert.NoError(t, err, "the destination still works after a cancelled call")
+	var pe *fs.PathError
+	assert.False(t, errors.As(err, &pe))
+}
