@@ -73,7 +73,10 @@ func FuzzReplies(f *testing.F) {
 		calls := []func(c *conn) error{
 			func(c *conn) error { _, _, err := c.lookup(ctx, []byte{1}, "a"); return err },
 			func(c *conn) error { _, err := c.getattr(ctx, []byte{1}); return err },
-			func(c *conn) error { _, err := c.setattr(ctx, []byte{1}, Attr{Mode: 0o644, UID: -1, GID: -1}); return err },
+			func(c *conn) error {
+				_, err := c.setattr(ctx, []byte{1}, Attr{Mode: 0o644, UID: -1, GID: -1})
+				return err
+			},
 			func(c *conn) error { _, err := c.access(ctx, []byte{1}, 0x3f); return err },
 			func(c *conn) error { _, _, err := c.readAt(ctx, []byte{1}, 0, make([]byte, 64)); return err },
 			func(c *conn) error { _, err := c.writeAt(ctx, []byte{1}, 0, []byte("data"), unstable); return err },
