@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dagnfs/dagnfs/nfs"
@@ -66,13 +67,24 @@ func (a *Agent) init() {
 		a.m.unmanaged, a.m.visibleAfter, a.m.lastRun, a.m.runs, a.m.findings)
 }
 
+// MaxConns is how many HTTP connections the agent serves at once; more
+// wait in the listen queue.
+const MaxConns = 32
+
 // Run verifies every Interval until ctx ends, serving HTTP on l; it shuts
 // the server down gracefully when ctx ends.
 func (a *Agent) Run(ctx context.Context, l net.Listener) error {
 	a.init()
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
+	go func() { served <- srv.Serve(netutil.LimitListener(l, MaxConns)) }()
 	a.Log.Info("agent started", "listen", l.Addr().String(), "dest", a.Dest.String(), "interval", a.Interval)
 
 	t := time.NewTicker(a.Interval)

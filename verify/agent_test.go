@@ -18,7 +18,7 @@ import (
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := (&http.Client{Timeout: 20 * time.Second}).Get(url)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -80,4 +80,41 @@ func TestAgentEndpoints(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the agent did not stop")
 	}
+}
+
+// Clients that open connections and never finish their request (or hold
+// them idle) cannot starve the probes: headers must arrive within 5 s, and
+// at most MaxConns connections are served at once.
+func TestAgentUnderSlowClients(t *testing.T) {
+	_, d, _ := published(t, "c1")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := &Agent{Dest: d, Options: opts(), Interval: time.Hour}
+	go a.Run(ctx, l)
+	base := "http://" + l.Addr().String()
+	eventually(t, "serving", func() bool { c, _ := get(t, base+"/healthz"); return c == http.StatusOK })
+
+	var slow []net.Conn
+	for range MaxConns + 8 {
+		c, err := net.Dial("tcp", l.Addr().String())
+		require.NoError(t, err)
+		_, err = c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n")) // and never the blank line
+		require.NoError(t, err)
+		slow = append(slow, c)
+	}
+	defer func() {
+		for _, c := range slow {
+			c.Close()
+		}
+	}()
+	start := time.Now()
+	code, _ := get(t, base+"/healthz")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Less(t, time.Since(start), 15*time.Second, "slow clients are cut off by the read-header timeout")
+	// The server closed a slow client's connection.
+	require.NoError(t, slow[0].SetReadDeadline(time.Now().Add(10*time.Second)))
+	_, err = io.ReadAll(slow[0])
+	assert.NoError(t, err, "closed by the server (EOF), not left open")
 }
