@@ -24,6 +24,9 @@ func (e *ValidationError) Error() string {
 type RefusedError struct {
 	Reason string
 	Err    error
+	// Setting names the option that would allow what was refused
+	// ("max-delete", "allow-empty"), for the command to point at.
+	Setting string
 }
 
 func (e *RefusedError) Error() string { return e.Reason }

@@ -15,14 +15,17 @@ import (
 )
 
 // ErrLockLost: the lock expired and another publisher took it over.
-var ErrLockLost = errors.New("lost the destination lock to another publisher (this publish stalled past --lock-ttl)")
+var ErrLockLost = errors.New("lost the destination lock to another publisher (this publish stalled past the lock's lifetime, or both took over the same expired lock)")
 
 type lock struct {
-	d    nfs.Dest
-	info layout.LockInfo
-	ttl  time.Duration
-	now  func() time.Time
-	log  *slog.Logger
+	// tookOver: this lock replaced an expired one, so another publisher
+	// may have done the same at the same instant (see check).
+	tookOver bool
+	d        nfs.Dest
+	info     layout.LockInfo
+	ttl      time.Duration
+	now      func() time.Time
+	log      *slog.Logger
 }
 
 // acquire creates the lock exclusively. An expired lock is removed and the
@@ -70,7 +73,43 @@ func acquire(ctx context.Context, d nfs.Dest, info layout.LockInfo, ttl time.Dur
 		if err := d.Remove(ctx, layout.LockPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
+		l.tookOver = true
 	}
+}
+
+// takeoverSettle is how long a publisher that took over an expired lock
+// waits before checking that the lock is still its own: longer than the
+// round trips in which a rival could have removed it.
+var takeoverSettle = 300 * time.Millisecond
+
+// check confirms, right before the switch, that the lock is still this
+// publisher's. After a takeover it first waits takeoverSettle, so that of
+// two publishers that took over the same expired lock at once, the one whose
+// lock was removed learns it here and stops (ErrLockLost, exit 4) before
+// changing anything.
+func (l *lock) check(ctx context.Context) error {
+	if l == nil {
+		return nil
+	}
+	if l.tookOver {
+		select {
+		case <-time.After(takeoverSettle):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	held, err := layout.ReadLock(ctx, l.d, l.ttl)
+	if err != nil {
+		return err
+	}
+	if held == nil || held.RunID != l.info.RunID {
+		holder := "nobody"
+		if held != nil {
+			holder = held.Holder
+		}
+		return fmt.Errorf("%w: it is now held by %s; nothing was changed", ErrLockLost, holder)
+	}
+	return nil
 }
 
 // refresh rewrites the lock with a new expiry, after checking it is still ours.

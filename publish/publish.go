@@ -68,17 +68,27 @@ type Result struct {
 	DryRun     bool     `json:"dry_run"`
 	Uploaded   []string `json:"uploaded"`
 	Deleted    []string `json:"deleted"`
-	Unchanged  int      `json:"unchanged"`
-	NotDeleted []string `json:"not_deleted"`
-	Orphaned   []string `json:"orphaned"`
-	Unmanaged  []string `json:"unmanaged"`
-	Bytes      int64    `json:"bytes"`
-	SwitchMS   float64  `json:"switch_ms"`
-	DurationMS int64    `json:"duration_ms"`
-	Calls      int64    `json:"nfs_calls,omitempty"`
-	Warnings   []string `json:"warnings"`
+	// RefusedDeletes are deletes the plan held that a safety limit
+	// (--max-delete, the prompt) refused; none of them happened.
+	RefusedDeletes []string `json:"refused_deletes"`
+	Unchanged      int      `json:"unchanged"`
+	NotDeleted     []string `json:"not_deleted"`
+	Orphaned       []string `json:"orphaned"`
+	Unmanaged      []string `json:"unmanaged"`
+	Bytes          int64    `json:"bytes"`
+	SwitchMS       float64  `json:"switch_ms"`
+	DurationMS     int64    `json:"duration_ms"`
+	Calls          int64    `json:"nfs_calls,omitempty"`
+	Warnings       []string `json:"warnings"`
 
 	Validation *validate.Report `json:"validation,omitempty"`
+}
+
+// NewResult is an empty result for dest, every list present (JSON prints
+// [] rather than null).
+func NewResult(dest string) *Result {
+	return &Result{Dest: dest, Uploaded: []string{}, Deleted: []string{}, RefusedDeletes: []string{}, NotDeleted: []string{},
+		Orphaned: []string{}, Unmanaged: []string{}, Warnings: []string{}}
 }
 
 func (o *Options) defaults() {
@@ -111,11 +121,11 @@ func (o *Options) defaults() {
 type caller interface{ Calls() int64 }
 
 // Publish runs one publish. On error the Result holds what is known so far.
-func Publish(ctx context.Context, o Options) (*Result, error) {
+func Publish(ctx context.Context, o Options) (_ *Result, retErr error) {
 	o.defaults()
 	start := o.Now()
-	res := &Result{Dest: o.Dest.String(), Label: o.Label, DryRun: o.DryRun,
-		Uploaded: []string{}, Deleted: []string{}, NotDeleted: []string{}, Orphaned: []string{}, Unmanaged: []string{}, Warnings: []string{}}
+	res := NewResult(o.Dest.String())
+	res.Label, res.DryRun = o.Label, o.DryRun
 	defer func() {
 		res.DurationMS = o.Now().Sub(start).Milliseconds()
 		if c, ok := o.Dest.(caller); ok {
@@ -129,7 +139,7 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 		return res, &RefusedError{Reason: err.Error(), Err: err}
 	}
 	if len(files) == 0 && !o.AllowEmpty {
-		return res, &RefusedError{Reason: fmt.Sprintf("source %s holds no files; refusing to publish an empty generation (pass --allow-empty if that is what you want)", o.Source)}
+		return res, &RefusedError{Reason: fmt.Sprintf("source %s holds no files; refusing to publish an empty generation (allow it if that is what you want)", o.Source), Setting: "allow-empty"}
 	}
 	if err := hashAll(ctx, files, o.Concurrency); err != nil {
 		return res, err
@@ -176,7 +186,9 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 			<-refreshed // a refresh in flight must not put the lock back after its release
 			rctx, done := nfs.CleanupContext(ctx)
 			defer done()
-			if err := lk.release(rctx); err != nil {
+			if err := lk.release(rctx); errors.Is(err, ErrLockLost) && retErr == nil {
+				retErr = err // published, but another publisher held the lock meanwhile
+			} else if err != nil {
 				o.Log.Warn("could not release the lock", "err", err)
 			}
 		}()
@@ -214,7 +226,8 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 		res.Deleted = append(res.Deleted, e.Path)
 	}
 	if o.MaxDelete >= 0 && len(plan.Delete) > o.MaxDelete {
-		return res, &RefusedError{Reason: fmt.Sprintf("the publish would delete %d files, more than --max-delete %d; check the source folder, or raise --max-delete", len(plan.Delete), o.MaxDelete)}
+		res.RefusedDeletes, res.Deleted = res.Deleted, []string{}
+		return res, &RefusedError{Reason: fmt.Sprintf("the publish would delete %d files, more than the limit of %d; check the source folder, or raise the limit", len(plan.Delete), o.MaxDelete), Setting: "max-delete"}
 	}
 	if o.DryRun {
 		return res, nil
@@ -232,7 +245,15 @@ func Publish(ctx context.Context, o Options) (*Result, error) {
 		return res, checkReadable(ctx, d, o.Readers, nil, nil)
 	}
 	if len(plan.Delete) > 0 && o.Confirm != nil && !o.Confirm(plan) {
+		res.RefusedDeletes, res.Deleted = res.Deleted, []string{}
 		return res, &RefusedError{Reason: "publish cancelled at the confirmation prompt; nothing was changed"}
+	}
+
+	// A takeover race (two publishers removing the same expired lock) is
+	// settled here, before anything changes: only the holder of record
+	// goes on.
+	if err := lk.check(ctx); err != nil {
+		return res, err
 	}
 
 	// 5. Stage, switch, record.

@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -182,7 +183,7 @@ func TestPublishRefusals(t *testing.T) {
 		_, err := Publish(ctx, opts(src, tg.dest))
 		var refused *RefusedError
 		require.ErrorAs(t, err, &refused)
-		assert.Contains(t, err.Error(), "--allow-empty")
+		assert.Equal(t, "allow-empty", refused.Setting, "the command points at the option that allows it")
 
 		writeTree(t, src, map[string]string{"broken.py": "def f(:\n", "ok.py": dagA})
 		res, err := Publish(ctx, opts(src, tg.dest))
@@ -211,7 +212,8 @@ func TestPublishRefusals(t *testing.T) {
 		o.Delete, o.MaxDelete = true, 2
 		_, err = Publish(ctx, o)
 		require.ErrorAs(t, err, &refused)
-		assert.Contains(t, err.Error(), "--max-delete 2")
+		assert.Contains(t, err.Error(), "limit of 2")
+		assert.Equal(t, "max-delete", refused.Setting)
 		assert.Contains(t, readTree(t, tg.dir), "x3.py")
 
 		o.MaxDelete = 100
@@ -429,4 +431,56 @@ func TestRollback(t *testing.T) {
 		require.ErrorAs(t, err, &refused)
 		assert.Contains(t, err.Error(), "kept: 3, 2, 1")
 	})
+}
+
+// rivalTakeover makes another publisher take over the same expired lock
+// right after this one did: the lock file is replaced by the rival's as soon
+// as this publisher's lock is written.
+type rivalTakeover struct {
+	nfs.Dest
+	dir     string
+	creates int
+}
+
+func (r *rivalTakeover) Create(ctx context.Context, name string, mode fs.FileMode) (nfs.Writer, error) {
+	w, err := r.Dest.Create(ctx, name, mode)
+	if name == layout.LockPath && err == nil {
+		r.creates++
+		return rivalWriter{w, r.dir}, nil
+	}
+	return w, err
+}
+
+type rivalWriter struct {
+	nfs.Writer
+	dir string
+}
+
+func (w rivalWriter) Commit(ctx context.Context) (nfs.FileInfo, error) {
+	fi, err := w.Writer.Commit(ctx)
+	rival := layout.LockInfo{Holder: "rival@elsewhere pid 7", Host: "elsewhere", PID: 7, RunID: "rival", Expires: time.Now().Add(time.Hour)}
+	os.WriteFile(filepath.Join(w.dir, layout.LockPath), rival.Encode(), 0o644)
+	return fi, err
+}
+
+// Two publishers that take over the same expired lock at once: the one
+// whose lock was replaced stops before changing anything (ErrLockLost).
+func TestLockTakeoverRace(t *testing.T) {
+	dir, d := localDest(t)
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.py": dagA})
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, layout.Dir), 0o755))
+	expired := layout.LockInfo{Holder: "gone", RunID: "old", Expires: time.Now().Add(-time.Minute)}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, layout.LockPath), expired.Encode(), 0o644))
+
+	rd := &rivalTakeover{Dest: d, dir: dir}
+	_, err := Publish(context.Background(), opts(src, rd))
+	require.ErrorIs(t, err, ErrLockLost)
+	assert.Contains(t, err.Error(), "rival@elsewhere")
+	assert.Equal(t, 1, rd.creates)
+	_, err = os.Stat(filepath.Join(dir, "a.py"))
+	assert.True(t, os.IsNotExist(err), "nothing was published")
+	li, err := layout.ReadLock(context.Background(), d, time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, "rival", li.RunID, "the rival's lock is left alone")
 }

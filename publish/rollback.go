@@ -28,14 +28,14 @@ func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 	d := o.Dest
 	cur, err := readManifest(ctx, d)
 	if err != nil {
-		return &Result{Dest: d.String()}, err
+		return NewResult(d.String()), err
 	}
 	if cur.Generation == 0 {
-		return &Result{Dest: d.String()}, &RefusedError{Reason: fmt.Sprintf("%s has no published generation to roll back", d)}
+		return NewResult(d.String()), &RefusedError{Reason: fmt.Sprintf("%s has no published generation to roll back", d)}
 	}
 	hist, err := layout.ReadHistory(ctx, d, cur.Generation)
 	if err != nil {
-		return &Result{Dest: d.String()}, err
+		return NewResult(d.String()), err
 	}
 	if to == 0 {
 		to = cur.Generation - 1
@@ -49,28 +49,28 @@ func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 		}
 	}
 	if to == cur.Generation {
-		return &Result{Dest: d.String()}, &RefusedError{Reason: fmt.Sprintf("generation %d is the current one", to)}
+		return NewResult(d.String()), &RefusedError{Reason: fmt.Sprintf("generation %d is the current one", to)}
 	}
 	if target == nil {
-		return &Result{Dest: d.String()}, &RefusedError{Reason: fmt.Sprintf("generation %d is not kept on %s (kept: %s); see dagnfs history", to, d, strings.Join(kept, ", "))}
+		return NewResult(d.String()), &RefusedError{Reason: fmt.Sprintf("generation %d is not kept on %s (kept: %s); see dagnfs history", to, d, strings.Join(kept, ", "))}
 	}
 
 	dir, err := os.MkdirTemp("", "dagnfs-rollback-")
 	if err != nil {
-		return &Result{Dest: d.String()}, err
+		return NewResult(d.String()), err
 	}
 	defer os.RemoveAll(dir)
 	live := cur.Index()
 	for _, e := range target.Files {
 		p := filepath.Join(dir, filepath.FromSlash(e.Path))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return &Result{Dest: d.String()}, err
+			return NewResult(d.String()), err
 		}
 		if err := fetch(ctx, d, live, e, p); err != nil {
 			if ctx.Err() != nil {
-				return &Result{Dest: d.String()}, ctx.Err()
+				return NewResult(d.String()), ctx.Err()
 			}
-			return &Result{Dest: d.String()}, &RefusedError{Reason: fmt.Sprintf("generation %d cannot be restored: %v", to, err), Err: err}
+			return NewResult(d.String()), &RefusedError{Reason: fmt.Sprintf("generation %d cannot be restored: %v", to, err), Err: err}
 		}
 	}
 	o.Source, o.Delete, o.MaxDelete, o.AllowEmpty, o.Action = dir, true, -1, true, "rollback"

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/publish"
@@ -64,8 +66,20 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
-// run dispatches to a command and turns its error into an exit code.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// run dispatches to a command and turns its error into an exit code. A
+// panic, which no input should cause, ends the command as an internal error
+// with exit 3 (its deferred cleanups, the lock's release included, have run
+// by then), never with Go's exit 2 and a stack trace.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "dagnfs: internal error: %v; nothing half-written is visible on the export and the next publish cleans up. Please report this with the command line\n", p)
+			if os.Getenv("DAGNFS_DEBUG") != "" {
+				fmt.Fprintf(stderr, "%s", debug.Stack())
+			}
+			code = exitDest
+		}
+	}()
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
@@ -100,43 +114,112 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return exitCode(err, stderr)
 }
 
-// exitCode is the one place where errors become exit codes.
-func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
-		return exitOK
-	}
+// Kinds of failure, as JSON output names them ("error": {"kind": ...}).
+const (
+	kindUsage       = "usage"
+	kindValidation  = "validation"
+	kindRefused     = "refused"
+	kindCheck       = "check"
+	kindLocked      = "locked"
+	kindDestination = "destination"
+	kindDeadline    = "deadline"
+	kindInterrupted = "interrupted"
+)
+
+// classify is the one place where errors become exit codes: it returns the
+// code, the kind of failure and the message to show.
+func classify(err error) (int, string, error) {
 	var (
 		ue *usageError
 		ve *publish.ValidationError
 		re *publish.RefusedError
 		ce *publish.CheckError
 		le *publish.LockedError
-		sf silentFailure
+		de *deadlineError
 		me *verify.UnreadableError
 		te *nfs.TransportError
 	)
-	code := exitDest
 	switch {
+	case errors.As(err, &ue):
+		return exitUsage, kindUsage, err
+	case errors.As(err, &ve):
+		return exitFailed, kindValidation, err
+	case errors.As(err, &re):
+		if re.Setting != "" {
+			err = fmt.Errorf("%w (--%s)", err, re.Setting)
+		}
+		return exitFailed, kindRefused, err
+	case errors.As(err, &ce):
+		return exitFailed, kindCheck, err
+	case errors.As(err, &le), errors.Is(err, publish.ErrLockLost):
+		return exitLocked, kindLocked, err
+	case errors.As(err, &de):
+		return exitDest, kindDeadline, err
+	case errors.Is(err, context.Canceled):
+		return exitCanceled, kindInterrupted, errors.New("interrupted; the export holds only whole files and the next publish cleans up")
+	case errors.As(err, &me):
+		return exitDest, kindDestination, err
+	case errors.As(err, &te):
+		return exitDest, kindDestination, fmt.Errorf("%w; nothing half-written is visible on the export: run it again once the server answers", err)
+	}
+	return exitDest, kindDestination, err
+}
+
+// exitCode reports err on stderr (one line) and returns its exit code.
+func exitCode(err error, stderr io.Writer) int {
+	var sf silentFailure
+	switch {
+	case err == nil:
+		return exitOK
 	case errors.Is(err, errHelp):
 		return exitOK
 	case errors.As(err, &sf):
 		return exitFailed // already reported
-	case errors.As(err, &ue):
-		code = exitUsage
-	case errors.As(err, &ve), errors.As(err, &re), errors.As(err, &ce):
-		code = exitFailed
-	case errors.As(err, &le):
-		code = exitLocked
-	case errors.As(err, &me):
-		code = exitDest
-	case errors.Is(err, context.Canceled):
-		code = exitCanceled
-		err = errors.New("interrupted; the export holds only whole files and the next publish cleans up")
-	case errors.As(err, &te) && !errors.As(err, &me):
-		err = fmt.Errorf("%w; nothing half-written is visible on the export: run it again once the server answers", err)
 	}
-	fmt.Fprintf(stderr, "dagnfs: %v\n", err)
+	code, _, shown := classify(err)
+	fmt.Fprintf(stderr, "dagnfs: %s\n", printable(shown.Error()))
 	return code
+}
+
+// jsonError is the "error" object of every command's JSON output.
+type jsonError struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+func errorObject(err error) *jsonError {
+	if err == nil {
+		return nil
+	}
+	_, kind, shown := classify(err)
+	return &jsonError{Kind: kind, Message: shown.Error()}
+}
+
+// deadlineError: the whole run did not end within --deadline.
+type deadlineError struct {
+	limit time.Duration
+	err   error
+}
+
+func (e *deadlineError) Error() string {
+	return fmt.Sprintf("did not finish within --deadline %v (%v); nothing half-written is visible on the export and the next publish cleans up", e.limit, e.err)
+}
+
+func (e *deadlineError) Unwrap() error { return e.err }
+
+// withDeadline bounds a whole run. done turns an error that the deadline
+// caused into a *deadlineError.
+func withDeadline(ctx context.Context, limit time.Duration) (context.Context, context.CancelFunc, func(error) error) {
+	if limit <= 0 {
+		return ctx, func() {}, func(err error) error { return err }
+	}
+	dctx, cancel := context.WithTimeout(ctx, limit)
+	return dctx, cancel, func(err error) error {
+		if err != nil && ctx.Err() == nil && dctx.Err() != nil {
+			return &deadlineError{limit: limit, err: err}
+		}
+		return err
+	}
 }
 
 // silentFailure is a failure whose report was already written.

@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/dagnfs/dagnfs/internal/testfs"
+	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/nfs/nfstest"
 )
 
@@ -155,4 +157,102 @@ func TestVersionAndHelp(t *testing.T) {
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "EXIT STATUS")
 	assert.Contains(t, out, "--max-delete")
+}
+
+type jsonOut struct {
+	OK    bool `json:"ok"`
+	Error *struct {
+		Kind    string `json:"kind"`
+		Message string `json:"message"`
+	} `json:"error"`
+	Deleted        []string `json:"deleted"`
+	RefusedDeletes []string `json:"refused_deletes"`
+	Uploaded       []string `json:"uploaded"`
+}
+
+func decodeOne(t *testing.T, out string) jsonOut {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(out))
+	var v jsonOut
+	require.NoError(t, dec.Decode(&v), "stdout holds a JSON document: %q", out)
+	assert.False(t, dec.More(), "exactly one JSON document")
+	return v
+}
+
+// --format json prints one document on every path: success, an unreachable
+// destination, a usage error, a refused plan.
+func TestJSONOnEveryFailure(t *testing.T) {
+	src := srcDir(t, map[string]string{"a.py": dag})
+
+	code, out, errOut := runCLI(t, "publish", "--format", "json", "--timeout", "1s", src, "nfs://127.0.0.1:1/x?mountport=1")
+	assert.Equal(t, exitDest, code, errOut)
+	v := decodeOne(t, out)
+	assert.False(t, v.OK)
+	require.NotNil(t, v.Error)
+	assert.Equal(t, "destination", v.Error.Kind)
+	assert.Contains(t, v.Error.Message, "127.0.0.1:1")
+
+	code, out, _ = runCLI(t, "publish", "--format", "json", "--concurrency", "0", src, t.TempDir())
+	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, "usage", decodeOne(t, out).Error.Kind)
+
+	code, out, _ = runCLI(t, "verify", "--format", "json", "--timeout", "1s", "nfs://127.0.0.1:1/x?mountport=1")
+	assert.Equal(t, exitDest, code)
+	assert.Equal(t, "destination", decodeOne(t, out).Error.Kind)
+
+	// Refused deletes are listed as refused, never as deleted.
+	dest := t.TempDir()
+	other := func(id string) string { return strings.Replace(dag, "'x'", "'"+id+"'", 1) }
+	srcTwo := srcDir(t, map[string]string{"a.py": dag, "b.py": other("b"), "c.py": other("c")})
+	code, _, errOut = runCLI(t, "publish", "--python", "none", srcTwo, dest)
+	require.Equal(t, exitOK, code, errOut)
+	require.NoError(t, os.Remove(filepath.Join(srcTwo, "b.py")))
+	require.NoError(t, os.Remove(filepath.Join(srcTwo, "c.py")))
+	code, out, _ = runCLI(t, "publish", "--python", "none", "--format", "json", "--delete", "--max-delete", "1", srcTwo, dest)
+	assert.Equal(t, exitFailed, code)
+	v = decodeOne(t, out)
+	assert.Equal(t, "refused", v.Error.Kind)
+	assert.Empty(t, v.Deleted)
+	assert.Equal(t, []string{"b.py", "c.py"}, v.RefusedDeletes)
+	_, err := os.Stat(filepath.Join(dest, "b.py"))
+	assert.NoError(t, err, "nothing was deleted")
+}
+
+// A server that stops answering cannot hold a publish past --deadline.
+func TestDeadlineEndsARun(t *testing.T) {
+	_, s := nfstest.Server(t)
+	addr := nfstest.Proxy(t, s.Addr().String(), func(c nfstest.Call, reply []byte) []byte {
+		if c.Proc == 7 { // WRITE: never answered, retried on new connections
+			return nfstest.Silence
+		}
+		return nfstest.Record(reply)
+	})
+	src := srcDir(t, map[string]string{"a.py": dag})
+	start := time.Now()
+	code, out, errOut := runCLI(t, "publish", "--python", "none", "--format", "json", "--deadline", "3s", "--timeout", "1s", src, "nfs://"+addr+"/")
+	assert.Less(t, time.Since(start), 3*time.Second+nfs.CleanupBudget+2*time.Second, "the deadline, then at most the cleanup budget")
+	assert.Equal(t, exitDest, code, errOut)
+	assert.Equal(t, "deadline", decodeOne(t, out).Error.Kind)
+	assert.Contains(t, errOut, "--deadline 3s")
+}
+
+// status on a corrupt manifest is a failure (exit 3), not "nothing published".
+func TestStatusCorruptManifest(t *testing.T) {
+	dest := t.TempDir()
+	testfs.WriteTree(t, dest, map[string]string{".dagnfs/manifest.json": "{garbage"})
+	code, out, errOut := runCLI(t, "status", dest)
+	assert.Equal(t, exitDest, code, out)
+	assert.Contains(t, errOut, "manifest.json is corrupt")
+}
+
+func TestPrintableEscapesControlCharacters(t *testing.T) {
+	assert.Equal(t, "plain/name.py", printable("plain/name.py"))
+	assert.Equal(t, `evil\x1b[2Jname`, printable("evil\x1b[2Jname"))
+	assert.Equal(t, `bad\xffutf8`, printable("bad\xffutf8"))
+}
+
+func TestRefusalsNameTheFlag(t *testing.T) {
+	code, _, errOut := runCLI(t, "publish", srcDir(t, nil), t.TempDir())
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, errOut, "(--allow-empty)")
 }

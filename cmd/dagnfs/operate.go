@@ -12,6 +12,7 @@ import (
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
+	"github.com/dagnfs/dagnfs/publish"
 	"github.com/dagnfs/dagnfs/verify"
 )
 
@@ -19,6 +20,7 @@ import (
 type destOptions struct {
 	uid, gid int
 	timeout  time.Duration
+	deadline time.Duration
 	format   oneOf
 }
 
@@ -27,20 +29,28 @@ func (o *destOptions) AddFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.uid, "uid", 50000, "uid to act as over NFS")
 	f.IntVar(&o.gid, "gid", 50000, "gid to act as over NFS")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of each NFS call")
+	f.DurationVar(&o.deadline, "deadline", 10*time.Minute, "the command ends by then, whatever happens")
 	f.Var(&o.format, "format", "output: text or json")
 }
 
-// parseAndOpen parses a command's flags and its one argument, DEST, and
-// opens DEST.
-func (o *destOptions) parseAndOpen(ctx context.Context, name string, args []string, help string, stdout io.Writer) (nfs.Dest, []string, error) {
+// runOn parses a command's flags and its one argument, DEST, opens DEST and
+// runs fn on it within --deadline.
+func (o *destOptions) runOn(ctx context.Context, name string, args []string, help string, stdout io.Writer,
+	fn func(ctx context.Context, d nfs.Dest, dest string) error) error {
 	fset := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	o.AddFlags(fset)
 	rest, err := parseFlags(fset, args, help, stdout, 1, 1)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
+	ctx, cancel, bounded := withDeadline(ctx, o.deadline)
+	defer cancel()
 	d, err := openDest(ctx, rest[0], o.uid, o.gid, o.timeout, 2, nil)
-	return d, rest, err
+	if err != nil {
+		return bounded(err)
+	}
+	defer d.Close()
+	return bounded(fn(ctx, d, rest[0]))
 }
 
 func newDestOptions() destOptions {
@@ -59,14 +69,15 @@ Flags:
 
 func runStatusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := newDestOptions()
-	d, rest, err := o.parseAndOpen(ctx, "status", args, statusHelp, stdout)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
+	return o.runOn(ctx, "status", args, statusHelp, stdout, func(ctx context.Context, d nfs.Dest, dest string) error {
+		return status(ctx, d, dest, o, stdout)
+	})
+}
+
+func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout io.Writer) error {
 	vo := verify.Options{Quick: true, As: perms.Identity{UID: uint32(o.uid), GIDs: []uint32{uint32(o.gid)}}}
-	if !nfs.IsURL(rest[0]) {
-		vo.LocalPath = rest[0]
+	if !nfs.IsURL(dest) {
+		vo.LocalPath = dest
 	}
 	r, err := verify.Verify(ctx, d, vo)
 	if err != nil {
@@ -127,11 +138,12 @@ Flags:
 
 func runHistoryCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := newDestOptions()
-	d, _, err := o.parseAndOpen(ctx, "history", args, historyHelp, stdout)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
+	return o.runOn(ctx, "history", args, historyHelp, stdout, func(ctx context.Context, d nfs.Dest, _ string) error {
+		return history(ctx, d, o, stdout)
+	})
+}
+
+func history(ctx context.Context, d nfs.Dest, o destOptions, stdout io.Writer) error {
 	cur, err := layout.ReadManifest(ctx, d, layout.ManifestPath)
 	if err != nil {
 		return err
@@ -196,5 +208,7 @@ func runRollbackCmd(ctx context.Context, args []string, stdin io.Reader, stdout,
 	if to < 0 {
 		return usagef("--to must be a generation number")
 	}
-	return runPublishLike(ctx, o, "", rest[0], to, stdin, stdout, stderr)
+	return runPublishLike(ctx, o, "", rest[0], stdin, stdout, stderr, func(ctx context.Context, po publish.Options) (*publish.Result, error) {
+		return publish.Rollback(ctx, po, to)
+	})
 }

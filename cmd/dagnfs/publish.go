@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +47,7 @@ type publishOptions struct {
 	keep        int
 	lockTTL     time.Duration
 	timeout     time.Duration
+	deadline    time.Duration
 	exclude     []string
 	checkAs     string
 	checkFlags
@@ -59,7 +59,7 @@ type publishOptions struct {
 func newPublishOptions() *publishOptions {
 	return &publishOptions{
 		uid: 50000, gid: 50000, fileMode: 0o644, dirMode: 0o755, concurrency: 4, maxDelete: 100,
-		keep: 10, lockTTL: 10 * time.Minute, timeout: 30 * time.Second, checkAs: "50000:0,50000:50000", checkFlags: newCheckFlags(),
+		keep: 10, lockTTL: 10 * time.Minute, timeout: 30 * time.Second, deadline: time.Hour, checkAs: "50000:0,50000:50000", checkFlags: newCheckFlags(),
 		format:    oneOf{"text", []string{"text", "json"}},
 		logFormat: oneOf{"text", []string{"text", "json"}},
 	}
@@ -81,6 +81,7 @@ func (o *publishOptions) AddFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.keep, "keep", o.keep, "generations kept on the export for rollback")
 	f.DurationVar(&o.lockTTL, "lock-ttl", o.lockTTL, "lifetime of the lock unless refreshed; an expired lock is taken over")
 	f.DurationVar(&o.timeout, "timeout", o.timeout, "timeout of each NFS call")
+	f.DurationVar(&o.deadline, "deadline", o.deadline, "the whole run ends by then, whatever happens (cleanup included)")
 	f.StringArrayVar(&o.exclude, "exclude", nil, "glob of files or folders not to publish (repeatable; .git, __pycache__, *.pyc always)")
 	f.StringVar(&o.checkAs, "check-as", o.checkAs, "identities UID:GID that must be able to read what was published")
 	o.checkFlags.AddFlags(f)
@@ -108,7 +109,7 @@ func runPublishCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	if err != nil {
 		return err
 	}
-	return runPublishLike(ctx, o, rest[0], rest[1], -1, stdin, stdout, stderr)
+	return runPublishLike(ctx, o, rest[0], rest[1], stdin, stdout, stderr, publish.Publish)
 }
 
 func newLogger(format string, verbose bool, w io.Writer) *slog.Logger {
@@ -157,6 +158,9 @@ func (o *publishOptions) check() ([]perms.Identity, error) {
 	if o.timeout < time.Second {
 		return nil, usagef("--timeout must be at least 1s")
 	}
+	if o.deadline < time.Second {
+		return nil, usagef("--deadline must be at least 1s")
+	}
 	var readers []perms.Identity
 	for _, s := range strings.Split(o.checkAs, ",") {
 		if strings.TrimSpace(s) == "" {
@@ -171,21 +175,47 @@ func (o *publishOptions) check() ([]perms.Identity, error) {
 	return readers, nil
 }
 
-// runPublishLike publishes src onto dest, or, with rollbackTo >= 0, restores
-// generation rollbackTo (0: the previous one) of dest.
-func runPublishLike(ctx context.Context, o *publishOptions, src, dest string, rollbackTo int, stdin io.Reader, stdout, stderr io.Writer) error {
+// runPublishLike opens dest with o's settings and runs do (a publish of src,
+// or a rollback with src "") within --deadline, then reports: with --format json always one
+// JSON document on stdout, on success and on every failure.
+func runPublishLike(ctx context.Context, o *publishOptions, src, dest string, stdin io.Reader, stdout, stderr io.Writer,
+	do func(context.Context, publish.Options) (*publish.Result, error)) error {
+	ctx, cancel, bounded := withDeadline(ctx, o.deadline)
+	defer cancel()
+	res, err := runPublishOn(ctx, o, src, dest, stdin, stderr, do)
+	err = bounded(err)
+	if res == nil {
+		res = publish.NewResult(dest)
+	}
+	if o.format.val == "json" {
+		out := struct {
+			OK    bool       `json:"ok"`
+			Error *jsonError `json:"error,omitempty"`
+			*publish.Result
+		}{err == nil, errorObject(err), res}
+		if encErr := writeJSON(stdout, out); encErr != nil {
+			return encErr
+		}
+	} else {
+		printResult(stdout, res, err)
+	}
+	return err
+}
+
+func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdin io.Reader, stderr io.Writer,
+	do func(context.Context, publish.Options) (*publish.Result, error)) (*publish.Result, error) {
 	readers, err := o.check()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if rollbackTo < 0 {
+	if src != "" {
 		if fi, err := os.Stat(src); err != nil || !fi.IsDir() {
-			return usagef("source %q is not a folder", src)
+			return nil, usagef("source %q is not a folder", src)
 		}
 	}
 	vo, err := o.checkFlags.options()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	log := newLogger(o.logFormat.val, o.verbose, stderr)
 	label := o.label
@@ -194,7 +224,7 @@ func runPublishLike(ctx context.Context, o *publishOptions, src, dest string, ro
 	}
 	d, err := openDest(ctx, dest, o.uid, o.gid, o.timeout, o.concurrency, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer d.Close()
 
@@ -222,41 +252,14 @@ func runPublishLike(ctx context.Context, o *publishOptions, src, dest string, ro
 					fmt.Fprintf(stderr, "  ... and %d more (--dry-run --format json lists them all)\n", len(p.Delete)-i)
 					break
 				}
-				fmt.Fprintf(stderr, "  - %s\n", e.Path)
+				fmt.Fprintf(stderr, "  - %s\n", printable(e.Path))
 			}
 			fmt.Fprint(stderr, "Go ahead? [y/N] ")
 			line, _ := bufio.NewReader(stdin).ReadString('\n')
 			return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes")
 		}
 	}
-	var res *publish.Result
-	if rollbackTo >= 0 {
-		res, err = publish.Rollback(ctx, popts, rollbackTo)
-	} else {
-		res, err = publish.Publish(ctx, popts)
-	}
-	if o.format.val == "json" {
-		out := struct {
-			OK    bool   `json:"ok"`
-			Error string `json:"error,omitempty"`
-			*publish.Result
-		}{err == nil, errString(err), res}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if encErr := enc.Encode(out); encErr != nil {
-			return encErr
-		}
-	} else {
-		printResult(stdout, res, err)
-	}
-	return err
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
+	return do(ctx, popts)
 }
 
 func humanBytes(n int64) string {
@@ -281,9 +284,9 @@ func plural(n int, word string) string {
 func list(names []string) string {
 	const most = 8
 	if len(names) > most {
-		return strings.Join(names[:most], ", ") + fmt.Sprintf(", ... (%d more)", len(names)-most)
+		return printable(strings.Join(names[:most], ", ")) + fmt.Sprintf(", ... (%d more)", len(names)-most)
 	}
-	return strings.Join(names, ", ")
+	return printable(strings.Join(names, ", "))
 }
 
 // printResult writes the summary for people.
@@ -325,6 +328,9 @@ func printResult(w io.Writer, r *publish.Result, err error) {
 	}
 	if len(r.Deleted) > 0 {
 		fmt.Fprintf(w, "  %s %s: %s\n", deleted, plural(len(r.Deleted), "file"), list(r.Deleted))
+	}
+	if len(r.RefusedDeletes) > 0 {
+		fmt.Fprintf(w, "  refused     %s to delete (nothing was changed): %s\n", plural(len(r.RefusedDeletes), "file"), list(r.RefusedDeletes))
 	}
 	fmt.Fprintf(w, "  unchanged   %s\n", plural(r.Unchanged, "file"))
 	if len(r.NotDeleted) > 0 {

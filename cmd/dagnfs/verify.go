@@ -40,11 +40,12 @@ type verifyOptions struct {
 	wait, poll       time.Duration
 	quick            bool
 	timeout          time.Duration
+	deadline         time.Duration
 	format           oneOf
 }
 
 func newVerifyOptions() *verifyOptions {
-	return &verifyOptions{asUID: 50000, asGID: 50000, poll: 2 * time.Second, timeout: 30 * time.Second,
+	return &verifyOptions{asUID: 50000, asGID: 50000, poll: 2 * time.Second, timeout: 30 * time.Second, deadline: 10 * time.Minute,
 		format: oneOf{"text", []string{"text", "json"}}}
 }
 
@@ -59,6 +60,7 @@ func (o *verifyOptions) AddFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.poll, "poll", o.poll, "how often --wait looks")
 	f.BoolVar(&o.quick, "quick", false, "compare size and mtime only, without reading the files")
 	f.DurationVar(&o.timeout, "timeout", o.timeout, "timeout of each NFS call")
+	f.DurationVar(&o.deadline, "deadline", o.deadline, "one verification ends by then, whatever happens (--wait comes on top)")
 	f.Var(&o.format, "format", "output: text or json")
 }
 
@@ -86,6 +88,23 @@ func (o *verifyOptions) open(ctx context.Context, dest string) (nfs.Dest, error)
 	return d, err
 }
 
+// run verifies dest once, within --deadline (plus --wait).
+func (o *verifyOptions) run(ctx context.Context, dest string) (*verify.Result, error) {
+	vo, err := o.options(dest)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel, bounded := withDeadline(ctx, o.deadline+o.wait)
+	defer cancel()
+	d, err := o.open(ctx, dest)
+	if err != nil {
+		return nil, bounded(err)
+	}
+	defer d.Close()
+	r, err := verify.Verify(ctx, d, vo)
+	return r, bounded(err)
+}
+
 func runVerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := newVerifyOptions()
 	fset := pflag.NewFlagSet("verify", pflag.ContinueOnError)
@@ -94,22 +113,14 @@ func runVerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	vo, err := o.options(rest[0])
-	if err != nil {
-		return err
-	}
-	d, err := o.open(ctx, rest[0])
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	r, err := verify.Verify(ctx, d, vo)
+	r, err := o.run(ctx, rest[0])
 	if err != nil {
 		if o.format.val == "json" {
 			writeJSON(stdout, struct {
-				OK    bool   `json:"ok"`
-				Error string `json:"error"`
-			}{false, err.Error()})
+				OK    bool       `json:"ok"`
+				Dest  string     `json:"dest"`
+				Error *jsonError `json:"error"`
+			}{false, rest[0], errorObject(err)})
 		}
 		return err
 	}
