@@ -50,7 +50,7 @@ func TestRemoteSurvivesServerRestart(t *testing.T) {
 	restarted := make(chan *server.Server, 1)
 	go func() {
 		time.Sleep(300 * time.Millisecond) // calls made meanwhile fail and are retried
-		s2, err := server.Start(dir, addr)
+		s2, err := server.Start(dir, addr, server.Options{})
 		if err != nil {
 			t.Error(err)
 		}

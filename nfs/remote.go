@@ -160,6 +160,12 @@ func (r *Remote) mount(ctx context.Context, mountAddr string) error {
 		return fmt.Errorf("%s: no export holds %s; the server exports %s", r.u, r.u.Path, strings.Join(exports, ", "))
 	}
 	fh, err := mc.mnt(ctx, export)
+	if err != nil && len(exports) == 0 && export != "/" && errors.Is(err, fs.ErrNotExist) {
+		// No export list (dagnfs serve, go-nfs): the path may be a folder
+		// inside the export "/". Its walk below fails if it is not.
+		export, rest = "/", strings.TrimPrefix(r.u.Path, "/")
+		fh, err = mc.mnt(ctx, export)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w (check the export list with showmount -e %s)", r.u, err, r.u.Host)
 	}

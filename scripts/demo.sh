@@ -8,12 +8,20 @@ bin=${1:-bin/dagnfs}
 src=${2:-examples/dags}
 work=$(mktemp -d)
 export_dir="$work/export"
-mkdir -p "$export_dir"
-"$bin" serve --export "$export_dir" --listen 127.0.0.1:0 --url-file "$work/url" >/dev/null &
+mkdir -p "$export_dir" "$work/run"
+# dagnfs serve refuses to run as root: as root, serve as uid/gid 50000 (the
+# owner Airflow needs), as an NFS server's export would be.
+as_owner=()
+if [ "$(id -u)" -eq 0 ]; then
+  chmod 0755 "$work"
+  chown 50000:50000 "$export_dir" "$work/run"
+  as_owner=(setpriv --reuid 50000 --regid 50000 --clear-groups)
+fi
+"${as_owner[@]}" "$bin" serve --export "$export_dir" --listen 127.0.0.1:0 --url-file "$work/run/url" >/dev/null &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 50); do [ -s "$work/url" ] && break; sleep 0.1; done
-url=$(cat "$work/url")
+for _ in $(seq 50); do [ -s "$work/run/url" ] && break; sleep 0.1; done
+url=$(cat "$work/run/url")
 echo "== NFS server (dagnfs serve) exporting $export_dir at $url"
 echo
 echo "== dagnfs validate $src (what Airflow will see, before anything is copied)"

@@ -256,3 +256,13 @@ func TestRefusalsNameTheFlag(t *testing.T) {
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, errOut, "(--allow-empty)")
 }
+
+func TestServeRefusesRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test checks the refusal to serve as root: run it as root (make test does)")
+	}
+	code, _, errOut := runCLI(t, "serve", "--export", t.TempDir())
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "refusing to serve as root")
+	assert.Contains(t, errOut, "--allow-root")
+}

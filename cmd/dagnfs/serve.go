@@ -15,16 +15,25 @@ const serveHelp = `Usage: dagnfs serve --export DIR [--listen ADDR]
 
 Serve DIR over NFSv3 (MOUNT and NFS on one TCP port, no portmapper) for trying
 dagnfs without a real NFS server. It prints the export's nfs:// URL and runs
-until interrupted. Not for production: it ignores AUTH_UNIX credentials and
-checks no permissions.
+until interrupted. Nothing outside DIR is ever read or changed: no operation
+follows a symlink out of it. Only "/" (all of DIR) can be mounted.
+
+Not for production: files belong to the user running it, whatever the
+client's AUTH_UNIX credential, and no permissions are checked. It refuses to
+run as root unless --allow-root; run it as the user that should own the
+files (e.g. setpriv --reuid 50000 --regid 50000 --clear-groups dagnfs serve
+...). --read-only and --root-squash simulate what production exports do.
 
 Flags:
 `
 
 type serveOptions struct {
-	export  string
-	listen  string
-	urlFile string
+	export     string
+	listen     string
+	urlFile    string
+	allowRoot  bool
+	readOnly   bool
+	rootSquash bool
 }
 
 // AddFlags registers the flags.
@@ -32,6 +41,9 @@ func (o *serveOptions) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.export, "export", "", "folder to export (required)")
 	f.StringVar(&o.listen, "listen", "127.0.0.1:0", "address to listen on (port 0: any free port)")
 	f.StringVar(&o.urlFile, "url-file", "", "also write the URL to this file once serving")
+	f.BoolVar(&o.allowRoot, "allow-root", false, "serve even when running as root")
+	f.BoolVar(&o.readOnly, "read-only", false, "refuse every change, like an export with ro (NFS3ERR_ROFS)")
+	f.BoolVar(&o.rootSquash, "root-squash", false, "a client mounting as uid 0 is treated as nobody (65534), like root_squash")
 }
 
 func runServeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -44,7 +56,10 @@ func runServeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if o.export == "" {
 		return usagef("--export DIR is required (see dagnfs serve --help)")
 	}
-	s, err := server.Start(o.export, o.listen)
+	if os.Geteuid() == 0 && !o.allowRoot {
+		return usagef("refusing to serve as root: a client could then change anything root may in %s; run it as the user that should own the files (e.g. setpriv --reuid 50000 --regid 50000 --clear-groups), or pass --allow-root", o.export)
+	}
+	s, err := server.Start(o.export, o.listen, server.Options{ReadOnly: o.readOnly, RootSquash: o.rootSquash})
 	if err != nil {
 		return fmt.Errorf("serve %s on %s: %w", o.export, o.listen, err)
 	}

@@ -15,8 +15,14 @@ import (
 // returns the folder and the server; both go away when the test ends.
 func Server(t testing.TB) (dir string, s *server.Server) {
 	t.Helper()
+	return ServerWith(t, server.Options{})
+}
+
+// ServerWith is Server with options (read-only, root squash).
+func ServerWith(t testing.TB, o server.Options) (dir string, s *server.Server) {
+	t.Helper()
 	dir = t.TempDir()
-	s, err := server.Start(dir, "127.0.0.1:0")
+	s, err := server.Start(dir, "127.0.0.1:0", o)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return dir, s

@@ -1,12 +1,16 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,14 +22,38 @@ import (
 
 var setLogger sync.Once
 
+// Options simulate what production NFS servers do.
+type Options struct {
+	// ReadOnly refuses every change (NFS3ERR_ROFS), like an export with ro.
+	ReadOnly bool
+	// RootSquash treats a client that mounts with uid 0 as nobody: what it
+	// creates is owned by Nobody (where this server can chown), and it may
+	// not change owners, like root_squash.
+	RootSquash bool
+}
+
+// Nobody is the uid and gid that RootSquash maps root to.
+const Nobody = 65534
+
+// handleLimit is how many file handles stay valid at once. Handles are kept
+// for every file a client has looked up, so that exports of any realistic
+// size never see NFS3ERR_STALE for live handles; the cache holds paths, not
+// data, and grows only with what clients touch.
+const handleLimit = 1 << 22
+
 // Server is a running NFS server.
 type Server struct {
 	l    net.Listener
 	done chan error
+	root *os.Root
 }
 
 // Start serves dir on addr (e.g. "127.0.0.1:0").
-func Start(dir, addr string) (*Server, error) {
+//
+// Nothing outside dir is ever touched: reads and writes go through go-billy's
+// bound file system, and chmod, chown, utimes and link through an os.Root of
+// dir, which refuses to follow a symlink out of it. Only "/" can be mounted.
+func Start(dir, addr string, o Options) (*Server, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, err
@@ -37,14 +65,20 @@ func Start(dir, addr string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := net.Listen("tcp", addr)
+	root, err := os.OpenRoot(abs)
 	if err != nil {
 		return nil, err
 	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
 	setLogger.Do(func() { gonfs.SetLogger(quietLogger()) }) // a global of go-nfs: set once, not per server
-	handler := helpers.NewCachingHandler(helpers.NewNullAuthHandler(changeFS{osfs.New(abs, osfs.WithBoundOS())}), 4096)
-	s := &Server{l: l, done: make(chan error, 1)}
-	go func() { s.done <- gonfs.Serve(l, handler) }()
+	base := changeFS{Filesystem: osfs.New(abs, osfs.WithBoundOS()), root: root}
+	h := &handler{Handler: helpers.NewNullAuthHandler(base), base: base, o: o}
+	s := &Server{l: l, done: make(chan error, 1), root: root}
+	go func() { s.done <- gonfs.Serve(l, helpers.NewCachingHandler(h, handleLimit)) }()
 	return s, nil
 }
 
@@ -77,17 +111,127 @@ func (s *Server) Wait(ctx context.Context) error {
 	}
 }
 
-// changeFS adds billy.Change (chmod, chown, times) and hard links to osfs.
-type changeFS struct{ billy.Filesystem }
+// handler serves one export at "/", read-only or squashing root on request.
+type handler struct {
+	gonfs.Handler
+	base changeFS
+	o    Options
+}
 
-func (fs changeFS) abs(name string) string { return filepath.Join(fs.Root(), filepath.Clean("/"+name)) }
+func (h *handler) Mount(ctx context.Context, c net.Conn, req gonfs.MountRequest) (gonfs.MountStatus, billy.Filesystem, []gonfs.AuthFlavor) {
+	if p := path.Clean("/" + string(req.Dirpath)); p != "/" {
+		// go-nfs makes a handle of the file system whatever the status:
+		// it must not be nil.
+		return gonfs.MountStatusErrNoEnt, readOnlyFS{h.base}, nil
+	}
+	var fs billy.Filesystem = h.base
+	if h.o.RootSquash && authUID(req.Cred.Flavor, req.Cred.Body) == 0 {
+		fs = squashedFS{h.base}
+	}
+	if h.o.ReadOnly {
+		fs = readOnlyFS{fs}
+	}
+	return gonfs.MountStatusOk, fs, []gonfs.AuthFlavor{gonfs.AuthFlavorNull}
+}
 
-func (fs changeFS) Chmod(name string, mode os.FileMode) error { return os.Chmod(fs.abs(name), mode) }
-func (fs changeFS) Lchown(name string, uid, gid int) error    { return os.Lchown(fs.abs(name), uid, gid) }
-func (fs changeFS) Chown(name string, uid, gid int) error     { return os.Chown(fs.abs(name), uid, gid) }
+func (h *handler) Change(fs billy.Filesystem) billy.Change {
+	if h.o.ReadOnly {
+		return nil
+	}
+	if c, ok := fs.(billy.Change); ok {
+		return c
+	}
+	return nil
+}
+
+// authUID returns the uid of an AUTH_UNIX credential, or -1.
+func authUID(flavor uint32, body []byte) int64 {
+	if flavor != 1 || len(body) < 8 {
+		return -1
+	}
+	r := bytes.NewReader(body)
+	var stamp, n uint32
+	if binary.Read(r, binary.BigEndian, &stamp) != nil || binary.Read(r, binary.BigEndian, &n) != nil || int64(n) > int64(r.Len()) {
+		return -1
+	}
+	r.Seek(int64((n+3)/4*4), 1)
+	var uid uint32
+	if binary.Read(r, binary.BigEndian, &uid) != nil {
+		return -1
+	}
+	return int64(uid)
+}
+
+// changeFS adds billy.Change (chmod, chown, times) and hard links to osfs,
+// all through an os.Root: a symlink is followed only while it stays inside
+// the export.
+type changeFS struct {
+	billy.Filesystem
+	root *os.Root
+}
+
+// rel turns a path as go-nfs gives it into one relative to the root.
+func rel(name string) string {
+	p := strings.TrimPrefix(filepath.Clean("/"+name), "/")
+	if p == "" {
+		return "."
+	}
+	return p
+}
+
+func (fs changeFS) Chmod(name string, mode os.FileMode) error { return fs.root.Chmod(rel(name), mode) }
+func (fs changeFS) Lchown(name string, uid, gid int) error    { return fs.root.Lchown(rel(name), uid, gid) }
+func (fs changeFS) Chown(name string, uid, gid int) error     { return fs.root.Chown(rel(name), uid, gid) }
 func (fs changeFS) Chtimes(name string, atime, mtime time.Time) error {
-	return os.Chtimes(fs.abs(name), atime, mtime)
+	return fs.root.Chtimes(rel(name), atime, mtime)
 }
 func (fs changeFS) Link(oldname, newname string) error {
-	return os.Link(fs.abs(oldname), fs.abs(newname))
+	return fs.root.Link(rel(oldname), rel(newname))
+}
+
+// squashedFS is the export as root sees it under root_squash: new files and
+// folders belong to Nobody, and owners cannot be changed.
+type squashedFS struct{ changeFS }
+
+func (fs squashedFS) squash(name string) {
+	if os.Geteuid() == 0 {
+		_ = fs.root.Lchown(rel(name), Nobody, Nobody)
+	}
+}
+
+func (fs squashedFS) Create(name string) (billy.File, error) {
+	f, err := fs.changeFS.Create(name)
+	if err == nil {
+		fs.squash(name)
+	}
+	return f, err
+}
+
+func (fs squashedFS) OpenFile(name string, flag int, perm os.FileMode) (billy.File, error) {
+	_, statErr := fs.changeFS.Lstat(name)
+	f, err := fs.changeFS.OpenFile(name, flag, perm)
+	if err == nil && flag&os.O_CREATE != 0 && errors.Is(statErr, os.ErrNotExist) {
+		fs.squash(name)
+	}
+	return f, err
+}
+
+func (fs squashedFS) MkdirAll(name string, perm os.FileMode) error {
+	_, statErr := fs.changeFS.Lstat(name)
+	err := fs.changeFS.MkdirAll(name, perm)
+	if err == nil && errors.Is(statErr, os.ErrNotExist) {
+		fs.squash(name)
+	}
+	return err
+}
+
+func (fs squashedFS) Lchown(string, int, int) error { return os.ErrPermission }
+func (fs squashedFS) Chown(string, int, int) error  { return os.ErrPermission }
+
+// readOnlyFS refuses every change: go-nfs answers NFS3ERR_ROFS for a file
+// system without the write capability.
+type readOnlyFS struct{ billy.Filesystem }
+
+func (readOnlyFS) Capabilities() billy.Capability {
+	return billy.ReadCapability | billy.SeekCapability
 }

@@ -1,0 +1,140 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/nfs/nfstest"
+	"github.com/dagnfs/dagnfs/nfs/server"
+)
+
+func dial(t *testing.T, url string, uid uint32) (*nfs.Remote, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := nfs.Dial(ctx, url, nfs.Options{UID: uid, GID: uid, Timeout: 5 * time.Second, Retries: -1})
+	if err == nil {
+		t.Cleanup(func() { r.Close() })
+	}
+	return r, err
+}
+
+// A client cannot change anything outside the export, not even through a
+// symlink inside it that points out.
+func TestServeConfined(t *testing.T) {
+	dir, s := nfstest.Server(t)
+	outside := filepath.Join(t.TempDir(), "secret")
+	require.NoError(t, os.WriteFile(outside, []byte("s"), 0o600))
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "link")))
+	require.NoError(t, os.Symlink(filepath.Dir(outside), filepath.Join(dir, "dirlink")))
+	r, err := dial(t, s.URL(), 0)
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	_, err = r.SetAttr(ctx, "link", nfs.Attr{Mode: 0o666, UID: -1, GID: -1})
+	assert.Error(t, err, "chmod through a symlink out of the export")
+	// chown changes the link itself (lchown), never what it points at.
+	_, _ = r.SetAttr(ctx, "link", nfs.Attr{Mode: 0o777, UID: 12345, GID: 12345})
+	_, err = r.Stat(ctx, "dirlink/secret")
+	assert.Error(t, err, "a folder symlink out of the export is not a way in")
+	assert.Error(t, r.Link(ctx, "link", "hard"), "no hard link to what a symlink points at outside")
+
+	fi, err := os.Stat(outside)
+	require.NoError(t, err)
+	assert.Equal(t, fs.FileMode(0o600), fi.Mode().Perm(), "the outside file is unchanged")
+	assert.Equal(t, uint32(os.Geteuid()), fi.Sys().(*syscall.Stat_t).Uid, "and keeps its owner")
+	b, err := os.ReadFile(outside)
+	require.NoError(t, err)
+	assert.Equal(t, "s", string(b))
+}
+
+func TestServeUnknownPathIsAnError(t *testing.T) {
+	dir, s := nfstest.Server(t)
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "dags"), 0o755))
+	_, err := dial(t, s.URL()+"does/not/exist", 50000)
+	assert.ErrorIs(t, err, fs.ErrNotExist, "not the export root in its place")
+	r, err := dial(t, s.URL()+"dags", 50000)
+	require.NoError(t, err)
+	require.NoError(t, nfs.WriteFile(context.Background(), r, "t.tmp", "a.py", []byte("x"), nfs.Attr{Mode: 0o644, UID: -1, GID: -1}))
+	_, err = os.Stat(filepath.Join(dir, "dags", "a.py"))
+	assert.NoError(t, err, "a folder inside the export is reached by its path")
+}
+
+func TestServeReadOnly(t *testing.T) {
+	dir, s := nfstest.ServerWith(t, server.Options{ReadOnly: true})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.py"), []byte("x"), 0o644))
+	r, err := dial(t, s.URL(), 50000)
+	require.NoError(t, err)
+	ctx := context.Background()
+	b, err := r.ReadFile(ctx, "a.py", 10)
+	require.NoError(t, err)
+	assert.Equal(t, "x", string(b))
+	_, err = r.Create(ctx, "b.py", 0o644)
+	assert.ErrorIs(t, err, nfs.StatusROFS)
+	assert.ErrorIs(t, r.Remove(ctx, "a.py"), nfs.StatusROFS)
+	assert.Error(t, r.Mkdir(ctx, "d", 0o755))
+	ok, err := r.CanWrite(ctx, "")
+	require.NoError(t, err)
+	assert.False(t, ok, "ACCESS says the export is not writable")
+}
+
+func TestServeRootSquash(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("root squash is simulated by chowning to nobody: run this test as root (make test does)")
+	}
+	dir, s := nfstest.ServerWith(t, server.Options{RootSquash: true})
+	ctx := context.Background()
+	root, err := dial(t, s.URL(), 0)
+	require.NoError(t, err)
+	require.NoError(t, nfs.WriteFile(ctx, root, "t.tmp", "by-root.py", []byte("x"), nfs.Attr{Mode: 0o644, UID: -1, GID: -1}))
+	fi, err := os.Stat(filepath.Join(dir, "by-root.py"))
+	require.NoError(t, err)
+	assert.Equal(t, uint32(server.Nobody), fi.Sys().(*syscall.Stat_t).Uid, "root's file belongs to nobody")
+	_, err = root.SetAttr(ctx, "by-root.py", nfs.Attr{Mode: 0o644, UID: 50000, GID: 50000})
+	assert.ErrorIs(t, err, fs.ErrPermission, "a squashed root cannot chown")
+
+	// Without squash, root's files are the server's (root).
+	dir2, s2 := nfstest.Server(t)
+	root2, err := dial(t, s2.URL(), 0)
+	require.NoError(t, err)
+	require.NoError(t, nfs.WriteFile(ctx, root2, "t.tmp", "by-root.py", []byte("x"), nfs.Attr{Mode: 0o644, UID: -1, GID: -1}))
+	fi, err = os.Stat(filepath.Join(dir2, "by-root.py"))
+	require.NoError(t, err)
+	assert.Equal(t, uint32(0), fi.Sys().(*syscall.Stat_t).Uid)
+}
+
+// Handles stay valid however many files the export holds (the handle cache
+// of go-nfs's helper used to hold 4,096): a file opened first can still be
+// read after 6,000 more handles were handed out.
+func TestServeManyHandles(t *testing.T) {
+	dir, s := nfstest.Server(t)
+	const n = 6000
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
+	for i := range n {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "sub", fmt.Sprintf("f%05d.py", i)), []byte("x"), 0o644))
+	}
+	r, err := dial(t, s.URL(), 50000) // no retries: a stale handle is an error
+	require.NoError(t, err)
+	ctx := context.Background()
+	first, err := r.Open(ctx, "sub/f00000.py")
+	require.NoError(t, err)
+	defer first.Close()
+	for i := 1; i < n; i++ {
+		_, err := r.Stat(ctx, fmt.Sprintf("sub/f%05d.py", i))
+		require.NoError(t, err)
+	}
+	b, err := io.ReadAll(first)
+	require.NoError(t, err, "the first handle is still valid")
+	assert.Equal(t, "x", string(b))
+}
