@@ -180,8 +180,10 @@ func rel(name string) string {
 }
 
 func (fs changeFS) Chmod(name string, mode os.FileMode) error { return fs.root.Chmod(rel(name), mode) }
-func (fs changeFS) Lchown(name string, uid, gid int) error    { return fs.root.Lchown(rel(name), uid, gid) }
-func (fs changeFS) Chown(name string, uid, gid int) error     { return fs.root.Chown(rel(name), uid, gid) }
+func (fs changeFS) Lchown(name string, uid, gid int) error {
+	return fs.root.Lchown(rel(name), uid, gid)
+}
+func (fs changeFS) Chown(name string, uid, gid int) error { return fs.root.Chown(rel(name), uid, gid) }
 func (fs changeFS) Chtimes(name string, atime, mtime time.Time) error {
 	return fs.root.Chtimes(rel(name), atime, mtime)
 }
