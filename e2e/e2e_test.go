@@ -57,8 +57,11 @@ func (e env) folder(t *testing.T) (string, string) {
 }
 
 type result struct {
-	OK         bool     `json:"ok"`
-	Error      string   `json:"error"`
+	OK    bool `json:"ok"`
+	Error *struct {
+		Kind    string `json:"kind"`
+		Message string `json:"message"`
+	} `json:"error"`
 	Generation int      `json:"generation"`
 	Uploaded   []string `json:"uploaded"`
 	Deleted    []string `json:"deleted"`

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io/fs"
+	"sync"
 	"time"
 )
 
@@ -15,7 +16,7 @@ import (
 // temporary name. The steps are described in the package documentation.
 //
 //	p, err := nfs.NewPending(ctx, d, tmp, final, attr)
-//	defer p.Cleanup(cleanupCtx)
+//	defer p.Cleanup(ctx)
 //	... p.Write(...) ...
 //	if err := p.Seal(ctx); err != nil { return err }
 //	return p.Commit(ctx)
@@ -35,6 +36,9 @@ type Pending struct {
 // NewPending creates the temporary file tmp exclusively, with its final
 // mode (nobody can list the staging folder), for what will become final.
 func NewPending(ctx context.Context, d Dest, tmp, final string, attr Attr) (*Pending, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // nothing was sent: nothing to clean up
+	}
 	w, err := d.Create(ctx, tmp, attr.Mode.Perm())
 	if err != nil {
 		if ctx.Err() != nil {
@@ -126,20 +130,22 @@ func (p *Pending) Commit(ctx context.Context) error {
 }
 
 // Cleanup removes the temporary file unless Commit succeeded. It is safe to
-// call more than once and after Commit. ctx bounds the removal: pass one
-// from CleanupContext, shared by every cleanup of a run, so that a dead
-// server costs the run CleanupBudget and not a timeout per file (what is
-// left behind is named in the caller's journal).
+// call more than once and after Commit. ctx is the run's context: the
+// removal runs under CleanupContext(ctx), so that a dead server costs the
+// run CleanupBudget in all and not a timeout per file (what is left behind
+// is named in the caller's journal).
 func (p *Pending) Cleanup(ctx context.Context) error {
 	if p == nil || p.done {
 		return nil
 	}
 	p.done = true
 	p.w.Close()
-	if err := ctx.Err(); err != nil {
+	cctx, cancel := CleanupContext(ctx)
+	defer cancel()
+	if err := cctx.Err(); err != nil {
 		return err
 	}
-	if err := p.d.Remove(ctx, p.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := p.d.Remove(cctx, p.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil
@@ -149,10 +155,45 @@ func (p *Pending) Cleanup(ctx context.Context) error {
 // may take in all.
 const CleanupBudget = 5 * time.Second
 
+// A run's cleanup shares one budget: the first CleanupContext starts it and
+// every later one (lock release, temporary files, the manifest after a
+// partial switch) ends at the same deadline.
+type cleanup struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+type cleanupKey struct{}
+
+// WithCleanup gives a run one cleanup budget (see CleanupContext); stop
+// releases it when the run ends.
+func WithCleanup(ctx context.Context) (context.Context, func()) {
+	c := &cleanup{}
+	return context.WithValue(ctx, cleanupKey{}, c), func() {
+		c.once.Do(func() {}) // no budget is started after the run
+		if c.cancel != nil {
+			c.cancel()
+		}
+	}
+}
+
 // CleanupContext returns a context for cleaning up after ctx failed or was
-// cancelled: not cancelled with ctx, but ending after CleanupBudget.
+// cancelled: not cancelled with ctx, but ending CleanupBudget after the first
+// cleanup of the run began (WithCleanup), or after CleanupBudget from now
+// outside one.
 func CleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), CleanupBudget)
+	c, ok := ctx.Value(cleanupKey{}).(*cleanup)
+	if !ok {
+		return context.WithTimeout(context.WithoutCancel(ctx), CleanupBudget)
+	}
+	c.once.Do(func() { c.ctx, c.cancel = context.WithTimeout(context.WithoutCancel(ctx), CleanupBudget) })
+	if c.ctx == nil { // the run is over
+		cctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return cctx, cancel
+	}
+	return c.ctx, func() {}
 }
 
 // WriteFile writes data to name with the whole protocol; tmp is its
@@ -163,11 +204,7 @@ func WriteFile(ctx context.Context, d Dest, tmp, name string, data []byte, attr 
 	if err != nil {
 		return err
 	}
-	defer func() {
-		cctx, cancel := CleanupContext(ctx)
-		defer cancel()
-		p.Cleanup(cctx)
-	}()
+	defer p.Cleanup(ctx)
 	if _, err := p.Write(data); err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@
 //     (Flush), as an NFS server does before it answers a RENAME.
 //
 // If anything fails before step 6 the temporary file is removed
-// (defer p.Cleanup(cleanupCtx); return p.Commit(ctx)), best effort within
+// (defer p.Cleanup(ctx); return p.Commit(ctx)), best effort within
 // CleanupBudget for a whole run, so that a dead server cannot hold a
 // cancelled run for a timeout per file. A crash or an unreachable server can
 // still leave temporary files behind; the publisher records their names in a

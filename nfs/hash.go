@@ -41,11 +41,7 @@ func Copy(ctx context.Context, d Dest, from, tmp, to string, attr Attr, want str
 	if err != nil {
 		return err
 	}
-	defer func() {
-		cctx, cancel := CleanupContext(ctx)
-		defer cancel()
-		p.Cleanup(cctx)
-	}()
+	defer p.Cleanup(ctx)
 	if _, err := io.Copy(p, f); err != nil {
 		return pathErr("copy", from, err)
 	}

@@ -104,12 +104,10 @@ func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, e
 		}
 	}
 	defer func() {
-		// Best effort within one budget for all: a dead server must not
-		// cost a timeout per file. What is left, the journal names.
-		cctx, cancel := nfs.CleanupContext(ctx)
-		defer cancel()
+		// Best effort within the run's one cleanup budget: a dead server
+		// must not cost a timeout per file. What is left, the journal names.
 		for _, p := range pend {
-			if p.Cleanup(cctx) != nil && cctx.Err() != nil {
+			if err := p.Cleanup(ctx); errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 				return
 			}
 		}
@@ -125,7 +123,13 @@ func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, e
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Concurrency)
 	for i, f := range plan.Upload {
+		if gctx.Err() != nil {
+			break // a worker failed or the run was cancelled: start no more
+		}
 		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
 			p, err := ex.stage(gctx, temps[i], f)
 			pend[i] = p
 			if err != nil {

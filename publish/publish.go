@@ -123,6 +123,8 @@ type caller interface{ Calls() int64 }
 // Publish runs one publish. On error the Result holds what is known so far.
 func Publish(ctx context.Context, o Options) (_ *Result, retErr error) {
 	o.defaults()
+	ctx, stopCleanup := nfs.WithCleanup(ctx) // one cleanup budget for the whole run
+	defer stopCleanup()
 	start := o.Now()
 	res := NewResult(o.Dest.String())
 	res.Label, res.DryRun = o.Label, o.DryRun
