@@ -285,7 +285,7 @@ func (r *Remote) do(ctx context.Context, fn func(c *conn, attempt int) error) er
 				r.opts.Log.Warn("could not mount again after a stale handle", "err", rerr)
 			}
 		}
-		r.opts.Log.Warn("nfs call failed, retrying on a new connection", "server", r.nfsAddr, "err", err, "attempt", attempt+1)
+		r.opts.Log.Info("nfs call failed, retrying on a new connection", "server", r.nfsAddr, "err", err, "attempt", attempt+1)
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
