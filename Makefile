@@ -56,8 +56,10 @@ fuzz:
 deps:
 	scripts/ganesha.sh install
 
+# Rewrites BENCHMARKS.md from the current commit.
 bench: build
-	scripts/bench.sh $(BIN) $(E2E_STATE)
+	scripts/bench.sh $(BIN) $(E2E_STATE) > BENCHMARKS.md.new
+	mv BENCHMARKS.md.new BENCHMARKS.md
 
 clean:
 	rm -rf bin $(E2E_STATE)

@@ -31,6 +31,7 @@ install() {
   command -v setpriv >/dev/null || missing+=(util-linux)
   command -v python3 >/dev/null || missing+=(python3)
   command -v pyflakes3 >/dev/null || missing+=(pyflakes3)
+  [ -x /usr/bin/time ] || missing+=(time)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "ganesha.sh: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
