@@ -11,11 +11,10 @@ import (
 
 // knownResults gives the validator what the current manifest records about
 // files whose bytes have not changed, when it was validated with the same
-// fingerprint: those files need no second reading. A manifest that cannot
-// be read here means every file is checked.
-func knownResults(ctx context.Context, d nfs.Dest, files []SourceFile) func(fp, name string) (validate.Known, bool) {
-	m, err := layout.ReadManifest(ctx, d, layout.ManifestPath)
-	if err != nil || m.Checked == "" {
+// fingerprint: those files need no second reading. m is the manifest as read
+// before the lock (nil when it could not be read: every file is checked).
+func knownResults(m *layout.Manifest, files []SourceFile) func(fp, name string) (validate.Known, bool) {
+	if m == nil || m.Checked == "" {
 		return nil
 	}
 	sums := make(map[string]string, len(files))
@@ -81,4 +80,40 @@ func recordValidation(m *layout.Manifest, r *validate.Report, files []SourceFile
 		}
 	}
 	m.Checked = r.Fingerprint
+}
+
+// snapshot is the manifest as read before the lock, with the attributes of
+// the file it came from.
+type snapshot struct {
+	m  *layout.Manifest
+	fi nfs.FileInfo
+	ok bool
+}
+
+// readSnapshot reads the manifest for the validation cache. A manifest that
+// cannot be read is no snapshot: the read under the lock reports why.
+func readSnapshot(ctx context.Context, d nfs.Dest) snapshot {
+	fi, err := d.Stat(ctx, layout.ManifestPath)
+	if err != nil {
+		return snapshot{}
+	}
+	m, err := layout.ReadManifest(ctx, d, layout.ManifestPath)
+	if err != nil {
+		return snapshot{}
+	}
+	return snapshot{m: m, fi: fi, ok: true}
+}
+
+// current returns the manifest under the lock: the snapshot when the file
+// is still the one it was read from (same file id, size and mtime: a new
+// manifest is always a new file, renamed into place), else read again. The
+// manifest is parsed once per publish in the usual case.
+func (s snapshot) current(ctx context.Context, d nfs.Dest) (*layout.Manifest, error) {
+	if s.ok {
+		fi, err := d.Stat(ctx, layout.ManifestPath)
+		if err == nil && fi.FileID == s.fi.FileID && fi.Size == s.fi.Size && fi.ModTime.Equal(s.fi.ModTime) {
+			return s.m, nil
+		}
+	}
+	return readManifest(ctx, d)
 }

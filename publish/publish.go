@@ -148,7 +148,8 @@ func Publish(ctx context.Context, o Options) (_ *Result, retErr error) {
 	}
 	vo := o.Validate
 	vo.Exclude = append(slices.Clone(vo.Exclude), o.Exclude...)
-	vo.Known = knownResults(ctx, o.Dest, files)
+	snap := readSnapshot(ctx, o.Dest)
+	vo.Known = knownResults(snap.m, files)
 	report, err := validate.Run(ctx, o.Source, vo)
 	if err != nil {
 		return res, err
@@ -206,7 +207,7 @@ func Publish(ctx context.Context, o Options) (_ *Result, retErr error) {
 			return res, err
 		}
 	}
-	prev, err := readManifest(ctx, d)
+	prev, err := snap.current(ctx, d)
 	if err != nil {
 		return res, err
 	}

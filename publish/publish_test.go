@@ -484,3 +484,35 @@ func TestLockTakeoverRace(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "rival", li.RunID, "the rival's lock is left alone")
 }
+
+// countOpens counts how often each file is opened for reading.
+type countOpens struct {
+	nfs.Dest
+	opens map[string]int
+}
+
+func (c *countOpens) Open(ctx context.Context, name string) (nfs.File, error) {
+	c.opens[name]++
+	return c.Dest.Open(ctx, name)
+}
+
+func (c *countOpens) ReadFile(ctx context.Context, name string, max int64) ([]byte, error) {
+	c.opens[name]++
+	return c.Dest.ReadFile(ctx, name, max)
+}
+
+// A publish reads and parses the manifest once: under the lock it only
+// checks that the file is still the one it read.
+func TestManifestReadOnce(t *testing.T) {
+	_, d := localDest(t)
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.py": dagA})
+	_, err := Publish(context.Background(), opts(src, d))
+	require.NoError(t, err)
+	writeTree(t, src, map[string]string{"b.py": dagB})
+	c := &countOpens{Dest: d, opens: map[string]int{}}
+	res, err := Publish(context.Background(), opts(src, c))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"b.py"}, res.Uploaded)
+	assert.Equal(t, 1, c.opens[layout.ManifestPath])
+}

@@ -266,3 +266,19 @@ func TestServeRefusesRoot(t *testing.T) {
 	assert.Contains(t, errOut, "refusing to serve as root")
 	assert.Contains(t, errOut, "--allow-root")
 }
+
+// A file planted on the export with an escape sequence in its name reaches
+// the terminal escaped.
+func TestPlantedNamesAreEscaped(t *testing.T) {
+	src := srcDir(t, map[string]string{"a.py": dag})
+	dest := t.TempDir()
+	code, _, errOut := runCLI(t, "publish", "--python", "none", "--label", "x\x1b[31m", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	require.NoError(t, os.WriteFile(filepath.Join(dest, "evil\x1b[2J.py"), []byte("x"), 0o644))
+	for _, args := range [][]string{{"verify", dest}, {"status", dest}, {"history", dest}} {
+		_, out, errOut := runCLI(t, args...)
+		assert.NotContains(t, out+errOut, "\x1b", "%v prints control characters raw", args)
+	}
+	_, out, _ := runCLI(t, "verify", dest)
+	assert.Contains(t, out, `evil\x1b[2J.py`)
+}

@@ -321,7 +321,7 @@ func printResult(w io.Writer, r *publish.Result, err error) {
 		uploaded, deleted = "planned upload", "planned delete"
 	}
 	if r.Label != "" {
-		fmt.Fprintf(w, "  label       %s\n", r.Label)
+		fmt.Fprintf(w, "  label       %s\n", printable(r.Label))
 	}
 	if len(r.Uploaded) > 0 {
 		fmt.Fprintf(w, "  %s %s (%s): %s\n", uploaded, plural(len(r.Uploaded), "file"), humanBytes(r.Bytes), list(r.Uploaded))

@@ -147,9 +147,9 @@ func printVerify(w io.Writer, r *verify.Result) {
 	if r.Generation > 0 {
 		fmt.Fprintf(w, "%s shows generation %d", r.Dest, r.Generation)
 		if r.Label != "" {
-			fmt.Fprintf(w, " (%s)", r.Label)
+			fmt.Fprintf(w, " (%s)", printable(r.Label))
 		}
-		fmt.Fprintf(w, ", published %s by %s\n", r.PublishedAt.Local().Format(time.DateTime), r.PublishedBy)
+		fmt.Fprintf(w, ", published %s by %s\n", r.PublishedAt.Local().Format(time.DateTime), printable(r.PublishedBy))
 	}
 	if r.Mount != nil {
 		fmt.Fprintf(w, "  mount       %s: %s from %s\n", r.Mount.Path, r.Mount.FSType, r.Mount.Source)
@@ -159,9 +159,9 @@ func printVerify(w io.Writer, r *verify.Result) {
 		fmt.Fprintf(w, "  visible     after waiting %d ms (%.1f s after the publish)\n", r.WaitedMS, r.VisibleAfterS)
 	}
 	for _, f := range r.Findings {
-		fmt.Fprintf(w, "  %-11s %s\n", f.Severity, strings.TrimPrefix(strings.TrimPrefix(f.String(), f.File+": "), f.Severity+" "))
+		fmt.Fprintf(w, "  %-11s %s\n", f.Severity, printable(strings.TrimPrefix(strings.TrimPrefix(f.String(), f.File+": "), f.Severity+" ")))
 		if f.File != "" {
-			fmt.Fprintf(w, "  %-11s   in %s\n", "", f.File)
+			fmt.Fprintf(w, "  %-11s   in %s\n", "", printable(f.File))
 		}
 	}
 	verdict := "OK"
