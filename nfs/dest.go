@@ -18,6 +18,8 @@ type Dest interface {
 	Caps() Caps
 	// String names the destination for messages (a path or an nfs:// URL).
 	String() string
+	// Location is where the destination is, as parsed once.
+	Location() Location
 
 	// Stat returns the attributes of name without following a final symlink.
 	Stat(ctx context.Context, name string) (FileInfo, error)
@@ -126,3 +128,19 @@ func (fi FileInfo) IsDir() bool { return fi.Mode.IsDir() }
 func (fi FileInfo) IsRegular() bool { return fi.Mode.IsRegular() }
 
 func timespec(ts unix.Timespec) time.Time { return time.Unix(ts.Sec, ts.Nsec) }
+
+// Open opens the destination at loc: a folder, or an NFS export with opts.
+func Open(ctx context.Context, loc Location, opts Options) (Dest, error) {
+	if loc.URL != nil {
+		r, err := DialURL(ctx, loc.URL, opts)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	l, err := OpenLocal(loc.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}

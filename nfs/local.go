@@ -70,6 +70,9 @@ func (l *Local) Caps() Caps { return Caps{HardLink: true, Chown: l.id.UID == 0} 
 
 func (l *Local) String() string { return l.dir }
 
+// Location implements Dest.
+func (l *Local) Location() Location { return Location{Dir: l.dir} }
+
 // openDir resolves the folder dir ("" is the root) without following
 // symlinks and returns an O_PATH descriptor; done closes it.
 func (l *Local) openDir(op, dir string) (fd int, done func(), err error) {

@@ -85,6 +85,12 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Remote, error) {
 	if err != nil {
 		return nil, err
 	}
+	return DialURL(ctx, u, opts)
+}
+
+// DialURL is Dial for a parsed URL.
+func DialURL(ctx context.Context, u *URL, opts Options) (*Remote, error) {
+	var err error
 	opts.defaults()
 	r := &Remote{u: u, opts: opts, auth: newAuth(opts.UID, opts.GID),
 		pool: make(chan *conn, opts.Conns), slots: make(chan struct{}, opts.Conns)}
@@ -218,6 +224,9 @@ func (r *Remote) Caps() Caps {
 }
 
 func (r *Remote) String() string { return r.u.String() }
+
+// Location implements Dest.
+func (r *Remote) Location() Location { return Location{URL: r.u} }
 
 // Calls returns how many RPCs this destination has sent.
 func (r *Remote) Calls() int64 { return r.calls.Load() }

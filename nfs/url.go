@@ -17,6 +17,55 @@ type URL struct {
 	Path      string
 }
 
+// Location is a destination as the user named it, parsed once and handed to
+// every layer: an NFS URL, or a folder of this machine.
+type Location struct {
+	URL *URL   // nil for a folder
+	Dir string // the folder, when URL is nil
+}
+
+// ParseLocation parses a destination: nfs://... or a folder path. Any other
+// scheme is an error.
+func ParseLocation(s string) (Location, error) {
+	if IsURL(s) {
+		u, err := ParseURL(s)
+		if err != nil {
+			return Location{}, err
+		}
+		return Location{URL: u}, nil
+	}
+	if strings.Contains(s, "://") {
+		return Location{}, fmt.Errorf("destination %q: only nfs:// URLs and folders are supported", s)
+	}
+	if s == "" {
+		return Location{}, fmt.Errorf("no destination given")
+	}
+	return Location{Dir: s}, nil
+}
+
+func (l Location) String() string {
+	if l.URL != nil {
+		return l.URL.String()
+	}
+	return l.Dir
+}
+
+// Host is the NFS server's name, or "" for a folder.
+func (l Location) Host() string {
+	if l.URL != nil {
+		return l.URL.Host
+	}
+	return ""
+}
+
+// Path is the path on the server, or the folder.
+func (l Location) Path() string {
+	if l.URL != nil {
+		return l.URL.Path
+	}
+	return l.Dir
+}
+
 // IsURL reports whether s names an NFS destination rather than a folder.
 func IsURL(s string) bool { return strings.HasPrefix(strings.ToLower(s), "nfs://") }
 

@@ -60,9 +60,10 @@ func checkWritable(ctx context.Context, d nfs.Dest) error {
 }
 
 func remedy(d nfs.Dest, folder string, id perms.Identity, fi nfs.FileInfo) string {
-	admin, where := "the admin", path.Join(d.String(), folder)
-	if u, err := nfs.ParseURL(d.String()); err == nil {
-		admin, where = "the admin of "+u.Host, path.Join(u.Path, folder)
+	loc := d.Location()
+	admin, where := "the admin", path.Join(loc.Path(), folder)
+	if loc.Host() != "" {
+		admin = "the admin of " + loc.Host()
 	}
 	r := fmt.Sprintf("ask %s to run \"chown %d:%d %s\" (or to make it writable for gid %d)", admin, id.UID, id.GIDs[0], where, id.GIDs[0])
 	if fi.UID != 0 {
@@ -114,10 +115,7 @@ func metaPermissionError(d nfs.Dest, name string, fi nfs.FileInfo) error {
 	if detail == "" {
 		detail = fmt.Sprintf("owner %d:%d mode %04o; the server refuses", fi.UID, fi.GID, fi.Mode.Perm())
 	}
-	where := path.Join(d.String(), layout.Dir)
-	if u, err := nfs.ParseURL(d.String()); err == nil {
-		where = path.Join(u.Path, layout.Dir)
-	}
+	where := path.Join(d.Location().Path(), layout.Dir)
 	return &PermissionError{
 		Dest: d.String(), Folder: name, Identity: id.String(), Detail: detail,
 		Remedy: fmt.Sprintf("an earlier publish as another user made it; as root on the server run \"chown -R %d:%d %s\", or publish once as root with --uid %d --gid %d, which hands it over",

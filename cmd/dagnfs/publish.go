@@ -126,20 +126,15 @@ func newLoggerAt(format string, lvl slog.Level, w io.Writer) *slog.Logger {
 
 // openDest opens an nfs:// URL or a folder.
 func openDest(ctx context.Context, dest string, uid, gid int, timeout time.Duration, conns int, log *slog.Logger) (nfs.Dest, error) {
-	if !nfs.IsURL(dest) {
-		if strings.Contains(dest, "://") {
-			return nil, usagef("destination %q: only nfs:// URLs and folders are supported", dest)
-		}
-		d, err := nfs.OpenLocal(dest)
-		if err != nil {
-			return nil, fmt.Errorf("destination folder: %w (give an existing folder or an nfs:// URL)", err)
-		}
-		return d, nil
-	}
-	if _, err := nfs.ParseURL(dest); err != nil {
+	loc, err := nfs.ParseLocation(dest) // parsed once; every layer uses loc
+	if err != nil {
 		return nil, &usageError{err.Error()}
 	}
-	return nfs.Dial(ctx, dest, nfs.Options{UID: uint32(uid), GID: uint32(gid), Timeout: timeout, Conns: conns, Log: log})
+	d, err := nfs.Open(ctx, loc, nfs.Options{UID: uint32(uid), GID: uint32(gid), Timeout: timeout, Conns: conns, Log: log})
+	if err != nil && loc.URL == nil {
+		return nil, fmt.Errorf("destination folder: %w (give an existing folder or an nfs:// URL)", err)
+	}
+	return d, err
 }
 
 func (o *publishOptions) check() ([]perms.Identity, error) {
