@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Sum streams the regular file name through sha256 and returns the hex sum
@@ -18,7 +19,7 @@ func Sum(ctx context.Context, d Dest, name string, max int64) (string, int64, er
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(f, max+1))
+	n, err := copyBuffered(h, io.LimitReader(f, max+1))
 	if err != nil {
 		return "", n, pathErr("read", name, err)
 	}
@@ -42,7 +43,7 @@ func Copy(ctx context.Context, d Dest, from, tmp, to string, attr Attr, want str
 		return err
 	}
 	defer p.Cleanup(ctx)
-	if _, err := io.Copy(p, f); err != nil {
+	if _, err := copyBuffered(p, f); err != nil {
 		return pathErr("copy", from, err)
 	}
 	if want != "" && p.Sum() != want {
@@ -52,4 +53,17 @@ func Copy(ctx context.Context, d Dest, from, tmp, to string, attr Attr, want str
 		return err
 	}
 	return p.Commit(ctx)
+}
+
+// bufSize is the buffer of a streamed copy: one READ of the largest size a
+// server may offer (clampIO), so that a copy over NFS costs one call per MiB.
+const bufSize = 1 << 20
+
+var bufs = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+
+// copyBuffered is io.Copy through a pooled 1 MiB buffer.
+func copyBuffered(dst io.Writer, src io.Reader) (int64, error) {
+	b := bufs.Get().(*[]byte)
+	defer bufs.Put(b)
+	return io.CopyBuffer(dst, src, *b)
 }

@@ -1,6 +1,7 @@
 package nfs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -517,10 +518,14 @@ func readAll(ctx context.Context, d Dest, name string, max int64) ([]byte, error
 	if size := f.Info().Size; size > max {
 		return nil, pathErr("read", name, fmt.Errorf("%w: %d bytes, %d at most", ErrTooLarge, size, max))
 	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
+	// The reported size is a hint for the first buffer only, and bounded:
+	// what decides is what the reads return.
+	var buf bytes.Buffer
+	buf.Grow(int(min(f.Info().Size, max, bufSize) + 1))
+	if _, err := copyBuffered(&buf, io.LimitReader(f, max+1)); err != nil {
 		return nil, pathErr("read", name, err)
 	}
+	b := buf.Bytes()
 	if int64(len(b)) > max {
 		return nil, pathErr("read", name, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max))
 	}

@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -515,4 +516,62 @@ func TestManifestReadOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"b.py"}, res.Uploaded)
 	assert.Equal(t, 1, c.opens[layout.ManifestPath])
+}
+
+// A history file planted with a huge generation number cannot make a
+// publish forget real generations or their objects.
+func TestPlantedHistoryIsIgnored(t *testing.T) {
+	dir, d := localDest(t)
+	src := t.TempDir()
+	ctx := context.Background()
+	o := opts(src, d)
+	o.Keep = 2
+	for i := range 3 {
+		writeTree(t, src, map[string]string{"a.py": dagA + fmt.Sprintf("# v%d\n", i)})
+		_, err := Publish(ctx, o)
+		require.NoError(t, err)
+	}
+	planted := layout.Manifest{Format: 1, Generation: 999999, Files: []layout.Entry{{Path: "a.py", Size: 1, SHA256: strings.Repeat("0", 64), Mode: 0o644}}}
+	writeTree(t, dir, map[string]string{layout.HistoryName(999999): string(planted.Encode())})
+	writeTree(t, src, map[string]string{"a.py": dagA + "# v3\n"})
+	_, err := Publish(ctx, o)
+	require.NoError(t, err)
+	for _, gen := range []int{3, 4} {
+		_, err := os.Stat(filepath.Join(dir, layout.HistoryName(gen)))
+		assert.NoError(t, err, "generation %d is kept", gen)
+	}
+	hist, err := layout.ReadHistory(ctx, d, 4)
+	require.NoError(t, err)
+	require.Len(t, hist, 2)
+	assert.Equal(t, 4, hist[0].Generation)
+	// The object of generation 3's a.py is kept for rollback.
+	_, err = os.Stat(filepath.Join(dir, layout.ObjectName(hist[1].Files[0].SHA256)))
+	assert.NoError(t, err)
+}
+
+// A symlink planted on the export (lnk -> .) never turns a managed path
+// (lnk/hotfix.py) into a delete of a file placed by hand (hotfix.py).
+func TestDeleteNeverPassesThroughASymlink(t *testing.T) {
+	dir, d := localDest(t)
+	src := t.TempDir()
+	ctx := context.Background()
+	writeTree(t, src, map[string]string{"a.py": dagA, "lnk/hotfix.py": dagB})
+	_, err := Publish(ctx, opts(src, d))
+	require.NoError(t, err)
+	// By hand: lnk/ becomes a link to the export root, next to a hotfix.py
+	// with the same content.
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "lnk")))
+	require.NoError(t, os.Symlink(".", filepath.Join(dir, "lnk")))
+	writeTree(t, dir, map[string]string{"hotfix.py": dagB})
+	require.NoError(t, os.RemoveAll(filepath.Join(src, "lnk")))
+
+	o := opts(src, d)
+	o.Delete = true
+	res, err := Publish(ctx, o)
+	require.NoError(t, err)
+	assert.Empty(t, res.Deleted)
+	assert.Equal(t, []string{"lnk/hotfix.py"}, res.NotDeleted)
+	b, err := os.ReadFile(filepath.Join(dir, "hotfix.py"))
+	require.NoError(t, err)
+	assert.Equal(t, dagB, string(b), "the file placed by hand is untouched")
 }
