@@ -76,7 +76,7 @@ func remedy(d nfs.Dest, folder string, id perms.Identity, fi nfs.FileInfo) strin
 // --uid/--gid where the destination can chown (so that a later publish as
 // that user can write in it), and checks that it is a folder this identity
 // can write in.
-func ensureMetaDir(ctx context.Context, d nfs.Dest, o Options, name string, mode fs.FileMode) error {
+func ensureMetaDir(ctx context.Context, d nfs.Dest, o Owner, name string, mode fs.FileMode) error {
 	err := d.Mkdir(ctx, name, mode.Perm())
 	created := err == nil
 	if err != nil && !errors.Is(err, fs.ErrExist) {
@@ -195,7 +195,7 @@ func checkReadable(ctx context.Context, d nfs.Dest, readers []perms.Identity, fi
 // metaAttr is the attribute of dagnfs's own files: owned by --uid/--gid
 // where the destination can chown, so that a later publish as that user can
 // replace them.
-func metaAttr(d nfs.Dest, o Options) nfs.Attr {
+func metaAttr(d nfs.Dest, o Owner) nfs.Attr {
 	a := nfs.Attr{Mode: layout.FileMode, UID: -1, GID: -1}
 	if d.Caps().Chown {
 		a.UID, a.GID = o.UID, o.GID

@@ -76,12 +76,12 @@ func (ex *executor) warn(format string, args ...any) {
 }
 
 // metaAttr is the attribute of dagnfs's own files.
-func (ex *executor) metaAttr() nfs.Attr { return metaAttr(ex.d, ex.o) }
+func (ex *executor) metaAttr() nfs.Attr { return metaAttr(ex.d, ex.o.Owner) }
 
 func (ex *executor) attr() nfs.Attr {
-	a := nfs.Attr{Mode: ex.o.FileMode, UID: -1, GID: -1}
+	a := nfs.Attr{Mode: ex.o.Owner.FileMode, UID: -1, GID: -1}
 	if ex.d.Caps().Chown {
-		a.UID, a.GID = ex.o.UID, ex.o.GID
+		a.UID, a.GID = ex.o.Owner.UID, ex.o.Owner.GID
 	}
 	return a
 }
@@ -198,7 +198,7 @@ func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, e
 	idx := ex.prev.Index()
 	for i, f := range plan.Upload {
 		if committed[i] {
-			idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC()}
+			idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.Owner.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC()}
 		}
 	}
 	for i, e := range plan.Delete {
@@ -251,12 +251,12 @@ func (ex *executor) makeDirs(ctx context.Context) error {
 	}
 	slices.Sort(need) // a parent sorts before its children
 	for _, dir := range need {
-		if err := ensureDir(ctx, ex.d, dir, ex.o.DirMode); err != nil {
+		if err := ensureDir(ctx, ex.d, dir, ex.o.Owner.DirMode); err != nil {
 			return err
 		}
-		a := nfs.Attr{Mode: ex.o.DirMode, UID: -1, GID: -1}
+		a := nfs.Attr{Mode: ex.o.Owner.DirMode, UID: -1, GID: -1}
 		if ex.d.Caps().Chown {
-			a.UID, a.GID = ex.o.UID, ex.o.GID
+			a.UID, a.GID = ex.o.Owner.UID, ex.o.Owner.GID
 		}
 		if _, err := ex.d.SetAttr(ctx, dir, a); err != nil {
 			return err

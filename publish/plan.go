@@ -24,14 +24,14 @@ type Plan struct {
 	Bytes      int64
 }
 
-func makePlan(ctx context.Context, d nfs.Dest, o Options, files []SourceFile, prev *layout.Manifest) (*Plan, error) {
+func makePlan(ctx context.Context, d nfs.Dest, own Owner, del Deletes, files []SourceFile, prev *layout.Manifest) (*Plan, error) {
 	p := &Plan{Generation: prev.Generation + 1}
 	old := prev.Index()
 	inSource := make(map[string]bool, len(files))
 	for _, f := range files {
 		inSource[f.Rel] = true
 		e, ok := old[f.Rel]
-		if ok && e.SHA256 == f.Sum && e.Size == f.Size && fs.FileMode(e.Mode) == o.FileMode.Perm() {
+		if ok && e.SHA256 == f.Sum && e.Size == f.Size && fs.FileMode(e.Mode) == own.FileMode.Perm() {
 			p.Unchanged++
 			continue
 		}
@@ -45,7 +45,7 @@ func makePlan(ctx context.Context, d nfs.Dest, o Options, files []SourceFile, pr
 		if inSource[e.Path] {
 			continue
 		}
-		if !o.Delete {
+		if !del.Enabled {
 			p.Orphaned = append(p.Orphaned, e.Path)
 			continue
 		}
@@ -59,7 +59,7 @@ func makePlan(ctx context.Context, d nfs.Dest, o Options, files []SourceFile, pr
 			p.NotDeleted = append(p.NotDeleted, e.Path)
 		}
 	}
-	if o.Delete {
+	if del.Enabled {
 		managed := prev.Index()
 		for _, f := range files {
 			managed[f.Rel] = layout.Entry{}

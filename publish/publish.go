@@ -23,34 +23,55 @@ import (
 	"github.com/dagnfs/dagnfs/validate"
 )
 
-// Options configure a publish. Zero values are replaced by the defaults
-// noted.
+// Options configure a publish, grouped by concern so that each stage takes
+// only what it needs. Zero values are replaced by the defaults noted.
 type Options struct {
-	Source      string
-	Dest        nfs.Dest
-	FileMode    fs.FileMode // default 0644
-	DirMode     fs.FileMode // default 0755
-	UID, GID    int         // owner to set where the destination can chown; -1 leaves it
-	Concurrency int         // default 4
-	Delete      bool
-	MaxDelete   int // refuse a publish deleting more; <0 unlimited
-	AllowEmpty  bool
+	Source Source
+	Dest   nfs.Dest
+	Owner  Owner
+	Delete Deletes
+	Lock   Locking
+
+	Concurrency int // default 4
 	DryRun      bool
 	Label       string
-	Keep        int           // generations kept for rollback; default 10
-	LockTTL     time.Duration // default 10m
-	Exclude     []string
-	Readers     []perms.Identity // default perms.Airflow
-	Validate    validate.Options
+	Keep        int // generations kept for rollback; default 10
 	Version     string
 	// Action is recorded in the manifest: "publish" (default) or "rollback".
 	Action string
 
 	Log      *slog.Logger
 	Progress func(Progress)
+	Now      func() time.Time
+}
+
+// Source is what to publish and how it is checked first.
+type Source struct {
+	Dir        string
+	Exclude    []string
+	Validate   validate.Options
+	AllowEmpty bool // publish an empty folder (refused otherwise)
+}
+
+// Owner is who the published files belong to and who must read them.
+type Owner struct {
+	FileMode fs.FileMode      // default 0644
+	DirMode  fs.FileMode      // default 0755
+	UID, GID int              // owner to set where the destination can chown; -1 leaves it
+	Readers  []perms.Identity // who must be able to read everything; default perms.Airflow
+}
+
+// Deletes is the delete safety: what may be deleted, and the limits.
+type Deletes struct {
+	Enabled bool // delete managed files gone from the source
+	Max     int  // refuse a publish deleting more; <0 unlimited
 	// Confirm is asked before a publish that deletes files; false cancels it.
 	Confirm func(p *Plan) bool
-	Now     func() time.Time
+}
+
+// Locking is how the destination's lock is held.
+type Locking struct {
+	TTL time.Duration // lifetime unless refreshed; default 10m
 }
 
 // Progress reports the upload.
@@ -92,11 +113,14 @@ func NewResult(dest string) *Result {
 }
 
 func (o *Options) defaults() {
-	if o.FileMode == 0 {
-		o.FileMode = 0o644
+	if o.Owner.FileMode == 0 {
+		o.Owner.FileMode = 0o644
 	}
-	if o.DirMode == 0 {
-		o.DirMode = 0o755
+	if o.Owner.DirMode == 0 {
+		o.Owner.DirMode = 0o755
+	}
+	if o.Owner.Readers == nil {
+		o.Owner.Readers = perms.Airflow
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
@@ -104,11 +128,8 @@ func (o *Options) defaults() {
 	if o.Keep <= 0 {
 		o.Keep = 10
 	}
-	if o.LockTTL <= 0 {
-		o.LockTTL = 10 * time.Minute
-	}
-	if o.Readers == nil {
-		o.Readers = perms.Airflow
+	if o.Lock.TTL <= 0 {
+		o.Lock.TTL = 10 * time.Minute
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -136,21 +157,21 @@ func Publish(ctx context.Context, o Options) (_ *Result, retErr error) {
 	}()
 
 	// 1. The source: scan, validate, hash.
-	files, err := Scan(o.Source, o.Exclude)
+	files, err := Scan(o.Source.Dir, o.Source.Exclude)
 	if err != nil {
 		return res, &RefusedError{Reason: err.Error(), Err: err}
 	}
-	if len(files) == 0 && !o.AllowEmpty {
-		return res, &RefusedError{Reason: fmt.Sprintf("source %s holds no files; refusing to publish an empty generation (allow it if that is what you want)", o.Source), Setting: "allow-empty"}
+	if len(files) == 0 && !o.Source.AllowEmpty {
+		return res, &RefusedError{Reason: fmt.Sprintf("source %s holds no files; refusing to publish an empty generation (allow it if that is what you want)", o.Source.Dir), Setting: "allow-empty"}
 	}
 	if err := hashAll(ctx, files, o.Concurrency); err != nil {
 		return res, err
 	}
-	vo := o.Validate
-	vo.Exclude = append(slices.Clone(vo.Exclude), o.Exclude...)
+	vo := o.Source.Validate
+	vo.Exclude = append(slices.Clone(vo.Exclude), o.Source.Exclude...)
 	snap := readSnapshot(ctx, o.Dest)
 	vo.Known = knownResults(snap.m, files)
-	report, err := validate.Run(ctx, o.Source, vo)
+	report, err := validate.Run(ctx, o.Source.Dir, vo)
 	if err != nil {
 		return res, err
 	}
@@ -168,13 +189,13 @@ func Publish(ctx context.Context, o Options) (_ *Result, retErr error) {
 	// 3. The lock, then leftovers of a crashed run, then the manifest.
 	var lk *lock
 	if !o.DryRun {
-		if err := ensureMetaDir(ctx, d, o, layout.Dir, layout.DirMode); err != nil {
+		if err := ensureMetaDir(ctx, d, o.Owner, layout.Dir, layout.DirMode); err != nil {
 			return res, err
 		}
 		host, _ := os.Hostname()
 		who := currentUser()
 		info := layout.LockInfo{Holder: fmt.Sprintf("%s@%s pid %d", who, host, os.Getpid()), Host: host, User: who, PID: os.Getpid(), RunID: randomID()}
-		if lk, err = acquire(ctx, d, info, o.LockTTL, o.Now, o.Log); err != nil {
+		if lk, err = acquire(ctx, d, info, o.Lock.TTL, o.Now, o.Log); err != nil {
 			return res, err
 		}
 		var cancel context.CancelCauseFunc
@@ -199,7 +220,7 @@ func Publish(ctx context.Context, o Options) (_ *Result, retErr error) {
 			name string
 			mode fs.FileMode
 		}{{layout.StagingDir, layout.HiddenMode}, {layout.ObjectsDir, layout.HiddenMode}, {layout.HistoryDir, layout.DirMode}} {
-			if err := ensureMetaDir(ctx, d, o, dir.name, dir.mode); err != nil {
+			if err := ensureMetaDir(ctx, d, o.Owner, dir.name, dir.mode); err != nil {
 				return res, err
 			}
 		}
@@ -214,7 +235,7 @@ func Publish(ctx context.Context, o Options) (_ *Result, retErr error) {
 	res.Previous = prev.Generation
 
 	// 4. The plan.
-	plan, err := makePlan(ctx, d, o, files, prev)
+	plan, err := makePlan(ctx, d, o.Owner, o.Delete, files, prev)
 	if err != nil {
 		return res, err
 	}
@@ -228,9 +249,9 @@ func Publish(ctx context.Context, o Options) (_ *Result, retErr error) {
 	for _, e := range plan.Delete {
 		res.Deleted = append(res.Deleted, e.Path)
 	}
-	if o.MaxDelete >= 0 && len(plan.Delete) > o.MaxDelete {
+	if o.Delete.Max >= 0 && len(plan.Delete) > o.Delete.Max {
 		res.RefusedDeletes, res.Deleted = res.Deleted, []string{}
-		return res, &RefusedError{Reason: fmt.Sprintf("the publish would delete %d files, more than the limit of %d; check the source folder, or raise the limit", len(plan.Delete), o.MaxDelete), Setting: "max-delete"}
+		return res, &RefusedError{Reason: fmt.Sprintf("the publish would delete %d files, more than the limit of %d; check the source folder, or raise the limit", len(plan.Delete), o.Delete.Max), Setting: "max-delete"}
 	}
 	if o.DryRun {
 		return res, nil
@@ -241,13 +262,13 @@ func Publish(ctx context.Context, o Options) (_ *Result, retErr error) {
 			// Validated under other options: record this run's results, so
 			// that the next publish reuses them (same generation).
 			recordValidation(prev, report, files)
-			if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.ManifestPath, prev.Encode(), metaAttr(d, o)); err != nil {
+			if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.ManifestPath, prev.Encode(), metaAttr(d, o.Owner)); err != nil {
 				return res, err
 			}
 		}
-		return res, checkReadable(ctx, d, o.Readers, nil, nil)
+		return res, checkReadable(ctx, d, o.Owner.Readers, nil, nil)
 	}
-	if len(plan.Delete) > 0 && o.Confirm != nil && !o.Confirm(plan) {
+	if len(plan.Delete) > 0 && o.Delete.Confirm != nil && !o.Delete.Confirm(plan) {
 		res.RefusedDeletes, res.Deleted = res.Deleted, []string{}
 		return res, &RefusedError{Reason: "publish cancelled at the confirmation prompt; nothing was changed"}
 	}
@@ -270,12 +291,12 @@ func Publish(ctx context.Context, o Options) (_ *Result, retErr error) {
 		}
 		return res, err
 	}
-	if err := writeHistory(ctx, d, next, o.Keep, metaAttr(d, o), o.Log); err != nil {
+	if err := writeHistory(ctx, d, next, o.Keep, metaAttr(d, o.Owner), o.Log); err != nil {
 		res.Warnings = append(res.Warnings, "history: "+err.Error())
 	}
 
 	// 6. Can Airflow read what was published?
-	return res, checkReadable(ctx, d, o.Readers, plan.Upload, ex.sealed)
+	return res, checkReadable(ctx, d, o.Owner.Readers, plan.Upload, ex.sealed)
 }
 
 func nonNil(s []string) []string {

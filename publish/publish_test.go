@@ -68,8 +68,8 @@ const dagA = "from airflow import DAG\nwith DAG('a'):\n    pass\n"
 const dagB = "from airflow import DAG\nwith DAG('b'):\n    pass\n"
 
 func opts(src string, d nfs.Dest) Options {
-	return Options{Source: src, Dest: d, UID: -1, GID: -1, MaxDelete: 100, Version: "test",
-		Validate: validate.Options{Python: "auto"}}
+	return Options{Source: Source{Dir: src, Validate: validate.Options{Python: "auto"}}, Dest: d,
+		Owner: Owner{UID: -1, GID: -1}, Delete: Deletes{Max: 100}, Version: "test"}
 }
 
 func TestPublishLifecycle(t *testing.T) {
@@ -134,7 +134,7 @@ func TestPublishLifecycle(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(tg.dir, "c.py"), []byte("edited on the export"), 0o644))
 		require.NoError(t, os.Remove(filepath.Join(src, "c.py")))
 		o := opts(src, tg.dest)
-		o.Delete = true
+		o.Delete.Enabled = true
 		res, err = Publish(ctx, o)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"team/sql/q.sql"}, res.Deleted)
@@ -210,19 +210,19 @@ func TestPublishRefusals(t *testing.T) {
 			require.NoError(t, os.Remove(filepath.Join(src, n)))
 		}
 		o = opts(src, tg.dest)
-		o.Delete, o.MaxDelete = true, 2
+		o.Delete.Enabled, o.Delete.Max = true, 2
 		_, err = Publish(ctx, o)
 		require.ErrorAs(t, err, &refused)
 		assert.Contains(t, err.Error(), "limit of 2")
 		assert.Equal(t, "max-delete", refused.Setting)
 		assert.Contains(t, readTree(t, tg.dir), "x3.py")
 
-		o.MaxDelete = 100
-		o.Confirm = func(p *Plan) bool { return false }
+		o.Delete.Max = 100
+		o.Delete.Confirm = func(p *Plan) bool { return false }
 		_, err = Publish(ctx, o)
 		require.ErrorAs(t, err, &refused)
 		assert.Contains(t, readTree(t, tg.dir), "x3.py")
-		o.Confirm = func(p *Plan) bool { return len(p.Delete) == 3 }
+		o.Delete.Confirm = func(p *Plan) bool { return len(p.Delete) == 3 }
 		res, err = Publish(ctx, o)
 		require.NoError(t, err)
 		assert.Len(t, res.Deleted, 3)
@@ -356,14 +356,14 @@ func TestPostCheck(t *testing.T) {
 	src := t.TempDir()
 	writeTree(t, src, map[string]string{"team/a.py": dagA})
 	o := opts(src, d)
-	o.FileMode = 0o600
+	o.Owner.FileMode = 0o600
 	_, err := Publish(context.Background(), o)
 	var ce *CheckError
 	require.ErrorAs(t, err, &ce)
 	require.Len(t, ce.Problems, 1)
 	assert.Contains(t, ce.Problems[0], "team/a.py: uid 50000")
 
-	o.FileMode, o.UID, o.GID = 0o640, 50000, 0
+	o.Owner.FileMode, o.Owner.UID, o.Owner.GID = 0o640, 50000, 0
 	_, err = Publish(context.Background(), o)
 	require.NoError(t, err, "owner 50000 with group 0 satisfies both Airflow identities")
 	fi, err := os.Stat(filepath.Join(dir, "team/a.py"))
@@ -408,7 +408,7 @@ func TestRollback(t *testing.T) {
 
 		writeTree(t, src, map[string]string{"a.py": dagA + "# v2\n", "c.py": strings.ReplaceAll(dagB, "'b'", "'c'")})
 		require.NoError(t, os.Remove(filepath.Join(src, "team/b.py")))
-		o.Label, o.Delete = "v2", true
+		o.Label, o.Delete.Enabled = "v2", true
 		_, err = Publish(ctx, o)
 		require.NoError(t, err)
 		writeTree(t, tg.dir, map[string]string{"by_hand.py": "x = 1\n"})
@@ -566,7 +566,7 @@ func TestDeleteNeverPassesThroughASymlink(t *testing.T) {
 	require.NoError(t, os.RemoveAll(filepath.Join(src, "lnk")))
 
 	o := opts(src, d)
-	o.Delete = true
+	o.Delete.Enabled = true
 	res, err := Publish(ctx, o)
 	require.NoError(t, err)
 	assert.Empty(t, res.Deleted)

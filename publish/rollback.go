@@ -23,7 +23,7 @@ import (
 // replaced ones from .dagnfs/objects), checked against their sha256, and
 // published with --delete semantics, so that files later generations added
 // are removed if nobody changed them. to=0 means the generation before the
-// current one. o.Source is ignored.
+// current one. o.Source.Dir is ignored.
 func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 	d := o.Dest
 	cur, err := readManifest(ctx, d)
@@ -73,7 +73,8 @@ func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 			return NewResult(d.String()), &RefusedError{Reason: fmt.Sprintf("generation %d cannot be restored: %v", to, err), Err: err}
 		}
 	}
-	o.Source, o.Delete, o.MaxDelete, o.AllowEmpty, o.Action = dir, true, -1, true, "rollback"
+	o.Source.Dir, o.Source.AllowEmpty, o.Action = dir, true, "rollback"
+	o.Delete.Enabled, o.Delete.Max = true, -1
 	label := fmt.Sprintf("rollback to generation %d", to)
 	if target.Label != "" {
 		label += " (" + target.Label + ")"

@@ -33,8 +33,8 @@ func published(t *testing.T, label string) (string, nfs.Dest, string) {
 	t.Cleanup(func() { d.Close() })
 	src := t.TempDir()
 	writeTree(t, src, map[string]string{"a.py": dagA, "team/b.sql": "select 1"})
-	_, err = publish.Publish(context.Background(), publish.Options{Source: src, Dest: d, UID: 50000, GID: 50000,
-		Label: label, Validate: validate.Options{Python: "none"}})
+	_, err = publish.Publish(context.Background(), publish.Options{Source: publish.Source{Dir: src, Validate: validate.Options{Python: "none"}},
+		Dest: d, Owner: publish.Owner{UID: 50000, GID: 50000}, Label: label})
 	require.NoError(t, err)
 	return dir, d, src
 }
@@ -151,8 +151,8 @@ func TestWaitForLabel(t *testing.T) {
 		defer close(published)
 		time.Sleep(300 * time.Millisecond)
 		writeTree(t, src, map[string]string{"a.py": dagA + "# c2\n"})
-		_, err := publish.Publish(context.Background(), publish.Options{Source: src, Dest: d, UID: -1, GID: -1,
-			Label: "c2", Validate: validate.Options{Python: "none"}})
+		_, err := publish.Publish(context.Background(), publish.Options{Source: publish.Source{Dir: src, Validate: validate.Options{Python: "none"}},
+			Dest: d, Owner: publish.Owner{UID: -1, GID: -1}, Label: "c2"})
 		assert.NoError(t, err)
 	}()
 	r, err := Verify(context.Background(), d, o)

@@ -225,10 +225,13 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 
 	interactive := o.format.val == "text" && isTerminal(stderr)
 	popts := publish.Options{
-		Source: src, Dest: d, FileMode: fs.FileMode(o.fileMode), DirMode: fs.FileMode(o.dirMode),
-		UID: o.uid, GID: o.gid, Concurrency: o.concurrency, Delete: o.del, MaxDelete: o.maxDelete,
-		AllowEmpty: o.allowEmpty, DryRun: o.dryRun, Label: label, Keep: o.keep, LockTTL: o.lockTTL,
-		Exclude: o.exclude, Readers: readers, Validate: vo,
+		Source: publish.Source{Exclude: o.exclude, Validate: vo, AllowEmpty: o.allowEmpty},
+		Dest:   d,
+		Owner: publish.Owner{FileMode: fs.FileMode(o.fileMode), DirMode: fs.FileMode(o.dirMode),
+			UID: o.uid, GID: o.gid, Readers: readers},
+		Delete:      publish.Deletes{Enabled: o.del, Max: o.maxDelete},
+		Lock:        publish.Locking{TTL: o.lockTTL},
+		Concurrency: o.concurrency, DryRun: o.dryRun, Label: label, Keep: o.keep,
 		Version: version, Log: log,
 	}
 	if interactive {
@@ -240,7 +243,7 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 		}
 	}
 	if interactive && !o.yes && isTerminal(stdin) {
-		popts.Confirm = func(p *publish.Plan) bool {
+		popts.Delete.Confirm = func(p *publish.Plan) bool {
 			fmt.Fprintf(stderr, "This publish deletes %d files from %s:\n", len(p.Delete), d)
 			for i, e := range p.Delete {
 				if i == 20 {
@@ -254,6 +257,7 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 			return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes")
 		}
 	}
+	popts.Source.Dir = src
 	return do(ctx, popts)
 }
 
