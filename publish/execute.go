@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dagnfs/dagnfs/internal/guard"
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/validate"
@@ -126,7 +127,7 @@ func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, e
 		if gctx.Err() != nil {
 			break // a worker failed or the run was cancelled: start no more
 		}
-		g.Go(func() error {
+		g.Go(guard.Func(func() error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
@@ -140,7 +141,7 @@ func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, e
 					Bytes: doneBytes.Add(f.Size), TotalBytes: plan.Bytes})
 			}
 			return nil
-		})
+		}))
 	}
 	if err := g.Wait(); err != nil {
 		return nil, 0, err
@@ -291,10 +292,10 @@ func (ex *executor) keepObjects(ctx context.Context, entries []layout.Entry) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(ex.o.Concurrency)
 	for _, e := range entries {
-		g.Go(func() error {
+		g.Go(guard.Func(func() error {
 			ex.keepObject(gctx, e)
 			return nil
-		})
+		}))
 	}
 	g.Wait()
 }

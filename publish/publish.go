@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dagnfs/dagnfs/internal/guard"
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
@@ -201,10 +202,10 @@ func Publish(ctx context.Context, o Options) (_ *Result, retErr error) {
 		var cancel context.CancelCauseFunc
 		ctx, cancel = context.WithCancelCause(ctx)
 		refreshed := make(chan struct{})
-		go func() {
+		guard.Go(func() {
 			defer close(refreshed)
 			lk.keepAlive(ctx, cancel)
-		}()
+		}, cancel)
 		defer func() {
 			cancel(nil)
 			<-refreshed // a refresh in flight must not put the lock back after its release
@@ -324,14 +325,14 @@ func hashAll(ctx context.Context, files []SourceFile, n int) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(n)
 	for i := range files {
-		g.Go(func() error {
+		g.Go(guard.Func(func() error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			sum, _, err := hashFile(files[i].Abs)
 			files[i].Sum = sum
 			return err
-		})
+		}))
 	}
 	return g.Wait()
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dagnfs/dagnfs/internal/testfs"
+	"github.com/dagnfs/dagnfs/internal/guard"
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/nfs/nfstest"
@@ -574,4 +576,34 @@ func TestDeleteNeverPassesThroughASymlink(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, "hotfix.py"))
 	require.NoError(t, err)
 	assert.Equal(t, dagB, string(b), "the file placed by hand is untouched")
+}
+
+// panicky panics at the third file it creates (the first is the journal,
+// the next ones staged files), as a bug in a worker would.
+type panicky struct {
+	nfs.Dest
+	creates *atomic.Int32
+}
+
+func (p panicky) Create(ctx context.Context, name string, mode fs.FileMode) (nfs.Writer, error) {
+	if p.creates.Add(1) == 3 {
+		var m map[string]int
+		m[name]++ // a nil map: panics
+	}
+	return p.Dest.Create(ctx, name, mode)
+}
+
+// A panic in a worker is an error like any other: the publish ends, its
+// lock is released and nothing is half-published.
+func TestWorkerPanicIsAnError(t *testing.T) {
+	dir, d := localDest(t)
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.py": dagA, "b.py": dagB, "c.txt": "c", "d.txt": "d"})
+	_, err := Publish(context.Background(), opts(src, panicky{d, new(atomic.Int32)}))
+	var pe *guard.PanicError
+	require.ErrorAs(t, err, &pe)
+	assert.Contains(t, err.Error(), "internal error")
+	_, err = os.Stat(filepath.Join(dir, layout.LockPath))
+	assert.True(t, os.IsNotExist(err), "the lock is released")
+	assert.Empty(t, readTree(t, dir), "nothing was published")
 }

@@ -15,6 +15,8 @@ import (
 	"sync"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/dagnfs/dagnfs/internal/guard"
 )
 
 // Options configure a check. The zero value checks for Airflow 3 with safe
@@ -161,7 +163,8 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	}
 	checkerCh := make(chan found, 1)
 	go func() {
-		c, err := NewChecker(ctx, o.Python)
+		var c *Checker
+		err := guard.Func(func() (err error) { c, err = NewChecker(ctx, o.Python); return err })()
 		checkerCh <- found{c, err}
 	}()
 	disc, derr := discover(dir, o.IgnoreSyntax, o.MaxFileSize, append(slices.Clone(DefaultExcludes), o.Exclude...))
@@ -211,7 +214,8 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 			early <- compiled{}
 			return
 		}
-		f, err := checker.compileAll(ctx, earlyJobs)
+		var f []Finding
+		err := guard.Func(func() (err error) { f, err = checker.compileAll(ctx, earlyJobs); return err })()
 		early <- compiled{f, err}
 	}()
 
@@ -223,7 +227,7 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Workers)
 	for i, c := range disc.candidates {
-		g.Go(func() error {
+		g.Go(guard.Func(func() error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
@@ -239,7 +243,7 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 			defer func() { parsers <- p }()
 			results[i] = analyzeCandidate(p, c, o)
 			return nil
-		})
+		}))
 	}
 	err := g.Wait()
 	for _, p := range made {

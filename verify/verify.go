@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dagnfs/dagnfs/internal/guard"
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
@@ -332,10 +333,10 @@ func checkFiles(ctx context.Context, d nfs.Dest, o Options, r *Result, m *layout
 		for dir := path.Dir(e.Path); dir != "."; dir = path.Dir(dir) {
 			dirs[dir] = true
 		}
-		g.Go(func() error {
+		g.Go(guard.Func(func() error {
 			found[i], unreadable[i] = checkFile(gctx, d, o, m, l, e)
 			return nil
-		})
+		}))
 	}
 	g.Wait()
 	for i := range found {

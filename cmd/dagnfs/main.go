@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dagnfs/dagnfs/internal/guard"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/publish"
 	"github.com/dagnfs/dagnfs/verify"
@@ -124,6 +125,7 @@ const (
 	kindDestination = "destination"
 	kindDeadline    = "deadline"
 	kindInterrupted = "interrupted"
+	kindInternal    = "internal"
 )
 
 // classify is the one place where errors become exit codes: it returns the
@@ -138,6 +140,7 @@ func classify(err error) (int, string, error) {
 		de *deadlineError
 		me *verify.UnreadableError
 		te *nfs.TransportError
+		pe *guard.PanicError
 	)
 	switch {
 	case errors.As(err, &ue):
@@ -155,6 +158,11 @@ func classify(err error) (int, string, error) {
 		return exitLocked, kindLocked, err
 	case errors.As(err, &de):
 		return exitDest, kindDeadline, err
+	case errors.As(err, &pe):
+		if os.Getenv("DAGNFS_DEBUG") != "" {
+			os.Stderr.Write(pe.Stack)
+		}
+		return exitDest, kindInternal, fmt.Errorf("%w; nothing half-written is visible on the export and the next publish cleans up. Please report this with the command line", err)
 	case errors.Is(err, context.Canceled):
 		return exitCanceled, kindInterrupted, errors.New("interrupted; the export holds only whole files and the next publish cleans up")
 	case errors.As(err, &me):
