@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dagnfs/dagnfs/internal/testfs"
 	"github.com/dagnfs/dagnfs/internal/guard"
+	"github.com/dagnfs/dagnfs/internal/testfs"
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/nfs/nfstest"
