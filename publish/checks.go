@@ -77,19 +77,14 @@ func remedy(d nfs.Dest, folder string, id perms.Identity, fi nfs.FileInfo) strin
 // that user can write in it), and checks that it is a folder this identity
 // can write in.
 func ensureMetaDir(ctx context.Context, d nfs.Dest, o Owner, name string, mode fs.FileMode) error {
-	err := d.Mkdir(ctx, name, mode.Perm())
-	created := err == nil
-	if err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := ensureDir(ctx, d, name, mode); err != nil {
 		return err
 	}
 	fi, err := d.Stat(ctx, name)
 	if err != nil {
 		return err
 	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%s/%s exists on the destination and is not a folder (dagnfs keeps its records there); move it away", d, name)
-	}
-	if d.Caps().Chown && (created || fi.UID != uint32(o.UID) || fi.GID != uint32(o.GID)) && o.UID >= 0 && o.GID >= 0 {
+	if d.Caps().Chown && (fi.UID != uint32(o.UID) || fi.GID != uint32(o.GID)) && o.UID >= 0 && o.GID >= 0 {
 		if fi, err = d.SetAttr(ctx, name, nfs.Attr{Mode: fi.Mode.Perm(), UID: o.UID, GID: o.GID}); err != nil {
 			return err
 		}
