@@ -43,7 +43,7 @@ type Local struct {
 var _ Dest = (*Local)(nil)
 
 // ErrSymlink: a path on the destination passes through a symlink, which
-// dagnfs never follows there.
+// dagnfs never follows there (on a folder destination, nor over NFS).
 var ErrSymlink = errors.New("passes through a symlink on the destination (dagnfs never follows one there)")
 
 // OpenLocal opens the folder dir as a destination.

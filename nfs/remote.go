@@ -333,7 +333,11 @@ func (r *Remote) dir(ctx context.Context, c *conn, name string) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	if attr.Type != 2 {
+	switch attr.Type {
+	case gonfs.NF3Dir:
+	case gonfs.NF3Lnk:
+		return nil, pathErr("lookup", name, ErrSymlink) // LOOKUP never follows it; neither does dagnfs
+	default:
 		return nil, syscall.ENOTDIR
 	}
 	r.handles.Store(name, fh)

@@ -554,28 +554,30 @@ func TestPlantedHistoryIsIgnored(t *testing.T) {
 // A symlink planted on the export (lnk -> .) never turns a managed path
 // (lnk/hotfix.py) into a delete of a file placed by hand (hotfix.py).
 func TestDeleteNeverPassesThroughASymlink(t *testing.T) {
-	dir, d := localDest(t)
-	src := t.TempDir()
-	ctx := context.Background()
-	writeTree(t, src, map[string]string{"a.py": dagA, "lnk/hotfix.py": dagB})
-	_, err := Publish(ctx, opts(src, d))
-	require.NoError(t, err)
-	// By hand: lnk/ becomes a link to the export root, next to a hotfix.py
-	// with the same content.
-	require.NoError(t, os.RemoveAll(filepath.Join(dir, "lnk")))
-	require.NoError(t, os.Symlink(".", filepath.Join(dir, "lnk")))
-	writeTree(t, dir, map[string]string{"hotfix.py": dagB})
-	require.NoError(t, os.RemoveAll(filepath.Join(src, "lnk")))
+	forEachTarget(t, func(t *testing.T, tg target) {
+		dir, d := tg.dir, tg.dest
+		src := t.TempDir()
+		ctx := context.Background()
+		writeTree(t, src, map[string]string{"a.py": dagA, "lnk/hotfix.py": dagB})
+		_, err := Publish(ctx, opts(src, d))
+		require.NoError(t, err)
+		// By hand: lnk/ becomes a link to the export root, next to a hotfix.py
+		// with the same content.
+		require.NoError(t, os.RemoveAll(filepath.Join(dir, "lnk")))
+		require.NoError(t, os.Symlink(".", filepath.Join(dir, "lnk")))
+		writeTree(t, dir, map[string]string{"hotfix.py": dagB})
+		require.NoError(t, os.RemoveAll(filepath.Join(src, "lnk")))
 
-	o := opts(src, d)
-	o.Delete.Enabled = true
-	res, err := Publish(ctx, o)
-	require.NoError(t, err)
-	assert.Empty(t, res.Deleted)
-	assert.Equal(t, []string{"lnk/hotfix.py"}, res.NotDeleted)
-	b, err := os.ReadFile(filepath.Join(dir, "hotfix.py"))
-	require.NoError(t, err)
-	assert.Equal(t, dagB, string(b), "the file placed by hand is untouched")
+		o := opts(src, d)
+		o.Delete.Enabled = true
+		res, err := Publish(ctx, o)
+		require.NoError(t, err)
+		assert.Empty(t, res.Deleted)
+		assert.Equal(t, []string{"lnk/hotfix.py"}, res.NotDeleted)
+		b, err := os.ReadFile(filepath.Join(dir, "hotfix.py"))
+		require.NoError(t, err)
+		assert.Equal(t, dagB, string(b), "the file placed by hand is untouched")
+	})
 }
 
 // panicky panics at the third file it creates (the first is the journal,

@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
 # make fuzz: run every Go fuzz target of the module for a bounded time each.
-# Inputs that find new coverage stay in the Go build cache; a failing input is
-# written to the package's testdata/fuzz/FuzzName/ (commit it: it becomes a
-# regression test that go test runs every time).
+# A failing input is written to the package's testdata/fuzz/FuzzName/ by go
+# test itself; the inputs that found new coverage (kept by Go in its build
+# cache) are copied there too, at most $KEEP per target, so that they become
+# seeds that every `go test` runs. Commit them.
 set -euo pipefail
 fuzztime=${1:-20s}
+keep=${KEEP:-25}
 cd "$(dirname "$0")/.."
+module=$(go list -m)
+cache=$(go env GOCACHE)/fuzz
 status=0
 while IFS=: read -r file _ line; do
   name=$(sed -E 's/^func (Fuzz[A-Za-z0-9_]*)\(.*/\1/' <<<"$line")
-  pkg=./$(dirname "$file")
-  echo "== $pkg $name ($fuzztime)"
-  go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" || status=$?
+  dir=$(dirname "$file")
+  echo "== ./$dir $name ($fuzztime)"
+  go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "./$dir" || status=$?
+  found="$cache/$module/$dir/$name"
+  if [ -d "$found" ]; then
+    mkdir -p "$dir/testdata/fuzz/$name"
+    have=$(ls "$dir/testdata/fuzz/$name" | wc -l)
+    # The smallest new inputs first: they make the clearest seeds.
+    ls -S -r "$found" | head -n $(( keep > have ? keep - have : 0 )) | while read -r f; do
+      cp -n "$found/$f" "$dir/testdata/fuzz/$name/$f"
+    done
+  fi
 done < <(git grep -n -E '^func Fuzz[A-Za-z0-9_]*\(' -- '*_test.go')
 exit "$status"

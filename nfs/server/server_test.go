@@ -138,3 +138,22 @@ func TestServeManyHandles(t *testing.T) {
 	require.NoError(t, err, "the first handle is still valid")
 	assert.Equal(t, "x", string(b))
 }
+
+// Over NFS too, a path through a symlink on the export is refused
+// (ErrSymlink), for deletes and writes alike.
+func TestRemoteRefusesSymlinkedPaths(t *testing.T) {
+	dir, s := nfstest.Server(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "hotfix.py"), []byte("by hand"), 0o644))
+	require.NoError(t, os.Symlink(".", filepath.Join(dir, "lnk")))
+	r, err := dial(t, s.URL(), 50000)
+	require.NoError(t, err)
+	ctx := context.Background()
+	assert.ErrorIs(t, r.Remove(ctx, "lnk/hotfix.py"), nfs.ErrSymlink)
+	_, err = r.Create(ctx, "lnk/new.py", 0o644)
+	assert.ErrorIs(t, err, nfs.ErrSymlink)
+	_, err = r.Stat(ctx, "lnk/hotfix.py")
+	assert.ErrorIs(t, err, nfs.ErrSymlink)
+	b, err := os.ReadFile(filepath.Join(dir, "hotfix.py"))
+	require.NoError(t, err)
+	assert.Equal(t, "by hand", string(b))
+}
