@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -268,7 +267,7 @@ func (ex *executor) makeDirs(ctx context.Context) error {
 
 // stage writes one file under its temporary name and seals it.
 func (ex *executor) stage(ctx context.Context, tmp string, f SourceFile) (*nfs.Pending, error) {
-	src, err := os.Open(f.Abs)
+	src, err := f.Open(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +276,7 @@ func (ex *executor) stage(ctx context.Context, tmp string, f SourceFile) (*nfs.P
 	if err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(p, src); err != nil {
+	if _, err := nfs.Stream(p, src); err != nil {
 		return p, err
 	}
 	if p.Sum() != f.Sum {

@@ -143,7 +143,49 @@ func (o *Options) defaults() {
 type caller interface{ Calls() int64 }
 
 // Publish runs one publish. On error the Result holds what is known so far.
-func Publish(ctx context.Context, o Options) (_ *Result, retErr error) {
+func Publish(ctx context.Context, o Options) (*Result, error) {
+	return apply(ctx, o, prepareSource)
+}
+
+// prepared is a source ready to be applied: its files (hashed), what
+// validation found in them, and the manifest as read before the lock.
+type prepared struct {
+	files  []SourceFile
+	report *validate.Report
+	snap   snapshot
+}
+
+// prepareSource scans, hashes and validates the source folder.
+func prepareSource(ctx context.Context, o Options, res *Result) (*prepared, error) {
+	files, err := Scan(o.Source.Dir, o.Source.Exclude)
+	if err != nil {
+		return nil, &RefusedError{Reason: err.Error(), Err: err}
+	}
+	if len(files) == 0 && !o.Source.AllowEmpty {
+		return nil, &RefusedError{Reason: fmt.Sprintf("source %s holds no files; refusing to publish an empty generation (allow it if that is what you want)", o.Source.Dir), Setting: "allow-empty"}
+	}
+	if err := hashAll(ctx, files, o.Concurrency); err != nil {
+		return nil, err
+	}
+	vo := o.Source.Validate
+	vo.Exclude = append(slices.Clone(vo.Exclude), o.Source.Exclude...)
+	snap := readSnapshot(ctx, o.Dest)
+	vo.Known = knownResults(snap.m, files)
+	report, err := validate.Run(ctx, o.Source.Dir, vo)
+	if err != nil {
+		return nil, err
+	}
+	res.Validation = report
+	if report.Failed() {
+		return nil, &ValidationError{Report: report}
+	}
+	return &prepared{files: files, report: report, snap: snap}, nil
+}
+
+// apply prepares a source and publishes it: the lock, the plan, staging,
+// the switch, history and the read check. Publish and Rollback differ only
+// in how they prepare.
+func apply(ctx context.Context, o Options, prepare func(context.Context, Options, *Result) (*prepared, error)) (_ *Result, retErr error) {
 	o.defaults()
 	ctx, stopCleanup := nfs.WithCleanup(ctx) // one cleanup budget for the whole run
 	defer stopCleanup()
@@ -157,29 +199,11 @@ func Publish(ctx context.Context, o Options) (_ *Result, retErr error) {
 		}
 	}()
 
-	// 1. The source: scan, validate, hash.
-	files, err := Scan(o.Source.Dir, o.Source.Exclude)
-	if err != nil {
-		return res, &RefusedError{Reason: err.Error(), Err: err}
-	}
-	if len(files) == 0 && !o.Source.AllowEmpty {
-		return res, &RefusedError{Reason: fmt.Sprintf("source %s holds no files; refusing to publish an empty generation (allow it if that is what you want)", o.Source.Dir), Setting: "allow-empty"}
-	}
-	if err := hashAll(ctx, files, o.Concurrency); err != nil {
-		return res, err
-	}
-	vo := o.Source.Validate
-	vo.Exclude = append(slices.Clone(vo.Exclude), o.Source.Exclude...)
-	snap := readSnapshot(ctx, o.Dest)
-	vo.Known = knownResults(snap.m, files)
-	report, err := validate.Run(ctx, o.Source.Dir, vo)
+	src, err := prepare(ctx, o, res)
 	if err != nil {
 		return res, err
 	}
-	res.Validation = report
-	if report.Failed() {
-		return res, &ValidationError{Report: report}
-	}
+	files, report, snap := src.files, src.report, src.snap
 
 	// 2. The destination: a folder this identity can write.
 	d := o.Dest

@@ -433,6 +433,18 @@ func TestRollback(t *testing.T) {
 		var refused *RefusedError
 		require.ErrorAs(t, err, &refused)
 		assert.Contains(t, err.Error(), "kept: 3, 2, 1")
+
+		// Content that is no longer kept: refused, and nothing changes.
+		require.NoError(t, os.RemoveAll(filepath.Join(tg.dir, layout.ObjectsDir)))
+		require.NoError(t, os.Mkdir(filepath.Join(tg.dir, layout.ObjectsDir), 0o700))
+		_, err = Rollback(ctx, ro, 2)
+		require.ErrorAs(t, err, &refused)
+		assert.Contains(t, err.Error(), "generation 2 cannot be restored")
+		assert.Contains(t, err.Error(), "no longer kept")
+		tree = readTree(t, tg.dir)
+		delete(tree, "by_hand.py")
+		assert.Equal(t, v1, tree, "the export still holds generation 1's files")
+		assert.Equal(t, 3, manifestOnDisk(t, tg.dir).Generation)
 	})
 }
 

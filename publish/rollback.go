@@ -2,28 +2,28 @@ package publish
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/validate"
 )
 
 // Rollback restores an earlier generation as a new one, with the same
-// protocol and lock as a publish (like a revert): the kept generation's
-// files are fetched from the export (unchanged files from their place,
-// replaced ones from .dagnfs/objects), checked against their sha256, and
-// published with --delete semantics, so that files later generations added
-// are removed if nobody changed them. to=0 means the generation before the
-// current one. o.Source.Dir is ignored.
+// protocol and lock as a publish (like a revert). The kept generation is the
+// source: its files are read from the export itself, unchanged ones from
+// their place and replaced ones from .dagnfs/objects, streamed straight into
+// staging and checked against their sha256 like any upload; nothing goes
+// through a local folder. It is published with delete semantics, so that
+// files later generations added are removed if nobody changed them. The
+// kept generation passed validation when it was published: what its
+// manifest records (DAGs, the validation fingerprint) is carried over. to=0
+// means the generation before the current one. o.Source is ignored.
 func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 	d := o.Dest
 	cur, err := readManifest(ctx, d)
@@ -55,80 +55,68 @@ func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 		return NewResult(d.String()), &RefusedError{Reason: fmt.Sprintf("generation %d is not kept on %s (kept: %s); see dagnfs history", to, d, strings.Join(kept, ", "))}
 	}
 
-	dir, err := os.MkdirTemp("", "dagnfs-rollback-")
-	if err != nil {
-		return NewResult(d.String()), err
-	}
-	defer os.RemoveAll(dir)
-	live := cur.Index()
-	for _, e := range target.Files {
-		p := filepath.Join(dir, filepath.FromSlash(e.Path))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return NewResult(d.String()), err
-		}
-		if err := fetch(ctx, d, live, e, p); err != nil {
-			if ctx.Err() != nil {
-				return NewResult(d.String()), ctx.Err()
-			}
-			return NewResult(d.String()), &RefusedError{Reason: fmt.Sprintf("generation %d cannot be restored: %v", to, err), Err: err}
-		}
-	}
-	o.Source.Dir, o.Source.AllowEmpty, o.Action = dir, true, "rollback"
+	o.Source = Source{AllowEmpty: true}
 	o.Delete.Enabled, o.Delete.Max = true, -1
-	label := fmt.Sprintf("rollback to generation %d", to)
+	o.Action = "rollback"
+	o.Label = fmt.Sprintf("rollback to generation %d", to)
 	if target.Label != "" {
-		label += " (" + target.Label + ")"
+		o.Label += " (" + target.Label + ")"
 	}
-	o.Label = label
-	return Publish(ctx, o)
+	return apply(ctx, o, func(ctx context.Context, o Options, _ *Result) (*prepared, error) {
+		snap := readSnapshot(ctx, d)
+		live := map[string]layout.Entry{}
+		if snap.ok {
+			live = snap.m.Index()
+		}
+		files := make([]SourceFile, 0, len(target.Files))
+		for _, e := range target.Files {
+			files = append(files, SourceFile{Rel: e.Path, Size: e.Size, Sum: e.SHA256,
+				open: func(ctx context.Context) (io.ReadCloser, error) { return openKept(ctx, d, live, e, to) }})
+		}
+		return &prepared{files: files, report: keptReport(target), snap: snap}, nil
+	})
 }
 
-// fetch copies a kept file into the local file dst, streaming: from its
-// place if the current generation still has it there, else from
-// .dagnfs/objects. The bytes must have the recorded sha256.
-func fetch(ctx context.Context, d nfs.Dest, live map[string]layout.Entry, e layout.Entry, dst string) error {
+// openKept opens the kept content of e: at its place if the current
+// generation still has it there, else in .dagnfs/objects.
+func openKept(ctx context.Context, d nfs.Dest, live map[string]layout.Entry, e layout.Entry, gen int) (io.ReadCloser, error) {
 	try := []string{layout.ObjectName(e.SHA256)}
 	if cur, ok := live[e.Path]; ok && cur.SHA256 == e.SHA256 {
 		try = []string{e.Path, layout.ObjectName(e.SHA256)}
 	}
 	var last error
 	for _, name := range try {
-		sum, err := copyOut(ctx, d, name, dst, e.Size)
-		if err != nil {
-			last = err
-			continue
+		f, err := d.Open(ctx, name)
+		if err == nil && f.Info().Size == e.Size {
+			return f, nil
 		}
-		if sum == e.SHA256 {
-			return nil
+		if err == nil {
+			f.Close()
+			err = fmt.Errorf("%s holds %d bytes, not the %d recorded", name, f.Info().Size, e.Size)
 		}
-		last = fmt.Errorf("%s does not hold the bytes recorded for %s", name, e.Path)
+		last = err
 	}
 	if errors.Is(last, fs.ErrNotExist) {
-		return fmt.Errorf("the content of %s (sha256 %s) is no longer kept: %w", e.Path, e.SHA256[:12], last)
+		last = fmt.Errorf("the content of %s (sha256 %s) is no longer kept: %w", e.Path, e.SHA256[:12], last)
 	}
-	return last
+	return nil, &RefusedError{Reason: fmt.Sprintf("generation %d cannot be restored: %v; nothing was changed", gen, last), Err: last}
 }
 
-// copyOut streams name (at most max bytes) into the local file dst and
-// returns the sha256 of what it copied.
-func copyOut(ctx context.Context, d nfs.Dest, name, dst string, max int64) (string, error) {
-	f, err := d.Open(ctx, name)
-	if err != nil {
-		return "", err
+// keptReport is what validation found in a kept generation, as its
+// manifest recorded it.
+func keptReport(m *layout.Manifest) *validate.Report {
+	r := &validate.Report{Fingerprint: m.Checked, DAGs: []validate.DAG{}}
+	for _, e := range m.Files {
+		for _, dag := range e.DAGs {
+			file := e.Path
+			if dag.Member != "" {
+				file += "/" + dag.Member
+			}
+			r.DAGs = append(r.DAGs, validate.DAG{DagID: dag.ID, File: file, Line: dag.Line})
+		}
+		if e.SafeModeSkipped {
+			r.Skipped = append(r.Skipped, e.Path)
+		}
 	}
-	defer f.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return "", err
-	}
-	defer out.Close()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(out, h), io.LimitReader(f, max+1))
-	if err != nil {
-		return "", err
-	}
-	if n > max {
-		return "", fmt.Errorf("%s holds more than the %d bytes recorded", name, max)
-	}
-	return hex.EncodeToString(h.Sum(nil)), out.Close()
+	return r
 }

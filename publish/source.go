@@ -1,8 +1,10 @@
 package publish
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -19,6 +21,17 @@ type SourceFile struct {
 	Abs  string // where to read it (a symlink's target)
 	Size int64
 	Sum  string // sha256 in hex, once hashed
+	// open reads the file from elsewhere than Abs (a rollback reads it
+	// from the export itself).
+	open func(ctx context.Context) (io.ReadCloser, error)
+}
+
+// Open opens the file's content for reading.
+func (f SourceFile) Open(ctx context.Context) (io.ReadCloser, error) {
+	if f.open != nil {
+		return f.open(ctx)
+	}
+	return os.Open(f.Abs)
 }
 
 // Scan lists the regular files under dir that would be published, following
