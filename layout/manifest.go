@@ -87,6 +87,8 @@ func (m *Mode) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+var errTooLarge = fmt.Errorf("larger than %d MiB, the most dagnfs reads (about 50,000 files; split the DAG folder over several exports)", MaxManifest>>20)
+
 // ManifestError: a manifest on the export cannot be trusted.
 type ManifestError struct {
 	Path string
@@ -108,7 +110,7 @@ func ReadManifest(ctx context.Context, d nfs.Dest, name string) (*Manifest, erro
 	case errors.Is(err, fs.ErrNotExist):
 		return &Manifest{Format: ManifestFormat}, nil
 	case errors.Is(err, nfs.ErrTooLarge):
-		return nil, &ManifestError{name, fmt.Errorf("larger than %d MiB", MaxManifest>>20)}
+		return nil, &ManifestError{name, errTooLarge}
 	case errors.Is(err, nfs.ErrNotRegular):
 		return nil, &ManifestError{name, errors.New("not a regular file")}
 	case err != nil:
@@ -120,7 +122,7 @@ func ReadManifest(ctx context.Context, d nfs.Dest, name string) (*Manifest, erro
 // ParseManifest decodes and checks a manifest read from name.
 func ParseManifest(name string, b []byte) (*Manifest, error) {
 	if len(b) > MaxManifest {
-		return nil, &ManifestError{name, fmt.Errorf("larger than %d MiB", MaxManifest>>20)}
+		return nil, &ManifestError{name, errTooLarge}
 	}
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(b))
