@@ -157,7 +157,7 @@ type prepared struct {
 
 // prepareSource scans, hashes and validates the source folder.
 func prepareSource(ctx context.Context, o Options, res *Result) (*prepared, error) {
-	files, err := Scan(o.Source.Dir, o.Source.Exclude)
+	files, listed, err := scan(o.Source.Dir, o.Source.Exclude) // the one walk of the source
 	if err != nil {
 		return nil, &RefusedError{Reason: err.Error(), Err: err}
 	}
@@ -169,6 +169,7 @@ func prepareSource(ctx context.Context, o Options, res *Result) (*prepared, erro
 	}
 	vo := o.Source.Validate
 	vo.Exclude = append(slices.Clone(vo.Exclude), o.Source.Exclude...)
+	vo.Listed = listed
 	snap := readSnapshot(ctx, o.Dest)
 	vo.Known = knownResults(snap.m, files)
 	report, err := validate.Run(ctx, o.Source.Dir, vo)

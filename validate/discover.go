@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -27,10 +28,48 @@ type discovery struct {
 	findings   []Finding
 }
 
+// Listed is one entry of a folder as a walk found it.
+type Listed struct {
+	Name string
+	// Info is os.Stat's (symlinks followed); nil for a dangling symlink, or
+	// for an entry the walk passed over (excluded, or an unsafe name).
+	Info fs.FileInfo
+	// Link: the entry itself is a symlink; Target is where it resolves
+	// ("" when it does not).
+	Link   bool
+	Target string
+}
+
+// listDir returns the entries of the folder abs: from listed when the
+// caller's walk already read it (publish walks its source once), else from
+// the disk.
+func listDir(abs string, listed map[string][]Listed) ([]Listed, error) {
+	if l, ok := listed[abs]; ok {
+		return l, nil
+	}
+	entries, err := os.ReadDir(abs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Listed, 0, len(entries))
+	for _, e := range entries {
+		p := filepath.Join(abs, e.Name())
+		l := Listed{Name: e.Name(), Link: e.Type()&os.ModeSymlink != 0}
+		if info, err := os.Stat(p); err == nil {
+			l.Info = info
+		}
+		if l.Link {
+			l.Target, _ = filepath.EvalSymlinks(p)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
 // discover walks root as Airflow's os.walk(followlinks=True) with
 // .airflowignore does, reporting symlinks that leave root, symlink loops and
-// unsafe names on the way.
-func discover(root string, syntax string, maxSize int64, exclude []string) (*discovery, error) {
+// unsafe names on the way. Folders found in listed are not read again.
+func discover(root string, syntax string, maxSize int64, exclude []string, listed map[string][]Listed) (*discovery, error) {
 	realRoot, err := filepath.EvalSymlinks(root)
 	if err != nil {
 		return nil, err
@@ -45,7 +84,7 @@ func discover(root string, syntax string, maxSize int64, exclude []string) (*dis
 	for len(stack) > 0 {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		entries, err := os.ReadDir(f.abs)
+		entries, err := listDir(f.abs, listed)
 		if err != nil {
 			d.findings = append(d.findings, Finding{Rule: RuleUnreadable, File: orDot(f.rel),
 				Message: fmt.Sprintf("folder cannot be listed (%v): Airflow skips it silently", err)})
@@ -63,7 +102,7 @@ func discover(root string, syntax string, maxSize int64, exclude []string) (*dis
 		}
 		var dirs []frame
 		for _, e := range entries {
-			name := e.Name()
+			name := e.Name
 			rel := path.Join(f.rel, name)
 			abs := filepath.Join(f.abs, name)
 			if Excluded(exclude, rel, name) {
@@ -73,18 +112,14 @@ func discover(root string, syntax string, maxSize int64, exclude []string) (*dis
 				d.findings = append(d.findings, Finding{Rule: RuleUnsafeName, File: strings.ToValidUTF8(rel, "\uFFFD"), Message: why})
 				continue
 			}
-			info, err := os.Stat(abs) // follows symlinks, as os.walk does
-			isLink := e.Type()&os.ModeSymlink != 0
-			if err != nil {
+			info := e.Info // symlinks followed, as os.walk does
+			if info == nil {
 				continue // a dangling symlink: not a file for Airflow
 			}
-			if isLink {
-				target, err := filepath.EvalSymlinks(abs)
-				if err == nil && !within(realRoot, target) {
-					d.findings = append(d.findings, Finding{Rule: RuleSymlinkEscape, File: rel,
-						Message: fmt.Sprintf("symlink resolves outside the DAG folder, to %s: publish does not copy it and the pods will not find it", target)})
-					continue
-				}
+			if e.Link && e.Target != "" && !within(realRoot, e.Target) {
+				d.findings = append(d.findings, Finding{Rule: RuleSymlinkEscape, File: rel,
+					Message: fmt.Sprintf("symlink resolves outside the DAG folder, to %s: publish does not copy it and the pods will not find it", e.Target)})
+				continue
 			}
 			if info.IsDir() {
 				if ignored(rules, syntax, rel, true) {

@@ -50,6 +50,10 @@ type Options struct {
 	// Exclude lists glob patterns (on a name or a relative path) of files and
 	// folders that are not part of the DAG folder, such as .git.
 	Exclude []string
+	// Listed holds folders that the caller's own walk already read, by the
+	// path the walk reached them at (the DAG folder as given, joined with
+	// the names below it): they are not listed and stat'ed again.
+	Listed map[string][]Listed
 
 	embedded bool // no interpreter: the embedded checker gives the syntax verdict
 	minor    int  // the workers' Python 3 minor version, 0 if unknown
@@ -167,7 +171,7 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 		err := guard.Func(func() (err error) { c, err = NewChecker(ctx, o.Python); return err })()
 		checkerCh <- found{c, err}
 	}()
-	disc, derr := discover(dir, o.IgnoreSyntax, o.MaxFileSize, append(slices.Clone(DefaultExcludes), o.Exclude...))
+	disc, derr := discover(dir, o.IgnoreSyntax, o.MaxFileSize, append(slices.Clone(DefaultExcludes), o.Exclude...), o.Listed)
 	fc := <-checkerCh
 	if fc.err != nil {
 		return nil, fc.err

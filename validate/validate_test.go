@@ -282,3 +282,18 @@ func unique(s []string) []string {
 	}
 	return out
 }
+
+// Folders that the caller's walk already read are not read again: a
+// listing that leaves out a file on disk hides it.
+func TestListedFoldersAreNotReadAgain(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"a.py": "from airflow import DAG\nDAG('a')\n", "b.py": "from airflow import DAG\nDAG('b')\n"})
+	full := run(t, dir, Options{Python: "none"})
+	require.Len(t, full.DAGs, 2)
+
+	fi, err := os.Stat(filepath.Join(dir, "a.py"))
+	require.NoError(t, err)
+	r := run(t, dir, Options{Python: "none", Listed: map[string][]Listed{dir: {{Name: "a.py", Info: fi}}}})
+	require.Len(t, r.DAGs, 1)
+	assert.Equal(t, "a", r.DAGs[0].DagID)
+}
