@@ -53,10 +53,14 @@ func checkWritable(ctx context.Context, d nfs.Dest) error {
 	if shown == "" {
 		shown = "."
 	}
-	return &PermissionError{
+	pe := &PermissionError{
 		Dest: d.String(), Folder: shown, Identity: id.String(), Detail: detail,
-		Remedy: remedy(d, folder, id, fi),
+		Remedy: remedy(d, folder, id, fi), OwnerUID: -1, OwnerGID: -1,
 	}
+	if fi.UID != 0 {
+		pe.OwnerUID, pe.OwnerGID = int(fi.UID), int(fi.GID)
+	}
+	return pe
 }
 
 func remedy(d nfs.Dest, folder string, id perms.Identity, fi nfs.FileInfo) string {
@@ -67,7 +71,7 @@ func remedy(d nfs.Dest, folder string, id perms.Identity, fi nfs.FileInfo) strin
 	}
 	r := fmt.Sprintf("ask %s to run \"chown %d:%d %s\" (or to make it writable for gid %d)", admin, id.UID, id.GIDs[0], where, id.GIDs[0])
 	if fi.UID != 0 {
-		r += fmt.Sprintf(", or publish with --uid %d --gid %d, its owner", fi.UID, fi.GID)
+		r += fmt.Sprintf(", or publish as its owner, uid %d gid %d", fi.UID, fi.GID)
 	}
 	return r
 }
@@ -113,8 +117,9 @@ func metaPermissionError(d nfs.Dest, name string, fi nfs.FileInfo) error {
 	where := path.Join(d.Location().Path(), layout.Dir)
 	return &PermissionError{
 		Dest: d.String(), Folder: name, Identity: id.String(), Detail: detail,
-		Remedy: fmt.Sprintf("an earlier publish as another user made it; as root on the server run \"chown -R %d:%d %s\", or publish once as root with --uid %d --gid %d, which hands it over",
+		Remedy: fmt.Sprintf("an earlier publish as another user made it; as root on the server run \"chown -R %d:%d %s\", or publish once as root owning the files as uid %d gid %d, which hands it over",
 			id.UID, id.GIDs[0], where, id.UID, id.GIDs[0]),
+		OwnerUID: int(id.UID), OwnerGID: int(id.GIDs[0]), AsRoot: true,
 	}
 }
 

@@ -13,7 +13,7 @@ type ValidationError struct{ Report *validate.Report }
 
 func (e *ValidationError) Error() string {
 	if e.Report.Errors() == 0 {
-		return fmt.Sprintf("the source has %d warnings and --strict is on; nothing was published", e.Report.Warnings())
+		return fmt.Sprintf("the source has %d warnings and strict mode is on; nothing was published", e.Report.Warnings())
 	}
 	return fmt.Sprintf("the source failed validation with %d errors; nothing was published", e.Report.Errors())
 }
@@ -57,6 +57,11 @@ func (e *CheckError) Error() string {
 // PermissionError: the publishing identity cannot write the destination.
 type PermissionError struct {
 	Dest, Folder, Identity, Detail, Remedy string
+	// OwnerUID and OwnerGID name an identity that would work (the folder's
+	// owner), or are -1; AsRoot: only when publishing as root, which can
+	// hand the folder over to it.
+	OwnerUID, OwnerGID int
+	AsRoot             bool
 }
 
 func (e *PermissionError) Error() string {

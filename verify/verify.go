@@ -364,7 +364,7 @@ func checkFiles(ctx context.Context, d nfs.Dest, o Options, r *Result, m *layout
 			if name == "" {
 				name = "."
 			}
-			r.add(RuleNotTraversable, Error, name, "%s; every folder on the way needs x for Airflow (publish with --dir-mode 0755)", why)
+			r.add(RuleNotTraversable, Error, name, "%s; every folder on the way needs x for Airflow (publish with folder mode 0755)", why)
 		}
 	}
 }
@@ -391,7 +391,7 @@ func checkFile(ctx context.Context, d nfs.Dest, o Options, m *layout.Manifest, l
 	}
 	unreadable := false
 	if why := perms.Explain(o.As, fi.UID, fi.GID, fi.Mode, perms.Read); why != "" {
-		add(RuleNotReadableAirflow, "%s; publish with --file-mode 0644 or fix the owner", why)
+		add(RuleNotReadableAirflow, "%s; publish with file mode 0644 or fix the owner", why)
 		unreadable = true
 	}
 	if fi.Size != e.Size {
@@ -494,7 +494,7 @@ func remedy(err error) string {
 	case RuleStale:
 		return "the mount holds a stale file handle (the export was recreated or the server restarted): restart the pod, or remount the volume on this node"
 	case RuleUnreadable:
-		return "permission denied for this user: publish with --file-mode 0644 --dir-mode 0755, or check the export's squash options"
+		return "permission denied for this user: publish with file mode 0644 and folder mode 0755, or check the export's squash options"
 	case RuleTimeout:
 		return "the server did not answer in time: check the NFS server and the network from this node"
 	}

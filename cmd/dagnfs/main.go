@@ -141,15 +141,16 @@ const (
 // code, the kind of failure and the message to show.
 func classify(err error) (int, string, error) {
 	var (
-		ue *usageError
-		ve *publish.ValidationError
-		re *publish.RefusedError
-		ce *publish.CheckError
-		le *publish.LockedError
-		de *deadlineError
-		me *verify.UnreadableError
-		te *nfs.TransportError
-		pe *guard.PanicError
+		ue   *usageError
+		ve   *publish.ValidationError
+		re   *publish.RefusedError
+		ce   *publish.CheckError
+		le   *publish.LockedError
+		de   *deadlineError
+		me   *verify.UnreadableError
+		te   *nfs.TransportError
+		pe   *guard.PanicError
+		perm *publish.PermissionError
 	)
 	switch {
 	case errors.As(err, &ue):
@@ -176,6 +177,12 @@ func classify(err error) (int, string, error) {
 		return exitCanceled, kindInterrupted, errors.New("interrupted; the export holds only whole files and the next publish cleans up")
 	case errors.As(err, &me):
 		return exitDest, kindDestination, err
+	case errors.As(err, &perm) && perm.OwnerUID >= 0:
+		hint := fmt.Sprintf("--uid %d --gid %d", perm.OwnerUID, perm.OwnerGID)
+		if perm.AsRoot {
+			hint += ", as root"
+		}
+		return exitDest, kindDestination, fmt.Errorf("%w (%s)", err, hint)
 	case errors.As(err, &te):
 		return exitDest, kindDestination, fmt.Errorf("%w; nothing half-written is visible on the export: run it again once the server answers", err)
 	}

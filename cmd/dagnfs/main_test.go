@@ -16,6 +16,7 @@ import (
 	"github.com/dagnfs/dagnfs/internal/testfs"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/nfs/nfstest"
+	"github.com/dagnfs/dagnfs/publish"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -281,4 +282,15 @@ func TestPlantedNamesAreEscaped(t *testing.T) {
 	}
 	_, out, _ := runCLI(t, "verify", dest)
 	assert.Contains(t, out, `evil\x1b[2J.py`)
+}
+
+// The library says whose the folder is; the command names the flags.
+func TestPermissionErrorNamesTheFlags(t *testing.T) {
+	err := &publish.PermissionError{Dest: "/d", Folder: ".dagnfs", Identity: "uid 50000", Detail: "x", Remedy: "y",
+		OwnerUID: 50000, OwnerGID: 50000, AsRoot: true}
+	code, kind, shown := classify(err)
+	assert.Equal(t, exitDest, code)
+	assert.Equal(t, "destination", kind)
+	assert.Contains(t, shown.Error(), "(--uid 50000 --gid 50000, as root)")
+	assert.NotContains(t, err.Error(), "--", "the library's own message names no flag")
 }
