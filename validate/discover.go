@@ -153,7 +153,7 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 			}
 			if maxSize > 0 && c.size > maxSize {
 				d.findings = append(d.findings, Finding{Rule: RuleFileTooLarge, File: rel,
-					Message: fmt.Sprintf("%d bytes, more than --max-file-size %d: not checked further", c.size, maxSize)})
+					Message: fmt.Sprintf("%d bytes, more than the maximum file size of %d: not checked further", c.size, maxSize)})
 				continue
 			}
 			d.candidates = append(d.candidates, c)

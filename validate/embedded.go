@@ -43,7 +43,7 @@ func checkTree(root *sitter.Node, src []byte, defaults [][2]int, minor int) *pyE
 	c := &checker{src: src, minor: minor}
 	for _, d := range defaults {
 		if minor != 0 && minor < 13 {
-			e := synErr(d[0], d[1], fmt.Sprintf("type parameter defaults (PEP 696) need Python 3.13; the workers run 3.%d (--python-version)", minor))
+			e := synErr(d[0], d[1], fmt.Sprintf("type parameter defaults (PEP 696) need Python 3.13; the workers run 3.%d", minor))
 			e.rule = RulePythonVersion
 			c.syntax = append(c.syntax, e)
 		}
@@ -114,7 +114,7 @@ func (c *checker) badCompile(n *sitter.Node, msg string) {
 
 func (c *checker) newer(n *sitter.Node, need int, what string) {
 	if c.minor != 0 && c.minor < need {
-		e := synErr(line(n), col(n), fmt.Sprintf("%s needs Python 3.%d; the workers run 3.%d (--python-version)", what, need, c.minor))
+		e := synErr(line(n), col(n), fmt.Sprintf("%s needs Python 3.%d; the workers run 3.%d", what, need, c.minor))
 		e.rule = RulePythonVersion
 		c.syntax = append(c.syntax, e)
 	}

@@ -51,7 +51,7 @@ func FindPython(ctx context.Context, setting string) (string, string, error) {
 		return realPython(ctx, p)
 	default:
 		if _, err := os.Stat(setting); err != nil {
-			return "", "", fmt.Errorf("--python %s: %w (give an interpreter's path, auto or none)", setting, err)
+			return "", "", &OptionError{"python", fmt.Sprintf("%s: %v (give an interpreter's path, auto or none)", setting, err)}
 		}
 		return realPython(ctx, setting)
 	}
@@ -62,11 +62,11 @@ func FindPython(ctx context.Context, setting string) (string, string, error) {
 func realPython(ctx context.Context, p string) (string, string, error) {
 	out, err := exec.CommandContext(ctx, p, "-I", "-S", "-c", "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])").Output()
 	if err != nil {
-		return "", "", fmt.Errorf("python interpreter %s does not run: %v (pass --python PATH or --python none)", p, err)
+		return "", "", fmt.Errorf("python interpreter %s does not run: %v (name another interpreter, or none for the embedded checker)", p, err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if len(lines) != 2 || lines[0] == "" {
-		return "", "", fmt.Errorf("python interpreter %s did not say what it is (pass --python PATH or --python none)", p)
+		return "", "", fmt.Errorf("python interpreter %s did not say what it is (name another interpreter, or none for the embedded checker)", p)
 	}
 	return strings.TrimSpace(lines[0]), strings.TrimSpace(lines[1]), nil
 }
@@ -132,7 +132,7 @@ func (c *Checker) compileAll(ctx context.Context, jobs []compileJob) ([]Finding,
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("python %s does not start: %v (pass --python PATH or --python none)", c.Python, err)
+		return nil, fmt.Errorf("python %s does not start: %v (name another interpreter, or none for the embedded checker)", c.Python, err)
 	}
 	go func() {
 		enc := json.NewEncoder(stdin)

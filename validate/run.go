@@ -100,13 +100,22 @@ func (r *Report) Warnings() int { return r.Summary.Warnings }
 // Failed reports whether the check fails: errors, or warnings with Strict.
 func (r *Report) Failed() bool { return r.Summary.Errors > 0 || (r.Strict && r.Summary.Warnings > 0) }
 
+// OptionError is an option of Options that cannot be used. Option names the
+// setting (the command's flag of the same name).
+type OptionError struct {
+	Option string
+	Msg    string
+}
+
+func (e *OptionError) Error() string { return e.Option + " " + e.Msg }
+
 // CheckOptions reports the first problem with o, for a usage error.
 func CheckOptions(o Options) error {
 	if o.AirflowVersion != 0 && o.AirflowVersion != 2 && o.AirflowVersion != 3 {
-		return fmt.Errorf("--airflow-version must be 2 or 3, not %d", o.AirflowVersion)
+		return &OptionError{"airflow-version", fmt.Sprintf("must be 2 or 3, not %d", o.AirflowVersion)}
 	}
 	if o.IgnoreSyntax != "" && o.IgnoreSyntax != SyntaxRegexp && o.IgnoreSyntax != SyntaxGlob {
-		return fmt.Errorf("--ignore-syntax must be regexp or glob, not %q", o.IgnoreSyntax)
+		return &OptionError{"ignore-syntax", fmt.Sprintf("must be regexp or glob, not %q", o.IgnoreSyntax)}
 	}
 	if o.PythonVersion != "" {
 		if _, err := parsePythonVersion(o.PythonVersion); err != nil {
@@ -115,7 +124,7 @@ func CheckOptions(o Options) error {
 	}
 	for _, r := range o.Disable {
 		if !KnownRule(r) {
-			return fmt.Errorf("--disable %q: no such rule (rules: %s)", r, strings.Join(RuleIDs(), ", "))
+			return &OptionError{"disable", fmt.Sprintf("%q: no such rule (rules: %s)", r, strings.Join(RuleIDs(), ", "))}
 		}
 	}
 	return nil
@@ -124,7 +133,7 @@ func CheckOptions(o Options) error {
 func parsePythonVersion(s string) (int, error) {
 	var major, minor int
 	if _, err := fmt.Sscanf(s, "%d.%d", &major, &minor); err != nil || major != 3 || minor < 6 || minor > 20 {
-		return 0, fmt.Errorf("--python-version %q: want 3.X, e.g. 3.12", s)
+		return 0, &OptionError{"python-version", fmt.Sprintf("%q: want 3.X, e.g. 3.12", s)}
 	}
 	return minor, nil
 }
@@ -298,7 +307,7 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	if checker.Python != "" && o.PythonVersion != "" {
 		if want := o.PythonVersion; !strings.HasPrefix(checker.Version+".", want+".") {
 			findings = append(findings, Finding{Rule: RulePythonVersion, File: ".",
-				Message: fmt.Sprintf("the interpreter %s is Python %s but the workers run %s: verdicts may differ (pass --python with a %s interpreter)", checker.Python, checker.Version, want, want)})
+				Message: fmt.Sprintf("the interpreter %s is Python %s but the workers run %s: verdicts may differ (check with a %s interpreter)", checker.Python, checker.Version, want, want)})
 		}
 	}
 	findings = append(findings, duplicates(r.DAGs)...)

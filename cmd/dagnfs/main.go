@@ -14,6 +14,7 @@ import (
 	"github.com/dagnfs/dagnfs/internal/guard"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/publish"
+	"github.com/dagnfs/dagnfs/validate"
 	"github.com/dagnfs/dagnfs/verify"
 )
 
@@ -151,10 +152,13 @@ func classify(err error) (int, string, error) {
 		te   *nfs.TransportError
 		pe   *guard.PanicError
 		perm *publish.PermissionError
+		oe   *validate.OptionError
 	)
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage, kindUsage, err
+	case errors.As(err, &oe):
+		return exitUsage, kindUsage, optionUsage(err)
 	case errors.As(err, &ve):
 		return exitFailed, kindValidation, err
 	case errors.As(err, &re):

@@ -294,3 +294,21 @@ func TestPermissionErrorNamesTheFlags(t *testing.T) {
 	assert.Contains(t, shown.Error(), "(--uid 50000 --gid 50000, as root)")
 	assert.NotContains(t, err.Error(), "--", "the library's own message names no flag")
 }
+
+// validate's option errors name the setting; the command names the flag,
+// and a bad interpreter is a usage error.
+func TestValidateOptionErrorsNameTheFlag(t *testing.T) {
+	dir := srcDir(t, map[string]string{"a.py": dag})
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"validate", "--python-version", "2.7", dir}, `--python-version "2.7": want 3.X`},
+		{[]string{"validate", "--python", "/nonexistent/python3", dir}, "--python /nonexistent/python3"},
+		{[]string{"validate", "--ignore-syntax", "fnmatch", dir}, "--ignore-syntax must be regexp or glob"},
+	} {
+		code, _, errOut := runCLI(t, tc.args...)
+		assert.Equal(t, exitUsage, code, "%v: %s", tc.args, errOut)
+		assert.Contains(t, errOut, tc.want)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -61,7 +62,7 @@ func (c *checkFlags) options() (validate.Options, error) {
 		return o, usagef("--max-file-size must be positive")
 	}
 	if err := validate.CheckOptions(o); err != nil {
-		return o, &usageError{err.Error()}
+		return o, optionUsage(err)
 	}
 	return o, nil
 }
@@ -120,4 +121,14 @@ func runValidateCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		return silentFailure{}
 	}
 	return nil
+}
+
+// optionUsage turns a validate.OptionError into a usage error that names
+// the flag.
+func optionUsage(err error) error {
+	var oe *validate.OptionError
+	if errors.As(err, &oe) {
+		return usagef("--%s %s", oe.Option, oe.Msg)
+	}
+	return &usageError{err.Error()}
 }
