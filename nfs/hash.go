@@ -19,7 +19,7 @@ func Sum(ctx context.Context, d Dest, name string, max int64) (string, int64, er
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := copyBuffered(h, io.LimitReader(f, max+1))
+	n, err := Stream(h, io.LimitReader(f, max+1))
 	if err != nil {
 		return "", n, pathErr("read", name, err)
 	}
@@ -43,7 +43,7 @@ func Copy(ctx context.Context, d Dest, from, tmp, to string, attr Attr, want str
 		return err
 	}
 	defer p.Cleanup(ctx)
-	if _, err := copyBuffered(p, f); err != nil {
+	if _, err := Stream(p, f); err != nil {
 		return pathErr("copy", from, err)
 	}
 	if want != "" && p.Sum() != want {
@@ -63,10 +63,7 @@ var bufs = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 
 // Stream is io.Copy through a pooled 1 MiB buffer: over NFS, one READ or
 // WRITE per MiB instead of one per 32 KiB.
-func Stream(dst io.Writer, src io.Reader) (int64, error) { return copyBuffered(dst, src) }
-
-// copyBuffered is io.Copy through a pooled 1 MiB buffer.
-func copyBuffered(dst io.Writer, src io.Reader) (int64, error) {
+func Stream(dst io.Writer, src io.Reader) (int64, error) {
 	b := bufs.Get().(*[]byte)
 	defer bufs.Put(b)
 	return io.CopyBuffer(dst, src, *b)

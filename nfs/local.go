@@ -522,7 +522,7 @@ func readAll(ctx context.Context, d Dest, name string, max int64) ([]byte, error
 	// what decides is what the reads return.
 	var buf bytes.Buffer
 	buf.Grow(int(min(f.Info().Size, max, bufSize) + 1))
-	if _, err := copyBuffered(&buf, io.LimitReader(f, max+1)); err != nil {
+	if _, err := Stream(&buf, io.LimitReader(f, max+1)); err != nil {
 		return nil, pathErr("read", name, err)
 	}
 	b := buf.Bytes()
