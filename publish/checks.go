@@ -81,12 +81,14 @@ func remedy(d nfs.Dest, folder string, id perms.Identity, fi nfs.FileInfo) strin
 // that user can write in it), and checks that it is a folder this identity
 // can write in.
 func ensureMetaDir(ctx context.Context, d nfs.Dest, o Owner, name string, mode fs.FileMode) error {
-	if err := ensureDir(ctx, d, name, mode); err != nil {
-		return err
-	}
-	fi, err := d.Stat(ctx, name)
+	fi, created, err := ensureDir(ctx, d, name, mode)
 	if err != nil {
 		return err
+	}
+	if created {
+		if fi, err = d.Stat(ctx, name); err != nil {
+			return err
+		}
 	}
 	if d.Caps().Chown && (fi.UID != uint32(o.UID) || fi.GID != uint32(o.GID)) && o.UID >= 0 && o.GID >= 0 {
 		if fi, err = d.SetAttr(ctx, name, nfs.Attr{Mode: fi.Mode.Perm(), UID: o.UID, GID: o.GID}); err != nil {
@@ -123,20 +125,24 @@ func metaPermissionError(d nfs.Dest, name string, fi nfs.FileInfo) error {
 	}
 }
 
-// ensureDir creates a folder if it is missing and checks that it is one.
-func ensureDir(ctx context.Context, d nfs.Dest, name string, mode fs.FileMode) error {
-	err := d.Mkdir(ctx, name, mode.Perm())
-	if err == nil || !errors.Is(err, fs.ErrExist) {
-		return err
+// ensureDir creates a folder if it is missing, or checks that what is there
+// is a folder and returns its attributes (a folder it created costs no
+// second call: created, and no attributes).
+func ensureDir(ctx context.Context, d nfs.Dest, name string, mode fs.FileMode) (fi nfs.FileInfo, created bool, err error) {
+	err = d.Mkdir(ctx, name, mode.Perm())
+	if err == nil {
+		return nfs.FileInfo{}, true, nil
 	}
-	fi, err := d.Stat(ctx, name)
-	if err != nil {
-		return err
+	if !errors.Is(err, fs.ErrExist) {
+		return nfs.FileInfo{}, false, err
+	}
+	if fi, err = d.Stat(ctx, name); err != nil {
+		return nfs.FileInfo{}, false, err
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("%s/%s exists on the destination and is not a folder; move it away", d, name)
+		return nfs.FileInfo{}, false, fmt.Errorf("%s/%s exists on the destination and is not a folder; move it away", d, name)
 	}
-	return nil
+	return fi, false, nil
 }
 
 // checkReadable checks that every reader identity can read each uploaded

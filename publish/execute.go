@@ -251,7 +251,7 @@ func (ex *executor) makeDirs(ctx context.Context) error {
 	}
 	slices.Sort(need) // a parent sorts before its children
 	for _, dir := range need {
-		if err := ensureDir(ctx, ex.d, dir, ex.o.Owner.DirMode); err != nil {
+		if _, _, err := ensureDir(ctx, ex.d, dir, ex.o.Owner.DirMode); err != nil {
 			return err
 		}
 		a := nfs.Attr{Mode: ex.o.Owner.DirMode, UID: -1, GID: -1}
