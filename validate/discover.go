@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
 )
 
 // candidate is a file Airflow would consider: a ".py" suffix or zip content.
@@ -114,7 +116,13 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 			}
 			info := e.Info // symlinks followed, as os.walk does
 			if info == nil {
-				continue // a dangling symlink: not a file for Airflow
+				// Not a file for Airflow, but publish cannot copy it: the
+				// same checks as publish, whatever .airflowignore says.
+				if e.Link {
+					d.findings = append(d.findings, Finding{Rule: RuleDanglingLink, File: rel,
+						Message: "symlink leads nowhere: publish refuses to copy it (Airflow skips it); remove it or point it at a file in the folder"})
+				}
+				continue
 			}
 			if e.Link && e.Target != "" && !within(realRoot, e.Target) {
 				d.findings = append(d.findings, Finding{Rule: RuleSymlinkEscape, File: rel,
@@ -129,14 +137,21 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 				dirs = append(dirs, frame{abs: abs, rel: rel, rules: rules})
 				continue
 			}
+			if !info.Mode().IsRegular() {
+				d.findings = append(d.findings, Finding{Rule: RuleSpecialFile, File: rel,
+					Message: fmt.Sprintf("a %s, not a file or folder: publish refuses to copy it (Airflow skips it); remove it from the DAG folder", kindOf(info.Mode()))})
+				continue
+			}
+			if unix.Access(abs, unix.R_OK) != nil {
+				d.findings = append(d.findings, Finding{Rule: RuleUnreadable, File: rel,
+					Message: "cannot be read by this user: publish would fail on it, and Airflow skips it"})
+				continue
+			}
 			if name == IgnoreFile {
 				continue
 			}
 			if ignored(rules, syntax, rel, false) {
 				d.ignored = append(d.ignored, rel)
-				continue
-			}
-			if !info.Mode().IsRegular() {
 				continue
 			}
 			c := candidate{rel: rel, abs: abs, size: info.Size()}
@@ -175,6 +190,19 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 		}
 	}
 	return d, nil
+}
+
+// kindOf names a special file's type.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
 }
 
 func orDot(rel string) string {

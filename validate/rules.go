@@ -19,6 +19,8 @@ const (
 	RuleUnsafeName     = "unsafe-name"
 	RuleFileTooLarge   = "file-too-large"
 	RuleUnreadable     = "unreadable"
+	RuleSpecialFile    = "special-file"
+	RuleDanglingLink   = "dangling-symlink"
 	RulePythonVersion  = "python-version"
 	RuleVariableGet    = "variable-get-top-level"
 	RuleDatetimeNow    = "datetime-now-in-dag"
@@ -46,6 +48,8 @@ var Rules = []RuleInfo{
 	{RuleUnsafeName, Error, "a file name with control characters or invalid UTF-8"},
 	{RuleFileTooLarge, Warning, "a file larger than the maximum file size (1 MiB by default)"},
 	{RuleUnreadable, Error, "a file that cannot be read"},
+	{RuleSpecialFile, Error, "a FIFO, socket or device in the DAG folder: publish cannot copy it"},
+	{RuleDanglingLink, Error, "a symlink that leads nowhere: publish cannot copy it"},
 	{RulePythonVersion, Warning, "the interpreter differs from the workers' Python version, or a file uses syntax newer than it"},
 	{RuleVariableGet, Warning, "Variable.get at module level: a database query every time the file is parsed"},
 	{RuleDatetimeNow, Warning, "datetime.now() or similar in DAG arguments: the DAG changes at every parse"},

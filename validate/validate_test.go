@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -296,4 +297,25 @@ func TestListedFoldersAreNotReadAgain(t *testing.T) {
 	r := run(t, dir, Options{Python: "none", Listed: map[string][]Listed{dir: {{Name: "a.py", Info: fi}}}})
 	require.Len(t, r.DAGs, 1)
 	assert.Equal(t, "a", r.DAGs[0].DagID)
+}
+
+// validate and publish agree on what cannot be published: a FIFO and a
+// dangling symlink are errors in validate too, even where .airflowignore
+// hides them from Airflow.
+func TestUnpublishableFilesAreFindings(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"a.py": "from airflow import DAG\nDAG('a')\n", ".airflowignore": "hidden\n"})
+	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644))
+	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "hidden_pipe"), 0o644))
+	require.NoError(t, os.Symlink("nowhere.py", filepath.Join(dir, "dangling.py")))
+	r := run(t, dir, Options{Python: "none"})
+	got := rules(r)
+	assert.ElementsMatch(t, []string{"pipe", "hidden_pipe"}, got[RuleSpecialFile])
+	assert.Equal(t, []string{"dangling.py"}, got[RuleDanglingLink])
+	assert.True(t, r.Failed())
+	for _, f := range r.Findings {
+		if f.Rule == RuleSpecialFile {
+			assert.Contains(t, f.Message, "a FIFO")
+		}
+	}
 }
