@@ -29,6 +29,24 @@ func ganesha(t *testing.T, cmd string) {
 	require.NoError(t, err, string(out))
 }
 
+// signalGanesha sends a signal (KILL, STOP, CONT) to the running nfs-ganesha.
+func signalGanesha(t *testing.T, sig string) {
+	t.Helper()
+	out, err := exec.Command("bash", "-c", "kill -"+sig+" $(cat \"$DAGNFS_E2E_STATE/run/ganesha.main\")").CombinedOutput()
+	require.NoError(t, err, string(out))
+}
+
+// exited waits for cmd and returns its exit code and how long it took
+// since t0.
+func exited(t *testing.T, cmd *exec.Cmd, t0 time.Time) (int, time.Duration) {
+	t.Helper()
+	err := cmd.Wait()
+	took := time.Since(t0)
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	return ee.ExitCode(), took
+}
+
 func manyFiles(n, size int) map[string]string {
 	files := map[string]string{}
 	for i := range n {
@@ -53,16 +71,12 @@ func TestServerKilledMidPublish(t *testing.T) {
 	require.NoError(t, cmd.Start())
 	waitFor(t, "the publish stages files", func() bool { return staged(dir) > 50 })
 	t0 := time.Now()
-	stop := exec.Command("bash", "-c", "kill -9 $(cat \"$DAGNFS_E2E_STATE/run/ganesha.main\")")
-	require.NoError(t, stop.Run())
+	signalGanesha(t, "KILL")
 	t.Cleanup(func() { ganesha(t, "start") }) // for the tests after this one, whatever happens
 
-	err := cmd.Wait()
-	took := time.Since(t0)
+	code, took := exited(t, cmd, t0)
 	t.Logf("the publish ended %v after nfs-ganesha was killed: %s", took.Round(time.Millisecond), strings.TrimSpace(errb.String()))
-	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee)
-	assert.Equal(t, 3, ee.ExitCode())
+	assert.Equal(t, 3, code)
 	assert.Less(t, took, 30*time.Second, "within the deadline (20 s) and the cleanup budget")
 	assert.Equal(t, 1, strings.Count(errb.String(), "dagnfs: "), "one error line: %s", errb.String())
 	assert.NotContains(t, errb.String(), "goroutine")
@@ -95,21 +109,16 @@ func TestSIGTERMWithADeadServer(t *testing.T) {
 	require.NoError(t, cmd.Start())
 	waitFor(t, "the publish stages files", func() bool { return staged(dir) > 50 })
 	// Stopped, not killed: the connections stay open and nothing answers.
-	require.NoError(t, exec.Command("bash", "-c", "kill -STOP $(cat \"$DAGNFS_E2E_STATE/run/ganesha.main\")").Run())
-	t.Cleanup(func() {
-		exec.Command("bash", "-c", "kill -CONT $(cat \"$DAGNFS_E2E_STATE/run/ganesha.main\")").Run()
-	})
+	signalGanesha(t, "STOP")
+	t.Cleanup(func() { signalGanesha(t, "CONT") })
 	time.Sleep(500 * time.Millisecond)
 	t0 := time.Now()
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	err := cmd.Wait()
-	took := time.Since(t0)
+	code, took := exited(t, cmd, t0)
 	t.Logf("exited %v after SIGTERM: %s", took.Round(time.Millisecond), strings.TrimSpace(errb.String()))
-	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee)
-	assert.Equal(t, 130, ee.ExitCode())
+	assert.Equal(t, 130, code)
 	assert.Less(t, took, 10*time.Second, "SIGTERM ends a run within seconds, server or not")
-	require.NoError(t, exec.Command("bash", "-c", "kill -CONT $(cat \"$DAGNFS_E2E_STATE/run/ganesha.main\")").Run())
+	signalGanesha(t, "CONT")
 	assert.Empty(t, onDisk(t, dir))
 }
 
