@@ -26,4 +26,17 @@ while IFS=: read -r file _ line; do
     done
   fi
 done < <(git grep -n -E '^func Fuzz[A-Za-z0-9_]*\(' -- '*_test.go')
+
+# The differential test of the embedded checker against CPython, with far
+# more mutants than make test runs, on three seeds. A difference it finds
+# names the seed: DAGNFS_MUTANT_SEED=N DAGNFS_MUTANTS=M go test -run
+# TestEmbeddedCheckerMatchesCPythonOnMutants -v ./validate replays it.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for seed in 11 12 13; do
+  echo "== ./validate embedded checker vs CPython (seed $seed, ${MUTANTS:-150} mutants per file)"
+  DAGNFS_MUTANT_SEED=$seed DAGNFS_MUTANTS=${MUTANTS:-150} \
+    go test -count=1 -run '^TestEmbeddedCheckerMatchesCPythonOnMutants$' -v ./validate >"$log" 2>&1 || status=1
+  grep -E '^(--- |ok|FAIL)|Python 3\.|differential_test.go:102' "$log" | head -40
+done
 exit "$status"

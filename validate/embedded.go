@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 
 	sitter "github.com/tree-sitter/go-tree-sitter"
@@ -30,17 +31,23 @@ func (p *parser) embeddedCheck(raw []byte, minor int) *pyError {
 	src, defaults := blankTypeParamDefaults(src)
 	tree := p.p.Parse(src, nil)
 	defer tree.Close()
-	return checkTree(tree.RootNode(), src, defaults, minor)
+	return p.checkTree(tree.RootNode(), src, defaults, minor)
 }
 
 // checkTree gives the verdict on decoded source (with type parameter
 // defaults blanked, see blankTypeParamDefaults) and its parse.
-func checkTree(root *sitter.Node, src []byte, defaults [][2]int, minor int) *pyError {
-	lines, terr := scanLines(src)
-	if terr == nil {
-		terr = checkIndent(lines, src)
-	}
+func (p *parser) checkTree(root *sitter.Node, src []byte, defaults [][2]int, minor int) *pyError {
+	lines, escape, scanErr := scanSource(src)
+	indentErr := checkIndent(lines, scanErr == nil)
 	c := &checker{src: src, minor: minor}
+	if escape != nil {
+		c.syntax = append(c.syntax, escape)
+	}
+	for _, ll := range lines {
+		if ll.newline >= 0 {
+			c.newlines = append(c.newlines, ll.newline)
+		}
+	}
 	for _, d := range defaults {
 		if minor != 0 && minor < 13 {
 			e := synErr(d[0], d[1], fmt.Sprintf("type parameter defaults (PEP 696) need Python 3.13; the workers run 3.%d", minor))
@@ -49,26 +56,197 @@ func checkTree(root *sitter.Node, src []byte, defaults [][2]int, minor int) *pyE
 		}
 	}
 	c.visit(root, ctxFlags{})
-	if root.HasError() {
-		if n := firstError(root); n != nil {
-			c.syntax = append(c.syntax, synErr(line(n), col(n), "invalid syntax"))
+	if e := treeError(root); e != nil {
+		c.generic = append(c.generic, e)
+	}
+	var generic *pyError
+	for _, e := range c.generic {
+		if generic == nil || e.before(generic) {
+			generic = e
 		}
 	}
-	best := terr
-	for _, e := range c.syntax {
-		if best == nil || e.Line < best.Line || (e.Line == best.Line && e.Col < best.Col) {
-			best = e
-		}
+	if generic != nil {
+		c.syntax = append(c.syntax, p.refine(generic, src, lines))
 	}
-	if best != nil {
+	if best := firstOf(scanErr, indentErr, c.syntax); best != nil {
 		return best
 	}
+	var best *pyError
 	for _, e := range c.compile {
 		if best == nil || e.Line < best.Line {
 			best = e
 		}
 	}
 	return best
+}
+
+// treeError is where tree-sitter's parse has its first error, or nil.
+func treeError(root *sitter.Node) *pyError {
+	if !root.HasError() {
+		return nil
+	}
+	if n := firstError(root); n != nil {
+		return synErr(line(n), col(n), "invalid syntax")
+	}
+	if l, cl, ok := hiddenError(root); ok {
+		return synErr(l, cl, "invalid syntax")
+	}
+	return nil
+}
+
+// refine moves a parse error to the logical line where CPython's parser
+// stops. Tree-sitter's error node often starts at the statement (or block,
+// or module) that encloses the bad token; CPython reports the first token
+// no valid program can continue with. So: the first logical line from the
+// error node's on whose end the source stops being the beginning of a valid
+// program (checked by parsing that prefix, completed by the least that
+// closes its open blocks).
+func (p *parser) refine(e *pyError, src []byte, lines []logicalLine) *pyError {
+	const maxParses = 64 // bounds the work on one broken file
+	first := sort.Search(len(lines), func(i int) bool { return lines[i].endLine >= e.Line })
+	for i, n := first, 0; i < len(lines) && n < maxParses; i, n = i+1, n+1 {
+		end := len(src)
+		if lines[i].newline >= 0 {
+			end = lines[i].newline + 1
+		}
+		prefix := completePrefix(src[:end], lines[:i+1])
+		pe := p.prefixError(prefix)
+		if pe == nil {
+			continue
+		}
+		if i == first && pe.Line <= e.Line {
+			return e // the error is where tree-sitter says
+		}
+		if pe.Line >= lines[i].line && pe.Line <= lines[i].endLine {
+			return pe
+		}
+		return synErr(lines[i].line, lines[i].col+1, e.Msg)
+	}
+	return e
+}
+
+// prefixError is the first shape error of a completed prefix, or nil.
+func (p *parser) prefixError(src []byte) *pyError {
+	tree := p.p.Parse(src, nil)
+	defer tree.Close()
+	root := tree.RootNode()
+	if e := treeError(root); e != nil {
+		return e
+	}
+	lines, _, err := scanSource(src)
+	if err != nil {
+		return nil
+	}
+	c := &checker{src: src}
+	for _, ll := range lines {
+		if ll.newline >= 0 {
+			c.newlines = append(c.newlines, ll.newline)
+		}
+	}
+	c.statements(root)
+	var first *pyError
+	for _, e := range c.generic {
+		if first == nil || e.before(first) {
+			first = e
+		}
+	}
+	return first
+}
+
+// statements applies statement to every statement of a tree.
+func (c *checker) statements(n *sitter.Node) {
+	switch n.Kind() {
+	case "module", "block":
+		for _, st := range children(n) {
+			c.statement(st)
+		}
+	case "decorator", "elif_clause", "else_clause", "except_clause", "except_group_clause", "finally_clause", "case_clause":
+		c.statement(n)
+	}
+	for i := uint(0); i < n.ChildCount(); i++ {
+		c.statements(n.Child(i))
+	}
+}
+
+// completePrefix appends to the first lines of a file what makes them a
+// whole program if they are the start of one: a body for a header that
+// ends them, an except clause for each try still open, a function for a
+// trailing decorator.
+func completePrefix(prefix []byte, lines []logicalLine) []byte {
+	type open struct {
+		col  int
+		what string
+	}
+	var stack []open
+	for _, ll := range lines {
+		for len(stack) > 0 && ll.col < stack[len(stack)-1].col {
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 && ll.col == stack[len(stack)-1].col && (ll.first == "except" || ll.first == "finally") {
+			stack = stack[:len(stack)-1]
+		}
+		if ll.first == "try" && ll.colonEnd {
+			stack = append(stack, open{ll.col, "try"})
+		}
+	}
+	out := append([]byte(nil), prefix...)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	last := lines[len(lines)-1]
+	pad := func(n int) []byte { return bytes.Repeat([]byte(" "), n) }
+	switch {
+	case last.colonEnd && last.first == "match":
+		out = append(append(append(out, pad(last.col+1)...), "case _:\n"...), append(pad(last.col+2), "pass\n"...)...)
+	case last.colonEnd:
+		out = append(append(out, pad(last.col+1)...), "pass\n"...)
+	case bytes.HasPrefix(bytes.TrimLeft(prefix[bytes.LastIndexByte(bytes.TrimRight(prefix, "\n"), '\n')+1:], " \t"), []byte("@")):
+		out = append(append(out, pad(last.col)...), "def _(): pass\n"...)
+	}
+	for i := len(stack) - 1; i >= 0; i-- {
+		if stack[i].col > last.col || stack[i].col == last.col && last.first == "try" || stack[i].col < last.col {
+			out = append(append(out, pad(stack[i].col)...), "except:\n"...)
+			out = append(append(out, pad(stack[i].col+1)...), "pass\n"...)
+		}
+	}
+	return out
+}
+
+// firstOf picks the error CPython reports: the first the parser meets,
+// unless a tokenizer error later in the file replaces it (see errStage).
+func firstOf(scanErr, indentErr *pyError, parse []*pyError) *pyError {
+	var p, t *pyError
+	for _, e := range parse {
+		if p == nil || e.before(p) {
+			p = e
+		}
+	}
+	if indentErr != nil && indentErr.stage != stageIndent {
+		if p == nil || indentErr.before(p) {
+			p = indentErr // the parser's own indentation errors
+		}
+		indentErr = nil
+	}
+	for _, e := range []*pyError{scanErr, indentErr} {
+		if e != nil && (t == nil || e.before(t)) {
+			t = e
+		}
+	}
+	switch {
+	case p == nil:
+		return t
+	case t == nil:
+		return p
+	case !p.before(t):
+		return t
+	case p.stage == stageFixed:
+		return p
+	case scanErr == nil || indentErr != nil && indentErr.before(scanErr):
+		return p // the tokenizer stops at its indentation error
+	case scanErr.stage == stageTokenizer, scanErr.stage == stageUnclosed && p.Line > scanErr.Line:
+		return scanErr
+	}
+	return p
 }
 
 // firstError returns the first ERROR or MISSING node in document order.
@@ -87,6 +265,36 @@ func firstError(n *sitter.Node) *sitter.Node {
 	return nil
 }
 
+// hiddenError finds an error that tree-sitter repaired with a token the API
+// does not show (a MISSING newline between two statements on one line, as
+// in "import a b"): it gives the position of the statement that follows
+// another on the same line with no ";" between them.
+func hiddenError(n *sitter.Node) (int, int, bool) {
+	for i := uint(0); i < n.ChildCount(); i++ {
+		if ch := n.Child(i); ch.HasError() {
+			if l, c, ok := hiddenError(ch); ok {
+				return l, c, true
+			}
+		}
+	}
+	for i := uint(1); i < n.ChildCount(); i++ {
+		prev, next := n.Child(i-1), n.Child(i)
+		if prev.EndPosition().Row == next.StartPosition().Row && prev.Kind() != "comment" && next.Kind() != "comment" &&
+			isStatement(prev) && isStatement(next) {
+			return line(next), col(next), true
+		}
+	}
+	if n.HasError() && n.Parent() == nil {
+		return int(n.EndPosition().Row) + 1, int(n.EndPosition().Column) + 1, true
+	}
+	return 0, 0, false
+}
+
+func isStatement(n *sitter.Node) bool {
+	k := n.Kind()
+	return strings.HasSuffix(k, "_statement") || strings.HasSuffix(k, "_definition") || k == "decorated_definition"
+}
+
 type ctxFlags struct {
 	inFunc, inAsync, inLoop, inClassBody bool
 }
@@ -98,6 +306,48 @@ type checker struct {
 	compile []*pyError
 	sawStmt bool // a statement other than a docstring or __future__ import
 	sawDoc  bool
+	// newlines are the offsets of the tokenizer's NEWLINE tokens (the ends
+	// of logical lines), in order.
+	newlines []int
+	// generic are errors in the shape of the parse ("invalid syntax"),
+	// whose place refine makes CPython's.
+	generic []*pyError
+}
+
+// statement checks that a statement does not run over the end of its
+// logical line, which tree-sitter's error recovery allows ("t =" and "()"
+// on the next line read as one assignment): simple statements end at a
+// NEWLINE or ";", a compound statement's header before its body.
+func (c *checker) statement(st *sitter.Node) {
+	end := st.EndByte()
+	switch st.Kind() {
+	case "comment":
+		return
+	case "decorated_definition":
+		if d := st.ChildByFieldName("definition"); d != nil {
+			c.statement(d)
+		}
+		return
+	case "if_statement", "for_statement", "while_statement", "try_statement", "with_statement", "match_statement",
+		"function_definition", "class_definition", "case_clause", "elif_clause", "else_clause", "except_clause",
+		"except_group_clause", "finally_clause":
+		end = 0
+		for i := uint(0); i < st.ChildCount(); i++ {
+			if f := st.FieldNameForChild(uint32(i)); f == "body" || f == "consequence" || st.Child(i).Kind() == "block" {
+				break
+			}
+			if ch := st.Child(i); ch.Kind() != "comment" {
+				end = ch.EndByte() // up to the header's ":"
+			}
+		}
+	}
+	start := st.StartByte()
+	i := sort.SearchInts(c.newlines, int(start))
+	if i < len(c.newlines) && uint(c.newlines[i]) < end {
+		nl := c.newlines[i]
+		ln := bytes.Count(c.src[:nl], []byte("\n")) + 1
+		c.generic = append(c.generic, synErr(ln, nl-bytes.LastIndexByte(c.src[:nl], '\n'), "invalid syntax"))
+	}
 }
 
 func (c *checker) text(n *sitter.Node) string { return n.Utf8Text(c.src) }
@@ -125,7 +375,14 @@ func (c *checker) visit(n *sitter.Node, f ctxFlags) {
 	case "module":
 		for _, st := range children(n) {
 			c.topLevel(st)
+			c.statement(st)
 		}
+	case "block":
+		for _, st := range children(n) {
+			c.statement(st)
+		}
+	case "decorator", "elif_clause", "else_clause", "except_group_clause", "finally_clause", "case_clause":
+		c.statement(n)
 	case "identifier":
 		if hardKeywords[c.text(n)] {
 			c.bad(n, "invalid syntax")
@@ -138,6 +395,56 @@ func (c *checker) visit(n *sitter.Node, f ctxFlags) {
 		if strings.HasPrefix(c.text(n), "`") {
 			c.bad(n, "invalid syntax")
 		}
+		if st := n.NamedChild(0); st != nil && st.Kind() == "string_start" {
+			t := c.text(st)
+			prefix := strings.TrimRight(t, "'\"")
+			if !isStringPrefix(prefix) && prefix != "" {
+				c.syntax = append(c.syntax, synErr(line(st), col(st)+len(prefix), "invalid syntax"))
+			}
+		}
+		c.fstring(n)
+	case "keyword_pattern":
+		if p := n.Parent(); p == nil || p.Kind() != "case_pattern" || p.Parent() == nil || p.Parent().Kind() != "class_pattern" {
+			c.bad(n, "invalid syntax")
+		}
+	case "as_pattern":
+		switch n.Parent().Kind() {
+		case "with_item", "except_clause", "except_group_clause", "case_pattern", "as_pattern":
+		default:
+			c.bad(n, "invalid syntax")
+		}
+	case "list_splat":
+		switch p := n.Parent(); p.Kind() {
+		case "argument_list", "list", "tuple", "set", "expression_list", "pattern_list", "list_pattern", "tuple_pattern":
+		case "subscript":
+			c.newer(n, 11, "a starred subscript (PEP 646)")
+		case "assignment", "augmented_assignment", "return_statement", "parenthesized_expression", "expression_statement", "for_in_clause", "type":
+			c.bad(n, "can't use starred expression here")
+		default:
+			c.bad(n, "invalid syntax")
+		}
+	case "import_from_statement":
+		if t := strings.TrimSpace(c.text(n)); strings.HasSuffix(t, ",") && !strings.Contains(t, "(") {
+			c.bad(n, "trailing comma not allowed without surrounding parentheses")
+		}
+	case "future_import_statement":
+		for _, ch := range children(n) {
+			name := ch
+			if ch.Kind() == "aliased_import" {
+				name = ch.ChildByFieldName("name")
+			}
+			if name == nil || name.Kind() != "dotted_name" {
+				continue
+			}
+			switch f := c.text(name); f {
+			case "nested_scopes", "generators", "division", "absolute_import", "with_statement", "print_function",
+				"unicode_literals", "barry_as_FLUFL", "generator_stop", "annotations":
+			case "braces":
+				c.badCompile(name, "not a chance")
+			default:
+				c.badCompile(name, fmt.Sprintf("future feature %s is not defined", f))
+			}
+		}
 		c.fstring(n)
 	case "comparison_operator":
 		for i := uint(0); i < n.ChildCount(); i++ {
@@ -145,12 +452,8 @@ func (c *checker) visit(n *sitter.Node, f ctxFlags) {
 				c.bad(ch, "invalid syntax")
 			}
 		}
-	case "integer":
-		t := c.text(n)
-		if len(t) > 1 && t[0] == '0' && strings.Trim(t, "0_") != "" && !strings.ContainsAny(t[1:2], "xXoObB") && !strings.ContainsAny(t, "jJ") {
-			c.bad(n, "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers")
-		}
 	case "except_clause":
+		c.statement(n)
 		if v := n.ChildByFieldName("value"); v != nil {
 			if a := n.ChildByFieldName("alias"); a != nil && strings.Contains(string(c.src[v.EndByte():a.StartByte()]), ",") {
 				c.bad(v, "multiple exception types must be parenthesized")
@@ -269,7 +572,7 @@ func (c *checker) topLevel(st *sitter.Node) {
 	case "comment":
 		return
 	case "expression_statement":
-		if !c.sawStmt && !c.sawDoc && st.NamedChildCount() == 1 && st.NamedChild(0).Kind() == "string" {
+		if !c.sawStmt && !c.sawDoc && st.NamedChildCount() == 1 && (st.NamedChild(0).Kind() == "string" || st.NamedChild(0).Kind() == "concatenated_string") {
 			c.sawDoc = true
 			return
 		}
@@ -304,7 +607,7 @@ func (c *checker) arguments(n *sitter.Node) {
 			if kwUnpack {
 				c.bad(a, "iterable argument unpacking follows keyword argument unpacking")
 			}
-		case "comment":
+		case "comment", "line_continuation":
 		default:
 			if kwUnpack {
 				c.bad(a, "positional argument follows keyword argument unpacking")
@@ -318,9 +621,27 @@ func (c *checker) arguments(n *sitter.Node) {
 // parameters checks duplicate names and defaults before non-defaults.
 func (c *checker) parameters(n *sitter.Node) {
 	seen := map[string]bool{}
-	sawDefault, keywordOnly := false, false
+	sawDefault, keywordOnly, star, kwargs, params := false, false, false, false, 0
 	for _, p := range children(n) {
 		var name *sitter.Node
+		if p.Kind() == "comment" || p.Kind() == "line_continuation" {
+			continue
+		}
+		if kwargs {
+			c.bad(p, "arguments cannot follow var-keyword argument")
+		}
+		switch k := p.Kind(); {
+		case k == "positional_separator" && params == 0:
+			c.bad(p, "at least one argument must precede /")
+		case k == "keyword_separator" || k == "list_splat_pattern" || k == "typed_parameter" && p.NamedChild(0) != nil && p.NamedChild(0).Kind() == "list_splat_pattern":
+			if star {
+				c.bad(p, "* argument may appear only once")
+			}
+			star = true
+		case k == "dictionary_splat_pattern" || k == "typed_parameter" && p.NamedChild(0) != nil && p.NamedChild(0).Kind() == "dictionary_splat_pattern":
+			kwargs = true
+		}
+		params++
 		switch p.Kind() {
 		case "identifier":
 			name = p
@@ -375,7 +696,7 @@ func (c *checker) fstring(n *sitter.Node) {
 				c.syntax = append(c.syntax, e)
 			}
 		}
-		if c.minor != 0 && c.minor < 12 {
+		if c.minor != 0 && c.minor < 12 && !part.HasError() && strings.HasSuffix(c.text(part), "}") {
 			expr := c.text(part)
 			if strings.Contains(expr, quote) || strings.Contains(expr, "\\") || (len(quote) == 1 && strings.Contains(expr, "\n")) || hasComment(expr) {
 				c.newer(part, 12, "this f-string (quotes, backslashes, comments or line breaks inside its braces: PEP 701)")

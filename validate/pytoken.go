@@ -17,10 +17,46 @@ type pyError struct {
 	Msg     string
 	rule    string // RuleSyntax, RuleEncoding or RulePythonVersion
 	compile bool   // found by the compiler stage (after a successful parse)
+	stage   errStage
+	indent  bool // an indentation error: it comes before every token of its line
 }
+
+// errStage says where CPython raises an error, which decides which of two
+// errors it reports: the parser stops at its first error, but before it
+// reports one it tokenizes the rest of the file, and an error the tokenizer
+// raises there (an unterminated string, a bad number, an unmatched bracket)
+// replaces the parser's. Indentation errors the tokenizer finds do not.
+type errStage int
+
+const (
+	stageParser    errStage = iota // the parser's errors, replaced by a later tokenizer error
+	stageFixed                     // "unexpected indent", which nothing replaces
+	stageTokenizer                 // raised by the tokenizer; replaces a parser error found earlier
+	stageUnclosed                  // "'(' was never closed": replaces a parser error on a later line
+	stageIndent                    // the tokenizer's indentation errors: stop it, replace nothing
+)
 
 func synErr(line, col int, msg string) *pyError {
 	return &pyError{Type: "SyntaxError", Line: line, Col: col, Msg: msg, rule: RuleSyntax}
+}
+
+// tokErr is an error the tokenizer raises.
+func tokErr(line, col int, msg string) *pyError {
+	e := synErr(line, col, msg)
+	e.stage = stageTokenizer
+	return e
+}
+
+// before reports whether a comes before b in the source.
+func (a *pyError) before(b *pyError) bool {
+	return a.Line < b.Line || a.Line == b.Line && a.order() < b.order()
+}
+
+func (a *pyError) order() int {
+	if a.indent {
+		return -1
+	}
+	return a.Col
 }
 
 var codingRe = regexp.MustCompile(`^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)`)
@@ -34,11 +70,12 @@ func decodeSource(src []byte) ([]byte, *pyError) {
 		return nil, e
 	}
 	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
-	enc := ""
+	enc, cookie := "", ""
 	lines := bytes.SplitN(src, []byte("\n"), 3)
 	for i := 0; i < len(lines) && i < 2; i++ {
 		if m := codingRe.FindSubmatch(lines[i]); m != nil {
-			enc = strings.ToLower(strings.ReplaceAll(string(m[1]), "_", "-"))
+			cookie = string(m[1])
+			enc = strings.ToLower(strings.ReplaceAll(cookie, "_", "-"))
 			break
 		}
 		if t := bytes.TrimSpace(lines[i]); len(t) > 0 && t[0] != '#' {
@@ -79,9 +116,36 @@ func decodeSource(src []byte) ([]byte, *pyError) {
 		}
 		return src, nil
 	}
+	if !knownCodec(enc) {
+		e := synErr(0, 0, "unknown encoding: "+cookie)
+		e.rule = RuleEncoding
+		e.stage = stageTokenizer
+		return nil, e
+	}
 	// Another codec Python knows (cp1252, euc-jp, ...): parse the bytes as
 	// they are; ASCII, which all Python syntax is, reads the same.
 	return src, nil
+}
+
+// knownCodec normalizes an encoding name the way CPython's codec search
+// does (runs of characters other than letters, digits and "." become one
+// "_") and looks it up.
+func knownCodec(name string) bool {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToLower(name) {
+		if r == '.' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 0x80 {
+			if under && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			under = false
+			b.WriteRune(r)
+		} else {
+			under = true
+		}
+	}
+	n := b.String()
+	return codecNames[n] || codecNames[strings.ReplaceAll(n, ".", "_")]
 }
 
 // logicalLine is one logical line of Python source.
@@ -92,11 +156,13 @@ type logicalLine struct {
 	first         string // first word
 	colonEnd      bool   // ends with ":" (a block follows)
 	lineLen       int    // length of its first physical line
+	newline       int    // byte offset of the NEWLINE that ends it, -1 at the end of the file
 }
 
-// scanLines splits source into logical lines, CPython's tokenizer's way, and
-// returns the first tokenizer error (strings, brackets, continuations).
-func scanLines(src []byte) ([]logicalLine, *pyError) {
+// scanSource splits source into logical lines, CPython's tokenizer's way,
+// and returns the first invalid escape in a string literal and the first
+// tokenizer error (strings, numbers, brackets, continuations).
+func scanSource(src []byte) ([]logicalLine, *pyError, *pyError) {
 	s := &scanner{src: src, line: 1}
 	var out []logicalLine
 	for s.pos < len(src) {
@@ -136,13 +202,19 @@ func scanLines(src []byte) ([]logicalLine, *pyError) {
 		ll.first = string(src[s.pos:j])
 		last, err := s.logical()
 		if err != nil {
-			return out, err
+			// The tokenizer read this line's indentation before the error.
+			ll.endLine, ll.newline = s.line, -1
+			return append(out, ll), s.escape, err
 		}
 		ll.colonEnd = last == ':'
 		ll.endLine = s.line
+		ll.newline = -1
+		if s.pos > 0 && s.src[s.pos-1] == '\n' {
+			ll.newline = s.pos - 1
+		}
 		out = append(out, ll)
 	}
-	return out, nil
+	return out, s.escape, nil
 }
 
 type scanner struct {
@@ -150,6 +222,9 @@ type scanner struct {
 	pos      int
 	line     int
 	brackets []bracket
+	// escape is the first invalid escape in a string literal ("\x4",
+	// "\N{NO SUCH NAME}"): the parser raises it, not the tokenizer.
+	escape *pyError
 }
 
 type bracket struct {
@@ -192,6 +267,7 @@ func (s *scanner) logical() (byte, *pyError) {
 			for s.pos < len(s.src) && s.src[s.pos] != '\n' {
 				s.pos++
 			}
+			continue // the newline ends the line, as without the comment
 		case c == '\\':
 			if s.pos+1 < len(s.src) && (s.src[s.pos+1] == '\n' || s.src[s.pos+1] == '\r') {
 				s.pos++
@@ -201,12 +277,12 @@ func (s *scanner) logical() (byte, *pyError) {
 				s.pos++
 				s.line++
 				if s.pos >= len(s.src) {
-					return last, synErr(s.line-1, s.colOf(s.pos-1), "unexpected EOF while parsing")
+					return last, tokErr(s.line-1, s.colOf(s.pos-1), "unexpected EOF while parsing")
 				}
 				continue
 			}
 			if s.pos+1 >= len(s.src) {
-				return last, synErr(s.line, s.colOf(s.pos)+1, "unexpected EOF while parsing")
+				return last, tokErr(s.line, s.colOf(s.pos)+1, "unexpected EOF while parsing")
 			}
 			s.pos++
 			last = c
@@ -226,7 +302,7 @@ func (s *scanner) logical() (byte, *pyError) {
 			}
 			last = 'a'
 			continue
-		case isIdent(c):
+		case isIdent(c) || c == '.' && s.pos+1 < len(s.src) && isDigit(s.src[s.pos+1]):
 			if err := s.word(); err != nil {
 				return last, err
 			}
@@ -236,7 +312,7 @@ func (s *scanner) logical() (byte, *pyError) {
 			s.brackets = append(s.brackets, bracket{c, s.line, s.colOf(s.pos)})
 		case c == ')' || c == ']' || c == '}':
 			if len(s.brackets) == 0 {
-				return last, synErr(s.line, s.colOf(s.pos), fmt.Sprintf("unmatched '%c'", c))
+				return last, tokErr(s.line, s.colOf(s.pos), fmt.Sprintf("unmatched '%c'", c))
 			}
 			open := s.brackets[len(s.brackets)-1]
 			if pair(open.c) != c {
@@ -244,7 +320,7 @@ func (s *scanner) logical() (byte, *pyError) {
 				if open.line != s.line {
 					msg += fmt.Sprintf(" on line %d", open.line)
 				}
-				return last, synErr(s.line, s.colOf(s.pos), msg)
+				return last, tokErr(s.line, s.colOf(s.pos), msg)
 			}
 			s.brackets = s.brackets[:len(s.brackets)-1]
 		}
@@ -253,7 +329,9 @@ func (s *scanner) logical() (byte, *pyError) {
 	}
 	if len(s.brackets) > 0 {
 		b := s.brackets[len(s.brackets)-1]
-		return last, synErr(b.line, b.col, fmt.Sprintf("'%c' was never closed", b.c))
+		e := synErr(b.line, b.col, fmt.Sprintf("'%c' was never closed", b.c))
+		e.stage = stageUnclosed
+		return last, e
 	}
 	return last, nil
 }
@@ -261,6 +339,9 @@ func (s *scanner) logical() (byte, *pyError) {
 // word scans a name, or a string literal with its prefix (r, b, f, ...).
 func (s *scanner) word() *pyError {
 	start := s.pos
+	if c := s.src[s.pos]; isDigit(c) || c == '.' {
+		return s.number()
+	}
 	for s.pos < len(s.src) && isIdent(s.src[s.pos]) {
 		s.pos++
 	}
@@ -268,6 +349,129 @@ func (s *scanner) word() *pyError {
 		return s.str(start, s.pos, strings.ToLower(string(s.src[start:s.pos])))
 	}
 	return nil
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// at returns the byte at i, or 0 past the end.
+func (s *scanner) at(i int) byte {
+	if i < len(s.src) {
+		return s.src[i]
+	}
+	return 0
+}
+
+// number scans a numeric literal the way CPython's tokenizer does, with its
+// errors: "invalid decimal literal", "invalid digit '8' in octal literal",
+// leading zeros, and a literal run into a name ("1abc").
+func (s *scanner) number() *pyError {
+	start := s.pos
+	bad := func(kind string) *pyError {
+		return tokErr(s.line, s.colOf(s.pos), fmt.Sprintf("invalid %s literal", kind))
+	}
+	// digits scans digits with single underscores between them.
+	digits := func(ok func(byte) bool, kind string) *pyError {
+		for {
+			for ok(s.at(s.pos)) {
+				s.pos++
+			}
+			if s.at(s.pos) != '_' {
+				return nil
+			}
+			s.pos++
+			if !ok(s.at(s.pos)) {
+				return bad(kind)
+			}
+		}
+	}
+	radix := func(ok func(byte) bool, kind string) *pyError {
+		s.pos += 2
+		if s.at(s.pos) == '_' {
+			s.pos++
+		}
+		if !ok(s.at(s.pos)) {
+			if isDigit(s.at(s.pos)) {
+				return tokErr(s.line, s.colOf(s.pos)+1, fmt.Sprintf("invalid digit '%c' in %s literal", s.at(s.pos), kind))
+			}
+			return bad(kind)
+		}
+		if err := digits(ok, kind); err != nil {
+			return err
+		}
+		if isDigit(s.at(s.pos)) {
+			return tokErr(s.line, s.colOf(s.pos)+1, fmt.Sprintf("invalid digit '%c' in %s literal", s.at(s.pos), kind))
+		}
+		return s.endOfNumber(kind)
+	}
+	if s.at(s.pos) == '0' {
+		switch s.at(s.pos + 1) {
+		case 'x', 'X':
+			return radix(isHex, "hexadecimal")
+		case 'o', 'O':
+			return radix(func(c byte) bool { return c >= '0' && c <= '7' }, "octal")
+		case 'b', 'B':
+			return radix(func(c byte) bool { return c == '0' || c == '1' }, "binary")
+		}
+	}
+	if s.at(s.pos) != '.' {
+		if err := digits(isDigit, "decimal"); err != nil {
+			return err
+		}
+	}
+	intEnd := s.pos
+	isFloat := false
+	if s.at(s.pos) == '.' {
+		isFloat = true
+		s.pos++
+		if isDigit(s.at(s.pos)) {
+			if err := digits(isDigit, "decimal"); err != nil {
+				return err
+			}
+		}
+	}
+	if c := s.at(s.pos); c == 'e' || c == 'E' {
+		e := s.pos
+		s.pos++
+		if c := s.at(s.pos); c == '+' || c == '-' {
+			s.pos++
+			if !isDigit(s.at(s.pos)) {
+				return bad("decimal")
+			}
+		} else if !isDigit(s.at(s.pos)) {
+			s.pos = e
+			return s.endOfNumber("decimal")
+		}
+		isFloat = true
+		if err := digits(isDigit, "decimal"); err != nil {
+			return err
+		}
+	}
+	if c := s.at(s.pos); c == 'j' || c == 'J' {
+		s.pos++
+		return s.endOfNumber("imaginary")
+	}
+	if !isFloat && s.src[start] == '0' && strings.Trim(string(s.src[start:intEnd]), "0_") != "" {
+		return tokErr(s.line, s.colOf(start), "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers")
+	}
+	return s.endOfNumber("decimal")
+}
+
+// endOfNumber: a literal may be followed by a keyword ("1if x else 2", with
+// a warning), not by another name character.
+func (s *scanner) endOfNumber(kind string) *pyError {
+	c := s.at(s.pos)
+	if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c)) {
+		return nil
+	}
+	rest := s.src[s.pos:]
+	for _, kw := range []string{"and", "else", "for", "if", "in", "is", "not", "or"} {
+		if bytes.HasPrefix(rest, []byte(kw)) {
+			return nil
+		}
+	}
+	return tokErr(s.line, s.colOf(s.pos), fmt.Sprintf("invalid %s literal", kind))
 }
 
 func pair(c byte) byte {
@@ -307,11 +511,16 @@ func (s *scanner) str(start, q int, prefix string) *pyError {
 			if s.src[s.pos+1] == '\n' {
 				s.line++
 			}
+			if !raw && s.escape == nil {
+				if msg := badEscape(s.src[s.pos:], strings.Contains(prefix, "b")); msg != "" {
+					s.escape = synErr(startLine, startCol, msg)
+				}
+			}
 			s.pos += 2
 			continue
 		case c == '\n':
 			if !triple {
-				return synErr(startLine, startCol, fmt.Sprintf("unterminated string literal (detected at line %d)", startLine))
+				return tokErr(startLine, startCol, fmt.Sprintf("unterminated string literal (detected at line %d)", startLine))
 			}
 			s.line++
 		case c == quote:
@@ -337,9 +546,9 @@ func (s *scanner) str(start, q int, prefix string) *pyError {
 		s.pos++
 	}
 	if triple {
-		return synErr(startLine, startCol, fmt.Sprintf("unterminated triple-quoted string literal (detected at line %d)", s.line))
+		return tokErr(startLine, startCol, fmt.Sprintf("unterminated triple-quoted string literal (detected at line %d)", s.line))
 	}
-	return synErr(startLine, startCol, fmt.Sprintf("unterminated string literal (detected at line %d)", startLine))
+	return tokErr(startLine, startCol, fmt.Sprintf("unterminated string literal (detected at line %d)", startLine))
 }
 
 // field scans an f-string replacement field from its "{" to its "}".
@@ -376,10 +585,36 @@ func (s *scanner) field() *pyError {
 				return nil
 			}
 			depth--
+		case c == ':' && depth == 0:
+			return s.formatSpec()
 		}
 		s.pos++
 	}
 	return nil // the enclosing string reports the missing end
+}
+
+// formatSpec scans a replacement field's format spec from its ":" to the
+// field's "}": text, with nested fields.
+func (s *scanner) formatSpec() *pyError {
+	s.pos++
+	for s.pos < len(s.src) {
+		switch s.src[s.pos] {
+		case '{':
+			if err := s.field(); err != nil {
+				return err
+			}
+			continue
+		case '}':
+			s.pos++
+			return nil
+		case '\n':
+			s.line++
+		case '\'', '"':
+			return nil // the end of the string: it reports the unclosed field
+		}
+		s.pos++
+	}
+	return nil
 }
 
 var blockNames = map[string]string{
@@ -391,7 +626,9 @@ var blockNames = map[string]string{
 
 // checkIndent applies the tokenizer's and the parser's indentation rules to
 // the logical lines.
-func checkIndent(lines []logicalLine, src []byte) *pyError {
+// complete is false when the tokenizer stopped early (the last line is not
+// known to end the file).
+func checkIndent(lines []logicalLine, complete bool) *pyError {
 	stack, alt := []int{0}, []int{0}
 	for i, ll := range lines {
 		top := stack[len(stack)-1]
@@ -402,14 +639,14 @@ func checkIndent(lines []logicalLine, src []byte) *pyError {
 		switch {
 		case ll.col == top:
 			if ll.altcol != alt[len(alt)-1] {
-				return &pyError{Type: "TabError", Line: ll.line, Col: 1, Msg: "inconsistent use of tabs and spaces in indentation", rule: RuleSyntax}
+				return &pyError{Type: "TabError", Line: ll.line, Col: 1, Msg: "inconsistent use of tabs and spaces in indentation", rule: RuleSyntax, stage: stageIndent, indent: true}
 			}
 		case ll.col > top:
 			if ll.altcol <= alt[len(alt)-1] {
-				return &pyError{Type: "TabError", Line: ll.line, Col: 1, Msg: "inconsistent use of tabs and spaces in indentation", rule: RuleSyntax}
+				return &pyError{Type: "TabError", Line: ll.line, Col: 1, Msg: "inconsistent use of tabs and spaces in indentation", rule: RuleSyntax, stage: stageIndent, indent: true}
 			}
 			if prev == nil || !prev.colonEnd {
-				return &pyError{Type: "IndentationError", Line: ll.line, Col: ll.indentBytes, Msg: "unexpected indent", rule: RuleSyntax}
+				return &pyError{Type: "IndentationError", Line: ll.line, Col: ll.indentBytes, Msg: "unexpected indent", rule: RuleSyntax, stage: stageFixed, indent: true}
 			}
 			stack, alt = append(stack, ll.col), append(alt, ll.altcol)
 			continue
@@ -418,17 +655,17 @@ func checkIndent(lines []logicalLine, src []byte) *pyError {
 				stack, alt = stack[:len(stack)-1], alt[:len(alt)-1]
 			}
 			if ll.col != stack[len(stack)-1] {
-				return &pyError{Type: "IndentationError", Line: ll.line, Col: ll.lineLen + 1, Msg: "unindent does not match any outer indentation level", rule: RuleSyntax}
+				return &pyError{Type: "IndentationError", Line: ll.line, Col: ll.lineLen + 1, Msg: "unindent does not match any outer indentation level", rule: RuleSyntax, stage: stageIndent, indent: true}
 			}
 			if ll.altcol != alt[len(alt)-1] {
-				return &pyError{Type: "TabError", Line: ll.line, Col: 1, Msg: "inconsistent use of tabs and spaces in indentation", rule: RuleSyntax}
+				return &pyError{Type: "TabError", Line: ll.line, Col: 1, Msg: "inconsistent use of tabs and spaces in indentation", rule: RuleSyntax, stage: stageIndent, indent: true}
 			}
 		}
 		if prev != nil && prev.colonEnd {
 			return expectedIndent(prev, ll.line, ll.indentBytes+1)
 		}
 	}
-	if n := len(lines); n > 0 && lines[n-1].colonEnd {
+	if n := len(lines); complete && n > 0 && lines[n-1].colonEnd {
 		return expectedIndent(&lines[n-1], lines[n-1].endLine+1, 1)
 	}
 	return nil
@@ -443,5 +680,66 @@ func expectedIndent(header *logicalLine, line, col int) *pyError {
 	if what != "" {
 		msg += fmt.Sprintf(" after %s on line %d", what, header.line)
 	}
-	return &pyError{Type: "IndentationError", Line: line, Col: col, Msg: msg, rule: RuleSyntax}
+	return &pyError{Type: "IndentationError", Line: line, Col: col, Msg: msg, rule: RuleSyntax, indent: true}
+}
+
+// badEscape checks the escape sequence at the start of b (b[0] is the
+// backslash) and returns CPython's complaint, or "".
+func badEscape(b []byte, bytesLit bool) string {
+	need := 0
+	switch b[1] {
+	case 'x':
+		need = 2
+	case 'u', 'U':
+		if bytesLit {
+			return ""
+		}
+		need = 4
+		if b[1] == 'U' {
+			need = 8
+		}
+	case 'N':
+		if bytesLit {
+			return ""
+		}
+		end := bytes.IndexByte(b, '}')
+		nl := bytes.IndexByte(b, '\n')
+		if len(b) < 3 || b[2] != '{' || end < 0 || nl >= 0 && nl < end || end == 3 {
+			return "(unicode error) 'unicodeescape' codec can't decode bytes: malformed \\N character escape"
+		}
+		if !unicodeName(string(b[3:end])) {
+			return "(unicode error) 'unicodeescape' codec can't decode bytes: unknown Unicode character name"
+		}
+		return ""
+	default:
+		return ""
+	}
+	codec := "unicodeescape"
+	if bytesLit {
+		if len(b) >= 4 && isHex(b[2]) && isHex(b[3]) {
+			return ""
+		}
+		return "(value error) invalid \\x escape"
+	}
+	v := 0
+	for i := 0; i < need; i++ {
+		if 2+i >= len(b) || !isHex(b[2+i]) {
+			return fmt.Sprintf("(unicode error) '%s' codec can't decode bytes: truncated \\%c%s escape", codec, b[1], strings.Repeat("X", need))
+		}
+		v = v*16 + hexVal(b[2+i])
+	}
+	if v > 0x10FFFF {
+		return fmt.Sprintf("(unicode error) '%s' codec can't decode bytes: illegal Unicode character", codec)
+	}
+	return ""
+}
+
+func hexVal(c byte) int {
+	switch {
+	case c >= 'a':
+		return int(c-'a') + 10
+	case c >= 'A':
+		return int(c-'A') + 10
+	}
+	return int(c - '0')
 }

@@ -438,7 +438,7 @@ func analyzeSource(p *parser, src []byte, name string, job compileJob, o Options
 		text, defaults := blankTypeParamDefaults(text)
 		tree := p.p.Parse(text, nil)
 		if derr == nil {
-			if e := checkTree(tree.RootNode(), text, defaults, o.minor); e != nil {
+			if e := p.checkTree(tree.RootNode(), text, defaults, o.minor); e != nil {
 				res.findings = append(res.findings, embeddedFinding(name, e))
 			}
 		}

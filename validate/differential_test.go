@@ -1,0 +1,362 @@
+package validate
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The differential test: single-edit mutants of every valid file in the
+// corpus, in testdata/realdags and in examples/, judged by the installed
+// CPython and by the embedded checker. The verdicts must agree on every
+// mutant; the line must agree on nearly all rejected ones.
+//
+// DAGNFS_MUTANTS sets the mutants per file (default 12, make fuzz runs far
+// more) and DAGNFS_MUTANT_SEED the seed (default 1), so that a difference
+// found by a long run can be replayed.
+func TestEmbeddedCheckerMatchesCPythonOnMutants(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	require.NoError(t, err, "the differential test needs python3 (make deps installs it)")
+	out, err := exec.Command(python, "-I", "-c", "import sys; print(sys.version_info[1])").Output()
+	require.NoError(t, err)
+	minor, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	require.NoError(t, err)
+
+	perFile := envInt(t, "DAGNFS_MUTANTS", 12)
+	seed := uint64(envInt(t, "DAGNFS_MUTANT_SEED", 1))
+	bases := mutantBases(t, minor)
+	require.GreaterOrEqual(t, len(bases), 40, "the valid files the mutants start from")
+
+	var mutants []mutant
+	for i, b := range bases {
+		r := rand.New(rand.NewPCG(seed, uint64(i)))
+		seen := map[string]bool{}
+		for tries := 0; len(seen) < perFile && tries < perFile*4; tries++ {
+			src, op := mutate(r, b.src)
+			if seen[string(src)] || bytes.Equal(src, b.src) {
+				continue
+			}
+			seen[string(src)] = true
+			mutants = append(mutants, mutant{base: b.name, op: op, src: src})
+		}
+	}
+	verdicts := cpythonVerdicts(t, python, mutants)
+
+	p := newParser()
+	defer p.close()
+	var differ []string
+	rejected, sameLine, sameClass := 0, 0, 0
+	byOp := map[string][2]int{}
+	for i, m := range mutants {
+		want := verdicts[i]
+		got := p.embeddedCheck(m.src, minor)
+		if (got == nil) != want.OK {
+			differ = append(differ, fmt.Sprintf("%s (%s): CPython %s, embedded %s\n%s", m.base, m.op, want, describe(got), excerpt(m.src, want.Line, got)))
+			continue
+		}
+		if want.OK {
+			continue
+		}
+		rejected++
+		n := byOp[m.op]
+		n[1]++
+		if got.Line == want.Line {
+			sameLine++
+			n[0]++
+		} else if testing.Verbose() {
+			t.Logf("line: %s (%s): CPython %s, embedded %s\n%s", m.base, m.op, want, describe(got), excerpt(m.src, want.Line, got))
+		}
+		byOp[m.op] = n
+		if errClass(got.Type) == errClass(want.Type) {
+			sameClass++
+		} else {
+			t.Logf("class: %s (%s): CPython %s, embedded %s", m.base, m.op, want, describe(got))
+		}
+	}
+	ops := make([]string, 0, len(byOp))
+	for op := range byOp {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	for _, op := range ops {
+		t.Logf("%-16s same line %d of %d", op, byOp[op][0], byOp[op][1])
+	}
+	t.Logf("Python 3.%d, %d files, %d mutants (seed %d): %d verdicts differ; of %d rejected, %d same line (%.1f%%), %d same class",
+		minor, len(bases), len(mutants), seed, len(differ), rejected, sameLine, pct(sameLine, rejected), sameClass)
+	for i, d := range differ {
+		if i == 20 {
+			t.Logf("... and %d more", len(differ)-20)
+			break
+		}
+		t.Log(d)
+	}
+	require.Empty(t, differ, "the embedded checker and CPython must agree on every mutant")
+	require.GreaterOrEqual(t, pct(sameLine, rejected), 95.0, "CPython's line on at least 95%% of rejected mutants")
+	require.Equal(t, rejected, sameClass, "IndentationError/TabError against SyntaxError")
+}
+
+type mutant struct {
+	base, op string
+	src      []byte
+}
+
+type baseFile struct {
+	name string
+	src  []byte
+}
+
+// mutantBases returns the files CPython 3.minor compiles: the corpus's valid
+// files (by the committed verdicts), testdata/realdags and examples.
+func mutantBases(t *testing.T, minor int) []baseFile {
+	t.Helper()
+	var names []string
+	for _, v := range readVerdicts(t, min(max(minor, 11), 13)) {
+		if v.Compile.OK {
+			names = append(names, filepath.Join(corpus, v.File))
+		}
+	}
+	for _, root := range []string{"testdata/realdags", "../examples"} {
+		require.NoError(t, filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".py") {
+				names = append(names, path)
+			}
+			return err
+		}))
+	}
+	var out []baseFile
+	for _, n := range names {
+		src, err := os.ReadFile(n)
+		require.NoError(t, err)
+		if len(bytes.TrimSpace(src)) == 0 {
+			continue
+		}
+		out = append(out, baseFile{name: n, src: src})
+	}
+	return out
+}
+
+type cpVerdict struct {
+	OK   bool   `json:"ok"`
+	Type string `json:"type"`
+	Line int    `json:"line"`
+	Col  int    `json:"col"`
+	Msg  string `json:"msg"`
+}
+
+func (v cpVerdict) String() string {
+	if v.OK {
+		return "compiles"
+	}
+	return fmt.Sprintf("%s line %d col %d %q", v.Type, v.Line, v.Col, v.Msg)
+}
+
+// diffScript reads JSON strings (latin-1 text standing for bytes) and prints
+// compile()'s verdict on each.
+const diffScript = `
+import json, sys
+for raw in sys.stdin:
+    src = json.loads(raw).encode("latin-1")
+    r = {"ok": True}
+    try:
+        compile(src, "<mutant>", "exec", dont_inherit=True)
+    except SyntaxError as e:
+        r = {"ok": False, "type": type(e).__name__, "line": e.lineno or 0, "col": e.offset or 0, "msg": e.msg}
+    except (ValueError, UnicodeDecodeError) as e:
+        r = {"ok": False, "type": type(e).__name__, "line": 0, "col": 0, "msg": str(e)}
+    print(json.dumps(r), flush=True)
+`
+
+func cpythonVerdicts(t *testing.T, python string, ms []mutant) []cpVerdict {
+	t.Helper()
+	var in bytes.Buffer
+	for _, m := range ms {
+		runes := make([]rune, len(m.src))
+		for i, b := range m.src {
+			runes[i] = rune(b)
+		}
+		b, err := json.Marshal(string(runes))
+		require.NoError(t, err)
+		in.Write(b)
+		in.WriteByte('\n')
+	}
+	cmd := exec.Command(python, "-I", "-S", "-B", "-c", diffScript)
+	cmd.Stdin = &in
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, stderr.String())
+	var vs []cpVerdict
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var v cpVerdict
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &v))
+		vs = append(vs, v)
+	}
+	require.Len(t, vs, len(ms))
+	return vs
+}
+
+func describe(e *pyError) string {
+	if e == nil {
+		return "compiles"
+	}
+	return fmt.Sprintf("%s line %d col %d %q", e.Type, e.Line, e.Col, e.Msg)
+}
+
+func errClass(typ string) string {
+	if typ == "TabError" {
+		return "IndentationError"
+	}
+	return typ
+}
+
+func excerpt(src []byte, line int, got *pyError) string {
+	if line == 0 && got != nil {
+		line = got.Line
+	}
+	lines := strings.Split(string(src), "\n")
+	var b strings.Builder
+	for i := max(line-3, 1); i <= min(line+1, len(lines)); i++ {
+		fmt.Fprintf(&b, "    %4d| %s\n", i, lines[i-1])
+	}
+	return b.String()
+}
+
+func pct(a, b int) float64 {
+	if b == 0 {
+		return 100
+	}
+	return 100 * float64(a) / float64(b)
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	require.NoError(t, err, "%s must be a number", name)
+	return n
+}
+
+// pyTokens splits source into rough tokens: names/numbers, strings' quotes,
+// operators and brackets one byte each, and whitespace runs.
+func pyTokens(src []byte) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(src); {
+		j := i + 1
+		switch c := src[i]; {
+		case isIdent(c):
+			for j < len(src) && isIdent(src[j]) {
+				j++
+			}
+		case c == ' ' || c == '\t':
+			for j < len(src) && (src[j] == ' ' || src[j] == '\t') {
+				j++
+			}
+		}
+		out = append(out, [2]int{i, j})
+		i = j
+	}
+	return out
+}
+
+var mutantBytes = []byte("()[]{}:,.=+-*/%<>!@'\"#\\\n \tax0_;")
+
+var mutantWords = []string{"if", "else", "def", "class", "return", "yield", "lambda", "in", "not", "is", "await",
+	"async", "for", "import", "from", "pass", "with", "as", "try", "except", "None", "print", "f\"", "b'", "'''", "match", "case"}
+
+// mutate makes one single edit.
+func mutate(r *rand.Rand, src []byte) ([]byte, string) {
+	toks := pyTokens(src)
+	pos := r.IntN(len(src))
+	out := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	switch r.IntN(11) {
+	case 0:
+		return out(src[:pos], src[pos+1:]), "delete-char"
+	case 1:
+		return out(src[:pos], []byte{mutantBytes[r.IntN(len(mutantBytes))]}, src[pos:]), "insert-char"
+	case 2:
+		return out(src[:pos], []byte{mutantBytes[r.IntN(len(mutantBytes))]}, src[pos+1:]), "replace-char"
+	case 3:
+		tk := toks[r.IntN(len(toks))]
+		return out(src[:tk[0]], src[tk[1]:]), "delete-token"
+	case 4:
+		tk := toks[r.IntN(len(toks))]
+		return out(src[:tk[0]], src[tk[0]:tk[1]], src[tk[0]:]), "duplicate-token"
+	case 5:
+		tk := toks[r.IntN(len(toks))]
+		return out(src[:tk[0]], []byte(mutantWords[r.IntN(len(mutantWords))]), src[tk[1]:]), "replace-token"
+	case 6:
+		i := r.IntN(len(toks))
+		if i+2 >= len(toks) {
+			return out(src[:pos], src[pos+1:]), "delete-char"
+		}
+		a, b := toks[i], toks[i+2] // skip the token between (often a space)
+		return out(src[:a[0]], src[b[0]:b[1]], src[a[1]:b[0]], src[a[0]:a[1]], src[b[1]:]), "swap-tokens"
+	case 7, 8:
+		// indentation: add or remove spaces, or a tab, at a line start
+		starts := []int{0}
+		for i, c := range src {
+			if c == '\n' && i+1 < len(src) {
+				starts = append(starts, i+1)
+			}
+		}
+		s := starts[r.IntN(len(starts))]
+		switch r.IntN(4) {
+		case 0:
+			return out(src[:s], []byte("    "), src[s:]), "indent"
+		case 1:
+			return out(src[:s], []byte(" "), src[s:]), "indent"
+		case 2:
+			return out(src[:s], []byte("\t"), src[s:]), "indent"
+		}
+		e := s
+		for e < len(src) && e < s+4 && src[e] == ' ' {
+			e++
+		}
+		return out(src[:s], src[e:]), "dedent"
+	case 9:
+		// unbalance brackets: drop or add one
+		var at []int
+		for i, c := range src {
+			if bytes.IndexByte([]byte("()[]{}"), c) >= 0 {
+				at = append(at, i)
+			}
+		}
+		if len(at) == 0 {
+			return out(src[:pos], []byte("("), src[pos:]), "bracket"
+		}
+		i := at[r.IntN(len(at))]
+		if r.IntN(2) == 0 {
+			return out(src[:i], src[i+1:]), "bracket"
+		}
+		return out(src[:i], src[i:i+1], src[i:]), "bracket"
+	default:
+		// split strings: a newline or a quote inside (or next to) a string
+		var at []int
+		for i, c := range src {
+			if c == '"' || c == '\'' {
+				at = append(at, i)
+			}
+		}
+		if len(at) == 0 {
+			return out(src[:pos], []byte("\""), src[pos:]), "string"
+		}
+		i := at[r.IntN(len(at))] + r.IntN(3)
+		i = min(i, len(src))
+		ins := []string{"\n", "\"", "'", "\\\n", "{", "}"}[r.IntN(6)]
+		return out(src[:i], []byte(ins), src[i:]), "string"
+	}
+}
