@@ -78,3 +78,35 @@ func TestEmbeddedCheckerAgreesWithCPython(t *testing.T) {
 		assert.GreaterOrEqual(t, float64(sameLine), 0.9*float64(withLine), "3.%d: the same line on nearly all", minor)
 	}
 }
+
+// The causes the issue named, each with CPython 3.11's verdict and line.
+func TestEmbeddedCheckerNamedCauses(t *testing.T) {
+	p := newParser()
+	defer p.close()
+	for _, c := range []struct {
+		src  string
+		line int // 0: compiles
+		msg  string
+	}{
+		{"if x:  # note\n    y = 1\nelse:\n    y = 2\n", 0, ""},
+		{"try:\n    a = 1  # c\nexcept E:\n    pass\nfinally:\n    b = 2  # d\n", 0, ""},
+		{"a = 1  # c\nb = (\n    2)\nc = = 3\n", 4, "invalid syntax"},
+		{"from c import AAAAAAAAAAA d\n", 1, "invalid syntax"},
+		{"x = f() y = 2\n", 1, "invalid syntax"},
+		{"t = \n()\n", 1, "invalid syntax"},
+		{"x = f\"{a\"\n", 1, "f-string"},
+		{"x = 2class\n", 1, "invalid decimal literal"},
+	} {
+		got := p.embeddedCheck([]byte(c.src), 11)
+		if c.line == 0 {
+			assert.Nil(t, got, "%q", c.src)
+			continue
+		}
+		if assert.NotNil(t, got, "%q", c.src) {
+			assert.Equal(t, c.line, got.Line, "%q: %s", c.src, got.Msg)
+			assert.NotContains(t, got.Msg, "needs Python", "%q", c.src)
+			t.Logf("%q: %s (CPython: %s)", c.src, got.Msg, c.msg)
+			assert.Equal(t, RuleSyntax, got.rule, "%q", c.src)
+		}
+	}
+}
