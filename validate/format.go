@@ -5,7 +5,11 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net/url"
+	"path/filepath"
 	"strings"
+
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 )
 
 // Formats lists the output formats of Write.
@@ -161,54 +165,70 @@ func (r *Report) writeJUnit(w io.Writer) error {
 	return err
 }
 
-// writeSARIF writes SARIF 2.1.0 with every rule described.
+// writeSARIF writes SARIF 2.1.0: every rule with its description and help,
+// file URIs relative to the path base (named in originalUriBaseIds when
+// known), regions with line and column.
 func (r *Report) writeSARIF(w io.Writer) error {
-	type msg struct {
-		Text string `json:"text"`
+	doc, err := r.SARIF()
+	if err != nil {
+		return err
 	}
-	type rule struct {
-		ID               string         `json:"id"`
-		ShortDescription msg            `json:"shortDescription"`
-		DefaultConfig    map[string]any `json:"defaultConfiguration"`
+	return doc.PrettyWrite(w)
+}
+
+// SARIF builds the SARIF 2.1.0 document of the report.
+func (r *Report) SARIF() (*sarif.Report, error) {
+	run := sarif.NewRunWithInformationURI("dagnfs", "https://github.com/dagnfs/dagnfs")
+	version := r.ToolVersion
+	if version == "" {
+		version = "dev"
 	}
-	var rules []rule
+	run.Tool.Driver.WithVersion(version)
+	if r.PathBase != "" {
+		base := (&url.URL{Scheme: "file", Path: filepath.ToSlash(r.PathBase) + "/"}).String()
+		run.WithOriginalUriBaseIds(map[string]sarif.ArtifactLocation{srcRoot: *sarif.NewArtifactLocation().WithURI(base)})
+	}
 	for _, ri := range Rules {
-		level := "warning"
-		if ri.Severity == Error {
-			level = "error"
-		}
-		rules = append(rules, rule{ID: ri.ID, ShortDescription: msg{ri.Summary}, DefaultConfig: map[string]any{"level": level}})
+		run.AddRule(ri.ID).
+			WithShortDescription(sarif.NewMultiformatMessageString().WithText(ri.Summary)).
+			WithFullDescription(sarif.NewMultiformatMessageString().WithText(ri.Summary)).
+			WithHelp(sarif.NewMultiformatMessageString().WithText(ri.Help)).
+			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(ri.Severity)))
 	}
-	results := []map[string]any{}
 	for _, f := range r.Findings {
-		level := "warning"
-		if f.Severity == Error {
-			level = "error"
+		loc := sarif.NewArtifactLocation().WithURI(uriPath(f.File))
+		if r.PathBase != "" {
+			loc.WithURIBaseID(srcRoot)
 		}
-		region := map[string]any{}
+		phys := sarif.NewPhysicalLocation().WithArtifactLocation(loc)
 		if f.Line > 0 {
-			region["startLine"] = f.Line
+			region := sarif.NewRegion().WithStartLine(f.Line)
 			if f.Column > 0 {
-				region["startColumn"] = f.Column
+				region.WithStartColumn(f.Column)
 			}
+			phys.WithRegion(region)
 		}
-		loc := map[string]any{"artifactLocation": map[string]any{"uri": f.File, "uriBaseId": "DAGFOLDER"}}
-		if len(region) > 0 {
-			loc["region"] = region
-		}
-		results = append(results, map[string]any{
-			"ruleId": f.Rule, "level": level, "message": msg{f.Message},
-			"locations": []any{map[string]any{"physicalLocation": loc}},
-		})
+		run.CreateResultForRule(f.Rule).
+			WithLevel(sarifLevel(f.Severity)).
+			WithMessage(sarif.NewTextMessage(f.Message)).
+			AddLocation(sarif.NewLocationWithPhysicalLocation(phys))
 	}
-	doc := map[string]any{
-		"version": "2.1.0",
-		"runs": []any{map[string]any{
-			"tool":    map[string]any{"driver": map[string]any{"name": "dagnfs", "rules": rules}},
-			"results": results,
-		}},
+	doc := sarif.NewReport()
+	doc.AddRun(run)
+	return doc, nil
+}
+
+// srcRoot is the base id of every file URI: the path base.
+const srcRoot = "SRCROOT"
+
+func sarifLevel(s Severity) string {
+	if s == Error {
+		return "error"
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return "warning"
+}
+
+// uriPath escapes a relative path for a URI reference.
+func uriPath(p string) string {
+	return (&url.URL{Path: filepath.ToSlash(p)}).EscapedPath()
 }

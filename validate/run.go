@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -83,6 +84,44 @@ type Report struct {
 	Findings       []Finding    `json:"findings"`
 	Summary        Summary      `json:"summary"`
 	Strict         bool         `json:"strict"`
+	// PathBase is the folder the findings' File paths are relative to
+	// (absolute; set by Relocate), and ToolVersion the dagnfs version SARIF
+	// names.
+	PathBase    string `json:"path_base,omitempty"`
+	ToolVersion string `json:"-"`
+}
+
+// Relocate names every finding's file relative to base ("" for the current
+// directory), which is how CI systems (GitHub annotations, code scanning)
+// resolve paths, and keeps the path inside the DAG folder in Rel. A file
+// outside base keeps its absolute path.
+func (r *Report) Relocate(folder, base string) error {
+	absFolder, err := filepath.Abs(folder)
+	if err != nil {
+		return err
+	}
+	if base == "" {
+		base = "."
+	}
+	absBase, err := filepath.Abs(base)
+	if err != nil {
+		return err
+	}
+	r.PathBase = absBase
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		f.Rel = f.File
+		if f.File == "" {
+			continue
+		}
+		abs := filepath.Join(absFolder, filepath.FromSlash(f.File))
+		if rel, err := filepath.Rel(absBase, abs); err == nil && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && rel != ".." {
+			f.File = filepath.ToSlash(rel)
+		} else {
+			f.File = abs
+		}
+	}
+	return nil
 }
 
 // Summary counts findings.

@@ -16,10 +16,14 @@ const (
 type Finding struct {
 	Rule     string   `json:"rule"`
 	Severity Severity `json:"severity"`
-	File     string   `json:"file"`
-	Line     int      `json:"line,omitempty"`
-	Column   int      `json:"column,omitempty"`
-	Message  string   `json:"message"`
+	// File is the file's path relative to the current directory (or to
+	// the path base: see Report.Relocate), as CI systems resolve it; Rel is
+	// its path inside the DAG folder.
+	File    string `json:"file"`
+	Rel     string `json:"rel,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Message string `json:"message"`
 }
 
 func (f Finding) String() string {

@@ -182,6 +182,16 @@ func runPublishLike(ctx context.Context, o *publishOptions, src, dest string, st
 	if res == nil {
 		res = publish.NewResult(dest)
 	}
+	if src != "" {
+		// Name the files of validation findings the way CI resolves them.
+		if res.Validation != nil {
+			res.Validation.Relocate(src, "")
+		}
+		var verr *publish.ValidationError
+		if errors.As(err, &verr) && verr.Report != res.Validation {
+			verr.Report.Relocate(src, "")
+		}
+	}
 	if o.format.val == "json" {
 		out := struct {
 			OK    bool       `json:"ok"`

@@ -72,6 +72,7 @@ type validateOptions struct {
 	exclude     []string
 	format      oneOf
 	listIgnored bool
+	pathBase    string
 }
 
 // AddFlags registers the flags.
@@ -80,6 +81,7 @@ func (o *validateOptions) AddFlags(f *pflag.FlagSet) {
 	f.StringArrayVar(&o.exclude, "exclude", nil, "glob of files or folders that are not part of the DAG folder (repeatable)")
 	f.Var(&o.format, "format", "output: "+strings.Join(validate.Formats, ", "))
 	f.BoolVar(&o.listIgnored, "list-ignored", false, "text output also lists what .airflowignore and safe mode leave out")
+	f.StringVar(&o.pathBase, "path-base", "", "name files relative to this folder (default: the current directory, as CI annotations expect)")
 }
 
 func runValidateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -106,6 +108,15 @@ func runValidateCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	if o.pathBase != "" {
+		if fi, err := os.Stat(o.pathBase); err != nil || !fi.IsDir() {
+			return usagef("--path-base %q is not a folder", o.pathBase)
+		}
+	}
+	if err := r.Relocate(dir, o.pathBase); err != nil {
+		return err
+	}
+	r.ToolVersion = version
 	if err := r.Write(stdout, o.format.val, o.format.val == "text" && isTerminal(stdout)); err != nil {
 		return err
 	}
