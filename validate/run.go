@@ -38,6 +38,10 @@ type Options struct {
 	MaxFileSize int64
 	// Disable silences rules for the whole run.
 	Disable []string
+	// PerFileIgnores silences rules in the files a glob matches: a
+	// gitignore-style pattern on the path inside the DAG folder (one without
+	// a "/" matches a name at any depth) to rule ids, "all" for every rule.
+	PerFileIgnores map[string][]string
 	// Strict makes warnings count as errors for the exit status.
 	Strict bool
 	// Workers is how many files are analysed at once. Default: one per CPU,
@@ -166,7 +170,50 @@ func CheckOptions(o Options) error {
 			return &OptionError{"disable", fmt.Sprintf("%q: no such rule (rules: %s)", r, strings.Join(RuleIDs(), ", "))}
 		}
 	}
+	if _, err := compilePerFile(o.PerFileIgnores); err != nil {
+		return err
+	}
 	return nil
+}
+
+// perFile is one compiled per-file-ignores entry.
+type perFile struct {
+	rule  ignoreRule
+	rules map[string]bool
+}
+
+func compilePerFile(m map[string][]string) ([]perFile, error) {
+	globs := make([]string, 0, len(m))
+	for g := range m {
+		globs = append(globs, g)
+	}
+	slices.Sort(globs)
+	var out []perFile
+	for _, g := range globs {
+		r, err := compileIgnore(g, "", SyntaxGlob)
+		if err != nil || r == nil || !r.include {
+			return nil, &OptionError{"per-file-ignores", fmt.Sprintf("%q is not a glob dagnfs can use (gitignore syntax, no \"!\")", g)}
+		}
+		pf := perFile{rule: *r, rules: map[string]bool{}}
+		for _, id := range m[g] {
+			if id != "all" && !KnownRule(id) {
+				return nil, &OptionError{"per-file-ignores", fmt.Sprintf("%q: %q: no such rule (rules: all, %s)", g, id, strings.Join(RuleIDs(), ", "))}
+			}
+			pf.rules[id] = true
+		}
+		out = append(out, pf)
+	}
+	return out, nil
+}
+
+// ignoredFor reports whether a per-file-ignores entry silences f.
+func ignoredFor(pfs []perFile, f Finding) bool {
+	for _, pf := range pfs {
+		if (pf.rules["all"] || pf.rules[f.Rule]) && ignored([]ignoreRule{pf.rule}, SyntaxGlob, f.File, false) {
+			return true
+		}
+	}
+	return false
 }
 
 func parsePythonVersion(s string) (int, error) {
@@ -356,8 +403,9 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	for _, d := range o.Disable {
 		disabled[d] = true
 	}
+	perFile, _ := compilePerFile(o.PerFileIgnores) // checked by CheckOptions
 	for _, f := range findings {
-		if disabled[f.Rule] || suppressed(sup[f.File], f) {
+		if disabled[f.Rule] || suppressed(sup[f.File], f) || ignoredFor(perFile, f) {
 			continue
 		}
 		if f.Severity == "" {
@@ -437,8 +485,19 @@ func (o Options) known(name string) (Known, bool) {
 func fingerprint(checker string, o Options) string {
 	dis := slices.Clone(o.Disable)
 	slices.Sort(dis)
-	h := sha256.Sum256([]byte(fmt.Sprintf("v1|%s|%d|%v|%s|%s|%d|%s", checker, o.AirflowVersion, o.NoSafeMode,
-		o.IgnoreSyntax, o.PythonVersion, o.MaxFileSize, strings.Join(dis, ","))))
+	var pf []string
+	for g, rules := range o.PerFileIgnores {
+		r := slices.Clone(rules)
+		slices.Sort(r)
+		pf = append(pf, g+"="+strings.Join(r, ","))
+	}
+	slices.Sort(pf)
+	key := fmt.Sprintf("v1|%s|%d|%v|%s|%s|%d|%s", checker, o.AirflowVersion, o.NoSafeMode,
+		o.IgnoreSyntax, o.PythonVersion, o.MaxFileSize, strings.Join(dis, ","))
+	if len(pf) > 0 {
+		key += fmt.Sprintf("|%q", pf)
+	}
+	h := sha256.Sum256([]byte(key))
 	return checker + "/" + hex.EncodeToString(h[:8])
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dagnfs/dagnfs/config"
 	"github.com/dagnfs/dagnfs/perms"
 )
 
@@ -21,6 +22,28 @@ var errHelp = errors.New("help shown")
 // parseFlags parses args into fs, falling back to DAGNFS_* environment
 // variables for flags not given, and checks the number of arguments.
 func parseFlags(fset *pflag.FlagSet, args []string, help string, stdout io.Writer, minArgs, maxArgs int) ([]string, error) {
+	rest, _, err := parseSettings(fset, args, help, stdout, minArgs, maxArgs, nil)
+	return rest, err
+}
+
+// settings says where each flag's value came from, and holds the
+// configuration file's settings that are not flags.
+type settings struct {
+	// source maps a flag to "flag", "env NAME" or "file PATH"; a flag not
+	// in it has its default.
+	source map[string]string
+	// file is the configuration file read, nil for none.
+	file *config.Config
+	// searched is the folder the search for a file started from.
+	searched string
+}
+
+// parseSettings is parseFlags that then reads the configuration file (the
+// --config flag, or the one found from the folder dirOf names, if dirOf is
+// not nil) into every flag that neither the command line nor the
+// environment set.
+func parseSettings(fset *pflag.FlagSet, args []string, help string, stdout io.Writer, minArgs, maxArgs int,
+	dirOf func(rest []string) string) ([]string, *settings, error) {
 	fset.SetOutput(io.Discard)
 	fset.Usage = func() {}
 	if err := fset.Parse(args); err != nil {
@@ -29,10 +52,12 @@ func parseFlags(fset *pflag.FlagSet, args []string, help string, stdout io.Write
 			fset.SetOutput(stdout)
 			fset.PrintDefaults()
 			fmt.Fprint(stdout, exitHelp(fset.Name()))
-			return nil, errHelp
+			return nil, nil, errHelp
 		}
-		return nil, usagef("%v (see dagnfs %s --help)", err, fset.Name())
+		return nil, nil, usagef("%v (see dagnfs %s --help)", err, fset.Name())
 	}
+	st := &settings{source: map[string]string{}}
+	fset.Visit(func(f *pflag.Flag) { st.source[f.Name] = "flag" })
 	var envErr error
 	fset.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || envErr != nil {
@@ -43,16 +68,81 @@ func parseFlags(fset *pflag.FlagSet, args []string, help string, stdout io.Write
 			if err := fset.Set(f.Name, v); err != nil {
 				envErr = usagef("%s=%q: %v", name, v, err)
 			}
+			st.source[f.Name] = "env " + name
 		}
 	})
 	if envErr != nil {
-		return nil, envErr
+		return nil, nil, envErr
 	}
 	rest := fset.Args()
 	if len(rest) < minArgs || (maxArgs >= 0 && len(rest) > maxArgs) {
-		return nil, usagef("wrong number of arguments: %s (see dagnfs %s --help)", strings.Join(quoteAll(rest), " "), fset.Name())
+		return nil, nil, usagef("wrong number of arguments: %s (see dagnfs %s --help)", strings.Join(quoteAll(rest), " "), fset.Name())
 	}
-	return rest, nil
+	if dirOf != nil {
+		if err := st.readFile(fset, dirOf(rest)); err != nil {
+			return nil, nil, err
+		}
+	}
+	return rest, st, nil
+}
+
+// readFile finds and reads the configuration file, then sets the flags it
+// names that have no value from the command line or the environment. A key
+// that is not a flag of this command (keep, for validate) is left alone.
+func (st *settings) readFile(fset *pflag.FlagSet, dir string) error {
+	path := ""
+	if f := fset.Lookup("config"); f != nil {
+		path = f.Value.String()
+	}
+	switch path {
+	case "none":
+		return nil
+	case "":
+		st.searched = dir
+		found, err := config.Find(dir)
+		if err != nil {
+			return &usageError{err.Error() + " (fix it, or pass --config none)"}
+		}
+		if found == "" {
+			return nil
+		}
+		path = found
+	}
+	c, err := config.Load(path)
+	if err != nil {
+		return &usageError{err.Error() + " (fix it, or pass --config none)"}
+	}
+	st.file = c
+	if c.PerFileIgnores != nil {
+		st.source["per-file-ignores"] = "file " + c.Path
+	}
+	for _, k := range config.Keys {
+		vals, ok := c.Values[k.Name]
+		f := fset.Lookup(k.Name)
+		if !ok || f == nil || st.source[k.Name] != "" {
+			continue
+		}
+		for _, v := range vals {
+			if err := fset.Set(k.Name, v); err != nil {
+				return usagef("%s: %s = %q: %v", c.Path, k.Name, v, err)
+			}
+		}
+		if len(vals) == 0 { // an empty list clears the default
+			if sv, ok := f.Value.(pflag.SliceValue); ok {
+				_ = sv.Replace(nil)
+			}
+		}
+		st.source[k.Name] = "file " + c.Path
+	}
+	return nil
+}
+
+// perFileIgnores is the configuration file's per-file-ignores, or nil.
+func (st *settings) perFileIgnores() map[string][]string {
+	if st == nil || st.file == nil {
+		return nil
+	}
+	return st.file.PerFileIgnores
 }
 
 func quoteAll(s []string) []string {

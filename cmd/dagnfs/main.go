@@ -36,6 +36,7 @@ const usage = `dagnfs validates Airflow DAG folders and publishes them onto NFS 
 Usage:
   dagnfs publish SRC DEST [flags]   copy SRC onto DEST atomically (DEST: nfs://HOST[:PORT]/PATH or a folder)
   dagnfs validate [DIR] [flags]     check DIR the way Airflow will see it
+  dagnfs config [DIR]               the settings validate and publish use for DIR, and where each comes from
   dagnfs verify DEST [flags]        prove a pod's mount shows the published generation, readable for Airflow
   dagnfs agent DEST --listen ADDR   verify on a schedule, with /healthz, /readyz, /status and /metrics
   dagnfs status DEST                generation, label, lock and drift of DEST
@@ -47,7 +48,9 @@ Usage:
   dagnfs version                    print the version
 
 Run "dagnfs COMMAND --help" for a command's flags. Every flag can also be set
-with an environment variable: --max-delete is DAGNFS_MAX_DELETE.
+with an environment variable: --max-delete is DAGNFS_MAX_DELETE. Settings
+that belong to a repository can live in a dagnfs.toml or in pyproject.toml's
+[tool.dagnfs] (see dagnfs config --help); flags and variables override it.
 
 EXIT STATUS
   0 success, 1 validation or check failed, 2 bad usage, 3 destination error,
@@ -101,6 +104,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runPublishCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "validate":
 		err = runValidateCmd(ctx, args[1:], stdout, stderr)
+	case "config":
+		err = runConfigCmd(ctx, args[1:], stdout, stderr)
 	case "serve":
 		err = runServeCmd(ctx, args[1:], stdout, stderr)
 	case "verify":

@@ -201,7 +201,8 @@ func runRollbackCmd(ctx context.Context, args []string, stdin io.Reader, stdout,
 	fset := pflag.NewFlagSet("rollback", pflag.ContinueOnError)
 	o.AddFlags(fset)
 	fset.IntVar(&to, "to", 0, "the generation to restore (default: the one before the current)")
-	rest, err := parseFlags(fset, args, rollbackHelp, stdout, 1, 1)
+	// No DAG folder: the settings file is looked for from the current one.
+	rest, _, err := parseSettings(fset, args, rollbackHelp, stdout, 1, 1, func([]string) string { return "." })
 	if err != nil {
 		return err
 	}

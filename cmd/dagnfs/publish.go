@@ -105,10 +105,11 @@ func runPublishCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	o := newPublishOptions()
 	fset := pflag.NewFlagSet("publish", pflag.ContinueOnError)
 	o.AddFlags(fset)
-	rest, err := parseFlags(fset, args, publishHelp, stdout, 2, 2)
+	rest, st, err := parseSettings(fset, args, publishHelp, stdout, 2, 2, firstArgOrDot)
 	if err != nil {
 		return err
 	}
+	o.perFileIgnores = st.perFileIgnores()
 	return runPublishLike(ctx, o, rest[0], rest[1], stdin, stdout, stderr, publish.Publish)
 }
 

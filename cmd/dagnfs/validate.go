@@ -37,6 +37,9 @@ type checkFlags struct {
 	maxFileSize    int64
 	disable        []string
 	strict         bool
+	config         string
+	// perFileIgnores comes from the configuration file only.
+	perFileIgnores map[string][]string
 }
 
 func newCheckFlags() checkFlags {
@@ -53,11 +56,13 @@ func (c *checkFlags) AddFlags(f *pflag.FlagSet) {
 	f.Int64Var(&c.maxFileSize, "max-file-size", c.maxFileSize, "bytes; larger files get a warning and no further check")
 	f.StringSliceVar(&c.disable, "disable", nil, "rules to silence for the whole run (repeatable or comma-separated)")
 	f.BoolVar(&c.strict, "strict", false, "warnings fail too")
+	f.StringVar(&c.config, "config", "", "settings file (default: dagnfs.toml, or pyproject.toml with [tool.dagnfs], in the DAG folder or above; none: no file)")
 }
 
 func (c *checkFlags) options() (validate.Options, error) {
 	o := validate.Options{AirflowVersion: c.airflowVersion, NoSafeMode: !c.safeMode, IgnoreSyntax: c.ignoreSyntax,
-		Python: c.python, PythonVersion: c.pythonVersion, MaxFileSize: c.maxFileSize, Disable: c.disable, Strict: c.strict}
+		Python: c.python, PythonVersion: c.pythonVersion, MaxFileSize: c.maxFileSize, Disable: c.disable, Strict: c.strict,
+		PerFileIgnores: c.perFileIgnores}
 	if c.maxFileSize < 1 {
 		return o, usagef("--max-file-size must be positive")
 	}
@@ -88,14 +93,12 @@ func runValidateCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	o := &validateOptions{checkFlags: newCheckFlags(), format: oneOf{"text", validate.Formats}}
 	fset := pflag.NewFlagSet("validate", pflag.ContinueOnError)
 	o.AddFlags(fset)
-	rest, err := parseFlags(fset, args, fmt.Sprintf(validateHelp, strings.Join(validate.RuleIDs(), ", ")), stdout, 0, 1)
+	rest, st, err := parseSettings(fset, args, fmt.Sprintf(validateHelp, strings.Join(validate.RuleIDs(), ", ")), stdout, 0, 1, firstArgOrDot)
 	if err != nil {
 		return err
 	}
-	dir := "."
-	if len(rest) == 1 {
-		dir = rest[0]
-	}
+	o.perFileIgnores = st.perFileIgnores()
+	dir := firstArgOrDot(rest)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return usagef("%q is not a folder", dir)
 	}
@@ -132,6 +135,15 @@ func runValidateCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		return silentFailure{}
 	}
 	return nil
+}
+
+// firstArgOrDot is the folder a command's first argument names, "." when
+// there is none: where the search for a configuration file starts.
+func firstArgOrDot(rest []string) string {
+	if len(rest) > 0 {
+		return rest[0]
+	}
+	return "."
 }
 
 // optionUsage turns a validate.OptionError into a usage error that names
