@@ -81,6 +81,10 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 	type frame struct {
 		abs, rel string
 		rules    []ignoreRule
+		// pruned: a folder .airflowignore hides. Airflow does not enter
+		// it, but publish copies it: it is walked only for what publish
+		// cannot copy (special files, dangling links, unreadable files).
+		pruned bool
 	}
 	stack := []frame{{abs: root, rel: ""}}
 	for len(stack) > 0 {
@@ -93,7 +97,7 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 			continue
 		}
 		rules := f.rules
-		if fi, err := os.Stat(filepath.Join(f.abs, IgnoreFile)); err == nil && fi.Mode().IsRegular() {
+		if fi, err := os.Stat(filepath.Join(f.abs, IgnoreFile)); err == nil && fi.Mode().IsRegular() && !f.pruned {
 			b, err := os.ReadFile(filepath.Join(f.abs, IgnoreFile))
 			if err != nil {
 				return nil, err
@@ -130,11 +134,19 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 				continue
 			}
 			if info.IsDir() {
-				if ignored(rules, syntax, rel, true) {
+				switch {
+				case f.pruned:
+					if !e.Link { // what publish walks: not through links
+						stack = append(stack, frame{abs: abs, rel: rel, pruned: true})
+					}
+				case ignored(rules, syntax, rel, true):
 					d.ignored = append(d.ignored, rel+"/")
-					continue
+					if !e.Link {
+						stack = append(stack, frame{abs: abs, rel: rel, pruned: true})
+					}
+				default:
+					dirs = append(dirs, frame{abs: abs, rel: rel, rules: rules})
 				}
-				dirs = append(dirs, frame{abs: abs, rel: rel, rules: rules})
 				continue
 			}
 			if !info.Mode().IsRegular() {
@@ -147,7 +159,7 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 					Message: "cannot be read by this user: publish would fail on it, and Airflow skips it"})
 				continue
 			}
-			if name == IgnoreFile {
+			if name == IgnoreFile || f.pruned {
 				continue
 			}
 			if ignored(rules, syntax, rel, false) {

@@ -304,14 +304,21 @@ func TestListedFoldersAreNotReadAgain(t *testing.T) {
 // hides them from Airflow.
 func TestUnpublishableFilesAreFindings(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"a.py": "from airflow import DAG\nDAG('a')\n", ".airflowignore": "hidden\n"})
+	writeTree(t, dir, map[string]string{"a.py": "from airflow import DAG\nDAG('a')\n", ".airflowignore": "hidden\nskipped_dir\n",
+		"skipped_dir/deep/b.py": "from airflow import DAG\nx = = 1\n"})
 	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644))
 	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "hidden_pipe"), 0o644))
+	// Inside a folder .airflowignore prunes: Airflow never enters it, but
+	// publish copies it.
+	require.NoError(t, syscall.Mkfifo(filepath.Join(dir, "skipped_dir", "deep", "pipe"), 0o644))
+	require.NoError(t, os.Symlink("nowhere.py", filepath.Join(dir, "skipped_dir", "gone.py")))
 	require.NoError(t, os.Symlink("nowhere.py", filepath.Join(dir, "dangling.py")))
 	r := run(t, dir, Options{Python: "none"})
 	got := rules(r)
-	assert.ElementsMatch(t, []string{"pipe", "hidden_pipe"}, got[RuleSpecialFile])
-	assert.Equal(t, []string{"dangling.py"}, got[RuleDanglingLink])
+	assert.ElementsMatch(t, []string{"pipe", "hidden_pipe", "skipped_dir/deep/pipe"}, got[RuleSpecialFile])
+	assert.ElementsMatch(t, []string{"dangling.py", "skipped_dir/gone.py"}, got[RuleDanglingLink])
+	assert.Empty(t, got[RuleSyntax], "the pruned folder's files are not Airflow's: not compiled")
+	assert.Contains(t, r.Ignored, "skipped_dir/")
 	assert.True(t, r.Failed())
 	for _, f := range r.Findings {
 		if f.Rule == RuleSpecialFile {
