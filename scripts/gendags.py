@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Write N realistic Airflow DAG files (classic and TaskFlow, with helpers,
-default_args, templated operators, docstrings) into a folder, for benchmarks.
+default_args, templated operators, SQL, docstrings; 4-8 KB each, like real
+DAG repositories, and 1 in 10 a small helper module) into a folder, for
+benchmarks.
 Usage: gendags.py DIR N"""
 import os
 import sys
@@ -98,6 +100,31 @@ def taskflow_{i:05d}():
 taskflow_{i:05d}()
 '''
 
+# EXTRA is repeated 2 to 9 times in a DAG file (by its number): the extra
+# tasks, SQL and helpers that make real DAG files 4-8 KB.
+EXTRA = '''
+
+# --- stage {j}: {team} quality checks on {src} ---------------------------
+QUALITY_SQL_{j} = """
+SELECT COUNT(*) AS n,
+       SUM(CASE WHEN value IS NULL THEN 1 ELSE 0 END) AS nulls,
+       MAX(updated_at) AS freshest
+FROM {src}
+WHERE ds = '{{{{ ds }}}}' AND stage = {j}
+"""
+
+
+def _check_stage_{j}(rows: list[dict], threshold: float = 0.{j}5) -> bool:
+    """Fail the run when more than the threshold of rows in stage {j} are null."""
+    if not rows:
+        return False
+    nulls = sum(1 for r in rows if r.get("value") is None)
+    ratio = nulls / len(rows)  # share of empty values
+    if ratio > threshold:
+        raise ValueError(f"stage {j}: {{ratio:.1%}} nulls in {src} (max {{threshold:.0%}})")
+    return True
+'''
+
 HELPER = '''"""Shared helpers for team {team} (not a DAG file)."""
 
 
@@ -123,6 +150,8 @@ def main():
             body, name = TASKFLOW.format(i=i, team=team, sched=sched, retries=1 + i % 4), f"taskflow_{i:05d}.py"
         else:
             body, name = CLASSIC.format(i=i, team=team, sched=sched, src=f"db{i % 13}.table_{i}", retries=1 + i % 4, delay=5 + i % 10), f"pipeline_{i:05d}.py"
+        if kind != 9:
+            body += "".join(EXTRA.format(j=j, team=team, src=f"db{i % 13}.table_{i}") for j in range(3 + i % 8))
         with open(os.path.join(folder, name), "w") as fh:
             fh.write(body)
 

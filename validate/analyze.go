@@ -11,34 +11,16 @@ import (
 
 var pythonLang = sitter.NewLanguage(python.Language())
 
-// parser is one tree-sitter parser with its query cursor; each worker owns one.
+// parser is one tree-sitter parser; each worker owns one.
 type parser struct {
-	p  *sitter.Parser
-	qc *sitter.QueryCursor
+	c *cParser
+	// flat and scratch hold the last parses (see parseFlat).
+	flat, scratch flatTree
 }
 
-// dagQuery finds what the DAG analysis looks at, in C: walking every node
-// from Go costs a cgo call per node and step.
-var dagQuery = func() *sitter.Query {
-	q, err := sitter.NewQuery(pythonLang, `(call function: (_) @fn) @call (decorated_definition) @deco`)
-	if err != nil {
-		panic("the DAG query does not compile: " + err.Error()) // a build defect, not input
-	}
-	return q
-}()
+func newParser() *parser { return &parser{c: newCParser()} }
 
-func newParser() *parser {
-	p := sitter.NewParser()
-	if err := p.SetLanguage(pythonLang); err != nil {
-		panic("tree-sitter-python does not load: " + err.Error()) // a build defect, not input
-	}
-	return &parser{p: p, qc: sitter.NewQueryCursor()}
-}
-
-func (p *parser) close() {
-	p.qc.Close()
-	p.p.Close()
-}
+func (p *parser) close() { p.c.close() }
 
 // DAG is one DAG definition found in a file.
 type DAG struct {
@@ -68,32 +50,26 @@ type fileAnalysis struct {
 // analyze finds DAG definitions and best-practice problems in src. name is
 // the file's path in the report.
 func (p *parser) analyze(src []byte, name string) *fileAnalysis {
-	tree := p.p.Parse(src, nil)
-	defer tree.Close()
-	return p.analyzeTree(tree.RootNode(), src, name)
+	return p.analyzeTree(p.parseFlat(src), src, name)
 }
 
 // analyzeTree analyses a parsed file.
-func (p *parser) analyzeTree(root *sitter.Node, src []byte, name string) *fileAnalysis {
+func (p *parser) analyzeTree(root *node, src []byte, name string) *fileAnalysis {
 	a := &fileAnalysis{hasError: root.HasError()}
 	s := &scope{src: src, consts: map[string]string{}, dagNames: map[string]bool{"DAG": true},
 		decoNames: map[string]bool{}, modNames: map[string]bool{"airflow": true, "models": true}}
 	s.collect(root)
-	matches := p.qc.Matches(dagQuery, root, src)
-	for m := matches.Next(); m != nil; m = matches.Next() {
-		switch m.PatternIndex {
-		case 0:
-			var call *sitter.Node
-			for i := range m.Captures {
-				if m.Captures[i].Index == 1 {
-					call = &m.Captures[i].Node
-				}
+	// Every call and every decorated definition, outer before inner, in
+	// the order of the source (the nodes are in document order).
+	nodes := root.ft().nodes
+	for i := range nodes {
+		switch n := &nodes[i]; n.Kind() {
+		case "call":
+			if n.ChildByFieldName("function") != nil {
+				s.call(n, a, name)
 			}
-			if call != nil {
-				s.call(call, a, name)
-			}
-		case 1:
-			s.decorated(&m.Captures[0].Node, a, name)
+		case "decorated_definition":
+			s.decorated(n, a, name)
 		}
 	}
 	return a
@@ -108,14 +84,14 @@ type scope struct {
 	modNames  map[string]bool   // module aliases under which .DAG / .dag are looked up
 }
 
-func (s *scope) text(n *sitter.Node) string { return n.Utf8Text(s.src) }
+func (s *scope) text(n *node) string { return n.Utf8Text(s.src) }
 
-func line(n *sitter.Node) int { return int(n.StartPosition().Row) + 1 }
+func line(n *node) int { return int(n.StartPosition().Row) + 1 }
 
-func col(n *sitter.Node) int { return int(n.StartPosition().Column) + 1 }
+func col(n *node) int { return int(n.StartPosition().Column) + 1 }
 
-func children(n *sitter.Node) []*sitter.Node {
-	out := make([]*sitter.Node, 0, n.NamedChildCount())
+func children(n *node) []*node {
+	out := make([]*node, 0, n.NamedChildCount())
 	for i := uint(0); i < n.NamedChildCount(); i++ {
 		out = append(out, n.NamedChild(i))
 	}
@@ -123,7 +99,7 @@ func children(n *sitter.Node) []*sitter.Node {
 }
 
 // collect reads module-level imports and constants.
-func (s *scope) collect(root *sitter.Node) {
+func (s *scope) collect(root *node) {
 	for _, st := range children(root) {
 		switch st.Kind() {
 		case "import_from_statement":
@@ -173,7 +149,7 @@ func (s *scope) collect(root *sitter.Node) {
 
 // literal returns the value of a plain string literal (or of a module
 // constant), without interpolation.
-func (s *scope) literal(n *sitter.Node) (string, bool) {
+func (s *scope) literal(n *node) (string, bool) {
 	switch n.Kind() {
 	case "string":
 		var b strings.Builder
@@ -214,7 +190,7 @@ func (s *scope) literal(n *sitter.Node) (string, bool) {
 }
 
 // callee names what a call calls: "DAG", "models.DAG", "airflow.decorators.dag".
-func (s *scope) callee(call *sitter.Node) string {
+func (s *scope) callee(call *node) string {
 	if f := call.ChildByFieldName("function"); f != nil {
 		return s.text(f)
 	}
@@ -257,7 +233,7 @@ var timeNowCalls = map[string]bool{
 }
 
 // call looks at one call: a DAG, a factory, or Variable.get.
-func (s *scope) call(n *sitter.Node, a *fileAnalysis, name string) {
+func (s *scope) call(n *node, a *fileAnalysis, name string) {
 	fn := s.callee(n)
 	switch {
 	case s.isDAGClass(fn):
@@ -274,7 +250,7 @@ func (s *scope) call(n *sitter.Node, a *fileAnalysis, name string) {
 
 // topLevel reports whether n runs when the module is imported: it is in no
 // function or lambda body.
-func topLevel(n *sitter.Node) bool {
+func topLevel(n *node) bool {
 	for p := n.Parent(); p != nil; p = p.Parent() {
 		if k := p.Kind(); k == "function_definition" || k == "lambda" {
 			return false
@@ -284,7 +260,7 @@ func topLevel(n *sitter.Node) bool {
 }
 
 // decorated handles @dag on a function.
-func (s *scope) decorated(n *sitter.Node, a *fileAnalysis, name string) {
+func (s *scope) decorated(n *node, a *fileAnalysis, name string) {
 	def := n.ChildByFieldName("definition")
 	if def == nil || def.Kind() != "function_definition" {
 		return
@@ -294,7 +270,7 @@ func (s *scope) decorated(n *sitter.Node, a *fileAnalysis, name string) {
 			continue
 		}
 		expr := d.NamedChild(0)
-		var args *sitter.Node
+		var args *node
 		fn := s.text(expr)
 		if expr.Kind() == "call" {
 			fn, args = s.callee(expr), expr.ChildByFieldName("arguments")
@@ -309,8 +285,8 @@ func (s *scope) decorated(n *sitter.Node, a *fileAnalysis, name string) {
 
 // dagCall records one DAG from the arguments of DAG(...) or @dag(...).
 // funcName is the decorated function's name (the default dag_id).
-func (s *scope) dagCall(at, args *sitter.Node, a *fileAnalysis, name, funcName string) {
-	var idNode *sitter.Node
+func (s *scope) dagCall(at, args *node, a *fileAnalysis, name, funcName string) {
+	var idNode *node
 	scheduled := false
 	if args != nil {
 		positional := 0
@@ -353,7 +329,7 @@ func (s *scope) dagCall(at, args *sitter.Node, a *fileAnalysis, name, funcName s
 }
 
 // timeCalls flags datetime.now() and friends inside a DAG's arguments.
-func (s *scope) timeCalls(n *sitter.Node, a *fileAnalysis, name string) {
+func (s *scope) timeCalls(n *node, a *fileAnalysis, name string) {
 	if n.Kind() == "lambda" {
 		return
 	}
@@ -365,7 +341,7 @@ func (s *scope) timeCalls(n *sitter.Node, a *fileAnalysis, name string) {
 	}
 }
 
-func (a *fileAnalysis) add(rule, file string, n *sitter.Node, msg string) {
+func (a *fileAnalysis) add(rule, file string, n *node, msg string) {
 	a.findings = append(a.findings, Finding{Rule: rule, Severity: ruleSeverity(rule), File: file, Line: line(n), Column: col(n), Message: msg})
 }
 

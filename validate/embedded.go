@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-
-	sitter "github.com/tree-sitter/go-tree-sitter"
 )
 
 // hardKeywords cannot be names.
@@ -29,14 +27,12 @@ func (p *parser) embeddedCheck(raw []byte, minor int) *pyError {
 		return derr
 	}
 	src, defaults := blankTypeParamDefaults(src)
-	tree := p.p.Parse(src, nil)
-	defer tree.Close()
-	return p.checkTree(tree.RootNode(), src, defaults, minor)
+	return p.checkTree(p.parseFlat(src), src, defaults, minor)
 }
 
 // checkTree gives the verdict on decoded source (with type parameter
 // defaults blanked, see blankTypeParamDefaults) and its parse.
-func (p *parser) checkTree(root *sitter.Node, src []byte, defaults [][2]int, minor int) *pyError {
+func (p *parser) checkTree(root *node, src []byte, defaults [][2]int, minor int) *pyError {
 	lines, escape, scanErr := scanSource(src)
 	indentErr := checkIndent(lines, scanErr == nil)
 	c := &checker{src: src, minor: minor}
@@ -81,7 +77,7 @@ func (p *parser) checkTree(root *sitter.Node, src []byte, defaults [][2]int, min
 }
 
 // treeError is where tree-sitter's parse has its first error, or nil.
-func treeError(root *sitter.Node) *pyError {
+func treeError(root *node) *pyError {
 	if !root.HasError() {
 		return nil
 	}
@@ -127,9 +123,7 @@ func (p *parser) refine(e *pyError, src []byte, lines []logicalLine) *pyError {
 
 // prefixError is the first shape error of a completed prefix, or nil.
 func (p *parser) prefixError(src []byte) *pyError {
-	tree := p.p.Parse(src, nil)
-	defer tree.Close()
-	root := tree.RootNode()
+	root := p.parseScratch(src)
 	if e := treeError(root); e != nil {
 		return e
 	}
@@ -154,7 +148,7 @@ func (p *parser) prefixError(src []byte) *pyError {
 }
 
 // statements applies statement to every statement of a tree.
-func (c *checker) statements(n *sitter.Node) {
+func (c *checker) statements(n *node) {
 	switch n.Kind() {
 	case "module", "block":
 		for _, st := range children(n) {
@@ -250,7 +244,7 @@ func firstOf(scanErr, indentErr *pyError, parse []*pyError) *pyError {
 }
 
 // firstError returns the first ERROR or MISSING node in document order.
-func firstError(n *sitter.Node) *sitter.Node {
+func firstError(n *node) *node {
 	if n.IsError() || n.IsMissing() {
 		return n
 	}
@@ -269,7 +263,7 @@ func firstError(n *sitter.Node) *sitter.Node {
 // does not show (a MISSING newline between two statements on one line, as
 // in "import a b"): it gives the position of the statement that follows
 // another on the same line with no ";" between them.
-func hiddenError(n *sitter.Node) (int, int, bool) {
+func hiddenError(n *node) (int, int, bool) {
 	for i := uint(0); i < n.ChildCount(); i++ {
 		if ch := n.Child(i); ch.HasError() {
 			if l, c, ok := hiddenError(ch); ok {
@@ -290,7 +284,7 @@ func hiddenError(n *sitter.Node) (int, int, bool) {
 	return 0, 0, false
 }
 
-func isStatement(n *sitter.Node) bool {
+func isStatement(n *node) bool {
 	k := n.Kind()
 	return strings.HasSuffix(k, "_statement") || strings.HasSuffix(k, "_definition") || k == "decorated_definition"
 }
@@ -318,7 +312,7 @@ type checker struct {
 // logical line, which tree-sitter's error recovery allows ("t =" and "()"
 // on the next line read as one assignment): simple statements end at a
 // NEWLINE or ";", a compound statement's header before its body.
-func (c *checker) statement(st *sitter.Node) {
+func (c *checker) statement(st *node) {
 	end := st.EndByte()
 	switch st.Kind() {
 	case "comment":
@@ -350,19 +344,19 @@ func (c *checker) statement(st *sitter.Node) {
 	}
 }
 
-func (c *checker) text(n *sitter.Node) string { return n.Utf8Text(c.src) }
+func (c *checker) text(n *node) string { return n.Utf8Text(c.src) }
 
-func (c *checker) bad(n *sitter.Node, msg string) {
+func (c *checker) bad(n *node, msg string) {
 	c.syntax = append(c.syntax, synErr(line(n), col(n), msg))
 }
 
-func (c *checker) badCompile(n *sitter.Node, msg string) {
+func (c *checker) badCompile(n *node, msg string) {
 	e := synErr(line(n), col(n), msg)
 	e.compile = true
 	c.compile = append(c.compile, e)
 }
 
-func (c *checker) newer(n *sitter.Node, need int, what string) {
+func (c *checker) newer(n *node, need int, what string) {
 	if c.minor != 0 && c.minor < need {
 		e := synErr(line(n), col(n), fmt.Sprintf("%s needs Python 3.%d; the workers run 3.%d", what, need, c.minor))
 		e.rule = RulePythonVersion
@@ -370,7 +364,7 @@ func (c *checker) newer(n *sitter.Node, need int, what string) {
 	}
 }
 
-func (c *checker) visit(n *sitter.Node, f ctxFlags) {
+func (c *checker) visit(n *node, f ctxFlags) {
 	switch n.Kind() {
 	case "module":
 		for _, st := range children(n) {
@@ -551,7 +545,7 @@ func (c *checker) visit(n *sitter.Node, f ctxFlags) {
 
 // visitBody visits a definition: its body with inner flags, the rest
 // (decorators, parameters, bases) with the outer ones.
-func (c *checker) visitBody(n *sitter.Node, outer, inner ctxFlags) {
+func (c *checker) visitBody(n *node, outer, inner ctxFlags) {
 	for i := uint(0); i < n.ChildCount(); i++ {
 		if n.FieldNameForChild(uint32(i)) == "body" {
 			c.visit(n.Child(i), inner)
@@ -562,7 +556,7 @@ func (c *checker) visitBody(n *sitter.Node, outer, inner ctxFlags) {
 }
 
 // topLevel checks that __future__ imports come first (after a docstring).
-func (c *checker) topLevel(st *sitter.Node) {
+func (c *checker) topLevel(st *node) {
 	switch st.Kind() {
 	case "future_import_statement":
 		if c.sawStmt {
@@ -595,7 +589,7 @@ func exprName(kind string) string {
 }
 
 // arguments checks the order of a call's arguments.
-func (c *checker) arguments(n *sitter.Node) {
+func (c *checker) arguments(n *node) {
 	keyword, kwUnpack := false, false
 	for _, a := range children(n) {
 		switch a.Kind() {
@@ -619,11 +613,11 @@ func (c *checker) arguments(n *sitter.Node) {
 }
 
 // parameters checks duplicate names and defaults before non-defaults.
-func (c *checker) parameters(n *sitter.Node) {
+func (c *checker) parameters(n *node) {
 	seen := map[string]bool{}
 	sawDefault, keywordOnly, star, kwargs, params := false, false, false, false, 0
 	for _, p := range children(n) {
-		var name *sitter.Node
+		var name *node
 		if p.Kind() == "comment" || p.Kind() == "line_continuation" {
 			continue
 		}
@@ -679,7 +673,7 @@ func (c *checker) parameters(n *sitter.Node) {
 }
 
 // fstring checks conversions and, for workers before 3.12, PEP 701 syntax.
-func (c *checker) fstring(n *sitter.Node) {
+func (c *checker) fstring(n *node) {
 	start := n.NamedChild(0)
 	if start == nil || start.Kind() != "string_start" || !strings.ContainsAny(strings.ToLower(c.text(start)), "f") {
 		return

@@ -9,6 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dagnfs/dagnfs/internal/guard"
 )
 
 // Checker checks files with one resolved interpreter (or none).
@@ -115,6 +119,35 @@ type verdict struct {
 	Line int    `json:"line"`
 	Col  int    `json:"col"`
 	Msg  string `json:"msg"`
+}
+
+// compileParallel splits the jobs over n interpreter processes (files of
+// about the same total size each) and gathers their failures in job order.
+func (c *Checker) compileParallel(ctx context.Context, jobs []compileJob, n int) ([]Finding, error) {
+	n = min(n, max(1, len(jobs)/50)) // a process is worth its start-up only for many files
+	if n <= 1 {
+		return c.compileAll(ctx, jobs)
+	}
+	parts := make([][]compileJob, n)
+	for i, j := range jobs {
+		parts[i%n] = append(parts[i%n], j)
+	}
+	found := make([][]Finding, n)
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range parts {
+		g.Go(guard.Func(func() (err error) {
+			found[i], err = c.compileAll(gctx, parts[i])
+			return err
+		}))
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, f := range found {
+		out = append(out, f...)
+	}
+	return out, nil
 }
 
 // compileAll runs every job through one interpreter process, streaming jobs

@@ -45,8 +45,11 @@ type Options struct {
 	// Strict makes warnings count as errors for the exit status.
 	Strict bool
 	// Workers is how many files are analysed at once. Default: one per CPU,
-	// less the one the interpreter uses.
+	// less those the interpreters use.
 	Workers int
+	// Interpreters is how many CPython processes compile the files at once,
+	// when there is an interpreter. Default: one per four CPUs.
+	Interpreters int
 	// Known returns what an earlier run with the same Fingerprint found in a
 	// file (relative path) whose bytes have not changed since: such a file
 	// is neither read nor compiled again, and its DAGs still take part in
@@ -280,10 +283,16 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	o.fp = r.Fingerprint
 
 	o.embedded = checker.Python == ""
+	if o.Interpreters <= 0 {
+		// One interpreter per four cores: CPython's compile() of a file
+		// costs about what its parse and analysis cost here, and on two
+		// cores one interpreter beside one worker was measured fastest.
+		o.Interpreters = max(1, runtime.NumCPU()/4)
+	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.NumCPU()
-		if !o.embedded && o.Workers > 1 {
-			o.Workers-- // the interpreter compiles on its own core meanwhile
+		if !o.embedded {
+			o.Workers = max(1, o.Workers-o.Interpreters) // the interpreters compile on their own cores meanwhile
 		}
 	}
 	if o.PythonVersion != "" {
@@ -314,7 +323,7 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 			return
 		}
 		var f []Finding
-		err := guard.Func(func() (err error) { f, err = checker.compileAll(ctx, earlyJobs); return err })()
+		err := guard.Func(func() (err error) { f, err = checker.compileParallel(ctx, earlyJobs, o.Interpreters); return err })()
 		early <- compiled{f, err}
 	}()
 
@@ -534,14 +543,13 @@ func analyzeSource(p *parser, src []byte, name string, job compileJob, o Options
 			res.findings = append(res.findings, embeddedFinding(name, derr))
 		}
 		text, defaults := blankTypeParamDefaults(text)
-		tree := p.p.Parse(text, nil)
+		root := p.parseFlat(text)
 		if derr == nil {
-			if e := p.checkTree(tree.RootNode(), text, defaults, o.minor); e != nil {
+			if e := p.checkTree(root, text, defaults, o.minor); e != nil {
 				res.findings = append(res.findings, embeddedFinding(name, e))
 			}
 		}
-		a = p.analyzeTree(tree.RootNode(), text, name)
-		tree.Close()
+		a = p.analyzeTree(root, text, name)
 	} else {
 		a = p.analyze(src, name)
 	}
