@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -325,4 +326,25 @@ func TestUnpublishableFilesAreFindings(t *testing.T) {
 			assert.Contains(t, f.Message, "a FIFO")
 		}
 	}
+}
+
+// Several interpreters find what one finds.
+func TestSeveralInterpreters(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{}
+	for i := 0; i < 160; i++ {
+		src := "x = 1\n"
+		if i%7 == 0 {
+			src = "x = = 1\n"
+		}
+		files[fmt.Sprintf("f%03d.py", i)] = src
+	}
+	writeTree(t, dir, files)
+	one := run(t, dir, Options{Interpreters: 1, Workers: 1})
+	three := run(t, dir, Options{Interpreters: 3, Workers: 1})
+	require.NotEmpty(t, one.Findings)
+	assert.Equal(t, one.Findings, three.Findings)
+	assert.Equal(t, 23, len(three.Findings))
+	assert.Equal(t, one.Checker, three.Checker)
+	assert.Contains(t, three.Checker, "cpython")
 }
