@@ -50,7 +50,7 @@ type fileAnalysis struct {
 // analyze finds DAG definitions and best-practice problems in src. name is
 // the file's path in the report.
 func (p *parser) analyze(src []byte, name string) *fileAnalysis {
-	return p.analyzeTree(p.parseFlat(src), src, name)
+	return p.analyzeTree(p.parseFlat(src, scanSource(src)), src, name)
 }
 
 // analyzeTree analyses a parsed file.

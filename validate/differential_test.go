@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -48,7 +49,7 @@ func TestEmbeddedCheckerMatchesCPythonOnMutants(t *testing.T) {
 				continue
 			}
 			seen[string(src)] = true
-			mutants = append(mutants, mutant{base: b.name, op: op, src: src})
+			mutants = append(mutants, mutant{base: b.name, op: op, src: src, at: editAt(b.src, src)})
 		}
 	}
 	verdicts := cpythonVerdicts(t, python, mutants)
@@ -62,7 +63,7 @@ func TestEmbeddedCheckerMatchesCPythonOnMutants(t *testing.T) {
 		want := verdicts[i]
 		got := p.embeddedCheck(m.src, minor)
 		if (got == nil) != want.OK {
-			differ = append(differ, fmt.Sprintf("%s (%s): CPython %s, embedded %s\n%s", m.base, m.op, want, describe(got), excerpt(m.src, want.Line, got)))
+			differ = append(differ, fmt.Sprintf("%s (%s at %s): CPython %s, embedded %s\n%s", m.base, m.op, m.at, want, describe(got), excerpt(m.src, want.Line, got)))
 			continue
 		}
 		if want.OK {
@@ -109,6 +110,17 @@ func TestEmbeddedCheckerMatchesCPythonOnMutants(t *testing.T) {
 type mutant struct {
 	base, op string
 	src      []byte
+	at       string // where the edit is: "line:col"
+}
+
+// editAt says where a mutant first differs from its base.
+func editAt(base, m []byte) string {
+	i := 0
+	for i < len(base) && i < len(m) && base[i] == m[i] {
+		i++
+	}
+	line := bytes.Count(m[:i], []byte("\n")) + 1
+	return fmt.Sprintf("%d:%d", line, i-bytes.LastIndexByte(m[:i], '\n'))
 }
 
 type baseFile struct {
@@ -358,5 +370,59 @@ func mutate(r *rand.Rand, src []byte) ([]byte, string) {
 		i = min(i, len(src))
 		ins := []string{"\n", "\"", "'", "\\\n", "{", "}"}[r.IntN(6)]
 		return out(src[:i], []byte(ins), src[i:]), "string"
+	}
+}
+
+// Hand-written cases, each once a difference between the embedded checker
+// and CPython (found by the mutants or in real files), judged by the
+// installed CPython now: verdict, line and class must agree.
+func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	require.NoError(t, err, "needs python3 (make deps installs it)")
+	out, err := exec.Command(python, "-I", "-c", "import sys; print(sys.version_info[1])").Output()
+	require.NoError(t, err)
+	minor, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	require.NoError(t, err)
+	cases := []string{
+		// nonlocal needs a binding in an enclosing function
+		"def o():\n    total = 0\n    def i():\n        nonlocal total\n        total += 1\n",
+		"def o():\n    toal = 0\n    def i():\n        nonlocal total\n",
+		"def o():\n    for a, (b, *c) in x:\n        pass\n    class K:\n        def m(self):\n            nonlocal c\n",
+		"def o():\n    class K:\n        z = 1\n        def m(self):\n            nonlocal z\n",
+		"def o():\n    global g\n    def i():\n        nonlocal g\n",
+		"def o(p, *a, k=1, **kw):\n    def i():\n        nonlocal p, a, k, kw\n",
+		"def o():\n    import os.path as q, sys\n    [w := 1 for _ in x]\n    def i():\n        nonlocal q, sys, w\n",
+		"def o():\n    [y for y in x]\n    def i():\n        nonlocal y\n",
+		"def o():\n    def a():\n        nonlocal v\n    v = 1\n",
+		"nonlocal x\n",
+		"class C:\n    nonlocal x\n",
+		"def o():\n    v = 1\n    class C:\n        nonlocal v\n",
+		"def o():\n    with a as (b, c):\n        pass\n    try:\n        pass\n    except E as e:\n        pass\n    del d\n    def i():\n        nonlocal b, c, e, d\n",
+		// what tree-sitter's grammar lets through
+		"from m import a.b\n", "import o,\n", "x = lambd: None\n", "c=n += 1\n",
+		"try:\n  pass\nexcept E as+ e:\n  pass\n", "with open(f) as- a:\n  pass\n",
+		"with open(f) as a.b:\n  pass\n", "try:\n  pass\nexcept E as a.b:\n  pass\n",
+		"g = (x for*x in xs)\n", "for *x in y:\n  pass\n", "first, *middle, last == range(10)\n", "*a\n",
+		// lines that CPython's tokenizer joins
+		"def f():\n    return {\"a\": 1, \"n\": \nen(f)}\n",
+		"def f():\n    x = [1,  # one\n2]\n    return x\n",
+		"def f():\n    return 1\n\\\n\n    y = 2\n",
+		"import os\r\rdef f(x):\r    return os.sep\r",
+		"def f(x):\r\n    if x:\r\n        return 1\r\n",
+	}
+	var ms []mutant
+	for _, c := range cases {
+		ms = append(ms, mutant{base: "case", src: []byte(c)})
+	}
+	verdicts := cpythonVerdicts(t, python, ms)
+	p := newParser()
+	defer p.close()
+	for i, c := range cases {
+		want, got := verdicts[i], p.embeddedCheck([]byte(c), minor)
+		if !assert.Equal(t, want.OK, got == nil, "%q: CPython %s, embedded %s", c, want, describe(got)) || want.OK {
+			continue
+		}
+		assert.Equal(t, want.Line, got.Line, "%q: CPython %s, embedded %s", c, want, describe(got))
+		assert.Equal(t, errClass(want.Type), errClass(got.Type), "%q", c)
 	}
 }

@@ -27,13 +27,14 @@ func (p *parser) embeddedCheck(raw []byte, minor int) *pyError {
 		return derr
 	}
 	src, defaults := blankTypeParamDefaults(src)
-	return p.checkTree(p.parseFlat(src), src, defaults, minor)
+	sc := scanSource(src)
+	return p.checkTree(p.parseFlat(src, sc), src, sc, defaults, minor)
 }
 
 // checkTree gives the verdict on decoded source (with type parameter
 // defaults blanked, see blankTypeParamDefaults) and its parse.
-func (p *parser) checkTree(root *node, src []byte, defaults [][2]int, minor int) *pyError {
-	lines, escape, scanErr := scanSource(src)
+func (p *parser) checkTree(root *node, src []byte, sc scanned, defaults [][2]int, minor int) *pyError {
+	lines, escape, scanErr := sc.lines, sc.escape, sc.err
 	indentErr := checkIndent(lines, scanErr == nil)
 	c := &checker{src: src, minor: minor}
 	if escape != nil {
@@ -52,6 +53,9 @@ func (p *parser) checkTree(root *node, src []byte, defaults [][2]int, minor int)
 		}
 	}
 	c.visit(root, ctxFlags{})
+	if bytes.Contains(src, []byte("nonlocal")) {
+		c.checkNonlocals(root)
+	}
 	if e := treeError(root); e != nil {
 		c.generic = append(c.generic, e)
 	}
@@ -123,16 +127,16 @@ func (p *parser) refine(e *pyError, src []byte, lines []logicalLine) *pyError {
 
 // prefixError is the first shape error of a completed prefix, or nil.
 func (p *parser) prefixError(src []byte) *pyError {
-	root := p.parseScratch(src)
+	sc := scanSource(src)
+	root := p.parseScratch(src, sc)
 	if e := treeError(root); e != nil {
 		return e
 	}
-	lines, _, err := scanSource(src)
-	if err != nil {
+	if sc.err != nil {
 		return nil
 	}
 	c := &checker{src: src}
-	for _, ll := range lines {
+	for _, ll := range sc.lines {
 		if ll.newline >= 0 {
 			c.newlines = append(c.newlines, ll.newline)
 		}
@@ -412,7 +416,12 @@ func (c *checker) visit(n *node, f ctxFlags) {
 		case "argument_list", "list", "tuple", "set", "expression_list", "pattern_list", "list_pattern", "tuple_pattern":
 		case "subscript":
 			c.newer(n, 11, "a starred subscript (PEP 646)")
-		case "assignment", "augmented_assignment", "return_statement", "parenthesized_expression", "expression_statement", "for_in_clause", "type":
+		case "expression_statement":
+			// "*a, b" is a tuple; "*a" alone is not.
+			if p.NamedChildCount() == 1 && !strings.Contains(string(c.src[n.EndByte():p.EndByte()]), ",") {
+				c.bad(n, "can't use starred expression here")
+			}
+		case "assignment", "augmented_assignment", "return_statement", "parenthesized_expression", "for_in_clause", "type":
 			c.bad(n, "can't use starred expression here")
 		default:
 			c.bad(n, "invalid syntax")
@@ -421,6 +430,39 @@ func (c *checker) visit(n *node, f ctxFlags) {
 		if t := strings.TrimSpace(c.text(n)); strings.HasSuffix(t, ",") && !strings.Contains(t, "(") {
 			c.bad(n, "trailing comma not allowed without surrounding parentheses")
 		}
+		for i := uint(0); i < n.ChildCount(); i++ {
+			name := n.Child(i)
+			if n.FieldNameForChild(uint32(i)) != "name" {
+				continue
+			}
+			if name.Kind() == "aliased_import" {
+				name = name.ChildByFieldName("name")
+			}
+			if name != nil && name.Kind() == "dotted_name" && name.NamedChildCount() > 1 {
+				c.bad(name.NamedChild(1), "invalid syntax") // "from m import a.b"
+			}
+		}
+	case "import_statement":
+		if strings.HasSuffix(strings.TrimSpace(c.text(n)), ",") {
+			c.syntax = append(c.syntax, synErr(line(n), int(n.EndPosition().Column)+1, "invalid syntax"))
+		}
+	case "as_pattern_target":
+		if t := n.NamedChild(0); t != nil {
+			switch p := n.Parent().Parent(); {
+			case p != nil && (p.Kind() == "except_clause" || p.Kind() == "except_group_clause"):
+				if t.Kind() != "identifier" {
+					c.bad(t, "invalid syntax")
+				}
+			case p != nil && p.Kind() == "with_item":
+				switch t.Kind() {
+				case "identifier", "attribute", "subscript", "tuple", "list", "pattern_list", "tuple_pattern", "list_pattern", "parenthesized_expression":
+				default:
+					c.bad(t, "cannot assign to expression")
+				}
+			}
+		}
+	case "for_in_clause":
+		c.starTarget(n)
 	case "future_import_statement":
 		for _, ch := range children(n) {
 			name := ch
@@ -477,6 +519,12 @@ func (c *checker) visit(n *node, f ctxFlags) {
 		if l := n.ChildByFieldName("left"); l != nil && l.Kind() == "list_splat_pattern" {
 			c.badCompile(l, "starred assignment target must be in a list or tuple")
 		}
+		if r := n.ChildByFieldName("right"); r != nil && r.Kind() == "assignment" && r.ChildByFieldName("type") != nil {
+			c.bad(r.ChildByFieldName("type"), "invalid syntax") // "a = b: T"
+		}
+		if r := n.ChildByFieldName("right"); r != nil && r.Kind() == "augmented_assignment" {
+			c.bad(r.ChildByFieldName("left"), "invalid syntax") // "a = b += 1"
+		}
 	case "argument_list":
 		c.arguments(n)
 	case "parameters", "lambda_parameters":
@@ -510,7 +558,7 @@ func (c *checker) visit(n *node, f ctxFlags) {
 			c.badCompile(n, "'continue' not properly in loop")
 		}
 	case "nonlocal_statement":
-		if !f.inFunc {
+		if !f.inFunc && !f.inClassBody {
 			c.badCompile(n, "nonlocal declaration not allowed at module level")
 		}
 	case "function_definition":
@@ -528,6 +576,7 @@ func (c *checker) visit(n *node, f ctxFlags) {
 		c.visitBody(n, f, ctxFlags{inClassBody: true})
 		return
 	case "for_statement", "while_statement":
+		c.starTarget(n)
 		for i := uint(0); i < n.ChildCount(); i++ {
 			ch := n.Child(i)
 			inner := f
@@ -540,6 +589,13 @@ func (c *checker) visit(n *node, f ctxFlags) {
 	}
 	for i := uint(0); i < n.ChildCount(); i++ {
 		c.visit(n.Child(i), f)
+	}
+}
+
+// starTarget: "for *x in y" needs a list or tuple around its target.
+func (c *checker) starTarget(n *node) {
+	if l := n.ChildByFieldName("left"); l != nil && l.Kind() == "list_splat_pattern" {
+		c.badCompile(l, "starred assignment target must be in a list or tuple")
 	}
 }
 

@@ -128,6 +128,7 @@ import "C"
 
 import (
 	"fmt"
+	"sort"
 	"unsafe"
 
 	python "github.com/tree-sitter/tree-sitter-python/bindings/go"
@@ -144,6 +145,9 @@ type flatTree struct {
 	nodes []node
 	kids  []int32 // every node's children: kid0 and nkids index it
 	named []int32 // the same, named children only
+	// lineStarts are the offsets of the source's lines, when rows and
+	// columns are computed from bytes (see repositionFrom).
+	lineStarts []uint32
 }
 
 // node is one node of a flat tree.
@@ -204,8 +208,9 @@ func (cp *cParser) close() {
 
 // parse parses src into ft, reusing its memory, and returns the root: one
 // cgo call for the parse and the copy (two when the tree has more nodes
-// than ever before).
-func (ft *flatTree) parse(cp *cParser, src []byte) *node {
+// than ever before). Rows and columns are those of orig, which src is with
+// some bytes turned into spaces (see oneLinePerLogicalLine).
+func (ft *flatTree) parse(cp *cParser, src, orig []byte) *node {
 	var p *C.char
 	if len(src) > 0 {
 		p = (*C.char)(unsafe.Pointer(&src[0]))
@@ -226,7 +231,30 @@ func (ft *flatTree) parse(cp *cParser, src []byte) *node {
 		}
 		want = int(n)
 	}
-	return ft.link()
+	root := ft.link()
+	if len(src) > 0 && len(orig) == len(src) && &orig[0] != &src[0] {
+		ft.repositionFrom(orig)
+	}
+	return root
+}
+
+// repositionFrom sets every node's rows and columns from its bytes in src.
+func (ft *flatTree) repositionFrom(src []byte) {
+	ft.lineStarts = append(ft.lineStarts[:0], 0)
+	for i, c := range src {
+		if c == '\n' {
+			ft.lineStarts = append(ft.lineStarts, uint32(i+1))
+		}
+	}
+	at := func(off C.uint32_t) (C.uint32_t, C.uint32_t) {
+		row := sort.Search(len(ft.lineStarts), func(i int) bool { return ft.lineStarts[i] > uint32(off) }) - 1
+		return C.uint32_t(row), off - C.uint32_t(ft.lineStarts[row])
+	}
+	for i := range ft.nodes {
+		nd := &ft.nodes[i]
+		nd.srow, nd.scol = at(nd.start)
+		nd.erow, nd.ecol = at(nd.end)
+	}
 }
 
 // link fills in the nodes and their children from what the walk wrote.
@@ -271,13 +299,18 @@ func (ft *flatTree) link() *node {
 	return &ft.nodes[0]
 }
 
-// parseFlat parses src and returns the root of the flat tree, which stays
-// valid until the parser's next parseFlat.
-func (p *parser) parseFlat(src []byte) *node { return p.flat.parse(p.c, src) }
+// parseFlat parses src, every logical line of it on one line (as sc,
+// scanSource's result on src, says), and returns the root of the flat tree,
+// which stays valid until the parser's next parseFlat.
+func (p *parser) parseFlat(src []byte, sc scanned) *node {
+	return p.flat.parse(p.c, oneLinePerLogicalLine(src, sc.joins), src)
+}
 
 // parseScratch is parseFlat into the parser's second tree, for a parse made
 // while the first one is in use (refine's prefixes).
-func (p *parser) parseScratch(src []byte) *node { return p.scratch.parse(p.c, src) }
+func (p *parser) parseScratch(src []byte, sc scanned) *node {
+	return p.scratch.parse(p.c, oneLinePerLogicalLine(src, sc.joins), src)
+}
 
 // Kind is the node's type, as tree-sitter names it.
 func (n *node) Kind() string {

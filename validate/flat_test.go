@@ -29,7 +29,7 @@ func TestFlatTreeMatches(t *testing.T) {
 		require.NoError(t, err)
 		for _, s := range [][]byte{src, append(append([]byte{}, src...), "\nx = = (\n"...)} {
 			tree := ref.Parse(s, nil)
-			flat := p.parseFlat(s)
+			flat := p.parseFlat(s, scanned{}) // as given: no line joined
 			var walk func(a *sitter.Node, b *node)
 			walk = func(a *sitter.Node, b *node) {
 				nodes++

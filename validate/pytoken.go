@@ -70,6 +70,7 @@ func decodeSource(src []byte) ([]byte, *pyError) {
 		return nil, e
 	}
 	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
+	src = universalNewlines(src)
 	enc, cookie := "", ""
 	lines := bytes.SplitN(src, []byte("\n"), 3)
 	for i := 0; i < len(lines) && i < 2; i++ {
@@ -148,6 +149,25 @@ func knownCodec(name string) bool {
 	return codecNames[n] || codecNames[strings.ReplaceAll(n, ".", "_")]
 }
 
+// universalNewlines turns "\r\n" and a lone "\r" into "\n", as CPython's
+// tokenizer does before it reads a line (a lone "\r" ends a line there).
+func universalNewlines(src []byte) []byte {
+	i := bytes.IndexByte(src, '\r')
+	if i < 0 {
+		return src
+	}
+	out := make([]byte, 0, len(src))
+	for ; i >= 0; i = bytes.IndexByte(src, '\r') {
+		out = append(out, src[:i]...)
+		out = append(out, '\n')
+		src = src[i+1:]
+		if len(src) > 0 && src[0] == '\n' {
+			src = src[1:]
+		}
+	}
+	return append(out, src...)
+}
+
 // logicalLine is one logical line of Python source.
 type logicalLine struct {
 	line, endLine int
@@ -162,8 +182,23 @@ type logicalLine struct {
 // scanSource splits source into logical lines, CPython's tokenizer's way,
 // and returns the first invalid escape in a string literal and the first
 // tokenizer error (strings, numbers, brackets, continuations).
-func scanSource(src []byte) ([]logicalLine, *pyError, *pyError) {
+func scanSource(src []byte) scanned {
 	s := &scanner{src: src, line: 1}
+	lines, err := s.scan()
+	return scanned{lines: lines, escape: s.escape, err: err, joins: s.joins}
+}
+
+// scanned is what scanSource finds.
+type scanned struct {
+	lines  []logicalLine
+	escape *pyError // the first invalid escape, which the parser raises
+	err    *pyError // the first tokenizer error
+	joins  [][2]int // see scanner.joins
+}
+
+// scan reads the logical lines.
+func (s *scanner) scan() ([]logicalLine, *pyError) {
+	src := s.src
 	var out []logicalLine
 	for s.pos < len(src) {
 		lineStart := s.pos
@@ -191,9 +226,6 @@ func scanSource(src []byte) ([]logicalLine, *pyError, *pyError) {
 			s.skipLine()
 			continue
 		}
-		if src[s.pos] == '\\' && s.pos+1 < len(src) && (src[s.pos+1] == '\n' || src[s.pos+1] == '\r') {
-			// A lone continuation joins this line to the next.
-		}
 		ll := logicalLine{line: s.line, col: col, altcol: altcol, indentBytes: indentBytes, lineLen: s.physLen(lineStart)}
 		j := s.pos
 		for j < len(src) && (isIdent(src[j])) {
@@ -201,10 +233,13 @@ func scanSource(src []byte) ([]logicalLine, *pyError, *pyError) {
 		}
 		ll.first = string(src[s.pos:j])
 		last, err := s.logical()
+		if err == nil && last == 0 {
+			continue // continuations and blanks only: no token, a blank line for CPython
+		}
 		if err != nil {
 			// The tokenizer read this line's indentation before the error.
 			ll.endLine, ll.newline = s.line, -1
-			return append(out, ll), s.escape, err
+			return append(out, ll), err
 		}
 		ll.colonEnd = last == ':'
 		ll.endLine = s.line
@@ -214,7 +249,7 @@ func scanSource(src []byte) ([]logicalLine, *pyError, *pyError) {
 		}
 		out = append(out, ll)
 	}
-	return out, s.escape, nil
+	return out, nil
 }
 
 type scanner struct {
@@ -225,6 +260,29 @@ type scanner struct {
 	// escape is the first invalid escape in a string literal ("\x4",
 	// "\N{NO SUCH NAME}"): the parser raises it, not the tokenizer.
 	escape *pyError
+	// joins are the byte ranges that only continue a logical line: line
+	// breaks and comments inside brackets, backslash continuations.
+	joins [][2]int
+}
+
+func (s *scanner) join(from, to int) { s.joins = append(s.joins, [2]int{from, to}) }
+
+// oneLinePerLogicalLine returns src with every logical line on one physical
+// line: what joins (see scanner) names becomes spaces, so byte offsets do
+// not move. Tree-sitter's Python grammar takes a line inside brackets that
+// is indented less than its block for a dedent; CPython's tokenizer does
+// not look at such a line's indentation at all.
+func oneLinePerLogicalLine(src []byte, joins [][2]int) []byte {
+	if len(joins) == 0 {
+		return src
+	}
+	out := append([]byte(nil), src...)
+	for _, j := range joins {
+		for i := j[0]; i < j[1] && i < len(out); i++ {
+			out[i] = ' '
+		}
+	}
+	return out
 }
 
 type bracket struct {
@@ -264,18 +322,24 @@ func (s *scanner) logical() (byte, *pyError) {
 		c := s.src[s.pos]
 		switch {
 		case c == '#':
+			start := s.pos
 			for s.pos < len(s.src) && s.src[s.pos] != '\n' {
 				s.pos++
+			}
+			if len(s.brackets) > 0 {
+				s.join(start, s.pos)
 			}
 			continue // the newline ends the line, as without the comment
 		case c == '\\':
 			if s.pos+1 < len(s.src) && (s.src[s.pos+1] == '\n' || s.src[s.pos+1] == '\r') {
+				start := s.pos
 				s.pos++
 				if s.src[s.pos] == '\r' && s.pos+1 < len(s.src) && s.src[s.pos+1] == '\n' {
 					s.pos++
 				}
 				s.pos++
 				s.line++
+				s.join(start, s.pos)
 				if s.pos >= len(s.src) {
 					return last, tokErr(s.line-1, s.colOf(s.pos-1), "unexpected EOF while parsing")
 				}
@@ -292,6 +356,11 @@ func (s *scanner) logical() (byte, *pyError) {
 			if len(s.brackets) == 0 {
 				return last, nil
 			}
+			s.join(s.pos-1, s.pos)
+			continue
+		case c == '\r' && len(s.brackets) > 0:
+			s.join(s.pos, s.pos+1)
+			s.pos++
 			continue
 		case c == '\r' || c == ' ' || c == '\t' || c == '\f':
 			s.pos++

@@ -543,9 +543,10 @@ func analyzeSource(p *parser, src []byte, name string, job compileJob, o Options
 			res.findings = append(res.findings, embeddedFinding(name, derr))
 		}
 		text, defaults := blankTypeParamDefaults(text)
-		root := p.parseFlat(text)
+		sc := scanSource(text)
+		root := p.parseFlat(text, sc)
 		if derr == nil {
-			if e := p.checkTree(root, text, defaults, o.minor); e != nil {
+			if e := p.checkTree(root, text, sc, defaults, o.minor); e != nil {
 				res.findings = append(res.findings, embeddedFinding(name, e))
 			}
 		}
