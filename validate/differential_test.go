@@ -27,12 +27,7 @@ import (
 // more) and DAGNFS_MUTANT_SEED the seed (default 1), so that a difference
 // found by a long run can be replayed.
 func TestEmbeddedCheckerMatchesCPythonOnMutants(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	require.NoError(t, err, "the differential test needs python3 (make deps installs it)")
-	out, err := exec.Command(python, "-I", "-c", "import sys; print(sys.version_info[1])").Output()
-	require.NoError(t, err)
-	minor, err := strconv.Atoi(strings.TrimSpace(string(out)))
-	require.NoError(t, err)
+	python, minor := installedPython(t)
 
 	perFile := envInt(t, "DAGNFS_MUTANTS", 12)
 	seed := uint64(envInt(t, "DAGNFS_MUTANT_SEED", 1))
@@ -105,6 +100,19 @@ func TestEmbeddedCheckerMatchesCPythonOnMutants(t *testing.T) {
 	require.Empty(t, differ, "the embedded checker and CPython must agree on every mutant")
 	require.GreaterOrEqual(t, pct(sameLine, rejected), 95.0, "CPython's line on at least 95%% of rejected mutants")
 	require.Equal(t, rejected, sameClass, "IndentationError/TabError against SyntaxError")
+}
+
+// installedPython is python3 and its minor version: the CPython the
+// embedded checker is compared with. make deps installs it.
+func installedPython(t *testing.T) (string, int) {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	require.NoError(t, err, "the comparison with CPython needs python3 (make deps installs it)")
+	out, err := exec.Command(python, "-I", "-c", "import sys; print(sys.version_info[1])").Output()
+	require.NoError(t, err)
+	minor, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	require.NoError(t, err)
+	return python, minor
 }
 
 type mutant struct {
@@ -377,12 +385,7 @@ func mutate(r *rand.Rand, src []byte) ([]byte, string) {
 // and CPython (found by the mutants or in real files), judged by the
 // installed CPython now: verdict, line and class must agree.
 func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	require.NoError(t, err, "needs python3 (make deps installs it)")
-	out, err := exec.Command(python, "-I", "-c", "import sys; print(sys.version_info[1])").Output()
-	require.NoError(t, err)
-	minor, err := strconv.Atoi(strings.TrimSpace(string(out)))
-	require.NoError(t, err)
+	python, minor := installedPython(t)
 	cases := []string{
 		// nonlocal needs a binding in an enclosing function
 		"def o():\n    total = 0\n    def i():\n        nonlocal total\n        total += 1\n",

@@ -379,7 +379,10 @@ func (c *checker) visit(n *node, f ctxFlags) {
 		for _, st := range children(n) {
 			c.statement(st)
 		}
-	case "decorator", "elif_clause", "else_clause", "except_group_clause", "finally_clause", "case_clause":
+	case "except_group_clause":
+		c.statement(n)
+		c.newer(n, 11, "except* (PEP 654)")
+	case "decorator", "elif_clause", "else_clause", "finally_clause", "case_clause":
 		c.statement(n)
 	case "identifier":
 		if hardKeywords[c.text(n)] {
@@ -531,6 +534,8 @@ func (c *checker) visit(n *node, f ctxFlags) {
 		c.parameters(n)
 	case "type_alias_statement":
 		c.newer(n, 12, "a type alias statement (PEP 695)")
+	case "match_statement":
+		c.newer(n, 10, "a match statement (PEP 634)")
 	case "type_parameter":
 		if p := n.Parent(); p != nil && (p.Kind() == "function_definition" || p.Kind() == "class_definition" || p.Kind() == "type_alias_statement" || p.Kind() == "generic_type" && p.Parent() != nil && p.Parent().Kind() == "type_alias_statement") {
 			c.newer(n, 12, "type parameters (PEP 695)")

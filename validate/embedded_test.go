@@ -110,3 +110,31 @@ func TestEmbeddedCheckerNamedCauses(t *testing.T) {
 		}
 	}
 }
+
+// Syntax newer than the workers' Python is named with the version it needs.
+func TestEmbeddedCheckerNamesNewerSyntax(t *testing.T) {
+	p := newParser()
+	defer p.close()
+	for _, c := range []struct {
+		src  string
+		need int
+	}{
+		{"match x:\n    case 1:\n        pass\n", 10},
+		{"try:\n    pass\nexcept* ValueError:\n    pass\n", 11},
+		{"type T = int\n", 12},
+		{"def f[T](x: T) -> T:\n    return x\n", 12},
+		{"x = f\"{\"a\"}\"\n", 12}, // the same quotes inside: PEP 701
+	} {
+		for minor := 9; minor <= 13; minor++ {
+			got := p.embeddedCheck([]byte(c.src), minor)
+			if minor >= c.need {
+				assert.Nil(t, got, "3.%d: %q", minor, c.src)
+				continue
+			}
+			if assert.NotNil(t, got, "3.%d: %q", minor, c.src) {
+				assert.Equal(t, RulePythonVersion, got.rule, "3.%d: %q", minor, c.src)
+				assert.Contains(t, got.Msg, fmt.Sprintf("needs Python 3.%d", c.need))
+			}
+		}
+	}
+}

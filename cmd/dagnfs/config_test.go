@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/internal/testfs"
 )
 
 // A repository's pyproject.toml changes the Airflow version and silences a
@@ -18,7 +20,7 @@ func TestPyprojectConfiguresValidate(t *testing.T) {
 	dags := filepath.Join(repo, "dags")
 	// Airflow 2 reads .airflowignore as regular expressions, 3 as globs:
 	// "skip.*" hides skipme.py from Airflow 2 only.
-	writeFiles(t, dags, map[string]string{
+	testfs.WriteTree(t, dags, map[string]string{
 		"etl.py":         "from airflow import DAG\nDAG('etl')\n",
 		"legacy/old.py":  "from airflow import DAG\nimport datetime\nDAG('old', schedule=None, start_date=datetime.datetime.now())\n",
 		".airflowignore": "skip.*\n",
@@ -80,30 +82,21 @@ per-file-ignores = {"legacy/*.py" = ["datetime-now-in-dag"]}
 
 func TestBadConfigIsAUsageError(t *testing.T) {
 	repo := t.TempDir()
-	writeFiles(t, repo, map[string]string{"dagnfs.toml": "airflow-version = 4\n", "dags/a.py": "x = 1\n"})
+	testfs.WriteTree(t, repo, map[string]string{"dagnfs.toml": "airflow-version = 4\n", "dags/a.py": "x = 1\n"})
 	code, _, errOut := runCLI(t, "validate", filepath.Join(repo, "dags"))
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "--airflow-version must be 2 or 3")
 
-	writeFiles(t, repo, map[string]string{"dagnfs.toml": "airflow_version = 2\n"})
+	testfs.WriteTree(t, repo, map[string]string{"dagnfs.toml": "airflow_version = 2\n"})
 	code, _, errOut = runCLI(t, "validate", filepath.Join(repo, "dags"))
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, filepath.Join(repo, "dagnfs.toml")+": unknown key airflow_version")
 	assert.Contains(t, errOut, "--config none")
 
-	writeFiles(t, repo, map[string]string{"dagnfs.toml": "per-file-ignores = {\"x\" = [\"no-such\"]}\n"})
+	testfs.WriteTree(t, repo, map[string]string{"dagnfs.toml": "per-file-ignores = {\"x\" = [\"no-such\"]}\n"})
 	code, _, errOut = runCLI(t, "validate", filepath.Join(repo, "dags"))
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "no-such")
-}
-
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
-	}
 }
 
 func findingRules(t *testing.T, out string) []string {
