@@ -66,7 +66,7 @@ timed() { local t; t=$(date +%s%N); "$@" >/dev/null 2>&1 || true; ms "$t"; }
 # The interpreter python3 names (a pyenv shim resolves to it): compileall run
 # through it directly shows the comparison without the shim's start-up.
 real_py=$(python3 -I -S -c 'import sys; print(sys.executable)')
-v1k_kb=$(( $(find "$work/v1k" -name '*.py' -printf '%s\n' | awk '{s+=$1} END {print s}') / 1000 ))
+v1k_kb=$(find "$work/v1k" -name '*.py' -printf '%s\n' | awk '{s+=$1} END {printf "%.1f", s/NR/1000}')
 declare -a va_ms vn_ms ca_ms car_ms pf_ms
 for _ in $(seq "$((reps + 2))"); do
   va_ms+=("$(timed "$bin" validate "$work/v1k")")
