@@ -52,13 +52,29 @@ func FindPython(ctx context.Context, setting string) (string, string, error) {
 		if err != nil {
 			return "", "", nil
 		}
-		return realPython(ctx, p)
+		return resolvePython(ctx, p)
 	default:
 		if _, err := os.Stat(setting); err != nil {
 			return "", "", &OptionError{"python", fmt.Sprintf("%s: %v (give an interpreter's path, auto or none)", setting, err)}
 		}
-		return realPython(ctx, setting)
+		return resolvePython(ctx, setting)
 	}
+}
+
+// resolvePython is realPython, with a shim's answer cached (see
+// shimcache.go).
+func resolvePython(ctx context.Context, p string) (string, string, error) {
+	if !isScript(p) {
+		return realPython(ctx, p)
+	}
+	if exe, version, ok := cachedShim(p); ok {
+		return exe, version, nil
+	}
+	exe, version, err := realPython(ctx, p)
+	if err == nil {
+		storeShim(p, exe, version)
+	}
+	return exe, version, err
 }
 
 // realPython asks the interpreter for its own binary and version, so that a
