@@ -406,6 +406,10 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		"try:\n  pass\nexcept E as+ e:\n  pass\n", "with open(f) as- a:\n  pass\n",
 		"with open(f) as a.b:\n  pass\n", "try:\n  pass\nexcept E as a.b:\n  pass\n",
 		"g = (x for*x in xs)\n", "for *x in y:\n  pass\n", "first, *middle, last == range(10)\n", "*a\n",
+		// print and exec are names in Python 3
+		"print \"x\"\n", "print x, y\n", "print(a, b,  *c(d), e)\n",
+		"print(sum(x for x in xs), lst, st, dc,  *list(gen), flat)\n", "print *args, *kw\n",
+		"print >>sys.stderr, \"x\"\n", "exec \"code\"\n", "print -1\n", "def f():\n    print x\n",
 		// lines that CPython's tokenizer joins
 		"def f():\n    return {\"a\": 1, \"n\": \nen(f)}\n",
 		"def f():\n    x = [1,  # one\n2]\n    return x\n",

@@ -66,7 +66,7 @@ func (p *parser) checkTree(root *node, src []byte, sc scanned, defaults [][2]int
 		}
 	}
 	if generic != nil {
-		c.syntax = append(c.syntax, p.refine(generic, src, lines))
+		c.syntax = append(c.syntax, legacyCall(p.refine(generic, src, lines), src, sc))
 	}
 	if best := firstOf(scanErr, indentErr, c.syntax); best != nil {
 		return best
@@ -388,10 +388,6 @@ func (c *checker) visit(n *node, f ctxFlags) {
 		if hardKeywords[c.text(n)] {
 			c.bad(n, "invalid syntax")
 		}
-	case "print_statement":
-		c.bad(n, "Missing parentheses in call to 'print'. Did you mean print(...)?")
-	case "exec_statement":
-		c.bad(n, "Missing parentheses in call to 'exec'. Did you mean exec(...)?")
 	case "string":
 		if strings.HasPrefix(c.text(n), "`") {
 			c.bad(n, "invalid syntax")

@@ -209,7 +209,7 @@ func (cp *cParser) close() {
 // parse parses src into ft, reusing its memory, and returns the root: one
 // cgo call for the parse and the copy (two when the tree has more nodes
 // than ever before). Rows and columns are those of orig, which src is with
-// some bytes turned into spaces (see oneLinePerLogicalLine).
+// some bytes changed in place (see treeSitterInput).
 func (ft *flatTree) parse(cp *cParser, src, orig []byte) *node {
 	var p *C.char
 	if len(src) > 0 {
@@ -303,13 +303,13 @@ func (ft *flatTree) link() *node {
 // scanSource's result on src, says), and returns the root of the flat tree,
 // which stays valid until the parser's next parseFlat.
 func (p *parser) parseFlat(src []byte, sc scanned) *node {
-	return p.flat.parse(p.c, oneLinePerLogicalLine(src, sc.joins), src)
+	return p.flat.parse(p.c, treeSitterInput(src, sc), src)
 }
 
 // parseScratch is parseFlat into the parser's second tree, for a parse made
 // while the first one is in use (refine's prefixes).
 func (p *parser) parseScratch(src []byte, sc scanned) *node {
-	return p.scratch.parse(p.c, oneLinePerLogicalLine(src, sc.joins), src)
+	return p.scratch.parse(p.c, treeSitterInput(src, sc), src)
 }
 
 // Kind is the node's type, as tree-sitter names it.

@@ -185,7 +185,7 @@ type logicalLine struct {
 func scanSource(src []byte) scanned {
 	s := &scanner{src: src, line: 1}
 	lines, err := s.scan()
-	return scanned{lines: lines, escape: s.escape, err: err, joins: s.joins}
+	return scanned{lines: lines, escape: s.escape, err: err, joins: s.joins, legacy: s.legacy}
 }
 
 // scanned is what scanSource finds.
@@ -194,6 +194,7 @@ type scanned struct {
 	escape *pyError // the first invalid escape, which the parser raises
 	err    *pyError // the first tokenizer error
 	joins  [][2]int // see scanner.joins
+	legacy []int    // see scanner.legacy
 }
 
 // scan reads the logical lines.
@@ -263,26 +264,64 @@ type scanner struct {
 	// joins are the byte ranges that only continue a logical line: line
 	// breaks and comments inside brackets, backslash continuations.
 	joins [][2]int
+	// legacy are the offsets of the names print and exec, which
+	// tree-sitter's grammar takes for Python 2 statements.
+	legacy []int
 }
 
 func (s *scanner) join(from, to int) { s.joins = append(s.joins, [2]int{from, to}) }
 
-// oneLinePerLogicalLine returns src with every logical line on one physical
-// line: what joins (see scanner) names becomes spaces, so byte offsets do
-// not move. Tree-sitter's Python grammar takes a line inside brackets that
-// is indented less than its block for a dedent; CPython's tokenizer does
-// not look at such a line's indentation at all.
-func oneLinePerLogicalLine(src []byte, joins [][2]int) []byte {
-	if len(joins) == 0 {
+// treeSitterInput is src as tree-sitter is given it, with no byte moved:
+// every logical line on one physical line (what sc.joins names becomes
+// spaces; tree-sitter's Python grammar takes a line inside brackets that is
+// indented less than its block for a dedent, where CPython's tokenizer does
+// not look at its indentation at all), and the names print and exec with a
+// capital letter (its grammar still has Python 2's print and exec
+// statements, and reads some Python 3 calls of print as those).
+func treeSitterInput(src []byte, sc scanned) []byte {
+	if len(sc.joins) == 0 && len(sc.legacy) == 0 {
 		return src
 	}
 	out := append([]byte(nil), src...)
-	for _, j := range joins {
+	for _, j := range sc.joins {
 		for i := j[0]; i < j[1] && i < len(out); i++ {
 			out[i] = ' '
 		}
 	}
+	for _, at := range sc.legacy {
+		if at+2 < len(out) {
+			out[at+2] -= 'a' - 'A' // prInt, exEc
+		}
+	}
 	return out
+}
+
+// legacyCall turns a parse error at the name print or exec, or just after
+// it where an expression starts, into CPython's own message, at the name.
+func legacyCall(e *pyError, src []byte, sc scanned) *pyError {
+	for _, at := range sc.legacy {
+		name := "print"
+		if bytes.HasPrefix(src[at:], []byte("exec")) {
+			name = "exec"
+		}
+		next := at + len(name)
+		for next < len(src) && (src[next] == ' ' || src[next] == '\t') {
+			next++
+		}
+		if next >= len(src) || next == at+len(name) {
+			continue
+		}
+		if c := src[next]; !(isIdent(c) || c == '"' || c == '\'' || c == '{') {
+			continue
+		}
+		line := bytes.Count(src[:at], []byte("\n")) + 1
+		col := at - bytes.LastIndexByte(src[:at], '\n')
+		nextCol := next - bytes.LastIndexByte(src[:next], '\n')
+		if e.Line == line && (e.Col == col || e.Col == nextCol) {
+			return synErr(line, col, fmt.Sprintf("Missing parentheses in call to '%s'. Did you mean %s(...)?", name, name))
+		}
+	}
+	return e
 }
 
 type bracket struct {
@@ -416,6 +455,9 @@ func (s *scanner) word() *pyError {
 	}
 	if s.pos < len(s.src) && (s.src[s.pos] == '\'' || s.src[s.pos] == '"') && isStringPrefix(string(s.src[start:s.pos])) {
 		return s.str(start, s.pos, strings.ToLower(string(s.src[start:s.pos])))
+	}
+	if w := string(s.src[start:s.pos]); w == "print" || w == "exec" {
+		s.legacy = append(s.legacy, start)
 	}
 	return nil
 }
