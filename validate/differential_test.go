@@ -406,6 +406,9 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		"try:\n  pass\nexcept E as+ e:\n  pass\n", "with open(f) as- a:\n  pass\n",
 		"with open(f) as a.b:\n  pass\n", "try:\n  pass\nexcept E as a.b:\n  pass\n",
 		"g = (x for*x in xs)\n", "for *x in y:\n  pass\n", "first, *middle, last == range(10)\n", "*a\n",
+		// annotations and starred expressions
+		"tags: list[str] : field(default_factory=list)\n", "delay: floa:t = 1.5\n", "msg = (*f\"a\")\n",
+		"x = (*a)\n", "x = (*a,)\n", "def f(x: a: b): pass\n",
 		// print and exec are names in Python 3
 		"print \"x\"\n", "print x, y\n", "print(a, b,  *c(d), e)\n",
 		"print(sum(x for x in xs), lst, st, dc,  *list(gen), flat)\n", "print *args, *kw\n",

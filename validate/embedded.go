@@ -400,6 +400,26 @@ func (c *checker) visit(n *node, f ctxFlags) {
 			}
 		}
 		c.fstring(n)
+	case "constrained_type":
+		// "T: bound" belongs in a PEP 695 type parameter list only.
+		ok := false
+		for a := n.Parent(); a != nil; a = a.Parent() {
+			if a.Kind() == "type_parameter" {
+				pk := a.Parent()
+				ok = pk != nil && (pk.Kind() == "function_definition" || pk.Kind() == "class_definition" ||
+					pk.Kind() == "generic_type" && pk.Parent() != nil && pk.Parent().Kind() == "type" &&
+						pk.Parent().Parent() != nil && pk.Parent().Parent().Kind() == "type_alias_statement")
+				break
+			}
+		}
+		if !ok {
+			c.bad(n.NamedChild(1), "invalid syntax")
+		}
+	case "tuple":
+		// "(*a)" is not a tuple: no comma.
+		if n.NamedChildCount() == 1 && n.NamedChild(0).Kind() == "list_splat" && !strings.Contains(c.text(n), ",") {
+			c.bad(n.NamedChild(0), "cannot use starred expression here")
+		}
 	case "keyword_pattern":
 		if p := n.Parent(); p == nil || p.Kind() != "case_pattern" || p.Parent() == nil || p.Parent().Kind() != "class_pattern" {
 			c.bad(n, "invalid syntax")
