@@ -409,6 +409,10 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		// annotations and starred expressions
 		"tags: list[str] : field(default_factory=list)\n", "delay: floa:t = 1.5\n", "msg = (*f\"a\")\n",
 		"x = (*a)\n", "x = (*a,)\n", "def f(x: a: b): pass\n",
+		// case patterns
+		"match o:\n    case P(x=0, y):\n        pass\n", "match o:\n    case P(x=0, y=yy) | P(yy=x, y=0):\n        pass\n",
+		"match o:\n    case [a, *r] | {\"k\": a, **r}:\n        pass\n", "match o:\n    case (a as b) | c.d:\n        pass\n",
+		"match o:\n    case P(a, b=c) | P(c, b=a):\n        pass\n", "match o:\n    case [_, x] | [x, _]:\n        pass\n",
 		// print and exec are names in Python 3
 		"print \"x\"\n", "print x, y\n", "print(a, b,  *c(d), e)\n",
 		"print(sum(x for x in xs), lst, st, dc,  *list(gen), flat)\n", "print *args, *kw\n",

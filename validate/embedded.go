@@ -420,6 +420,8 @@ func (c *checker) visit(n *node, f ctxFlags) {
 		if n.NamedChildCount() == 1 && n.NamedChild(0).Kind() == "list_splat" && !strings.Contains(c.text(n), ",") {
 			c.bad(n.NamedChild(0), "cannot use starred expression here")
 		}
+	case "class_pattern", "union_pattern":
+		c.checkPattern(n)
 	case "keyword_pattern":
 		if p := n.Parent(); p == nil || p.Kind() != "case_pattern" || p.Parent() == nil || p.Parent().Kind() != "class_pattern" {
 			c.bad(n, "invalid syntax")

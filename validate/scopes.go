@@ -203,3 +203,99 @@ func (c *checker) bindTarget(t *node, s *funcScope) {
 		}
 	}
 }
+
+// checkPattern applies CPython's checks of a case pattern that tree-sitter
+// does not: keyword patterns last in a class pattern (a parser error), and
+// alternatives that bind the same names (a compiler error).
+func (c *checker) checkPattern(n *node) {
+	switch n.Kind() {
+	case "class_pattern":
+		keyword := false
+		for i, arg := range children(n) {
+			if i == 0 {
+				continue // the class
+			}
+			isKw := arg.NamedChildCount() > 0 && arg.NamedChild(0).Kind() == "keyword_pattern"
+			if keyword && !isKw {
+				c.bad(arg, "positional patterns follow keyword patterns")
+			}
+			keyword = keyword || isKw
+		}
+	case "union_pattern":
+		alts := children(n)
+		if len(alts) < 2 {
+			return
+		}
+		want := c.patternNames(alts[0], map[string]bool{})
+		for _, alt := range alts[1:] {
+			if got := c.patternNames(alt, map[string]bool{}); !sameSet(want, got) {
+				c.badCompile(alt, "alternative patterns bind different names")
+				return
+			}
+		}
+	}
+}
+
+// patternNames adds the names a pattern binds (captures, star and ** names,
+// as-names) to names.
+func (c *checker) patternNames(n *node, names map[string]bool) map[string]bool {
+	capture := func(id *node) {
+		if id != nil && id.Kind() == "identifier" && c.text(id) != "_" {
+			names[c.text(id)] = true
+		}
+	}
+	switch n.Kind() {
+	case "dotted_name":
+		if n.NamedChildCount() == 1 {
+			capture(n.NamedChild(0)) // a plain name captures; a.b is a value
+		}
+		return names
+	case "splat_pattern":
+		capture(n.NamedChild(0))
+		return names
+	case "as_pattern":
+		for _, ch := range children(n) {
+			if ch.Kind() == "identifier" {
+				capture(ch)
+			} else {
+				c.patternNames(ch, names)
+			}
+		}
+		return names
+	case "keyword_pattern":
+		if v := n.NamedChild(1); v != nil {
+			c.patternNames(v, names)
+		}
+		return names
+	case "class_pattern":
+		for i, ch := range children(n) {
+			if i > 0 {
+				c.patternNames(ch, names)
+			}
+		}
+		return names
+	case "dict_pattern":
+		for i := uint(0); i < n.ChildCount(); i++ {
+			if n.FieldNameForChild(uint32(i)) != "key" {
+				c.patternNames(n.Child(i), names)
+			}
+		}
+		return names
+	}
+	for _, ch := range children(n) {
+		c.patternNames(ch, names)
+	}
+	return names
+}
+
+func sameSet(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
+}
