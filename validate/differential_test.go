@@ -413,6 +413,8 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		"match o:\n    case P(x=0, y):\n        pass\n", "match o:\n    case P(x=0, y=yy) | P(yy=x, y=0):\n        pass\n",
 		"match o:\n    case [a, *r] | {\"k\": a, **r}:\n        pass\n", "match o:\n    case (a as b) | c.d:\n        pass\n",
 		"match o:\n    case P(a, b=c) | P(c, b=a):\n        pass\n", "match o:\n    case [_, x] | [x, _]:\n        pass\n",
+		// f-strings before 3.12
+		"print(f\"{d['key']!s:>#}\")\n", "print(f\"{d['key']!s:\\x41}\")\n", "print(f\"{d['key']!s:{'>'}10}\")\n",
 		// print and exec are names in Python 3
 		"print \"x\"\n", "print x, y\n", "print(a, b,  *c(d), e)\n",
 		"print(sum(x for x in xs), lst, st, dc,  *list(gen), flat)\n", "print *args, *kw\n",

@@ -770,7 +770,12 @@ func (c *checker) fstring(n *node) {
 			}
 		}
 		if c.minor != 0 && c.minor < 12 && !part.HasError() && strings.HasSuffix(c.text(part), "}") {
+			// The expression only: before 3.12 the format spec may hold
+			// backslashes and "#".
 			expr := c.text(part)
+			if spec := part.ChildByFieldName("format_specifier"); spec != nil {
+				expr = string(c.src[part.StartByte():spec.StartByte()])
+			}
 			if strings.Contains(expr, quote) || strings.Contains(expr, "\\") || (len(quote) == 1 && strings.Contains(expr, "\n")) || hasComment(expr) {
 				c.newer(part, 12, "this f-string (quotes, backslashes, comments or line breaks inside its braces: PEP 701)")
 			}
