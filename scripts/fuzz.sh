@@ -20,8 +20,10 @@ while IFS=: read -r file _ line; do
   if [ -d "$found" ]; then
     mkdir -p "$dir/testdata/fuzz/$name"
     have=$(ls "$dir/testdata/fuzz/$name" | wc -l)
-    # The smallest new inputs first: they make the clearest seeds.
-    ls -S -r "$found" | head -n $(( keep > have ? keep - have : 0 )) | while read -r f; do
+    # The smallest new inputs first: they make the clearest seeds. (No
+    # pipe into head: under pipefail, ls's SIGPIPE would end the script.)
+    mapfile -t inputs < <(ls -S -r "$found")
+    for f in "${inputs[@]:0:$(( keep > have ? keep - have : 0 ))}"; do
       cp -n "$found/$f" "$dir/testdata/fuzz/$name/$f"
     done
   fi
