@@ -71,13 +71,13 @@ func TestEmbeddedCheckerMatchesCPythonOnMutants(t *testing.T) {
 			sameLine++
 			n[0]++
 		} else if testing.Verbose() {
-			t.Logf("line: %s (%s): CPython %s, embedded %s\n%s", m.base, m.op, want, describe(got), excerpt(m.src, want.Line, got))
+			t.Logf("line: %s (%s at %s): CPython %s, embedded %s\n%s", m.base, m.op, m.at, want, describe(got), excerpt(m.src, want.Line, got))
 		}
 		byOp[m.op] = n
 		if errClass(got.Type) == errClass(want.Type) {
 			sameClass++
 		} else {
-			t.Logf("class: %s (%s): CPython %s, embedded %s", m.base, m.op, want, describe(got))
+			t.Logf("class: %s (%s at %s): CPython %s, embedded %s\n%s", m.base, m.op, m.at, want, describe(got), excerpt(m.src, want.Line, got))
 		}
 	}
 	ops := make([]string, 0, len(byOp))
@@ -415,6 +415,15 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		"match o:\n    case P(a, b=c) | P(c, b=a):\n        pass\n", "match o:\n    case [_, x] | [x, _]:\n        pass\n",
 		// f-strings before 3.12
 		"print(f\"{d['key']!s:>#}\")\n", "print(f\"{d['key']!s:\\x41}\")\n", "print(f\"{d['key']!s:{'>'}10}\")\n",
+		// a decorator and a less indented definition
+		"class C:\n    @property\ndef p(self):\n        pass\n", "class C:\n    def f(self):\n        @d\n    def g(self):\n        pass\n",
+		// backslashes
+		"def f():\n    x = 1\n   \\globals()[x] = 2\n", "x = 1 \\ + 2\n", "def f():\n    return 1\n\\\n    y = 2\n",
+		"if x:\n\\\n    y = 2\n", "if x:\n    \\\ny = 2\n", "if x:\n\\\ny = 2\n",
+		"def f():\n    x = 1\n  \\\n    y = 2\n", "def f():\n    x = 1\n\\\ny = 2\n  z = 3\n",
+		// names beyond ASCII
+		"x = a\ufeffb\n", "x = \U0001F44B\n", "x\u00a0= 1\n", "\u00e9t\u00e9 = 1\n", "x = 1\u2082\n", "x\u2082 = 1\n",
+		"x = \u200b1\n", "a\u0301 = 1\n", "\u0394 = \u03c0 = 3\n",
 		// print and exec are names in Python 3
 		"print \"x\"\n", "print x, y\n", "print(a, b,  *c(d), e)\n",
 		"print(sum(x for x in xs), lst, st, dc,  *list(gen), flat)\n", "print *args, *kw\n",

@@ -66,7 +66,9 @@ func (p *parser) checkTree(root *node, src []byte, sc scanned, defaults [][2]int
 		}
 	}
 	if generic != nil {
-		c.syntax = append(c.syntax, legacyCall(p.refine(generic, src, lines), src, sc))
+		if e := p.refine(generic, src, lines, scanErr != nil); e != nil {
+			c.syntax = append(c.syntax, legacyCall(e, src, sc))
+		}
 	}
 	if best := firstOf(scanErr, indentErr, c.syntax); best != nil {
 		return best
@@ -101,10 +103,15 @@ func treeError(root *node) *pyError {
 // error node's on whose end the source stops being the beginning of a valid
 // program (checked by parsing that prefix, completed by the least that
 // closes its open blocks).
-func (p *parser) refine(e *pyError, src []byte, lines []logicalLine) *pyError {
+//
+// It returns nil when every line the tokenizer read (it stopped at an error
+// of its own, stopped) is such a beginning: then the tokenizer's error is
+// where CPython stops.
+func (p *parser) refine(e *pyError, src []byte, lines []logicalLine, stopped bool) *pyError {
 	const maxParses = 64 // bounds the work on one broken file
 	first := sort.Search(len(lines), func(i int) bool { return lines[i].endLine >= e.Line })
-	for i, n := first, 0; i < len(lines) && n < maxParses; i, n = i+1, n+1 {
+	i, n := first, 0
+	for ; i < len(lines) && n < maxParses; i, n = i+1, n+1 {
 		end := len(src)
 		if lines[i].newline >= 0 {
 			end = lines[i].newline + 1
@@ -121,6 +128,9 @@ func (p *parser) refine(e *pyError, src []byte, lines []logicalLine) *pyError {
 			return pe
 		}
 		return synErr(lines[i].line, lines[i].col+1, e.Msg)
+	}
+	if i == len(lines) && stopped && first < len(lines) {
+		return nil
 	}
 	return e
 }
@@ -198,7 +208,7 @@ func completePrefix(prefix []byte, lines []logicalLine) []byte {
 		out = append(append(append(out, pad(last.col+1)...), "case _:\n"...), append(pad(last.col+2), "pass\n"...)...)
 	case last.colonEnd:
 		out = append(append(out, pad(last.col+1)...), "pass\n"...)
-	case bytes.HasPrefix(bytes.TrimLeft(prefix[bytes.LastIndexByte(bytes.TrimRight(prefix, "\n"), '\n')+1:], " \t"), []byte("@")):
+	case last.decorator:
 		out = append(append(out, pad(last.col)...), "def _(): pass\n"...)
 	}
 	for i := len(stack) - 1; i >= 0; i-- {

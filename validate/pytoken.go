@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -175,6 +176,7 @@ type logicalLine struct {
 	indentBytes   int
 	first         string // first word
 	colonEnd      bool   // ends with ":" (a block follows)
+	decorator     bool   // starts with "@"
 	lineLen       int    // length of its first physical line
 	newline       int    // byte offset of the NEWLINE that ends it, -1 at the end of the file
 }
@@ -227,12 +229,51 @@ func (s *scanner) scan() ([]logicalLine, *pyError) {
 			s.skipLine()
 			continue
 		}
+		// Indentation cannot be split with backslashes: the first
+		// continuation after some indentation fixes the level; after none,
+		// the next line's indentation counts. The first token, where
+		// CPython reports the line's errors, is on a line below.
+		for s.pos < len(src) && src[s.pos] == '\\' {
+			if s.pos+1 >= len(src) || src[s.pos+1] != '\n' && src[s.pos+1] != '\r' {
+				e := synErr(s.line, s.colOf(s.pos)+1, "unexpected character after line continuation character")
+				e.stage = stageIndent
+				return out, e
+			}
+			start := s.pos
+			s.pos++
+			if src[s.pos] == '\r' && s.pos+1 < len(src) && src[s.pos+1] == '\n' {
+				s.pos++
+			}
+			s.pos++
+			s.line++
+			s.join(start, s.pos)
+			fixed := col != 0
+			for s.pos < len(src) && (src[s.pos] == ' ' || src[s.pos] == '\t' || src[s.pos] == '\f') {
+				if !fixed {
+					if src[s.pos] == '\t' {
+						col = (col/8 + 1) * 8
+					} else {
+						col++
+					}
+					altcol++
+				}
+				s.pos++
+			}
+		}
+		if s.pos >= len(src) {
+			break
+		}
+		if c := src[s.pos]; c == '\n' || c == '\r' || c == '#' {
+			s.skipLine() // continuations and blanks only: a blank line
+			continue
+		}
 		ll := logicalLine{line: s.line, col: col, altcol: altcol, indentBytes: indentBytes, lineLen: s.physLen(lineStart)}
 		j := s.pos
 		for j < len(src) && (isIdent(src[j])) {
 			j++
 		}
 		ll.first = string(src[s.pos:j])
+		ll.decorator = src[s.pos] == '@'
 		last, err := s.logical()
 		if err == nil && last == 0 {
 			continue // continuations and blanks only: no token, a blank line for CPython
@@ -387,8 +428,10 @@ func (s *scanner) logical() (byte, *pyError) {
 			if s.pos+1 >= len(s.src) {
 				return last, tokErr(s.line, s.colOf(s.pos)+1, "unexpected EOF while parsing")
 			}
-			s.pos++
-			last = c
+			// A backslash anywhere else: the tokenizer stops there.
+			e := synErr(s.line, s.colOf(s.pos)+1, "unexpected character after line continuation character")
+			e.stage = stageIndent
+			return last, e
 		case c == '\n':
 			s.pos++
 			s.line++
@@ -458,6 +501,31 @@ func (s *scanner) word() *pyError {
 	}
 	if w := string(s.src[start:s.pos]); w == "print" || w == "exec" {
 		s.legacy = append(s.legacy, start)
+	}
+	return s.identifier(start)
+}
+
+// identifier checks a name's characters beyond ASCII as CPython's tokenizer
+// does: a letter (or _) first, then letters, digits, marks and connectors.
+func (s *scanner) identifier(start int) *pyError {
+	w := s.src[start:s.pos]
+	if !bytes.ContainsFunc(w, func(r rune) bool { return r >= utf8.RuneSelf }) {
+		return nil
+	}
+	for i := 0; i < len(w); {
+		r, n := utf8.DecodeRune(w[i:])
+		ok := r == '_' || unicode.IsLetter(r) || unicode.Is(unicode.Nl, r) || unicode.Is(unicode.Other_ID_Start, r)
+		if i > 0 {
+			ok = ok || unicode.IsDigit(r) || unicode.In(r, unicode.Mn, unicode.Mc, unicode.Nd, unicode.Pc, unicode.Other_ID_Continue)
+		}
+		if !ok {
+			at := s.colOf(start + i)
+			if !unicode.IsPrint(r) {
+				return tokErr(s.line, at, fmt.Sprintf("invalid non-printable character U+%04X", r))
+			}
+			return tokErr(s.line, at, fmt.Sprintf("invalid character '%c' (U+%04X)", r, r))
+		}
+		i += n
 	}
 	return nil
 }
@@ -770,6 +838,10 @@ func checkIndent(lines []logicalLine, complete bool) *pyError {
 			}
 			if ll.altcol != alt[len(alt)-1] {
 				return &pyError{Type: "TabError", Line: ll.line, Col: 1, Msg: "inconsistent use of tabs and spaces in indentation", rule: RuleSyntax, stage: stageIndent, indent: true}
+			}
+			if prev != nil && prev.decorator {
+				// A decorator needs its definition at its own level.
+				return &pyError{Type: "IndentationError", Line: ll.line, Col: 0, Msg: "unexpected unindent", rule: RuleSyntax, stage: stageFixed, indent: true}
 			}
 		}
 		if prev != nil && prev.colonEnd {
