@@ -421,6 +421,9 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		"def f():\n    x = 1\n   \\globals()[x] = 2\n", "x = 1 \\ + 2\n", "def f():\n    return 1\n\\\n    y = 2\n",
 		"if x:\n\\\n    y = 2\n", "if x:\n    \\\ny = 2\n", "if x:\n\\\ny = 2\n",
 		"def f():\n    x = 1\n  \\\n    y = 2\n", "def f():\n    x = 1\n\\\ny = 2\n  z = 3\n",
+		// commas
+		"print(list(delegate(,)))\n", "one =1( ,)\n", "x = [1, , 2]\n", "x = {,}\n", "def f(a, , b): pass\n", "x = (,)\n",
+		"f(a,)\n", "x = [1,]\n", "def f(a,): pass\n", "msg = (*    f\"a, b\" f\"c\")\n",
 		// names beyond ASCII
 		"x = a\ufeffb\n", "x = \U0001F44B\n", "x\u00a0= 1\n", "\u00e9t\u00e9 = 1\n", "x = 1\u2082\n", "x\u2082 = 1\n",
 		"x = \u200b1\n", "a\u0301 = 1\n", "\u0394 = \u03c0 = 3\n",

@@ -427,9 +427,12 @@ func (c *checker) visit(n *node, f ctxFlags) {
 		}
 	case "tuple":
 		// "(*a)" is not a tuple: no comma.
-		if n.NamedChildCount() == 1 && n.NamedChild(0).Kind() == "list_splat" && !strings.Contains(c.text(n), ",") {
+		if n.NamedChildCount() == 1 && n.NamedChild(0).Kind() == "list_splat" && !hasComma(n) {
 			c.bad(n.NamedChild(0), "cannot use starred expression here")
 		}
+		c.commas(n)
+	case "list", "set", "dictionary":
+		c.commas(n)
 	case "class_pattern", "union_pattern":
 		c.checkPattern(n)
 	case "keyword_pattern":
@@ -677,8 +680,40 @@ func exprName(kind string) string {
 	return "expression"
 }
 
+// hasComma reports whether a comma is one of n's own tokens.
+func hasComma(n *node) bool {
+	for i := uint(0); i < n.ChildCount(); i++ {
+		if ch := n.Child(i); !ch.IsNamed() && ch.Kind() == "," {
+			return true
+		}
+	}
+	return false
+}
+
+// commas: in brackets, a comma follows an element ("f(,)" and "[1, , 2]"
+// are errors that tree-sitter's grammar lets through).
+func (c *checker) commas(n *node) {
+	prev := ""
+	for i := uint(0); i < n.ChildCount(); i++ {
+		ch := n.Child(i)
+		k := ch.Kind()
+		if k == "comment" || k == "line_continuation" {
+			continue
+		}
+		if !ch.IsNamed() && k == "," && (prev == "(" || prev == "[" || prev == "{" || prev == ",") {
+			c.bad(ch, "invalid syntax")
+			return
+		}
+		prev = k
+		if ch.IsNamed() {
+			prev = "element"
+		}
+	}
+}
+
 // arguments checks the order of a call's arguments.
 func (c *checker) arguments(n *node) {
+	c.commas(n)
 	keyword, kwUnpack := false, false
 	for _, a := range children(n) {
 		switch a.Kind() {
@@ -703,6 +738,7 @@ func (c *checker) arguments(n *node) {
 
 // parameters checks duplicate names and defaults before non-defaults.
 func (c *checker) parameters(n *node) {
+	c.commas(n)
 	seen := map[string]bool{}
 	sawDefault, keywordOnly, star, kwargs, params := false, false, false, false, 0
 	for _, p := range children(n) {
