@@ -421,6 +421,9 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		"def f():\n    x = 1\n   \\globals()[x] = 2\n", "x = 1 \\ + 2\n", "def f():\n    return 1\n\\\n    y = 2\n",
 		"if x:\n\\\n    y = 2\n", "if x:\n    \\\ny = 2\n", "if x:\n\\\ny = 2\n",
 		"def f():\n    x = 1\n  \\\n    y = 2\n", "def f():\n    x = 1\n\\\ny = 2\n  z = 3\n",
+		// patterns and comprehensions
+		"match o:\n    case {\"k\": r, *rest}:\n        pass\n", "match o:\n    case {\"k\": r, **rest}:\n        pass\n",
+		"f = [y for x in (y := data)]\n", "f = [y for x in data if (y := x)]\n", "f = [y for x in (lambda: (z := 1))()]\n",
 		// commas
 		"print(list(delegate(,)))\n", "one =1( ,)\n", "x = [1, , 2]\n", "x = {,}\n", "def f(a, , b): pass\n", "x = (,)\n",
 		"f(a,)\n", "x = [1,]\n", "def f(a,): pass\n", "msg = (*    f\"a, b\" f\"c\")\n",

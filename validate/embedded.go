@@ -497,6 +497,17 @@ func (c *checker) visit(n *node, f ctxFlags) {
 		}
 	case "for_in_clause":
 		c.starTarget(n)
+		if r := n.ChildByFieldName("right"); r != nil {
+			if w := findKind(r, "named_expression"); w != nil {
+				c.badCompile(w, "assignment expression cannot be used in a comprehension iterable expression")
+			}
+		}
+	case "dict_pattern":
+		for _, ch := range children(n) {
+			if ch.Kind() == "splat_pattern" && !strings.HasPrefix(c.text(ch), "**") {
+				c.bad(ch, "invalid syntax") // "*rest" in a mapping pattern
+			}
+		}
 	case "future_import_statement":
 		for _, ch := range children(n) {
 			name := ch
@@ -678,6 +689,21 @@ func exprName(kind string) string {
 		return "literal"
 	}
 	return "expression"
+}
+
+// findKind returns the first node of a kind in n's subtree (lambdas
+// included: CPython rejects a walrus in a comprehension's iterable even
+// there).
+func findKind(n *node, kind string) *node {
+	if n.Kind() == kind {
+		return n
+	}
+	for i := uint(0); i < n.ChildCount(); i++ {
+		if f := findKind(n.Child(i), kind); f != nil {
+			return f
+		}
+	}
+	return nil
 }
 
 // hasComma reports whether a comma is one of n's own tokens.
