@@ -24,27 +24,34 @@ import (
 // mutant; the line must agree on nearly all rejected ones.
 //
 // DAGNFS_MUTANTS sets the mutants per file (default 12, make fuzz runs far
-// more) and DAGNFS_MUTANT_SEED the seed (default 1), so that a difference
-// found by a long run can be replayed.
+// more) and DAGNFS_MUTANT_SEED the seeds (comma-separated, default 1,2), so
+// that a difference found by a long run can be replayed.
 func TestEmbeddedCheckerMatchesCPythonOnMutants(t *testing.T) {
 	python, minor := installedPython(t)
 
 	perFile := envInt(t, "DAGNFS_MUTANTS", 12)
-	seed := uint64(envInt(t, "DAGNFS_MUTANT_SEED", 1))
+	seeds := "1,2"
+	if v := os.Getenv("DAGNFS_MUTANT_SEED"); v != "" {
+		seeds = v
+	}
 	bases := mutantBases(t, minor)
 	require.GreaterOrEqual(t, len(bases), 40, "the valid files the mutants start from")
 
 	var mutants []mutant
-	for i, b := range bases {
-		r := rand.New(rand.NewPCG(seed, uint64(i)))
-		seen := map[string]bool{}
-		for tries := 0; len(seen) < perFile && tries < perFile*4; tries++ {
-			src, op := mutate(r, b.src)
-			if seen[string(src)] || bytes.Equal(src, b.src) {
-				continue
+	for _, s := range strings.Split(seeds, ",") {
+		seed, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+		require.NoError(t, err, "DAGNFS_MUTANT_SEED: seeds separated by commas")
+		for i, b := range bases {
+			r := rand.New(rand.NewPCG(seed, uint64(i)))
+			seen := map[string]bool{}
+			for tries := 0; len(seen) < perFile && tries < perFile*4; tries++ {
+				src, op := mutate(r, b.src)
+				if seen[string(src)] || bytes.Equal(src, b.src) {
+					continue
+				}
+				seen[string(src)] = true
+				mutants = append(mutants, mutant{base: b.name, op: op, src: src, at: editAt(b.src, src)})
 			}
-			seen[string(src)] = true
-			mutants = append(mutants, mutant{base: b.name, op: op, src: src, at: editAt(b.src, src)})
 		}
 	}
 	verdicts := cpythonVerdicts(t, python, mutants)
@@ -88,8 +95,8 @@ func TestEmbeddedCheckerMatchesCPythonOnMutants(t *testing.T) {
 	for _, op := range ops {
 		t.Logf("%-16s same line %d of %d", op, byOp[op][0], byOp[op][1])
 	}
-	t.Logf("Python 3.%d, %d files, %d mutants (seed %d): %d verdicts differ; of %d rejected, %d same line (%.1f%%), %d same class",
-		minor, len(bases), len(mutants), seed, len(differ), rejected, sameLine, pct(sameLine, rejected), sameClass)
+	t.Logf("Python 3.%d, %d files, %d mutants (seeds %s): %d verdicts differ; of %d rejected, %d same line (%.1f%%), %d same class",
+		minor, len(bases), len(mutants), seeds, len(differ), rejected, sameLine, pct(sameLine, rejected), sameClass)
 	for i, d := range differ {
 		if i == 20 {
 			t.Logf("... and %d more", len(differ)-20)
@@ -424,6 +431,13 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		// patterns and comprehensions
 		"match o:\n    case {\"k\": r, *rest}:\n        pass\n", "match o:\n    case {\"k\": r, **rest}:\n        pass\n",
 		"f = [y for x in (y := data)]\n", "f = [y for x in data if (y := x)]\n", "f = [y for x in (lambda: (z := 1))()]\n",
+		// del targets, and a continuation at the end of the file
+		"del [0], a[0]\n", "del (a, [b, c.d])\n", "del f()\n", "del a + b\n", "del *a\n", "del a, b,\n",
+		"x = 1\n\\\n", "x = 1\n\\\n\n", "x = 1\n\\\n# c\n", "x = 1 \\\n",
+		// parenthesized context managers, bytes and str
+		"with (\n  # c\n    open(f) as b,\n):\n    pass\n", "with (open(f) as b,):\n    pass\n", "with (open(f) as b):\n    pass\n",
+		"with (open(f) as b, open(g) as c):\n    pass\n", "x = (a as b)\n",
+		"x = \"a\" b\"b\"\n", "x = b\"a\" rb\"b\" B'c'\n", "x = f\"a\" \"b\"\n",
 		// commas
 		"print(list(delegate(,)))\n", "one =1( ,)\n", "x = [1, , 2]\n", "x = {,}\n", "def f(a, , b): pass\n", "x = (,)\n",
 		"f(a,)\n", "x = [1,]\n", "def f(a,): pass\n", "msg = (*    f\"a, b\" f\"c\")\n",

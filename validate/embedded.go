@@ -440,10 +440,28 @@ func (c *checker) visit(n *node, f ctxFlags) {
 			c.bad(n, "invalid syntax")
 		}
 	case "as_pattern":
-		switch n.Parent().Kind() {
+		p := n.Parent()
+		for p.Kind() == "tuple" || p.Kind() == "parenthesized_expression" {
+			p = p.Parent() // "with (a as b, c as d):" (3.10)
+		}
+		switch p.Kind() {
 		case "with_item", "except_clause", "except_group_clause", "case_pattern", "as_pattern":
 		default:
 			c.bad(n, "invalid syntax")
+		}
+	case "concatenated_string":
+		bytesParts, parts := 0, 0
+		for _, part := range children(n) {
+			if part.Kind() != "string" {
+				continue
+			}
+			parts++
+			if st := part.NamedChild(0); st != nil && strings.ContainsAny(c.text(st), "bB") {
+				bytesParts++
+			}
+		}
+		if bytesParts > 0 && bytesParts < parts {
+			c.bad(n, "cannot mix bytes and nonbytes literals")
 		}
 	case "list_splat":
 		switch p := n.Parent(); p.Kind() {
@@ -501,6 +519,10 @@ func (c *checker) visit(n *node, f ctxFlags) {
 			if w := findKind(r, "named_expression"); w != nil {
 				c.badCompile(w, "assignment expression cannot be used in a comprehension iterable expression")
 			}
+		}
+	case "delete_statement":
+		for _, t := range children(n) {
+			c.deleteTarget(t)
 		}
 	case "dict_pattern":
 		for _, ch := range children(n) {
@@ -689,6 +711,26 @@ func exprName(kind string) string {
 		return "literal"
 	}
 	return "expression"
+}
+
+// deleteTarget: del takes names, attributes, subscripts, and tuples and
+// lists of them.
+func (c *checker) deleteTarget(t *node) {
+	switch t.Kind() {
+	case "identifier", "attribute", "subscript", "comment":
+	case "tuple", "list", "expression_list", "parenthesized_expression", "pattern_list", "tuple_pattern", "list_pattern":
+		for _, ch := range children(t) {
+			c.deleteTarget(ch)
+		}
+	case "integer", "float", "string", "concatenated_string", "true", "false", "none", "ellipsis":
+		c.bad(t, "cannot delete literal")
+	case "call":
+		c.bad(t, "cannot delete function call")
+	case "list_splat", "list_splat_pattern":
+		c.bad(t, "cannot delete starred")
+	default:
+		c.bad(t, "cannot delete expression")
+	}
 }
 
 // findKind returns the first node of a kind in n's subtree (lambdas

@@ -247,6 +247,9 @@ func (s *scanner) scan() ([]logicalLine, *pyError) {
 			s.pos++
 			s.line++
 			s.join(start, s.pos)
+			if s.pos >= len(src) {
+				return out, tokErr(s.line-1, s.colOf(start)+1, "unexpected EOF while parsing")
+			}
 			fixed := col != 0
 			for s.pos < len(src) && (src[s.pos] == ' ' || src[s.pos] == '\t' || src[s.pos] == '\f') {
 				if !fixed {
