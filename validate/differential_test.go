@@ -37,7 +37,11 @@ func TestEmbeddedCheckerMatchesCPythonOnMutants(t *testing.T) {
 	bases := mutantBases(t, minor)
 	require.GreaterOrEqual(t, len(bases), 40, "the valid files the mutants start from")
 
+	// The files themselves first: valid, and to be found so.
 	var mutants []mutant
+	for _, b := range bases {
+		mutants = append(mutants, mutant{base: b.name, op: "original", src: b.src, at: "-"})
+	}
 	for _, s := range strings.Split(seeds, ",") {
 		seed, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
 		require.NoError(t, err, "DAGNFS_MUTANT_SEED: seeds separated by commas")
@@ -438,6 +442,8 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		"with (\n  # c\n    open(f) as b,\n):\n    pass\n", "with (open(f) as b,):\n    pass\n", "with (open(f) as b):\n    pass\n",
 		"with (open(f) as b, open(g) as c):\n    pass\n", "x = (a as b)\n",
 		"x = \"a\" b\"b\"\n", "x = b\"a\" rb\"b\" B'c'\n", "x = f\"a\" \"b\"\n",
+		// PEP 646 stars (3.11)
+		"def f(*args: *Ts): pass\n", "x: tuple[*Ts]\n", "def f() -> tuple[*Ts]: pass\n", "def g():\n    yield *a, b\n", "a[*b] = 1\n",
 		// commas
 		"print(list(delegate(,)))\n", "one =1( ,)\n", "x = [1, , 2]\n", "x = {,}\n", "def f(a, , b): pass\n", "x = (,)\n",
 		"f(a,)\n", "x = [1,]\n", "def f(a,): pass\n", "msg = (*    f\"a, b\" f\"c\")\n",
