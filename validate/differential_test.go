@@ -477,3 +477,52 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		assert.Equal(t, errClass(want.Type), errClass(got.Type), "%q", c)
 	}
 }
+
+// Every module of the installed Python's standard library: code no one here
+// wrote, in every style, valid for that Python. The embedded checker must
+// give CPython's verdict on each. make test takes the top-level modules;
+// DAGNFS_STDLIB=all (make fuzz) takes the whole tree, tests and
+// site-packages included.
+func TestEmbeddedCheckerOnInstalledPython(t *testing.T) {
+	python, minor := installedPython(t)
+	out, err := exec.Command(python, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])").Output()
+	require.NoError(t, err)
+	root := strings.TrimSpace(string(out))
+	all := os.Getenv("DAGNFS_STDLIB") == "all"
+	var ms []mutant
+	require.NoError(t, filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil // unreadable corners of an installation
+		}
+		if d.IsDir() && p != root && !all {
+			return filepath.SkipDir
+		}
+		if d.Type().IsRegular() && strings.HasSuffix(p, ".py") {
+			src, err := os.ReadFile(p)
+			if err == nil && len(src) < 1<<20 {
+				ms = append(ms, mutant{base: strings.TrimPrefix(p, root+"/"), src: src})
+			}
+		}
+		return nil
+	}))
+	require.GreaterOrEqual(t, len(ms), 100, "the standard library of %s at %s", python, root)
+	verdicts := cpythonVerdicts(t, python, ms)
+	p := newParser()
+	defer p.close()
+	var differ []string
+	rejected := 0
+	for i, m := range ms {
+		want, got := verdicts[i], p.embeddedCheck(m.src, minor)
+		if !want.OK {
+			rejected++
+		}
+		if want.OK != (got == nil) {
+			differ = append(differ, fmt.Sprintf("%s: CPython %s, embedded %s", m.base, want, describe(got)))
+		}
+	}
+	t.Logf("Python 3.%d, %s: %d files (%d rejected by CPython), %d verdicts differ", minor, root, len(ms), rejected, len(differ))
+	if len(differ) > 20 {
+		differ = append(differ[:20], fmt.Sprintf("... and %d more", len(differ)-20))
+	}
+	assert.Empty(t, differ)
+}

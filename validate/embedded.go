@@ -26,8 +26,8 @@ func (p *parser) embeddedCheck(raw []byte, minor int) *pyError {
 	if derr != nil {
 		return derr
 	}
-	src, defaults := blankTypeParamDefaults(src)
 	sc := scanSource(src)
+	src, defaults := blankTypeParamDefaults(src, sc)
 	return p.checkTree(p.parseFlat(src, sc), src, sc, defaults, minor)
 }
 
@@ -314,6 +314,9 @@ type checker struct {
 	compile []*pyError
 	sawStmt bool // a statement other than a docstring or __future__ import
 	sawDoc  bool
+	// sawFuture: a __future__ import came first; a string after it is a
+	// statement, not the docstring.
+	sawFuture bool
 	// newlines are the offsets of the tokenizer's NEWLINE tokens (the ends
 	// of logical lines), in order.
 	newlines []int
@@ -464,19 +467,32 @@ func (c *checker) visit(n *node, f ctxFlags) {
 			c.bad(n, "cannot mix bytes and nonbytes literals")
 		}
 	case "list_splat":
-		switch p := n.Parent(); p.Kind() {
-		case "argument_list", "list", "tuple", "set", "expression_list", "pattern_list", "list_pattern", "tuple_pattern":
+		// Tree-sitter binds "*" tighter than CPython: "*a.b()" is
+		// (*a).b() to it. The starred expression is the whole primary.
+		e := n
+		for p := e.Parent(); p != nil; p = e.Parent() {
+			if (p.Kind() == "attribute" && p.ChildByFieldName("object") == e) || (p.Kind() == "call" && p.ChildByFieldName("function") == e) ||
+				(p.Kind() == "subscript" && p.ChildByFieldName("value") == e) {
+				e = p
+				continue
+			}
+			break
+		}
+		switch p := e.Parent(); p.Kind() {
+		case "argument_list", "list", "tuple", "set", "expression_list", "pattern_list", "list_pattern", "tuple_pattern", "type",
+			"yield", "return_statement", "for_statement":
+			if p.Kind() == "return_statement" && !hasComma(p) {
+				c.bad(n, "can't use starred expression here")
+			}
 		case "subscript":
 			c.newer(n, 11, "a starred subscript (PEP 646)")
 		case "expression_statement":
 			// "*a, b" is a tuple; "*a" alone is not.
-			if p.NamedChildCount() == 1 && !strings.Contains(string(c.src[n.EndByte():p.EndByte()]), ",") {
+			if p.NamedChildCount() == 1 && !strings.Contains(string(c.src[e.EndByte():p.EndByte()]), ",") {
 				c.bad(n, "can't use starred expression here")
 			}
-		case "assignment", "augmented_assignment", "return_statement", "parenthesized_expression", "for_in_clause", "type":
+		case "assignment", "augmented_assignment", "parenthesized_expression", "for_in_clause":
 			c.bad(n, "can't use starred expression here")
-		default:
-			c.bad(n, "invalid syntax")
 		}
 	case "import_from_statement":
 		if t := strings.TrimSpace(c.text(n)); strings.HasSuffix(t, ",") && !strings.Contains(t, "(") {
@@ -576,6 +592,10 @@ func (c *checker) visit(n *node, f ctxFlags) {
 		}
 	case "augmented_assignment":
 		if l := n.ChildByFieldName("left"); l != nil {
+			// "(o.a) += 1": brackets around one target, no comma.
+			for (l.Kind() == "tuple_pattern" || l.Kind() == "parenthesized_expression") && l.NamedChildCount() == 1 && !hasComma(l) {
+				l = l.NamedChild(0)
+			}
 			switch l.Kind() {
 			case "identifier", "attribute", "subscript":
 			default:
@@ -641,6 +661,14 @@ func (c *checker) visit(n *node, f ctxFlags) {
 			c.visit(ch, inner)
 		}
 		return
+	case "generator_expression":
+		// An await makes it an asynchronous generator, anywhere.
+		inner := f
+		inner.inFunc, inner.inAsync, inner.inLoop = true, true, false
+		for i := uint(0); i < n.ChildCount(); i++ {
+			c.visit(n.Child(i), inner)
+		}
+		return
 	case "class_definition":
 		c.visitBody(n, f, ctxFlags{inClassBody: true})
 		return
@@ -687,11 +715,12 @@ func (c *checker) topLevel(st *node) {
 		if c.sawStmt {
 			c.badCompile(st, "from __future__ imports must occur at the beginning of the file")
 		}
+		c.sawFuture = true
 		return
 	case "comment":
 		return
 	case "expression_statement":
-		if !c.sawStmt && !c.sawDoc && st.NamedChildCount() == 1 && (st.NamedChild(0).Kind() == "string" || st.NamedChild(0).Kind() == "concatenated_string") {
+		if !c.sawStmt && !c.sawDoc && !c.sawFuture && st.NamedChildCount() == 1 && (st.NamedChild(0).Kind() == "string" || st.NamedChild(0).Kind() == "concatenated_string") {
 			c.sawDoc = true
 			return
 		}
@@ -918,7 +947,7 @@ var typeParamHeader = regexp.MustCompile(`(?m)^[ \t]*(?:(?:async[ \t]+)?def|clas
 // blankTypeParamDefaults replaces "= default" inside the type parameter
 // brackets of def, class and type headers by spaces, and returns where each
 // default was (line, column).
-func blankTypeParamDefaults(src []byte) ([]byte, [][2]int) {
+func blankTypeParamDefaults(src []byte, sc scanned) ([]byte, [][2]int) {
 	if !mayHaveTypeParamDefault(src) {
 		return src, nil
 	}
@@ -926,9 +955,17 @@ func blankTypeParamDefaults(src []byte) ([]byte, [][2]int) {
 	if locs == nil {
 		return src, nil
 	}
+	// Headers only: not text in a string that looks like one.
+	code := map[int]bool{}
+	for _, ll := range sc.lines {
+		code[ll.start] = true
+	}
 	var out []byte
 	var where [][2]int
 	for _, loc := range locs {
+		if !code[loc[0]] {
+			continue
+		}
 		depth := 0
 		for i := loc[1]; i < len(src); i++ {
 			switch src[i] {

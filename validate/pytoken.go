@@ -70,6 +70,7 @@ func decodeSource(src []byte) ([]byte, *pyError) {
 		e.rule = RuleEncoding
 		return nil, e
 	}
+	bom := bytes.HasPrefix(src, []byte("\xef\xbb\xbf"))
 	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
 	src = universalNewlines(src)
 	enc, cookie := "", ""
@@ -83,6 +84,13 @@ func decodeSource(src []byte) ([]byte, *pyError) {
 		if t := bytes.TrimSpace(lines[i]); len(t) > 0 && t[0] != '#' {
 			break // the cookie must be on line 1, or on line 2 after a comment
 		}
+	}
+	if bom && enc != "" && enc != "utf-8" && !strings.HasPrefix(enc, "utf-8-") {
+		// With a BOM, only a cookie CPython normalizes to utf-8 will do.
+		e := synErr(0, 0, "encoding problem: "+cookie+" with BOM")
+		e.rule = RuleEncoding
+		e.stage = stageTokenizer
+		return nil, e
 	}
 	switch {
 	case enc == "" || enc == "utf-8" || enc == "utf8" || strings.HasPrefix(enc, "utf-8-"):
@@ -178,6 +186,7 @@ type logicalLine struct {
 	colonEnd      bool   // ends with ":" (a block follows)
 	decorator     bool   // starts with "@"
 	lineLen       int    // length of its first physical line
+	start         int    // offset of its first physical line
 	newline       int    // byte offset of the NEWLINE that ends it, -1 at the end of the file
 }
 
@@ -187,7 +196,7 @@ type logicalLine struct {
 func scanSource(src []byte) scanned {
 	s := &scanner{src: src, line: 1}
 	lines, err := s.scan()
-	return scanned{lines: lines, escape: s.escape, err: err, joins: s.joins, legacy: s.legacy}
+	return scanned{lines: lines, escape: s.escape, err: err, joins: s.joins, legacy: s.legacy, soft: s.soft, swaps: s.swaps}
 }
 
 // scanned is what scanSource finds.
@@ -197,6 +206,8 @@ type scanned struct {
 	err    *pyError // the first tokenizer error
 	joins  [][2]int // see scanner.joins
 	legacy []int    // see scanner.legacy
+	soft   []int    // see scanner.soft
+	swaps  [][2]int // see scanner.swaps
 }
 
 // scan reads the logical lines.
@@ -270,7 +281,7 @@ func (s *scanner) scan() ([]logicalLine, *pyError) {
 			s.skipLine() // continuations and blanks only: a blank line
 			continue
 		}
-		ll := logicalLine{line: s.line, col: col, altcol: altcol, indentBytes: indentBytes, lineLen: s.physLen(lineStart)}
+		ll := logicalLine{line: s.line, col: col, altcol: altcol, indentBytes: indentBytes, lineLen: s.physLen(lineStart), start: lineStart}
 		j := s.pos
 		for j < len(src) && (isIdent(src[j])) {
 			j++
@@ -309,8 +320,11 @@ type scanner struct {
 	// breaks and comments inside brackets, backslash continuations.
 	joins [][2]int
 	// legacy are the offsets of the names print and exec, which
-	// tree-sitter's grammar takes for Python 2 statements.
-	legacy []int
+	// tree-sitter's grammar takes for Python 2 statements; soft those of
+	// the name type where it cannot start a type alias.
+	legacy, soft []int
+	// swaps are "except *": the star moves next to the keyword.
+	swaps [][2]int
 }
 
 func (s *scanner) join(from, to int) { s.joins = append(s.joins, [2]int{from, to}) }
@@ -321,9 +335,10 @@ func (s *scanner) join(from, to int) { s.joins = append(s.joins, [2]int{from, to
 // indented less than its block for a dedent, where CPython's tokenizer does
 // not look at its indentation at all), and the names print and exec with a
 // capital letter (its grammar still has Python 2's print and exec
-// statements, and reads some Python 3 calls of print as those).
+// statements, and reads some Python 3 calls of print as those), "type"
+// where no alias can follow as "tyPe", and "except *" as "except* ".
 func treeSitterInput(src []byte, sc scanned) []byte {
-	if len(sc.joins) == 0 && len(sc.legacy) == 0 {
+	if len(sc.joins) == 0 && len(sc.legacy) == 0 && len(sc.soft) == 0 && len(sc.swaps) == 0 {
 		return src
 	}
 	out := append([]byte(nil), src...)
@@ -336,6 +351,14 @@ func treeSitterInput(src []byte, sc scanned) []byte {
 		if at+2 < len(out) {
 			out[at+2] -= 'a' - 'A' // prInt, exEc
 		}
+	}
+	for _, at := range sc.soft {
+		if at+2 < len(out) {
+			out[at+2] -= 'a' - 'A' // tyPe
+		}
+	}
+	for _, sw := range sc.swaps {
+		out[sw[0]], out[sw[1]] = '*', ' ' // "except *E" -> "except* E"
 	}
 	return out
 }
@@ -502,8 +525,29 @@ func (s *scanner) word() *pyError {
 	if s.pos < len(s.src) && (s.src[s.pos] == '\'' || s.src[s.pos] == '"') && isStringPrefix(string(s.src[start:s.pos])) {
 		return s.str(start, s.pos, strings.ToLower(string(s.src[start:s.pos])))
 	}
-	if w := string(s.src[start:s.pos]); w == "print" || w == "exec" {
+	switch w := string(s.src[start:s.pos]); w {
+	case "print", "exec":
 		s.legacy = append(s.legacy, start)
+	case "type":
+		// A type alias is "type" and a name; "type(x)" is a call, which
+		// tree-sitter's grammar can take for an alias.
+		j := s.pos
+		for j < len(s.src) && (s.src[j] == ' ' || s.src[j] == '\t') {
+			j++
+		}
+		if j == s.pos || j >= len(s.src) || !isIdent(s.src[j]) || isDigit(s.src[j]) {
+			s.soft = append(s.soft, start)
+		}
+	case "except":
+		// "except *E" is "except* E" to CPython; tree-sitter's grammar
+		// wants the star right after the keyword.
+		j := s.pos
+		for j < len(s.src) && (s.src[j] == ' ' || s.src[j] == '\t') {
+			j++
+		}
+		if j > s.pos && j < len(s.src) && s.src[j] == '*' {
+			s.swaps = append(s.swaps, [2]int{s.pos, j})
+		}
 	}
 	return s.identifier(start)
 }
@@ -698,6 +742,10 @@ func (s *scanner) str(start, q int, prefix string) *pyError {
 					s.escape = synErr(startLine, startCol, msg)
 				}
 			}
+			if fstr && (s.src[s.pos+1] == '{' || s.src[s.pos+1] == '}') {
+				s.pos++ // "\{" in an f-string: the brace is still a brace
+				continue
+			}
 			s.pos += 2
 			continue
 		case c == '\n':
@@ -752,7 +800,7 @@ func (s *scanner) field() *pyError {
 				return err
 			}
 			continue
-		case isIdent(c):
+		case isIdent(c) || c == '.' && s.pos+1 < len(s.src) && isDigit(s.src[s.pos+1]):
 			if err := s.word(); err != nil {
 				return err
 			}

@@ -542,8 +542,8 @@ func analyzeSource(p *parser, src []byte, name string, job compileJob, o Options
 			text = src
 			res.findings = append(res.findings, embeddedFinding(name, derr))
 		}
-		text, defaults := blankTypeParamDefaults(text)
 		sc := scanSource(text)
+		text, defaults := blankTypeParamDefaults(text, sc)
 		root := p.parseFlat(text, sc)
 		if derr == nil {
 			if e := p.checkTree(root, text, sc, defaults, o.minor); e != nil {

@@ -115,6 +115,11 @@ func (c *checker) resolveNonlocals(s *funcScope, chain []*funcScope) {
 			}
 			found = chain[i].bound[name] || declared(chain[i], name, c)
 		}
+		if !found && name == "__class__" {
+			for _, s := range chain {
+				found = found || s.class // methods have an implicit __class__ cell
+			}
+		}
 		if !found {
 			c.badCompile(id.Parent(), fmt.Sprintf("no binding for nonlocal '%s' found", name))
 		}
