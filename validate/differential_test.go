@@ -444,12 +444,17 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		"x = \"a\" b\"b\"\n", "x = b\"a\" rb\"b\" B'c'\n", "x = f\"a\" \"b\"\n",
 		// PEP 646 stars (3.11)
 		"def f(*args: *Ts): pass\n", "x: tuple[*Ts]\n", "def f() -> tuple[*Ts]: pass\n", "def g():\n    yield *a, b\n", "a[*b] = 1\n",
+		// stars
+		"@*task\ndef f(): pass\n", "x = [*a + b]\n", "x = [*a.b(), *c[0], *d | e]\n", "x = f*(*a, **kw)\n", "x = {**a, 'b': 1}\n",
+		"x = [*a < b]\n", "x = -*a\n", "def f():\n    return *a\n", "def f():\n    yield *a\n", "for x in *a, *b:\n    pass\n",
+		"for x in *a:\n    pass\n",
 		// commas
 		"print(list(delegate(,)))\n", "one =1( ,)\n", "x = [1, , 2]\n", "x = {,}\n", "def f(a, , b): pass\n", "x = (,)\n",
 		"f(a,)\n", "x = [1,]\n", "def f(a,): pass\n", "msg = (*    f\"a, b\" f\"c\")\n",
 		// names beyond ASCII
 		"x = a\ufeffb\n", "x = \U0001F44B\n", "x\u00a0= 1\n", "\u00e9t\u00e9 = 1\n", "x = 1\u2082\n", "x\u2082 = 1\n",
 		"x = \u200b1\n", "a\u0301 = 1\n", "\u0394 = \u03c0 = 3\n",
+		"x = f\"echo {total:\"2f}\"\n", "x = f'{a:{\"b\"}}'\n",
 		// print and exec are names in Python 3
 		"print \"x\"\n", "print x, y\n", "print(a, b,  *c(d), e)\n",
 		"print(sum(x for x in xs), lst, st, dc,  *list(gen), flat)\n", "print *args, *kw\n",

@@ -472,16 +472,16 @@ func (c *checker) visit(n *node, f ctxFlags) {
 		e := n
 		for p := e.Parent(); p != nil; p = e.Parent() {
 			if (p.Kind() == "attribute" && p.ChildByFieldName("object") == e) || (p.Kind() == "call" && p.ChildByFieldName("function") == e) ||
-				(p.Kind() == "subscript" && p.ChildByFieldName("value") == e) {
+				(p.Kind() == "subscript" && p.ChildByFieldName("value") == e) || (p.Kind() == "binary_operator" && p.ChildByFieldName("left") == e) {
 				e = p
 				continue
 			}
 			break
 		}
 		switch p := e.Parent(); p.Kind() {
-		case "argument_list", "list", "tuple", "set", "expression_list", "pattern_list", "list_pattern", "tuple_pattern", "type",
-			"yield", "return_statement", "for_statement":
-			if p.Kind() == "return_statement" && !hasComma(p) {
+		case "argument_list", "list", "tuple", "set", "expression_list", "pattern_list", "list_pattern", "tuple_pattern", "type":
+		case "yield", "return_statement", "for_statement":
+			if !hasComma(p) { // "return *a" and "for x in *a" alone
 				c.bad(n, "can't use starred expression here")
 			}
 		case "subscript":
@@ -493,6 +493,12 @@ func (c *checker) visit(n *node, f ctxFlags) {
 			}
 		case "assignment", "augmented_assignment", "parenthesized_expression", "for_in_clause":
 			c.bad(n, "can't use starred expression here")
+		default:
+			c.bad(n, "invalid syntax") // "@*d", "await *a", "-*a"
+		}
+	case "dictionary_splat":
+		if p := n.Parent(); p.Kind() != "argument_list" && p.Kind() != "dictionary" {
+			c.bad(n, "invalid syntax") // "(*a, **kw)" is no call
 		}
 	case "import_from_statement":
 		if t := strings.TrimSpace(c.text(n)); strings.HasSuffix(t, ",") && !strings.Contains(t, "(") {
@@ -913,13 +919,14 @@ func (c *checker) fstring(n *node) {
 			}
 		}
 		if c.minor != 0 && c.minor < 12 && !part.HasError() && strings.HasSuffix(c.text(part), "}") {
-			// The expression only: before 3.12 the format spec may hold
-			// backslashes and "#".
-			expr := c.text(part)
+			// Before 3.12 the string ends at its quote wherever it is; the
+			// format spec may hold backslashes and "#", the expression not.
+			whole := c.text(part)
+			expr := whole
 			if spec := part.ChildByFieldName("format_specifier"); spec != nil {
 				expr = string(c.src[part.StartByte():spec.StartByte()])
 			}
-			if strings.Contains(expr, quote) || strings.Contains(expr, "\\") || (len(quote) == 1 && strings.Contains(expr, "\n")) || hasComment(expr) {
+			if strings.Contains(whole, quote) || strings.Contains(expr, "\\") || (len(quote) == 1 && strings.Contains(whole, "\n")) || hasComment(expr) {
 				c.newer(part, 12, "this f-string (quotes, backslashes, comments or line breaks inside its braces: PEP 701)")
 			}
 		}
