@@ -208,8 +208,9 @@ func (cp *cParser) close() {
 
 // parse parses src into ft, reusing its memory, and returns the root: one
 // cgo call for the parse and the copy (two when the tree has more nodes
-// than ever before). Rows and columns are those of orig, which src is with
-// some bytes changed in place (see treeSitterInput).
+// than ever before). When orig is not nil, rows and columns are computed
+// from it: src is orig with line breaks turned into spaces (see
+// treeSitterInput).
 func (ft *flatTree) parse(cp *cParser, src, orig []byte) *node {
 	var p *C.char
 	if len(src) > 0 {
@@ -232,7 +233,7 @@ func (ft *flatTree) parse(cp *cParser, src, orig []byte) *node {
 		want = int(n)
 	}
 	root := ft.link()
-	if len(src) > 0 && len(orig) == len(src) && &orig[0] != &src[0] {
+	if orig != nil {
 		ft.repositionFrom(orig)
 	}
 	return root
@@ -303,13 +304,22 @@ func (ft *flatTree) link() *node {
 // scanSource's result on src, says), and returns the root of the flat tree,
 // which stays valid until the parser's next parseFlat.
 func (p *parser) parseFlat(src []byte, sc scanned) *node {
-	return p.flat.parse(p.c, treeSitterInput(src, sc), src)
+	return p.flat.parse(p.c, treeSitterInput(src, sc), linesMoved(src, sc))
+}
+
+// linesMoved is src when tree-sitter's input has lines joined (so its rows
+// must be computed from src), nil when its rows are src's.
+func linesMoved(src []byte, sc scanned) []byte {
+	if len(sc.joins) == 0 {
+		return nil
+	}
+	return src
 }
 
 // parseScratch is parseFlat into the parser's second tree, for a parse made
 // while the first one is in use (refine's prefixes).
 func (p *parser) parseScratch(src []byte, sc scanned) *node {
-	return p.scratch.parse(p.c, treeSitterInput(src, sc), src)
+	return p.scratch.parse(p.c, treeSitterInput(src, sc), linesMoved(src, sc))
 }
 
 // Kind is the node's type, as tree-sitter names it.
