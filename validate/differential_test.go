@@ -448,6 +448,9 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		"@*task\ndef f(): pass\n", "x = [*a + b]\n", "x = [*a.b(), *c[0], *d | e]\n", "x = f*(*a, **kw)\n", "x = {**a, 'b': 1}\n",
 		"x = [*a < b]\n", "x = -*a\n", "def f():\n    return *a\n", "def f():\n    yield *a\n", "for x in *a, *b:\n    pass\n",
 		"for x in *a:\n    pass\n",
+		// where CPython puts an argument order error
+		"f(a=1, b)\n", "x = f(a=1, b) + 2\n", "f(a=1,\n  b,\n  c=2,\n)\n", "f(a=1,\n  b\n  )\ny = 3\n", "f(**k, *a)\n", "f(**k,\n b)\n",
+		"def f(a=1,\n      b):\n  pass\n",
 		// commas
 		"print(list(delegate(,)))\n", "one =1( ,)\n", "x = [1, , 2]\n", "x = {,}\n", "def f(a, , b): pass\n", "x = (,)\n",
 		"f(a,)\n", "x = [1,]\n", "def f(a,): pass\n", "msg = (*    f\"a, b\" f\"c\")\n",

@@ -830,10 +830,18 @@ func (c *checker) arguments(n *node) {
 			}
 		case "comment", "line_continuation":
 		default:
+			// CPython raises these where its parser stopped: at the
+			// closing parenthesis.
+			at := a
+			if last := n.Child(n.ChildCount() - 1); last != nil && last.Kind() == ")" {
+				at = last
+			}
 			if kwUnpack {
-				c.bad(a, "positional argument follows keyword argument unpacking")
+				c.bad(at, "positional argument follows keyword argument unpacking")
+				return
 			} else if keyword {
-				c.bad(a, "positional argument follows keyword argument")
+				c.bad(at, "positional argument follows keyword argument")
+				return
 			}
 		}
 	}
