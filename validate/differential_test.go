@@ -448,6 +448,10 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		"@*task\ndef f(): pass\n", "x = [*a + b]\n", "x = [*a.b(), *c[0], *d | e]\n", "x = f*(*a, **kw)\n", "x = {**a, 'b': 1}\n",
 		"x = [*a < b]\n", "x = -*a\n", "def f():\n    return *a\n", "def f():\n    yield *a\n", "for x in *a, *b:\n    pass\n",
 		"for x in *a:\n    pass\n",
+		// a missing comma, the commonest broken DAG
+		"with DAG(\n    dag_id=\"x\"\n    schedule=None,\n) as dag:\n    pass\n", "x = [\n    1\n    2,\n]\n", "f(a\n  b)\n",
+		"x = {\n  \"a\": 1\n  \"b\": 2\n}\n", "t = BashOperator(\n    task_id=\"t\",\n    bash_command=\"echo\"\n    retries=2,\n)\n",
+		"x = (1 2)\n", "f(a.b(c) d)\n", "x = [a if b else c d]\n", "x = (\"a\" \"b\")\n",
 		// where CPython puts an argument order error
 		"f(a=1, b)\n", "x = f(a=1, b) + 2\n", "f(a=1,\n  b,\n  c=2,\n)\n", "f(a=1,\n  b\n  )\ny = 3\n", "f(**k, *a)\n", "f(**k,\n b)\n",
 		"def f(a=1,\n      b):\n  pass\n",

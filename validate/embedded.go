@@ -67,7 +67,7 @@ func (p *parser) checkTree(root *node, src []byte, sc scanned, defaults [][2]int
 	}
 	if generic != nil {
 		if e := p.refine(generic, src, lines, scanErr != nil); e != nil {
-			c.syntax = append(c.syntax, legacyCall(e, src, sc))
+			c.syntax = append(c.syntax, legacyCall(forgotCommaAt(e, src, lines), src, sc))
 		}
 	}
 	if best := firstOf(scanErr, indentErr, c.syntax); best != nil {
@@ -80,6 +80,34 @@ func (p *parser) checkTree(root *node, src []byte, sc scanned, defaults [][2]int
 		}
 	}
 	return best
+}
+
+// forgotCommaAt moves a generic error to where CPython reports a missing
+// comma, when its logical line has two expressions side by side inside
+// brackets before it.
+func forgotCommaAt(e *pyError, src []byte, lines []logicalLine) *pyError {
+	if e.Msg != "invalid syntax" {
+		return e
+	}
+	i := sort.Search(len(lines), func(i int) bool { return lines[i].endLine >= e.Line })
+	if i == len(lines) || lines[i].line > e.Line {
+		return e
+	}
+	ll := lines[i]
+	end := len(src)
+	if ll.newline >= 0 {
+		end = ll.newline
+	}
+	at := forgotComma(src, ll.start, end)
+	if at < 0 {
+		return e
+	}
+	line := bytes.Count(src[:at], []byte("\n")) + 1
+	col := at - bytes.LastIndexByte(src[:at], '\n')
+	if line > e.Line || line == e.Line && col > e.Col {
+		return e // the juxtaposition comes after the error
+	}
+	return synErr(line, col, "invalid syntax. Perhaps you forgot a comma?")
 }
 
 // treeError is where tree-sitter's parse has its first error, or nil.

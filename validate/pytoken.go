@@ -977,3 +977,106 @@ func hexVal(c byte) int {
 	}
 	return int(c - '0')
 }
+
+// lexTok is a token of forgotComma's small lexer.
+type lexTok struct {
+	kind       byte // 'n' name, 's' string, '1' number, else the operator's byte
+	start, end int
+	depth      int // brackets open before it
+	text       string
+}
+
+// forgotComma looks in src[from:to] (one logical line) for two expressions
+// side by side inside brackets, which CPython reports as "invalid syntax.
+// Perhaps you forgot a comma?" at the first of them (the commonest broken
+// DAG: a keyword argument without its comma, before the next one). It
+// returns the offset of that first expression, or -1.
+func forgotComma(src []byte, from, to int) int {
+	s := &scanner{src: src[:to], pos: from, line: 1}
+	var toks []lexTok
+	depth := 0
+	for s.pos < len(s.src) {
+		c := s.src[s.pos]
+		switch {
+		case c == ' ' || c == '\t' || c == '\f' || c == '\r' || c == '\n':
+			s.pos++
+			continue
+		case c == '\\':
+			s.pos += 2
+			continue
+		case c == '#':
+			for s.pos < len(s.src) && s.src[s.pos] != '\n' {
+				s.pos++
+			}
+			continue
+		}
+		start := s.pos
+		t := lexTok{start: start, depth: depth}
+		switch {
+		case c == '\'' || c == '"':
+			if s.str(start, start, "") != nil {
+				return -1
+			}
+			t.kind = 's'
+		case isIdent(c) || c == '.' && s.pos+1 < len(s.src) && isDigit(s.src[s.pos+1]):
+			if s.word() != nil {
+				return -1
+			}
+			switch last := s.src[s.pos-1]; {
+			case last == '\'' || last == '"':
+				t.kind = 's'
+			case isDigit(c) || c == '.':
+				t.kind = '1'
+			default:
+				t.kind = 'n'
+			}
+		default:
+			t.kind = c
+			s.pos++
+			switch c {
+			case '(', '[', '{':
+				depth++
+			case ')', ']', '}':
+				depth--
+				t.depth = depth
+			}
+		}
+		t.end = s.pos
+		t.text = string(src[t.start:t.end])
+		toks = append(toks, t)
+	}
+	ends := func(t lexTok) bool {
+		return t.kind == 's' || t.kind == '1' || t.kind == ')' || t.kind == ']' || t.kind == '}' || t.kind == 'n' && !operatorWords[t.text]
+	}
+	starts := func(t lexTok) bool {
+		return t.kind == 's' || t.kind == '1' || t.kind == 'n' && !operatorWords[t.text]
+	}
+	for i := 1; i < len(toks); i++ {
+		a, b := toks[i-1], toks[i]
+		if b.depth == 0 || !ends(a) || !starts(b) || a.kind == 's' && b.kind == 's' {
+			continue
+		}
+		// The first expression runs back to the delimiter before it.
+		j := i - 1
+		for j > 0 {
+			p := toks[j-1]
+			if p.depth < a.depth || p.depth == a.depth && (p.kind == ',' || p.kind == '=' || p.kind == ':' || p.kind == 'n' && operatorWords[p.text] && p.text != "not") {
+				break
+			}
+			j--
+		}
+		if t := toks[j]; t.kind == 'n' && j+1 < len(toks) && toks[j+1].kind == 's' && j+1 == i {
+			continue // NAME STRING: CPython leaves that to other rules
+		}
+		return toks[j].start
+	}
+	return -1
+}
+
+// operatorWords are keywords that sit between expressions.
+var operatorWords = map[string]bool{
+	"and": true, "or": true, "not": true, "in": true, "is": true, "if": true, "else": true, "for": true, "async": true,
+	"lambda": true, "await": true, "yield": true, "from": true, "as": true, "return": true, "del": true, "assert": true,
+	"import": true, "raise": true, "with": true, "while": true, "elif": true, "except": true, "global": true, "nonlocal": true,
+	"case": true, "match": true, "print": true, "exec": true,
+}
