@@ -448,6 +448,10 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		"@*task\ndef f(): pass\n", "x = [*a + b]\n", "x = [*a.b(), *c[0], *d | e]\n", "x = f*(*a, **kw)\n", "x = {**a, 'b': 1}\n",
 		"x = [*a < b]\n", "x = -*a\n", "def f():\n    return *a\n", "def f():\n    yield *a\n", "for x in *a, *b:\n    pass\n",
 		"for x in *a:\n    pass\n",
+		// yield in comprehensions
+		"def f():\n    return [(yield x) for x in y]\n", "def f():\n    return ((yield) for x in y)\n", "x = [(yield) for x in y]\n",
+		"def f():\n    return [x for x in (yield)]\n", "def f():\n    return {(yield): 1 for x in y}\n",
+		"def f():\n    return [lambda: (yield) for x in y]\n", "def f():\n    return [x for x in y for z in (yield)]\n",
 		// a missing comma, the commonest broken DAG
 		"with DAG(\n    dag_id=\"x\"\n    schedule=None,\n) as dag:\n    pass\n", "x = [\n    1\n    2,\n]\n", "f(a\n  b)\n",
 		"x = {\n  \"a\": 1\n  \"b\": 2\n}\n", "t = BashOperator(\n    task_id=\"t\",\n    bash_command=\"echo\"\n    retries=2,\n)\n",

@@ -663,7 +663,9 @@ func (c *checker) visit(n *node, f ctxFlags) {
 			c.badCompile(n, "'return' outside function")
 		}
 	case "yield":
-		if !f.inFunc {
+		if what := comprehensionOf(n); what != "" {
+			c.badCompile(n, "'yield' inside "+what)
+		} else if !f.inFunc {
 			c.badCompile(n, "'yield' outside function")
 		}
 	case "await":
@@ -794,6 +796,44 @@ func (c *checker) deleteTarget(t *node) {
 	default:
 		c.bad(t, "cannot delete expression")
 	}
+}
+
+// comprehensionOf names the comprehension whose element (not first
+// iterable) holds n, before any function: yield cannot stand there.
+func comprehensionOf(n *node) string {
+	for ch, p := n, n.Parent(); p != nil; ch, p = p, p.Parent() {
+		switch p.Kind() {
+		case "function_definition", "lambda", "class_definition":
+			return ""
+		case "for_in_clause":
+			if p.ChildByFieldName("right") == ch {
+				// The first iterable is evaluated outside; later ones not,
+				// but CPython's message is the same either way.
+				if gp := p.Parent(); gp != nil && firstForIn(gp) == p {
+					return ""
+				}
+			}
+		case "generator_expression":
+			return "generator expression"
+		case "list_comprehension":
+			return "list comprehension"
+		case "set_comprehension":
+			return "set comprehension"
+		case "dictionary_comprehension":
+			return "dict comprehension"
+		}
+	}
+	return ""
+}
+
+// firstForIn is a comprehension's first for clause.
+func firstForIn(comp *node) *node {
+	for _, ch := range children(comp) {
+		if ch.Kind() == "for_in_clause" {
+			return ch
+		}
+	}
+	return nil
 }
 
 // findKind returns the first node of a kind in n's subtree (lambdas
