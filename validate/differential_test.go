@@ -424,6 +424,8 @@ func TestEmbeddedCheckerMatchesCPythonOnCases(t *testing.T) {
 		"match o:\n    case P(x=0, y):\n        pass\n", "match o:\n    case P(x=0, y=yy) | P(yy=x, y=0):\n        pass\n",
 		"match o:\n    case [a, *r] | {\"k\": a, **r}:\n        pass\n", "match o:\n    case (a as b) | c.d:\n        pass\n",
 		"match o:\n    case P(a, b=c) | P(c, b=a):\n        pass\n", "match o:\n    case [_, x] | [x, _]:\n        pass\n",
+		// f-strings: a backslash before a brace, numbers in fields
+		"x = rf'[{a}][^@][{a}]'\ny = rf'(\\{{%)({b})'\n", "x = f\"{-.01:.1f}\"\n", "x = f\"\\{6*7}\"\n",
 		// f-strings before 3.12
 		"print(f\"{d['key']!s:>#}\")\n", "print(f\"{d['key']!s:\\x41}\")\n", "print(f\"{d['key']!s:{'>'}10}\")\n",
 		// a decorator and a less indented definition
