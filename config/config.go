@@ -12,10 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -188,12 +188,7 @@ func Load(path string) (*Config, error) {
 		table, where = t, "tool.dagnfs."
 	}
 	c := &Config{Path: path, Values: map[string][]string{}}
-	names := make([]string, 0, len(table))
-	for name := range table {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(table)) {
 		k, ok := Lookup(name)
 		if !ok {
 			return nil, &Error{path, fmt.Sprintf("unknown key %s%s (keys: %s)", where, name, keyNames())}

@@ -5,11 +5,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -91,12 +92,7 @@ func TestEmbeddedCheckerMatchesCPythonOnMutants(t *testing.T) {
 			t.Logf("class: %s (%s at %s): CPython %s, embedded %s\n%s", m.base, m.op, m.at, want, describe(got), excerpt(m.src, want.Line, got))
 		}
 	}
-	ops := make([]string, 0, len(byOp))
-	for op := range byOp {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
-	for _, op := range ops {
+	for _, op := range slices.Sorted(maps.Keys(byOp)) {
 		t.Logf("%-16s same line %d of %d", op, byOp[op][0], byOp[op][1])
 	}
 	t.Logf("Python 3.%d, %d files, %d mutants (seeds %s): %d verdicts differ; of %d rejected, %d same line (%.1f%%), %d same class",

@@ -26,9 +26,21 @@ func (p *parser) embeddedCheck(raw []byte, minor int) *pyError {
 	if derr != nil {
 		return derr
 	}
+	_, _, e := p.embedded(src, minor, true)
+	return e
+}
+
+// embedded parses decoded source once and, when check is true, gives the
+// embedded checker's verdict on it. The tree, and the source as it was
+// parsed (type parameter defaults blanked), serve the DAG analysis too.
+func (p *parser) embedded(src []byte, minor int, check bool) (*node, []byte, *pyError) {
 	sc := scanSource(src)
 	src, defaults := blankTypeParamDefaults(src, sc)
-	return p.checkTree(p.parseFlat(src, sc), src, sc, defaults, minor)
+	root := p.parseFlat(src, sc)
+	if !check {
+		return root, src, nil
+	}
+	return root, src, p.checkTree(root, src, sc, defaults, minor)
 }
 
 // checkTree gives the verdict on decoded source (with type parameter
@@ -102,8 +114,7 @@ func forgotCommaAt(e *pyError, src []byte, lines []logicalLine) *pyError {
 	if at < 0 {
 		return e
 	}
-	line := bytes.Count(src[:at], []byte("\n")) + 1
-	col := at - bytes.LastIndexByte(src[:at], '\n')
+	line, col := position(src, at)
 	if line > e.Line || line == e.Line && col > e.Col {
 		return e // the juxtaposition comes after the error
 	}
@@ -191,6 +202,15 @@ func (p *parser) prefixError(src []byte) *pyError {
 
 // statements applies statement to every statement of a tree.
 func (c *checker) statements(n *node) {
+	c.statementsOf(n)
+	for i := uint(0); i < n.ChildCount(); i++ {
+		c.statements(n.Child(i))
+	}
+}
+
+// statementsOf applies statement to the statements of a module or block,
+// or to a clause or decorator itself.
+func (c *checker) statementsOf(n *node) {
 	switch n.Kind() {
 	case "module", "block":
 		for _, st := range children(n) {
@@ -198,9 +218,6 @@ func (c *checker) statements(n *node) {
 		}
 	case "decorator", "elif_clause", "else_clause", "except_clause", "except_group_clause", "finally_clause", "case_clause":
 		c.statement(n)
-	}
-	for i := uint(0); i < n.ChildCount(); i++ {
-		c.statements(n.Child(i))
 	}
 }
 
@@ -383,9 +400,8 @@ func (c *checker) statement(st *node) {
 	start := st.StartByte()
 	i := sort.SearchInts(c.newlines, int(start))
 	if i < len(c.newlines) && uint(c.newlines[i]) < end {
-		nl := c.newlines[i]
-		ln := bytes.Count(c.src[:nl], []byte("\n")) + 1
-		c.generic = append(c.generic, synErr(ln, nl-bytes.LastIndexByte(c.src[:nl], '\n'), "invalid syntax"))
+		ln, col := position(c.src, c.newlines[i])
+		c.generic = append(c.generic, synErr(ln, col, "invalid syntax"))
 	}
 }
 
@@ -410,21 +426,14 @@ func (c *checker) newer(n *node, need int, what string) {
 }
 
 func (c *checker) visit(n *node, f ctxFlags) {
+	c.statementsOf(n)
 	switch n.Kind() {
 	case "module":
 		for _, st := range children(n) {
 			c.topLevel(st)
-			c.statement(st)
-		}
-	case "block":
-		for _, st := range children(n) {
-			c.statement(st)
 		}
 	case "except_group_clause":
-		c.statement(n)
 		c.newer(n, 11, "except* (PEP 654)")
-	case "decorator", "elif_clause", "else_clause", "finally_clause", "case_clause":
-		c.statement(n)
 	case "identifier":
 		if hardKeywords[c.text(n)] {
 			c.bad(n, "invalid syntax")
@@ -606,7 +615,6 @@ func (c *checker) visit(n *node, f ctxFlags) {
 			}
 		}
 	case "except_clause":
-		c.statement(n)
 		if v := n.ChildByFieldName("value"); v != nil {
 			if a := n.ChildByFieldName("alias"); a != nil && strings.Contains(string(c.src[v.EndByte():a.StartByte()]), ",") {
 				c.bad(v, "multiple exception types must be parenthesized")
@@ -1069,7 +1077,8 @@ func blankTypeParamDefaults(src []byte, sc scanned) ([]byte, [][2]int) {
 				if out == nil {
 					out = append([]byte(nil), src...)
 				}
-				where = append(where, [2]int{bytes.Count(src[:i], []byte("\n")) + 1, i - bytes.LastIndexByte(src[:i], '\n')})
+				ln, col := position(src, i)
+				where = append(where, [2]int{ln, col})
 				j := i
 				d := 0
 				for ; j < len(src); j++ {

@@ -103,8 +103,8 @@ func decodeSource(src []byte) ([]byte, *pyError) {
 				}
 				bad += n
 			}
-			lineStart := bytes.LastIndexByte(src[:bad], '\n') + 1
-			e := synErr(bytes.Count(src[:bad], []byte("\n"))+1, bad-lineStart+1,
+			line, col := position(src, bad)
+			e := synErr(line, col,
 				fmt.Sprintf("(unicode error) 'utf-8' codec can't decode byte 0x%02x: invalid utf-8 (declare another encoding with a coding comment)", src[bad]))
 			e.rule = RuleEncoding
 			return nil, e
@@ -245,19 +245,12 @@ func (s *scanner) scan() ([]logicalLine, *pyError) {
 		// the next line's indentation counts. The first token, where
 		// CPython reports the line's errors, is on a line below.
 		for s.pos < len(src) && src[s.pos] == '\\' {
-			if s.pos+1 >= len(src) || src[s.pos+1] != '\n' && src[s.pos+1] != '\r' {
+			start := s.pos
+			if !s.continuation() {
 				e := synErr(s.line, s.colOf(s.pos)+1, "unexpected character after line continuation character")
 				e.stage = stageIndent
 				return out, e
 			}
-			start := s.pos
-			s.pos++
-			if src[s.pos] == '\r' && s.pos+1 < len(src) && src[s.pos+1] == '\n' {
-				s.pos++
-			}
-			s.pos++
-			s.line++
-			s.join(start, s.pos)
 			if s.pos >= len(src) {
 				return out, tokErr(s.line-1, s.colOf(start)+1, "unexpected EOF while parsing")
 			}
@@ -329,6 +322,23 @@ type scanner struct {
 
 func (s *scanner) join(from, to int) { s.joins = append(s.joins, [2]int{from, to}) }
 
+// continuation consumes a backslash and the line break after it, when that
+// is what s.pos is at, and reports whether it did.
+func (s *scanner) continuation() bool {
+	if s.pos+1 >= len(s.src) || s.src[s.pos] != '\\' || s.src[s.pos+1] != '\n' && s.src[s.pos+1] != '\r' {
+		return false
+	}
+	start := s.pos
+	s.pos++
+	if s.src[s.pos] == '\r' && s.pos+1 < len(s.src) && s.src[s.pos+1] == '\n' {
+		s.pos++
+	}
+	s.pos++
+	s.line++
+	s.join(start, s.pos)
+	return true
+}
+
 // treeSitterInput is src as tree-sitter is given it, with no byte moved:
 // every logical line on one physical line (what sc.joins names becomes
 // spaces; tree-sitter's Python grammar takes a line inside brackets that is
@@ -347,14 +357,11 @@ func treeSitterInput(src []byte, sc scanned) []byte {
 			out[i] = ' '
 		}
 	}
-	for _, at := range sc.legacy {
-		if at+2 < len(out) {
-			out[at+2] -= 'a' - 'A' // prInt, exEc
-		}
-	}
-	for _, at := range sc.soft {
-		if at+2 < len(out) {
-			out[at+2] -= 'a' - 'A' // tyPe
+	for _, names := range [][]int{sc.legacy, sc.soft} {
+		for _, at := range names {
+			if at+2 < len(out) {
+				out[at+2] -= 'a' - 'A' // prInt, exEc, tyPe
+			}
 		}
 	}
 	for _, sw := range sc.swaps {
@@ -371,19 +378,15 @@ func legacyCall(e *pyError, src []byte, sc scanned) *pyError {
 		if bytes.HasPrefix(src[at:], []byte("exec")) {
 			name = "exec"
 		}
-		next := at + len(name)
-		for next < len(src) && (src[next] == ' ' || src[next] == '\t') {
-			next++
-		}
+		next := skipBlanks(src, at+len(name))
 		if next >= len(src) || next == at+len(name) {
 			continue
 		}
 		if c := src[next]; !(isIdent(c) || c == '"' || c == '\'' || c == '{') {
 			continue
 		}
-		line := bytes.Count(src[:at], []byte("\n")) + 1
-		col := at - bytes.LastIndexByte(src[:at], '\n')
-		nextCol := next - bytes.LastIndexByte(src[:next], '\n')
+		line, col := position(src, at)
+		_, nextCol := position(src, next)
 		if e.Line == line && (e.Col == col || e.Col == nextCol) {
 			return synErr(line, col, fmt.Sprintf("Missing parentheses in call to '%s'. Did you mean %s(...)?", name, name))
 		}
@@ -408,7 +411,21 @@ func (s *scanner) physLen(start int) int {
 	return len(strings.TrimRight(string(s.src[start:start+end]), "\r"))
 }
 
-func (s *scanner) colOf(pos int) int { return pos - (bytes.LastIndexByte(s.src[:pos], '\n') + 1) + 1 }
+func (s *scanner) colOf(pos int) int { _, col := position(s.src, pos); return col }
+
+// position is the 1-based line and column (in bytes) of offset off.
+func position(src []byte, off int) (line, col int) {
+	return bytes.Count(src[:off], []byte("\n")) + 1, off - bytes.LastIndexByte(src[:off], '\n')
+}
+
+// skipBlanks returns the offset of the first byte from i that is not a
+// space or a tab.
+func skipBlanks(src []byte, i int) int {
+	for i < len(src) && (src[i] == ' ' || src[i] == '\t') {
+		i++
+	}
+	return i
+}
 
 func (s *scanner) skipLine() {
 	for s.pos < len(s.src) && s.src[s.pos] != '\n' {
@@ -437,15 +454,7 @@ func (s *scanner) logical() (byte, *pyError) {
 			}
 			continue // the newline ends the line, as without the comment
 		case c == '\\':
-			if s.pos+1 < len(s.src) && (s.src[s.pos+1] == '\n' || s.src[s.pos+1] == '\r') {
-				start := s.pos
-				s.pos++
-				if s.src[s.pos] == '\r' && s.pos+1 < len(s.src) && s.src[s.pos+1] == '\n' {
-					s.pos++
-				}
-				s.pos++
-				s.line++
-				s.join(start, s.pos)
+			if s.continuation() {
 				if s.pos >= len(s.src) {
 					return last, tokErr(s.line-1, s.colOf(s.pos-1), "unexpected EOF while parsing")
 				}
@@ -531,21 +540,13 @@ func (s *scanner) word() *pyError {
 	case "type":
 		// A type alias is "type" and a name; "type(x)" is a call, which
 		// tree-sitter's grammar can take for an alias.
-		j := s.pos
-		for j < len(s.src) && (s.src[j] == ' ' || s.src[j] == '\t') {
-			j++
-		}
-		if j == s.pos || j >= len(s.src) || !isIdent(s.src[j]) || isDigit(s.src[j]) {
+		if j := skipBlanks(s.src, s.pos); j == s.pos || j >= len(s.src) || !isIdent(s.src[j]) || isDigit(s.src[j]) {
 			s.soft = append(s.soft, start)
 		}
 	case "except":
 		// "except *E" is "except* E" to CPython; tree-sitter's grammar
 		// wants the star right after the keyword.
-		j := s.pos
-		for j < len(s.src) && (s.src[j] == ' ' || s.src[j] == '\t') {
-			j++
-		}
-		if j > s.pos && j < len(s.src) && s.src[j] == '*' {
+		if j := skipBlanks(s.src, s.pos); j > s.pos && j < len(s.src) && s.src[j] == '*' {
 			s.swaps = append(s.swaps, [2]int{s.pos, j})
 		}
 	}

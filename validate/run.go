@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -186,13 +187,8 @@ type perFile struct {
 }
 
 func compilePerFile(m map[string][]string) ([]perFile, error) {
-	globs := make([]string, 0, len(m))
-	for g := range m {
-		globs = append(globs, g)
-	}
-	slices.Sort(globs)
 	var out []perFile
-	for _, g := range globs {
+	for _, g := range slices.Sorted(maps.Keys(m)) {
 		r, err := compileIgnore(g, "", SyntaxGlob)
 		if err != nil || r == nil || !r.include {
 			return nil, &OptionError{"per-file-ignores", fmt.Sprintf("%q is not a glob dagnfs can use (gitignore syntax, no \"!\")", g)}
@@ -542,13 +538,9 @@ func analyzeSource(p *parser, src []byte, name string, job compileJob, o Options
 			text = src
 			res.findings = append(res.findings, embeddedFinding(name, derr))
 		}
-		sc := scanSource(text)
-		text, defaults := blankTypeParamDefaults(text, sc)
-		root := p.parseFlat(text, sc)
-		if derr == nil {
-			if e := p.checkTree(root, text, sc, defaults, o.minor); e != nil {
-				res.findings = append(res.findings, embeddedFinding(name, e))
-			}
+		root, text, e := p.embedded(text, o.minor, derr == nil)
+		if e != nil {
+			res.findings = append(res.findings, embeddedFinding(name, e))
 		}
 		a = p.analyzeTree(root, text, name)
 	} else {
