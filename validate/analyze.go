@@ -90,6 +90,18 @@ func line(n *node) int { return int(n.StartPosition().Row) + 1 }
 
 func col(n *node) int { return int(n.StartPosition().Column) + 1 }
 
+// fieldChildren returns n's children in a field, in order (an import
+// statement's names).
+func fieldChildren(n *node, field string) []*node {
+	var out []*node
+	for i := uint(0); i < n.ChildCount(); i++ {
+		if n.FieldNameForChild(uint32(i)) == field {
+			out = append(out, n.Child(i))
+		}
+	}
+	return out
+}
+
 func children(n *node) []*node {
 	out := make([]*node, 0, n.NamedChildCount())
 	for i := uint(0); i < n.NamedChildCount(); i++ {
@@ -107,11 +119,7 @@ func (s *scope) collect(root *node) {
 			if mod == nil || !strings.HasPrefix(s.text(mod), "airflow") {
 				continue
 			}
-			for i := uint(0); i < st.NamedChildCount(); i++ {
-				if st.FieldNameForNamedChild(uint32(i)) != "name" {
-					continue
-				}
-				n := st.NamedChild(i)
+			for _, n := range fieldChildren(st, "name") {
 				orig, alias := s.text(n), s.text(n)
 				if n.Kind() == "aliased_import" {
 					orig = s.text(n.ChildByFieldName("name"))

@@ -541,11 +541,7 @@ func (c *checker) visit(n *node, f ctxFlags) {
 		if t := strings.TrimSpace(c.text(n)); strings.HasSuffix(t, ",") && !strings.Contains(t, "(") {
 			c.bad(n, "trailing comma not allowed without surrounding parentheses")
 		}
-		for i := uint(0); i < n.ChildCount(); i++ {
-			name := n.Child(i)
-			if n.FieldNameForChild(uint32(i)) != "name" {
-				continue
-			}
+		for _, name := range fieldChildren(n, "name") {
 			if name.Kind() == "aliased_import" {
 				name = name.ChildByFieldName("name")
 			}

@@ -390,14 +390,6 @@ func (n *node) FieldNameForChild(i uint32) string {
 	return fieldNames[n.ft().nodes[n.kids()[i]].field]
 }
 
-// FieldNameForNamedChild names the field of the i-th named child.
-func (n *node) FieldNameForNamedChild(i uint32) string {
-	if i >= uint32(n.nnamed) {
-		return ""
-	}
-	return fieldNames[n.ft().nodes[n.namedKids()[i]].field]
-}
-
 // Parent returns the parent, nil for the root.
 func (n *node) Parent() *node {
 	if n.parent < 0 {

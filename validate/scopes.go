@@ -179,11 +179,7 @@ func (c *checker) bindTargets(n *node, s *funcScope) {
 			c.bindTarget(t, s)
 		}
 	case "import_statement", "import_from_statement", "future_import_statement":
-		for i := uint(0); i < n.ChildCount(); i++ {
-			ch := n.Child(i)
-			if n.FieldNameForChild(uint32(i)) != "name" {
-				continue
-			}
+		for _, ch := range fieldChildren(n, "name") {
 			if ch.Kind() == "aliased_import" {
 				c.bindTarget(ch.ChildByFieldName("alias"), s)
 			} else if ch.Kind() == "dotted_name" && ch.NamedChildCount() > 0 {
