@@ -49,4 +49,11 @@ for seed in 11 12 13; do
     go test -count=1 -run '^TestEmbeddedCheckerMatchesCPythonOnMutants$' -v ./validate >"$log" 2>&1 || status=1
   grep -E '^(--- |ok|FAIL)|Python 3\.|[0-9]:[0-9]+\): CPython' "$log" | head -40 || true
 done
+
+# The Go parser against tree-sitter, node for node, on every file of the
+# installed Python and 20 mutants of each.
+echo "== ./validate Go parser vs tree-sitter on the installed Python's whole library"
+DAGNFS_STDLIB=all DAGNFS_MUTANTS=${GRAM_MUTANTS:-20} \
+  go test -count=1 -timeout 60m -run '^TestGoParserMatchesTreeSitter$' -v ./validate >"$log" 2>&1 || status=1
+grep -E '^(--- |ok|FAIL)|Go parser took|Error:' "$log" | head -30 || true
 exit "$status"

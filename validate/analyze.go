@@ -16,6 +16,10 @@ type parser struct {
 	c *cParser
 	// flat and scratch hold the last parses (see parseFlat).
 	flat, scratch flatTree
+	// gp is the Go parser, tried first (gram.go); treeSitterOnly turns it
+	// off (the tests that compare the two).
+	gp             gparser
+	treeSitterOnly bool
 }
 
 func newParser() *parser { return &parser{c: newCParser()} }

@@ -302,9 +302,16 @@ func (ft *flatTree) link() *node {
 
 // parseFlat parses src, every logical line of it on one line (as sc,
 // scanSource's result on src, says), and returns the root of the flat tree,
-// which stays valid until the parser's next parseFlat.
+// which stays valid until the parser's next parseFlat. The Go parser
+// (gram.go) tries first: its tree is tree-sitter's, at a quarter of the
+// cost; what it leaves (errors, constructs tree-sitter resolves among
+// several trees) goes to tree-sitter.
 func (p *parser) parseFlat(src []byte, sc scanned) *node {
-	return p.flat.parse(p.c, treeSitterInput(src, sc), linesMoved(src, sc))
+	in := treeSitterInput(src, sc)
+	if sc.err == nil && !p.treeSitterOnly && p.flat.goParse(&p.gp, in, src) {
+		return &p.flat.nodes[0]
+	}
+	return p.flat.parse(p.c, in, linesMoved(src, sc))
 }
 
 // linesMoved is src when tree-sitter's input has lines joined (so its rows
@@ -418,4 +425,28 @@ func (n *node) Utf8Text(src []byte) string {
 		return ""
 	}
 	return string(src[n.start:n.end])
+}
+
+// fromGo writes the Go parser's tree (gram.go) in document order, as
+// dn_flatten writes tree-sitter's.
+func (ft *flatTree) fromGo(gp *gparser, root int32) {
+	if cap(ft.raw) < len(gp.nodes) {
+		ft.raw = make([]C.dn_node, 0, len(gp.nodes))
+	}
+	ft.raw = ft.raw[:0]
+	var walk func(n, parent int32)
+	walk = func(n, parent int32) {
+		g := &gp.nodes[n]
+		var flags C.uint32_t
+		if g.named {
+			flags = flagNamed
+		}
+		self := int32(len(ft.raw))
+		ft.raw = append(ft.raw, C.dn_node{start: C.uint32_t(g.start), end: C.uint32_t(g.end), parent: C.int32_t(parent),
+			symbol: C.uint16_t(g.sym), field: C.uint16_t(g.field), flags: flags})
+		for k := g.first; k >= 0; k = gp.nodes[k].next {
+			walk(k, self)
+		}
+	}
+	walk(root, -1)
 }

@@ -280,10 +280,11 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 
 	o.embedded = checker.Python == ""
 	if o.Interpreters <= 0 {
-		// One interpreter per four cores: CPython's compile() of a file
-		// costs about what its parse and analysis cost here, and on two
-		// cores one interpreter beside one worker was measured fastest.
-		o.Interpreters = max(1, runtime.NumCPU()/4)
+		// One interpreter per two cores: CPython's compile() of a file
+		// costs two to three times what its parse and analysis cost here
+		// (BENCHMARKS.md), and on two cores one interpreter beside one
+		// worker was measured fastest.
+		o.Interpreters = max(1, runtime.NumCPU()/2)
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.NumCPU()
