@@ -67,6 +67,8 @@ var Keys = []Key{
 	{"uid", Int, "uid that writes and owns the published files"},
 	{"gid", Int, "gid that writes and owns the published files"},
 	{"keep", Int, "generations kept on the export for rollback"},
+	{"layout", String, "how DAGs sit on the export: in-place or generations"},
+	{"grace", String, "generations layout: how long a replaced generation folder stays, e.g. \"1h\""},
 }
 
 // Lookup returns the key of a name.

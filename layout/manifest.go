@@ -31,8 +31,27 @@ type Manifest struct {
 	// Checked is the validation fingerprint (validate.Report.Fingerprint)
 	// that every listed file passed; a later publish with the same one
 	// reuses what each entry records instead of checking its bytes again.
-	Checked string  `json:"checked,omitempty"`
-	Files   []Entry `json:"files"`
+	Checked string `json:"checked,omitempty"`
+	// Layout is Generations, or empty for InPlace (the manifests written
+	// before there was a choice).
+	Layout string `json:"layout,omitempty"`
+	// Folder, in the generations layout, is the generation whose folder
+	// holds these files: the generation itself, or an earlier one that a
+	// rollback made current again.
+	Folder int     `json:"folder,omitempty"`
+	Files  []Entry `json:"files"`
+}
+
+// InGenerations says whether the manifest's files are in a generation
+// folder.
+func (m *Manifest) InGenerations() bool { return m.Layout == Generations }
+
+// Root is the folder, relative to the export root, that holds the files.
+func (m *Manifest) Root() string {
+	if m.InGenerations() {
+		return GenerationName(m.Folder)
+	}
+	return ""
 }
 
 // Who published.
@@ -144,6 +163,18 @@ func (m *Manifest) check() error {
 	}
 	if m.Generation < 1 || m.Generation > MaxGeneration {
 		return fmt.Errorf("generation %d is not from 1 to %d", m.Generation, MaxGeneration)
+	}
+	switch m.Layout {
+	case "", InPlace:
+		if m.Folder != 0 {
+			return fmt.Errorf("folder %d in the in-place layout", m.Folder)
+		}
+	case Generations:
+		if m.Folder < 1 || m.Folder > m.Generation {
+			return fmt.Errorf("folder %d is not from 1 to the generation, %d", m.Folder, m.Generation)
+		}
+	default:
+		return fmt.Errorf("layout %q is not known to this dagnfs (it knows %s and %s)", m.Layout, InPlace, Generations)
 	}
 	seen := make(map[string]bool, len(m.Files))
 	for _, e := range m.Files {

@@ -20,6 +20,11 @@ const (
 	// StagingDir holds files being written before they are renamed into
 	// place (see the nfs package's write protocol).
 	StagingDir = Dir + "/staging"
+	// GenerationsDir holds one complete folder per generation in the
+	// generations layout; Current, at the export root, is the symlink
+	// that names the one Airflow sees.
+	GenerationsDir = Dir + "/generations"
+	Current        = "current"
 
 	// DirMode is the mode of .dagnfs and its history: listable, so that
 	// status and verify can read them.
@@ -31,6 +36,21 @@ const (
 	FileMode = 0o644
 	// ObjectMode is the mode of kept content in objects.
 	ObjectMode = 0o444
+	// GenerationsMode is the mode of GenerationsDir: everyone may pass
+	// through it to the generation Current names, nobody but its owner
+	// may list it, so a scan of the export never finds two copies of a
+	// DAG.
+	GenerationsMode = fs.ModeDir | 0o711
+)
+
+// Layouts: how the DAG files sit on the export.
+const (
+	// InPlace: the files at the export root, each replaced by a rename.
+	InPlace = "in-place"
+	// Generations: each generation a complete folder below
+	// GenerationsDir, Current a symlink to one of them, replaced by one
+	// rename.
+	Generations = "generations"
 )
 
 // Limits on what is read back from an export.
@@ -62,6 +82,28 @@ func IsTemp(name string) bool {
 	}
 	_, err := hex.DecodeString(strings.TrimSuffix(rest, ".tmp"))
 	return err == nil
+}
+
+// GenerationName is the folder of generation gen, relative to the export
+// root; it is also what the Current symlink holds.
+func GenerationName(gen int) string { return fmt.Sprintf("%s/%d", GenerationsDir, gen) }
+
+// ParseGenerationName returns the generation whose folder name is, as
+// GenerationName writes it (and nothing else: a symlink planted elsewhere
+// is not followed).
+func ParseGenerationName(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, GenerationsDir+"/")
+	if !ok || rest == "" || len(rest) > 14 || rest[0] == '0' {
+		return 0, false
+	}
+	n := 0
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n >= 1 && n <= MaxGeneration
 }
 
 // HistoryName is where generation gen's manifest is kept.

@@ -129,6 +129,16 @@ func (p *Pending) Commit(ctx context.Context) error {
 	return nil
 }
 
+// Keep ends a sealed file written at its final name (tmp and final the
+// same: a folder nobody sees yet), which needs no rename.
+func (p *Pending) Keep() error {
+	if !p.sealed || p.tmp != p.final {
+		return pathErr("keep", p.final, errors.New("keep needs a sealed file written at its final name"))
+	}
+	p.done = true
+	return nil
+}
+
 // Cleanup removes the temporary file unless Commit succeeded. It is safe to
 // call more than once and after Commit. ctx is the run's context: the
 // removal runs under CleanupContext(ctx), so that a dead server costs the

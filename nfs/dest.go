@@ -45,7 +45,12 @@ type Dest interface {
 	// Link makes newname a hard link to existing (fs.ErrExist when newname
 	// exists, errors.ErrUnsupported when Caps().HardLink is false).
 	Link(ctx context.Context, existing, newname string) error
-	// Remove removes a file (not a folder).
+	// Symlink makes name a symbolic link whose content is target
+	// (fs.ErrExist when name exists).
+	Symlink(ctx context.Context, target, name string) error
+	// Readlink returns the content of the symbolic link name.
+	Readlink(ctx context.Context, name string) (string, error)
+	// Remove removes a file or symbolic link (not a folder).
 	Remove(ctx context.Context, name string) error
 	// Rmdir removes an empty folder.
 	Rmdir(ctx context.Context, name string) error
@@ -103,10 +108,12 @@ type Caps struct {
 	CountsCalls bool
 }
 
-// Attr is what SetAttr sets. UID and GID of -1 leave the owner unchanged.
+// Attr is what SetAttr sets. UID and GID of -1 leave the owner unchanged;
+// a zero ModTime leaves the modification time.
 type Attr struct {
 	Mode     fs.FileMode
 	UID, GID int
+	ModTime  time.Time
 }
 
 // FileInfo is what a destination knows about one file or folder.

@@ -345,6 +345,16 @@ func (f localFile) SetAttr(ctx context.Context, a Attr) (FileInfo, error) {
 	if err := f.Chmod(a.Mode.Perm()); err != nil {
 		return FileInfo{}, err
 	}
+	if !a.ModTime.IsZero() {
+		var st unix.Stat_t
+		if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+			return FileInfo{}, err
+		}
+		tv := []unix.Timeval{unix.NsecToTimeval(unix.TimespecToNsec(st.Atim)), unix.NsecToTimeval(a.ModTime.UnixNano())}
+		if err := unix.Futimes(int(f.Fd()), tv); err != nil {
+			return FileInfo{}, err
+		}
+	}
 	return f.stat()
 }
 
@@ -372,6 +382,12 @@ func (l *Local) SetAttr(ctx context.Context, name string, a Attr) (FileInfo, err
 	}
 	if err := unix.Fchmodat(pfd, base, uint32(a.Mode.Perm()), 0); err != nil {
 		return FileInfo{}, pathErr("chmod", name, err)
+	}
+	if !a.ModTime.IsZero() {
+		ts := []unix.Timespec{{Nsec: unix.UTIME_OMIT}, unix.NsecToTimespec(a.ModTime.UnixNano())}
+		if err := unix.UtimesNanoAt(pfd, base, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return FileInfo{}, pathErr("utimes", name, err)
+		}
 	}
 	if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return FileInfo{}, pathErr("setattr", name, err)
@@ -456,6 +472,31 @@ func (l *Local) Link(ctx context.Context, existing, newname string) error {
 		return pathErr("link", newname, errors.ErrUnsupported)
 	}
 	return pathErr("link", newname, err)
+}
+
+// Symlink implements Dest.
+func (l *Local) Symlink(ctx context.Context, target, name string) error {
+	pfd, base, done, err := l.parent(ctx, "symlink", name)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return pathErr("symlink", name, unix.Symlinkat(target, pfd, base))
+}
+
+// Readlink implements Dest.
+func (l *Local) Readlink(ctx context.Context, name string) (string, error) {
+	pfd, base, done, err := l.parent(ctx, "readlink", name)
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	buf := make([]byte, 4096)
+	n, err := unix.Readlinkat(pfd, base, buf)
+	if err != nil {
+		return "", pathErr("readlink", name, err)
+	}
+	return string(buf[:n]), nil
 }
 
 // Remove implements Dest.

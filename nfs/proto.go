@@ -16,10 +16,12 @@ const (
 	procSetattr     = 2
 	procLookup      = 3
 	procAccess      = 4
+	procReadlink    = 5
 	procRead        = 6
 	procWrite       = 7
 	procCreate      = 8
 	procMkdir       = 9
+	procSymlink     = 10
 	procRemove      = 12
 	procRmdir       = 13
 	procRename      = 14
@@ -160,6 +162,10 @@ func sattr(a Attr) gonfs.Sattr3 {
 	}
 	if a.GID >= 0 {
 		s.GID = gonfs.SetUID{SetIt: true, UID: uint32(a.GID)}
+	}
+	if !a.ModTime.IsZero() {
+		s.Mtime = gonfs.SetTime{SetIt: gonfs.SetToClientTime, Time: gonfs.NFS3Time{
+			Seconds: uint32(a.ModTime.Unix()), Nseconds: uint32(a.ModTime.Nanosecond())}}
 	}
 	return s
 }
@@ -324,6 +330,31 @@ func (c *conn) rename(ctx context.Context, fromDir []byte, from string, toDir []
 		To   gonfs.Diropargs3
 	}{gonfs.Diropargs3{FH: fromDir, Filename: from}, gonfs.Diropargs3{FH: toDir, Filename: to}})
 	return err
+}
+
+func (c *conn) symlink(ctx context.Context, dir []byte, name, target string) error {
+	d, err := c.nfsCall(ctx, procSymlink, struct {
+		Where  gonfs.Diropargs3
+		Attr   gonfs.Sattr3
+		Target string
+	}{gonfs.Diropargs3{FH: dir, Filename: name}, gonfs.Sattr3{Mode: gonfs.SetMode{SetIt: true, Mode: 0o777}}, target})
+	if err != nil {
+		return err
+	}
+	d.postOpFH()
+	d.postOpAttr()
+	d.wcc()
+	return c.done(d)
+}
+
+func (c *conn) readlink(ctx context.Context, fh []byte) (string, error) {
+	d, err := c.nfsCall(ctx, procReadlink, fh)
+	if err != nil {
+		return "", err
+	}
+	d.postOpAttr()
+	target := d.str(maxPath)
+	return target, c.done(d)
 }
 
 func (c *conn) link(ctx context.Context, file []byte, dir []byte, name string) error {

@@ -631,6 +631,55 @@ func (r *Remote) Link(ctx context.Context, existing, newname string) error {
 	return pathErr("link", newname, err)
 }
 
+// Symlink implements Dest.
+func (r *Remote) Symlink(ctx context.Context, target, name string) error {
+	if err := checkName("symlink", name); err != nil {
+		return err
+	}
+	err := r.do(ctx, func(c *conn, attempt int) error {
+		dir, base, err := r.split(ctx, c, name)
+		if err != nil {
+			return err
+		}
+		err = c.symlink(ctx, dir, base, target)
+		if errors.Is(err, fs.ErrExist) && attempt > 0 {
+			if got, rerr := r.readlinkIn(ctx, c, dir, base); rerr == nil && got == target {
+				return nil // the first SYMLINK worked; its reply was lost
+			}
+		}
+		return err
+	})
+	return pathErr("symlink", name, err)
+}
+
+// Readlink implements Dest.
+func (r *Remote) Readlink(ctx context.Context, name string) (string, error) {
+	if err := checkName("readlink", name); err != nil {
+		return "", err
+	}
+	var target string
+	err := r.do(ctx, func(c *conn, _ int) error {
+		dir, base, err := r.split(ctx, c, name)
+		if err != nil {
+			return err
+		}
+		target, err = r.readlinkIn(ctx, c, dir, base)
+		return err
+	})
+	return target, pathErr("readlink", name, err)
+}
+
+func (r *Remote) readlinkIn(ctx context.Context, c *conn, dir []byte, base string) (string, error) {
+	fh, a, err := c.lookup(ctx, dir, base)
+	if err != nil {
+		return "", err
+	}
+	if a.Type != gonfs.NF3Lnk {
+		return "", syscall.EINVAL
+	}
+	return c.readlink(ctx, fh)
+}
+
 // Remove implements Dest.
 func (r *Remote) Remove(ctx context.Context, name string) error {
 	return r.removeProc(ctx, "remove", procRemove, name)

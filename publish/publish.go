@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"path"
 	"slices"
 	"time"
 
@@ -32,6 +33,14 @@ type Options struct {
 	Owner  Owner
 	Delete Deletes
 	Lock   Locking
+
+	// Layout is layout.InPlace or layout.Generations; empty: the layout
+	// the export is in (in-place for a new one). A publish never moves an
+	// export from one layout to the other.
+	Layout string
+	// Grace is how long a generation folder stays after it stopped being
+	// current, whatever Keep says (generations layout); default 1h.
+	Grace time.Duration
 
 	Concurrency int // default 4
 	DryRun      bool
@@ -83,13 +92,17 @@ type Progress struct {
 
 // Result is what a publish did, as reported in --format json.
 type Result struct {
-	Dest       string   `json:"dest"`
-	Generation int      `json:"generation"`
-	Previous   int      `json:"previous_generation"`
-	Label      string   `json:"label,omitempty"`
-	DryRun     bool     `json:"dry_run"`
-	Uploaded   []string `json:"uploaded"`
-	Deleted    []string `json:"deleted"`
+	Dest       string `json:"dest"`
+	Layout     string `json:"layout"`
+	Generation int    `json:"generation"`
+	// Folder, in the generations layout, is the generation whose folder
+	// current names (the generation itself, or a kept one after a rollback).
+	Folder   int      `json:"folder,omitempty"`
+	Previous int      `json:"previous_generation"`
+	Label    string   `json:"label,omitempty"`
+	DryRun   bool     `json:"dry_run"`
+	Uploaded []string `json:"uploaded"`
+	Deleted  []string `json:"deleted"`
 	// RefusedDeletes are deletes the plan held that a safety limit
 	// (--max-delete, the prompt) refused; none of them happened.
 	RefusedDeletes []string `json:"refused_deletes"`
@@ -129,6 +142,9 @@ func (o *Options) defaults() {
 	if o.Keep <= 0 {
 		o.Keep = 10
 	}
+	if o.Grace <= 0 {
+		o.Grace = time.Hour
+	}
 	if o.Lock.TTL <= 0 {
 		o.Lock.TTL = 10 * time.Minute
 	}
@@ -153,6 +169,9 @@ type prepared struct {
 	files  []SourceFile
 	report *validate.Report
 	snap   snapshot
+	// relink, in the generations layout, is the kept generation a
+	// rollback makes current again, without copying anything.
+	relink *layout.Manifest
 }
 
 // prepareSource scans, hashes and validates the source folder.
@@ -258,14 +277,38 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	if err != nil {
 		return res, err
 	}
+	if o.Layout, err = chooseLayout(o.Layout, prev); err != nil {
+		return res, err
+	}
+	res.Layout = o.Layout
+	gens := o.Layout == layout.Generations
+	if gens && !o.DryRun {
+		if prev, err = reconcile(ctx, d, prev, metaAttr(d, o.Owner), o.Log); err != nil {
+			return res, err
+		}
+	}
 	res.Previous = prev.Generation
+	if src.relink != nil {
+		return res, relink(ctx, d, o, prev, src.relink, res)
+	}
 
-	// 4. The plan.
-	plan, err := makePlan(ctx, d, o.Owner, o.Delete, files, prev)
+	// 4. The plan (in the generations layout, against the current
+	// generation's folder).
+	planDest, planDel := d, o.Delete
+	if gens {
+		planDest = nfs.Sub(d, prev.Root())
+		if prev.Generation == 0 {
+			planDel.Enabled = false // nothing to delete, and nothing else to list
+		}
+	}
+	plan, err := makePlan(ctx, planDest, o.Owner, planDel, files, prev)
 	if err != nil {
 		return res, err
 	}
 	res.Generation = plan.Generation
+	if gens {
+		res.Folder = plan.Generation
+	}
 	res.Unchanged = plan.Unchanged
 	res.Bytes = plan.Bytes
 	res.NotDeleted, res.Orphaned, res.Unmanaged = nonNil(plan.NotDeleted), nonNil(plan.Orphaned), nonNil(plan.Unmanaged)
@@ -283,7 +326,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		return res, nil
 	}
 	if len(plan.Upload) == 0 && len(plan.Delete) == 0 && len(plan.NotDeleted) == 0 && prev.Generation > 0 && prev.Label == o.Label {
-		res.Generation = prev.Generation // nothing to do: no new generation
+		res.Generation, res.Folder = prev.Generation, prev.Folder // nothing to do: no new generation
 		if prev.Checked != report.Fingerprint {
 			// Validated under other options: record this run's results, so
 			// that the next publish reuses them (same generation).
@@ -291,6 +334,9 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 			if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.ManifestPath, prev.Encode(), metaAttr(d, o.Owner)); err != nil {
 				return res, err
 			}
+		}
+		if gens {
+			return res, checkReadable(ctx, d, o.Owner.Readers, inRoot(prev.Root(), nil), nil)
 		}
 		return res, checkReadable(ctx, d, o.Owner.Readers, nil, nil)
 	}
@@ -308,7 +354,11 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 
 	// 5. Stage, switch, record.
 	ex := &executor{d: d, o: o, plan: plan, prev: prev, sealed: map[string]nfs.FileInfo{}, report: report, files: files}
-	next, switchDur, err := ex.run(ctx)
+	run := ex.run
+	if gens {
+		run = ex.runGenerations
+	}
+	next, switchDur, err := run(ctx)
 	res.SwitchMS = float64(switchDur.Microseconds()) / 1000
 	res.Warnings = append(res.Warnings, ex.warnings...)
 	if err != nil {
@@ -317,12 +367,36 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		}
 		return res, err
 	}
+	if gens {
+		if err := collectGenerations(ctx, d, next, o.Keep, o.Grace, o.Now(), o.Log); err != nil {
+			res.Warnings = append(res.Warnings, "removing old generations: "+err.Error())
+		}
+		sealed := map[string]nfs.FileInfo{}
+		for rel, fi := range ex.sealed {
+			sealed[path.Join(next.Root(), rel)] = fi
+		}
+		return res, checkReadable(ctx, d, o.Owner.Readers, inRoot(next.Root(), plan.Upload), sealed)
+	}
 	if err := writeHistory(ctx, d, next, o.Keep, metaAttr(d, o.Owner), o.Log); err != nil {
 		res.Warnings = append(res.Warnings, "history: "+err.Error())
 	}
 
 	// 6. Can Airflow read what was published?
 	return res, checkReadable(ctx, d, o.Owner.Readers, plan.Upload, ex.sealed)
+}
+
+// inRoot is files as named from the export root, for a generation folder
+// root; with no files, the folder itself is checked (its parents too).
+func inRoot(root string, files []SourceFile) []SourceFile {
+	out := make([]SourceFile, 0, len(files)+1)
+	for _, f := range files {
+		f.Rel = path.Join(root, f.Rel)
+		out = append(out, f)
+	}
+	if len(files) == 0 {
+		out = append(out, SourceFile{Rel: root})
+	}
+	return out
 }
 
 func nonNil(s []string) []string {

@@ -23,7 +23,9 @@ import (
 // files later generations added are removed if nobody changed them. The
 // kept generation passed validation when it was published: what its
 // manifest records (DAGs, the validation fingerprint) is carried over. to=0
-// means the generation before the current one. o.Source is ignored.
+// means the generation before the current one. o.Source is ignored. In the
+// generations layout a rollback copies nothing: Current is pointed back at
+// the kept generation's folder, with one RENAME.
 func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 	d := o.Dest
 	cur, err := readManifest(ctx, d)
@@ -61,6 +63,13 @@ func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 	o.Label = fmt.Sprintf("rollback to generation %d", to)
 	if target.Label != "" {
 		o.Label += " (" + target.Label + ")"
+	}
+	if cur.InGenerations() {
+		// Its folder is still there (or the relink says it is gone):
+		// current is pointed back at it, nothing is copied.
+		return apply(ctx, o, func(ctx context.Context, o Options, _ *Result) (*prepared, error) {
+			return &prepared{report: keptReport(target), snap: readSnapshot(ctx, d), relink: target}, nil
+		})
 	}
 	return apply(ctx, o, func(ctx context.Context, o Options, _ *Result) (*prepared, error) {
 		snap := readSnapshot(ctx, d)

@@ -98,7 +98,7 @@ base_kb=$(/usr/bin/time -f %M "$bin" version 2>&1 >/dev/null | tail -1)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 commit=$(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$here/.." status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", a/b}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", int(a / b * 100) / 100}'; }  # truncated: a target is met only when reached
 verdict() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN {ok = (dir == "min") ? v >= t : v <= t; print ok ? "met" : "NOT met"}'; }
 pub_ratio=$(ratio "$cp_med" "$dag_med")
 cat <<REPORT

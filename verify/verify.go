@@ -50,6 +50,8 @@ const (
 	RuleLeftoverTemp       = "leftover-temp"
 	RuleStaleLock          = "stale-lock"
 	RulePublishing         = "publish-in-progress"
+	RuleCurrent            = "current-mismatch"
+	RuleOutsideCurrent     = "outside-current"
 )
 
 // Finding is one problem (or, with severity info, a fact worth knowing).
@@ -92,9 +94,13 @@ type Options struct {
 
 // Result is one verification, as printed with --format json.
 type Result struct {
-	OK          bool      `json:"ok"`
-	Dest        string    `json:"dest"`
-	Generation  int       `json:"generation"`
+	OK         bool   `json:"ok"`
+	Dest       string `json:"dest"`
+	Layout     string `json:"layout"`
+	Generation int    `json:"generation"`
+	// Current, in the generations layout, is the generation whose folder
+	// the current symlink names, as this reader resolves it.
+	Current     int       `json:"current,omitempty"`
 	Label       string    `json:"label"`
 	PublishedAt time.Time `json:"published_at,omitzero"`
 	PublishedBy string    `json:"published_by,omitempty"`
@@ -182,8 +188,17 @@ func Verify(ctx context.Context, d nfs.Dest, o Options) (*Result, error) {
 		return r, err
 	}
 	if m != nil {
-		l := walkExport(ctx, d)
-		checkFiles(ctx, d, o, r, m, l)
+		files := d
+		r.Layout = layout.InPlace
+		if m.InGenerations() {
+			r.Layout = layout.Generations
+			if files = checkCurrent(ctx, d, r, m); files == nil {
+				checkLeftovers(ctx, d, o, r)
+				return r, nil
+			}
+		}
+		l := walkExport(ctx, files)
+		checkFiles(ctx, files, o, r, m, l)
 		checkExtras(r, m, l)
 	}
 	checkLeftovers(ctx, d, o, r)
@@ -417,6 +432,37 @@ func checkFile(ctx context.Context, d nfs.Dest, o Options, m *layout.Manifest, l
 		add(RuleContent, "the content differs from what generation %d published (sha256 %s)", m.Generation, e.SHA256[:12])
 	}
 	return out, unreadable
+}
+
+// checkCurrent resolves the current symlink of the generations layout and
+// returns the folder it names, where the files are compared (nil when it
+// names none: the findings say why). What else sits at the export root is
+// outside what Airflow, pointed at current, sees.
+func checkCurrent(ctx context.Context, d nfs.Dest, r *Result, m *layout.Manifest) nfs.Dest {
+	target, err := d.Readlink(ctx, layout.Current)
+	if err != nil {
+		r.add(RuleCurrent, Error, layout.Current, "cannot read the symlink: %v; the manifest records generation %d in %s", err, m.Generation, m.Root())
+		r.OK = false
+		return nil
+	}
+	gen, ok := layout.ParseGenerationName(target)
+	if !ok {
+		r.add(RuleCurrent, Error, layout.Current, "points to %q, not to a generation folder dagnfs made", target)
+		return nil
+	}
+	r.Current = gen
+	if gen != m.Folder {
+		r.add(RuleCurrent, Error, layout.Current, "names generation %d's folder, but the manifest (generation %d) says %s: a publish was interrupted between the two; the next publish or rollback settles it",
+			gen, m.Generation, m.Root())
+	}
+	if entries, err := d.ReadDir(ctx, ""); err == nil {
+		for _, e := range entries {
+			if e.Name != layout.Dir && e.Name != layout.Current {
+				r.add(RuleOutsideCurrent, Info, e.Name, "outside %s: Airflow, pointed at %s, does not see it", layout.Current, layout.Current)
+			}
+		}
+	}
+	return nfs.Sub(d, layout.GenerationName(gen))
 }
 
 // checkExtras lists files on the export that the manifest does not, and

@@ -109,6 +109,9 @@ func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout 
 		}
 		fmt.Fprintf(stdout, "\n  published   %s by %s (%s ago)\n", r.PublishedAt.Local().Format(time.DateTime), printable(r.PublishedBy), time.Since(r.PublishedAt).Round(time.Second))
 		fmt.Fprintf(stdout, "  files       %d (%s)\n", r.Files, humanBytes(r.Bytes))
+		if r.Layout == layout.Generations {
+			fmt.Fprintf(stdout, "  layout      generations: %s names %s\n", layout.Current, layout.GenerationName(r.Current))
+		}
 	}
 	if lock != nil {
 		fmt.Fprintf(stdout, "  lock        held by %s until %s\n", printable(lock.Holder), lock.Expires.Local().Format(time.DateTime))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
 	"github.com/dagnfs/dagnfs/publish"
@@ -45,6 +46,8 @@ type publishOptions struct {
 	yes         bool
 	label       string
 	keep        int
+	layout      oneOf
+	grace       time.Duration
 	lockTTL     time.Duration
 	timeout     time.Duration
 	deadline    time.Duration
@@ -62,6 +65,8 @@ func newPublishOptions() *publishOptions {
 		keep: 10, lockTTL: 10 * time.Minute, timeout: 30 * time.Second, deadline: time.Hour, checkAs: "50000:0,50000:50000", checkFlags: newCheckFlags(),
 		format:    oneOf{"text", []string{"text", "json"}},
 		logFormat: oneOf{"text", []string{"text", "json"}},
+		layout:    oneOf{"", []string{layout.InPlace, layout.Generations}},
+		grace:     time.Hour,
 	}
 }
 
@@ -79,6 +84,8 @@ func (o *publishOptions) AddFlags(f *pflag.FlagSet) {
 	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask before deleting on a terminal")
 	f.StringVar(&o.label, "label", "", "label of this generation (default: the commit from CI variables such as GITHUB_SHA, CI_COMMIT_SHA)")
 	f.IntVar(&o.keep, "keep", o.keep, "generations kept on the export for rollback")
+	f.Var(&o.layout, "layout", "how DAGs sit on the export: in-place (files at the root, each renamed into place) or generations (a complete folder per generation behind the symlink current, switched with one rename); default: the export's own, in-place for a new one")
+	f.DurationVar(&o.grace, "grace", o.grace, "generations layout: a generation folder stays at least this long after it stopped being current, whatever --keep says")
 	f.DurationVar(&o.lockTTL, "lock-ttl", o.lockTTL, "lifetime of the lock unless refreshed; an expired lock is taken over")
 	f.DurationVar(&o.timeout, "timeout", o.timeout, "timeout of each NFS call")
 	f.DurationVar(&o.deadline, "deadline", o.deadline, "the whole run ends by then, whatever happens (cleanup included)")
@@ -147,6 +154,9 @@ func (o *publishOptions) check() ([]perms.Identity, error) {
 	}
 	if o.keep < 1 {
 		return nil, usagef("--keep must be at least 1")
+	}
+	if o.grace < time.Minute {
+		return nil, usagef("--grace must be at least 1m (pods may still read a generation that long after it was replaced; 1h is the default)")
 	}
 	if o.lockTTL < 10*time.Second {
 		return nil, usagef("--lock-ttl must be at least 10s")
@@ -243,6 +253,7 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 		Delete:      publish.Deletes{Enabled: o.del, Max: o.maxDelete},
 		Lock:        publish.Locking{TTL: o.lockTTL},
 		Concurrency: o.concurrency, DryRun: o.dryRun, Label: label, Keep: o.keep,
+		Layout: o.layout.val, Grace: o.grace,
 		Version: version, Log: log,
 	}
 	if interactive {
@@ -360,8 +371,12 @@ func printResult(w io.Writer, r *publish.Result, err error) {
 			fmt.Fprintf(w, "  %-11s %s\n", "check", f)
 		}
 	}
-	if !r.DryRun && err == nil && (len(r.Uploaded) > 0 || len(r.Deleted) > 0) {
-		fmt.Fprintf(w, "  switch      %.1f ms (the only time old and new files stood side by side)\n", r.SwitchMS)
+	if !r.DryRun && err == nil && (len(r.Uploaded) > 0 || len(r.Deleted) > 0 || r.Generation != r.Previous) {
+		if r.Layout == layout.Generations {
+			fmt.Fprintf(w, "  switch      %.1f ms: %s now names %s, one rename for the whole set\n", r.SwitchMS, layout.Current, layout.GenerationName(r.Folder))
+		} else {
+			fmt.Fprintf(w, "  switch      %.1f ms (the only time old and new files stood side by side)\n", r.SwitchMS)
+		}
 	}
 	fmt.Fprintf(w, "  took        %d ms\n", r.DurationMS)
 }

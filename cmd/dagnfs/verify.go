@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
 	"github.com/dagnfs/dagnfs/verify"
@@ -153,6 +154,9 @@ func printVerify(w io.Writer, r *verify.Result) {
 	}
 	if r.Mount != nil {
 		fmt.Fprintf(w, "  mount       %s: %s from %s\n", r.Mount.Path, r.Mount.FSType, r.Mount.Source)
+	}
+	if r.Layout == layout.Generations && r.Current > 0 {
+		fmt.Fprintf(w, "  current     %s (generation %d's folder, as this reader resolves it)\n", layout.GenerationName(r.Current), r.Current)
 	}
 	fmt.Fprintf(w, "  files       %d (%s), %d unreadable, %d not published by dagnfs\n", r.Files, humanBytes(r.Bytes), r.Unreadable, r.Unmanaged)
 	if r.WaitedMS > 0 {

@@ -1,0 +1,69 @@
+package nfs
+
+import (
+	"context"
+	"io/fs"
+	"path"
+
+	"github.com/dagnfs/dagnfs/perms"
+)
+
+// Sub is the folder dir of d seen as a destination of its own: every name
+// given to it is below dir ("" is dir itself). dagnfs uses it for a
+// generation's folder (layout.GenerationName), which Airflow sees as its
+// dags folder through the current symlink.
+func Sub(d Dest, dir string) Dest {
+	if dir == "" {
+		return d
+	}
+	return sub{d, dir}
+}
+
+type sub struct {
+	d   Dest
+	dir string
+}
+
+func (s sub) in(name string) string { return path.Join(s.dir, name) }
+
+func (s sub) Caps() Caps               { return s.d.Caps() }
+func (s sub) String() string           { return s.d.String() + "/" + s.dir }
+func (s sub) Location() Location       { return s.d.Location() }
+func (s sub) Identity() perms.Identity { return s.d.Identity() }
+func (s sub) Close() error             { return nil } // the parent owns the connections
+func (s sub) Stat(ctx context.Context, name string) (FileInfo, error) {
+	return s.d.Stat(ctx, s.in(name))
+}
+func (s sub) ReadDir(ctx context.Context, name string) ([]FileInfo, error) {
+	return s.d.ReadDir(ctx, s.in(name))
+}
+func (s sub) Open(ctx context.Context, name string) (File, error) { return s.d.Open(ctx, s.in(name)) }
+func (s sub) ReadFile(ctx context.Context, name string, max int64) ([]byte, error) {
+	return s.d.ReadFile(ctx, s.in(name), max)
+}
+func (s sub) Mkdir(ctx context.Context, name string, mode fs.FileMode) error {
+	return s.d.Mkdir(ctx, s.in(name), mode)
+}
+func (s sub) Create(ctx context.Context, name string, mode fs.FileMode) (Writer, error) {
+	return s.d.Create(ctx, s.in(name), mode)
+}
+func (s sub) SetAttr(ctx context.Context, name string, a Attr) (FileInfo, error) {
+	return s.d.SetAttr(ctx, s.in(name), a)
+}
+func (s sub) Rename(ctx context.Context, from, to string) error {
+	return s.d.Rename(ctx, s.in(from), s.in(to))
+}
+func (s sub) Link(ctx context.Context, existing, newname string) error {
+	return s.d.Link(ctx, s.in(existing), s.in(newname))
+}
+func (s sub) Symlink(ctx context.Context, target, name string) error {
+	return s.d.Symlink(ctx, target, s.in(name))
+}
+func (s sub) Readlink(ctx context.Context, name string) (string, error) {
+	return s.d.Readlink(ctx, s.in(name))
+}
+func (s sub) Remove(ctx context.Context, name string) error { return s.d.Remove(ctx, s.in(name)) }
+func (s sub) Rmdir(ctx context.Context, name string) error  { return s.d.Rmdir(ctx, s.in(name)) }
+func (s sub) CanWrite(ctx context.Context, name string) (bool, error) {
+	return s.d.CanWrite(ctx, s.in(name))
+}

@@ -1,0 +1,530 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dagnfs/dagnfs/internal/guard"
+	"github.com/dagnfs/dagnfs/layout"
+	"github.com/dagnfs/dagnfs/nfs"
+)
+
+// The generations layout: every generation is a complete folder below
+// layout.GenerationsDir, and layout.Current, a symlink at the export root,
+// names the one Airflow sees. A publish builds the next folder where no pod
+// looks (files that did not change are hard links to the previous
+// generation's, so they keep their inode and mtime and Airflow does not
+// parse them again), then makes a new symlink and renames it over
+// Current: one RENAME switches the whole set, for every pod at once, since
+// a pod resolves one name.
+
+// runGenerations carries out a plan in the generations layout; it returns
+// the new manifest and how long the switch (the one RENAME) took.
+func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.Duration, error) {
+	d, o, plan, prev := ex.d, ex.o, ex.plan, ex.prev
+	gen := plan.Generation
+	root := layout.GenerationName(gen)
+	if err := ensureMetaDir(ctx, d, o.Owner, layout.GenerationsDir, layout.GenerationsMode); err != nil {
+		return nil, 0, err
+	}
+	// A folder of this number is what an interrupted publish left: never
+	// current (reconcile made sure), and rebuilt from scratch.
+	if _, err := d.Stat(ctx, root); err == nil {
+		if err := removeTree(ctx, d, root); err != nil {
+			return nil, 0, fmt.Errorf("removing %s, left by an interrupted publish: %w", root, err)
+		}
+	}
+	if err := ex.mkdirOwned(ctx, root); err != nil {
+		return nil, 0, err
+	}
+
+	// Carry over from the previous generation whatever this one keeps: the
+	// unchanged files, and what is not dagnfs's to remove (files left
+	// without --delete, changed or added by someone else).
+	var carried []carriedFile
+	if prev.Generation > 0 {
+		replaced := map[string]bool{}
+		for _, f := range plan.Upload {
+			replaced[f.Rel] = true
+		}
+		for _, e := range plan.Delete {
+			replaced[e.Path] = true
+		}
+		var err error
+		if carried, err = ex.listCarried(ctx, prev.Root(), "", replaced); err != nil {
+			return nil, 0, err
+		}
+	}
+	uploadDirs := make([]string, 0, len(plan.Upload)+len(carried))
+	for _, f := range plan.Upload {
+		uploadDirs = append(uploadDirs, f.Rel)
+	}
+	for _, c := range carried {
+		uploadDirs = append(uploadDirs, c.rel)
+	}
+	if err := ex.makeDirsUnder(ctx, root, uploadDirs); err != nil {
+		return nil, 0, err
+	}
+	if err := ex.carry(ctx, prev.Root(), root, carried); err != nil {
+		return nil, 0, err
+	}
+
+	// Write the new and changed files at their final names: nobody sees
+	// this folder until the switch.
+	var done, doneBytes atomic.Int64
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.Concurrency)
+	for _, f := range plan.Upload {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(guard.Func(func() error {
+			name := path.Join(root, f.Rel)
+			p, err := ex.stage(gctx, name, SourceFile{Rel: name, Abs: f.Abs, Size: f.Size, Sum: f.Sum, open: f.open})
+			if err != nil {
+				if p != nil {
+					_ = p.Cleanup(gctx)
+				}
+				return err
+			}
+			if err := p.Keep(); err != nil {
+				return err
+			}
+			mu.Lock()
+			ex.sealed[f.Rel] = p.Info()
+			mu.Unlock()
+			if o.Progress != nil {
+				o.Progress(Progress{Files: int(done.Add(1)), TotalFiles: len(plan.Upload),
+					Bytes: doneBytes.Add(f.Size), TotalBytes: plan.Bytes})
+			}
+			return nil
+		}))
+	}
+	if err := g.Wait(); err != nil {
+		return nil, 0, err
+	}
+
+	// The new manifest, kept in the history before the switch: an
+	// interrupted run that switched but wrote no manifest is completed from
+	// it by the next one (reconcile).
+	next := ex.newManifest()
+	next.Layout, next.Folder = layout.Generations, gen
+	idx := prev.Index()
+	for _, f := range plan.Upload {
+		idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.Owner.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC()}
+	}
+	for _, e := range plan.Delete {
+		delete(idx, e.Path)
+	}
+	for _, p := range plan.NotDeleted {
+		delete(idx, p)
+	}
+	for _, e := range idx {
+		next.Files = append(next.Files, e)
+	}
+	recordValidation(next, ex.report, ex.files)
+	if err := nfs.Flush(ctx, d); err != nil {
+		return nil, 0, err
+	}
+	if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.HistoryName(gen), next.Encode(), ex.metaAttr()); err != nil {
+		return nil, 0, err
+	}
+
+	tmp := layout.TempName()
+	j := layout.Journal{RunID: randomID(), Temps: []string{tmp}}
+	if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.JournalPath, j.Encode(), ex.metaAttr()); err != nil {
+		return nil, 0, err
+	}
+	switchDur, err := switchCurrent(ctx, d, tmp, gen)
+	if err != nil {
+		return nil, switchDur, err
+	}
+	if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
+		return nil, switchDur, fmt.Errorf("switched to generation %d, but writing the manifest failed (the next publish completes it): %w", gen, err)
+	}
+	if err := d.Remove(ctx, layout.JournalPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		ex.warn("could not remove %s: %v", layout.JournalPath, err)
+	}
+	return next, switchDur, nil
+}
+
+// switchCurrent makes Current name generation gen: a new symlink, made in
+// the staging folder as tmp (a name in the run's journal), renamed over
+// Current. It returns how long the RENAME took.
+func switchCurrent(ctx context.Context, d nfs.Dest, tmp string, gen int) (time.Duration, error) {
+	if fi, err := d.Stat(ctx, layout.Current); err == nil && fi.Mode&fs.ModeSymlink == 0 {
+		return 0, fmt.Errorf("%s/%s is a %s, not the symlink dagnfs makes; move it aside and publish again", d, layout.Current, kindOf(fi))
+	}
+	if err := d.Symlink(ctx, layout.GenerationName(gen), tmp); err != nil {
+		return 0, err
+	}
+	t0 := time.Now()
+	err := d.Rename(ctx, tmp, layout.Current)
+	took := time.Since(t0)
+	if err != nil {
+		cctx, cancel := nfs.CleanupContext(ctx)
+		defer cancel()
+		_ = d.Remove(cctx, tmp)
+		return took, fmt.Errorf("switching %s to generation %d: %w", layout.Current, gen, err)
+	}
+	return took, nfs.Flush(ctx, d)
+}
+
+func kindOf(fi nfs.FileInfo) string {
+	switch {
+	case fi.IsDir():
+		return "folder"
+	case fi.IsRegular():
+		return "regular file"
+	}
+	return "special file"
+}
+
+// CurrentGeneration reads the generation Current names (0 when there is no
+// Current).
+func CurrentGeneration(ctx context.Context, d nfs.Dest) (int, error) {
+	target, err := d.Readlink(ctx, layout.Current)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	gen, ok := layout.ParseGenerationName(target)
+	if !ok {
+		return 0, fmt.Errorf("%s/%s points to %q, not to a generation folder dagnfs made", d, layout.Current, target)
+	}
+	return gen, nil
+}
+
+// carriedFile is a file of the previous generation that the next one keeps.
+type carriedFile struct {
+	rel  string
+	info nfs.FileInfo
+}
+
+// listCarried lists the files below dir of the previous generation's folder
+// prevRoot, except those replaced.
+func (ex *executor) listCarried(ctx context.Context, prevRoot, dir string, replaced map[string]bool) ([]carriedFile, error) {
+	entries, err := ex.d.ReadDir(ctx, path.Join(prevRoot, dir))
+	if errors.Is(err, fs.ErrNotExist) && dir == "" {
+		return nil, fmt.Errorf("the folder of the current generation, %s, is missing; see dagnfs status", prevRoot)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []carriedFile
+	for _, e := range entries {
+		rel := path.Join(dir, e.Name)
+		switch {
+		case e.IsDir():
+			sub, err := ex.listCarried(ctx, prevRoot, rel, replaced)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sub...)
+		case !e.IsRegular():
+			ex.warn("%s in generation folder %s is not a regular file; the new generation leaves it out", rel, prevRoot)
+		case !replaced[rel]:
+			out = append(out, carriedFile{rel: rel, info: e})
+		}
+	}
+	return out, nil
+}
+
+// carry links the carried files into the new generation's folder; where the
+// destination has no hard links it copies them, with their mtime.
+func (ex *executor) carry(ctx context.Context, prevRoot, root string, files []carriedFile) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(ex.o.Concurrency)
+	for _, c := range files {
+		g.Go(guard.Func(func() error {
+			from, to := path.Join(prevRoot, c.rel), path.Join(root, c.rel)
+			if !ex.noLink.Load() {
+				err := ex.d.Link(gctx, from, to)
+				if err == nil || !errors.Is(err, errors.ErrUnsupported) {
+					return err
+				}
+				ex.noLink.Store(true)
+			}
+			a := nfs.Attr{Mode: c.info.Mode.Perm(), UID: -1, GID: -1, ModTime: c.info.ModTime}
+			if ex.d.Caps().Chown {
+				a.UID, a.GID = int(c.info.UID), int(c.info.GID)
+			}
+			if err := copyAt(gctx, ex.d, from, to, a); err != nil {
+				return err
+			}
+			_, err := ex.d.SetAttr(gctx, to, a) // the mtime, after the content
+			return err
+		}))
+	}
+	return g.Wait()
+}
+
+// copyAt copies the regular file from to the new name to, in a folder
+// nobody sees yet: written in place, no rename.
+func copyAt(ctx context.Context, d nfs.Dest, from, to string, a nfs.Attr) error {
+	f, err := d.Open(ctx, from)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	p, err := nfs.NewPending(ctx, d, to, to, nfs.Attr{Mode: a.Mode, UID: a.UID, GID: a.GID})
+	if err != nil {
+		return err
+	}
+	defer p.Cleanup(ctx)
+	if _, err := nfs.Stream(p, f); err != nil {
+		return fmt.Errorf("copying %s: %w", from, err)
+	}
+	if err := p.Seal(ctx); err != nil {
+		return err
+	}
+	return p.Keep()
+}
+
+// mkdirOwned creates a folder with the publish's folder mode and owner.
+func (ex *executor) mkdirOwned(ctx context.Context, dir string) error {
+	if err := ex.d.Mkdir(ctx, dir, ex.o.Owner.DirMode); err != nil {
+		return err
+	}
+	a := nfs.Attr{Mode: ex.o.Owner.DirMode, UID: -1, GID: -1}
+	if ex.d.Caps().Chown {
+		a.UID, a.GID = ex.o.Owner.UID, ex.o.Owner.GID
+	}
+	_, err := ex.d.SetAttr(ctx, dir, a)
+	return err
+}
+
+// makeDirsUnder creates below root the folders that the files need.
+func (ex *executor) makeDirsUnder(ctx context.Context, root string, files []string) error {
+	known := map[string]bool{}
+	var need []string
+	for _, f := range files {
+		for dir := path.Dir(f); dir != "." && !known[dir]; dir = path.Dir(dir) {
+			known[dir] = true
+			need = append(need, dir)
+		}
+	}
+	slices.Sort(need) // a parent sorts before its children
+	for _, dir := range need {
+		if err := ex.mkdirOwned(ctx, path.Join(root, dir)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newManifest starts the manifest of the plan's generation.
+func (ex *executor) newManifest() *layout.Manifest {
+	action := ex.o.Action
+	if action == "" {
+		action = "publish"
+	}
+	m := &layout.Manifest{Format: layout.ManifestFormat, Generation: ex.plan.Generation, Action: action, PublishedAt: ex.o.Now().UTC(),
+		PublishedBy: layout.Who{User: currentUser(), UID: os.Getuid()}, Label: ex.o.Label, Tool: "dagnfs " + ex.o.Version}
+	m.PublishedBy.Host, _ = os.Hostname()
+	return m
+}
+
+// removeTree removes a folder and everything in it. Only dagnfs's own
+// folders (generation folders) are ever given to it.
+func removeTree(ctx context.Context, d nfs.Dest, dir string) error {
+	entries, err := d.ReadDir(ctx, dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := path.Join(dir, e.Name)
+		if e.IsDir() {
+			err = removeTree(ctx, d, name)
+		} else {
+			err = d.Remove(ctx, name)
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	if err := d.Rmdir(ctx, dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// chooseLayout settles the layout of a publish: the one asked for, which
+// must be the export's, or the export's.
+func chooseLayout(want string, prev *layout.Manifest) (string, error) {
+	have := layout.InPlace
+	if prev.InGenerations() {
+		have = layout.Generations
+	}
+	switch want {
+	case "":
+		return have, nil
+	case layout.InPlace, layout.Generations:
+	default:
+		return "", &RefusedError{Reason: fmt.Sprintf("layout %q is not %s or %s", want, layout.InPlace, layout.Generations), Setting: "layout"}
+	}
+	if prev.Generation > 0 && want != have {
+		return "", &RefusedError{Reason: fmt.Sprintf("the export is in the %s layout (generation %d); a publish does not move it to %s: "+
+			"publish to a new export, or keep the %s layout", have, prev.Generation, want, have), Setting: "layout"}
+	}
+	return want, nil
+}
+
+// reconcile makes the manifest agree with Current after an interrupted
+// run: a run that switched Current but did not write the manifest left the
+// new generation's manifest in the history, and it becomes the manifest.
+func reconcile(ctx context.Context, d nfs.Dest, prev *layout.Manifest, attr nfs.Attr, log interface{ Warn(string, ...any) }) (*layout.Manifest, error) {
+	cur, err := CurrentGeneration(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case cur == 0 && prev.Generation == 0:
+		return prev, nil
+	case cur == 0:
+		return nil, fmt.Errorf("%s/%s is missing, but the manifest records generation %d; dagnfs rollback --to %d puts it back",
+			d, layout.Current, prev.Generation, prev.Generation)
+	case prev.Generation > 0 && cur == prev.Folder:
+		return prev, nil
+	}
+	hist, err := layout.ReadHistory(ctx, d, layout.MaxGeneration)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range hist { // newest first
+		if m.Generation > prev.Generation && m.InGenerations() && m.Folder == cur {
+			if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.ManifestPath, m.Encode(), attr); err != nil {
+				return nil, err
+			}
+			log.Warn("an interrupted publish had switched to a generation it did not record; recorded it now", "generation", m.Generation)
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("%s/%s points to generation %d, which the manifest (generation %d) and the history do not record; see dagnfs status",
+		d, layout.Current, cur, prev.Generation)
+}
+
+// relink makes a kept generation current again, in the generations layout:
+// a new manifest that names the kept folder, and one RENAME.
+func relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Manifest, res *Result) error {
+	if !prev.InGenerations() || !target.InGenerations() {
+		return errors.New("relink needs the generations layout")
+	}
+	if fi, err := d.Stat(ctx, target.Root()); err != nil || !fi.IsDir() {
+		return &RefusedError{Reason: fmt.Sprintf("the folder of generation %d, %s, is gone (removed after --grace); roll back to a kept one (see dagnfs history)", target.Generation, target.Root())}
+	}
+	next := *target
+	next.Generation, next.Action, next.Label = prev.Generation+1, "rollback", o.Label
+	next.PublishedAt = o.Now().UTC()
+	next.PublishedBy = layout.Who{User: currentUser(), UID: os.Getuid()}
+	next.PublishedBy.Host, _ = os.Hostname()
+	next.Tool = "dagnfs " + o.Version
+	res.Generation, res.Folder = next.Generation, next.Folder
+	res.Unchanged = len(next.Files) // nothing is copied: the switch brings them back
+	if o.DryRun {
+		return nil
+	}
+	attr := metaAttr(d, o.Owner)
+	if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.HistoryName(next.Generation), next.Encode(), attr); err != nil {
+		return err
+	}
+	tmp := layout.TempName()
+	j := layout.Journal{RunID: randomID(), Temps: []string{tmp}}
+	if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.JournalPath, j.Encode(), attr); err != nil {
+		return err
+	}
+	took, err := switchCurrent(ctx, d, tmp, next.Folder)
+	res.SwitchMS = float64(took.Microseconds()) / 1000
+	if err != nil {
+		return err
+	}
+	if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.ManifestPath, next.Encode(), attr); err != nil {
+		return fmt.Errorf("switched to generation %d's folder, but writing the manifest failed (the next publish completes it): %w", target.Generation, err)
+	}
+	if err := d.Remove(ctx, layout.JournalPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("could not remove %s: %v", layout.JournalPath, err))
+	}
+	if err := collectGenerations(ctx, d, &next, o.Keep, o.Grace, o.Now(), o.Log); err != nil {
+		res.Warnings = append(res.Warnings, "removing old generations: "+err.Error())
+	}
+	return checkReadable(ctx, d, o.Owner.Readers, inRoot(next.Root(), nil), nil)
+}
+
+// collectGenerations removes the generation folders nobody may need any
+// more, and their manifests: a folder goes when no manifest among the keep
+// newest names it and it stopped being current more than grace ago. The
+// folder Current names and the one before it are never removed, whatever
+// keep and grace say.
+func collectGenerations(ctx context.Context, d nfs.Dest, cur *layout.Manifest, keep int, grace time.Duration, now time.Time, log interface {
+	Debug(string, ...any)
+}) error {
+	hist, err := layout.ReadHistory(ctx, d, cur.Generation)
+	if err != nil {
+		return err
+	}
+	// hist is newest first and includes cur.
+	protected := map[int]bool{cur.Folder: true}
+	if len(hist) > 1 && hist[1].InGenerations() {
+		protected[hist[1].Folder] = true
+	}
+	for i, m := range hist {
+		if i < keep && m.InGenerations() {
+			protected[m.Folder] = true
+		}
+	}
+	// When did each folder stop being current: the publish time of the
+	// manifest after the newest one that names it.
+	retired := map[int]time.Time{}
+	for i := len(hist) - 1; i >= 1; i-- { // oldest first
+		if m := hist[i]; m.InGenerations() {
+			retired[m.Folder] = hist[i-1].PublishedAt
+		}
+	}
+	entries, err := d.ReadDir(ctx, layout.GenerationsDir)
+	if err != nil {
+		return err
+	}
+	removed := map[int]bool{}
+	for _, e := range entries {
+		gen, ok := layout.ParseGenerationName(layout.GenerationsDir + "/" + e.Name)
+		if !ok || !e.IsDir() || protected[gen] || gen > cur.Generation {
+			continue
+		}
+		when, known := retired[gen]
+		if !known {
+			when = e.ModTime // forgotten by the history: built then, replaced since
+		}
+		if now.Sub(when) < grace {
+			continue
+		}
+		if err := removeTree(ctx, d, layout.GenerationName(gen)); err != nil {
+			return err
+		}
+		removed[gen] = true
+		log.Debug("removed generation folder", "generation", gen)
+	}
+	for i, m := range hist {
+		if i >= keep && m.InGenerations() && removed[m.Folder] {
+			if err := d.Remove(ctx, layout.HistoryName(m.Generation)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,230 @@
+package publish
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/layout"
+)
+
+const dagC = "from airflow import DAG\nwith DAG('c'):\n    pass\n"
+
+func genDir(root string, gen int) string { return filepath.Join(root, layout.GenerationName(gen)) }
+
+func currentOf(t *testing.T, root string) string {
+	t.Helper()
+	target, err := os.Readlink(filepath.Join(root, layout.Current))
+	require.NoError(t, err)
+	return target
+}
+
+func inode(t *testing.T, name string) (uint64, time.Time) {
+	t.Helper()
+	fi, err := os.Stat(name)
+	require.NoError(t, err)
+	return fi.Sys().(*syscall.Stat_t).Ino, fi.ModTime()
+}
+
+// The generations layout: each publish builds a complete folder and one
+// rename of the current symlink switches to it; unchanged files are hard
+// links (same inode, same mtime, so Airflow does not parse them again);
+// a rollback points current back at a kept folder, copying nothing; a
+// folder that current names is always complete, even while a publish runs.
+//
+// On the local target only: the in-process NFS server (go-nfs) cannot
+// rename a symlink whose target does not resolve from where it was made;
+// the end-to-end tests run the layout against nfs-ganesha.
+func TestGenerationsLayout(t *testing.T) {
+	func(fn func(t *testing.T, tg target)) {
+		dir, d := localDest(t)
+		fn(t, target{"local", dir, d})
+	}(func(t *testing.T, tg target) {
+		ctx := context.Background()
+		src := t.TempDir()
+		v1 := map[string]string{"a.py": dagA, "team/b.py": dagB, "notes.txt": "v1"}
+		writeTree(t, src, v1)
+		o := opts(src, tg.dest)
+		o.Layout, o.Label = layout.Generations, "v1"
+		res, err := Publish(ctx, o)
+		require.NoError(t, err)
+		assert.Equal(t, layout.Generations, res.Layout)
+		assert.Equal(t, 1, res.Folder)
+		assert.Equal(t, layout.GenerationName(1), currentOf(t, tg.dir))
+		assert.Equal(t, v1, readTree(t, genDir(tg.dir, 1)))
+		entries, err := os.ReadDir(tg.dir)
+		require.NoError(t, err)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		assert.ElementsMatch(t, []string{layout.Dir, layout.Current}, names, "the export root holds the symlink and dagnfs's folder only")
+		fi, err := os.Stat(filepath.Join(tg.dir, layout.GenerationsDir))
+		require.NoError(t, err)
+		assert.Equal(t, layout.GenerationsMode.Perm(), fi.Mode().Perm(), "generations: traversable, not listable")
+
+		// v2: one file changed, one removed, one added.
+		v2 := map[string]string{"a.py": dagA + "# v2\n", "notes.txt": "v1", "c.py": dagC}
+		require.NoError(t, os.Remove(filepath.Join(src, "team/b.py")))
+		writeTree(t, src, v2)
+		o.Label, o.Delete.Enabled = "v2", true
+		res, err = Publish(ctx, o)
+		require.NoError(t, err)
+		assert.Equal(t, 2, res.Generation)
+		assert.ElementsMatch(t, []string{"a.py", "c.py"}, res.Uploaded)
+		assert.Equal(t, []string{"team/b.py"}, res.Deleted)
+		assert.Equal(t, layout.GenerationName(2), currentOf(t, tg.dir))
+		assert.Equal(t, v2, readTree(t, genDir(tg.dir, 2)))
+		assert.Equal(t, v1, readTree(t, genDir(tg.dir, 1)), "the first generation stays whole")
+		i1, m1 := inode(t, filepath.Join(genDir(tg.dir, 1), "notes.txt"))
+		i2, m2 := inode(t, filepath.Join(genDir(tg.dir, 2), "notes.txt"))
+		assert.Equal(t, i1, i2, "an unchanged file is a hard link")
+		assert.True(t, m1.Equal(m2), "an unchanged file keeps its mtime")
+		a1, _ := inode(t, filepath.Join(genDir(tg.dir, 1), "a.py"))
+		a2, _ := inode(t, filepath.Join(genDir(tg.dir, 2), "a.py"))
+		assert.NotEqual(t, a1, a2, "a changed file is a new file")
+
+		// Nothing changed: no new generation.
+		res, err = Publish(ctx, o)
+		require.NoError(t, err)
+		assert.Equal(t, 2, res.Generation)
+		assert.Equal(t, 2, res.Folder)
+
+		// A reader resolving current while v3 is published always finds a
+		// complete set: v2's or v3's, never a mix or a part.
+		v3 := map[string]string{"a.py": dagA + "# v3\n", "notes.txt": "v3", "c.py": dagC}
+		writeTree(t, src, v3)
+		var stop atomic.Bool
+		var reads atomic.Int64
+		var wg sync.WaitGroup
+		wg.Add(1)
+		var bad []string
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				target, err := os.Readlink(filepath.Join(tg.dir, layout.Current))
+				if err != nil {
+					bad = append(bad, err.Error())
+					continue
+				}
+				got := readTree(t, filepath.Join(tg.dir, target))
+				if !assert.ObjectsAreEqual(v2, got) && !assert.ObjectsAreEqual(v3, got) {
+					bad = append(bad, target)
+				}
+				reads.Add(1)
+			}
+		}()
+		o.Label = "v3"
+		res, err = Publish(ctx, o)
+		stop.Store(true)
+		wg.Wait()
+		require.NoError(t, err)
+		assert.Equal(t, 3, res.Folder)
+		assert.Empty(t, bad, "sets a reader saw that were neither v2 nor v3")
+		assert.Positive(t, reads.Load())
+		assert.Equal(t, v3, readTree(t, filepath.Join(tg.dir, currentOf(t, tg.dir))))
+
+		// Rollback: current names generation 1's folder again; nothing is
+		// copied.
+		res, err = Rollback(ctx, opts("", tg.dest), 1)
+		require.NoError(t, err)
+		assert.Equal(t, 4, res.Generation)
+		assert.Equal(t, 1, res.Folder)
+		assert.Empty(t, res.Uploaded)
+		assert.Equal(t, layout.GenerationName(1), currentOf(t, tg.dir))
+		b1, _ := inode(t, filepath.Join(genDir(tg.dir, 1), "a.py"))
+		assert.Equal(t, a1, b1, "the rolled-back files are the kept ones")
+		m := manifestOnDisk(t, tg.dir)
+		assert.Equal(t, "rollback", m.Action)
+		assert.Equal(t, 1, m.Folder)
+		assert.Equal(t, 4, m.Generation)
+
+		// The next publish builds from the folder current names.
+		o.Label = "v3 again"
+		res, err = Publish(ctx, o)
+		require.NoError(t, err)
+		assert.Equal(t, 5, res.Generation)
+		assert.Equal(t, v3, readTree(t, genDir(tg.dir, 5)))
+
+		// A publish never moves the export to the other layout.
+		o.Layout = layout.InPlace
+		_, err = Publish(ctx, o)
+		var refused *RefusedError
+		require.ErrorAs(t, err, &refused)
+		assert.Equal(t, "layout", refused.Setting)
+		o.Layout = "" // the export's own
+		writeTree(t, src, map[string]string{"d.py": strings.ReplaceAll(dagC, "'c'", "'d'")})
+		res, err = Publish(ctx, o)
+		require.NoError(t, err)
+		assert.Equal(t, layout.Generations, res.Layout)
+		assert.Equal(t, 6, res.Folder)
+	})
+}
+
+// Old generation folders go when they are beyond --keep and were replaced
+// more than --grace ago; current's folder and the one before it never do.
+func TestGenerationsGarbageCollection(t *testing.T) {
+	ctx := context.Background()
+	dir, d := localDest(t)
+	src := t.TempDir()
+	now := time.Now()
+	o := opts(src, d)
+	o.Layout, o.Keep, o.Grace = layout.Generations, 1, time.Hour
+	o.Now = func() time.Time { return now }
+	for i := range 4 {
+		writeTree(t, src, map[string]string{"a.py": dagA + "# " + string(rune('a'+i)) + "\n"})
+		_, err := Publish(ctx, o)
+		require.NoError(t, err)
+	}
+	for g := 1; g <= 4; g++ {
+		assert.DirExists(t, genDir(dir, g), "within the grace period every folder stays")
+	}
+
+	now = now.Add(2 * time.Hour)
+	writeTree(t, src, map[string]string{"a.py": dagA + "# e\n"})
+	_, err := Publish(ctx, o)
+	require.NoError(t, err)
+	for g := 1; g <= 3; g++ {
+		assert.NoDirExists(t, genDir(dir, g), "beyond keep and grace")
+		assert.NoFileExists(t, filepath.Join(dir, layout.HistoryName(g)))
+	}
+	assert.DirExists(t, genDir(dir, 4), "the generation before current stays")
+	assert.DirExists(t, genDir(dir, 5), "current")
+}
+
+// A publish interrupted after the switch and before the manifest: the next
+// one records the generation current names (from the history) and goes on
+// from there.
+func TestGenerationsInterruptedAfterSwitch(t *testing.T) {
+	ctx := context.Background()
+	dir, d := localDest(t)
+	src := t.TempDir()
+	o := opts(src, d)
+	o.Layout = layout.Generations
+	writeTree(t, src, map[string]string{"a.py": dagA})
+	_, err := Publish(ctx, o)
+	require.NoError(t, err)
+	first, err := os.ReadFile(filepath.Join(dir, layout.ManifestPath))
+	require.NoError(t, err)
+	writeTree(t, src, map[string]string{"b.py": dagB})
+	_, err = Publish(ctx, o)
+	require.NoError(t, err)
+	// As if the manifest of generation 2 had never been written.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, layout.ManifestPath), first, 0o644))
+
+	writeTree(t, src, map[string]string{"c.py": dagC})
+	res, err := Publish(ctx, o)
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Previous, "generation 2, which current named, was recorded first")
+	assert.Equal(t, 3, res.Generation)
+	assert.Equal(t, map[string]string{"a.py": dagA, "b.py": dagB, "c.py": dagC}, readTree(t, genDir(dir, 3)))
+}
