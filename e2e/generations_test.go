@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -135,4 +138,126 @@ func TestGenerationsOnGanesha(t *testing.T) {
 	assert.Contains(t, out, "generation  3")
 	assert.Contains(t, out, "current names .dagnfs/generations/1")
 	assert.Contains(t, out, "drift       none")
+}
+
+// SIGKILL at points spread over a generations publish: current always
+// names a complete generation, old or new, and the next publish completes
+// cleanly (leftover folder, symlink and journal removed).
+func TestKilledGenerationsPublish(t *testing.T) {
+	e := setup(t)
+	dir, url := e.folder(t)
+	src := t.TempDir()
+	const n = 600
+	set := func(gen int) map[string]string {
+		files := map[string]string{}
+		for i := range n {
+			files[fmt.Sprintf("d%02d/f%03d.txt", i%20, i)] = fmt.Sprintf("# generation %d file %d\n%s\n", gen, i, strings.Repeat(fmt.Sprint(gen), 3000+i))
+		}
+		return files
+	}
+	writeFiles(t, src, set(1))
+	t0 := time.Now()
+	code, _, errOut := e.run(t, "publish", "--python", "none", "--layout", "generations", src, url)
+	require.Equal(t, 0, code, errOut)
+	full := time.Since(t0)
+	sets := []map[string]string{nil, set(1)}
+
+	for round, frac := range []float64{0.1, 0.4, 0.7, 0.9, 0.97, 1.0} {
+		gen := round + 2
+		sets = append(sets, set(gen))
+		writeFiles(t, src, sets[gen])
+		cmd := exec.Command(e.bin, "publish", "--python", "none", src, url)
+		require.NoError(t, cmd.Start())
+		time.Sleep(time.Duration(frac * float64(full)))
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		_ = cmd.Wait()
+
+		target, err := os.Readlink(filepath.Join(dir, "current"))
+		require.NoError(t, err, "round %d: current is always there", round)
+		got, err := readSet(filepath.Join(dir, target))
+		require.NoError(t, err)
+		whole := false
+		for g := 1; g <= gen; g++ {
+			whole = whole || assert.ObjectsAreEqual(sets[g], got)
+		}
+		require.True(t, whole, "round %d: current names %s, which is not a complete generation", round, target)
+		t.Logf("round %d: killed after %v; current names %s", round, time.Duration(frac*float64(full)), target)
+
+		code, out, errOut := e.run(t, "publish", "--python", "none", "--format", "json", src, url)
+		require.Equal(t, 0, code, "round %d: %s %s", round, out, errOut)
+		target, err = os.Readlink(filepath.Join(dir, "current"))
+		require.NoError(t, err)
+		got, err = readSet(filepath.Join(dir, target))
+		require.NoError(t, err)
+		require.Equal(t, sets[gen], got, "round %d: the next publish completes", round)
+		left, err := os.ReadDir(filepath.Join(dir, ".dagnfs/staging"))
+		require.NoError(t, err)
+		assert.Empty(t, names(left), "round %d: no symlink or file left in staging", round)
+		_, err = os.Stat(filepath.Join(dir, ".dagnfs/journal.json"))
+		assert.True(t, os.IsNotExist(err), "round %d: no journal left", round)
+	}
+}
+
+// Someone edits, re-permissions and removes published files on the
+// server's disk: status --check fails, the next publish restores them and
+// lists them as repaired, and status --check passes again.
+func TestDriftRepairOnGanesha(t *testing.T) {
+	e := setup(t)
+	for _, lay := range []string{"in-place", "generations"} {
+		t.Run(lay, func(t *testing.T) {
+			dir, url := e.folder(t)
+			src := t.TempDir()
+			v1 := map[string]string{"a.py": dagFile("a", ""), "b.py": dagFile("b", ""), "team/c.py": dagFile("c", "")}
+			writeFiles(t, src, v1)
+			code, _, errOut := e.run(t, "publish", "--layout", lay, src, url)
+			require.Equal(t, 0, code, errOut)
+			files := dir
+			if lay == "generations" {
+				target, err := os.Readlink(filepath.Join(dir, "current"))
+				require.NoError(t, err)
+				files = filepath.Join(dir, target)
+			}
+			code, _, errOut = e.run(t, "status", "--check", url)
+			require.Equal(t, 0, code, errOut)
+
+			time.Sleep(20 * time.Millisecond)
+			require.NoError(t, os.WriteFile(filepath.Join(files, "a.py"), []byte(dagFile("a", "# by hand\n")), 0o644))
+			require.NoError(t, os.Chmod(filepath.Join(files, "b.py"), 0o600))
+			require.NoError(t, os.Remove(filepath.Join(files, "team/c.py")))
+			code, out, _ := e.run(t, "status", "--check", url)
+			assert.Equal(t, 1, code, "status --check sees the drift: %s", out)
+
+			code, out, errOut = e.run(t, "publish", "--format", "json", src, url)
+			require.Equal(t, 0, code, errOut)
+			var r struct {
+				Repaired []struct {
+					Path   string `json:"path"`
+					Reason string `json:"reason"`
+				} `json:"repaired"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(out), &r), out)
+			reasons := map[string]string{}
+			for _, rp := range r.Repaired {
+				reasons[rp.Path] = rp.Reason
+			}
+			assert.Contains(t, reasons["a.py"], "content changed")
+			assert.Equal(t, "mode 0600, 0644 published", reasons["b.py"])
+			assert.Equal(t, "removed", reasons["team/c.py"])
+			if lay == "generations" {
+				target, err := os.Readlink(filepath.Join(dir, "current"))
+				require.NoError(t, err)
+				files = filepath.Join(dir, target)
+			}
+			got, err := readSet(files)
+			require.NoError(t, err)
+			for k := range got {
+				if strings.HasPrefix(k, ".dagnfs") {
+					delete(got, k)
+				}
+			}
+			assert.Equal(t, v1, got, "the export converged to the source")
+			code, out, errOut = e.run(t, "status", "--check", url)
+			assert.Equal(t, 0, code, "%s %s", out, errOut)
+		})
+	}
 }

@@ -70,6 +70,9 @@ type Entry struct {
 	// ModTime is the file's mtime on the export when it was published
 	// (verify --quick compares it).
 	ModTime time.Time `json:"mtime,omitzero"`
+	// FileID is the file's id (inode number) on the export when it was
+	// published: a file replaced by someone else has another.
+	FileID uint64 `json:"fileid,omitempty"`
 	// What validation found in the file: its DAGs, and whether safe mode
 	// skips it.
 	DAGs            []EntryDAG `json:"dags,omitempty"`

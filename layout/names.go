@@ -15,8 +15,11 @@ const (
 	ManifestPath = Dir + "/manifest.json"
 	LockPath     = Dir + "/lock"
 	JournalPath  = Dir + "/journal.json"
-	HistoryDir   = Dir + "/history"
-	ObjectsDir   = Dir + "/objects"
+	// JournalTemp is the one temporary name of the journal itself, which
+	// the journal cannot list: every run removes it first.
+	JournalTemp = Dir + "/staging/journal.tmp"
+	HistoryDir  = Dir + "/history"
+	ObjectsDir  = Dir + "/objects"
 	// StagingDir holds files being written before they are renamed into
 	// place (see the nfs package's write protocol).
 	StagingDir = Dir + "/staging"

@@ -27,6 +27,10 @@ import (
 func recoverJournal(ctx context.Context, d nfs.Dest, log *slog.Logger) error {
 	b, err := d.ReadFile(ctx, layout.JournalPath, layout.MaxJournal)
 	if errors.Is(err, fs.ErrNotExist) {
+		// A run killed while writing its journal left at most this.
+		if err := d.Remove(ctx, layout.JournalTemp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 		return nil
 	}
 	if err != nil && !errors.Is(err, nfs.ErrTooLarge) && !errors.Is(err, nfs.ErrNotRegular) {
@@ -37,6 +41,9 @@ func recoverJournal(ctx context.Context, d nfs.Dest, log *slog.Logger) error {
 		log.Warn("ignoring an unreadable journal; its temporary files stay in the staging folder, where nobody can list them",
 			"path", layout.JournalPath, "err", errors.Join(err, perr))
 		j = &layout.Journal{}
+	}
+	if err := d.Remove(ctx, layout.JournalTemp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	removed := 0
 	for _, t := range j.Temps {
@@ -55,6 +62,31 @@ func recoverJournal(ctx context.Context, d nfs.Dest, log *slog.Logger) error {
 	return d.Remove(ctx, layout.JournalPath)
 }
 
+// reserve gives a temporary name for one of the run's own files, listed
+// in the journal that writeJournal writes next.
+func (ex *executor) reserve() string {
+	t := layout.TempName()
+	ex.journal = append(ex.journal, t)
+	return t
+}
+
+// writeJournal records the reserved temporary names and temps before any
+// is created, so that the next run can remove what a crash leaves.
+func (ex *executor) writeJournal(ctx context.Context, temps ...string) error {
+	ex.journal = append(ex.journal, temps...)
+	j := layout.Journal{RunID: randomID(), Temps: ex.journal}
+	return nfs.WriteFile(ctx, ex.d, layout.JournalTemp, layout.JournalPath, j.Encode(), ex.metaAttr())
+}
+
+// endJournal removes the journal once the run's temporary files are all
+// renamed or removed.
+func endJournal(ctx context.Context, d nfs.Dest) error {
+	if err := d.Remove(ctx, layout.JournalPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("could not remove %s: %v", layout.JournalPath, err)
+	}
+	return nil
+}
+
 // executor carries out a plan.
 type executor struct {
 	d        nfs.Dest
@@ -67,6 +99,13 @@ type executor struct {
 	sealed   map[string]nfs.FileInfo // what the destination reported at Seal
 	report   *validate.Report        // the source's validation
 	files    []SourceFile
+	// drifted are managed files someone else changed: their content is not
+	// what the manifest says, so it is not kept for rollback under its sum.
+	drifted map[string]bool
+	// journal are the temporary names of the run's own files (reserve).
+	journal []string
+	// historyTmp is the temporary name of the history entry.
+	historyTmp string
 }
 
 func (ex *executor) warn(format string, args ...any) {
@@ -91,17 +130,16 @@ func (ex *executor) attr() nfs.Attr {
 func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, error) {
 	d, o, plan := ex.d, ex.o, ex.plan
 
-	// Journal every temporary name before creating any.
+	// Journal every temporary name before creating any: the uploads', the
+	// manifest's and the history's.
 	pend := make([]*nfs.Pending, len(plan.Upload))
 	temps := make([]string, len(plan.Upload))
 	for i := range temps {
 		temps[i] = layout.TempName()
 	}
-	j := layout.Journal{RunID: randomID(), Temps: temps}
-	if len(temps) > 0 {
-		if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.JournalPath, j.Encode(), ex.metaAttr()); err != nil {
-			return nil, 0, err
-		}
+	manifestTmp := ex.reserve()
+	if err := ex.writeJournal(ctx, temps...); err != nil {
+		return nil, 0, err
 	}
 	defer func() {
 		// Best effort within the run's one cleanup budget: a dead server
@@ -150,7 +188,7 @@ func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, e
 	oldIdx := ex.prev.Index()
 	var keep []layout.Entry
 	for _, f := range plan.Upload {
-		if e, ok := oldIdx[f.Rel]; ok {
+		if e, ok := oldIdx[f.Rel]; ok && !ex.drifted[f.Rel] {
 			keep = append(keep, e)
 		}
 	}
@@ -198,7 +236,7 @@ func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, e
 	idx := ex.prev.Index()
 	for i, f := range plan.Upload {
 		if committed[i] {
-			idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.Owner.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC()}
+			idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.Owner.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC(), FileID: ex.sealed[f.Rel].FileID}
 		}
 	}
 	for i, e := range plan.Delete {
@@ -219,19 +257,14 @@ func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, e
 		mctx, cancel = nfs.CleanupContext(ctx)
 		defer cancel()
 	}
-	if err := nfs.WriteFile(mctx, d, layout.TempName(), layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
+	if err := nfs.WriteFile(mctx, d, manifestTmp, layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
 		return nil, switchDur, errors.Join(switchErr, fmt.Errorf("writing the manifest: %w", err))
 	}
 	if switchErr != nil {
 		return nil, switchDur, fmt.Errorf("switch interrupted (every file on the export is whole; the manifest records which are new): %w", switchErr)
 	}
 	ex.removeEmptyDirs(ctx)
-	if len(temps) > 0 {
-		if err := d.Remove(ctx, layout.JournalPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			ex.warn("could not remove %s: %v", layout.JournalPath, err)
-		}
-	}
-	return next, switchDur, nil
+	return next, switchDur, nil // the journal goes once the history is written (endJournal)
 }
 
 // makeDirs creates the folders that new files need, parents first.
@@ -346,8 +379,8 @@ func (ex *executor) removeEmptyDirs(ctx context.Context) {
 // the kept manifests, whose names and generations agree and are below next's
 // (layout.ReadHistory): a file planted in the history folder cannot make a
 // publish forget real generations.
-func writeHistory(ctx context.Context, d nfs.Dest, next *layout.Manifest, keep int, attr nfs.Attr, log *slog.Logger) error {
-	if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.HistoryName(next.Generation), next.Encode(), attr); err != nil {
+func writeHistory(ctx context.Context, d nfs.Dest, tmp string, next *layout.Manifest, keep int, attr nfs.Attr, log *slog.Logger) error {
+	if err := nfs.WriteFile(ctx, d, tmp, layout.HistoryName(next.Generation), next.Encode(), attr); err != nil {
 		return err
 	}
 	hist, err := layout.ReadHistory(ctx, d, next.Generation)

@@ -37,6 +37,10 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 	if err := ensureMetaDir(ctx, d, o.Owner, layout.GenerationsDir, layout.GenerationsMode); err != nil {
 		return nil, 0, err
 	}
+	historyTmp, linkTmp, manifestTmp := ex.reserve(), ex.reserve(), ex.reserve()
+	if err := ex.writeJournal(ctx); err != nil {
+		return nil, 0, err
+	}
 	// A folder of this number is what an interrupted publish left: never
 	// current (reconcile made sure), and rebuilt from scratch.
 	if _, err := d.Stat(ctx, root); err == nil {
@@ -122,7 +126,7 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 	next.Layout, next.Folder = layout.Generations, gen
 	idx := prev.Index()
 	for _, f := range plan.Upload {
-		idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.Owner.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC()}
+		idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.Owner.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC(), FileID: ex.sealed[f.Rel].FileID}
 	}
 	for _, e := range plan.Delete {
 		delete(idx, e.Path)
@@ -137,24 +141,19 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 	if err := nfs.Flush(ctx, d); err != nil {
 		return nil, 0, err
 	}
-	if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.HistoryName(gen), next.Encode(), ex.metaAttr()); err != nil {
+	if err := nfs.WriteFile(ctx, d, historyTmp, layout.HistoryName(gen), next.Encode(), ex.metaAttr()); err != nil {
 		return nil, 0, err
 	}
 
-	tmp := layout.TempName()
-	j := layout.Journal{RunID: randomID(), Temps: []string{tmp}}
-	if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.JournalPath, j.Encode(), ex.metaAttr()); err != nil {
-		return nil, 0, err
-	}
-	switchDur, err := switchCurrent(ctx, d, tmp, gen)
+	switchDur, err := switchCurrent(ctx, d, linkTmp, gen)
 	if err != nil {
 		return nil, switchDur, err
 	}
-	if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
+	if err := nfs.WriteFile(ctx, d, manifestTmp, layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
 		return nil, switchDur, fmt.Errorf("switched to generation %d, but writing the manifest failed (the next publish completes it): %w", gen, err)
 	}
-	if err := d.Remove(ctx, layout.JournalPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		ex.warn("could not remove %s: %v", layout.JournalPath, err)
+	if err := endJournal(ctx, d); err != nil {
+		ex.warn("%v", err)
 	}
 	return next, switchDur, nil
 }
@@ -441,24 +440,24 @@ func relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Man
 		return nil
 	}
 	attr := metaAttr(d, o.Owner)
-	if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.HistoryName(next.Generation), next.Encode(), attr); err != nil {
+	ex := &executor{d: d, o: o}
+	historyTmp, linkTmp, manifestTmp := ex.reserve(), ex.reserve(), ex.reserve()
+	if err := ex.writeJournal(ctx); err != nil {
 		return err
 	}
-	tmp := layout.TempName()
-	j := layout.Journal{RunID: randomID(), Temps: []string{tmp}}
-	if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.JournalPath, j.Encode(), attr); err != nil {
+	if err := nfs.WriteFile(ctx, d, historyTmp, layout.HistoryName(next.Generation), next.Encode(), attr); err != nil {
 		return err
 	}
-	took, err := switchCurrent(ctx, d, tmp, next.Folder)
+	took, err := switchCurrent(ctx, d, linkTmp, next.Folder)
 	res.SwitchMS = float64(took.Microseconds()) / 1000
 	if err != nil {
 		return err
 	}
-	if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.ManifestPath, next.Encode(), attr); err != nil {
+	if err := nfs.WriteFile(ctx, d, manifestTmp, layout.ManifestPath, next.Encode(), attr); err != nil {
 		return fmt.Errorf("switched to generation %d's folder, but writing the manifest failed (the next publish completes it): %w", target.Generation, err)
 	}
-	if err := d.Remove(ctx, layout.JournalPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("could not remove %s: %v", layout.JournalPath, err))
+	if err := endJournal(ctx, d); err != nil {
+		res.Warnings = append(res.Warnings, err.Error())
 	}
 	if err := collectGenerations(ctx, d, &next, o.Keep, o.Grace, o.Now(), o.Log); err != nil {
 		res.Warnings = append(res.Warnings, "removing old generations: "+err.Error())

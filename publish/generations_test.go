@@ -228,3 +228,82 @@ func TestGenerationsInterruptedAfterSwitch(t *testing.T) {
 	assert.Equal(t, 3, res.Generation)
 	assert.Equal(t, map[string]string{"a.py": dagA, "b.py": dagB, "c.py": dagC}, readTree(t, genDir(dir, 3)))
 }
+
+// A managed file that someone else edited, re-permissioned, removed or
+// replaced is uploaded again by the next publish and listed as repaired;
+// with NoRepair it is only reported, and the publish fails with a
+// *DriftError. In both layouts.
+func TestDriftRepair(t *testing.T) {
+	for _, lay := range []string{layout.InPlace, layout.Generations} {
+		t.Run(lay, func(t *testing.T) {
+			ctx := context.Background()
+			dir, d := localDest(t)
+			src := t.TempDir()
+			v1 := map[string]string{"a.py": dagA, "b.py": dagB, "c.py": dagC, "notes.txt": "notes", "team/x.txt": "x"}
+			writeTree(t, src, v1)
+			o := opts(src, d)
+			o.Layout = lay
+			_, err := Publish(ctx, o)
+			require.NoError(t, err)
+			files := dir
+			if lay == layout.Generations {
+				files = filepath.Join(dir, currentOf(t, dir))
+			}
+			// Someone else's changes: same size, other content (the
+			// mtime tells); a mode; a removal; a file replaced by a
+			// symlink.
+			time.Sleep(10 * time.Millisecond)
+			require.NoError(t, os.WriteFile(filepath.Join(files, "a.py"), []byte(strings.Replace(dagA, "'a'", "'z'", 1)), 0o644))
+			require.NoError(t, os.Chmod(filepath.Join(files, "b.py"), 0o600))
+			require.NoError(t, os.Remove(filepath.Join(files, "c.py")))
+			require.NoError(t, os.Remove(filepath.Join(files, "notes.txt")))
+			require.NoError(t, os.Symlink("team/x.txt", filepath.Join(files, "notes.txt")))
+
+			o.NoRepair = true
+			res, err := Publish(ctx, o)
+			var drift *DriftError
+			require.ErrorAs(t, err, &drift)
+			assert.Len(t, res.Drifted, 4)
+			assert.Empty(t, res.Uploaded, "reported only")
+			assert.Equal(t, 1, res.Generation, "no new generation")
+
+			o.NoRepair = false
+			res, err = Publish(ctx, o)
+			require.NoError(t, err)
+			reasons := map[string]string{}
+			for _, r := range res.Repaired {
+				reasons[r.Path] = r.Reason
+			}
+			assert.Contains(t, reasons["a.py"], "content changed")
+			assert.Equal(t, "mode 0600, 0644 published", reasons["b.py"])
+			assert.Equal(t, "removed", reasons["c.py"])
+			assert.Equal(t, "replaced by a special file", reasons["notes.txt"])
+			assert.Len(t, reasons, 4)
+			assert.Equal(t, 2, res.Generation)
+			files = dir
+			if lay == layout.Generations {
+				files = filepath.Join(dir, currentOf(t, dir))
+			}
+			assert.Equal(t, v1, readTree(t, files), "the export converged to the source")
+			fi, err := os.Stat(filepath.Join(files, "b.py"))
+			require.NoError(t, err)
+			assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
+
+			// A folder someone made where a file was is never removed: the
+			// publish reports it and fails.
+			require.NoError(t, os.Remove(filepath.Join(files, "c.py")))
+			require.NoError(t, os.MkdirAll(filepath.Join(files, "c.py", "theirs"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(files, "c.py", "theirs", "f.txt"), []byte("theirs"), 0o644))
+			res, err = Publish(ctx, o)
+			require.ErrorAs(t, err, &drift)
+			require.Len(t, res.Drifted, 1)
+			assert.Contains(t, res.Drifted[0].Reason, "move it aside")
+			if lay == layout.Generations {
+				files = filepath.Join(dir, currentOf(t, dir))
+			}
+			b, err := os.ReadFile(filepath.Join(files, "c.py", "theirs", "f.txt"))
+			require.NoError(t, err, "their folder is kept")
+			assert.Equal(t, "theirs", string(b))
+		})
+	}
+}

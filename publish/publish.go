@@ -41,6 +41,10 @@ type Options struct {
 	// Grace is how long a generation folder stays after it stopped being
 	// current, whatever Keep says (generations layout); default 1h.
 	Grace time.Duration
+	// NoRepair reports managed files that someone else changed on the
+	// export (Result.Drifted, then a *DriftError) instead of uploading
+	// them again.
+	NoRepair bool
 
 	Concurrency int // default 4
 	DryRun      bool
@@ -108,13 +112,18 @@ type Result struct {
 	RefusedDeletes []string `json:"refused_deletes"`
 	Unchanged      int      `json:"unchanged"`
 	NotDeleted     []string `json:"not_deleted"`
-	Orphaned       []string `json:"orphaned"`
-	Unmanaged      []string `json:"unmanaged"`
-	Bytes          int64    `json:"bytes"`
-	SwitchMS       float64  `json:"switch_ms"`
-	DurationMS     int64    `json:"duration_ms"`
-	Calls          int64    `json:"nfs_calls,omitempty"`
-	Warnings       []string `json:"warnings"`
+	// Repaired are managed files someone else had changed on the export,
+	// uploaded again from the source; Drifted those left as they are
+	// (--no-repair).
+	Repaired   []Repair `json:"repaired"`
+	Drifted    []Repair `json:"drifted"`
+	Orphaned   []string `json:"orphaned"`
+	Unmanaged  []string `json:"unmanaged"`
+	Bytes      int64    `json:"bytes"`
+	SwitchMS   float64  `json:"switch_ms"`
+	DurationMS int64    `json:"duration_ms"`
+	Calls      int64    `json:"nfs_calls,omitempty"`
+	Warnings   []string `json:"warnings"`
 
 	Validation *validate.Report `json:"validation,omitempty"`
 }
@@ -123,6 +132,7 @@ type Result struct {
 // [] rather than null).
 func NewResult(dest string) *Result {
 	return &Result{Dest: dest, Uploaded: []string{}, Deleted: []string{}, RefusedDeletes: []string{}, NotDeleted: []string{},
+		Repaired: []Repair{}, Drifted: []Repair{},
 		Orphaned: []string{}, Unmanaged: []string{}, Warnings: []string{}}
 }
 
@@ -305,6 +315,17 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	if err != nil {
 		return res, err
 	}
+	// Managed files someone else changed since: uploaded again.
+	drift, err := findDrift(ctx, planDest, prev, o.Owner, d.Caps().Chown)
+	if err != nil {
+		return res, err
+	}
+	repaired, drifted := plan.repair(drift, files, o.NoRepair)
+	res.Repaired, res.Drifted = append(res.Repaired, repaired...), append(res.Drifted, drifted...)
+	var driftErr error
+	if len(drifted) > 0 {
+		driftErr = &DriftError{Files: drifted}
+	}
 	res.Generation = plan.Generation
 	if gens {
 		res.Folder = plan.Generation
@@ -323,7 +344,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		return res, &RefusedError{Reason: fmt.Sprintf("the publish would delete %d files, more than the limit of %d; check the source folder, or raise the limit", len(plan.Delete), o.Delete.Max), Setting: "max-delete"}
 	}
 	if o.DryRun {
-		return res, nil
+		return res, driftErr
 	}
 	if len(plan.Upload) == 0 && len(plan.Delete) == 0 && len(plan.NotDeleted) == 0 && prev.Generation > 0 && prev.Label == o.Label {
 		res.Generation, res.Folder = prev.Generation, prev.Folder // nothing to do: no new generation
@@ -336,9 +357,9 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 			}
 		}
 		if gens {
-			return res, checkReadable(ctx, d, o.Owner.Readers, inRoot(prev.Root(), nil), nil)
+			return res, errors.Join(driftErr, checkReadable(ctx, d, o.Owner.Readers, inRoot(prev.Root(), nil), nil))
 		}
-		return res, checkReadable(ctx, d, o.Owner.Readers, nil, nil)
+		return res, errors.Join(driftErr, checkReadable(ctx, d, o.Owner.Readers, nil, nil))
 	}
 	if len(plan.Delete) > 0 && o.Delete.Confirm != nil && !o.Delete.Confirm(plan) {
 		res.RefusedDeletes, res.Deleted = res.Deleted, []string{}
@@ -353,10 +374,15 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	}
 
 	// 5. Stage, switch, record.
-	ex := &executor{d: d, o: o, plan: plan, prev: prev, sealed: map[string]nfs.FileInfo{}, report: report, files: files}
+	ex := &executor{d: d, o: o, plan: plan, prev: prev, sealed: map[string]nfs.FileInfo{}, report: report, files: files, drifted: map[string]bool{}}
+	for _, r := range drift {
+		ex.drifted[r.Path] = true
+	}
 	run := ex.run
 	if gens {
 		run = ex.runGenerations
+	} else {
+		ex.historyTmp = ex.reserve()
 	}
 	next, switchDur, err := run(ctx)
 	res.SwitchMS = float64(switchDur.Microseconds()) / 1000
@@ -375,14 +401,17 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		for rel, fi := range ex.sealed {
 			sealed[path.Join(next.Root(), rel)] = fi
 		}
-		return res, checkReadable(ctx, d, o.Owner.Readers, inRoot(next.Root(), plan.Upload), sealed)
+		return res, errors.Join(driftErr, checkReadable(ctx, d, o.Owner.Readers, inRoot(next.Root(), plan.Upload), sealed))
 	}
-	if err := writeHistory(ctx, d, next, o.Keep, metaAttr(d, o.Owner), o.Log); err != nil {
+	if err := writeHistory(ctx, d, ex.historyTmp, next, o.Keep, metaAttr(d, o.Owner), o.Log); err != nil {
 		res.Warnings = append(res.Warnings, "history: "+err.Error())
+	}
+	if err := endJournal(ctx, d); err != nil {
+		res.Warnings = append(res.Warnings, err.Error())
 	}
 
 	// 6. Can Airflow read what was published?
-	return res, checkReadable(ctx, d, o.Owner.Readers, plan.Upload, ex.sealed)
+	return res, errors.Join(driftErr, checkReadable(ctx, d, o.Owner.Readers, plan.Upload, ex.sealed))
 }
 
 // inRoot is files as named from the export root, for a generation folder

@@ -136,6 +136,7 @@ const (
 	kindValidation  = "validation"
 	kindRefused     = "refused"
 	kindCheck       = "check"
+	kindDrift       = "drift"
 	kindLocked      = "locked"
 	kindDestination = "destination"
 	kindDeadline    = "deadline"
@@ -158,6 +159,7 @@ func classify(err error) (int, string, error) {
 		pe   *guard.PanicError
 		perm *publish.PermissionError
 		oe   *validate.OptionError
+		dr   *publish.DriftError
 	)
 	switch {
 	case errors.As(err, &ue):
@@ -173,6 +175,8 @@ func classify(err error) (int, string, error) {
 		return exitFailed, kindRefused, err
 	case errors.As(err, &ce):
 		return exitFailed, kindCheck, err
+	case errors.As(err, &dr):
+		return exitFailed, kindDrift, err
 	case errors.As(err, &le), errors.Is(err, publish.ErrLockLost):
 		return exitLocked, kindLocked, err
 	case errors.As(err, &de):

@@ -22,6 +22,7 @@ type destOptions struct {
 	timeout  time.Duration
 	deadline time.Duration
 	format   oneOf
+	extra    func(*pflag.FlagSet) // a command's own flags
 }
 
 // AddFlags registers the flags.
@@ -31,6 +32,9 @@ func (o *destOptions) AddFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of each NFS call")
 	f.DurationVar(&o.deadline, "deadline", 10*time.Minute, "the command ends by then, whatever happens")
 	f.Var(&o.format, "format", "output: text or json")
+	if o.extra != nil {
+		o.extra(f)
+	}
 }
 
 // runOn parses a command's flags and its one argument, DEST, opens DEST and
@@ -62,43 +66,63 @@ const statusHelp = `Usage: dagnfs status DEST [flags]
 Show what DEST holds: the generation, its label, when and by whom it was
 published, how many files, who holds the lock, and the drift between the
 manifest and the export (files missing or changed in size or mtime, files
-dagnfs did not publish).
+dagnfs did not publish). With --check it exits 1 when anything needs
+attention (drift, an interrupted publish, a lock held or left behind, in the
+generations layout current not naming the manifest's generation), 0 when
+all is well: a health check for cron and alerting.
 
 Flags:
 `
 
 func runStatusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := newDestOptions()
+	var check bool
+	o.extra = func(f *pflag.FlagSet) {
+		f.BoolVar(&check, "check", false, "exit 1 when anything needs attention: drift, an interrupted publish, a lock held or left behind, current not naming the manifest's generation (for cron health checks)")
+	}
 	return o.runOn(ctx, "status", args, statusHelp, stdout, func(ctx context.Context, d nfs.Dest, dest string) error {
-		return status(ctx, d, dest, o, stdout)
+		attention, err := status(ctx, d, dest, o, stdout)
+		if err == nil && check && attention > 0 {
+			return silentFailure{}
+		}
+		return err
 	})
 }
 
-func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout io.Writer) error {
+// status prints what DEST holds and returns how many things need
+// attention.
+func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout io.Writer) (int, error) {
 	vo := verify.Options{Quick: true, As: perms.Identity{UID: uint32(o.uid), GIDs: []uint32{uint32(o.gid)}}}
 	if !nfs.IsURL(dest) {
 		vo.LocalPath = dest
 	}
 	r, err := verify.Verify(ctx, d, vo)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, f := range r.Findings {
 		if f.Rule == verify.RuleManifestCorrupt {
 			// Not "nothing published": dagnfs cannot tell what it owns.
-			return &layout.ManifestError{Path: f.File, Err: errors.New(f.Message)}
+			return 0, &layout.ManifestError{Path: f.File, Err: errors.New(f.Message)}
 		}
 	}
 	lock, err := layout.ReadLock(ctx, d, 10*time.Minute)
 	if err != nil {
-		return err
+		return 0, err
+	}
+	attention := 0
+	for _, f := range r.Findings {
+		if f.Severity != verify.Info || f.Rule == verify.RulePublishing {
+			attention++
+		}
 	}
 	st := struct {
 		*verify.Result
-		Lock *layout.LockInfo `json:"lock"`
-	}{r, lock}
+		Lock      *layout.LockInfo `json:"lock"`
+		Attention int              `json:"attention"`
+	}{r, lock, attention}
 	if o.format.val == "json" {
-		return writeJSON(stdout, st)
+		return attention, writeJSON(stdout, st)
 	}
 	if r.Generation == 0 {
 		fmt.Fprintf(stdout, "%s: nothing published by dagnfs\n", r.Dest)
@@ -128,7 +152,7 @@ func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout 
 	if drift == 0 {
 		fmt.Fprintf(stdout, "  drift       none: the export matches the manifest\n")
 	}
-	return nil
+	return attention, nil
 }
 
 const historyHelp = `Usage: dagnfs history DEST [flags]

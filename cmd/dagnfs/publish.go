@@ -48,6 +48,7 @@ type publishOptions struct {
 	keep        int
 	layout      oneOf
 	grace       time.Duration
+	noRepair    bool
 	lockTTL     time.Duration
 	timeout     time.Duration
 	deadline    time.Duration
@@ -85,6 +86,7 @@ func (o *publishOptions) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.label, "label", "", "label of this generation (default: the commit from CI variables such as GITHUB_SHA, CI_COMMIT_SHA)")
 	f.IntVar(&o.keep, "keep", o.keep, "generations kept on the export for rollback")
 	f.Var(&o.layout, "layout", "how DAGs sit on the export: in-place (files at the root, each renamed into place) or generations (a complete folder per generation behind the symlink current, switched with one rename); default: the export's own, in-place for a new one")
+	f.BoolVar(&o.noRepair, "no-repair", false, "report published files that someone else changed on the export (and exit 1) instead of uploading them again")
 	f.DurationVar(&o.grace, "grace", o.grace, "generations layout: a generation folder stays at least this long after it stopped being current, whatever --keep says")
 	f.DurationVar(&o.lockTTL, "lock-ttl", o.lockTTL, "lifetime of the lock unless refreshed; an expired lock is taken over")
 	f.DurationVar(&o.timeout, "timeout", o.timeout, "timeout of each NFS call")
@@ -253,7 +255,7 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 		Delete:      publish.Deletes{Enabled: o.del, Max: o.maxDelete},
 		Lock:        publish.Locking{TTL: o.lockTTL},
 		Concurrency: o.concurrency, DryRun: o.dryRun, Label: label, Keep: o.keep,
-		Layout: o.layout.val, Grace: o.grace,
+		Layout: o.layout.val, Grace: o.grace, NoRepair: o.noRepair,
 		Version: version, Log: log,
 	}
 	if interactive {
@@ -323,6 +325,10 @@ func printResult(w io.Writer, r *publish.Result, err error) {
 	if r.Generation == 0 && err != nil {
 		return
 	}
+	var drift *publish.DriftError
+	if errors.As(err, &drift) {
+		err = nil // the publish itself went through; the drift is reported below
+	}
 	switch {
 	case r.DryRun:
 		fmt.Fprintf(w, "Plan for generation %d on %s (dry run: nothing was changed)\n", r.Generation, r.Dest)
@@ -330,6 +336,9 @@ func printResult(w io.Writer, r *publish.Result, err error) {
 		fmt.Fprintf(w, "Publish to %s did not complete (generation %d)\n", r.Dest, r.Generation)
 	case len(r.Uploaded) == 0 && len(r.Deleted) == 0 && r.Generation == r.Previous:
 		fmt.Fprintf(w, "Nothing to do: %s already holds generation %d (%s unchanged)\n", r.Dest, r.Generation, plural(r.Unchanged, "file"))
+		for _, rp := range r.Drifted {
+			fmt.Fprintf(w, "  drifted     %s (someone else's change: %s): left as it is (--no-repair)\n", printable(rp.Path), printable(rp.Reason))
+		}
 		return
 	default:
 		fmt.Fprintf(w, "Published generation %d to %s\n", r.Generation, r.Dest)
@@ -352,6 +361,12 @@ func printResult(w io.Writer, r *publish.Result, err error) {
 	}
 	if len(r.RefusedDeletes) > 0 {
 		fmt.Fprintf(w, "  refused     %s to delete (nothing was changed): %s\n", plural(len(r.RefusedDeletes), "file"), list(r.RefusedDeletes))
+	}
+	for _, rp := range r.Repaired {
+		fmt.Fprintf(w, "  repaired    %s (someone else's change: %s): uploaded again\n", printable(rp.Path), printable(rp.Reason))
+	}
+	for _, rp := range r.Drifted {
+		fmt.Fprintf(w, "  drifted     %s (someone else's change: %s): left as it is (--no-repair)\n", printable(rp.Path), printable(rp.Reason))
 	}
 	fmt.Fprintf(w, "  unchanged   %s\n", plural(r.Unchanged, "file"))
 	if len(r.NotDeleted) > 0 {
