@@ -123,6 +123,15 @@ func TestGenerationsOnGanesha(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &v), out)
 	assert.Equal(t, "generations", v.Layout)
 	assert.Equal(t, 2, v.Current)
+	// ... given the dags folder as Airflow is told to use it (current), and
+	// warned when given the resolved path, which is pinned to generation 2.
+	code, out, errOut = e.asUser(t, "verify", "--format", "json", filepath.Join(dir, "current"))
+	require.Equal(t, 0, code, "%s %s", out, errOut)
+	require.NoError(t, json.Unmarshal([]byte(out), &v), out)
+	assert.Equal(t, 2, v.Current)
+	code, out, errOut = e.asUser(t, "verify", filepath.Join(dir, ".dagnfs/generations/2"))
+	require.Equal(t, 0, code, "%s %s", out, errOut)
+	assert.Contains(t, out, "pinned-generation")
 
 	// Rollback: one RENAME, nothing copied.
 	code, out, errOut = e.run(t, "rollback", "--to", "1", "--format", "json", url)

@@ -27,6 +27,10 @@ type Options struct {
 	NFSServer, NFSPath string
 	PVC                string
 	DagsPath           string
+	// Layout is "generations" when the export is published in that
+	// layout: Airflow's dags folder is then DagsPath/current, and the
+	// pods verify what it names.
+	Layout string
 	// Verify Job: the generation to wait for.
 	ExpectLabel string
 	Wait        time.Duration
@@ -69,6 +73,8 @@ func (o *Options) Check() error {
 		return fmt.Errorf("--nfs-path %q must be an absolute path on the server", o.NFSPath)
 	case !strings.HasPrefix(o.DagsPath, "/"):
 		return fmt.Errorf("--dags-path %q must be absolute", o.DagsPath)
+	case o.Layout != "" && o.Layout != "in-place" && o.Layout != "generations":
+		return fmt.Errorf("--layout %q is not in-place or generations", o.Layout)
 	}
 	return nil
 }
@@ -130,7 +136,7 @@ func asIdentity(o Options) string { return fmt.Sprintf("--as-uid=%d", o.RunAsUse
 // VerifyJob is a Job that verifies the export once, waiting for the
 // generation labelled ExpectLabel when given; its exit code is the verdict.
 func VerifyJob(o Options) *batchv1.Job {
-	args := []string{"verify", o.DagsPath, "--format=json", asIdentity(o), fmt.Sprintf("--as-gid=%d", o.RunAsGroup)}
+	args := []string{"verify", o.DagsFolder(), "--format=json", asIdentity(o), fmt.Sprintf("--as-gid=%d", o.RunAsGroup)}
 	if o.ExpectLabel != "" {
 		args = append(args, "--expect-label="+o.ExpectLabel)
 	}
@@ -164,7 +170,7 @@ func VerifyJob(o Options) *batchv1.Job {
 func AgentDaemonSet(o Options) *appsv1.DaemonSet {
 	// Bound to the pod's own address: what the kubelet's probes and
 	// Prometheus reach, and nothing else.
-	args := []string{"agent", o.DagsPath, fmt.Sprintf("--listen=$(POD_IP):%d", o.Port), "--interval=" + o.Interval.String(),
+	args := []string{"agent", o.DagsFolder(), fmt.Sprintf("--listen=$(POD_IP):%d", o.Port), "--interval=" + o.Interval.String(),
 		"--log-format=json", asIdentity(o), fmt.Sprintf("--as-gid=%d", o.RunAsGroup)}
 	c := container(o, args)
 	c.Env = append(c.Env, corev1.EnvVar{Name: "POD_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}})
@@ -199,6 +205,24 @@ func AgentDaemonSet(o Options) *appsv1.DaemonSet {
 	}
 }
 
+// DagsFolder is the folder Airflow's dags_folder names: the mount, or in
+// the generations layout the current symlink in it.
+func (o Options) DagsFolder() string {
+	if o.Layout == "generations" {
+		return strings.TrimSuffix(o.DagsPath, "/") + "/current"
+	}
+	return o.DagsPath
+}
+
+func publishArgs(o PublishCronJobOptions) []string {
+	args := []string{"publish", "/work/repo/" + strings.Trim(o.Subdir, "/"), o.NFSURL, "--delete", "--format=json",
+		"--log-format=json", "--python=none"}
+	if o.Layout != "" {
+		args = append(args, "--layout="+o.Layout)
+	}
+	return args
+}
+
 // PublishCronJobOptions describe a scheduled publish from a Git repository.
 type PublishCronJobOptions struct {
 	Options
@@ -229,8 +253,7 @@ func PublishCronJob(o PublishCronJobOptions) *batchv1.CronJob {
 	pub := corev1.Container{
 		Name:  "dagnfs",
 		Image: o.Image,
-		Args: []string{"publish", "/work/repo/" + strings.Trim(o.Subdir, "/"), o.NFSURL, "--delete", "--format=json",
-			"--log-format=json", "--python=none"},
+		Args: publishArgs(o),
 		Resources:       resources(),
 		SecurityContext: containerSecurity(),
 		VolumeMounts:    mounts,

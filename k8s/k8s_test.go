@@ -139,3 +139,22 @@ func stripHeader(s string) string {
 	}
 	return s
 }
+
+// In the generations layout the pods verify what Airflow's dags folder,
+// the current symlink, names; the CronJob publishes in that layout.
+func TestGenerationsLayoutManifests(t *testing.T) {
+	o := Options{Image: "dagnfs:test", NFSServer: "nfs", NFSPath: "/srv/dags", Layout: "generations"}
+	o.Defaults("dagnfs")
+	require.NoError(t, o.Check())
+	assert.Equal(t, DefaultDagsPath+"/current", o.DagsFolder())
+	job := VerifyJob(o)
+	assert.Equal(t, DefaultDagsPath+"/current", job.Spec.Template.Spec.Containers[0].Args[1])
+	ds := AgentDaemonSet(o)
+	assert.Equal(t, DefaultDagsPath+"/current", ds.Spec.Template.Spec.Containers[0].Args[1])
+	assert.Equal(t, DefaultDagsPath, ds.Spec.Template.Spec.Containers[0].VolumeMounts[0].MountPath, "the export is mounted whole")
+	cj := PublishCronJob(PublishCronJobOptions{Options: o, Repo: "r", GitSyncImage: "g", NFSURL: "nfs://nfs/srv/dags"})
+	assert.Contains(t, cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args, "--layout=generations")
+
+	o.Layout = "sideways"
+	assert.ErrorContains(t, o.Check(), "--layout")
+}

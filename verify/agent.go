@@ -35,9 +35,9 @@ type Agent struct {
 }
 
 type agentMetrics struct {
-	success, duration, generation, manifestAge, files, unreadable, unmanaged, visibleAfter, lastRun prometheus.Gauge
-	runs                                                                                            *prometheus.CounterVec
-	findings                                                                                        *prometheus.GaugeVec
+	success, duration, generation, current, manifestAge, files, unreadable, unmanaged, visibleAfter, lastRun prometheus.Gauge
+	runs                                                                                                     *prometheus.CounterVec
+	findings                                                                                                 *prometheus.GaugeVec
 }
 
 func (a *Agent) init() {
@@ -51,6 +51,7 @@ func (a *Agent) init() {
 		success:      g("verify_success", "1 if the last verification found no error, else 0."),
 		duration:     g("verify_duration_seconds", "How long the last verification took."),
 		generation:   g("generation", "The generation the mount shows."),
+		current:      g("current_generation_folder", "Generations layout: the generation whose folder current names, as this node resolves it (0 in-place)."),
 		manifestAge:  g("manifest_age_seconds", "Seconds since the generation the mount shows was published."),
 		files:        g("files", "Files the manifest lists."),
 		unreadable:   g("unreadable_files", "Files that cannot be read, by this process or by the Airflow identity."),
@@ -63,7 +64,7 @@ func (a *Agent) init() {
 			Help: "Findings of the last verification by rule and severity."}, []string{"rule", "severity"}),
 	}
 	a.registry = prometheus.NewRegistry()
-	a.registry.MustRegister(a.m.success, a.m.duration, a.m.generation, a.m.manifestAge, a.m.files, a.m.unreadable,
+	a.registry.MustRegister(a.m.success, a.m.duration, a.m.generation, a.m.current, a.m.manifestAge, a.m.files, a.m.unreadable,
 		a.m.unmanaged, a.m.visibleAfter, a.m.lastRun, a.m.runs, a.m.findings)
 }
 
@@ -139,6 +140,7 @@ func (a *Agent) once(ctx context.Context) {
 		a.m.findings.WithLabelValues(f.Rule, f.Severity).Inc()
 	}
 	a.m.generation.Set(float64(r.Generation))
+	a.m.current.Set(float64(r.Current))
 	a.m.files.Set(float64(r.Files))
 	a.m.unreadable.Set(float64(r.Unreadable))
 	a.m.unmanaged.Set(float64(r.Unmanaged))

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -52,6 +53,7 @@ const (
 	RulePublishing         = "publish-in-progress"
 	RuleCurrent            = "current-mismatch"
 	RuleOutsideCurrent     = "outside-current"
+	RuleResolvedPath       = "pinned-generation"
 )
 
 // Finding is one problem (or, with severity info, a fact worth knowing).
@@ -89,6 +91,8 @@ type Options struct {
 	Poll             time.Duration // default 2s
 	// Quick compares size and mtime instead of reading every file.
 	Quick bool
+	// Notes are findings made before the verification (ExportRoot's).
+	Notes []Finding
 	Now   func() time.Time
 }
 
@@ -157,7 +161,7 @@ func Verify(ctx context.Context, d nfs.Dest, o Options) (*Result, error) {
 		o.MountInfo = "/proc/self/mountinfo"
 	}
 	start := o.Now()
-	r := &Result{Dest: d.String(), Findings: []Finding{}}
+	r := &Result{Dest: d.String(), Findings: append([]Finding{}, o.Notes...)}
 	defer func() { r.DurationMS = o.Now().Sub(start).Milliseconds() }()
 
 	if o.LocalPath != "" {
@@ -234,7 +238,11 @@ func waitForGeneration(ctx context.Context, d nfs.Dest, o Options, r *Result, st
 			r.PublishedBy = fmt.Sprintf("%s@%s", m.PublishedBy.User, m.PublishedBy.Host)
 			genOK := o.ExpectGeneration == 0 || m.Generation >= o.ExpectGeneration
 			labelOK := o.ExpectLabel == "" || m.Label == o.ExpectLabel
-			if genOK && labelOK {
+			// In the generations layout the set the pod sees is the one
+			// current names: the wait is over when that agrees too (a
+			// pod's cache may show a new manifest and an old symlink).
+			currentOK := !m.InGenerations() || o.Wait <= 0 || currentNames(ctx, d, m.Folder)
+			if genOK && labelOK && currentOK {
 				if o.Wait > 0 {
 					r.WaitedMS = o.Now().Sub(start).Milliseconds()
 				}
@@ -244,6 +252,9 @@ func waitForGeneration(ctx context.Context, d nfs.Dest, o Options, r *Result, st
 				return m, nil
 			}
 			if o.Wait <= 0 || !o.Now().Before(deadline) {
+				if !currentOK {
+					r.add(RuleWaitTimeout, Error, layout.Current, "the mount shows generation %d's manifest, but %s does not name its folder yet%s", m.Generation, layout.Current, waited(o))
+				}
 				if !genOK {
 					rule := RuleGeneration
 					if o.Wait > 0 {
@@ -267,6 +278,13 @@ func waitForGeneration(ctx context.Context, d nfs.Dest, o Options, r *Result, st
 		case <-time.After(min(o.Poll, time.Until(deadline)+time.Millisecond)):
 		}
 	}
+}
+
+// currentNames says whether current names generation folder gen.
+func currentNames(ctx context.Context, d nfs.Dest, gen int) bool {
+	target, err := d.Readlink(ctx, layout.Current)
+	got, ok := layout.ParseGenerationName(target)
+	return err == nil && ok && got == gen
 }
 
 func waited(o Options) string {
@@ -432,6 +450,34 @@ func checkFile(ctx context.Context, d nfs.Dest, o Options, m *layout.Manifest, l
 		add(RuleContent, "the content differs from what generation %d published (sha256 %s)", m.Generation, e.SHA256[:12])
 	}
 	return out, unreadable
+}
+
+// ExportRoot finds the export root for a dags folder as a pod sees it:
+// the folder itself, or, in the generations layout, the folder that holds
+// the current symlink the path names. A path that resolves to a
+// generation's own folder (a dags folder set to the resolved path, as
+// Airflow 2.10.0 and 2.10.1 did with symlinks) is pinned to that
+// generation: the note says so.
+func ExportRoot(dir string) (string, []Finding) {
+	if filepath.Base(dir) == layout.Current {
+		if target, err := os.Readlink(dir); err == nil {
+			if _, ok := layout.ParseGenerationName(target); ok {
+				return filepath.Dir(dir), nil
+			}
+		}
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return dir, nil
+	}
+	parent, base := filepath.Split(filepath.Clean(real))
+	gens := filepath.Clean(parent)
+	if _, ok := layout.ParseGenerationName(layout.GenerationsDir + "/" + base); ok && strings.HasSuffix(gens, filepath.FromSlash("/"+layout.GenerationsDir)) {
+		root := strings.TrimSuffix(gens, filepath.FromSlash("/"+layout.GenerationsDir))
+		return root, []Finding{{Rule: RuleResolvedPath, Severity: Warning, File: dir,
+			Message: fmt.Sprintf("this is generation %s's own folder: a dags folder set to it never sees a later generation; set it to %s", base, filepath.Join(root, layout.Current))}}
+	}
+	return dir, nil
 }
 
 // checkCurrent resolves the current symlink of the generations layout and

@@ -40,7 +40,8 @@ func (o *k8sOptions) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.NFSServer, "nfs-server", "", "NFS server of the export")
 	f.StringVar(&o.NFSPath, "nfs-path", "", "path of the export on the server")
 	f.StringVar(&o.PVC, "pvc", "", "a PersistentVolumeClaim holding the export, instead of --nfs-server/--nfs-path")
-	f.StringVar(&o.DagsPath, "dags-path", k8s.DefaultDagsPath, "where Airflow mounts the dags folder")
+	f.StringVar(&o.DagsPath, "dags-path", k8s.DefaultDagsPath, "where Airflow mounts the export")
+	f.StringVar(&o.Layout, "layout", "", "generations: the export is published with --layout generations; Airflow's dags folder is DAGS-PATH/current, and the pods verify what it names")
 	f.StringVar(&o.ExpectLabel, "expect-label", "", "verify-job: the label (commit) to wait for")
 	f.DurationVar(&o.Wait, "wait", 5*time.Minute, "verify-job: how long to wait for it")
 	f.DurationVar(&o.Interval, "interval", time.Minute, "agent-daemonset: time between verifications")
@@ -101,6 +102,9 @@ func runK8sCmd(args []string, stdout, stderr io.Writer) error {
 	b, err := k8s.YAML(obj)
 	if err != nil {
 		return err
+	}
+	if o.Layout == "generations" {
+		fmt.Fprintf(stdout, "# Airflow's dags folder must be the symlink: AIRFLOW__CORE__DAGS_FOLDER=%s\n", o.DagsFolder())
 	}
 	_, err = stdout.Write(b)
 	return err

@@ -80,6 +80,18 @@ func (o *verifyOptions) options(dest string) (verify.Options, error) {
 	return vo, nil
 }
 
+// exportRoot is what to open for dest: a dags folder given as the
+// generations layout's current (or resolved to a generation) is verified
+// from the export root that holds it.
+func exportRoot(dest string, vo *verify.Options) string {
+	if nfs.IsURL(dest) {
+		return dest
+	}
+	root, notes := verify.ExportRoot(dest)
+	vo.LocalPath, vo.Notes = root, notes
+	return root
+}
+
 func (o *verifyOptions) open(ctx context.Context, dest string) (nfs.Dest, error) {
 	d, err := openDest(ctx, dest, o.asUID, o.asGID, o.timeout, 2, nil)
 	var ue *usageError
@@ -97,7 +109,7 @@ func (o *verifyOptions) run(ctx context.Context, dest string) (*verify.Result, e
 	}
 	ctx, cancel, bounded := withDeadline(ctx, o.deadline+o.wait)
 	defer cancel()
-	d, err := o.open(ctx, dest)
+	d, err := o.open(ctx, exportRoot(dest, &vo))
 	if err != nil {
 		return nil, bounded(err)
 	}
@@ -222,7 +234,7 @@ func runAgentCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return usagef("--listen %s: %v", o.listen, err)
 	}
-	d, err := o.open(ctx, rest[0])
+	d, err := o.open(ctx, exportRoot(rest[0], &vo))
 	if err != nil {
 		l.Close()
 		return err
