@@ -251,9 +251,9 @@ func PublishCronJob(o PublishCronJobOptions) *batchv1.CronJob {
 		VolumeMounts:    mounts,
 	}
 	pub := corev1.Container{
-		Name:  "dagnfs",
-		Image: o.Image,
-		Args: publishArgs(o),
+		Name:            "dagnfs",
+		Image:           o.Image,
+		Args:            publishArgs(o),
 		Resources:       resources(),
 		SecurityContext: containerSecurity(),
 		VolumeMounts:    mounts,
