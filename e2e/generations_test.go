@@ -216,7 +216,7 @@ func TestDriftRepairOnGanesha(t *testing.T) {
 		t.Run(lay, func(t *testing.T) {
 			dir, url := e.folder(t)
 			src := t.TempDir()
-			v1 := map[string]string{"a.py": dagFile("a", ""), "b.py": dagFile("b", ""), "team/c.py": dagFile("c", "")}
+			v1 := map[string]string{"a.py": dagFile("a", ""), "b.py": dagFile("b", ""), "team/c.py": dagFile("c", ""), "e.py": dagFile("e", "")}
 			writeFiles(t, src, v1)
 			code, _, errOut := e.run(t, "publish", "--layout", lay, src, url)
 			require.Equal(t, 0, code, errOut)
@@ -233,6 +233,8 @@ func TestDriftRepairOnGanesha(t *testing.T) {
 			require.NoError(t, os.WriteFile(filepath.Join(files, "a.py"), []byte(dagFile("a", "# by hand\n")), 0o644))
 			require.NoError(t, os.Chmod(filepath.Join(files, "b.py"), 0o600))
 			require.NoError(t, os.Remove(filepath.Join(files, "team/c.py")))
+			require.NoError(t, os.Chown(filepath.Join(files, "e.py"), 0, 0))
+			require.NoError(t, os.WriteFile(filepath.Join(files, "d.py"), []byte(dagFile("d", "")), 0o644)) // by hand: never touched
 			code, out, _ := e.run(t, "status", "--check", url)
 			assert.Equal(t, 1, code, "status --check sees the drift: %s", out)
 
@@ -252,6 +254,8 @@ func TestDriftRepairOnGanesha(t *testing.T) {
 			assert.Contains(t, reasons["a.py"], "content changed")
 			assert.Equal(t, "mode 0600, 0644 published", reasons["b.py"])
 			assert.Equal(t, "removed", reasons["team/c.py"])
+			assert.Equal(t, "owner 0:0, 50000:50000 published", reasons["e.py"])
+			assert.Len(t, reasons, 4, "the file placed by hand is not repaired")
 			if lay == "generations" {
 				target, err := os.Readlink(filepath.Join(dir, "current"))
 				require.NoError(t, err)
@@ -264,9 +268,60 @@ func TestDriftRepairOnGanesha(t *testing.T) {
 					delete(got, k)
 				}
 			}
+			assert.Equal(t, dagFile("d", ""), got["d.py"], "the file placed by hand stays")
+			delete(got, "d.py")
 			assert.Equal(t, v1, got, "the export converged to the source")
 			code, out, errOut = e.run(t, "status", "--check", url)
 			assert.Equal(t, 0, code, "%s %s", out, errOut)
 		})
 	}
+}
+
+// --migrate over NFS: an in-place export moves into its first generation
+// folder by LINK, current is made, the root keeps only others' files.
+func TestMigrateOnGanesha(t *testing.T) {
+	e := setup(t)
+	dir, url := e.folder(t)
+	src := t.TempDir()
+	v1 := map[string]string{"a.py": dagFile("a", ""), "team/b.py": dagFile("b", "")}
+	writeFiles(t, src, v1)
+	code, _, errOut := e.run(t, "publish", src, url)
+	require.Equal(t, 0, code, errOut)
+	writeFiles(t, dir, map[string]string{"theirs.txt": "theirs"})
+	require.NoError(t, os.Chown(filepath.Join(dir, "theirs.txt"), 50000, 50000))
+	fi, err := os.Stat(filepath.Join(dir, "a.py"))
+	require.NoError(t, err)
+	before := fi.Sys().(*syscall.Stat_t).Ino
+
+	code, _, errOut = e.run(t, "publish", "--layout", "generations", src, url)
+	assert.Equal(t, 1, code, "refused without --migrate: %s", errOut)
+	code, out, errOut := e.run(t, "publish", "--layout", "generations", "--migrate", src, url)
+	require.Equal(t, 0, code, "%s %s", out, errOut)
+	assert.Contains(t, out, "AIRFLOW__CORE__DAGS_FOLDER")
+	target, err := os.Readlink(filepath.Join(dir, "current"))
+	require.NoError(t, err)
+	got, err := readSet(filepath.Join(dir, target))
+	require.NoError(t, err)
+	assert.Equal(t, v1, got)
+	fi, err = os.Stat(filepath.Join(dir, target, "a.py"))
+	require.NoError(t, err)
+	assert.Equal(t, before, fi.Sys().(*syscall.Stat_t).Ino, "moved by a hard link, not copied")
+	_, err = os.Stat(filepath.Join(dir, "a.py"))
+	assert.True(t, os.IsNotExist(err), "the root no longer holds dagnfs's files")
+	b, err := os.ReadFile(filepath.Join(dir, "theirs.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, "theirs", string(b))
+	code, out, errOut = e.run(t, "status", "--check", url)
+	assert.Equal(t, 0, code, "%s %s", out, errOut)
+
+	// ... and back.
+	code, out, errOut = e.run(t, "publish", "--layout", "in-place", "--migrate", src, url)
+	require.Equal(t, 0, code, "%s %s", out, errOut)
+	_, err = os.Lstat(filepath.Join(dir, "current"))
+	assert.True(t, os.IsNotExist(err), "current is gone")
+	disk := onDisk(t, dir)
+	delete(disk, "theirs.txt")
+	assert.Equal(t, v1, disk)
+	code, out, errOut = e.run(t, "status", "--check", url)
+	assert.Equal(t, 0, code, "%s %s", out, errOut)
 }

@@ -73,6 +73,9 @@ type Entry struct {
 	// FileID is the file's id (inode number) on the export when it was
 	// published: a file replaced by someone else has another.
 	FileID uint64 `json:"fileid,omitempty"`
+	// Owner is the file's owner on the export when it was published,
+	// "UID:GID" (as the server reports it: root squash included).
+	Owner string `json:"owner,omitempty"`
 	// What validation found in the file: its DAGs, and whether safe mode
 	// skips it.
 	DAGs            []EntryDAG `json:"dags,omitempty"`

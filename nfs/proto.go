@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"strings"
 	"time"
 
 	gonfs "github.com/vmware/go-nfs-client/nfs"
@@ -423,7 +424,7 @@ func (c *conn) readdirplus(ctx context.Context, dir []byte, maxCount uint32) ([]
 			if name == "." || name == ".." {
 				continue
 			}
-			if err := checkName("readdir", name); err != nil || len(name) == 0 {
+			if err := checkName("readdir", name); err != nil || len(name) == 0 || strings.ContainsRune(name, '/') {
 				d.fail("READDIRPLUS lists the name %q", name)
 				break
 			}

@@ -72,11 +72,37 @@ type Remote struct {
 	pool    chan *conn
 	slots   chan struct{}
 	handles sync.Map // folder path -> handle
-	calls   atomic.Int64
-	closed  atomic.Bool
+	// listed holds the handles of files the last listings returned, for
+	// one use each (Link: a generation's unchanged files are linked right
+	// after their folder was listed, without a LOOKUP each); nListed
+	// bounds it.
+	listed     sync.Map // file path -> listedFile
+	nListed    atomic.Int64
+	keepListed atomic.Bool
+	calls      atomic.Int64
+	closed     atomic.Bool
 }
 
 var _ Dest = (*Remote)(nil)
+
+type listedFile struct {
+	fh []byte
+	fi FileInfo
+}
+
+// maxListed bounds the handles kept from listings (about 150 bytes each).
+const maxListed = 1 << 18
+
+// KeepListedHandles makes listings keep their files' handles for one Link
+// each (on), or forgets them (off). A publish that links a whole folder
+// turns it on for that; nothing else pays for the memory.
+func (r *Remote) KeepListedHandles(on bool) {
+	r.keepListed.Store(on)
+	if !on {
+		r.listed.Clear()
+		r.nListed.Store(0)
+	}
+}
 
 // Dial resolves the server's ports, mounts the export that holds the URL's
 // path and looks the rest of the path up. The path must be a folder.
@@ -410,6 +436,14 @@ func (r *Remote) ReadDir(ctx context.Context, name string) ([]FileInfo, error) {
 		out = out[:0]
 		for _, e := range entries {
 			a := e.attr
+			if a != nil && len(e.fh) > 0 {
+				if a.Type == gonfs.NF3Dir {
+					// a walk lists this folder next: no LOOKUP for it
+					r.handles.Store(path.Join(name, e.name), e.fh)
+				} else if a.Type == gonfs.NF3Reg && r.keepListed.Load() && r.nListed.Add(1) <= maxListed {
+					r.listed.Store(path.Join(name, e.name), listedFile{e.fh, fattrInfo(e.name, a)})
+				}
+			}
 			if a == nil {
 				if _, a, err = c.lookup(ctx, fh, e.name); errors.Is(err, fs.ErrNotExist) {
 					continue
@@ -608,16 +642,30 @@ func (r *Remote) Link(ctx context.Context, existing, newname string) error {
 	if err := errors.Join(checkName("link", existing), checkName("link", newname)); err != nil {
 		return err
 	}
+	cached, _ := r.listed.LoadAndDelete(existing)
 	err := r.do(ctx, func(c *conn, attempt int) error {
-		fh, fi, err := r.object(ctx, c, existing)
-		if err != nil {
-			return err
+		var fh []byte
+		var fi FileInfo
+		if lf, ok := cached.(listedFile); ok && attempt == 0 {
+			fh, fi = lf.fh, lf.fi
+		} else {
+			var err error
+			if fh, fi, err = r.object(ctx, c, existing); err != nil {
+				return err
+			}
 		}
 		dir, base, err := r.split(ctx, c, newname)
 		if err != nil {
 			return err
 		}
 		err = c.link(ctx, fh, dir, base)
+		if cached != nil && attempt == 0 && (errors.Is(err, StatusStale) || errors.Is(err, StatusBadHandle)) {
+			// the file changed since it was listed: look it up
+			if fh, fi, err = r.object(ctx, c, existing); err != nil {
+				return err
+			}
+			err = c.link(ctx, fh, dir, base)
+		}
 		if errors.Is(err, fs.ErrExist) && attempt > 0 {
 			if _, a, lerr := c.lookup(ctx, dir, base); lerr == nil && a.Fileid == fi.FileID {
 				return nil // the first LINK worked; its reply was lost

@@ -116,11 +116,16 @@ func driftOf(e layout.Entry, fi nfs.FileInfo, ok bool, own Owner, chown bool) st
 		return fmt.Sprintf("content changed: modified %s, published %s", fi.ModTime.UTC().Format("2006-01-02 15:04:05.000"), e.ModTime.UTC().Format("2006-01-02 15:04:05.000"))
 	case fi.Mode.Perm() != fs.FileMode(e.Mode).Perm():
 		return fmt.Sprintf("mode %04o, %04o published", fi.Mode.Perm(), fs.FileMode(e.Mode).Perm())
-	case chown && (own.UID >= 0 && fi.UID != uint32(own.UID) || own.GID >= 0 && fi.GID != uint32(own.GID)):
+	case e.Owner != "" && ownerOf(fi) != e.Owner:
+		return fmt.Sprintf("owner %s, %s published", ownerOf(fi), e.Owner)
+	case e.Owner == "" && chown && (own.UID >= 0 && fi.UID != uint32(own.UID) || own.GID >= 0 && fi.GID != uint32(own.GID)):
 		return fmt.Sprintf("owner %d:%d, %d:%d published", fi.UID, fi.GID, own.UID, own.GID)
 	}
 	return ""
 }
+
+// ownerOf is a file's owner as the manifest records it.
+func ownerOf(fi nfs.FileInfo) string { return fmt.Sprintf("%d:%d", fi.UID, fi.GID) }
 
 // repair puts the drifted files that the source still holds unchanged into
 // the upload (they are uploaded again, as any change is), unless told only

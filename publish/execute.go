@@ -106,6 +106,9 @@ type executor struct {
 	journal []string
 	// historyTmp is the temporary name of the history entry.
 	historyTmp string
+	// managed are the previous manifest's files (moving an in-place export
+	// into the generations layout carries only these).
+	managed map[string]bool
 }
 
 func (ex *executor) warn(format string, args ...any) {
@@ -236,7 +239,7 @@ func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, e
 	idx := ex.prev.Index()
 	for i, f := range plan.Upload {
 		if committed[i] {
-			idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.Owner.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC(), FileID: ex.sealed[f.Rel].FileID}
+			idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.Owner.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC(), FileID: ex.sealed[f.Rel].FileID, Owner: ownerOf(ex.sealed[f.Rel])}
 		}
 	}
 	for i, e := range plan.Delete {

@@ -56,6 +56,11 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 	// unchanged files, and what is not dagnfs's to remove (files left
 	// without --delete, changed or added by someone else).
 	var carried []carriedFile
+	if k, ok := d.(interface{ KeepListedHandles(bool) }); ok {
+		// the listing below gives the handles that the links then use
+		k.KeepListedHandles(true)
+		defer k.KeepListedHandles(false)
+	}
 	if prev.Generation > 0 {
 		replaced := map[string]bool{}
 		for _, f := range plan.Upload {
@@ -126,7 +131,7 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 	next.Layout, next.Folder = layout.Generations, gen
 	idx := prev.Index()
 	for _, f := range plan.Upload {
-		idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.Owner.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC(), FileID: ex.sealed[f.Rel].FileID}
+		idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.Owner.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC(), FileID: ex.sealed[f.Rel].FileID, Owner: ownerOf(ex.sealed[f.Rel])}
 	}
 	for _, e := range plan.Delete {
 		delete(idx, e.Path)
@@ -227,6 +232,9 @@ func (ex *executor) listCarried(ctx context.Context, prevRoot, dir string, repla
 	for _, e := range entries {
 		rel := path.Join(dir, e.Name)
 		switch {
+		case prevRoot == "" && dir == "" && (e.Name == layout.Dir || e.Name == layout.Current):
+			// migrating from in-place: the export root is the previous
+			// generation, and these are dagnfs's own
 		case e.IsDir():
 			sub, err := ex.listCarried(ctx, prevRoot, rel, replaced)
 			if err != nil {
@@ -235,6 +243,9 @@ func (ex *executor) listCarried(ctx context.Context, prevRoot, dir string, repla
 			out = append(out, sub...)
 		case !e.IsRegular():
 			ex.warn("%s in generation folder %s is not a regular file; the new generation leaves it out", rel, prevRoot)
+		case prevRoot == "" && !ex.managed[rel]:
+			// migrating: only what dagnfs published moves into the
+			// generation; what others put at the root stays there
 		case !replaced[rel]:
 			out = append(out, carriedFile{rel: rel, info: e})
 		}
@@ -365,24 +376,73 @@ func removeTree(ctx context.Context, d nfs.Dest, dir string) error {
 }
 
 // chooseLayout settles the layout of a publish: the one asked for, which
-// must be the export's, or the export's.
-func chooseLayout(want string, prev *layout.Manifest) (string, error) {
+// must be the export's unless migrate says to move the export to it, or
+// the export's. migrating says whether this publish moves it.
+func chooseLayout(want string, migrate bool, prev *layout.Manifest) (lay string, migrating bool, err error) {
 	have := layout.InPlace
 	if prev.InGenerations() {
 		have = layout.Generations
 	}
 	switch want {
 	case "":
-		return have, nil
+		if migrate {
+			return "", false, &RefusedError{Reason: "--migrate needs --layout: the layout to move the export to", Setting: "layout"}
+		}
+		return have, false, nil
 	case layout.InPlace, layout.Generations:
 	default:
-		return "", &RefusedError{Reason: fmt.Sprintf("layout %q is not %s or %s", want, layout.InPlace, layout.Generations), Setting: "layout"}
+		return "", false, &RefusedError{Reason: fmt.Sprintf("layout %q is not %s or %s", want, layout.InPlace, layout.Generations), Setting: "layout"}
 	}
-	if prev.Generation > 0 && want != have {
-		return "", &RefusedError{Reason: fmt.Sprintf("the export is in the %s layout (generation %d); a publish does not move it to %s: "+
-			"publish to a new export, or keep the %s layout", have, prev.Generation, want, have), Setting: "layout"}
+	if prev.Generation == 0 || want == have {
+		return want, false, nil
 	}
-	return want, nil
+	if !migrate {
+		return "", false, &RefusedError{Reason: fmt.Sprintf("the export is in the %s layout (generation %d); a publish moves it to %s only when told to", have, prev.Generation, want), Setting: "migrate"}
+	}
+	return want, true, nil
+}
+
+// leaveGenerations ends the generations layout after an export moved back
+// to in-place: the files are at the root now, and current goes. The
+// generation folders stay for --grace, for pods that still resolve an old
+// current, and go with the garbage collection of later publishes.
+func leaveGenerations(ctx context.Context, d nfs.Dest, res *Result) error {
+	if err := d.Remove(ctx, layout.Current); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	res.Warnings = append(res.Warnings, fmt.Sprintf("the export moved to the in-place layout: Airflow's dags folder must now be the mount itself, not %s", layout.Current))
+	return nil
+}
+
+// finishMigration removes, after an export moved from in-place to the
+// generations layout, the files the in-place generation left at the export
+// root: the new generation holds them (the unchanged ones as hard links to
+// the very same files). Only files that are still what dagnfs published
+// there go; the others are reported and stay.
+func finishMigration(ctx context.Context, d nfs.Dest, prev *layout.Manifest, drifted map[string]bool, res *Result) error {
+	dirs := map[string]bool{}
+	for _, e := range prev.Files {
+		if drifted[e.Path] {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s at the export root was changed by someone else, so it stays there, outside %s; remove it once Airflow reads %s", e.Path, layout.Current, layout.Current))
+			continue
+		}
+		if err := d.Remove(ctx, e.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		for dir := path.Dir(e.Path); dir != "."; dir = path.Dir(dir) {
+			dirs[dir] = true
+		}
+	}
+	list := make([]string, 0, len(dirs))
+	for dir := range dirs {
+		list = append(list, dir)
+	}
+	slices.SortFunc(list, func(a, b string) int { return len(b) - len(a) }) // children first
+	for _, dir := range list {
+		_ = d.Rmdir(ctx, dir) // fails, harmlessly, when someone else's files are in it
+	}
+	res.Warnings = append(res.Warnings, fmt.Sprintf("the export moved to the generations layout: Airflow's dags folder must now be %s at the mount (AIRFLOW__CORE__DAGS_FOLDER=<mount>/%s); until then it sees the DAGs through the symlink, at new paths", layout.Current, layout.Current))
+	return nil
 }
 
 // reconcile makes the manifest agree with Current after an interrupted
@@ -423,7 +483,7 @@ func reconcile(ctx context.Context, d nfs.Dest, prev *layout.Manifest, attr nfs.
 // a new manifest that names the kept folder, and one RENAME.
 func relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Manifest, res *Result) error {
 	if !prev.InGenerations() || !target.InGenerations() {
-		return errors.New("relink needs the generations layout")
+		return &RefusedError{Reason: fmt.Sprintf("generation %d was published in place, before the export moved to the generations layout: roll back to a generation published since (see dagnfs history)", target.Generation)}
 	}
 	if fi, err := d.Stat(ctx, target.Root()); err != nil || !fi.IsDir() {
 		return &RefusedError{Reason: fmt.Sprintf("the folder of generation %d, %s, is gone (removed after --grace); roll back to a kept one (see dagnfs history)", target.Generation, target.Root())}

@@ -160,7 +160,7 @@ func TestGenerationsLayout(t *testing.T) {
 		_, err = Publish(ctx, o)
 		var refused *RefusedError
 		require.ErrorAs(t, err, &refused)
-		assert.Equal(t, "layout", refused.Setting)
+		assert.Equal(t, "migrate", refused.Setting)
 		o.Layout = "" // the export's own
 		writeTree(t, src, map[string]string{"d.py": strings.ReplaceAll(dagC, "'c'", "'d'")})
 		res, err = Publish(ctx, o)
@@ -306,4 +306,89 @@ func TestDriftRepair(t *testing.T) {
 			assert.Equal(t, "theirs", string(b))
 		})
 	}
+}
+
+// --migrate moves an in-place export to the generations layout: the managed
+// files become the first generation's folder (the same files, hard
+// linked), current names it, the root keeps only what others placed there;
+// without --migrate the publish refuses, and rolling back to an in-place
+// generation is refused.
+func TestMigrateToGenerations(t *testing.T) {
+	ctx := context.Background()
+	dir, d := localDest(t)
+	src := t.TempDir()
+	v1 := map[string]string{"a.py": dagA, "team/b.py": dagB}
+	writeTree(t, src, v1)
+	o := opts(src, d)
+	_, err := Publish(ctx, o)
+	require.NoError(t, err)
+	writeTree(t, dir, map[string]string{"theirs.txt": "theirs", "team/theirs.txt": "theirs too"})
+	ia, _ := inode(t, filepath.Join(dir, "a.py"))
+
+	o.Layout = layout.Generations
+	_, err = Publish(ctx, o)
+	var refused *RefusedError
+	require.ErrorAs(t, err, &refused)
+	assert.Equal(t, "migrate", refused.Setting)
+
+	o.Migrate = true
+	res, err := Publish(ctx, o)
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Generation)
+	assert.Equal(t, layout.GenerationName(2), currentOf(t, dir))
+	assert.Equal(t, v1, readTree(t, genDir(dir, 2)))
+	ib, _ := inode(t, filepath.Join(genDir(dir, 2), "a.py"))
+	assert.Equal(t, ia, ib, "the same file, moved by a hard link")
+	assert.NoFileExists(t, filepath.Join(dir, "a.py"), "dagnfs's files left the root")
+	assert.NoFileExists(t, filepath.Join(dir, "team", "b.py"))
+	assert.FileExists(t, filepath.Join(dir, "theirs.txt"), "what others placed there stays")
+	assert.FileExists(t, filepath.Join(dir, "team", "theirs.txt"))
+	assert.NoFileExists(t, filepath.Join(genDir(dir, 2), "theirs.txt"), "and is not carried into the generation")
+	assert.Equal(t, layout.Generations, manifestOnDisk(t, dir).Layout)
+
+	o.Migrate = false
+	o.Layout = ""
+	writeTree(t, src, map[string]string{"c.py": dagC})
+	res, err = Publish(ctx, o)
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Folder)
+
+	_, err = Rollback(ctx, opts("", d), 1)
+	require.ErrorAs(t, err, &refused)
+	assert.Contains(t, err.Error(), "published in place")
+}
+
+// --migrate back to in-place: the files go to the root, current goes, the
+// generation folders stay for --grace and then go.
+func TestMigrateBackToInPlace(t *testing.T) {
+	ctx := context.Background()
+	dir, d := localDest(t)
+	src := t.TempDir()
+	v1 := map[string]string{"a.py": dagA, "team/b.py": dagB}
+	writeTree(t, src, v1)
+	now := time.Now()
+	o := opts(src, d)
+	o.Layout = layout.Generations
+	o.Now = func() time.Time { return now }
+	_, err := Publish(ctx, o)
+	require.NoError(t, err)
+
+	o.Layout, o.Migrate = layout.InPlace, true
+	res, err := Publish(ctx, o)
+	require.NoError(t, err)
+	assert.Equal(t, layout.InPlace, res.Layout)
+	assert.Equal(t, v1, readTree(t, dir))
+	_, err = os.Lstat(filepath.Join(dir, layout.Current))
+	assert.True(t, os.IsNotExist(err), "current is gone")
+	assert.DirExists(t, genDir(dir, 1), "kept for the grace period")
+	assert.Equal(t, "", manifestOnDisk(t, dir).Layout)
+
+	o.Migrate, o.Layout = false, ""
+	o.Keep = 1
+	now = now.Add(2 * time.Hour)
+	writeTree(t, src, map[string]string{"c.py": dagC})
+	res, err = Publish(ctx, o)
+	require.NoError(t, err)
+	assert.Equal(t, layout.InPlace, res.Layout)
+	assert.NoDirExists(t, genDir(dir, 1), "gone after the grace period")
 }

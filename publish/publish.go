@@ -41,6 +41,9 @@ type Options struct {
 	// Grace is how long a generation folder stays after it stopped being
 	// current, whatever Keep says (generations layout); default 1h.
 	Grace time.Duration
+	// Migrate lets this publish move the export from the in-place layout
+	// to Layout (generations); never a side effect of a publish otherwise.
+	Migrate bool
 	// NoRepair reports managed files that someone else changed on the
 	// export (Result.Drifted, then a *DriftError) instead of uploading
 	// them again.
@@ -287,17 +290,23 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	if err != nil {
 		return res, err
 	}
-	if o.Layout, err = chooseLayout(o.Layout, prev); err != nil {
+	var migrating bool
+	if o.Layout, migrating, err = chooseLayout(o.Layout, o.Migrate, prev); err != nil {
 		return res, err
 	}
 	res.Layout = o.Layout
 	gens := o.Layout == layout.Generations
-	if gens && !o.DryRun {
+	if gens && !o.DryRun && !migrating {
 		if prev, err = reconcile(ctx, d, prev, metaAttr(d, o.Owner), o.Log); err != nil {
 			return res, err
 		}
 	}
 	res.Previous = prev.Generation
+	var leaving *layout.Manifest // moving from generations back to in-place
+	if migrating && !gens {
+		// The root holds none of the files: they are all uploaded there.
+		leaving, prev = prev, &layout.Manifest{Format: layout.ManifestFormat, Generation: prev.Generation}
+	}
 	if src.relink != nil {
 		return res, relink(ctx, d, o, prev, src.relink, res)
 	}
@@ -346,7 +355,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	if o.DryRun {
 		return res, driftErr
 	}
-	if len(plan.Upload) == 0 && len(plan.Delete) == 0 && len(plan.NotDeleted) == 0 && prev.Generation > 0 && prev.Label == o.Label {
+	if !migrating && len(plan.Upload) == 0 && len(plan.Delete) == 0 && len(plan.NotDeleted) == 0 && prev.Generation > 0 && prev.Label == o.Label {
 		res.Generation, res.Folder = prev.Generation, prev.Folder // nothing to do: no new generation
 		if prev.Checked != report.Fingerprint {
 			// Validated under other options: record this run's results, so
@@ -378,6 +387,10 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	for _, r := range drift {
 		ex.drifted[r.Path] = true
 	}
+	ex.managed = map[string]bool{}
+	for _, e := range prev.Files {
+		ex.managed[e.Path] = true
+	}
 	run := ex.run
 	if gens {
 		run = ex.runGenerations
@@ -393,6 +406,11 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		}
 		return res, err
 	}
+	if migrating {
+		if err := finishMigration(ctx, d, prev, ex.drifted, res); err != nil {
+			return res, fmt.Errorf("moved to the generations layout, but removing the files left at the export root failed (they stay outside %s): %w", layout.Current, err)
+		}
+	}
 	if gens {
 		if err := collectGenerations(ctx, d, next, o.Keep, o.Grace, o.Now(), o.Log); err != nil {
 			res.Warnings = append(res.Warnings, "removing old generations: "+err.Error())
@@ -405,6 +423,17 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	}
 	if err := writeHistory(ctx, d, ex.historyTmp, next, o.Keep, metaAttr(d, o.Owner), o.Log); err != nil {
 		res.Warnings = append(res.Warnings, "history: "+err.Error())
+	}
+	if leaving != nil {
+		if err := leaveGenerations(ctx, d, res); err != nil {
+			return res, fmt.Errorf("moved to the in-place layout, but removing %s failed: %w", layout.Current, err)
+		}
+	}
+	if _, err := d.Stat(ctx, layout.GenerationsDir); err == nil {
+		// folders left by the generations layout, after --grace
+		if err := collectGenerations(ctx, d, next, o.Keep, o.Grace, o.Now(), o.Log); err != nil {
+			res.Warnings = append(res.Warnings, "removing old generations: "+err.Error())
+		}
 	}
 	if err := endJournal(ctx, d); err != nil {
 		res.Warnings = append(res.Warnings, err.Error())

@@ -54,6 +54,9 @@ const (
 	RuleCurrent            = "current-mismatch"
 	RuleOutsideCurrent     = "outside-current"
 	RuleResolvedPath       = "pinned-generation"
+	RuleMode               = "mode-mismatch"
+	RuleOwner              = "owner-mismatch"
+	RuleReplaced           = "file-replaced"
 )
 
 // Finding is one problem (or, with severity info, a fact worth knowing).
@@ -430,6 +433,15 @@ func checkFile(ctx context.Context, d nfs.Dest, o Options, m *layout.Manifest, l
 	if fi.Size != e.Size {
 		add(RuleSize, "%d bytes on the export, %d published", fi.Size, e.Size)
 		return out, unreadable
+	}
+	if e.Mode != 0 && fi.Mode.Perm() != fs.FileMode(e.Mode).Perm() {
+		add(RuleMode, "mode %04o on the export, %04o published", fi.Mode.Perm(), fs.FileMode(e.Mode).Perm())
+	}
+	if owner := fmt.Sprintf("%d:%d", fi.UID, fi.GID); e.Owner != "" && owner != e.Owner {
+		add(RuleOwner, "owner %s on the export, %s published", owner, e.Owner)
+	}
+	if e.FileID != 0 && fi.FileID != 0 && fi.FileID != e.FileID {
+		add(RuleReplaced, "another file than the one published (file id %d, %d published)", fi.FileID, e.FileID)
 	}
 	if o.Quick {
 		if !e.ModTime.IsZero() && !fi.ModTime.Equal(e.ModTime) {

@@ -110,9 +110,12 @@ func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout 
 	if err != nil {
 		return 0, err
 	}
+	// What needs attention: managed files that differ, leftovers of an
+	// interrupted publish, locks, current. Files dagnfs never published are
+	// listed but are not its business.
 	attention := 0
 	for _, f := range r.Findings {
-		if f.Severity != verify.Info || f.Rule == verify.RulePublishing {
+		if (f.Severity != verify.Info && f.Rule != verify.RuleUnmanaged) || f.Rule == verify.RulePublishing {
 			attention++
 		}
 	}

@@ -83,3 +83,37 @@ func TestAgentUsage(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "--listen")
 }
+
+// status --check: 0 when all is well, 1 when a managed file drifted or a
+// publish was interrupted, 0 again once a publish repaired it; a file
+// placed by hand is listed but is no reason to fail. --no-repair exits 1.
+func TestStatusCheckAndRepair(t *testing.T) {
+	dest := t.TempDir()
+	require.NoError(t, os.Chmod(dest, 0o755))
+	src := srcDir(t, map[string]string{"a.py": dag})
+	code, _, errOut := runCLI(t, "publish", "--layout", "generations", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	code, _, _ = runCLI(t, "status", "--check", dest)
+	assert.Equal(t, exitOK, code)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dest, "current", "by_hand.txt"), []byte("x"), 0o644))
+	code, out, _ := runCLI(t, "status", "--check", dest)
+	assert.Equal(t, exitOK, code, out)
+
+	require.NoError(t, os.Chmod(filepath.Join(dest, "current", "a.py"), 0o600))
+	code, out, _ = runCLI(t, "status", "--check", dest)
+	assert.Equal(t, exitFailed, code, out)
+	code, out, errOut = runCLI(t, "publish", "--no-repair", src, dest)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, out, "drifted     a.py (someone else's change: mode 0600, 0644 published)")
+	assert.Contains(t, errOut, "were not repaired")
+	code, out, errOut = runCLI(t, "publish", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "repaired    a.py")
+	code, out, _ = runCLI(t, "status", "--check", dest)
+	assert.Equal(t, exitOK, code, out)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dest, ".dagnfs", "journal.json"), []byte(`{"run_id":"x","temps":[]}`), 0o644))
+	code, out, _ = runCLI(t, "status", "--check", dest)
+	assert.Equal(t, exitFailed, code, "an interrupted publish: %s", out)
+}

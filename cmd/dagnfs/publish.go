@@ -49,6 +49,7 @@ type publishOptions struct {
 	layout      oneOf
 	grace       time.Duration
 	noRepair    bool
+	migrate     bool
 	lockTTL     time.Duration
 	timeout     time.Duration
 	deadline    time.Duration
@@ -86,6 +87,7 @@ func (o *publishOptions) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.label, "label", "", "label of this generation (default: the commit from CI variables such as GITHUB_SHA, CI_COMMIT_SHA)")
 	f.IntVar(&o.keep, "keep", o.keep, "generations kept on the export for rollback")
 	f.Var(&o.layout, "layout", "how DAGs sit on the export: in-place (files at the root, each renamed into place) or generations (a complete folder per generation behind the symlink current, switched with one rename); default: the export's own, in-place for a new one")
+	f.BoolVar(&o.migrate, "migrate", false, "move an in-place export to --layout generations: the files move into the first generation's folder (hard links), current is made, the root is cleared of what dagnfs published")
 	f.BoolVar(&o.noRepair, "no-repair", false, "report published files that someone else changed on the export (and exit 1) instead of uploading them again")
 	f.DurationVar(&o.grace, "grace", o.grace, "generations layout: a generation folder stays at least this long after it stopped being current, whatever --keep says")
 	f.DurationVar(&o.lockTTL, "lock-ttl", o.lockTTL, "lifetime of the lock unless refreshed; an expired lock is taken over")
@@ -255,7 +257,7 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 		Delete:      publish.Deletes{Enabled: o.del, Max: o.maxDelete},
 		Lock:        publish.Locking{TTL: o.lockTTL},
 		Concurrency: o.concurrency, DryRun: o.dryRun, Label: label, Keep: o.keep,
-		Layout: o.layout.val, Grace: o.grace, NoRepair: o.noRepair,
+		Layout: o.layout.val, Grace: o.grace, NoRepair: o.noRepair, Migrate: o.migrate,
 		Version: version, Log: log,
 	}
 	if interactive {
