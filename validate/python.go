@@ -118,8 +118,7 @@ for raw in sys.stdin:
         r.update(type="OSError", line=0, col=0, msg=str(e))
     except Exception as e:  # a corrupt zip member, RecursionError, MemoryError
         r.update(type=type(e).__name__, line=0, col=0, msg=str(e))
-    sys.stdout.write(json.dumps(r) + "\n")
-    sys.stdout.flush()
+    sys.stdout.write(json.dumps(r) + "\n")  # block-buffered: a write per few hundred files
 `
 
 // compileJob is one file (or zip member) for the interpreter.
@@ -184,12 +183,15 @@ func (c *Checker) compileAll(ctx context.Context, jobs []compileJob) ([]Finding,
 		return nil, fmt.Errorf("python %s does not start: %v (name another interpreter, or none for the embedded checker)", c.Python, err)
 	}
 	go func() {
-		enc := json.NewEncoder(stdin)
+		// Buffered: one write per 64 KiB of jobs, not one per file.
+		w := bufio.NewWriterSize(stdin, 64<<10)
+		enc := json.NewEncoder(w)
 		for _, j := range jobs {
 			if enc.Encode(j) != nil {
 				break
 			}
 		}
+		w.Flush()
 		stdin.Close()
 	}()
 	var found []Finding
