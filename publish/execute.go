@@ -109,6 +109,9 @@ type executor struct {
 	// managed are the previous manifest's files (moving an in-place export
 	// into the generations layout carries only these).
 	managed map[string]bool
+	// copied are the unchanged files copied, not linked, into a new
+	// generation, as the destination reported them.
+	copied map[string]nfs.FileInfo
 }
 
 func (ex *executor) warn(format string, args ...any) {

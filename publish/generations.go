@@ -52,6 +52,7 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 		return nil, 0, err
 	}
 
+	ex.copied = map[string]nfs.FileInfo{}
 	// Carry over from the previous generation whatever this one keeps: the
 	// unchanged files, and what is not dagnfs's to remove (files left
 	// without --delete, changed or added by someone else).
@@ -130,6 +131,12 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 	next := ex.newManifest()
 	next.Layout, next.Folder = layout.Generations, gen
 	idx := prev.Index()
+	for rel, fi := range ex.copied {
+		if e, ok := idx[rel]; ok {
+			e.FileID, e.Owner, e.ModTime = fi.FileID, ownerOf(fi), fi.ModTime.UTC()
+			idx[rel] = e
+		}
+	}
 	for _, f := range plan.Upload {
 		idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.Owner.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC(), FileID: ex.sealed[f.Rel].FileID, Owner: ownerOf(ex.sealed[f.Rel])}
 	}
@@ -263,10 +270,16 @@ func (ex *executor) carry(ctx context.Context, prevRoot, root string, files []ca
 			from, to := path.Join(prevRoot, c.rel), path.Join(root, c.rel)
 			if !ex.noLink.Load() {
 				err := ex.d.Link(gctx, from, to)
-				if err == nil || !errors.Is(err, errors.ErrUnsupported) {
+				switch {
+				case err == nil:
+					return nil
+				case errors.Is(err, fs.ErrExist) || errors.Is(err, fs.ErrNotExist) || gctx.Err() != nil:
 					return err
 				}
+				// No hard links here (refused, or not understood: go-nfs,
+				// behind dagnfs serve, misreads LINK): copy from now on.
 				ex.noLink.Store(true)
+				ex.o.Log.Debug("hard links refused; copying unchanged files", "err", err)
 			}
 			a := nfs.Attr{Mode: c.info.Mode.Perm(), UID: -1, GID: -1, ModTime: c.info.ModTime}
 			if ex.d.Caps().Chown {
@@ -275,7 +288,12 @@ func (ex *executor) carry(ctx context.Context, prevRoot, root string, files []ca
 			if err := copyAt(gctx, ex.d, from, to, a); err != nil {
 				return err
 			}
-			_, err := ex.d.SetAttr(gctx, to, a) // the mtime, after the content
+			fi, err := ex.d.SetAttr(gctx, to, a) // the mtime, after the content
+			if err == nil {
+				ex.mu.Lock()
+				ex.copied[c.rel] = fi // another file: the manifest records its id
+				ex.mu.Unlock()
+			}
 			return err
 		}))
 	}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make demo: serve a scratch folder over NFS with `dagnfs serve`, validate the
 # example DAGs, publish them onto it over the NFS protocol, show the result,
-# verify it as a pod would, publish again (nothing to do), then stop the
-# server.
+# verify it as a pod would, publish again (nothing to do), move the export
+# to the generations layout, then stop the server.
 set -euo pipefail
 bin=${1:-bin/dagnfs}
 src=${2:-examples/dags}
@@ -45,3 +45,12 @@ echo "== publishing again: nothing changed, nothing is sent"
 echo
 echo "== the same, as a CI job would read it (--format json)"
 "$bin" publish "$src" "$url" --label demo-1 --format json | head -n 12
+echo
+echo "== moving the export to the generations layout: each generation a complete folder, current switched with one rename"
+"$bin" publish "$src" "$url" --label demo-2 --layout generations --migrate
+echo
+echo "== the export root now (on the server's disk)"
+(cd "$export_dir" && ls -l | tail -n +2)
+echo
+echo "== dagnfs verify $export_dir/current (the dags folder Airflow is pointed at)"
+"$bin" verify --expect-label demo-2 "$export_dir/current"

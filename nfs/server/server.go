@@ -191,6 +191,26 @@ func (fs changeFS) Link(oldname, newname string) error {
 	return fs.root.Link(rel(oldname), rel(newname))
 }
 
+// Rename renames a symlink as itself, never following it (osfs resolved
+// it first, so a symlink that does not resolve from where it is, such as
+// the one the generations layout renames over current, could not be
+// renamed), in folders reached without a symlink. (os.Root would open each
+// folder on the way, which fails in dagnfs's unlistable staging folder.)
+func (fs changeFS) Rename(from, to string) error {
+	for _, p := range []string{rel(from), rel(to)} {
+		for dir := filepath.Dir(p); dir != "."; dir = filepath.Dir(dir) {
+			fi, err := os.Lstat(filepath.Join(fs.root.Name(), dir))
+			if err != nil {
+				return err
+			}
+			if fi.Mode()&os.ModeSymlink != 0 {
+				return &os.PathError{Op: "rename", Path: p, Err: os.ErrPermission}
+			}
+		}
+	}
+	return os.Rename(filepath.Join(fs.root.Name(), rel(from)), filepath.Join(fs.root.Name(), rel(to)))
+}
+
 // squashedFS is the export as root sees it under root_squash: new files and
 // folders belong to Nobody, and owners cannot be changed.
 type squashedFS struct{ changeFS }
