@@ -301,6 +301,23 @@ func (gp *gparser) expect(parent int32, s string, field uint16) {
 	gp.anon(parent, field)
 }
 
+// commaList adds to n, in field, what item parses, with the commas between
+// (a trailing one too, when one of ends follows it).
+func (gp *gparser) commaList(n int32, field uint16, item func() int32, ends ...string) {
+	for {
+		gp.add(n, item(), field)
+		if !gp.is(",") {
+			return
+		}
+		gp.anon(n, 0)
+		for _, end := range ends {
+			if gp.is(end) {
+				return
+			}
+		}
+	}
+}
+
 // wrap makes a node of kind sym whose first child is child.
 func (gp *gparser) wrap(sym uint16, child int32, field uint16) int32 {
 	n := gp.node(sym)
@@ -1126,16 +1143,7 @@ func (gp *gparser) isMatchStatement() bool {
 func (gp *gparser) matchStatement(parent int32) {
 	n := gp.node(sMatchStatement)
 	gp.anon(n, 0)
-	for {
-		gp.add(n, gp.expression(), fSubject)
-		if !gp.is(",") {
-			break
-		}
-		gp.anon(n, 0)
-		if gp.is(":") {
-			break
-		}
-	}
+	gp.commaList(n, fSubject, gp.expression, ":")
 	gp.expect(n, ":", 0)
 	gp.comments(n)
 	indent := gp.advance() // the lexer made it an INDENT: the block starts there
@@ -1158,16 +1166,7 @@ func (gp *gparser) matchStatement(parent int32) {
 func (gp *gparser) caseClause() int32 {
 	c := gp.node(sCaseClause)
 	gp.anon(c, 0)
-	for {
-		gp.add(c, gp.casePattern(), 0)
-		if !gp.is(",") {
-			break
-		}
-		gp.anon(c, 0)
-		if gp.is(":") || gp.is("if") {
-			break
-		}
-	}
+	gp.commaList(c, 0, gp.casePattern, ":", "if")
 	if gp.is("if") {
 		g := gp.node(sIfClause)
 		gp.anon(g, 0)
@@ -1625,16 +1624,7 @@ func (gp *gparser) postfix(e int32) int32 {
 		case gp.is("["):
 			n := gp.wrap(sSubscript, e, fValue)
 			gp.anon(n, 0)
-			for {
-				gp.add(n, gp.subscriptElem(), fSubscript)
-				if !gp.is(",") {
-					break
-				}
-				gp.anon(n, 0)
-				if gp.is("]") {
-					break
-				}
-			}
+			gp.commaList(n, fSubscript, gp.subscriptElem, "]")
 			gp.expect(n, "]", 0)
 			e = n
 		default:
