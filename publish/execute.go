@@ -389,6 +389,9 @@ func writeHistory(ctx context.Context, d nfs.Dest, tmp string, next *layout.Mani
 	if err := nfs.WriteFile(ctx, d, tmp, layout.HistoryName(next.Generation), next.Encode(), attr); err != nil {
 		return err
 	}
+	if next.Generation <= keep {
+		return nil // no generation to forget yet
+	}
 	hist, err := layout.ReadHistory(ctx, d, next.Generation)
 	if err != nil || len(hist) <= keep {
 		return err

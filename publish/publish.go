@@ -196,17 +196,29 @@ func prepareSource(ctx context.Context, o Options, res *Result) (*prepared, erro
 	if len(files) == 0 && !o.Source.AllowEmpty {
 		return nil, &RefusedError{Reason: fmt.Sprintf("source %s holds no files; refusing to publish an empty generation (allow it if that is what you want)", o.Source.Dir), Setting: "allow-empty"}
 	}
-	if err := hashAll(ctx, files, o.Concurrency); err != nil {
-		return nil, err
-	}
 	vo := o.Source.Validate
 	vo.Exclude = append(slices.Clone(vo.Exclude), o.Source.Exclude...)
 	vo.Listed = listed
 	snap := readSnapshot(ctx, o.Dest)
-	vo.Known = knownResults(snap.m, files)
-	report, err := validate.Run(ctx, o.Source.Dir, vo)
-	if err != nil {
-		return nil, err
+	var report *validate.Report
+	if snap.ok && len(snap.m.Files) > 0 {
+		// What the manifest recorded for a file is reused when its sha256
+		// is the same: hash first.
+		if err := hashAll(ctx, files, o.Concurrency); err != nil {
+			return nil, err
+		}
+		vo.Known = knownResults(snap.m, files)
+		if report, err = validate.Run(ctx, o.Source.Dir, vo); err != nil {
+			return nil, err
+		}
+	} else {
+		// Nothing to reuse: hash and validate at once.
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(guard.Func(func() error { return hashAll(gctx, files, o.Concurrency) }))
+		g.Go(guard.Func(func() (err error) { report, err = validate.Run(gctx, o.Source.Dir, vo); return err }))
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
 	}
 	res.Validation = report
 	if report.Failed() {
