@@ -325,3 +325,71 @@ func TestMigrateOnGanesha(t *testing.T) {
 	code, out, errOut = e.run(t, "status", "--check", url)
 	assert.Equal(t, 0, code, "%s %s", out, errOut)
 }
+
+// readerLoop resolves current and reads the whole set over and over until
+// stop, recording every read that was not one of the wanted sets.
+func readerLoop(dir string, wanted []map[string]string, stop *atomic.Bool, reads *atomic.Int64) (wait func() []string) {
+	var bad []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for !stop.Load() {
+			target, err := os.Readlink(filepath.Join(dir, "current"))
+			if err != nil {
+				bad = append(bad, err.Error())
+				continue
+			}
+			set, err := readSet(filepath.Join(dir, target))
+			ok := false
+			for _, w := range wanted {
+				ok = ok || (err == nil && assert.ObjectsAreEqual(w, set))
+			}
+			if !ok {
+				bad = append(bad, fmt.Sprintf("%s: %v (%d files)", target, err, len(set)))
+			}
+			reads.Add(1)
+		}
+	}()
+	return func() []string { <-done; return bad }
+}
+
+// Garbage collection and rollback under a reader: with --keep 1 and
+// --grace 1m, a publish more than a minute after the first one removes its
+// folder, while a reader resolving current in a loop only ever finds whole
+// sets; a rollback under the reader too.
+func TestGarbageCollectionAndRollbackUnderAReader(t *testing.T) {
+	e := setup(t)
+	dir, url := e.folder(t)
+	src := t.TempDir()
+	set := func(v int) map[string]string {
+		files := map[string]string{}
+		for i := range 150 {
+			files[fmt.Sprintf("d%d/f%03d.txt", i%10, i)] = fmt.Sprintf("version %d file %d\n", v, i)
+		}
+		return files
+	}
+	sets := []map[string]string{nil, set(1), set(2), set(3)}
+	pub := func(v int) {
+		writeFiles(t, src, sets[v])
+		code, _, errOut := e.run(t, "publish", "--python", "none", "--layout", "generations", "--keep", "1", "--grace", "1m", src, url)
+		require.Equal(t, 0, code, errOut)
+	}
+	pub(1)
+	pub(2)
+	var stop atomic.Bool
+	var reads atomic.Int64
+	wait := readerLoop(dir, sets[1:], &stop, &reads)
+	time.Sleep(62 * time.Second) // generation 1 retired more than --grace ago
+	pub(3)
+	_, err := os.Stat(filepath.Join(dir, ".dagnfs/generations/1"))
+	assert.True(t, os.IsNotExist(err), "generation 1's folder was collected")
+	assert.DirExists(t, filepath.Join(dir, ".dagnfs/generations/2"), "the generation before current stays")
+	code, out, errOut := e.run(t, "rollback", "--to", "2", "--keep", "1", "--grace", "1m", url)
+	require.Equal(t, 0, code, "%s %s", out, errOut)
+	stop.Store(true)
+	assert.Empty(t, wait(), "a reader found a missing or mixed set")
+	assert.Positive(t, reads.Load())
+	target, err := os.Readlink(filepath.Join(dir, "current"))
+	require.NoError(t, err)
+	assert.Equal(t, ".dagnfs/generations/2", target)
+}
