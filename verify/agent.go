@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"math"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -56,13 +57,14 @@ func (a *Agent) init() {
 		files:        g("files", "Files the manifest lists."),
 		unreadable:   g("unreadable_files", "Files that cannot be read, by this process or by the Airflow identity."),
 		unmanaged:    g("unmanaged_files", "Files on the export that dagnfs did not publish."),
-		visibleAfter: g("publish_to_visible_seconds", "For the newest generation: seconds from its publish to this node first seeing it."),
+		visibleAfter: g("publish_to_visible_seconds", "For the newest generation published while the agent watched: seconds from its publish to this node first seeing it (at most one interval late). NaN until one is."),
 		lastRun:      g("last_verify_timestamp_seconds", "When the last verification ended (Unix time)."),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dagnfs", Name: "verify_runs_total",
 			Help: "Verifications by outcome: ok, findings, or error (the destination could not be read)."}, []string{"outcome"}),
 		findings: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "dagnfs", Name: "findings",
 			Help: "Findings of the last verification by rule and severity."}, []string{"rule", "severity"}),
 	}
+	a.m.visibleAfter.Set(math.NaN()) // nothing timed yet
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(a.m.success, a.m.duration, a.m.generation, a.m.current, a.m.manifestAge, a.m.files, a.m.unreadable,
 		a.m.unmanaged, a.m.visibleAfter, a.m.lastRun, a.m.runs, a.m.findings)
@@ -148,9 +150,15 @@ func (a *Agent) once(ctx context.Context) {
 		a.m.manifestAge.Set(time.Since(r.PublishedAt).Seconds())
 	}
 	if r.Generation != a.seenGen && r.Generation > 0 {
+		if a.seenGen == 0 {
+			// Published before the agent looked: its latency is not this
+			// node's to tell.
+			a.Log.Info("generation already there", "generation", r.Generation, "label", r.Label)
+		} else {
+			a.m.visibleAfter.Set(r.VisibleAfterS)
+			a.Log.Info("new generation visible", "generation", r.Generation, "label", r.Label, "visible_after_s", r.VisibleAfterS)
+		}
 		a.seenGen = r.Generation
-		a.m.visibleAfter.Set(r.VisibleAfterS)
-		a.Log.Info("new generation visible", "generation", r.Generation, "label", r.Label, "visible_after_s", r.VisibleAfterS)
 	}
 	lvl := slog.LevelInfo
 	if !r.OK {

@@ -14,6 +14,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/publish"
+	"github.com/dagnfs/dagnfs/validate"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -80,6 +83,34 @@ func TestAgentEndpoints(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the agent did not stop")
 	}
+}
+
+// The publish-to-visible latency is timed only for a generation that
+// appeared while the agent watched: the one already there when it started
+// is not (NaN), the next one is.
+func TestAgentTimesOnlyWhatItSawAppear(t *testing.T) {
+	dir, d, src := published(t, "c1")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	base := "http://" + l.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := opts()
+	o.LocalPath = dir
+	a := &Agent{Dest: d, Options: o, Interval: 50 * time.Millisecond}
+	go a.Run(ctx, l)
+	eventually(t, "ready", func() bool { c, _ := get(t, base+"/readyz"); return c == http.StatusOK })
+	_, metrics := get(t, base+"/metrics")
+	assert.Contains(t, metrics, "dagnfs_publish_to_visible_seconds NaN", "generation 1 was there before the agent")
+
+	writeTree(t, src, map[string]string{"a.py": dagA + "# c2\n"})
+	_, err = publish.Publish(context.Background(), publish.Options{Source: publish.Source{Dir: src, Validate: validate.Options{Python: "none"}},
+		Dest: d, Owner: publish.Owner{UID: 50000, GID: 50000}, Label: "c2"})
+	require.NoError(t, err)
+	eventually(t, "generation 2 seen", func() bool { _, m := get(t, base+"/metrics"); return strings.Contains(m, "dagnfs_generation 2") })
+	_, metrics = get(t, base+"/metrics")
+	assert.NotContains(t, metrics, "dagnfs_publish_to_visible_seconds NaN", "generation 2 appeared while the agent watched")
+	assert.Regexp(t, `dagnfs_publish_to_visible_seconds 0\.\d+`, metrics, "within the interval")
 }
 
 // Clients that open connections and never finish their request (or hold
