@@ -1,10 +1,10 @@
 package verify
 
 import (
-	"math"
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"sync"
