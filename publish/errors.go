@@ -44,7 +44,7 @@ func (e *LockedError) Error() string {
 	if !e.Expires.IsZero() {
 		exp = "expires " + e.Expires.UTC().Format(time.RFC3339)
 	}
-	return fmt.Sprintf("destination is locked by %s (%s, %s); wait for it to finish, or remove %s if that publisher is gone", e.Holder, e.Lock, exp, e.Lock)
+	return fmt.Sprintf("destination is locked by %s (%s, %s); wait for it to finish (--lock-timeout waits), or remove %s if that publisher is gone", e.Holder, e.Lock, exp, e.Lock)
 }
 
 // CheckError: published, but Airflow's identities cannot read everything.

@@ -390,3 +390,43 @@ func TestMigrateBackToInPlace(t *testing.T) {
 	assert.Equal(t, layout.InPlace, res.Layout)
 	assert.NoDirExists(t, genDir(dir, 1), "gone after the grace period")
 }
+
+// --lock-timeout: a publisher finding the lock held waits for it (up to
+// Lock.Wait) instead of failing at once, and fails with a *LockedError
+// when it is not released in time.
+func TestLockWait(t *testing.T) {
+	ctx := context.Background()
+	dir, d := localDest(t)
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.py": dagA})
+	o := opts(src, d)
+	_, err := Publish(ctx, o)
+	require.NoError(t, err)
+	defer func(p time.Duration) { lockPoll = p }(lockPoll)
+	lockPoll = 50 * time.Millisecond
+	held := layout.LockInfo{Holder: "ci@elsewhere pid 1", Host: "elsewhere", PID: 1, RunID: "theirs",
+		Acquired: time.Now(), Expires: time.Now().Add(time.Hour)}
+	lockFile := filepath.Join(dir, layout.LockPath)
+	require.NoError(t, os.WriteFile(lockFile, held.Encode(), 0o644))
+
+	writeTree(t, src, map[string]string{"b.py": dagB})
+	_, err = Publish(ctx, o)
+	var locked *LockedError
+	require.ErrorAs(t, err, &locked, "no waiting by default")
+	assert.NotContains(t, locked.Error(), "//.dagnfs", "a path that can be reached")
+
+	o.Lock.Wait = 200 * time.Millisecond
+	t0 := time.Now()
+	_, err = Publish(ctx, o)
+	require.ErrorAs(t, err, &locked, "the lock is not released in time")
+	assert.GreaterOrEqual(t, time.Since(t0), 200*time.Millisecond)
+
+	o.Lock.Wait = 10 * time.Second
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		_ = os.Remove(lockFile) // the other publisher finishes
+	}()
+	res, err := Publish(ctx, o)
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Generation)
+}

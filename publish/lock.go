@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"strings"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,32 @@ type lock struct {
 	now      func() time.Time
 	log      *slog.Logger
 }
+
+// acquireWaiting acquires the lock, waiting up to lk.Wait while another
+// publisher holds it (saying who, once).
+func acquireWaiting(ctx context.Context, d nfs.Dest, info layout.LockInfo, lk Locking, now func() time.Time, log *slog.Logger) (*lock, error) {
+	deadline := time.Now().Add(lk.Wait)
+	said := false
+	for {
+		l, err := acquire(ctx, d, info, lk.TTL, now, log)
+		var le *LockedError
+		if !errors.As(err, &le) || !time.Now().Before(deadline) {
+			return l, err
+		}
+		if !said {
+			log.Warn("waiting for the lock", "holder", le.Holder, "expires", le.Expires, "up_to", lk.Wait)
+			said = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(min(lockPoll, time.Until(deadline))):
+		}
+	}
+}
+
+// lockPoll is how often a publisher waiting for the lock looks again.
+var lockPoll = time.Second
 
 // acquire creates the lock exclusively. An expired lock is removed and the
 // creation tried once more.
@@ -62,7 +89,7 @@ func acquire(ctx context.Context, d nfs.Dest, info layout.LockInfo, ttl time.Dur
 		}
 		dead := deadHolder(held)
 		if (now().Before(held.Expires) && !dead) || attempt > 0 {
-			return nil, &LockedError{Lock: d.String() + "/" + layout.LockPath, Holder: held.Holder, Expires: held.Expires}
+			return nil, &LockedError{Lock: strings.TrimSuffix(d.String(), "/") + "/" + layout.LockPath, Holder: held.Holder, Expires: held.Expires}
 		}
 		// Known race: two publishers that both find the same lock expired
 		// can both remove it, and the second removal can hit the first

@@ -89,6 +89,9 @@ type Deletes struct {
 // Locking is how the destination's lock is held.
 type Locking struct {
 	TTL time.Duration // lifetime unless refreshed; default 10m
+	// Wait is how long to wait for a lock another publisher holds before
+	// giving up with a *LockedError (0: not at all).
+	Wait time.Duration
 }
 
 // Progress reports the upload.
@@ -265,7 +268,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		host, _ := os.Hostname()
 		who := currentUser()
 		info := layout.LockInfo{Holder: fmt.Sprintf("%s@%s pid %d", who, host, os.Getpid()), Host: host, User: who, PID: os.Getpid(), RunID: randomID()}
-		if lk, err = acquire(ctx, d, info, o.Lock.TTL, o.Now, o.Log); err != nil {
+		if lk, err = acquireWaiting(ctx, d, info, o.Lock, o.Now, o.Log); err != nil {
 			return res, err
 		}
 		var cancel context.CancelCauseFunc

@@ -51,6 +51,7 @@ type publishOptions struct {
 	noRepair    bool
 	migrate     bool
 	lockTTL     time.Duration
+	lockTimeout time.Duration
 	timeout     time.Duration
 	deadline    time.Duration
 	exclude     []string
@@ -91,6 +92,7 @@ func (o *publishOptions) AddFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.noRepair, "no-repair", false, "report published files that someone else changed on the export (and exit 1) instead of uploading them again")
 	f.DurationVar(&o.grace, "grace", o.grace, "generations layout: a generation folder stays at least this long after it stopped being current, whatever --keep says")
 	f.DurationVar(&o.lockTTL, "lock-ttl", o.lockTTL, "lifetime of the lock unless refreshed; an expired lock is taken over")
+	f.DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for a lock another publisher holds (saying who), then exit 4")
 	f.DurationVar(&o.timeout, "timeout", o.timeout, "timeout of each NFS call")
 	f.DurationVar(&o.deadline, "deadline", o.deadline, "the whole run ends by then, whatever happens (cleanup included)")
 	f.StringArrayVar(&o.exclude, "exclude", nil, "glob of files or folders not to publish (repeatable; .git, __pycache__, *.pyc always)")
@@ -164,6 +166,9 @@ func (o *publishOptions) check() ([]perms.Identity, error) {
 	}
 	if o.lockTTL < 10*time.Second {
 		return nil, usagef("--lock-ttl must be at least 10s")
+	}
+	if o.lockTimeout < 0 {
+		return nil, usagef("--lock-timeout must not be negative")
 	}
 	if o.timeout < time.Second {
 		return nil, usagef("--timeout must be at least 1s")
@@ -255,7 +260,7 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 		Owner: publish.Owner{FileMode: fs.FileMode(o.fileMode), DirMode: fs.FileMode(o.dirMode),
 			UID: o.uid, GID: o.gid, Readers: readers},
 		Delete:      publish.Deletes{Enabled: o.del, Max: o.maxDelete},
-		Lock:        publish.Locking{TTL: o.lockTTL},
+		Lock:        publish.Locking{TTL: o.lockTTL, Wait: o.lockTimeout},
 		Concurrency: o.concurrency, DryRun: o.dryRun, Label: label, Keep: o.keep,
 		Layout: o.layout.val, Grace: o.grace, NoRepair: o.noRepair, Migrate: o.migrate,
 		Version: version, Log: log,
