@@ -1,13 +1,13 @@
 package publish
 
 import (
-	"strings"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
