@@ -2,6 +2,7 @@ package publish
 
 import (
 	"fmt"
+	"github.com/dagnfs/dagnfs/layout"
 	"strings"
 	"time"
 
@@ -37,6 +38,8 @@ type LockedError struct {
 	Lock    string
 	Holder  string
 	Expires time.Time
+	// Live: seen by unlock, which removes only a lock whose holder is gone.
+	Live bool
 }
 
 func (e *LockedError) Error() string {
@@ -44,7 +47,11 @@ func (e *LockedError) Error() string {
 	if !e.Expires.IsZero() {
 		exp = "expires " + e.Expires.UTC().Format(time.RFC3339)
 	}
-	return fmt.Sprintf("destination is locked by %s (%s, %s); wait for it to finish (--lock-timeout waits), or remove %s if that publisher is gone", e.Holder, e.Lock, exp, e.Lock)
+	dest := strings.TrimSuffix(e.Lock, "/"+layout.LockPath)
+	if e.Live {
+		return fmt.Sprintf("the lock is live (held by %s, %s): wait for that publish to finish, or if you know it is gone, dagnfs unlock --force %s", e.Holder, exp, dest)
+	}
+	return fmt.Sprintf("destination is locked by %s (%s); wait for it to finish (--lock-timeout waits), or if that publisher is gone, dagnfs unlock %s", e.Holder, exp, dest)
 }
 
 // CheckError: published, but Airflow's identities cannot read everything.

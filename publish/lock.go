@@ -188,6 +188,10 @@ func (l *lock) release(ctx context.Context) error {
 // deadHolder reports whether the lock was taken by a process of this host
 // that no longer runs (a cron job killed midway): its lock need not be
 // waited out.
+// HolderGone says whether a lock's holder provably exited: a process of
+// this host that no longer runs. (From another host nothing is provable.)
+func HolderGone(l *layout.LockInfo) bool { return deadHolder(l) }
+
 func deadHolder(l *layout.LockInfo) bool {
 	host, err := os.Hostname()
 	if err != nil || l.Host != host || l.PID <= 0 || l.PID == os.Getpid() {

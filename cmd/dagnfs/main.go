@@ -42,6 +42,7 @@ Usage:
   dagnfs status DEST                generation, label, lock and drift of DEST
   dagnfs history DEST               the generations kept on DEST
   dagnfs rollback DEST [--to GEN]   restore a kept generation as a new one
+  dagnfs unlock DEST [--force]      remove a lock its publisher left behind
   dagnfs k8s verify-job|agent-daemonset|publish-cronjob [flags]
                                     print Kubernetes manifests that run dagnfs
   dagnfs serve --export DIR         a small NFSv3 server for trying dagnfs
@@ -118,6 +119,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runHistoryCmd(ctx, args[1:], stdout, stderr)
 	case "rollback":
 		err = runRollbackCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "unlock":
+		err = runUnlockCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "k8s":
 		err = runK8sCmd(args[1:], stdout, stderr)
 	case "version", "--version":

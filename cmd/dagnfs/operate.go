@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -241,5 +244,63 @@ func runRollbackCmd(ctx context.Context, args []string, stdin io.Reader, stdout,
 	}
 	return runPublishLike(ctx, o, "", rest[0], stdin, stdout, stderr, func(ctx context.Context, po publish.Options) (*publish.Result, error) {
 		return publish.Rollback(ctx, po, to)
+	})
+}
+
+const unlockHelp = `Usage: dagnfs unlock DEST [flags]
+
+Show who holds DEST's lock, and remove it when that publisher is gone: the
+lock expired (its holder stopped refreshing it), or its holder was a process
+of this host that no longer runs. A live lock is removed only with --force,
+after a confirmation on a terminal (--yes skips it, for scripts): removing
+the lock of a publish that is still running lets a second one run beside it.
+
+Example:
+  dagnfs unlock nfs://nfs.example.internal/srv/airflow/dags
+
+Flags:
+`
+
+func runUnlockCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	o := newDestOptions()
+	var force, yes bool
+	o.extra = func(f *pflag.FlagSet) {
+		f.BoolVar(&force, "force", false, "remove the lock even though its holder may still be running")
+		f.BoolVarP(&yes, "yes", "y", false, "with --force: do not ask")
+	}
+	return o.runOn(ctx, "unlock", args, unlockHelp, stdout, func(ctx context.Context, d nfs.Dest, dest string) error {
+		held, err := layout.ReadLock(ctx, d, 10*time.Minute)
+		if err != nil {
+			return err
+		}
+		if held == nil {
+			fmt.Fprintf(stdout, "%s is not locked\n", dest)
+			return nil
+		}
+		fmt.Fprintf(stdout, "%s is locked by %s since %s, until %s\n", dest, printable(held.Holder),
+			held.Acquired.Local().Format(time.DateTime), held.Expires.Local().Format(time.DateTime))
+		switch {
+		case time.Now().After(held.Expires):
+			fmt.Fprintln(stdout, "  the lock expired: its publisher stopped refreshing it")
+		case publish.HolderGone(held):
+			fmt.Fprintf(stdout, "  its publisher, process %d of this host, no longer runs\n", held.PID)
+		case !force:
+			return &publish.LockedError{Lock: strings.TrimSuffix(dest, "/") + "/" + layout.LockPath, Holder: held.Holder, Expires: held.Expires,
+				Live: true}
+		case !yes:
+			if !isTerminal(stdin) {
+				return usagef("--force on a live lock needs a confirmation: answer on a terminal, or pass --yes")
+			}
+			fmt.Fprint(stderr, "The lock is live: its publisher may still be running. Remove it? [y/N] ")
+			line, _ := bufio.NewReader(stdin).ReadString('\n')
+			if a := strings.TrimSpace(line); !strings.EqualFold(a, "y") && !strings.EqualFold(a, "yes") {
+				return &publish.RefusedError{Reason: "unlock cancelled at the confirmation prompt; the lock stays"}
+			}
+		}
+		if err := d.Remove(ctx, layout.LockPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		fmt.Fprintln(stdout, "  lock removed")
+		return nil
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -116,4 +117,49 @@ func TestStatusCheckAndRepair(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dest, ".dagnfs", "journal.json"), []byte(`{"run_id":"x","temps":[]}`), 0o644))
 	code, out, _ = runCLI(t, "status", "--check", dest)
 	assert.Equal(t, exitFailed, code, "an interrupted publish: %s", out)
+}
+
+// unlock shows the holder; it removes an expired lock, refuses a live one
+// (exit 4) unless --force --yes, and says when there is none.
+func TestUnlock(t *testing.T) {
+	dest := t.TempDir()
+	require.NoError(t, os.Chmod(dest, 0o755))
+	src := srcDir(t, map[string]string{"a.py": dag})
+	code, _, errOut := runCLI(t, "publish", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	lockFile := filepath.Join(dest, ".dagnfs", "lock")
+	plant := func(expires time.Time) {
+		b, err := json.Marshal(map[string]any{"holder": "ci@elsewhere pid 7", "host": "elsewhere", "pid": 7, "run_id": "x",
+			"acquired": time.Now().Add(-time.Minute), "expires": expires})
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(lockFile, b, 0o644))
+	}
+
+	code, out, _ := runCLI(t, "unlock", dest)
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "is not locked")
+
+	plant(time.Now().Add(time.Hour))
+	code, out, errOut = runCLI(t, "unlock", dest)
+	assert.Equal(t, exitLocked, code, out)
+	assert.Contains(t, out, "locked by ci@elsewhere pid 7")
+	assert.Contains(t, errOut, "dagnfs unlock --force")
+	assert.FileExists(t, lockFile, "a live lock stays")
+	code, _, errOut = runCLI(t, "publish", src, dest)
+	assert.Equal(t, exitLocked, code)
+	assert.Contains(t, errOut, "dagnfs unlock "+dest)
+
+	code, _, _ = runCLI(t, "unlock", "--force", dest)
+	assert.Equal(t, exitUsage, code, "--force without a terminal needs --yes")
+	assert.FileExists(t, lockFile)
+	code, out, _ = runCLI(t, "unlock", "--force", "--yes", dest)
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "lock removed")
+	assert.NoFileExists(t, lockFile)
+
+	plant(time.Now().Add(-time.Minute))
+	code, out, _ = runCLI(t, "unlock", dest)
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "expired")
+	assert.NoFileExists(t, lockFile)
 }
