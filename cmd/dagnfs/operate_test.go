@@ -113,6 +113,9 @@ func TestStatusCheckAndRepair(t *testing.T) {
 	assert.Contains(t, out, "repaired    a.py")
 	code, out, _ = runCLI(t, "status", "--check", dest)
 	assert.Equal(t, exitOK, code, out)
+	require.NoError(t, os.Remove(filepath.Join(dest, "current", "by_hand.txt")))
+	_, out, _ = runCLI(t, "verify", dest)
+	assert.Contains(t, out, "OK: 0 errors, 1 finding in all", "plurals right")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dest, ".dagnfs", "journal.json"), []byte(`{"run_id":"x","temps":[]}`), 0o644))
 	code, out, _ = runCLI(t, "status", "--check", dest)

@@ -275,7 +275,7 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 	}
 	if interactive && !o.yes && isTerminal(stdin) {
 		popts.Delete.Confirm = func(p *publish.Plan) bool {
-			fmt.Fprintf(stderr, "This publish deletes %d files from %s:\n", len(p.Delete), d)
+			fmt.Fprintf(stderr, "This publish deletes %s from %s:\n", plural(len(p.Delete), "file"), d)
 			for i, e := range p.Delete {
 				if i == 20 {
 					fmt.Fprintf(stderr, "  ... and %d more (--dry-run --format json lists them all)\n", len(p.Delete)-i)

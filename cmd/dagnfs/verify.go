@@ -184,7 +184,7 @@ func printVerify(w io.Writer, r *verify.Result) {
 	if !r.OK {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(w, "%s: %d errors, %d findings in all, %d ms\n", verdict, r.Errors(), len(r.Findings), r.DurationMS)
+	fmt.Fprintf(w, "%s: %s, %s in all, %d ms\n", verdict, plural(r.Errors(), "error"), plural(len(r.Findings), "finding"), r.DurationMS)
 }
 
 const agentHelp = `Usage: dagnfs agent DEST --listen ADDR --interval DURATION [flags]
