@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -71,30 +70,10 @@ func TestGenerationsOnGanesha(t *testing.T) {
 	writeFiles(t, src, v2)
 	var stop atomic.Bool
 	var reads atomic.Int64
-	var mixed []string
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for !stop.Load() {
-			target, err := os.Readlink(filepath.Join(dir, "current"))
-			if err != nil {
-				mixed = append(mixed, err.Error())
-				continue
-			}
-			set, err := readSet(filepath.Join(dir, target))
-			switch {
-			case err != nil:
-				mixed = append(mixed, target+": "+err.Error())
-			case !assert.ObjectsAreEqual(v1, set) && !assert.ObjectsAreEqual(v2, set):
-				mixed = append(mixed, fmt.Sprintf("%s: %d files, neither v1 nor v2", target, len(set)))
-			}
-			reads.Add(1)
-		}
-	}()
+	wait := readerLoop(dir, []map[string]string{v1, v2}, &stop, &reads)
 	code, r, errOut = e.publish(t, src, url, "--label", "v2")
 	stop.Store(true)
-	wg.Wait()
+	mixed := wait()
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, 2, r.Generation)
 	assert.Len(t, r.Uploaded, 101)

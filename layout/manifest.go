@@ -42,6 +42,9 @@ type Manifest struct {
 	Files  []Entry `json:"files"`
 }
 
+// OwnerString is an owner as Entry.Owner records it.
+func OwnerString(uid, gid uint32) string { return fmt.Sprintf("%d:%d", uid, gid) }
+
 // InGenerations says whether the manifest's files are in a generation
 // folder.
 func (m *Manifest) InGenerations() bool { return m.Layout == Generations }

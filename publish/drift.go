@@ -125,7 +125,7 @@ func driftOf(e layout.Entry, fi nfs.FileInfo, ok bool, own Owner, chown bool) st
 }
 
 // ownerOf is a file's owner as the manifest records it.
-func ownerOf(fi nfs.FileInfo) string { return fmt.Sprintf("%d:%d", fi.UID, fi.GID) }
+func ownerOf(fi nfs.FileInfo) string { return layout.OwnerString(fi.UID, fi.GID) }
 
 // repair puts the drifted files that the source still holds unchanged into
 // the upload (they are uploaded again, as any change is), unless told only

@@ -1498,22 +1498,19 @@ func (gp *gparser) disjunction() int32 {
 		gp.add(n, gp.expression(), fValue)
 		return n
 	}
-	e := gp.conjunction()
-	for gp.is("or") {
-		n := gp.wrap(sBooleanOperator, e, fLeft)
-		gp.anon(n, fOperator)
-		gp.add(n, gp.conjunction(), fRight)
-		e = n
-	}
-	return e
+	return gp.booleanChain("or", gp.conjunction)
 }
 
-func (gp *gparser) conjunction() int32 {
-	e := gp.inversion()
-	for gp.is("and") {
+func (gp *gparser) conjunction() int32 { return gp.booleanChain("and", gp.inversion) }
+
+// booleanChain parses operands joined by the boolean operator op, left
+// associative.
+func (gp *gparser) booleanChain(op string, operand func() int32) int32 {
+	e := operand()
+	for gp.is(op) {
 		n := gp.wrap(sBooleanOperator, e, fLeft)
 		gp.anon(n, fOperator)
-		gp.add(n, gp.inversion(), fRight)
+		gp.add(n, operand(), fRight)
 		e = n
 	}
 	return e

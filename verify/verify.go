@@ -437,7 +437,7 @@ func checkFile(ctx context.Context, d nfs.Dest, o Options, m *layout.Manifest, l
 	if e.Mode != 0 && fi.Mode.Perm() != fs.FileMode(e.Mode).Perm() {
 		add(RuleMode, "mode %04o on the export, %04o published", fi.Mode.Perm(), fs.FileMode(e.Mode).Perm())
 	}
-	if owner := fmt.Sprintf("%d:%d", fi.UID, fi.GID); e.Owner != "" && owner != e.Owner {
+	if owner := layout.OwnerString(fi.UID, fi.GID); e.Owner != "" && owner != e.Owner {
 		add(RuleOwner, "owner %s on the export, %s published", owner, e.Owner)
 	}
 	if e.FileID != 0 && fi.FileID != 0 && fi.FileID != e.FileID {
