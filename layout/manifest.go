@@ -62,6 +62,10 @@ type Who struct {
 	Host string `json:"host"`
 	User string `json:"user"`
 	UID  int    `json:"uid"`
+	// Via says how the publish was started: "terminal", "ci",
+	// "unattended" (cron, a script), or what DAGNFS_VIA named (the
+	// shipped CronJob sets "cronjob/NAMESPACE/NAME").
+	Via string `json:"via,omitempty"`
 }
 
 // Entry is one published file.

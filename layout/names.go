@@ -14,7 +14,9 @@ const (
 	Dir          = ".dagnfs"
 	ManifestPath = Dir + "/manifest.json"
 	LockPath     = Dir + "/lock"
-	JournalPath  = Dir + "/journal.json"
+	// PausePath, while it exists, makes publishes refuse to run.
+	PausePath   = Dir + "/paused"
+	JournalPath = Dir + "/journal.json"
 	// JournalTemp is the one temporary name of the journal itself, which
 	// the journal cannot list: every run removes it first.
 	JournalTemp = Dir + "/staging/journal.tmp"

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path"
 	"slices"
 	"sync"
@@ -202,13 +201,7 @@ func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, e
 	ex.keepObjects(ctx, keep)
 
 	// The switch: every rename and delete in one burst.
-	action := o.Action
-	if action == "" {
-		action = "publish"
-	}
-	next := &layout.Manifest{Format: 1, Generation: plan.Generation, Action: action, PublishedAt: o.Now().UTC(),
-		PublishedBy: layout.Who{User: currentUser(), UID: os.Getuid()}, Label: o.Label, Tool: "dagnfs " + o.Version}
-	next.PublishedBy.Host, _ = os.Hostname()
+	next := newManifest(o, plan.Generation)
 	committed := make([]bool, len(pend))
 	deleted := make([]bool, len(plan.Delete))
 	// One connection, in order: concurrent RENAMEs into one folder contend

@@ -355,13 +355,16 @@ func (ex *executor) makeDirsUnder(ctx context.Context, root string, files []stri
 }
 
 // newManifest starts the manifest of the plan's generation.
-func (ex *executor) newManifest() *layout.Manifest {
-	action := ex.o.Action
+func (ex *executor) newManifest() *layout.Manifest { return newManifest(ex.o, ex.plan.Generation) }
+
+// newManifest starts the manifest of generation gen: what, when, by whom.
+func newManifest(o Options, gen int) *layout.Manifest {
+	action := o.Action
 	if action == "" {
 		action = "publish"
 	}
-	m := &layout.Manifest{Format: layout.ManifestFormat, Generation: ex.plan.Generation, Action: action, PublishedAt: ex.o.Now().UTC(),
-		PublishedBy: layout.Who{User: currentUser(), UID: os.Getuid()}, Label: ex.o.Label, Tool: "dagnfs " + ex.o.Version}
+	m := &layout.Manifest{Format: layout.ManifestFormat, Generation: gen, Action: action, PublishedAt: o.Now().UTC(),
+		PublishedBy: layout.Who{User: currentUser(), UID: os.Getuid(), Via: o.Via}, Label: o.Label, Tool: "dagnfs " + o.Version}
 	m.PublishedBy.Host, _ = os.Hostname()
 	return m
 }
@@ -508,10 +511,8 @@ func relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Man
 	}
 	next := *target
 	next.Generation, next.Action, next.Label = prev.Generation+1, "rollback", o.Label
-	next.PublishedAt = o.Now().UTC()
-	next.PublishedBy = layout.Who{User: currentUser(), UID: os.Getuid()}
-	next.PublishedBy.Host, _ = os.Hostname()
-	next.Tool = "dagnfs " + o.Version
+	fresh := newManifest(o, next.Generation)
+	next.PublishedAt, next.PublishedBy, next.Tool = fresh.PublishedAt, fresh.PublishedBy, fresh.Tool
 	res.Generation, res.Folder = next.Generation, next.Folder
 	res.Unchanged = len(next.Files) // nothing is copied: the switch brings them back
 	if o.DryRun {

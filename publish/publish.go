@@ -56,6 +56,13 @@ type Options struct {
 	Version     string
 	// Action is recorded in the manifest: "publish" (default) or "rollback".
 	Action string
+	// Force publishes to a paused destination (see Pause).
+	Force bool
+	// Via says how the publish was started ("terminal", "ci",
+	// "unattended", or what DAGNFS_VIA names, such as a CronJob); it is
+	// recorded in the manifest, so that a rollback can warn that a
+	// scheduled publisher will publish the source again.
+	Via string
 
 	Log      *slog.Logger
 	Progress func(Progress)
@@ -130,6 +137,13 @@ type Result struct {
 	DurationMS int64    `json:"duration_ms"`
 	Calls      int64    `json:"nfs_calls,omitempty"`
 	Warnings   []string `json:"warnings"`
+	// Paused is the destination's pause, when it is paused (a forced
+	// publish, a rollback or a dry run went on all the same).
+	Paused *layout.PauseInfo `json:"paused,omitempty"`
+	// Scheduled, after a rollback, names the unattended publisher of the
+	// generation rolled back from (a CronJob, CI, a script): it will
+	// publish its source again unless the destination is paused.
+	Scheduled string `json:"scheduled_publisher,omitempty"`
 
 	Validation *validate.Report `json:"validation,omitempty"`
 }
@@ -247,6 +261,11 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		}
 	}()
 
+	// A paused destination refuses at once, before the source is read;
+	// checked again under the lock, where it counts.
+	if err := checkPause(ctx, o, res); err != nil {
+		return res, err
+	}
 	src, err := prepare(ctx, o, res)
 	if err != nil {
 		return res, err
@@ -269,6 +288,10 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		who := currentUser()
 		info := layout.LockInfo{Holder: fmt.Sprintf("%s@%s pid %d", who, host, os.Getpid()), Host: host, User: who, PID: os.Getpid(), RunID: randomID()}
 		if lk, err = acquireWaiting(ctx, d, info, o.Lock, o.Now, o.Log); err != nil {
+			return res, err
+		}
+		if err := checkPause(ctx, o, res); err != nil {
+			_ = lk.release(ctx)
 			return res, err
 		}
 		var cancel context.CancelCauseFunc

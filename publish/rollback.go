@@ -64,14 +64,19 @@ func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 	if target.Label != "" {
 		o.Label += " (" + target.Label + ")"
 	}
+	scheduled := scheduledPublisher(append([]*layout.Manifest{cur}, hist...))
+	withHint := func(res *Result, err error) (*Result, error) {
+		res.Scheduled = scheduled
+		return res, err
+	}
 	if cur.InGenerations() {
 		// Its folder is still there (or the relink says it is gone):
 		// current is pointed back at it, nothing is copied.
-		return apply(ctx, o, func(ctx context.Context, o Options, _ *Result) (*prepared, error) {
+		return withHint(apply(ctx, o, func(ctx context.Context, o Options, _ *Result) (*prepared, error) {
 			return &prepared{report: keptReport(target), snap: readSnapshot(ctx, d), relink: target}, nil
-		})
+		}))
 	}
-	return apply(ctx, o, func(ctx context.Context, o Options, _ *Result) (*prepared, error) {
+	return withHint(apply(ctx, o, func(ctx context.Context, o Options, _ *Result) (*prepared, error) {
 		snap := readSnapshot(ctx, d)
 		live := map[string]layout.Entry{}
 		if snap.ok {
@@ -83,7 +88,24 @@ func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 				open: func(ctx context.Context) (io.ReadCloser, error) { return openKept(ctx, d, live, e, to) }})
 		}
 		return &prepared{files: files, report: keptReport(target), snap: snap}, nil
-	})
+	}))
+}
+
+// scheduledPublisher names how the newest publish among ms (newest first)
+// was started when nobody was at a terminal ("cronjob/NS/NAME", "ci",
+// "unattended"): that publisher will publish its source again after a
+// rollback. "" when it was a person, or is not recorded.
+func scheduledPublisher(ms []*layout.Manifest) string {
+	for _, m := range ms {
+		if m.Action != "" && m.Action != "publish" {
+			continue
+		}
+		if via := m.PublishedBy.Via; via != "terminal" {
+			return via
+		}
+		return ""
+	}
+	return ""
 }
 
 // openKept opens the kept content of e: at its place if the current

@@ -36,9 +36,9 @@ type Agent struct {
 }
 
 type agentMetrics struct {
-	success, duration, generation, current, manifestAge, files, unreadable, unmanaged, visibleAfter, lastRun prometheus.Gauge
-	runs                                                                                                     *prometheus.CounterVec
-	findings                                                                                                 *prometheus.GaugeVec
+	success, duration, generation, current, manifestAge, files, unreadable, unmanaged, visibleAfter, lastRun, paused prometheus.Gauge
+	runs                                                                                                             *prometheus.CounterVec
+	findings                                                                                                         *prometheus.GaugeVec
 }
 
 func (a *Agent) init() {
@@ -59,6 +59,7 @@ func (a *Agent) init() {
 		unmanaged:    g("unmanaged_files", "Files on the export that dagnfs did not publish."),
 		visibleAfter: g("publish_to_visible_seconds", "For the newest generation published while the agent watched: seconds from its publish to this node first seeing it (at most one interval late). NaN until one is."),
 		lastRun:      g("last_verify_timestamp_seconds", "When the last verification ended (Unix time)."),
+		paused:       g("paused", "Whether publishing to the destination is paused (dagnfs pause): 1 or 0."),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dagnfs", Name: "verify_runs_total",
 			Help: "Verifications by outcome: ok, findings, or error (the destination could not be read)."}, []string{"outcome"}),
 		findings: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "dagnfs", Name: "findings",
@@ -67,7 +68,7 @@ func (a *Agent) init() {
 	a.m.visibleAfter.Set(math.NaN()) // nothing timed yet
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(a.m.success, a.m.duration, a.m.generation, a.m.current, a.m.manifestAge, a.m.files, a.m.unreadable,
-		a.m.unmanaged, a.m.visibleAfter, a.m.lastRun, a.m.runs, a.m.findings)
+		a.m.unmanaged, a.m.visibleAfter, a.m.lastRun, a.m.paused, a.m.runs, a.m.findings)
 }
 
 // MaxConns is how many HTTP connections the agent serves at once; more
@@ -146,6 +147,7 @@ func (a *Agent) once(ctx context.Context) {
 	a.m.files.Set(float64(r.Files))
 	a.m.unreadable.Set(float64(r.Unreadable))
 	a.m.unmanaged.Set(float64(r.Unmanaged))
+	a.m.paused.Set(map[bool]float64{true: 1, false: 0}[r.Paused != nil])
 	if !r.PublishedAt.IsZero() {
 		a.m.manifestAge.Set(time.Since(r.PublishedAt).Seconds())
 	}

@@ -68,6 +68,17 @@ func TestAgentEndpoints(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(body), &st))
 	assert.Equal(t, 1, st.Generation)
 	assert.Equal(t, "c1", st.Label)
+	assert.Contains(t, metrics, "\ndagnfs_paused 0")
+
+	// A pause shows in the metrics and /status, and does not make the
+	// node unready (the pods still see a whole generation).
+	_, err = publish.Pause(ctx, d, publish.Owner{UID: -1, GID: -1}, "INC-3", time.Now())
+	require.NoError(t, err)
+	eventually(t, "paused", func() bool { _, m := get(t, base+"/metrics"); return strings.Contains(m, "\ndagnfs_paused 1") })
+	_, body = get(t, base+"/status")
+	assert.Contains(t, body, `"reason": "INC-3"`)
+	code, _ = get(t, base+"/readyz")
+	assert.Equal(t, http.StatusOK, code)
 
 	// A file changed on the export: not ready, and the metrics say why.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.py"), []byte("tampered"), 0o644))

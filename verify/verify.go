@@ -57,6 +57,7 @@ const (
 	RuleMode               = "mode-mismatch"
 	RuleOwner              = "owner-mismatch"
 	RuleReplaced           = "file-replaced"
+	RulePaused             = "pause-unreadable"
 )
 
 // Finding is one problem (or, with severity info, a fact worth knowing).
@@ -120,6 +121,9 @@ type Result struct {
 	DurationMS  int64     `json:"duration_ms"`
 	// WaitedMS is how long --wait took until the expected generation showed.
 	WaitedMS int64 `json:"waited_ms,omitempty"`
+	// Paused is the destination's pause (dagnfs pause), if publishing to it
+	// is paused.
+	Paused *layout.PauseInfo `json:"paused,omitempty"`
 	// VisibleAfterS is the time from the publish to this verification seeing
 	// the generation, in seconds (the propagation delay, at most).
 	VisibleAfterS float64 `json:"visible_after_s,omitempty"`
@@ -193,6 +197,11 @@ func Verify(ctx context.Context, d nfs.Dest, o Options) (*Result, error) {
 	m, err := waitForGeneration(ctx, d, o, r, start)
 	if err != nil {
 		return r, err
+	}
+	if p, err := layout.ReadPause(ctx, d); err != nil {
+		r.add(RulePaused, Warning, layout.PausePath, "%v", err)
+	} else {
+		r.Paused = p
 	}
 	if m != nil {
 		files := d

@@ -163,12 +163,24 @@ func envName(flag string) string {
 // exitHelp is the EXIT STATUS section of a command's help.
 func exitHelp(cmd string) string {
 	switch cmd {
-	case "publish", "rollback":
+	case "publish":
 		return `
 EXIT STATUS
   0  success (or nothing to do)
   1  the source failed validation, the plan was refused (empty source,
      --max-delete, declined), or the post-publish read check failed
+  2  bad usage
+  3  destination error (unreachable, permission, corrupt manifest)
+  4  the destination is locked by another publisher
+  5  the destination is paused (dagnfs pause); --force publishes anyway
+  130 interrupted (the export holds only whole files)
+`
+	case "rollback":
+		return `
+EXIT STATUS
+  0  success
+  1  the generation is not kept, the prompt was declined, or the
+     post-rollback read check failed
   2  bad usage
   3  destination error (unreachable, permission, corrupt manifest)
   4  the destination is locked by another publisher

@@ -28,6 +28,7 @@ const (
 	exitUsage    = 2
 	exitDest     = 3
 	exitLocked   = 4
+	exitPaused   = 5 // publishing to the destination is paused (dagnfs pause)
 	exitCanceled = 130
 )
 
@@ -43,6 +44,8 @@ Usage:
   dagnfs history DEST               the generations kept on DEST
   dagnfs rollback DEST [--to GEN]   restore a kept generation as a new one
   dagnfs unlock DEST [--force]      remove a lock its publisher left behind
+  dagnfs pause DEST --reason TEXT   refuse publishes to DEST until dagnfs resume DEST
+  dagnfs resume DEST                let publishes to DEST run again
   dagnfs k8s verify-job|agent-daemonset|publish-cronjob [flags]
                                     print Kubernetes manifests that run dagnfs
   dagnfs serve --export DIR         a small NFSv3 server for trying dagnfs
@@ -55,7 +58,8 @@ that belong to a repository can live in a dagnfs.toml or in pyproject.toml's
 
 EXIT STATUS
   0 success, 1 validation or check failed, 2 bad usage, 3 destination error,
-  4 destination locked by another publisher, 130 interrupted.
+  4 destination locked by another publisher, 5 destination paused
+  (dagnfs pause), 130 interrupted.
 `
 
 // memoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT says
@@ -121,6 +125,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runRollbackCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "unlock":
 		err = runUnlockCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "pause":
+		err = runPauseCmd(ctx, args[1:], stdout, stderr)
+	case "resume":
+		err = runResumeCmd(ctx, args[1:], stdout, stderr)
 	case "k8s":
 		err = runK8sCmd(args[1:], stdout, stderr)
 	case "version", "--version":
@@ -141,6 +149,7 @@ const (
 	kindCheck       = "check"
 	kindDrift       = "drift"
 	kindLocked      = "locked"
+	kindPaused      = "paused"
 	kindDestination = "destination"
 	kindDeadline    = "deadline"
 	kindInterrupted = "interrupted"
@@ -163,6 +172,7 @@ func classify(err error) (int, string, error) {
 		perm *publish.PermissionError
 		oe   *validate.OptionError
 		dr   *publish.DriftError
+		pz   *publish.PausedError
 	)
 	switch {
 	case errors.As(err, &ue):
@@ -182,6 +192,8 @@ func classify(err error) (int, string, error) {
 		return exitFailed, kindDrift, err
 	case errors.As(err, &le), errors.Is(err, publish.ErrLockLost):
 		return exitLocked, kindLocked, err
+	case errors.As(err, &pz):
+		return exitPaused, kindPaused, err
 	case errors.As(err, &de):
 		return exitDest, kindDeadline, err
 	case errors.As(err, &pe):

@@ -122,6 +122,9 @@ func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout 
 			attention++
 		}
 	}
+	if r.Paused != nil {
+		attention++ // deliberate, but a forgotten pause stops every deploy
+	}
 	st := struct {
 		*verify.Result
 		Lock      *layout.LockInfo `json:"lock"`
@@ -142,6 +145,9 @@ func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout 
 		if r.Layout == layout.Generations {
 			fmt.Fprintf(stdout, "  layout      generations: %s names %s\n", layout.Current, layout.GenerationName(r.Current))
 		}
+	}
+	if r.Paused != nil {
+		fmt.Fprintf(stdout, "  paused      %s; publishes are refused until dagnfs resume %s\n", pauseLine(r.Paused), shellQuote(dest))
 	}
 	if lock != nil {
 		fmt.Fprintf(stdout, "  lock        held by %s until %s\n", printable(lock.Holder), lock.Expires.Local().Format(time.DateTime))
@@ -171,17 +177,30 @@ Flags:
 
 func runHistoryCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := newDestOptions()
-	return o.runOn(ctx, "history", args, historyHelp, stdout, func(ctx context.Context, d nfs.Dest, _ string) error {
-		return history(ctx, d, o, stdout)
+	return o.runOn(ctx, "history", args, historyHelp, stdout, func(ctx context.Context, d nfs.Dest, dest string) error {
+		return history(ctx, d, dest, o, stdout)
 	})
 }
 
-func history(ctx context.Context, d nfs.Dest, o destOptions, stdout io.Writer) error {
+// pauseLine describes a pause in one line.
+func pauseLine(p *layout.PauseInfo) string {
+	when := ""
+	if !p.Since.IsZero() {
+		when = " since " + p.Since.Local().Format(time.DateTime)
+	}
+	return fmt.Sprintf("by %s%s: %s", printable(p.By), when, printable(p.Reason))
+}
+
+func history(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout io.Writer) error {
 	cur, err := layout.ReadManifest(ctx, d, layout.ManifestPath)
 	if err != nil {
 		return err
 	}
 	hist, err := layout.ReadHistory(ctx, d, cur.Generation)
+	if err != nil {
+		return err
+	}
+	paused, err := layout.ReadPause(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -192,15 +211,23 @@ func history(ctx context.Context, d nfs.Dest, o destOptions, stdout io.Writer) e
 		Label       string    `json:"label"`
 		PublishedAt time.Time `json:"published_at"`
 		PublishedBy string    `json:"published_by"`
+		Via         string    `json:"via,omitempty"`
 		Files       int       `json:"files"`
 	}
 	rows := []row{}
 	for _, m := range hist {
 		rows = append(rows, row{m.Generation, m.Generation == cur.Generation, m.Action, m.Label, m.PublishedAt,
-			m.PublishedBy.User + "@" + m.PublishedBy.Host, len(m.Files)})
+			m.PublishedBy.User + "@" + m.PublishedBy.Host, m.PublishedBy.Via, len(m.Files)})
 	}
 	if o.format.val == "json" {
-		return writeJSON(stdout, rows)
+		return writeJSON(stdout, struct {
+			Dest        string            `json:"dest"`
+			Paused      *layout.PauseInfo `json:"paused,omitempty"`
+			Generations []row             `json:"generations"`
+		}{dest, paused, rows})
+	}
+	if paused != nil {
+		fmt.Fprintf(stdout, "paused %s (dagnfs resume %s)\n", pauseLine(paused), shellQuote(dest))
 	}
 	if len(rows) == 0 {
 		fmt.Fprintf(stdout, "%s: no generations kept\n", d)
@@ -213,6 +240,12 @@ func history(ctx context.Context, d nfs.Dest, o destOptions, stdout io.Writer) e
 			mark = "*"
 		}
 		fmt.Fprintf(stdout, "%-4s %-10d %-8s %-19s %-24s %6d  %s\n", mark, r.Generation, r.Action, r.PublishedAt.Local().Format(time.DateTime), printable(r.PublishedBy), r.Files, printable(r.Label))
+	}
+	for _, r := range rows {
+		if !r.Current {
+			fmt.Fprintf(stdout, "restore one with: dagnfs rollback %s --to %d\n", shellQuote(dest), r.Generation)
+			break
+		}
 	}
 	return nil
 }
@@ -232,7 +265,7 @@ func runRollbackCmd(ctx context.Context, args []string, stdin io.Reader, stdout,
 	o := newPublishOptions()
 	var to int
 	fset := pflag.NewFlagSet("rollback", pflag.ContinueOnError)
-	o.AddFlags(fset)
+	o.addWriteFlags(fset)
 	fset.IntVar(&to, "to", 0, "the generation to restore (default: the one before the current)")
 	// No DAG folder: the settings file is looked for from the current one.
 	rest, _, err := parseSettings(fset, args, rollbackHelp, stdout, 1, 1, func([]string) string { return "." })
@@ -303,4 +336,100 @@ func runUnlockCmd(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		fmt.Fprintln(stdout, "  lock removed")
 		return nil
 	})
+}
+
+const pauseHelp = `Usage: dagnfs pause DEST --reason TEXT [flags]
+
+Stop publishes to DEST until dagnfs resume DEST: each publish is refused with
+exit status 5 (publish --force goes ahead, once). Rollbacks still run: pause
+after a rollback so that the next scheduled publish does not bring the bad
+source back. status, history and the agent (/status, dagnfs_paused) show
+the pause and its reason. A publish already running finishes.
+
+Example:
+  dagnfs pause nfs://nfs.example.internal/srv/airflow/dags --reason "rolled back: orders DAG broken, see INC-123"
+
+Flags:
+`
+
+func runPauseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o := newDestOptions()
+	var reason string
+	o.extra = func(f *pflag.FlagSet) {
+		f.StringVar(&reason, "reason", "", "why publishing stops, for whoever finds it paused (required)")
+	}
+	return o.runOn(ctx, "pause", args, pauseHelp, stdout, func(ctx context.Context, d nfs.Dest, dest string) error {
+		if strings.TrimSpace(reason) == "" {
+			return usagef("--reason is required: say why publishing stops, for whoever finds %s paused", dest)
+		}
+		old, err := publish.Pause(ctx, d, publish.Owner{UID: o.uid, GID: o.gid}, reason, time.Now())
+		if err != nil {
+			return err
+		}
+		p, err := layout.ReadPause(ctx, d)
+		if err != nil {
+			return err
+		}
+		held, _ := layout.ReadLock(ctx, d, 10*time.Minute)
+		if o.format.val == "json" {
+			return writeJSON(stdout, struct {
+				Dest     string            `json:"dest"`
+				Paused   *layout.PauseInfo `json:"paused"`
+				Replaced *layout.PauseInfo `json:"replaced,omitempty"`
+				Undo     string            `json:"undo"`
+			}{dest, p, old, "dagnfs resume " + shellQuote(dest)})
+		}
+		fmt.Fprintf(stdout, "Paused %s: publishes are refused (exit 5) until it is resumed\n", dest)
+		fmt.Fprintf(stdout, "  reason      %s\n", printable(p.Reason))
+		if old != nil {
+			fmt.Fprintf(stdout, "  replaced    the pause by %s since %s (%s)\n", printable(old.By), old.Since.Local().Format(time.DateTime), printable(old.Reason))
+		}
+		if held != nil && time.Now().Before(held.Expires) {
+			fmt.Fprintf(stdout, "  running     a publish by %s holds the lock: it finishes; the ones after it are refused\n", printable(held.Holder))
+		}
+		fmt.Fprintf(stdout, "  undo        dagnfs resume %s\n", shellQuote(dest))
+		return nil
+	})
+}
+
+const resumeHelp = `Usage: dagnfs resume DEST [flags]
+
+End a pause (dagnfs pause): publishes to DEST run again, from the next one.
+
+Example:
+  dagnfs resume nfs://nfs.example.internal/srv/airflow/dags
+
+Flags:
+`
+
+func runResumeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o := newDestOptions()
+	return o.runOn(ctx, "resume", args, resumeHelp, stdout, func(ctx context.Context, d nfs.Dest, dest string) error {
+		p, err := publish.Resume(ctx, d)
+		if err != nil {
+			return err
+		}
+		if o.format.val == "json" {
+			return writeJSON(stdout, struct {
+				Dest  string            `json:"dest"`
+				Ended *layout.PauseInfo `json:"ended"`
+			}{dest, p})
+		}
+		if p == nil {
+			fmt.Fprintf(stdout, "%s is not paused: publishes run\n", dest)
+			return nil
+		}
+		fmt.Fprintf(stdout, "Resumed %s: publishes run again\n", dest)
+		fmt.Fprintf(stdout, "  ended       the pause by %s since %s (%s)\n", printable(p.By), p.Since.Local().Format(time.DateTime), printable(p.Reason))
+		return nil
+	})
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it, so that a
+// printed command can be pasted as it is.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

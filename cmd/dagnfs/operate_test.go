@@ -48,7 +48,8 @@ func TestVerifyStatusHistoryRollback(t *testing.T) {
 
 	code, out, _ = runCLI(t, "history", dest)
 	assert.Equal(t, exitOK, code)
-	assert.Equal(t, 3, strings.Count(out, "\n"), out)
+	assert.Equal(t, 4, strings.Count(out, "\n"), out)
+	assert.Contains(t, out, "restore one with: dagnfs rollback "+dest+" --to 1\n")
 
 	code, out, errOut = runCLI(t, "rollback", "--to", "1", dest)
 	require.Equal(t, exitOK, code, errOut)
@@ -165,4 +166,87 @@ func TestUnlock(t *testing.T) {
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "expired")
 	assert.NoFileExists(t, lockFile)
+}
+
+func TestPauseResumeCLI(t *testing.T) {
+	dest := t.TempDir()
+	require.NoError(t, os.Chmod(dest, 0o755))
+	src := srcDir(t, map[string]string{"a.py": dag})
+	t.Setenv("DAGNFS_VIA", "cronjob/airflow/dagnfs-publish")
+	code, out, errOut := runCLI(t, "publish", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	assert.NotContains(t, out, "undo", "the first generation has nothing before it")
+	require.NoError(t, os.WriteFile(filepath.Join(src, "a.py"), []byte(dag+"# v2\n"), 0o644))
+	code, out, errOut = runCLI(t, "publish", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "  undo        dagnfs rollback "+dest+" --to 1\n")
+
+	code, _, errOut = runCLI(t, "pause", dest)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "--reason is required")
+	code, out, errOut = runCLI(t, "pause", "--reason", "INC-9 bad deploy", dest)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "Paused "+dest)
+	assert.Contains(t, out, "undo        dagnfs resume "+dest)
+
+	// A rollback runs, says the destination stays paused, and offers no
+	// pause command (it is paused already).
+	code, out, errOut = runCLI(t, "rollback", dest)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "stays paused (INC-9 bad deploy)")
+	assert.NotContains(t, out, "dagnfs pause")
+	assert.Contains(t, out, "undo        dagnfs rollback "+dest+" --to 2")
+
+	require.NoError(t, os.WriteFile(filepath.Join(src, "a.py"), []byte(dag+"# v3\n"), 0o644))
+	code, _, errOut = runCLI(t, "publish", src, dest)
+	assert.Equal(t, exitPaused, code)
+	assert.Contains(t, errOut, "is paused")
+	assert.Contains(t, errOut, "INC-9 bad deploy")
+	code, out, _ = runCLI(t, "publish", "--format", "json", src, dest)
+	assert.Equal(t, exitPaused, code)
+	var pub struct {
+		OK    bool `json:"ok"`
+		Error struct {
+			Kind string `json:"kind"`
+		} `json:"error"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &pub))
+	assert.Equal(t, "paused", pub.Error.Kind)
+
+	code, out, _ = runCLI(t, "status", "--check", dest)
+	assert.Equal(t, exitFailed, code, "a pause needs attention")
+	assert.Contains(t, out, "paused      by ")
+	assert.Contains(t, out, "INC-9 bad deploy; publishes are refused until dagnfs resume "+dest)
+	code, out, _ = runCLI(t, "history", "--format", "json", dest)
+	require.Equal(t, exitOK, code)
+	var hist struct {
+		Paused struct {
+			Reason string `json:"reason"`
+		} `json:"paused"`
+		Generations []struct {
+			Generation int    `json:"generation"`
+			Via        string `json:"via"`
+		} `json:"generations"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &hist))
+	assert.Equal(t, "INC-9 bad deploy", hist.Paused.Reason)
+	require.Len(t, hist.Generations, 3)
+	assert.Equal(t, "cronjob/airflow/dagnfs-publish", hist.Generations[2].Via)
+	code, out, _ = runCLI(t, "history", dest)
+	require.Equal(t, exitOK, code)
+	assert.True(t, strings.HasPrefix(out, "paused by "), out)
+	assert.Contains(t, out, "restore one with: dagnfs rollback "+dest+" --to 2")
+
+	code, out, errOut = runCLI(t, "resume", dest)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "Resumed "+dest)
+	code, out, errOut = runCLI(t, "publish", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "Published generation 4")
+
+	// Not paused: a rollback of a CronJob's publish says how to keep it.
+	code, out, errOut = runCLI(t, "rollback", dest)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "the last publish came from cronjob/airflow/dagnfs-publish")
+	assert.Contains(t, out, "dagnfs pause "+dest+" --reason 'rolled back from generation 4'")
 }

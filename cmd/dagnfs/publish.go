@@ -50,6 +50,7 @@ type publishOptions struct {
 	grace       time.Duration
 	noRepair    bool
 	migrate     bool
+	force       bool
 	lockTTL     time.Duration
 	lockTimeout time.Duration
 	timeout     time.Duration
@@ -73,34 +74,41 @@ func newPublishOptions() *publishOptions {
 	}
 }
 
-// AddFlags registers the flags.
+// AddFlags registers the flags of publish.
 func (o *publishOptions) AddFlags(f *pflag.FlagSet) {
+	f.BoolVar(&o.del, "delete", false, "delete files that dagnfs published before and that are gone from SRC")
+	f.IntVar(&o.maxDelete, "max-delete", o.maxDelete, "refuse a publish that would delete more files (-1: no limit)")
+	f.BoolVar(&o.allowEmpty, "allow-empty", false, "allow publishing an empty SRC")
+	f.StringVar(&o.label, "label", "", "label of this generation (default: the commit from CI variables such as GITHUB_SHA, CI_COMMIT_SHA)")
+	f.StringArrayVar(&o.exclude, "exclude", nil, "glob of files or folders not to publish (repeatable; .git, __pycache__, *.pyc always)")
+	f.Var(&o.layout, "layout", "how DAGs sit on the export: in-place (files at the root, each renamed into place) or generations (a complete folder per generation behind the symlink current, switched with one rename); default: the export's own, in-place for a new one")
+	f.BoolVar(&o.migrate, "migrate", false, "move an in-place export to --layout generations: the files move into the first generation's folder (hard links), current is made, the root is cleared of what dagnfs published")
+	f.BoolVar(&o.noRepair, "no-repair", false, "report published files that someone else changed on the export (and exit 1) instead of uploading them again")
+	f.BoolVar(&o.force, "force", false, "publish even though the destination is paused (dagnfs pause); it stays paused")
+	o.addWriteFlags(f)
+	o.checkFlags.AddFlags(f)
+}
+
+// addWriteFlags registers the flags that publish and rollback share: how
+// files are written, the lock, limits and output.
+func (o *publishOptions) addWriteFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.uid, "uid", o.uid, "uid to write as over NFS (AUTH_UNIX) and to own files where the destination allows")
 	f.IntVar(&o.gid, "gid", o.gid, "gid to write as over NFS and to own files where the destination allows")
 	f.Var(&o.fileMode, "file-mode", "mode of published files")
 	f.Var(&o.dirMode, "dir-mode", "mode of folders dagnfs creates")
 	f.IntVar(&o.concurrency, "concurrency", o.concurrency, "files uploaded at once (one NFS connection each)")
-	f.BoolVar(&o.del, "delete", false, "delete files that dagnfs published before and that are gone from SRC")
-	f.IntVar(&o.maxDelete, "max-delete", o.maxDelete, "refuse a publish that would delete more files (-1: no limit)")
-	f.BoolVar(&o.allowEmpty, "allow-empty", false, "allow publishing an empty SRC")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and change nothing")
 	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask before deleting on a terminal")
-	f.StringVar(&o.label, "label", "", "label of this generation (default: the commit from CI variables such as GITHUB_SHA, CI_COMMIT_SHA)")
 	f.IntVar(&o.keep, "keep", o.keep, "generations kept on the export for rollback")
-	f.Var(&o.layout, "layout", "how DAGs sit on the export: in-place (files at the root, each renamed into place) or generations (a complete folder per generation behind the symlink current, switched with one rename); default: the export's own, in-place for a new one")
-	f.BoolVar(&o.migrate, "migrate", false, "move an in-place export to --layout generations: the files move into the first generation's folder (hard links), current is made, the root is cleared of what dagnfs published")
-	f.BoolVar(&o.noRepair, "no-repair", false, "report published files that someone else changed on the export (and exit 1) instead of uploading them again")
 	f.DurationVar(&o.grace, "grace", o.grace, "generations layout: a generation folder stays at least this long after it stopped being current, whatever --keep says")
 	f.DurationVar(&o.lockTTL, "lock-ttl", o.lockTTL, "lifetime of the lock unless refreshed; an expired lock is taken over")
 	f.DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for a lock another publisher holds (saying who), then exit 4")
 	f.DurationVar(&o.timeout, "timeout", o.timeout, "timeout of each NFS call")
 	f.DurationVar(&o.deadline, "deadline", o.deadline, "the whole run ends by then, whatever happens (cleanup included)")
-	f.StringArrayVar(&o.exclude, "exclude", nil, "glob of files or folders not to publish (repeatable; .git, __pycache__, *.pyc always)")
 	f.StringVar(&o.checkAs, "check-as", o.checkAs, "identities UID:GID that must be able to read what was published")
-	o.checkFlags.AddFlags(f)
 	f.Var(&o.format, "format", "output: text or json")
 	f.Var(&o.logFormat, "log-format", "log format on stderr: text or json")
-	f.BoolVarP(&o.verbose, "verbose", "v", false, "log more")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every change, and log more")
 }
 
 // ciLabel is the commit that common CI systems name in their environment.
@@ -112,6 +120,24 @@ func ciLabel() string {
 		}
 	}
 	return ""
+}
+
+// startedVia says how this run was started, for the manifest: what
+// DAGNFS_VIA names (the shipped CronJob sets it), "ci" in a CI job,
+// "terminal" for a person, "unattended" otherwise (cron, a script).
+func startedVia(stdin io.Reader) string {
+	if v := strings.TrimSpace(os.Getenv("DAGNFS_VIA")); v != "" {
+		return printable(v[:min(len(v), 200)])
+	}
+	for _, v := range []string{"CI", "TF_BUILD", "JENKINS_URL", "BUILDKITE", "GITLAB_CI", "GITHUB_ACTIONS"} {
+		if s := strings.TrimSpace(os.Getenv(v)); s != "" && s != "false" && s != "0" {
+			return "ci"
+		}
+	}
+	if isTerminal(stdin) {
+		return "terminal"
+	}
+	return "unattended"
 }
 
 func runPublishCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -212,19 +238,64 @@ func runPublishLike(ctx context.Context, o *publishOptions, src, dest string, st
 			verr.Report.Relocate(src, "")
 		}
 	}
+	next := nextSteps(res, err, dest, o.keep)
 	if o.format.val == "json" {
 		out := struct {
 			OK    bool       `json:"ok"`
 			Error *jsonError `json:"error,omitempty"`
 			*publish.Result
-		}{err == nil, errorObject(err), res}
+			Undo string `json:"undo,omitempty"`
+			// PauseWith is the command that keeps a rolled-back generation
+			// from a scheduled publisher.
+			PauseWith string `json:"pause_with,omitempty"`
+		}{err == nil, errorObject(err), res, next.undo, next.pause}
 		if encErr := writeJSON(stdout, out); encErr != nil {
 			return encErr
 		}
 	} else {
-		printResult(stdout, res, err)
+		printResult(stdout, res, err, o.verbose)
+		next.print(stdout, res)
 	}
 	return err
+}
+
+// steps are the commands to offer after a publish or rollback.
+type steps struct {
+	undo  string // restores the generation before this run's
+	keep  int
+	pause string // holds a rolled-back generation against a scheduled publisher
+}
+
+// nextSteps works out the commands that undo what res did and, after a
+// rollback whose bad generation came from a scheduled publisher, the one
+// that stops it from publishing the source again.
+func nextSteps(res *publish.Result, err error, dest string, keep int) steps {
+	var drift *publish.DriftError
+	if res.DryRun || (err != nil && !errors.As(err, &drift)) || res.Generation == res.Previous || res.Previous == 0 {
+		return steps{}
+	}
+	s := steps{keep: keep}
+	if keep >= 2 {
+		s.undo = fmt.Sprintf("dagnfs rollback %s --to %d", shellQuote(dest), res.Previous)
+	}
+	if res.Scheduled != "" && res.Paused == nil {
+		reason := fmt.Sprintf("rolled back from generation %d", res.Previous)
+		s.pause = fmt.Sprintf("dagnfs pause %s --reason %s", shellQuote(dest), shellQuote(reason))
+	}
+	return s
+}
+
+func (s steps) print(w io.Writer, res *publish.Result) {
+	switch {
+	case s.undo != "":
+		fmt.Fprintf(w, "  undo        %s\n", s.undo)
+	case s.keep == 1:
+		fmt.Fprintf(w, "  undo        none: --keep 1 keeps no earlier generation to restore\n")
+	}
+	if s.pause != "" {
+		fmt.Fprintf(w, "  pause       the last publish came from %s, which will publish its source again; to keep this rollback: %s\n",
+			printable(res.Scheduled), s.pause)
+	}
 }
 
 func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdin io.Reader, stderr io.Writer,
@@ -262,8 +333,8 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 		Delete:      publish.Deletes{Enabled: o.del, Max: o.maxDelete},
 		Lock:        publish.Locking{TTL: o.lockTTL, Wait: o.lockTimeout},
 		Concurrency: o.concurrency, DryRun: o.dryRun, Label: label, Keep: o.keep,
-		Layout: o.layout.val, Grace: o.grace, NoRepair: o.noRepair, Migrate: o.migrate,
-		Version: version, Log: log,
+		Layout: o.layout.val, Grace: o.grace, NoRepair: o.noRepair, Migrate: o.migrate, Force: o.force,
+		Version: version, Log: log, Via: startedVia(stdin),
 	}
 	if interactive {
 		popts.Progress = func(p publish.Progress) {
@@ -320,7 +391,7 @@ func list(names []string) string {
 }
 
 // printResult writes the summary for people.
-func printResult(w io.Writer, r *publish.Result, err error) {
+func printResult(w io.Writer, r *publish.Result, err error, verbose bool) {
 	if r == nil {
 		return
 	}
