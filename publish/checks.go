@@ -149,7 +149,8 @@ func ensureDir(ctx context.Context, d nfs.Dest, name string, mode fs.FileMode) (
 // file and traverse every folder on its way, as the destination reports
 // owner and mode (for files: as it reported them when they were sealed; a
 // rename does not change them). The root is always checked.
-func checkReadable(ctx context.Context, d nfs.Dest, readers []perms.Identity, files []SourceFile, known map[string]nfs.FileInfo) error {
+func checkReadable(ctx context.Context, d nfs.Dest, o Options, files []SourceFile, known map[string]nfs.FileInfo) error {
+	readers := o.Owner.Readers
 	var problems []string
 	dirs := map[string]bool{"": true}
 	var order []string
@@ -162,7 +163,11 @@ func checkReadable(ctx context.Context, d nfs.Dest, readers []perms.Identity, fi
 		}
 	}
 	order = append([]string{""}, order...)
+	total, done := len(order)+len(files), 0
+	o.report(Progress{Phase: PhaseCheck, Total: total})
 	check := func(name string, want perms.Access) error {
+		done++
+		defer o.report(Progress{Phase: PhaseCheck, Done: done, Total: total})
 		fi, ok := known[name]
 		if !ok {
 			var err error

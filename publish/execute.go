@@ -178,10 +178,8 @@ func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, e
 			if err != nil {
 				return err
 			}
-			if o.Progress != nil {
-				o.Progress(Progress{Files: int(done.Add(1)), TotalFiles: len(plan.Upload),
-					Bytes: doneBytes.Add(f.Size), TotalBytes: plan.Bytes})
-			}
+			o.report(Progress{Phase: PhaseUpload, Done: int(done.Add(1)), Total: len(plan.Upload),
+				Bytes: doneBytes.Add(f.Size), TotalBytes: plan.Bytes})
 			return nil
 		}))
 	}
@@ -206,6 +204,8 @@ func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, e
 	deleted := make([]bool, len(plan.Delete))
 	// One connection, in order: concurrent RENAMEs into one folder contend
 	// on the server (nfs-ganesha: 4 workers took 4x longer than one).
+	switchTotal := len(pend) + len(plan.Delete)
+	o.report(Progress{Phase: PhaseSwitch, Total: switchTotal})
 	t0 := time.Now()
 	var switchErr error
 	for i, p := range pend {
@@ -214,6 +214,7 @@ func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, e
 		}
 		committed[i] = true
 		ex.sealed[p.Final()] = p.Info()
+		o.report(Progress{Phase: PhaseSwitch, Done: i + 1, Total: switchTotal})
 	}
 	for i, e := range plan.Delete {
 		if switchErr != nil {
@@ -224,6 +225,7 @@ func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, e
 			break
 		}
 		deleted[i] = true
+		o.report(Progress{Phase: PhaseSwitch, Done: len(pend) + i + 1, Total: switchTotal})
 	}
 	switchDur := time.Since(t0)
 	if err := nfs.Flush(ctx, d); err != nil && switchErr == nil {

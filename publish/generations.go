@@ -114,10 +114,8 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 			mu.Lock()
 			ex.sealed[f.Rel] = p.Info()
 			mu.Unlock()
-			if o.Progress != nil {
-				o.Progress(Progress{Files: int(done.Add(1)), TotalFiles: len(plan.Upload),
-					Bytes: doneBytes.Add(f.Size), TotalBytes: plan.Bytes})
-			}
+			o.report(Progress{Phase: PhaseUpload, Done: int(done.Add(1)), Total: len(plan.Upload),
+				Bytes: doneBytes.Add(f.Size), TotalBytes: plan.Bytes})
 			return nil
 		}))
 	}
@@ -157,6 +155,7 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 		return nil, 0, err
 	}
 
+	o.report(Progress{Phase: PhaseSwitch})
 	switchDur, err := switchCurrent(ctx, d, linkTmp, gen)
 	if err != nil {
 		return nil, switchDur, err
@@ -265,8 +264,11 @@ func (ex *executor) listCarried(ctx context.Context, prevRoot, dir string, repla
 func (ex *executor) carry(ctx context.Context, prevRoot, root string, files []carriedFile) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(ex.o.Concurrency)
+	var done atomic.Int64
+	ex.o.report(Progress{Phase: PhaseLink, Total: len(files)})
 	for _, c := range files {
 		g.Go(guard.Func(func() error {
+			defer func() { ex.o.report(Progress{Phase: PhaseLink, Done: int(done.Add(1)), Total: len(files)}) }()
 			from, to := path.Join(prevRoot, c.rel), path.Join(root, c.rel)
 			if !ex.noLink.Load() {
 				err := ex.d.Link(gctx, from, to)
@@ -527,6 +529,7 @@ func relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Man
 	if err := nfs.WriteFile(ctx, d, historyTmp, layout.HistoryName(next.Generation), next.Encode(), attr); err != nil {
 		return err
 	}
+	o.report(Progress{Phase: PhaseSwitch})
 	took, err := switchCurrent(ctx, d, linkTmp, next.Folder)
 	res.SwitchMS = float64(took.Microseconds()) / 1000
 	if err != nil {
@@ -541,7 +544,7 @@ func relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Man
 	if err := collectGenerations(ctx, d, &next, o.Keep, o.Grace, o.Now(), o.Log); err != nil {
 		res.Warnings = append(res.Warnings, "removing old generations: "+err.Error())
 	}
-	return checkReadable(ctx, d, o.Owner.Readers, inRoot(next.Root(), nil), nil)
+	return checkReadable(ctx, d, o, inRoot(next.Root(), nil), nil)
 }
 
 // collectGenerations removes the generation folders nobody may need any

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,4 +115,45 @@ func TestPauseFileIsHostile(t *testing.T) {
 	_, err = layout.ReadPause(ctx, d)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not a regular file")
+}
+
+// Every phase of a run is reported, in order, each counted up to its total.
+func TestProgressPhases(t *testing.T) {
+	for _, lay := range []string{layout.InPlace, layout.Generations} {
+		t.Run(lay, func(t *testing.T) {
+			ctx := context.Background()
+			_, d := localDest(t)
+			src := t.TempDir()
+			writeTree(t, src, map[string]string{"a.py": dagA, "b.py": dagB, "c.txt": "c"})
+			o := opts(src, d)
+			o.Layout = lay
+			_, err := Publish(ctx, o)
+			require.NoError(t, err)
+			writeTree(t, src, map[string]string{"a.py": dagA + "# v2\n"})
+			var mu sync.Mutex
+			var phases []string
+			last := map[string]Progress{}
+			o.Progress = func(p Progress) {
+				mu.Lock()
+				defer mu.Unlock()
+				if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
+					phases = append(phases, p.Phase)
+				}
+				last[p.Phase] = p
+			}
+			_, err = Publish(ctx, o)
+			require.NoError(t, err)
+			want := []string{PhaseValidate, PhasePlan, PhaseUpload, PhaseSwitch, PhaseCheck}
+			if lay == layout.Generations {
+				want = []string{PhaseValidate, PhasePlan, PhaseLink, PhaseUpload, PhaseSwitch, PhaseCheck}
+				assert.Equal(t, Progress{Phase: PhaseLink, Done: 2, Total: 2}, last[PhaseLink])
+			} else {
+				assert.Equal(t, Progress{Phase: PhaseSwitch, Done: 1, Total: 1}, last[PhaseSwitch])
+			}
+			assert.Equal(t, want, phases)
+			assert.Equal(t, 1, last[PhaseUpload].Done)
+			assert.Equal(t, last[PhaseValidate].Total, last[PhaseValidate].Done)
+			assert.Equal(t, last[PhaseCheck].Total, last[PhaseCheck].Done)
+		})
+	}
 }

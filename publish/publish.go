@@ -103,8 +103,28 @@ type Locking struct {
 
 // Progress reports the upload.
 type Progress struct {
-	Files, TotalFiles int
+	Phase string
+	// Done of Total items of the phase are done; Total 0: not counted.
+	Done, Total int
+	// Bytes of TotalBytes are uploaded (PhaseUpload).
 	Bytes, TotalBytes int64
+}
+
+// The phases of a run, in order, as Progress names them.
+const (
+	PhaseValidate = "validate" // the source is hashed and checked
+	PhasePlan     = "plan"     // the destination is read and compared
+	PhaseLink     = "link"     // generations: unchanged files are linked into the new folder
+	PhaseUpload   = "upload"   // new and changed files are written
+	PhaseSwitch   = "switch"   // files renamed into place, or current switched
+	PhaseCheck    = "check"    // Airflow's identities can read what was published
+)
+
+// report tells o.Progress, if any, how far the run is.
+func (o *Options) report(p Progress) {
+	if o.Progress != nil {
+		o.Progress(p)
+	}
 }
 
 // Result is what a publish did, as reported in --format json.
@@ -216,6 +236,10 @@ func prepareSource(ctx context.Context, o Options, res *Result) (*prepared, erro
 	vo := o.Source.Validate
 	vo.Exclude = append(slices.Clone(vo.Exclude), o.Source.Exclude...)
 	vo.Listed = listed
+	o.report(Progress{Phase: PhaseValidate})
+	if o.Progress != nil {
+		vo.Progress = func(done, total int) { o.report(Progress{Phase: PhaseValidate, Done: done, Total: total}) }
+	}
 	snap := readSnapshot(ctx, o.Dest)
 	var report *validate.Report
 	if snap.ok && len(snap.m.Files) > 0 {
@@ -351,6 +375,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 
 	// 4. The plan (in the generations layout, against the current
 	// generation's folder).
+	o.report(Progress{Phase: PhasePlan})
 	planDest, planDel := d, o.Delete
 	if gens {
 		planDest = nfs.Sub(d, prev.Root())
@@ -404,9 +429,9 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 			}
 		}
 		if gens {
-			return res, errors.Join(driftErr, checkReadable(ctx, d, o.Owner.Readers, inRoot(prev.Root(), nil), nil))
+			return res, errors.Join(driftErr, checkReadable(ctx, d, o, inRoot(prev.Root(), nil), nil))
 		}
-		return res, errors.Join(driftErr, checkReadable(ctx, d, o.Owner.Readers, nil, nil))
+		return res, errors.Join(driftErr, checkReadable(ctx, d, o, nil, nil))
 	}
 	if len(plan.Delete) > 0 && o.Delete.Confirm != nil && !o.Delete.Confirm(plan) {
 		res.RefusedDeletes, res.Deleted = res.Deleted, []string{}
@@ -457,7 +482,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		for rel, fi := range ex.sealed {
 			sealed[path.Join(next.Root(), rel)] = fi
 		}
-		return res, errors.Join(driftErr, checkReadable(ctx, d, o.Owner.Readers, inRoot(next.Root(), plan.Upload), sealed))
+		return res, errors.Join(driftErr, checkReadable(ctx, d, o, inRoot(next.Root(), plan.Upload), sealed))
 	}
 	if err := writeHistory(ctx, d, ex.historyTmp, next, o.Keep, metaAttr(d, o.Owner), o.Log); err != nil {
 		res.Warnings = append(res.Warnings, "history: "+err.Error())
@@ -478,7 +503,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	}
 
 	// 6. Can Airflow read what was published?
-	return res, errors.Join(driftErr, checkReadable(ctx, d, o.Owner.Readers, plan.Upload, ex.sealed))
+	return res, errors.Join(driftErr, checkReadable(ctx, d, o, plan.Upload, ex.sealed))
 }
 
 // inRoot is files as named from the export root, for a generation folder

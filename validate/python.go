@@ -138,10 +138,10 @@ type verdict struct {
 
 // compileParallel splits the jobs over n interpreter processes (files of
 // about the same total size each) and gathers their failures in job order.
-func (c *Checker) compileParallel(ctx context.Context, jobs []compileJob, n int) ([]Finding, error) {
+func (c *Checker) compileParallel(ctx context.Context, jobs []compileJob, n int, tick func()) ([]Finding, error) {
 	n = min(n, max(1, len(jobs)/50)) // a process is worth its start-up only for many files
 	if n <= 1 {
-		return c.compileAll(ctx, jobs)
+		return c.compileAll(ctx, jobs, tick)
 	}
 	parts := make([][]compileJob, n)
 	for i, j := range jobs {
@@ -151,7 +151,7 @@ func (c *Checker) compileParallel(ctx context.Context, jobs []compileJob, n int)
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range parts {
 		g.Go(guard.Func(func() (err error) {
-			found[i], err = c.compileAll(gctx, parts[i])
+			found[i], err = c.compileAll(gctx, parts[i], tick)
 			return err
 		}))
 	}
@@ -166,8 +166,9 @@ func (c *Checker) compileParallel(ctx context.Context, jobs []compileJob, n int)
 }
 
 // compileAll runs every job through one interpreter process, streaming jobs
-// in and verdicts out, and returns the failures.
-func (c *Checker) compileAll(ctx context.Context, jobs []compileJob) ([]Finding, error) {
+// in and verdicts out, and returns the failures. tick, if not nil, is
+// called for each verdict.
+func (c *Checker) compileAll(ctx context.Context, jobs []compileJob, tick func()) ([]Finding, error) {
 	cmd := exec.CommandContext(ctx, c.Python, "-I", "-S", "-B", "-c", compileScript)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -206,6 +207,9 @@ func (c *Checker) compileAll(ctx context.Context, jobs []compileJob) ([]Finding,
 			return nil, fmt.Errorf("python %s: unreadable verdict %q", c.Python, sc.Text())
 		}
 		seen++
+		if tick != nil {
+			tick()
+		}
 		if v.Type == "" {
 			continue
 		}

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -63,6 +64,10 @@ type Options struct {
 	// path the walk reached them at (the DAG folder as given, joined with
 	// the names below it): they are not listed and stat'ed again.
 	Listed map[string][]Listed
+	// Progress, if not nil, is told how much of the work is done: each
+	// file analysed and each file compiled counts one. It is called from
+	// several goroutines.
+	Progress func(done, total int)
 
 	embedded bool // no interpreter: the embedded checker gives the syntax verdict
 	minor    int  // the workers' Python 3 minor version, 0 if unknown
@@ -315,13 +320,20 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 			}
 		}
 	}
+	var doneWork atomic.Int64
+	totalWork := len(disc.candidates) + len(earlyJobs)
+	tick := func() {
+		if o.Progress != nil {
+			o.Progress(int(doneWork.Add(1)), totalWork)
+		}
+	}
 	go func() {
 		if len(earlyJobs) == 0 {
 			early <- compiled{}
 			return
 		}
 		var f []Finding
-		err := guard.Func(func() (err error) { f, err = checker.compileParallel(ctx, earlyJobs, o.Interpreters); return err })()
+		err := guard.Func(func() (err error) { f, err = checker.compileParallel(ctx, earlyJobs, o.Interpreters, tick); return err })()
 		early <- compiled{f, err}
 	}()
 
@@ -348,6 +360,7 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 			}
 			defer func() { parsers <- p }()
 			results[i] = analyzeCandidate(p, c, o)
+			tick()
 			return nil
 		}))
 	}
@@ -390,7 +403,7 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	// Syntax: CPython's verdict when there is an interpreter, else the
 	// embedded checker's (given by analyzeCandidate).
 	if checker.Python != "" && len(jobs) > 0 {
-		found, err := checker.compileAll(ctx, jobs)
+		found, err := checker.compileAll(ctx, jobs, nil)
 		if err != nil {
 			return nil, err
 		}

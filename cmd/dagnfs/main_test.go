@@ -108,7 +108,7 @@ func TestPublishJSONAndExitCodes(t *testing.T) {
 	require.NotNil(t, res.SwitchMS)
 	require.NotNil(t, res.DurationMS)
 
-	code, out, _ = runCLI(t, "publish", "--label", "v1", src, s.URL())
+	code, out, _ = runCLI(t, "publish", "-v", "--label", "v1", src, s.URL())
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "Nothing to do")
 
@@ -311,4 +311,46 @@ func TestValidateOptionErrorsNameTheFlag(t *testing.T) {
 		assert.Equal(t, exitUsage, code, "%v: %s", tc.args, errOut)
 		assert.Contains(t, errOut, tc.want)
 	}
+}
+
+// Off a terminal a run prints one timestamped summary line (a JSON object
+// with --log-format json), and a dry run and the real run give the same
+// notices.
+func TestSummaryOffTerminal(t *testing.T) {
+	dest := t.TempDir()
+	require.NoError(t, os.Chmod(dest, 0o755))
+	src := srcDir(t, map[string]string{"a.py": dag, "b.py": strings.ReplaceAll(dag, "'x'", "'y'")})
+	code, out, errOut := runCLI(t, "publish", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	require.Equal(t, 1, strings.Count(out, "\n"), out)
+	assert.Regexp(t, `^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+\S* level=INFO msg=published dest=\S+ generation=1 previous=0 uploaded=2 deleted=0 unchanged=0 `, out)
+
+	require.NoError(t, os.Remove(filepath.Join(src, "b.py")))
+	for _, dry := range []bool{true, false} {
+		args := []string{"publish", "-v", src, dest}
+		if dry {
+			args = append(args, "--dry-run")
+		}
+		code, out, errOut = runCLI(t, args...)
+		require.Equal(t, exitOK, code, errOut)
+		assert.Contains(t, out, "  left        1 file gone from the source (pass --delete to remove them):\n                b.py\n", "dry run %v", dry)
+	}
+	code, out, errOut = runCLI(t, "publish", "--log-format", "json", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 2, out)
+	var ev struct {
+		Time       time.Time `json:"time"`
+		Level      string    `json:"level"`
+		Msg        string    `json:"msg"`
+		Generation int       `json:"generation"`
+		Left       int       `json:"left"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &ev))
+	assert.WithinDuration(t, time.Now(), ev.Time, time.Minute)
+	assert.Equal(t, "nothing to do", ev.Msg)
+	assert.Equal(t, 1, ev.Generation)
+	assert.Equal(t, 1, ev.Left)
+	assert.Contains(t, lines[1], `"level":"WARN"`)
+	assert.Contains(t, lines[1], `"files":["b.py"]`)
 }

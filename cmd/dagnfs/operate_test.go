@@ -51,7 +51,7 @@ func TestVerifyStatusHistoryRollback(t *testing.T) {
 	assert.Equal(t, 4, strings.Count(out, "\n"), out)
 	assert.Contains(t, out, "restore one with: dagnfs rollback "+dest+" --to 1\n")
 
-	code, out, errOut = runCLI(t, "rollback", "--to", "1", dest)
+	code, out, errOut = runCLI(t, "rollback", "-v", "--to", "1", dest)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "Published generation 3")
 	b, err := os.ReadFile(filepath.Join(dest, "a.py"))
@@ -105,11 +105,11 @@ func TestStatusCheckAndRepair(t *testing.T) {
 	require.NoError(t, os.Chmod(filepath.Join(dest, "current", "a.py"), 0o600))
 	code, out, _ = runCLI(t, "status", "--check", dest)
 	assert.Equal(t, exitFailed, code, out)
-	code, out, errOut = runCLI(t, "publish", "--no-repair", src, dest)
+	code, out, errOut = runCLI(t, "publish", "-v", "--no-repair", src, dest)
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, out, "drifted     a.py (someone else's change: mode 0600, 0644 published)")
 	assert.Contains(t, errOut, "were not repaired")
-	code, out, errOut = runCLI(t, "publish", src, dest)
+	code, out, errOut = runCLI(t, "publish", "-v", src, dest)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "repaired    a.py")
 	code, out, _ = runCLI(t, "status", "--check", dest)
@@ -173,11 +173,11 @@ func TestPauseResumeCLI(t *testing.T) {
 	require.NoError(t, os.Chmod(dest, 0o755))
 	src := srcDir(t, map[string]string{"a.py": dag})
 	t.Setenv("DAGNFS_VIA", "cronjob/airflow/dagnfs-publish")
-	code, out, errOut := runCLI(t, "publish", src, dest)
+	code, out, errOut := runCLI(t, "publish", "-v", src, dest)
 	require.Equal(t, exitOK, code, errOut)
 	assert.NotContains(t, out, "undo", "the first generation has nothing before it")
 	require.NoError(t, os.WriteFile(filepath.Join(src, "a.py"), []byte(dag+"# v2\n"), 0o644))
-	code, out, errOut = runCLI(t, "publish", src, dest)
+	code, out, errOut = runCLI(t, "publish", "-v", src, dest)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "  undo        dagnfs rollback "+dest+" --to 1\n")
 
@@ -191,14 +191,14 @@ func TestPauseResumeCLI(t *testing.T) {
 
 	// A rollback runs, says the destination stays paused, and offers no
 	// pause command (it is paused already).
-	code, out, errOut = runCLI(t, "rollback", dest)
+	code, out, errOut = runCLI(t, "rollback", "-v", dest)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "stays paused (INC-9 bad deploy)")
 	assert.NotContains(t, out, "dagnfs pause")
 	assert.Contains(t, out, "undo        dagnfs rollback "+dest+" --to 2")
 
 	require.NoError(t, os.WriteFile(filepath.Join(src, "a.py"), []byte(dag+"# v3\n"), 0o644))
-	code, _, errOut = runCLI(t, "publish", src, dest)
+	code, _, errOut = runCLI(t, "publish", "-v", src, dest)
 	assert.Equal(t, exitPaused, code)
 	assert.Contains(t, errOut, "is paused")
 	assert.Contains(t, errOut, "INC-9 bad deploy")
@@ -240,12 +240,12 @@ func TestPauseResumeCLI(t *testing.T) {
 	code, out, errOut = runCLI(t, "resume", dest)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "Resumed "+dest)
-	code, out, errOut = runCLI(t, "publish", src, dest)
+	code, out, errOut = runCLI(t, "publish", "-v", src, dest)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "Published generation 4")
 
 	// Not paused: a rollback of a CronJob's publish says how to keep it.
-	code, out, errOut = runCLI(t, "rollback", dest)
+	code, out, errOut = runCLI(t, "rollback", "-v", dest)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "the last publish came from cronjob/airflow/dagnfs-publish")
 	assert.Contains(t, out, "dagnfs pause "+dest+" --reason 'rolled back from generation 4'")

@@ -223,7 +223,14 @@ func runPublishLike(ctx context.Context, o *publishOptions, src, dest string, st
 	do func(context.Context, publish.Options) (*publish.Result, error)) error {
 	ctx, cancel, bounded := withDeadline(ctx, o.deadline)
 	defer cancel()
-	res, err := runPublishOn(ctx, o, src, dest, stdin, stderr, do)
+	var line *progressLine
+	if o.format.val == "text" && isTerminal(stderr) {
+		line = newProgressLine(stderr)
+	}
+	res, err := runPublishOn(ctx, o, src, dest, stdin, stderr, line, do)
+	if line != nil {
+		line.finish() // before the summary
+	}
 	err = bounded(err)
 	if res == nil {
 		res = publish.NewResult(dest)
@@ -252,11 +259,78 @@ func runPublishLike(ctx context.Context, o *publishOptions, src, dest string, st
 		if encErr := writeJSON(stdout, out); encErr != nil {
 			return encErr
 		}
-	} else {
+	} else if isTerminal(stdout) || o.verbose {
 		printResult(stdout, res, err, o.verbose)
 		next.print(stdout, res)
+	} else {
+		summaryEvent(stdout, o.logFormat.val, res, err, next)
 	}
 	return err
+}
+
+// summaryEvent is the summary off a terminal (cron, CI logs): one
+// timestamped line (a JSON object with --log-format json) saying what the
+// run did, then a line for each warning. A failed validation's report
+// comes first, as on a terminal.
+func summaryEvent(w io.Writer, format string, r *publish.Result, err error, next steps) {
+	var verr *publish.ValidationError
+	if errors.As(err, &verr) {
+		verr.Report.Write(w, "text", false)
+	}
+	var drift *publish.DriftError
+	outcome := "published"
+	switch {
+	case r.DryRun && (err == nil || errors.As(err, &drift)):
+		outcome = "planned (dry run)"
+	case err != nil && !errors.As(err, &drift):
+		outcome = "failed"
+	case len(r.Uploaded) == 0 && len(r.Deleted) == 0 && r.Generation == r.Previous:
+		outcome = "nothing to do"
+	}
+	log := newLoggerAt(format, slog.LevelInfo, w)
+	attrs := []any{"dest", r.Dest, "generation", r.Generation, "previous", r.Previous}
+	if r.Label != "" {
+		attrs = append(attrs, "label", r.Label)
+	}
+	attrs = append(attrs, "uploaded", len(r.Uploaded), "deleted", len(r.Deleted), "unchanged", r.Unchanged, "bytes", r.Bytes)
+	for _, n := range []struct {
+		key string
+		n   int
+	}{{"left", len(r.Orphaned)}, {"not_deleted", len(r.NotDeleted)}, {"untouched", len(r.Unmanaged)},
+		{"repaired", len(r.Repaired)}, {"drifted", len(r.Drifted)}, {"refused_deletes", len(r.RefusedDeletes)}, {"warnings", len(r.Warnings)}} {
+		if n.n > 0 {
+			attrs = append(attrs, n.key, n.n)
+		}
+	}
+	if r.Paused != nil {
+		attrs = append(attrs, "paused", r.Paused.Reason)
+	}
+	attrs = append(attrs, "switch_ms", r.SwitchMS, "took_ms", r.DurationMS)
+	if next.undo != "" {
+		attrs = append(attrs, "undo", next.undo)
+	}
+	if next.pause != "" {
+		attrs = append(attrs, "pause_with", next.pause)
+	}
+	level := slog.LevelInfo
+	if err != nil {
+		level = slog.LevelError
+		_, _, shown := classify(err)
+		attrs = append(attrs, "error", shown.Error())
+	}
+	log.Log(context.Background(), level, outcome, attrs...)
+	for _, warn := range r.Warnings {
+		log.Warn(warn, "dest", r.Dest)
+	}
+	for _, rp := range r.Repaired {
+		log.Warn("uploaded again: someone else had changed it on the export", "file", rp.Path, "change", rp.Reason)
+	}
+	for _, rp := range r.Drifted {
+		log.Warn("left as it is (--no-repair): someone else changed it on the export", "file", rp.Path, "change", rp.Reason)
+	}
+	if len(r.Orphaned) > 0 {
+		log.Warn("files gone from the source are left on the export (pass --delete to remove them)", "dest", r.Dest, "files", r.Orphaned[:min(len(r.Orphaned), 20)])
+	}
 }
 
 // steps are the commands to offer after a publish or rollback.
@@ -298,7 +372,7 @@ func (s steps) print(w io.Writer, res *publish.Result) {
 	}
 }
 
-func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdin io.Reader, stderr io.Writer,
+func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdin io.Reader, stderr io.Writer, line *progressLine,
 	do func(context.Context, publish.Options) (*publish.Result, error)) (*publish.Result, error) {
 	readers, err := o.check()
 	if err != nil {
@@ -313,7 +387,11 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 	if err != nil {
 		return nil, err
 	}
-	log := newLogger(o.logFormat.val, o.verbose, stderr)
+	logTo := stderr
+	if line != nil {
+		logTo = line // log lines go above the progress line
+	}
+	log := newLogger(o.logFormat.val, o.verbose, logTo)
 	label := o.label
 	if label == "" {
 		label = ciLabel()
@@ -324,7 +402,6 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 	}
 	defer d.Close()
 
-	interactive := o.format.val == "text" && isTerminal(stderr)
 	popts := publish.Options{
 		Source: publish.Source{Exclude: o.exclude, Validate: vo, AllowEmpty: o.allowEmpty},
 		Dest:   d,
@@ -336,16 +413,12 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 		Layout: o.layout.val, Grace: o.grace, NoRepair: o.noRepair, Migrate: o.migrate, Force: o.force,
 		Version: version, Log: log, Via: startedVia(stdin),
 	}
-	if interactive {
-		popts.Progress = func(p publish.Progress) {
-			fmt.Fprintf(stderr, "\ruploading %d/%d files, %s of %s", p.Files, p.TotalFiles, humanBytes(p.Bytes), humanBytes(p.TotalBytes))
-			if p.Files == p.TotalFiles {
-				fmt.Fprint(stderr, "\r\033[K")
-			}
-		}
+	if line != nil {
+		popts.Progress = line.update
 	}
-	if interactive && !o.yes && isTerminal(stdin) {
+	if line != nil && !o.yes && isTerminal(stdin) {
 		popts.Delete.Confirm = func(p *publish.Plan) bool {
+			line.hold()
 			fmt.Fprintf(stderr, "This publish deletes %s from %s:\n", plural(len(p.Delete), "file"), d)
 			for i, e := range p.Delete {
 				if i == 20 {
@@ -382,12 +455,27 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-func list(names []string) string {
+// lister writes lists of paths: the first eight on the line, or, with
+// verbose, every one on a line of its own.
+type lister struct {
+	w       io.Writer
+	verbose bool
+}
+
+// line writes "  word        what: a, b, ..." and, with verbose, each name.
+func (l lister) line(word, what string, names []string) {
 	const most = 8
-	if len(names) > most {
-		return printable(strings.Join(names[:most], ", ")) + fmt.Sprintf(", ... (%d more)", len(names)-most)
+	switch {
+	case l.verbose:
+		fmt.Fprintf(l.w, "  %-11s %s:\n", word, what)
+		for _, n := range names {
+			fmt.Fprintf(l.w, "                %s\n", printable(n))
+		}
+	case len(names) > most:
+		fmt.Fprintf(l.w, "  %-11s %s: %s, ... (%d more; -v lists them all)\n", word, what, printable(strings.Join(names[:most], ", ")), len(names)-most)
+	default:
+		fmt.Fprintf(l.w, "  %-11s %s: %s\n", word, what, printable(strings.Join(names, ", ")))
 	}
-	return printable(strings.Join(names, ", "))
 }
 
 // printResult writes the summary for people.
@@ -407,38 +495,43 @@ func printResult(w io.Writer, r *publish.Result, err error, verbose bool) {
 	if errors.As(err, &drift) {
 		err = nil // the publish itself went through; the drift is reported below
 	}
+	var refused *publish.RefusedError
+	nothing := len(r.Uploaded) == 0 && len(r.Deleted) == 0 && r.Generation == r.Previous
 	switch {
 	case r.DryRun:
 		fmt.Fprintf(w, "Plan for generation %d on %s (dry run: nothing was changed)\n", r.Generation, r.Dest)
+	case errors.As(err, &refused):
+		fmt.Fprintf(w, "Publish to %s refused: nothing was changed (generation %d stays)\n", r.Dest, r.Previous)
 	case err != nil:
 		fmt.Fprintf(w, "Publish to %s did not complete (generation %d)\n", r.Dest, r.Generation)
-	case len(r.Uploaded) == 0 && len(r.Deleted) == 0 && r.Generation == r.Previous:
-		fmt.Fprintf(w, "Nothing to do: %s already holds generation %d (%s unchanged)\n", r.Dest, r.Generation, plural(r.Unchanged, "file"))
-		for _, rp := range r.Drifted {
-			fmt.Fprintf(w, "  drifted     %s (someone else's change: %s): left as it is (--no-repair)\n", printable(rp.Path), printable(rp.Reason))
-		}
-		return
+	case nothing:
+		fmt.Fprintf(w, "Nothing to do: %s already holds generation %d\n", r.Dest, r.Generation)
 	default:
 		fmt.Fprintf(w, "Published generation %d to %s\n", r.Generation, r.Dest)
 	}
-	uploaded, deleted := "uploaded   ", "deleted    "
+	uploaded, deleted := "uploaded", "deleted"
 	switch {
 	case r.DryRun:
 		uploaded, deleted = "would upload", "would delete"
 	case err != nil:
-		uploaded, deleted = "planned upload", "planned delete"
+		uploaded, deleted = "planned", "planned"
 	}
-	if r.Label != "" {
+	l := lister{w, verbose}
+	if r.Label != "" && !nothing {
 		fmt.Fprintf(w, "  label       %s\n", printable(r.Label))
 	}
 	if len(r.Uploaded) > 0 {
-		fmt.Fprintf(w, "  %s %s (%s): %s\n", uploaded, plural(len(r.Uploaded), "file"), humanBytes(r.Bytes), list(r.Uploaded))
+		l.line(uploaded, fmt.Sprintf("%s (%s)", plural(len(r.Uploaded), "file"), humanBytes(r.Bytes)), r.Uploaded)
 	}
 	if len(r.Deleted) > 0 {
-		fmt.Fprintf(w, "  %s %s: %s\n", deleted, plural(len(r.Deleted), "file"), list(r.Deleted))
+		what := plural(len(r.Deleted), "file")
+		if err != nil && !r.DryRun {
+			what += " to delete"
+		}
+		l.line(deleted, what, r.Deleted)
 	}
 	if len(r.RefusedDeletes) > 0 {
-		fmt.Fprintf(w, "  refused     %s to delete (nothing was changed): %s\n", plural(len(r.RefusedDeletes), "file"), list(r.RefusedDeletes))
+		l.line("refused", plural(len(r.RefusedDeletes), "file")+" to delete (nothing was changed)", r.RefusedDeletes)
 	}
 	for _, rp := range r.Repaired {
 		fmt.Fprintf(w, "  repaired    %s (someone else's change: %s): uploaded again\n", printable(rp.Path), printable(rp.Reason))
@@ -448,23 +541,23 @@ func printResult(w io.Writer, r *publish.Result, err error, verbose bool) {
 	}
 	fmt.Fprintf(w, "  unchanged   %s\n", plural(r.Unchanged, "file"))
 	if len(r.NotDeleted) > 0 {
-		fmt.Fprintf(w, "  not deleted %s (changed on the export since dagnfs published them): %s\n", plural(len(r.NotDeleted), "file"), list(r.NotDeleted))
+		l.line("not deleted", plural(len(r.NotDeleted), "file")+" (changed on the export since dagnfs published them)", r.NotDeleted)
 	}
 	if len(r.Orphaned) > 0 {
-		fmt.Fprintf(w, "  left        %s gone from the source (pass --delete to remove them): %s\n", plural(len(r.Orphaned), "file"), list(r.Orphaned))
+		l.line("left", plural(len(r.Orphaned), "file")+" gone from the source (pass --delete to remove them)", r.Orphaned)
 	}
 	if len(r.Unmanaged) > 0 {
-		fmt.Fprintf(w, "  untouched   %s not published by dagnfs: %s\n", plural(len(r.Unmanaged), "file"), list(r.Unmanaged))
+		l.line("untouched", plural(len(r.Unmanaged), "file")+" not published by dagnfs", r.Unmanaged)
 	}
 	for _, warn := range r.Warnings {
-		fmt.Fprintf(w, "  warning     %s\n", warn)
+		fmt.Fprintf(w, "  warning     %s\n", printable(warn))
 	}
 	if r.Validation != nil {
 		for _, f := range r.Validation.Findings {
 			fmt.Fprintf(w, "  %-11s %s\n", "check", f)
 		}
 	}
-	if !r.DryRun && err == nil && (len(r.Uploaded) > 0 || len(r.Deleted) > 0 || r.Generation != r.Previous) {
+	if !r.DryRun && err == nil && !nothing {
 		if r.Layout == layout.Generations {
 			fmt.Fprintf(w, "  switch      %.1f ms: %s now names %s, one rename for the whole set\n", r.SwitchMS, layout.Current, layout.GenerationName(r.Folder))
 		} else {
