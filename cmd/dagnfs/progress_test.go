@@ -52,7 +52,7 @@ func TestProgressLine(t *testing.T) {
 	l.finish()
 	elapsed := time.Since(start)
 	l.update(publish.Progress{Phase: publish.PhaseCheck, Done: 10, Total: 10}) // ignored after finish
-	time.Sleep(250 * time.Millisecond)                                            // nothing draws after finish
+	time.Sleep(250 * time.Millisecond)                                         // nothing draws after finish
 
 	s := out.String()
 	for _, want := range []string{"validating", "planning", "uploading 1.0 KiB of 4.9 MiB", "switching", "checking Airflow can read"} {
