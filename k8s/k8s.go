@@ -1,6 +1,7 @@
 package k8s
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,9 +10,11 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 )
 
@@ -39,6 +42,12 @@ type Options struct {
 	Port     int32
 	// The identity Airflow runs as.
 	RunAsUser, RunAsGroup int64
+	// Where the pods may run: a node selector, and the taints they
+	// tolerate (none by default: the DaemonSet controller adds the ones a
+	// per-node agent needs, for not-ready, unreachable, pressure and
+	// unschedulable nodes).
+	NodeSelector map[string]string
+	Tolerations  []corev1.Toleration
 }
 
 // Defaults fills in what is not set.
@@ -60,8 +69,38 @@ func (o *Options) Defaults(name string) {
 	}
 }
 
+// CheckName reports a name, namespace or node selector that Kubernetes
+// would refuse.
+func (o *Options) CheckName() error {
+	if err := CheckDNSLabel("--name", o.Name, maxNameLen); err != nil {
+		return err
+	}
+	if o.Namespace != "" {
+		if err := CheckDNSLabel("--namespace", o.Namespace, validation.DNS1123LabelMaxLength); err != nil {
+			return err
+		}
+	}
+	return CheckLabels("--node-selector", o.NodeSelector)
+}
+
+// CheckLabels reports a label key or value that Kubernetes would refuse.
+func CheckLabels(flag string, m map[string]string) error {
+	for k, v := range m {
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			return fmt.Errorf("%s key %q: %s", flag, k, strings.Join(errs, "; "))
+		}
+		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
+			return fmt.Errorf("%s value %q: %s", flag, v, strings.Join(errs, "; "))
+		}
+	}
+	return nil
+}
+
 // Check reports the first problem with o.
 func (o *Options) Check() error {
+	if err := o.CheckName(); err != nil {
+		return err
+	}
 	switch {
 	case o.Image == "":
 		return errors.New("--image is required (the dagnfs image, see deploy/Dockerfile)")
@@ -77,6 +116,77 @@ func (o *Options) Check() error {
 		return fmt.Errorf("--layout %q is not in-place or generations", o.Layout)
 	}
 	return nil
+}
+
+// maxNameLen bounds object names: a CronJob's Jobs add 11 characters to
+// its name and must stay within 63.
+const maxNameLen = 52
+
+// CheckDNSLabel reports a name that Kubernetes would refuse: names here
+// become labels, so they must be DNS-1123 labels of at most most
+// characters.
+func CheckDNSLabel(flag, name string, most int) error {
+	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+		return fmt.Errorf("%s %q is not a valid name: %s", flag, name, strings.Join(errs, "; "))
+	}
+	if len(name) > most {
+		return fmt.Errorf("%s %q is longer than %d characters", flag, name, most)
+	}
+	return nil
+}
+
+// ParseLabels reads the KEY=VALUE pairs of flag.
+func ParseLabels(flag string, pairs []string) (map[string]string, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%s %q is not KEY=VALUE", flag, p)
+		}
+		out[k] = v
+	}
+	return out, CheckLabels(flag, out)
+}
+
+// ParseTolerations reads tolerations written KEY[=VALUE][:EFFECT], or "*"
+// for every taint (which also keeps the pods on nodes being drained).
+func ParseTolerations(specs []string) ([]corev1.Toleration, error) {
+	var out []corev1.Toleration
+	for _, s := range specs {
+		if s == "*" {
+			out = append(out, corev1.Toleration{Operator: corev1.TolerationOpExists})
+			continue
+		}
+		kv, effect, _ := strings.Cut(s, ":")
+		k, v, hasValue := strings.Cut(kv, "=")
+		t := corev1.Toleration{Key: k, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffect(effect)}
+		if hasValue {
+			t.Operator, t.Value = corev1.TolerationOpEqual, v
+		}
+		switch t.Effect {
+		case "", corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute:
+		default:
+			return nil, fmt.Errorf("--tolerations %q: the effect must be NoSchedule, PreferNoSchedule or NoExecute", s)
+		}
+		if errs := validation.IsQualifiedName(k); k == "" || len(errs) > 0 {
+			return nil, fmt.Errorf("--tolerations %q: the key must be a label key (write KEY[=VALUE][:EFFECT], or * for every taint)", s)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// podSpec is what every dagnfs pod has: the identity, no service account
+// token (dagnfs never talks to the API server), where it may run.
+func podSpec(o Options, spec corev1.PodSpec) corev1.PodSpec {
+	spec.SecurityContext = podSecurity(o)
+	spec.AutomountServiceAccountToken = ptr(false)
+	spec.NodeSelector = o.NodeSelector
+	spec.Tolerations = o.Tolerations
+	return spec
 }
 
 func labels(o Options, component string) map[string]string {
@@ -143,12 +253,11 @@ func VerifyJob(o Options) *batchv1.Job {
 	if o.Wait > 0 {
 		args = append(args, "--wait="+o.Wait.String())
 	}
-	pod := corev1.PodSpec{
-		RestartPolicy:   corev1.RestartPolicyNever,
-		SecurityContext: podSecurity(o),
-		Containers:      []corev1.Container{container(o, args)},
-		Volumes:         []corev1.Volume{volume(o)},
-	}
+	pod := podSpec(o, corev1.PodSpec{
+		RestartPolicy: corev1.RestartPolicyNever,
+		Containers:    []corev1.Container{container(o, args)},
+		Volumes:       []corev1.Volume{volume(o)},
+	})
 	deadline := int64((o.Wait + 5*time.Minute).Seconds())
 	return &batchv1.Job{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
@@ -194,12 +303,10 @@ func AgentDaemonSet(o Options) *appsv1.DaemonSet {
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: sel, Annotations: map[string]string{
 					"prometheus.io/scrape": "true", "prometheus.io/port": fmt.Sprint(o.Port), "prometheus.io/path": "/metrics"}},
-				Spec: corev1.PodSpec{
-					SecurityContext: podSecurity(o),
-					Containers:      []corev1.Container{c},
-					Volumes:         []corev1.Volume{volume(o)},
-					Tolerations:     []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
-				},
+				Spec: podSpec(o, corev1.PodSpec{
+					Containers: []corev1.Container{c},
+					Volumes:    []corev1.Volume{volume(o)},
+				}),
 			},
 		},
 	}
@@ -231,6 +338,18 @@ type PublishCronJobOptions struct {
 	Subdir       string // the DAG folder inside the repository
 	GitSyncImage string
 	NFSURL       string // where to publish (nfs://...)
+	// GitSecret names a Secret with git-sync's credentials, mounted
+	// read-only: for an SSH repository the keys ssh (the private key) and
+	// known_hosts, for HTTPS the keys username and password (a token).
+	GitSecret string
+}
+
+// gitSecretPath is where the GitSecret is mounted in git-sync's container.
+const gitSecretPath = "/etc/git-secret"
+
+// SSHRepo says whether git reaches repo over SSH.
+func SSHRepo(repo string) bool {
+	return strings.HasPrefix(repo, "ssh://") || (!strings.Contains(repo, "://") && strings.Contains(repo, "@") && strings.Contains(repo, ":"))
 }
 
 // PublishCronJob fetches the repository with git-sync --one-time in an init
@@ -250,10 +369,33 @@ func PublishCronJob(o PublishCronJobOptions) *batchv1.CronJob {
 		SecurityContext: containerSecurity(),
 		VolumeMounts:    mounts,
 	}
+	volumes := []corev1.Volume{work, tmp}
+	if o.GitSecret != "" {
+		// Group-readable: the pod's gid (0) reads it; ssh accepts a key
+		// that another user (root) owns.
+		volumes = append(volumes, corev1.Volume{Name: "git-secret", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: o.GitSecret, DefaultMode: ptr(int32(0o440))}}})
+		gitSync.VolumeMounts = append(gitSync.VolumeMounts, corev1.VolumeMount{Name: "git-secret", MountPath: gitSecretPath, ReadOnly: true})
+		if SSHRepo(o.Repo) {
+			gitSync.Args = append(gitSync.Args, "--ssh-key-file="+gitSecretPath+"/ssh", "--ssh-known-hosts=true",
+				"--ssh-known-hosts-file="+gitSecretPath+"/known_hosts")
+		} else {
+			gitSync.Args = append(gitSync.Args, "--password-file="+gitSecretPath+"/password")
+			gitSync.Env = append(gitSync.Env, corev1.EnvVar{Name: "GITSYNC_USERNAME", ValueFrom: &corev1.EnvVarSource{
+				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: o.GitSecret}, Key: "username"}}})
+		}
+	}
+	via := "cronjob/" + o.Name
+	if o.Namespace != "" {
+		via = "cronjob/" + o.Namespace + "/" + o.Name
+	}
 	pub := corev1.Container{
-		Name:            "dagnfs",
-		Image:           o.Image,
-		Args:            publishArgs(o),
+		Name:  "dagnfs",
+		Image: o.Image,
+		Args:  publishArgs(o),
+		// The label is the commit git-sync checked out (dagnfs reads it
+		// from the worktree); the manifest records who publishes.
+		Env:             []corev1.EnvVar{{Name: "DAGNFS_VIA", Value: via}},
 		Resources:       resources(),
 		SecurityContext: containerSecurity(),
 		VolumeMounts:    mounts,
@@ -269,18 +411,83 @@ func PublishCronJob(o PublishCronJobOptions) *batchv1.CronJob {
 				BackoffLimit: ptr(int32(1)),
 				Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: sel},
-					Spec: corev1.PodSpec{
-						RestartPolicy:   corev1.RestartPolicyNever,
-						SecurityContext: podSecurity(o.Options),
-						InitContainers:  []corev1.Container{gitSync},
-						Containers:      []corev1.Container{pub},
-						Volumes:         []corev1.Volume{work, tmp},
-					},
+					Spec: podSpec(o.Options, corev1.PodSpec{
+						RestartPolicy:  corev1.RestartPolicyNever,
+						InitContainers: []corev1.Container{gitSync},
+						Containers:     []corev1.Container{pub},
+						Volumes:        volumes,
+					}),
 				},
 			}},
 		},
 	}
 }
 
-// YAML serialises an object.
-func YAML(obj any) ([]byte, error) { return yaml.Marshal(obj) }
+// NetworkPolicyOptions limit who reaches the agent's port.
+type NetworkPolicyOptions struct {
+	Options
+	// PrometheusSelector selects the Prometheus pods (KEY=VALUE pairs);
+	// PrometheusNamespace is their namespace, when not the agent's.
+	PrometheusSelector  map[string]string
+	PrometheusNamespace string
+}
+
+// AgentNetworkPolicy admits traffic to the agent pods only on their HTTP
+// port and only from Prometheus. The kubelet's probes come from the node,
+// which network policies do not filter on common network plugins.
+func AgentNetworkPolicy(o NetworkPolicyOptions) *networkingv1.NetworkPolicy {
+	agent := Options{Name: o.Name}
+	if agent.Name == "" {
+		agent.Name = "dagnfs-agent"
+	}
+	from := networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{MatchLabels: o.PrometheusSelector}}
+	if o.PrometheusNamespace != "" {
+		from.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": o.PrometheusNamespace}}
+	}
+	port := intstr.FromInt32(o.Port)
+	return &networkingv1.NetworkPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: metav1.ObjectMeta{Name: agent.Name, Namespace: o.Namespace, Labels: labels(agent, "agent")},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: labels(agent, "agent")},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+				From:  []networkingv1.NetworkPolicyPeer{from},
+				Ports: []networkingv1.NetworkPolicyPort{{Protocol: ptr(corev1.ProtocolTCP), Port: &port}},
+			}},
+		},
+	}
+}
+
+// YAML serialises an object as kubectl apply takes it: no empty status
+// and no null creation timestamps, which the typed objects carry.
+func YAML(obj any) ([]byte, error) {
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "status")
+	dropNullTimestamps(m)
+	return yaml.Marshal(m)
+}
+
+// dropNullTimestamps removes "creationTimestamp": null wherever it is.
+func dropNullTimestamps(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		if ts, ok := v["creationTimestamp"]; ok && ts == nil {
+			delete(v, "creationTimestamp")
+		}
+		for _, x := range v {
+			dropNullTimestamps(x)
+		}
+	case []any:
+		for _, x := range v {
+			dropNullTimestamps(x)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -36,6 +38,8 @@ func checkPod(t *testing.T, spec corev1.PodSpec, wantDags bool) {
 	assert.Equal(t, int64(0), *sc.RunAsGroup)
 	assert.True(t, *sc.RunAsNonRoot)
 	assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, sc.SeccompProfile.Type)
+	require.NotNil(t, spec.AutomountServiceAccountToken)
+	assert.False(t, *spec.AutomountServiceAccountToken, "dagnfs never talks to the API server")
 	for _, c := range append(spec.InitContainers, spec.Containers...) {
 		cs := c.SecurityContext
 		require.NotNil(t, cs, c.Name)
@@ -100,6 +104,96 @@ func TestPublishCronJobRoundTrip(t *testing.T) {
 	assert.Equal(t, []string{"publish", "/work/repo/dags", "nfs://nfs.example.internal/srv/airflow/dags", "--delete", "--format=json", "--log-format=json", "--python=none"}, spec.Containers[0].Args)
 }
 
+// Every manifest, with every option, decodes strictly into its API type,
+// carries the options, and has no status block or null timestamp.
+func TestEveryManifestDecodesStrictly(t *testing.T) {
+	o := exampleOptions("dagnfs")
+	o.NodeSelector = map[string]string{"node-pool": "airflow"}
+	var err error
+	o.Tolerations, err = ParseTolerations([]string{"dedicated=airflow:NoSchedule", "spot"})
+	require.NoError(t, err)
+	require.NoError(t, o.Check())
+	ssh := exampleCronJob()
+	ssh.Options, ssh.Repo, ssh.GitSecret = o, "git@git.example.internal:data/dags.git", "deploy-key"
+	https := exampleCronJob()
+	https.Options, https.GitSecret = o, "dags-token"
+	for name, c := range map[string]struct {
+		obj  any
+		into any
+		pod  func(any) corev1.PodSpec
+	}{
+		"job": {VerifyJob(o), &batchv1.Job{}, func(v any) corev1.PodSpec { return v.(*batchv1.Job).Spec.Template.Spec }},
+		"daemonset": {AgentDaemonSet(o), &appsv1.DaemonSet{}, func(v any) corev1.PodSpec {
+			return v.(*appsv1.DaemonSet).Spec.Template.Spec
+		}},
+		"cronjob ssh": {PublishCronJob(ssh), &batchv1.CronJob{}, func(v any) corev1.PodSpec {
+			return v.(*batchv1.CronJob).Spec.JobTemplate.Spec.Template.Spec
+		}},
+		"cronjob https": {PublishCronJob(https), &batchv1.CronJob{}, func(v any) corev1.PodSpec {
+			return v.(*batchv1.CronJob).Spec.JobTemplate.Spec.Template.Spec
+		}},
+		"networkpolicy": {AgentNetworkPolicy(NetworkPolicyOptions{Options: o, PrometheusSelector: map[string]string{"app": "prometheus"},
+			PrometheusNamespace: "monitoring"}), &networkingv1.NetworkPolicy{}, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, err := YAML(c.obj)
+			require.NoError(t, err)
+			require.NoError(t, yaml.UnmarshalStrict(b, c.into), string(b))
+			assert.NotContains(t, string(b), "status:")
+			assert.NotContains(t, string(b), "creationTimestamp")
+			if c.pod == nil {
+				return
+			}
+			spec := c.pod(c.into)
+			checkPod(t, spec, false)
+			assert.Equal(t, map[string]string{"node-pool": "airflow"}, spec.NodeSelector)
+			assert.Equal(t, []corev1.Toleration{
+				{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "airflow", Effect: corev1.TaintEffectNoSchedule},
+				{Key: "spot", Operator: corev1.TolerationOpExists}}, spec.Tolerations)
+		})
+	}
+
+	// The credentials: mounted read-only for git-sync only, the way its
+	// protocol needs them; the publisher is named for the manifest.
+	spec := PublishCronJob(ssh).Spec.JobTemplate.Spec.Template.Spec
+	gs := spec.InitContainers[0]
+	assert.Contains(t, gs.Args, "--ssh-key-file=/etc/git-secret/ssh")
+	assert.Contains(t, gs.Args, "--ssh-known-hosts-file=/etc/git-secret/known_hosts")
+	assert.Equal(t, corev1.VolumeMount{Name: "git-secret", MountPath: "/etc/git-secret", ReadOnly: true}, gs.VolumeMounts[len(gs.VolumeMounts)-1])
+	assert.Equal(t, "deploy-key", spec.Volumes[len(spec.Volumes)-1].Secret.SecretName)
+	for _, m := range spec.Containers[0].VolumeMounts {
+		assert.NotEqual(t, "git-secret", m.Name, "dagnfs does not see the credentials")
+	}
+	assert.Equal(t, []corev1.EnvVar{{Name: "DAGNFS_VIA", Value: "cronjob/airflow/dagnfs"}}, spec.Containers[0].Env)
+	gs = PublishCronJob(https).Spec.JobTemplate.Spec.Template.Spec.InitContainers[0]
+	assert.Contains(t, gs.Args, "--password-file=/etc/git-secret/password")
+	assert.Equal(t, "username", gs.Env[len(gs.Env)-1].ValueFrom.SecretKeyRef.Key)
+	assert.Empty(t, AgentDaemonSet(exampleOptions("dagnfs")).Spec.Template.Spec.Tolerations, "no taint tolerated unless asked")
+}
+
+func TestNamesAndPlacementChecked(t *testing.T) {
+	for _, name := range []string{"Dagnfs", "dag_nfs", "-x", strings.Repeat("a", 53), ""} {
+		o := exampleOptions(name)
+		o.Name = name
+		assert.ErrorContains(t, o.Check(), "--name", name)
+	}
+	o := exampleOptions("x")
+	o.Namespace = "Air Flow"
+	assert.ErrorContains(t, o.Check(), "--namespace")
+	o = exampleOptions("x")
+	o.NodeSelector = map[string]string{"pool": "not valid!"}
+	assert.ErrorContains(t, o.Check(), "--node-selector value")
+	for _, bad := range []string{"key=v:Sometimes", ":NoSchedule", "=v"} {
+		_, err := ParseTolerations([]string{bad})
+		assert.ErrorContains(t, err, "--tolerations", bad)
+	}
+	tol, err := ParseTolerations([]string{"*"})
+	require.NoError(t, err)
+	assert.Equal(t, []corev1.Toleration{{Operator: corev1.TolerationOpExists}}, tol)
+	_, err = ParseLabels("--node-selector", []string{"novalue"})
+	assert.ErrorContains(t, err, "KEY=VALUE")
+}
+
 func TestOptionsCheck(t *testing.T) {
 	o := exampleOptions("x")
 	require.NoError(t, o.Check())
@@ -120,6 +214,8 @@ func TestDeployExamplesAreCurrent(t *testing.T) {
 		"../deploy/verify-job.yaml":      VerifyJob(exampleOptions("dagnfs-verify")),
 		"../deploy/agent-daemonset.yaml": AgentDaemonSet(exampleOptions("dagnfs-agent")),
 		"../deploy/publish-cronjob.yaml": PublishCronJob(exampleCronJob()),
+		"../deploy/agent-networkpolicy.yaml": AgentNetworkPolicy(NetworkPolicyOptions{Options: Options{Name: "dagnfs-agent", Namespace: "airflow", Port: 8080},
+			PrometheusSelector: map[string]string{"app.kubernetes.io/name": "prometheus"}, PrometheusNamespace: "monitoring"}),
 	} {
 		want, err := YAML(obj)
 		require.NoError(t, err)

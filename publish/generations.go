@@ -280,8 +280,9 @@ func (ex *executor) carry(ctx context.Context, prevRoot, root string, files []ca
 				}
 				// No hard links here (refused, or not understood: go-nfs,
 				// behind dagnfs serve, misreads LINK): copy from now on.
-				ex.noLink.Store(true)
-				ex.o.Log.Debug("hard links refused; copying unchanged files", "err", err)
+				if ex.noLink.CompareAndSwap(false, true) { // said once
+					ex.o.Log.Debug("hard links refused; copying unchanged files", "err", err)
+				}
 			}
 			a := nfs.Attr{Mode: c.info.Mode.Perm(), UID: -1, GID: -1, ModTime: c.info.ModTime}
 			if ex.d.Caps().Chown {

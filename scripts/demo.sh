@@ -28,10 +28,12 @@ echo "== dagnfs validate $src (what Airflow will see, before anything is copied)
 "$bin" validate "$src"
 echo
 echo "== dagnfs publish $src $url --label demo-1"
-"$bin" publish "$src" "$url" --label demo-1
+"$bin" publish -v "$src" "$url" --label demo-1
 echo
 echo "== what the export holds now (on the server's disk)"
 (cd "$export_dir" && find . -path ./.dagnfs -prune -o -type f -printf '%M %u:%g %6s  %p\n' | sort -k4)
+echo "   (owned by $(stat -c %u:%g "$export_dir"): dagnfs serve creates files as the user it runs as; a real NFS"
+echo "   server creates them as the AUTH_UNIX uid/gid dagnfs sends, --uid/--gid 50000:50000, unless it squashes them)"
 echo
 echo "== the manifest (.dagnfs/manifest.json), abridged"
 head -n 14 "$export_dir/.dagnfs/manifest.json"
@@ -41,13 +43,13 @@ echo "== dagnfs verify $export_dir (as a pod would, through its mount of the exp
 "$bin" verify --expect-label demo-1 "$export_dir"
 echo
 echo "== publishing again: nothing changed, nothing is sent"
-"$bin" publish "$src" "$url" --label demo-1
+"$bin" publish -v "$src" "$url" --label demo-1
 echo
 echo "== the same, as a CI job would read it (--format json)"
 "$bin" publish "$src" "$url" --label demo-1 --format json | head -n 12
 echo
 echo "== moving the export to the generations layout: each generation a complete folder, current switched with one rename"
-"$bin" publish "$src" "$url" --label demo-2 --layout generations --migrate
+"$bin" publish -v "$src" "$url" --label demo-2 --layout generations --migrate
 echo
 echo "== the export root now (on the server's disk)"
 (cd "$export_dir" && ls -l | tail -n +2)

@@ -36,6 +36,9 @@ reads none. Its keys are the flags' names:
 
 Keys: ` + "%s" + `
 
+Example:
+  dagnfs config ./dags
+
 Flags (each overrides the file, as the environment does):
 `
 

@@ -193,6 +193,12 @@ EXIT STATUS
   1  errors, or warnings with --strict
   2  bad usage
 `
+	case "k8s verify-job", "k8s agent-daemonset", "k8s agent-networkpolicy", "k8s publish-cronjob":
+		return `
+EXIT STATUS
+  0  the manifest was printed
+  2  bad usage (nothing was printed)
+`
 	case "verify":
 		return `
 EXIT STATUS

@@ -10,30 +10,204 @@ import (
 	"github.com/dagnfs/dagnfs/k8s"
 )
 
-const k8sHelp = `Usage: dagnfs k8s verify-job|agent-daemonset|publish-cronjob [flags]
+const k8sHelp = `Usage: dagnfs k8s KIND [flags]
 
 Print Kubernetes manifests (YAML built from k8s.io/api types) that run
-dagnfs where Airflow runs: the export mounted read-only at --dags-path,
-uid 50000 gid 0, non-root, read-only root file system, no privilege
-escalation, no capabilities.
+dagnfs where Airflow runs: the export mounted read-only, uid 50000 gid 0,
+non-root, read-only root file system, no privilege escalation, no
+capabilities, no service account token. Pipe them to kubectl apply -f -.
 
-  verify-job       a Job that verifies one publish (--expect-label, --wait);
-                   its exit code is the verdict
-  agent-daemonset  a DaemonSet running dagnfs agent on every node, with
-                   probes on /healthz and /readyz and Prometheus annotations
-  publish-cronjob  a CronJob that fetches a Git repository (git-sync
-                   --one-time) and publishes its DAG folder over NFS
+Kinds:
+  verify-job           a Job that verifies one publish (--expect-label,
+                       --wait); its exit code is the verdict
+  agent-daemonset      a DaemonSet running dagnfs agent on every node, with
+                       probes on /healthz and /readyz and Prometheus
+                       annotations
+  agent-networkpolicy  a NetworkPolicy that lets only Prometheus reach the
+                       agents' port
+  publish-cronjob      a CronJob that fetches a Git repository (git-sync
+                       --one-time) and publishes its DAG folder over NFS
+
+Run "dagnfs k8s KIND --help" for a kind's flags.
+
+Example:
+  dagnfs k8s agent-daemonset --namespace airflow --image registry.example.internal/dagnfs:1.4.0 \
+    --nfs-server nfs.example.internal --nfs-path /srv/airflow/dags | kubectl apply -f -
+`
+
+// k8sKind is one kind of manifest: its help, its own flags, and how it is
+// made.
+type k8sKind struct {
+	help  string
+	flags func(f *pflag.FlagSet, o *k8sOptions)
+	make  func(o *k8sOptions) (any, error)
+}
+
+const exportExample = ` --namespace airflow \
+    --image registry.example.internal/dagnfs:1.4.0 --nfs-server nfs.example.internal --nfs-path /srv/airflow/dags`
+
+var k8sKinds = map[string]k8sKind{
+	"verify-job": {
+		help: `Usage: dagnfs k8s verify-job [flags]
+
+A Job that mounts the export as Airflow does and runs dagnfs verify once,
+waiting up to --wait for the generation labelled --expect-label; its exit
+code is the verdict (kubectl wait --for=condition=complete).
+
+Example:
+  dagnfs k8s verify-job` + exportExample + ` \
+    --expect-label "$GITHUB_SHA" | kubectl apply -f -
 
 Flags:
-`
+`,
+		flags: func(f *pflag.FlagSet, o *k8sOptions) {
+			o.addExport(f)
+			o.addPlacement(f)
+			f.StringVar(&o.ExpectLabel, "expect-label", "", "the label (commit) to wait for")
+			f.DurationVar(&o.Wait, "wait", 5*time.Minute, "how long to wait for it")
+		},
+		make: func(o *k8sOptions) (any, error) {
+			if err := o.ready("dagnfs-verify"); err != nil {
+				return nil, err
+			}
+			return k8s.VerifyJob(o.Options), nil
+		},
+	},
+	"agent-daemonset": {
+		help: `Usage: dagnfs k8s agent-daemonset [flags]
+
+A DaemonSet that runs dagnfs agent on every node (or on the nodes
+--node-selector picks), verifying the export every --interval and serving
+/healthz, /readyz, /status and /metrics on --port of the pod's address. It
+tolerates no taint unless told (--tolerations): the DaemonSet controller
+adds what a per-node agent needs (not-ready, unreachable, pressure,
+unschedulable); add the taints of the nodes Airflow runs on.
+
+Example:
+  dagnfs k8s agent-daemonset` + exportExample + ` \
+    --node-selector node-pool=airflow --tolerations dedicated=airflow:NoSchedule | kubectl apply -f -
+
+Flags:
+`,
+		flags: func(f *pflag.FlagSet, o *k8sOptions) {
+			o.addExport(f)
+			o.addPlacement(f)
+			f.DurationVar(&o.Interval, "interval", time.Minute, "time between verifications")
+			f.Int32Var(&o.Port, "port", 8080, "HTTP port")
+		},
+		make: func(o *k8sOptions) (any, error) {
+			if err := o.ready("dagnfs-agent"); err != nil {
+				return nil, err
+			}
+			return k8s.AgentDaemonSet(o.Options), nil
+		},
+	},
+	"agent-networkpolicy": {
+		help: `Usage: dagnfs k8s agent-networkpolicy [flags]
+
+A NetworkPolicy that admits traffic to the agent pods (those of
+agent-daemonset with the same --name) only on --port, and only from the
+Prometheus pods --prometheus-selector picks, in the agents' namespace or in
+--prometheus-namespace. The kubelet's probes come from the node, which
+network policies do not filter on common network plugins.
+
+Example:
+  dagnfs k8s agent-networkpolicy --namespace airflow \
+    --prometheus-selector app.kubernetes.io/name=prometheus --prometheus-namespace monitoring | kubectl apply -f -
+
+Flags:
+`,
+		flags: func(f *pflag.FlagSet, o *k8sOptions) {
+			f.StringVar(&o.Name, "name", "", "the agent DaemonSet's name (default dagnfs-agent)")
+			f.StringVar(&o.Namespace, "namespace", "", "namespace")
+			f.Int32Var(&o.Port, "port", 8080, "the agents' HTTP port")
+			f.StringArrayVar(&o.promSelector, "prometheus-selector", []string{"app.kubernetes.io/name=prometheus"}, "labels KEY=VALUE of the Prometheus pods (repeatable)")
+			f.StringVar(&o.promNamespace, "prometheus-namespace", "", "Prometheus's namespace, when not the agents' own")
+		},
+		make: func(o *k8sOptions) (any, error) {
+			o.Defaults("dagnfs-agent")
+			sel, err := k8s.ParseLabels("--prometheus-selector", o.promSelector)
+			switch {
+			case err != nil:
+				return nil, &usageError{err.Error()}
+			case len(sel) == 0:
+				return nil, usagef("--prometheus-selector needs the KEY=VALUE labels of the Prometheus pods")
+			}
+			if err := o.checkNames(); err != nil {
+				return nil, err
+			}
+			if o.promNamespace != "" {
+				if err := k8s.CheckDNSLabel("--prometheus-namespace", o.promNamespace, 63); err != nil {
+					return nil, &usageError{err.Error()}
+				}
+			}
+			return k8s.AgentNetworkPolicy(k8s.NetworkPolicyOptions{Options: o.Options, PrometheusSelector: sel,
+				PrometheusNamespace: o.promNamespace}), nil
+		},
+	},
+	"publish-cronjob": {
+		help: `Usage: dagnfs k8s publish-cronjob [flags]
+
+A CronJob that fetches --repo at --branch with git-sync --one-time and
+publishes its --subdir over NFS to --nfs-url (no mount of the export is
+needed: dagnfs speaks NFS itself). Each generation's label is the commit
+git-sync checked out, and the manifest records the CronJob as the
+publisher (so that a rollback offers to pause it). --git-secret names a
+Secret mounted read-only for git-sync: keys ssh and known_hosts for an SSH
+repository, username and password (a token) for HTTPS.
+
+Example:
+  dagnfs k8s publish-cronjob` + exportExample + ` \
+    --repo git@git.example.internal:data/dags.git --git-secret dags-deploy-key \
+    --git-sync-image registry.example.internal/git-sync:v4.4.0 | kubectl apply -f -
+
+Flags:
+`,
+		flags: func(f *pflag.FlagSet, o *k8sOptions) {
+			o.addExport(f)
+			o.addPlacement(f)
+			f.StringVar(&o.schedule, "schedule", "*/10 * * * *", "cron schedule")
+			f.StringVar(&o.repo, "repo", "", "Git repository URL (https://... or git@host:path)")
+			f.StringVar(&o.branch, "branch", "main", "branch")
+			f.StringVar(&o.subdir, "subdir", "dags", "the DAG folder inside the repository")
+			f.StringVar(&o.gitSyncImage, "git-sync-image", "", "the git-sync image (v4)")
+			f.StringVar(&o.gitSecret, "git-secret", "", "Secret with git-sync's credentials: ssh and known_hosts, or username and password")
+			f.StringVar(&o.nfsURL, "nfs-url", "", "where to publish (default nfs://SERVER/PATH)")
+		},
+		make: func(o *k8sOptions) (any, error) {
+			o.Defaults("dagnfs-publish")
+			if o.nfsURL == "" && o.NFSServer != "" {
+				o.nfsURL = "nfs://" + o.NFSServer + o.NFSPath
+			}
+			switch {
+			case o.Image == "":
+				return nil, usagef("--image is required (the dagnfs image, see deploy/Dockerfile)")
+			case o.repo == "" || o.gitSyncImage == "" || o.nfsURL == "":
+				return nil, usagef("publish-cronjob needs --repo, --git-sync-image and --nfs-url (or --nfs-server and --nfs-path)")
+			}
+			if err := o.checkNames(); err != nil {
+				return nil, err
+			}
+			if o.gitSecret != "" {
+				if err := k8s.CheckDNSLabel("--git-secret", o.gitSecret, 253); err != nil {
+					return nil, &usageError{err.Error()}
+				}
+			}
+			return k8s.PublishCronJob(k8s.PublishCronJobOptions{Options: o.Options, Schedule: o.schedule, Repo: o.repo,
+				Branch: o.branch, Subdir: o.subdir, GitSyncImage: o.gitSyncImage, NFSURL: o.nfsURL, GitSecret: o.gitSecret}), nil
+		},
+	},
+}
 
 type k8sOptions struct {
 	k8s.Options
-	schedule, repo, branch, subdir, gitSyncImage, nfsURL string
+	schedule, repo, branch, subdir, gitSyncImage, gitSecret, nfsURL string
+	nodeSelector, tolerations, promSelector                         []string
+	promNamespace                                                   string
 }
 
-// AddFlags registers the flags.
-func (o *k8sOptions) AddFlags(f *pflag.FlagSet) {
+// addExport registers where the export is and who the pods run as.
+func (o *k8sOptions) addExport(f *pflag.FlagSet) {
 	f.StringVar(&o.Name, "name", "", "object name (default dagnfs-verify, dagnfs-agent or dagnfs-publish)")
 	f.StringVar(&o.Namespace, "namespace", "", "namespace")
 	f.StringVar(&o.Image, "image", "", "the dagnfs image (deploy/Dockerfile builds one)")
@@ -42,62 +216,65 @@ func (o *k8sOptions) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.PVC, "pvc", "", "a PersistentVolumeClaim holding the export, instead of --nfs-server/--nfs-path")
 	f.StringVar(&o.DagsPath, "dags-path", k8s.DefaultDagsPath, "where Airflow mounts the export")
 	f.StringVar(&o.Layout, "layout", "", "generations: the export is published with --layout generations; Airflow's dags folder is DAGS-PATH/current, and the pods verify what it names")
-	f.StringVar(&o.ExpectLabel, "expect-label", "", "verify-job: the label (commit) to wait for")
-	f.DurationVar(&o.Wait, "wait", 5*time.Minute, "verify-job: how long to wait for it")
-	f.DurationVar(&o.Interval, "interval", time.Minute, "agent-daemonset: time between verifications")
-	f.Int32Var(&o.Port, "port", 8080, "agent-daemonset: HTTP port")
 	f.Int64Var(&o.RunAsUser, "run-as-user", 50000, "uid of the pods (Airflow's)")
 	f.Int64Var(&o.RunAsGroup, "run-as-group", 0, "gid of the pods (Airflow's)")
-	f.StringVar(&o.schedule, "schedule", "*/10 * * * *", "publish-cronjob: cron schedule")
-	f.StringVar(&o.repo, "repo", "", "publish-cronjob: Git repository URL")
-	f.StringVar(&o.branch, "branch", "main", "publish-cronjob: branch")
-	f.StringVar(&o.subdir, "subdir", "dags", "publish-cronjob: the DAG folder inside the repository")
-	f.StringVar(&o.gitSyncImage, "git-sync-image", "", "publish-cronjob: the git-sync image")
-	f.StringVar(&o.nfsURL, "nfs-url", "", "publish-cronjob: where to publish (default nfs://SERVER/PATH)")
+}
+
+// addPlacement registers where the pods may run.
+func (o *k8sOptions) addPlacement(f *pflag.FlagSet) {
+	f.StringArrayVar(&o.nodeSelector, "node-selector", nil, "KEY=VALUE node label the pods must run on (repeatable)")
+	f.StringArrayVar(&o.tolerations, "tolerations", nil, "taints to tolerate: KEY[=VALUE][:EFFECT], or * for all (repeatable; default none)")
+}
+
+// checkNames parses the placement flags and checks every name.
+func (o *k8sOptions) checkNames() error {
+	var err error
+	if o.NodeSelector, err = k8s.ParseLabels("--node-selector", o.nodeSelector); err != nil {
+		return &usageError{err.Error()}
+	}
+	if o.Tolerations, err = k8s.ParseTolerations(o.tolerations); err != nil {
+		return &usageError{err.Error()}
+	}
+	if err := o.CheckName(); err != nil {
+		return &usageError{err.Error()}
+	}
+	return nil
+}
+
+// ready fills in defaults and checks everything a pod that mounts the
+// export needs.
+func (o *k8sOptions) ready(name string) error {
+	o.Defaults(name)
+	if err := o.checkNames(); err != nil {
+		return err
+	}
+	if err := o.Check(); err != nil {
+		return &usageError{err.Error()}
+	}
+	return nil
 }
 
 func runK8sCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "verify-job" && args[0] != "agent-daemonset" && args[0] != "publish-cronjob") {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprint(stdout, k8sHelp)
-			return nil
-		}
-		return usagef("dagnfs k8s needs verify-job, agent-daemonset or publish-cronjob (see dagnfs k8s --help)")
+	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+		fmt.Fprint(stdout, k8sHelp)
+		return errHelp
 	}
-	kind := args[0]
+	if len(args) == 0 {
+		return usagef("dagnfs k8s needs a kind: verify-job, agent-daemonset, agent-networkpolicy or publish-cronjob (see dagnfs k8s --help)")
+	}
+	kind, ok := k8sKinds[args[0]]
+	if !ok {
+		return usagef("dagnfs k8s: unknown kind %q: verify-job, agent-daemonset, agent-networkpolicy or publish-cronjob (see dagnfs k8s --help)", args[0])
+	}
 	o := &k8sOptions{}
-	fset := pflag.NewFlagSet("k8s "+kind, pflag.ContinueOnError)
-	o.AddFlags(fset)
-	if _, err := parseFlags(fset, args[1:], k8sHelp, stdout, 0, 0); err != nil {
+	fset := pflag.NewFlagSet("k8s "+args[0], pflag.ContinueOnError)
+	kind.flags(fset, o)
+	if _, err := parseFlags(fset, args[1:], kind.help, stdout, 0, 0); err != nil {
 		return err
 	}
-	var obj any
-	switch kind {
-	case "verify-job":
-		o.Defaults("dagnfs-verify")
-		if err := o.Check(); err != nil {
-			return &usageError{err.Error()}
-		}
-		obj = k8s.VerifyJob(o.Options)
-	case "agent-daemonset":
-		o.Defaults("dagnfs-agent")
-		if err := o.Check(); err != nil {
-			return &usageError{err.Error()}
-		}
-		obj = k8s.AgentDaemonSet(o.Options)
-	case "publish-cronjob":
-		o.Defaults("dagnfs-publish")
-		if o.nfsURL == "" && o.NFSServer != "" {
-			o.nfsURL = "nfs://" + o.NFSServer + o.NFSPath
-		}
-		switch {
-		case o.Image == "":
-			return usagef("--image is required")
-		case o.repo == "" || o.gitSyncImage == "" || o.nfsURL == "":
-			return usagef("publish-cronjob needs --repo, --git-sync-image and --nfs-url (or --nfs-server and --nfs-path)")
-		}
-		obj = k8s.PublishCronJob(k8s.PublishCronJobOptions{Options: o.Options, Schedule: o.schedule, Repo: o.repo,
-			Branch: o.branch, Subdir: o.subdir, GitSyncImage: o.gitSyncImage, NFSURL: o.nfsURL})
+	obj, err := kind.make(o)
+	if err != nil {
+		return err
 	}
 	b, err := k8s.YAML(obj)
 	if err != nil {

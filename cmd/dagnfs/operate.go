@@ -74,6 +74,9 @@ attention (drift, an interrupted publish, a lock held or left behind, in the
 generations layout current not naming the manifest's generation), 0 when
 all is well: a health check for cron and alerting.
 
+Example:
+  dagnfs status --check nfs://nfs.example.internal/srv/airflow/dags
+
 Flags:
 `
 
@@ -172,6 +175,9 @@ const historyHelp = `Usage: dagnfs history DEST [flags]
 List the generations kept on DEST (publish --keep), newest first: the ones
 dagnfs rollback can restore.
 
+Example:
+  dagnfs history nfs://nfs.example.internal/srv/airflow/dags
+
 Flags:
 `
 
@@ -257,6 +263,9 @@ generation, like a revert: the same atomic protocol, lock and checks as a
 publish, recorded in the manifest as a rollback. Files that later
 generations added are removed unless someone changed them since; files
 placed by anyone else are never touched.
+
+Example:
+  dagnfs rollback nfs://nfs.example.internal/srv/airflow/dags --to 41
 
 Flags:
 `

@@ -64,10 +64,14 @@ func TestVerifyStatusHistoryRollback(t *testing.T) {
 }
 
 func TestK8sCommands(t *testing.T) {
-	code, out, errOut := runCLI(t, "k8s", "agent-daemonset", "--image", "img", "--pvc", "dags")
+	code, out, errOut := runCLI(t, "k8s", "agent-daemonset", "--image", "img", "--pvc", "dags", "--node-selector", "pool=airflow",
+		"--tolerations", "dedicated=airflow:NoSchedule")
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "kind: DaemonSet")
 	assert.Contains(t, out, "claimName: dags")
+	assert.Contains(t, out, "pool: airflow")
+	assert.Contains(t, out, "key: dedicated")
+	assert.NotContains(t, out, "status:")
 
 	code, _, errOut = runCLI(t, "k8s", "verify-job", "--image", "img")
 	assert.Equal(t, exitUsage, code)
@@ -75,6 +79,59 @@ func TestK8sCommands(t *testing.T) {
 	code, _, errOut = runCLI(t, "k8s", "deployment")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "verify-job")
+	code, _, errOut = runCLI(t, "k8s", "verify-job", "--image", "img", "--pvc", "dags", "--name", "Dags_Verify")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, `--name "Dags_Verify" is not a valid name`)
+	code, _, errOut = runCLI(t, "k8s", "agent-daemonset", "--image", "img", "--pvc", "dags", "--tolerations", "x:Always")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "NoSchedule, PreferNoSchedule or NoExecute")
+	code, _, errOut = runCLI(t, "k8s", "verify-job", "--image", "img", "--pvc", "dags", "--repo", "r")
+	assert.Equal(t, exitUsage, code, "a flag of another kind")
+	assert.Contains(t, errOut, "unknown flag: --repo")
+
+	code, out, errOut = runCLI(t, "k8s", "agent-networkpolicy", "--namespace", "airflow")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "kind: NetworkPolicy")
+	assert.Contains(t, out, "port: 8080")
+
+	code, out, _ = runCLI(t, "k8s", "publish-cronjob", "--image", "img", "--nfs-server", "nfs", "--nfs-path", "/d",
+		"--repo", "git@git.example.internal:d.git", "--git-secret", "key", "--git-sync-image", "gs")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "--ssh-key-file=/etc/git-secret/ssh")
+	assert.Contains(t, out, "secretName: key")
+}
+
+// Each command's help lists only its own flags, with an example; each k8s
+// kind has its own.
+func TestHelpPerCommand(t *testing.T) {
+	for _, c := range []struct {
+		args     []string
+		has, not []string
+	}{
+		{[]string{"k8s", "--help"}, []string{"agent-networkpolicy", "Example:"}, []string{"Flags:"}},
+		{[]string{"k8s", "verify-job", "--help"}, []string{"--expect-label", "--node-selector", "Example:"}, []string{"--repo", "--schedule", "--interval"}},
+		{[]string{"k8s", "agent-daemonset", "--help"}, []string{"--interval", "--tolerations", "Example:"}, []string{"--repo", "--expect-label"}},
+		{[]string{"k8s", "publish-cronjob", "--help"}, []string{"--git-secret", "--schedule", "Example:"}, []string{"--expect-label", "--interval"}},
+		{[]string{"k8s", "agent-networkpolicy", "--help"}, []string{"--prometheus-selector", "Example:"}, []string{"--image", "--nfs-server"}},
+		{[]string{"rollback", "--help"}, []string{"--to", "--lock-timeout", "Example:"}, []string{"--delete", "--allow-empty", "--exclude", "--force", "--max-delete", "5  the destination is paused"}},
+		{[]string{"publish", "--help"}, []string{"--delete", "--force", "Example:", "5  the destination is paused"}, []string{"--to "}},
+	} {
+		for _, cmd := range [][]string{c.args} {
+			code, out, errOut := runCLI(t, cmd...)
+			require.Equal(t, exitOK, code, errOut)
+			for _, h := range c.has {
+				assert.Contains(t, out, h, "%v", cmd)
+			}
+			for _, n := range c.not {
+				assert.NotContains(t, out, n, "%v", cmd)
+			}
+		}
+	}
+	for _, cmd := range []string{"publish", "validate", "config", "verify", "agent", "status", "history", "rollback", "unlock", "pause", "resume", "serve"} {
+		code, out, _ := runCLI(t, cmd, "--help")
+		assert.Equal(t, exitOK, code, cmd)
+		assert.Contains(t, out, "\nExample:\n  dagnfs "+cmd, cmd)
+	}
 }
 
 func TestAgentUsage(t *testing.T) {

@@ -30,6 +30,9 @@ mounted folder. Files are written under temporary names, committed, given
 Unchanged files are not sent again. Only files that dagnfs published and
 that nobody changed since are ever deleted, and only with --delete.
 
+Example:
+  dagnfs publish --delete ./dags nfs://nfs.example.internal/srv/airflow/dags
+
 Flags:
 `
 
@@ -79,7 +82,7 @@ func (o *publishOptions) AddFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.del, "delete", false, "delete files that dagnfs published before and that are gone from SRC")
 	f.IntVar(&o.maxDelete, "max-delete", o.maxDelete, "refuse a publish that would delete more files (-1: no limit)")
 	f.BoolVar(&o.allowEmpty, "allow-empty", false, "allow publishing an empty SRC")
-	f.StringVar(&o.label, "label", "", "label of this generation (default: the commit from CI variables such as GITHUB_SHA, CI_COMMIT_SHA)")
+	f.StringVar(&o.label, "label", "", "label of this generation (default: the commit from CI variables such as GITHUB_SHA, CI_COMMIT_SHA, else the commit checked out in SRC's Git worktree)")
 	f.StringArrayVar(&o.exclude, "exclude", nil, "glob of files or folders not to publish (repeatable; .git, __pycache__, *.pyc always)")
 	f.Var(&o.layout, "layout", "how DAGs sit on the export: in-place (files at the root, each renamed into place) or generations (a complete folder per generation behind the symlink current, switched with one rename); default: the export's own, in-place for a new one")
 	f.BoolVar(&o.migrate, "migrate", false, "move an in-place export to --layout generations: the files move into the first generation's folder (hard links), current is made, the root is cleared of what dagnfs published")
@@ -395,6 +398,9 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 	label := o.label
 	if label == "" {
 		label = ciLabel()
+	}
+	if label == "" && src != "" {
+		label = gitCommit(src) // the commit checked out, git-sync's included
 	}
 	d, err := openDest(ctx, dest, o.uid, o.gid, o.timeout, o.concurrency, log)
 	if err != nil {

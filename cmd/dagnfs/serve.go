@@ -24,6 +24,9 @@ run as root unless --allow-root; run it as the user that should own the
 files (e.g. setpriv --reuid 50000 --regid 50000 --clear-groups dagnfs serve
 ...). --read-only and --root-squash simulate what production exports do.
 
+Example:
+  dagnfs serve --export ./export --listen 127.0.0.1:2049    # as the user that should own the files
+
 Flags:
 `
 

@@ -24,6 +24,9 @@ for the run with --disable rule.
 
 Rules: ` + "%s" + `
 
+Example:
+  dagnfs validate ./dags --python-version 3.12 --format github
+
 Flags:
 `
 

@@ -29,6 +29,9 @@ become visible), every file's size and sha256 (--quick: size and mtime),
 readability, folders on the way, files dagnfs did not publish, leftover
 temporary files and stale locks.
 
+Example:
+  dagnfs verify /usr/local/airflow/dags --expect-label "$GITHUB_SHA" --wait 5m
+
 Flags:
 `
 
@@ -194,6 +197,9 @@ Verify DEST on a schedule, as a sidecar next to Airflow or as a DaemonSet
 and serve the result: /healthz (alive), /readyz (the last verification
 passed and is recent), /status (the last result as JSON) and /metrics
 (Prometheus). Stops gracefully on SIGTERM.
+
+Example:
+  dagnfs agent /usr/local/airflow/dags --listen :8080 --interval 1m --log-format json
 
 Flags:
 `

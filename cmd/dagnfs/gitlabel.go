@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// gitCommit is the commit checked out in the Git worktree that holds dir
+// (a clone, or a git-sync worktree whose .git is a file naming its git
+// folder), or "" when there is none or it cannot be read. Nothing is run:
+// the files are read, each bounded.
+func gitCommit(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if gitDir := findGitDir(filepath.Join(d, ".git")); gitDir != "" {
+			return resolveHead(gitDir)
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
+// findGitDir returns the git folder that p (a .git folder or file) names.
+func findGitDir(p string) string {
+	fi, err := os.Stat(p)
+	switch {
+	case err != nil:
+		return ""
+	case fi.IsDir():
+		return p
+	case fi.Size() > 4096:
+		return ""
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return ""
+	}
+	rest, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "gitdir:")
+	if !ok {
+		return ""
+	}
+	g := strings.TrimSpace(rest)
+	if !filepath.IsAbs(g) {
+		g = filepath.Join(filepath.Dir(p), g)
+	}
+	return g
+}
+
+// resolveHead reads HEAD: a detached commit, or a branch (loose, packed, or
+// in the common folder of a linked worktree).
+func resolveHead(gitDir string) string {
+	head := readSmall(filepath.Join(gitDir, "HEAD"))
+	ref, isRef := strings.CutPrefix(head, "ref: ")
+	if !isRef {
+		return commitOrEmpty(head)
+	}
+	dirs := []string{gitDir}
+	if common := readSmall(filepath.Join(gitDir, "commondir")); common != "" {
+		if !filepath.IsAbs(common) {
+			common = filepath.Join(gitDir, common)
+		}
+		dirs = append(dirs, common)
+	}
+	for _, g := range dirs {
+		if c := commitOrEmpty(readSmall(filepath.Join(g, filepath.FromSlash(ref)))); c != "" {
+			return c
+		}
+		packed, err := os.ReadFile(filepath.Join(g, "packed-refs"))
+		if err != nil || len(packed) > 16<<20 {
+			continue
+		}
+		for _, line := range bytes.Split(packed, []byte("\n")) {
+			if sum, name, ok := strings.Cut(string(line), " "); ok && name == ref {
+				return commitOrEmpty(sum)
+			}
+		}
+	}
+	return ""
+}
+
+func readSmall(p string) string {
+	fi, err := os.Stat(p)
+	if err != nil || fi.Size() > 4096 {
+		return ""
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// commitOrEmpty returns s if it is a full SHA-1 or SHA-256 commit id.
+func commitOrEmpty(s string) string {
+	if len(s) != 40 && len(s) != 64 {
+		return ""
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return ""
+		}
+	}
+	return s
+}
