@@ -4,17 +4,32 @@ SHELL := bash
 MAKEFLAGS += --no-builtin-rules
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X main.version=$(VERSION)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+# make dist: the release binaries (ARCHES: any of amd64 arm64).
+ARCHES ?= amd64 arm64
+DIST := dist
 BIN := bin/dagnfs
 E2E_STATE := $(CURDIR)/.e2e
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20s
 
-.PHONY: build demo test deps unit e2e gate-check bench fmt vet staticcheck fuzz clean corpus-verdicts deploy
+.PHONY: build dist dist-check demo test deps unit e2e gate-check bench fmt vet staticcheck fuzz clean corpus-verdicts deploy
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dagnfs
+
+# Static, versioned binaries for linux/amd64 and linux/arm64 (cgo,
+# cross-compiled with Debian's gcc cross compilers) and SHA256SUMS, in dist/.
+# deploy/Dockerfile builds its image with this target.
+dist:
+	scripts/dist.sh $(VERSION) $(COMMIT) $(DIST) $(ARCHES)
+
+# Proves make dist: static binaries, checksums, and each one run (arm64
+# under qemu-user) for its version and a validation of the examples.
+dist-check:
+	scripts/dist-check.sh
 
 demo: build
 	scripts/demo.sh $(BIN) examples/dags
@@ -22,9 +37,10 @@ demo: build
 # The whole suite: formatting, vet, staticcheck, the unit tests under the race
 # detector, the end-to-end tests against a real nfs-ganesha that
 # scripts/ganesha.sh installs, starts and stops, and the proof that a failing
-# end-to-end test fails this target (gate-check). Every step's exit status
+# end-to-end test fails this target (gate-check), then the release binaries
+# built and run for both architectures (dist-check). Every step's exit status
 # decides make's.
-test: deps fmt vet staticcheck unit e2e gate-check
+test: deps fmt vet staticcheck unit e2e gate-check dist-check
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -62,7 +78,7 @@ bench: build
 	mv BENCHMARKS.md.new BENCHMARKS.md
 
 clean:
-	rm -rf bin $(E2E_STATE)
+	rm -rf bin $(DIST) $(E2E_STATE)
 
 # Regenerate validate/testdata/pycorpus-3.X.jsonl (CPython's verdicts on
 # validate/testdata/pycorpus) with the interpreters named in PYTHONS.

@@ -49,7 +49,7 @@ Usage:
   dagnfs k8s verify-job|agent-daemonset|publish-cronjob [flags]
                                     print Kubernetes manifests that run dagnfs
   dagnfs serve --export DIR         a small NFSv3 server for trying dagnfs
-  dagnfs version                    print the version
+  dagnfs version                    print the version, commit, Go and parser versions
 
 Run "dagnfs COMMAND --help" for a command's flags. Every flag can also be set
 with an environment variable: --max-delete is DAGNFS_MAX_DELETE. Settings
@@ -132,7 +132,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "k8s":
 		err = runK8sCmd(args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintf(stdout, "dagnfs %s\n", version)
+		err = runVersionCmd(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
