@@ -246,13 +246,24 @@ func TestConcurrentPublishers(t *testing.T) {
 	assert.Equal(t, 4, code, "the second publisher is refused: %s", errOut)
 	assert.Contains(t, errOut, "locked by")
 	assert.Contains(t, errOut, fmt.Sprintf("pid %d", first.Process.Pid))
+	assert.Contains(t, errOut, "--lock-timeout waits")
+	// A third one waits for the lock, saying who holds it, and goes
+	// through once the first is done.
+	third := exec.Command(e.bin, "publish", "--lock-timeout", "2m", small, url)
+	var thirdOut, thirdErr bytes.Buffer
+	third.Stdout, third.Stderr = &thirdOut, &thirdErr
+	require.NoError(t, third.Start())
 	require.NoError(t, first.Wait(), firstErr.String())
+	require.NoError(t, third.Wait(), "the waiting publisher goes through: %s", thirdErr.String())
+	assert.Contains(t, thirdErr.String(), "waiting for the lock")
+	assert.Contains(t, thirdErr.String(), fmt.Sprintf("pid %d", first.Process.Pid))
+	assert.Equal(t, 1, strings.Count(thirdErr.String(), "waiting for the lock"), "said once")
+	assert.Contains(t, thirdOut.String(), "msg=published")
+	assert.Contains(t, thirdOut.String(), "generation=2")
 
 	disk := onDisk(t, dir)
-	assert.Len(t, disk, 1500)
-	assert.NotContains(t, disk, "other.py", "the loser changed nothing")
-	code, _, errOut = e.run(t, "publish", small, url)
-	assert.Equal(t, 0, code, "after the first one finished the second goes through: %s", errOut)
+	assert.Len(t, disk, 1501, "the first publish whole, and the waiting one's file (no --delete)")
+	assert.Equal(t, dagFile("other", ""), disk["other.py"])
 }
 
 func TestKilledPublishLeavesWholeFiles(t *testing.T) {

@@ -37,6 +37,7 @@ func (e *RefusedError) Unwrap() error { return e.Err }
 type LockedError struct {
 	Lock    string
 	Holder  string
+	Since   time.Time // zero when the lock could not be read
 	Expires time.Time
 	// Live: seen by unlock, which removes only a lock whose holder is gone.
 	Live bool
@@ -46,6 +47,9 @@ func (e *LockedError) Error() string {
 	exp := "unknown expiry"
 	if !e.Expires.IsZero() {
 		exp = "expires " + e.Expires.UTC().Format(time.RFC3339)
+	}
+	if !e.Since.IsZero() {
+		exp = "since " + e.Since.UTC().Format(time.RFC3339) + ", " + exp
 	}
 	dest := strings.TrimSuffix(e.Lock, "/"+layout.LockPath)
 	if e.Live {

@@ -41,7 +41,7 @@ func acquireWaiting(ctx context.Context, d nfs.Dest, info layout.LockInfo, lk Lo
 			return l, err
 		}
 		if !said {
-			log.Warn("waiting for the lock", "holder", le.Holder, "expires", le.Expires, "up_to", lk.Wait)
+			log.Warn("waiting for the lock", "holder", le.Holder, "since", le.Since, "expires", le.Expires, "up_to", lk.Wait)
 			said = true
 		}
 		select {
@@ -89,7 +89,7 @@ func acquire(ctx context.Context, d nfs.Dest, info layout.LockInfo, ttl time.Dur
 		}
 		dead := deadHolder(held)
 		if (now().Before(held.Expires) && !dead) || attempt > 0 {
-			return nil, &LockedError{Lock: strings.TrimSuffix(d.String(), "/") + "/" + layout.LockPath, Holder: held.Holder, Expires: held.Expires}
+			return nil, &LockedError{Lock: strings.TrimSuffix(d.String(), "/") + "/" + layout.LockPath, Holder: held.Holder, Since: held.Acquired, Expires: held.Expires}
 		}
 		// Known race: two publishers that both find the same lock expired
 		// can both remove it, and the second removal can hit the first

@@ -327,8 +327,8 @@ func runUnlockCmd(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		case publish.HolderGone(held):
 			fmt.Fprintf(stdout, "  its publisher, process %d of this host, no longer runs\n", held.PID)
 		case !force:
-			return &publish.LockedError{Lock: strings.TrimSuffix(dest, "/") + "/" + layout.LockPath, Holder: held.Holder, Expires: held.Expires,
-				Live: true}
+			return &publish.LockedError{Lock: strings.TrimSuffix(dest, "/") + "/" + layout.LockPath, Holder: held.Holder, Since: held.Acquired,
+				Expires: held.Expires, Live: true}
 		case !yes:
 			if !isTerminal(stdin) {
 				return usagef("--force on a live lock needs a confirmation: answer on a terminal, or pass --yes")
