@@ -354,3 +354,14 @@ func TestSummaryOffTerminal(t *testing.T) {
 	assert.Contains(t, lines[1], `"level":"WARN"`)
 	assert.Contains(t, lines[1], `"files":["b.py"]`)
 }
+
+// A plan refused at the prompt or by a limit says so: nothing changed, the
+// generation stays; it never reads as an interrupted publish.
+func TestRefusedPlanWording(t *testing.T) {
+	var b bytes.Buffer
+	res := &publish.Result{Dest: "nfs://h/d", Generation: 8, Previous: 7, RefusedDeletes: []string{"a.py"}, Unchanged: 3}
+	printResult(&b, res, &publish.RefusedError{Reason: "publish cancelled at the confirmation prompt; nothing was changed"}, false)
+	assert.Contains(t, b.String(), "Publish to nfs://h/d refused: nothing was changed (generation 7 stays)\n")
+	assert.Contains(t, b.String(), "  refused     1 file to delete (nothing was changed): a.py\n")
+	assert.NotContains(t, b.String(), "did not complete")
+}

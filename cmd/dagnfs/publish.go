@@ -427,8 +427,8 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 			line.hold()
 			fmt.Fprintf(stderr, "This publish deletes %s from %s:\n", plural(len(p.Delete), "file"), d)
 			for i, e := range p.Delete {
-				if i == 20 {
-					fmt.Fprintf(stderr, "  ... and %d more (--dry-run --format json lists them all)\n", len(p.Delete)-i)
+				if i == 20 && !o.verbose {
+					fmt.Fprintf(stderr, "  ... and %d more (-v lists them all)\n", len(p.Delete)-i)
 					break
 				}
 				fmt.Fprintf(stderr, "  - %s\n", printable(e.Path))
