@@ -39,7 +39,10 @@ func NewPending(ctx context.Context, d Dest, tmp, final string, attr Attr) (*Pen
 	if err := ctx.Err(); err != nil {
 		return nil, err // nothing was sent: nothing to clean up
 	}
-	w, err := d.Create(ctx, tmp, attr.Mode.Perm())
+	// Writable by its owner until Seal gives it attr's mode: a server that
+	// opens the file for each WRITE (go-nfs, behind dagnfs serve) cannot
+	// fill one created read-only, such as a file kept for rollback (0444).
+	w, err := d.Create(ctx, tmp, attr.Mode.Perm()|0o200)
 	if err != nil {
 		if ctx.Err() != nil {
 			// Cancelled while the CREATE was in flight: the server may have
@@ -190,12 +193,19 @@ func WithCleanup(ctx context.Context) (context.Context, func()) {
 
 // CleanupContext returns a context for cleaning up after ctx failed or was
 // cancelled: not cancelled with ctx, but ending CleanupBudget after the first
-// cleanup of the run began (WithCleanup), or after CleanupBudget from now
-// outside one.
+// cleanup of the run's end began (WithCleanup), or after CleanupBudget from
+// now outside one. While ctx is still alive it is ctx with CleanupBudget.
 func CleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	c, ok := ctx.Value(cleanupKey{}).(*cleanup)
 	if !ok {
 		return context.WithTimeout(context.WithoutCancel(ctx), CleanupBudget)
+	}
+	if ctx.Err() == nil {
+		// The run goes on (one step failed and is tidied up, such as a
+		// file kept for rollback that could not be copied): this cleanup
+		// has a budget of its own and leaves the run's alone, which a lock
+		// released minutes later would otherwise find spent.
+		return context.WithTimeout(ctx, CleanupBudget)
 	}
 	c.once.Do(func() { c.ctx, c.cancel = context.WithTimeout(context.WithoutCancel(ctx), CleanupBudget) })
 	if c.ctx == nil { // the run is over

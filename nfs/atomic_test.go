@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,4 +55,31 @@ func TestCommitChecksALostRenameReply(t *testing.T) {
 	require.NoError(t, p.Seal(ctx))
 	err = p.Commit(ctx)
 	assert.True(t, errors.Is(err, os.ErrNotExist), "got %v", err)
+}
+
+// The shared cleanup budget starts when the run ends in failure, not when
+// one step of a run that goes on is tidied up: a lock released after a long
+// run still has its whole budget.
+func TestCleanupBudgetStartsAtTheEnd(t *testing.T) {
+	run, cancelRun := context.WithCancel(context.Background())
+	ctx, stop := nfs.WithCleanup(run)
+	defer stop()
+	step, done := nfs.CleanupContext(ctx) // a failed step mid-run
+	_, hasDeadline := step.Deadline()
+	assert.True(t, hasDeadline, "a step's cleanup is bounded too")
+	done()
+	require.NoError(t, ctx.Err(), "ending one step's cleanup does not end the run")
+	stepAt := time.Now()
+	time.Sleep(50 * time.Millisecond)
+	cancelRun() // the run ends
+	end, endDone := nfs.CleanupContext(ctx)
+	defer endDone()
+	dl, ok := end.Deadline()
+	require.True(t, ok)
+	assert.True(t, dl.After(stepAt.Add(nfs.CleanupBudget)), "the end's budget began at the end: %v", dl.Sub(stepAt))
+	require.NoError(t, end.Err(), "not cancelled with the run")
+	again, againDone := nfs.CleanupContext(ctx)
+	defer againDone()
+	dl2, _ := again.Deadline()
+	assert.Equal(t, dl, dl2, "every cleanup of the end shares one budget")
 }

@@ -179,36 +179,102 @@ func rel(name string) string {
 	return p
 }
 
-func (fs changeFS) Chmod(name string, mode os.FileMode) error { return fs.root.Chmod(rel(name), mode) }
+// The changes go through the os.Root, which never follows a symlink out of
+// the export. os.Root opens each folder on the way, which fails in a folder
+// its owner may not list (dagnfs's staging and objects, mode 0300): there
+// they are made by path, every folder on the way checked not to be a
+// symlink, and the file itself too where the call would follow one.
+func (fs changeFS) Chmod(name string, mode os.FileMode) error {
+	return fs.change("chmod", name, true, func() error { return fs.root.Chmod(rel(name), mode) },
+		func(p string) error { return os.Chmod(p, mode) })
+}
+
 func (fs changeFS) Lchown(name string, uid, gid int) error {
-	return fs.root.Lchown(rel(name), uid, gid)
+	return fs.change("lchown", name, false, func() error { return fs.root.Lchown(rel(name), uid, gid) },
+		func(p string) error { return os.Lchown(p, uid, gid) })
 }
-func (fs changeFS) Chown(name string, uid, gid int) error { return fs.root.Chown(rel(name), uid, gid) }
+
+func (fs changeFS) Chown(name string, uid, gid int) error {
+	return fs.change("chown", name, true, func() error { return fs.root.Chown(rel(name), uid, gid) },
+		func(p string) error { return os.Chown(p, uid, gid) })
+}
+
 func (fs changeFS) Chtimes(name string, atime, mtime time.Time) error {
-	return fs.root.Chtimes(rel(name), atime, mtime)
+	return fs.change("chtimes", name, true, func() error { return fs.root.Chtimes(rel(name), atime, mtime) },
+		func(p string) error { return os.Chtimes(p, atime, mtime) })
 }
+
 func (fs changeFS) Link(oldname, newname string) error {
-	return fs.root.Link(rel(oldname), rel(newname))
+	err := fs.root.Link(rel(oldname), rel(newname))
+	if !errors.Is(err, os.ErrPermission) {
+		return err
+	}
+	from, err := fs.inside("link", oldname, false)
+	if err != nil {
+		return err
+	}
+	to, err := fs.inside("link", newname, false)
+	if err != nil {
+		return err
+	}
+	return os.Link(from, to) // linkat: a symlink at from is linked as itself
+}
+
+// change runs viaRoot, and where the os.Root was refused a folder on the
+// way, direct on the checked path.
+func (fs changeFS) change(op, name string, follows bool, viaRoot func() error, direct func(string) error) error {
+	err := viaRoot()
+	if !errors.Is(err, os.ErrPermission) {
+		return err
+	}
+	p, ierr := fs.inside(op, name, follows)
+	if ierr != nil {
+		return ierr
+	}
+	return direct(p)
+}
+
+// inside is name's path on disk, provided no folder on the way (and, with
+// final, not name itself) is a symlink.
+func (fs changeFS) inside(op, name string, final bool) (string, error) {
+	p := rel(name)
+	check := func(q string) error {
+		fi, err := os.Lstat(filepath.Join(fs.root.Name(), q))
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return &os.PathError{Op: op, Path: p, Err: os.ErrPermission}
+		}
+		return nil
+	}
+	for dir := filepath.Dir(p); dir != "."; dir = filepath.Dir(dir) {
+		if err := check(dir); err != nil {
+			return "", err
+		}
+	}
+	if final {
+		if err := check(p); err != nil {
+			return "", err
+		}
+	}
+	return filepath.Join(fs.root.Name(), p), nil
 }
 
 // Rename renames a symlink as itself, never following it (osfs resolved
 // it first, so a symlink that does not resolve from where it is, such as
 // the one the generations layout renames over current, could not be
-// renamed), in folders reached without a symlink. (os.Root would open each
-// folder on the way, which fails in dagnfs's unlistable staging folder.)
+// renamed), in folders reached without a symlink.
 func (fs changeFS) Rename(from, to string) error {
-	for _, p := range []string{rel(from), rel(to)} {
-		for dir := filepath.Dir(p); dir != "."; dir = filepath.Dir(dir) {
-			fi, err := os.Lstat(filepath.Join(fs.root.Name(), dir))
-			if err != nil {
-				return err
-			}
-			if fi.Mode()&os.ModeSymlink != 0 {
-				return &os.PathError{Op: "rename", Path: p, Err: os.ErrPermission}
-			}
-		}
+	a, err := fs.inside("rename", from, false)
+	if err != nil {
+		return err
 	}
-	return os.Rename(filepath.Join(fs.root.Name(), rel(from)), filepath.Join(fs.root.Name(), rel(to)))
+	b, err := fs.inside("rename", to, false)
+	if err != nil {
+		return err
+	}
+	return os.Rename(a, b)
 }
 
 // squashedFS is the export as root sees it under root_squash: new files and
