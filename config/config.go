@@ -40,6 +40,8 @@ const (
 	List  // a list of strings
 	Table // per-file-ignores: glob = [rules]
 	Mode  // a file mode: "0644" or 0o644
+	Path  // a path, relative to the file's folder
+	Paths // a list of paths, relative to the file's folder
 )
 
 // Key is one setting a file may hold.
@@ -69,6 +71,8 @@ var Keys = []Key{
 	{"keep", Int, "generations kept on the export for rollback"},
 	{"layout", String, "how DAGs sit on the export: in-place or generations"},
 	{"grace", String, "generations layout: how long a replaced generation folder stays, e.g. \"1h\""},
+	{"env", Path, "environment index of the Airflow image (dagnfs env capture), relative to this file"},
+	{"sys-path", Paths, "folders Airflow puts on sys.path besides the DAG folder (plugins, config), relative to this file"},
 }
 
 // Lookup returns the key of a name.
@@ -232,6 +236,21 @@ func Load(path string) (*Config, error) {
 				return nil, bad("a list of strings")
 			}
 			c.Values[name] = l
+		case Path:
+			s, ok := v.(string)
+			if !ok || s == "" {
+				return nil, bad("a path")
+			}
+			c.Values[name] = []string{relativeTo(path, s)}
+		case Paths:
+			l, err := stringList(v)
+			if err != nil {
+				return nil, bad("a list of paths")
+			}
+			for i := range l {
+				l[i] = relativeTo(path, l[i])
+			}
+			c.Values[name] = l
 		case Table:
 			t, ok := v.(map[string]any)
 			if !ok {
@@ -248,6 +267,14 @@ func Load(path string) (*Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// relativeTo resolves p against the folder of the settings file.
+func relativeTo(file, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(filepath.Dir(file), p)
 }
 
 func stringList(v any) ([]string, error) {

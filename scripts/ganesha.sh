@@ -32,6 +32,11 @@ install() {
   command -v python3 >/dev/null || missing+=(python3)
   command -v pyflakes3 >/dev/null || missing+=(pyflakes3)
   [ -x /usr/bin/time ] || missing+=(time)
+  # Debian's python3 with a few libraries: the environment index tests
+  # compare their capture with importlib's own verdicts.
+  for p in python3-yaml python3-requests python3-dateutil python3-pendulum; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "ganesha.sh: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive

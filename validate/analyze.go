@@ -20,6 +20,8 @@ type parser struct {
 	// off (the tests that compare the two).
 	gp             gparser
 	treeSitterOnly bool
+	// wantImports: analyzeTree also lists the imports (validate --env).
+	wantImports bool
 }
 
 func newParser() *parser { return &parser{c: newCParser()} }
@@ -49,6 +51,8 @@ type fileAnalysis struct {
 	// mode skips).
 	looksLikeDAG bool
 	hasError     bool
+	// imports, when the parser wants them and the file parses.
+	imports []Import
 }
 
 // analyze finds DAG definitions and best-practice problems in src. name is
@@ -60,6 +64,14 @@ func (p *parser) analyze(src []byte, name string) *fileAnalysis {
 // analyzeTree analyses a parsed file.
 func (p *parser) analyzeTree(root *node, src []byte, name string) *fileAnalysis {
 	a := &fileAnalysis{hasError: root.HasError()}
+	if p.wantImports && !a.hasError {
+		w := &importWalker{src: src}
+		w.block(root, AtImport)
+		a.imports = w.out
+		if a.imports == nil {
+			a.imports = []Import{}
+		}
+	}
 	s := &scope{src: src, consts: map[string]string{}, dagNames: map[string]bool{"DAG": true},
 		decoNames: map[string]bool{}, modNames: map[string]bool{"airflow": true, "models": true}}
 	s.collect(root)

@@ -69,8 +69,15 @@ type Options struct {
 	// several goroutines.
 	Progress func(done, total int)
 
-	embedded bool // no interpreter: the embedded checker gives the syntax verdict
-	minor    int  // the workers' Python 3 minor version, 0 if unknown
+	// Env, when set, is the environment of the image Airflow runs: every
+	// import is checked against it (and the DAG folder, and ExtraPaths:
+	// the plugins and config folders Airflow puts on sys.path).
+	Env        Environment
+	ExtraPaths []string
+
+	local    map[string]localModule // the modules of the DAG folder and ExtraPaths (with Env)
+	embedded bool                   // no interpreter: the embedded checker gives the syntax verdict
+	minor    int                    // the workers' Python 3 minor version, 0 if unknown
 	fp       string
 }
 
@@ -301,6 +308,9 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 	if o.PythonVersion != "" {
 		o.minor, _ = parsePythonVersion(o.PythonVersion)
 	}
+	if o.Env != nil {
+		o.local = localModules(append([]string{dir}, o.ExtraPaths...))
+	}
 	r.Files = len(disc.candidates)
 	r.Ignored = append([]string{}, disc.ignored...)
 	findings := disc.findings
@@ -359,6 +369,7 @@ func Run(ctx context.Context, dir string, o Options) (*Report, error) {
 				mu.Unlock()
 			}
 			defer func() { parsers <- p }()
+			p.wantImports = o.Env != nil
 			results[i] = analyzeCandidate(p, c, o)
 			tick()
 			return nil
@@ -517,6 +528,9 @@ func fingerprint(checker string, o Options) string {
 	if len(pf) > 0 {
 		key += fmt.Sprintf("|%q", pf)
 	}
+	if o.Env != nil {
+		key += fmt.Sprintf("|env=%s|%q", o.Env.Hash(), o.ExtraPaths)
+	}
 	h := sha256.Sum256([]byte(key))
 	return checker + "/" + hex.EncodeToString(h[:8])
 }
@@ -560,6 +574,9 @@ func analyzeSource(p *parser, src []byte, name string, job compileJob, o Options
 		a = p.analyzeTree(root, text, name)
 	} else {
 		a = p.analyze(src, name)
+	}
+	if o.Env != nil && a.imports != nil {
+		res.findings = append(res.findings, checkImports(a.imports, name, o)...)
 	}
 	discovered := o.NoSafeMode || safeModePasses(src, o.AirflowVersion)
 	if !discovered {

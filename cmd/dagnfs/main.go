@@ -48,6 +48,7 @@ Usage:
   dagnfs resume DEST                let publishes to DEST run again
   dagnfs k8s verify-job|agent-daemonset|publish-cronjob [flags]
                                     print Kubernetes manifests that run dagnfs
+  dagnfs env capture|script         describe the Airflow image's Python environment for validate --env
   dagnfs serve --export DIR         a small NFSv3 server for trying dagnfs
   dagnfs version                    print the version, commit, Go and parser versions
 
@@ -131,6 +132,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runResumeCmd(ctx, args[1:], stdout, stderr)
 	case "k8s":
 		err = runK8sCmd(args[1:], stdout, stderr)
+	case "env":
+		err = runEnvCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		err = runVersionCmd(args[1:], stdout)
 	case "help", "-h", "--help":

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/dagnfs/dagnfs/envindex"
 	"github.com/dagnfs/dagnfs/validate"
 )
 
@@ -41,6 +43,8 @@ type checkFlags struct {
 	disable        []string
 	strict         bool
 	config         string
+	env            string
+	sysPath        []string
 	// perFileIgnores comes from the configuration file only.
 	perFileIgnores map[string][]string
 }
@@ -60,6 +64,8 @@ func (c *checkFlags) AddFlags(f *pflag.FlagSet) {
 	f.StringSliceVar(&c.disable, "disable", nil, "rules to silence for the whole run (repeatable or comma-separated)")
 	f.BoolVar(&c.strict, "strict", false, "warnings fail too")
 	f.StringVar(&c.config, "config", "", "settings file (default: dagnfs.toml, or pyproject.toml with [tool.dagnfs], in the DAG folder or above; none: no file)")
+	f.StringVar(&c.env, "env", "", "environment index of the Airflow image (dagnfs env capture): check every import against it")
+	f.StringArrayVar(&c.sysPath, "sys-path", nil, "with --env: a folder Airflow puts on sys.path besides the DAG folder, such as plugins or config (repeatable)")
 }
 
 func (c *checkFlags) options() (validate.Options, error) {
@@ -68,6 +74,18 @@ func (c *checkFlags) options() (validate.Options, error) {
 		PerFileIgnores: c.perFileIgnores}
 	if c.maxFileSize < 1 {
 		return o, usagef("--max-file-size must be positive")
+	}
+	if c.env != "" {
+		ix, err := envindex.Load(c.env)
+		if err != nil {
+			return o, usagef("--env %s: %v (make one with dagnfs env capture)", c.env, err)
+		}
+		o.Env, o.ExtraPaths = ix.Environment(filepath.Base(c.env)), c.sysPath
+		if o.PythonVersion == "" {
+			o.PythonVersion = ix.PythonVersion() // the workers' Python is the image's
+		}
+	} else if len(c.sysPath) > 0 {
+		return o, usagef("--sys-path is for --env: it names folders the imports may come from")
 	}
 	if err := validate.CheckOptions(o); err != nil {
 		return o, optionUsage(err)

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/internal/testfs"
+)
+
+// The issue's example, through the command line: capture a site tree
+// without an interpreter, then validate DAGs against it.
+func TestEnvCaptureAndValidate(t *testing.T) {
+	site := t.TempDir()
+	testfs.WriteTree(t, site, map[string]string{
+		"airflow/__init__.py":                                      "",
+		"airflow/operators/__init__.py":                            "",
+		"airflow/operators/empty.py":                               "class EmptyOperator: pass\n",
+		"airflow/providers/standard/operators/python.py":           "class PythonOperator: pass\n",
+		"apache_airflow-3.0.2.dist-info/METADATA":                  "Name: apache-airflow\nVersion: 3.0.2\n",
+		"apache_airflow_providers_standard-1.0.dist-info/METADATA": "Name: apache-airflow-providers-standard\nVersion: 1.0\n",
+		"apache_airflow_providers_standard-1.0.dist-info/RECORD":   "airflow/providers/standard/operators/python.py,,\n",
+	})
+	code, out, errOut := runCLI(t, "env", "capture", "--site", site, "--python-version", "3.12")
+	require.Equal(t, exitOK, code, errOut)
+	envFile := filepath.Join(t.TempDir(), "airflow-env.json")
+	require.NoError(t, os.WriteFile(envFile, []byte(out), 0o644))
+
+	dags := srcDir(t, map[string]string{"etl.py": `from airflow.sdk import DAG
+from airflow.providers.nosuch.operators.x import Y
+from airflow.operators.empty import EmptyOperator, PythonOperator
+try:
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+except ImportError:
+    pass
+import json
+with DAG("etl", schedule=None):
+    pass
+`})
+	code, out, _ = runCLI(t, "validate", "--python", "none", "--env", envFile, dags)
+	assert.Equal(t, exitFailed, code, out)
+	assert.Contains(t, out, "No module named 'airflow.sdk' in airflow-env.json (Python 3.12, apache-airflow 3.0.2); no module under airflow defines DAG [import-unresolved]")
+	assert.Contains(t, out, "No module named 'airflow.providers.nosuch'")
+	assert.Contains(t, out, "cannot import name 'PythonOperator' from 'airflow.operators.empty' in airflow-env.json (Python 3.12, apache-airflow 3.0.2); moved to airflow.providers.standard.operators.python (apache-airflow-providers-standard) [import-name-missing]")
+	assert.NotContains(t, out, "cncf", "a guarded import")
+	assert.NotContains(t, out, "'json'")
+	assert.NotContains(t, out, "EmptyOperator")
+	assert.NotContains(t, out, "python-version", "the environment's Python is the workers'")
+
+	// The settings file names it relative to itself; publish honours it.
+	require.NoError(t, os.WriteFile(filepath.Join(dags, "dagnfs.toml"), []byte("env = \"../"+filepath.Base(filepath.Dir(envFile))+"/airflow-env.json\"\n"), 0o644))
+	code, out, _ = runCLI(t, "validate", "--python", "none", dags)
+	assert.Equal(t, exitFailed, code, out)
+	assert.Contains(t, out, "[import-name-missing]")
+	dest := t.TempDir()
+	require.NoError(t, os.Chmod(dest, 0o755))
+	code, out, _ = runCLI(t, "publish", "--python", "none", dags, dest)
+	assert.Equal(t, exitFailed, code, "publish validates against the environment too: %s", out)
+	assert.Contains(t, out, "[import-name-missing]")
+
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte("{}"), 0o644))
+	code, _, errOut = runCLI(t, "validate", "--config", "none", "--env", bad, dags)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "--env "+bad+":")
+	assert.Contains(t, errOut, "dagnfs env capture")
+	code, _, errOut = runCLI(t, "validate", "--config", "none", "--sys-path", dags, dags)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "--sys-path is for --env")
+}
+
+func TestEnvScriptAndUsage(t *testing.T) {
+	code, out, _ := runCLI(t, "env", "script", "--prefix", "airflow,mycompany")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, `PREFIXES = ["airflow", "mycompany"]`)
+	assert.True(t, strings.HasPrefix(out, "# dagnfs env script"))
+	code, _, errOut := runCLI(t, "env", "capture")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "give --python or at least one --site folder")
+	code, _, errOut = runCLI(t, "env", "capture", "--site", t.TempDir(), "--python-version", "2.7")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "3.X")
+	code, _, _ = runCLI(t, "env", "frobnicate")
+	assert.Equal(t, exitUsage, code)
+}

@@ -1,0 +1,143 @@
+package validate_test
+
+import (
+	"archive/zip"
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/envindex"
+	"github.com/dagnfs/dagnfs/internal/testfs"
+	"github.com/dagnfs/dagnfs/validate"
+)
+
+// airflow3Site is a small Airflow 3 as installed: operators moved to the
+// standard provider, the SDK re-exporting the definitions.
+var airflow3Site = map[string]string{
+	"airflow/__init__.py":                                      "__lazy_imports = {}\ndef __getattr__(name): raise AttributeError(name)\n",
+	"airflow/operators/__init__.py":                            "",
+	"airflow/operators/empty.py":                               "from airflow.sdk import BaseOperator\nclass EmptyOperator(BaseOperator): pass\n",
+	"airflow/providers/standard/operators/__init__.py":         "",
+	"airflow/providers/standard/operators/python.py":           "class PythonOperator: pass\nclass BranchPythonOperator(PythonOperator): pass\n",
+	"airflow/providers/standard/operators/bash.py":             "class BashOperator: pass\n",
+	"airflow/sdk/__init__.py":                                  "from airflow.sdk.definitions import *\n",
+	"airflow/sdk/definitions/__init__.py":                      "class DAG: pass\nclass BaseOperator: pass\ndef task(f): return f\n",
+	"apache_airflow-3.0.2.dist-info/METADATA":                  "Name: apache-airflow\nVersion: 3.0.2\n",
+	"apache_airflow_providers_standard-1.0.dist-info/METADATA": "Name: apache-airflow-providers-standard\nVersion: 1.0\n",
+	"apache_airflow_providers_standard-1.0.dist-info/RECORD":   "airflow/providers/standard/operators/python.py,,\nairflow/providers/standard/operators/bash.py,,\n",
+	"requests/__init__.py":                                     "def get(url): pass\n",
+}
+
+func airflow3Env(t *testing.T) validate.Environment {
+	site := t.TempDir()
+	testfs.WriteTree(t, site, airflow3Site)
+	env, err := envindex.SiteEnvironment([]string{site}, "3.12", "x86_64")
+	require.NoError(t, err)
+	ix, err := envindex.Scan(env, envindex.DefaultPrefixes)
+	require.NoError(t, err)
+	return ix.Environment("airflow-env.json")
+}
+
+func TestImportsAgainstTheEnvironment(t *testing.T) {
+	dags := t.TempDir()
+	plugins := t.TempDir()
+	testfs.WriteTree(t, plugins, map[string]string{"my_plugin/hooks.py": "class Hook: pass\n"})
+	testfs.WriteTree(t, dags, map[string]string{
+		"etl.py": `from airflow.sdk import DAG, task
+from airflow.operators.empty import EmptyOperator
+from airflow.operators.python import PythonOperator
+from airflow.operators.empty import PythonOperator as P2
+from airflow.providers.nosuch.operators.x import Y
+import requests, json, os.path, collections.abc
+from common.util import helper
+from common import util
+import common.util
+from my_plugin.hooks import Hook
+from zipped_helpers import z
+try:
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+except ImportError:
+    KubernetesPodOperator = None
+try:
+    import ujson as json
+except (ValueError, ModuleNotFoundError):
+    pass
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    from airflow.nothing import Thing
+def run():
+    import pandas
+    from airflow.operators.bash import BashOperator
+class Holder:
+    import nosuch_in_class_body
+with DAG("etl", schedule=None):
+    pass
+`,
+		"common/__init__.py": "",
+		"common/util.py":     "from . import sibling\nfrom .sibling import x\nfrom .nothere import y\nfrom .. import toplevel\ndef helper(): pass\n",
+		"common/sibling.py":  "x = 1\n",
+	})
+	writeZip(t, filepath.Join(dags, "bundle.zip"), map[string]string{"zipped_helpers.py": "z = 1\n"})
+	r, err := validate.Run(context.Background(), dags, validate.Options{Python: "none", Env: airflow3Env(t), ExtraPaths: []string{plugins}, PythonVersion: "3.12"})
+	require.NoError(t, err)
+	var got []string
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.Rule, "import-") {
+			got = append(got, f.Rule+" "+f.File+":"+itoa(f.Line)+" "+f.Message)
+		}
+	}
+	sort.Strings(got)
+	env := "airflow-env.json (Python 3.12, apache-airflow 3.0.2)"
+	assert.Equal(t, []string{
+		"import-name-missing etl.py:4 cannot import name 'PythonOperator' from 'airflow.operators.empty' in " + env + "; moved to airflow.providers.standard.operators.python (apache-airflow-providers-standard)",
+		"import-unresolved common/util.py:3 No module named 'common.nothere' in " + env,
+		"import-unresolved etl.py:27 No module named 'nosuch_in_class_body' in " + env,
+		"import-unresolved etl.py:3 No module named 'airflow.operators.python' in " + env + "; moved to airflow.providers.standard.operators.python (apache-airflow-providers-standard)",
+		"import-unresolved etl.py:5 No module named 'airflow.providers.nosuch' in " + env + "; no module under airflow defines Y",
+		"import-unresolved-deferred etl.py:24 No module named 'pandas' in " + env,
+		"import-unresolved-deferred etl.py:25 No module named 'airflow.operators.bash' in " + env + "; moved to airflow.providers.standard.operators.bash (apache-airflow-providers-standard)",
+	}, got)
+	assert.Equal(t, 5, r.Errors(), "the five errors above and no other")
+
+	// Without the environment, none of this is checked.
+	r, err = validate.Run(context.Background(), dags, validate.Options{Python: "none", PythonVersion: "3.12"})
+	require.NoError(t, err)
+	for _, f := range r.Findings {
+		assert.False(t, strings.HasPrefix(f.Rule, "import-"), f.String())
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func writeZip(t *testing.T, p string, files map[string]string) {
+	f, err := os.Create(p)
+	require.NoError(t, err)
+	zw := zip.NewWriter(f)
+	for name, body := range files {
+		w, err := zw.Create(name)
+		require.NoError(t, err)
+		_, err = w.Write([]byte(body))
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	require.NoError(t, f.Close())
+}
+
+// The environment enters the fingerprint: results recorded under one are
+// not reused under another.
+func TestEnvironmentInFingerprint(t *testing.T) {
+	dags := t.TempDir()
+	testfs.WriteTree(t, dags, map[string]string{"a.py": "import requests\n"})
+	plain, err := validate.Run(context.Background(), dags, validate.Options{Python: "none"})
+	require.NoError(t, err)
+	withEnv, err := validate.Run(context.Background(), dags, validate.Options{Python: "none", Env: airflow3Env(t)})
+	require.NoError(t, err)
+	assert.NotEqual(t, plain.Fingerprint, withEnv.Fingerprint)
+}
