@@ -423,6 +423,35 @@ func PublishCronJob(o PublishCronJobOptions) *batchv1.CronJob {
 	}
 }
 
+// EnvCaptureJob runs script (dagnfs env script) with the Airflow image's own
+// Python, so that the index describes exactly what the pods import; the
+// index is the Job's log (kubectl logs job/NAME > airflow-env.json). Nothing
+// is mounted: the image's own environment is what is read.
+func EnvCaptureJob(o Options, airflowImage, python, script string) *batchv1.Job {
+	c := corev1.Container{
+		Name:            "env-capture",
+		Image:           airflowImage,
+		Command:         []string{python, "-c", script},
+		Resources:       resources(),
+		SecurityContext: containerSecurity(),
+		// Python writes no bytecode into the read-only image.
+		Env: []corev1.EnvVar{{Name: "PYTHONDONTWRITEBYTECODE", Value: "1"}},
+	}
+	return &batchv1.Job{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
+		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: labels(o, "env-capture")},
+		Spec: batchv1.JobSpec{
+			BackoffLimit:            ptr(int32(0)),
+			ActiveDeadlineSeconds:   ptr(int64(600)),
+			TTLSecondsAfterFinished: ptr(int32(3600)),
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels(o, "env-capture")},
+				Spec:       podSpec(o, corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{c}}),
+			},
+		},
+	}
+}
+
 // NetworkPolicyOptions limit who reaches the agent's port.
 type NetworkPolicyOptions struct {
 	Options

@@ -27,6 +27,10 @@ names the modules under --prefix (airflow) define. Nothing is imported.
            image: docker run --rm -i IMAGE python - < script > airflow-env.json
 
 Run "dagnfs env capture --help" for its flags.
+
+Example:
+  dagnfs env capture --python /usr/local/bin/python3 --output airflow-env.json
+  dagnfs validate dags/ --env airflow-env.json
 `
 
 const envCaptureHelp = `Usage: dagnfs env capture (--python PATH | --site DIR... --python-version 3.X) [flags]

@@ -2,13 +2,17 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	batchv1 "k8s.io/api/batch/v1"
+	"sigs.k8s.io/yaml"
 
+	"github.com/dagnfs/dagnfs/envindex"
 	"github.com/dagnfs/dagnfs/internal/testfs"
 )
 
@@ -86,4 +90,36 @@ func TestEnvScriptAndUsage(t *testing.T) {
 	assert.Contains(t, errOut, "3.X")
 	code, _, _ = runCLI(t, "env", "frobnicate")
 	assert.Equal(t, exitUsage, code)
+}
+
+// The Job's command, run by Debian's python3 here as the image's Python
+// would run it, writes the index dagnfs env capture --python makes.
+func TestEnvCaptureJobRunsTheScript(t *testing.T) {
+	const python3 = "/usr/bin/python3"
+	if _, err := os.Stat(python3); err != nil {
+		t.Fatalf("%s is missing: run make deps", python3)
+	}
+	code, out, errOut := runCLI(t, "k8s", "env-capture-job", "--namespace", "airflow", "--image", "reg/airflow:3.0.2", "--prefix", "yaml,json")
+	require.Equal(t, exitOK, code, errOut)
+	var job batchv1.Job
+	require.NoError(t, yaml.UnmarshalStrict([]byte(out), &job))
+	c := job.Spec.Template.Spec.Containers[0]
+	assert.Equal(t, "reg/airflow:3.0.2", c.Image)
+	assert.False(t, *job.Spec.Template.Spec.AutomountServiceAccountToken)
+	require.Len(t, c.Command, 3)
+	cmd := exec.Command(python3, c.Command[1:]...)
+	cmd.Dir = t.TempDir()
+	fromJob, err := cmd.Output()
+	require.NoError(t, err)
+
+	code, fromCapture, errOut := runCLI(t, "env", "capture", "--python", python3, "--prefix", "yaml,json")
+	require.Equal(t, exitOK, code, errOut)
+	a, err := envindex.Parse(fromJob)
+	require.NoError(t, err)
+	b, err := envindex.Parse([]byte(fromCapture))
+	require.NoError(t, err)
+	assert.Equal(t, b.Hash(), a.Hash(), "the Job's log is the index")
+	m, ok := a.Lookup("yaml")
+	require.True(t, ok)
+	assert.NotEmpty(t, m.Names)
 }

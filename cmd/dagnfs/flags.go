@@ -193,7 +193,7 @@ EXIT STATUS
   1  errors, or warnings with --strict
   2  bad usage
 `
-	case "k8s verify-job", "k8s agent-daemonset", "k8s agent-networkpolicy", "k8s publish-cronjob":
+	case "k8s verify-job", "k8s agent-daemonset", "k8s agent-networkpolicy", "k8s publish-cronjob", "k8s env-capture-job":
 		return `
 EXIT STATUS
   0  the manifest was printed

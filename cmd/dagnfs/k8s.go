@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dagnfs/dagnfs/envindex"
 	"github.com/dagnfs/dagnfs/k8s"
 )
 
@@ -27,6 +28,8 @@ Kinds:
                        agents' port
   publish-cronjob      a CronJob that fetches a Git repository (git-sync
                        --one-time) and publishes its DAG folder over NFS
+  env-capture-job      a Job that writes the environment index of the
+                       Airflow image to its log (validate --env)
 
 Run "dagnfs k8s KIND --help" for a kind's flags.
 
@@ -145,6 +148,42 @@ Flags:
 				PrometheusNamespace: o.promNamespace}), nil
 		},
 	},
+	"env-capture-job": {
+		help: `Usage: dagnfs k8s env-capture-job --image AIRFLOW_IMAGE [flags]
+
+A Job that runs dagnfs env script with the Python of the Airflow image the
+deployment runs (not the dagnfs image), as uid 50000: the environment index
+is the Job's log. Nothing is mounted and nothing of the environment is
+imported.
+
+  kubectl -n airflow logs job/dagnfs-env-capture > airflow-env.json
+
+Example:
+  dagnfs k8s env-capture-job --namespace airflow --image registry.example.internal/airflow:3.0.2 | kubectl apply -f -
+
+Flags:
+`,
+		flags: func(f *pflag.FlagSet, o *k8sOptions) {
+			f.StringVar(&o.Name, "name", "", "object name (default dagnfs-env-capture)")
+			f.StringVar(&o.Namespace, "namespace", "", "namespace")
+			f.StringVar(&o.Image, "image", "", "the Airflow image whose environment is captured")
+			f.StringVar(&o.python, "python", "python", "the image's interpreter")
+			f.StringSliceVar(&o.prefixes, "prefix", envindex.DefaultPrefixes, "module prefixes whose names are read")
+			f.Int64Var(&o.RunAsUser, "run-as-user", 50000, "uid of the pod (Airflow's)")
+			f.Int64Var(&o.RunAsGroup, "run-as-group", 0, "gid of the pod (Airflow's)")
+			o.addPlacement(f)
+		},
+		make: func(o *k8sOptions) (any, error) {
+			o.Defaults("dagnfs-env-capture")
+			if o.Image == "" {
+				return nil, usagef("--image is required: the Airflow image whose environment is captured")
+			}
+			if err := o.checkNames(); err != nil {
+				return nil, err
+			}
+			return k8s.EnvCaptureJob(o.Options, o.Image, o.python, envindex.Script(o.prefixes)), nil
+		},
+	},
 	"publish-cronjob": {
 		help: `Usage: dagnfs k8s publish-cronjob [flags]
 
@@ -202,8 +241,8 @@ Flags:
 type k8sOptions struct {
 	k8s.Options
 	schedule, repo, branch, subdir, gitSyncImage, gitSecret, nfsURL string
-	nodeSelector, tolerations, promSelector                         []string
-	promNamespace                                                   string
+	nodeSelector, tolerations, promSelector, prefixes               []string
+	promNamespace, python                                           string
 }
 
 // addExport registers where the export is and who the pods run as.
@@ -260,11 +299,11 @@ func runK8sCmd(args []string, stdout, stderr io.Writer) error {
 		return errHelp
 	}
 	if len(args) == 0 {
-		return usagef("dagnfs k8s needs a kind: verify-job, agent-daemonset, agent-networkpolicy or publish-cronjob (see dagnfs k8s --help)")
+		return usagef("dagnfs k8s needs a kind: verify-job, agent-daemonset, agent-networkpolicy, publish-cronjob or env-capture-job (see dagnfs k8s --help)")
 	}
 	kind, ok := k8sKinds[args[0]]
 	if !ok {
-		return usagef("dagnfs k8s: unknown kind %q: verify-job, agent-daemonset, agent-networkpolicy or publish-cronjob (see dagnfs k8s --help)", args[0])
+		return usagef("dagnfs k8s: unknown kind %q: verify-job, agent-daemonset, agent-networkpolicy, publish-cronjob or env-capture-job (see dagnfs k8s --help)", args[0])
 	}
 	o := &k8sOptions{}
 	fset := pflag.NewFlagSet("k8s "+args[0], pflag.ContinueOnError)

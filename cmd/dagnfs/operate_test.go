@@ -127,7 +127,7 @@ func TestHelpPerCommand(t *testing.T) {
 			}
 		}
 	}
-	for _, cmd := range []string{"publish", "validate", "config", "verify", "agent", "status", "history", "rollback", "unlock", "pause", "resume", "serve"} {
+	for _, cmd := range []string{"publish", "validate", "config", "verify", "agent", "status", "history", "rollback", "unlock", "pause", "resume", "serve", "env", "version"} {
 		code, out, _ := runCLI(t, cmd, "--help")
 		assert.Equal(t, exitOK, code, cmd)
 		assert.Contains(t, out, "\nExample:\n  dagnfs "+cmd, cmd)
