@@ -440,24 +440,25 @@ def main():
     s.walk("", entries, 0)
     dists, owners = s.distributions(path)
     s.read_names()
-    modules = []
+    by_kind, by_dist, names, dynamic = {}, {}, {}, []
     for name in sorted(s.mods):
         f = s.mods[name]
-        m = {"name": name, "kind": f.kind}
+        by_kind.setdefault(f.kind, []).append(name)
         if f.file and owners.get(f.file):
-            m["dist"] = owners[f.file]
-        if f.names:
-            m["names"] = f.names
-        if f.dynamic:
-            m["dynamic"] = True
+            by_dist.setdefault(owners[f.file], []).append(name)
         if f.read:
-            m["read"] = True
-        modules.append(m)
+            names[name] = " ".join(f.names)
+            if f.dynamic:
+                dynamic.append(name)
+    for d in dists:
+        if by_dist.get(d["name"]):
+            d["modules"] = "\n".join(sorted(by_dist[d["name"]]))
     out = {"format": FORMAT, "python": "%d.%d.%d" % sys.version_info[:3]}
     if sysconfig.get_platform():
         out["platform"] = sysconfig.get_platform()
-    out.update({"extension_suffixes": ext, "sys_path": path, "prefixes": PREFIXES,
-                "distributions": dists, "modules": modules})
+    out.update({"extension_suffixes": ext, "sys_path": path, "prefixes": PREFIXES, "distributions": dists,
+                "modules": {k: "\n".join(sorted(v)) for k, v in sorted(by_kind.items())},
+                "names": dict(sorted(names.items())), "dynamic": "\n".join(sorted(dynamic))})
     json.dump(out, sys.stdout, indent=1)
     sys.stdout.write("\n")
 

@@ -60,18 +60,37 @@ func Scan(env Environment, prefixes []string) (*Index, error) {
 		return nil, err
 	}
 	ix := &Index{Format: Format, Python: env.Python, Platform: env.Platform, ExtensionSuffixes: nonNil(env.ExtensionSuffixes),
-		SysPath: nonNil(env.SysPath), Prefixes: nonNil(prefixes), Distributions: []Distribution{}}
+		SysPath: nonNil(env.SysPath), Prefixes: nonNil(prefixes), Distributions: []Distribution{},
+		Modules: map[string]string{}, Names: map[string]string{}}
 	owners := s.distributions(env.SysPath, ix)
 	s.readNames()
+	byKind := map[string][]string{}
+	byDist := map[string][]string{}
+	var dynamic []string
 	for name, f := range s.mods {
-		m := Module{Name: name, Kind: f.kind, Names: f.names, Dynamic: f.dynamic, Read: f.read}
-		if f.file != "" {
-			m.Dist = owners[f.file]
+		byKind[f.kind] = append(byKind[f.kind], name)
+		if f.file != "" && owners[f.file] != "" {
+			byDist[owners[f.file]] = append(byDist[owners[f.file]], name)
 		}
-		ix.Modules = append(ix.Modules, m)
+		if f.read {
+			ix.Names[name] = strings.Join(f.names, " ")
+			if f.dynamic {
+				dynamic = append(dynamic, name)
+			}
+		}
 	}
-	sort.Slice(ix.Modules, func(i, j int) bool { return ix.Modules[i].Name < ix.Modules[j].Name })
-	return ix, nil
+	joined := func(list []string) string {
+		sort.Strings(list)
+		return strings.Join(list, "\n")
+	}
+	for k, list := range byKind {
+		ix.Modules[k] = joined(list)
+	}
+	for i, d := range ix.Distributions {
+		ix.Distributions[i].Modules = joined(byDist[d.Name])
+	}
+	ix.Dynamic = joined(dynamic)
+	return ix, ix.index()
 }
 
 func nonNil(s []string) []string {

@@ -10,7 +10,11 @@ import (
 // Environment is ix as validate --env uses it; label names it in messages
 // (the index file).
 func (ix *Index) Environment(label string) validate.Environment {
-	return &environment{ix: ix, label: label, hash: ix.Hash()}
+	h := ix.fileHash // the file's own bytes: no second encoding
+	if h == "" {
+		h = ix.Hash()
+	}
+	return &environment{ix: ix, label: label, hash: h}
 }
 
 type environment struct {

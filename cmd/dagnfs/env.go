@@ -134,7 +134,7 @@ func runEnvCapture(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := os.Rename(tmp, output); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "%s: Python %s, %d modules, %d distributions\n", filepath.Clean(output), ix.Python, len(ix.Modules), len(ix.Distributions))
+	fmt.Fprintf(stderr, "%s: Python %s, %d modules, %d distributions\n", filepath.Clean(output), ix.Python, ix.Count(), len(ix.Distributions))
 	return nil
 }
 
