@@ -282,7 +282,7 @@ func checkImports(imports []Import, rel string, o Options) []Finding {
 			if im.Name != "" && im.Name != "*" {
 				msg += hint(o.Env, mod, im.Name)
 			}
-			out = append(out, Finding{Rule: rule, File: rel, Line: im.Line, Column: im.Column, Message: msg})
+			out = append(out, Finding{Rule: rule, File: rel, Line: im.ModuleLine, Column: im.ModuleColumn, Message: msg})
 			continue
 		}
 		if im.Name == "" || im.Name == "*" || where != fromEnv || !em.Read || em.Dynamic {

@@ -35,14 +35,16 @@ var airflow3Site = map[string]string{
 	"requests/__init__.py":                                     "def get(url): pass\n",
 }
 
-func airflow3Env(t *testing.T) validate.Environment {
+func airflow3Env(t *testing.T) validate.Environment { return airflow3EnvNamed(t, "airflow-env.json") }
+
+func airflow3EnvNamed(t *testing.T, label string) validate.Environment {
 	site := t.TempDir()
 	testfs.WriteTree(t, site, airflow3Site)
 	env, err := envindex.SiteEnvironment([]string{site}, "3.12", "x86_64")
 	require.NoError(t, err)
 	ix, err := envindex.Scan(env, envindex.DefaultPrefixes)
 	require.NoError(t, err)
-	return ix.Environment("airflow-env.json")
+	return ix.Environment(label)
 }
 
 func TestImportsAgainstTheEnvironment(t *testing.T) {
@@ -140,4 +142,33 @@ func TestEnvironmentInFingerprint(t *testing.T) {
 	withEnv, err := validate.Run(context.Background(), dags, validate.Options{Python: "none", Env: airflow3Env(t)})
 	require.NoError(t, err)
 	assert.NotEqual(t, plain.Fingerprint, withEnv.Fingerprint)
+}
+
+// The migration run the README shows, finding for finding.
+func TestMigrationExample(t *testing.T) {
+	dags := t.TempDir()
+	testfs.WriteTree(t, dags, map[string]string{"reports.py": `from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+from airflow.operators.python import PythonOperator
+from airflow.operators.empty import EmptyOperator, BranchPythonOperator
+
+with DAG("reports", schedule="@daily", start_date=datetime(2024, 1, 1)):
+    EmptyOperator(task_id="start") >> BashOperator(task_id="run", bash_command="make report")
+`})
+	r, err := validate.Run(context.Background(), dags, validate.Options{Python: "none", Env: airflow3EnvNamed(t, "airflow3-env.json"), PythonVersion: "3.12"})
+	require.NoError(t, err)
+	var b strings.Builder
+	require.NoError(t, r.Write(&b, "text", false))
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	var got []string
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.Contains(line, "[import-") {
+			got = append(got, line)
+			assert.Contains(t, string(readme), line, "the README shows what dagnfs prints")
+		}
+	}
+	assert.Len(t, got, 3)
 }

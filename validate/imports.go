@@ -34,10 +34,13 @@ type Import struct {
 	Level  int
 	// Name is the imported name of a from-import ("*" for a star import),
 	// "" for a plain import.
-	Name    string
-	Line    int
-	Column  int
-	Context ImportContext
+	Name   string
+	Line   int
+	Column int
+	// ModuleLine and ModuleColumn are where the module is named (a
+	// failure to find it is reported there).
+	ModuleLine, ModuleColumn int
+	Context                  ImportContext
 }
 
 // ModuleInfo is what a module's top level binds, statically.
@@ -278,8 +281,9 @@ func (w *importWalker) block(n *node, ctx ImportContext) {
 	}
 }
 
-func (w *importWalker) add(n *node, mod string, level int, name string, ctx ImportContext) {
-	w.out = append(w.out, Import{Module: mod, Level: level, Name: name, Line: line(n), Column: col(n), Context: ctx})
+func (w *importWalker) add(n, modNode *node, mod string, level int, name string, ctx ImportContext) {
+	w.out = append(w.out, Import{Module: mod, Level: level, Name: name, Line: line(n), Column: col(n),
+		ModuleLine: line(modNode), ModuleColumn: col(modNode), Context: ctx})
 }
 
 // module splits a from-import's module into its dots and dotted name.
@@ -307,7 +311,7 @@ func (w *importWalker) statement(st *node, ctx ImportContext) {
 			if n.Kind() == "aliased_import" {
 				name = n.ChildByFieldName("name")
 			}
-			w.add(n, w.text(name), 0, "", ctx)
+			w.add(n, name, w.text(name), 0, "", ctx)
 		}
 	case "import_from_statement":
 		mn := st.ChildByFieldName("module_name")
@@ -317,7 +321,7 @@ func (w *importWalker) statement(st *node, ctx ImportContext) {
 		mod, level := w.module(mn)
 		for _, c := range children(st) {
 			if c.Kind() == "wildcard_import" {
-				w.add(st, mod, level, "*", ctx)
+				w.add(st, mn, mod, level, "*", ctx)
 			}
 		}
 		for _, n := range fieldChildren(st, "name") {
@@ -325,7 +329,7 @@ func (w *importWalker) statement(st *node, ctx ImportContext) {
 			if n.Kind() == "aliased_import" {
 				name = n.ChildByFieldName("name")
 			}
-			w.add(n, mod, level, w.text(name), ctx)
+			w.add(n, mn, mod, level, w.text(name), ctx)
 		}
 	case "function_definition":
 		w.block(st.ChildByFieldName("body"), Deferred)
