@@ -136,7 +136,7 @@ func (ix *Index) index() error {
 func (ix *Index) Count() int { return len(ix.kind) }
 
 // MaxIndex bounds the size of an index file, compressed or not.
-const MaxIndex = 256 << 20
+const MaxIndex = 64 << 20
 
 // Load reads an index written by Write (plain or gzip JSON).
 func Load(path string) (*Index, error) {
