@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -204,18 +205,7 @@ func (s *scanner) list(l location) listing {
 }
 
 // identifier: a name an import statement can spell (ASCII).
-func identifier(s string) bool {
-	if s == "" || (s[0] >= '0' && s[0] <= '9') {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-			return false
-		}
-	}
-	return true
-}
+func identifier(s string) bool { return validate.Identifier(s) }
 
 // candidates are the names that may be modules in the locations.
 func (s *scanner) candidates(locs []location) []string {
@@ -235,12 +225,7 @@ func (s *scanner) candidates(locs []location) []string {
 			}
 		}
 	}
-	out := make([]string, 0, len(set))
-	for n := range set {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(set))
 }
 
 // suffixes are the module file endings in the order the import system

@@ -78,7 +78,7 @@ func localModules(roots []string) map[string]localModule {
 				continue
 			}
 			switch {
-			case fi.IsDir() && identifierName(name):
+			case fi.IsDir() && Identifier(name):
 				mod := join(prefix, name)
 				kind := "namespace"
 				if _, err := os.Stat(filepath.Join(full, "__init__.py")); err == nil {
@@ -88,7 +88,7 @@ func localModules(roots []string) map[string]localModule {
 					out[mod] = localModule{kind}
 				}
 				walk(full, mod, depth+1)
-			case strings.HasSuffix(name, ".py") && identifierName(strings.TrimSuffix(name, ".py")):
+			case strings.HasSuffix(name, ".py") && Identifier(strings.TrimSuffix(name, ".py")):
 				mod := join(prefix, strings.TrimSuffix(name, ".py"))
 				if _, ok := out[mod]; !ok {
 					out[mod] = localModule{"module"}
@@ -111,7 +111,10 @@ func join(prefix, name string) string {
 	return prefix + "." + name
 }
 
-func identifierName(s string) bool {
+// Identifier reports whether s is a module name an import statement can
+// spell (ASCII letters, digits and _, not starting with a digit; the
+// environment index and its script use the same test).
+func Identifier(s string) bool {
 	if s == "" || (s[0] >= '0' && s[0] <= '9') {
 		return false
 	}
@@ -151,7 +154,7 @@ func zipModules(p string, out map[string]localModule) {
 		}
 		parts := strings.Split(strings.TrimSuffix(name, ".py"), "/")
 		for j := range parts {
-			if !identifierName(parts[j]) {
+			if !Identifier(parts[j]) {
 				parts = nil
 				break
 			}
