@@ -331,7 +331,7 @@ class Binder:
             return
         self.seen.add(name)
         self.names.append(name)
-        if "lazy_imports" in name:
+        if "lazy_imports" in name or "deprecated_classes" in name:
             self.dynamic = True
 
     def target(self, t):
@@ -375,7 +375,16 @@ class Binder:
                     self.stars.append("." * st.level + (st.module or ""))
                 else:
                     self.bind(a.asname or a.name)
+        elif isinstance(st, ast.Expr):
+            v = st.value
+            if isinstance(v, ast.Call):
+                f = ast.get_source_segment(self.src, v.func) or ""
+                if f.endswith("add_deprecated_classes"):
+                    self.dynamic = True
         elif isinstance(st, ast.Assign):
+            for t in st.targets:
+                if isinstance(t, ast.Subscript) and ast.get_source_segment(self.src, t.value) == "sys.modules":
+                    self.dynamic = True
             for i, t in enumerate(st.targets):
                 self.target(t)
                 if isinstance(t, ast.Name) and t.id == "__all__":

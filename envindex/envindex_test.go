@@ -43,6 +43,8 @@ func siteTree(t *testing.T) (site, extra string) {
 		"airflow/models/dag.py":                 "import os\nclass DAG: pass\n_private = 1\ndef public(): pass\n",
 		"airflow/models/base.py":                "Base = object\n",
 		"airflow/stars.py":                      "from yaml import *\n",
+		"airflow/compat/__init__.py":            "__deprecated_classes = {'bash_operator': {}}\nfrom airflow.utils import add_deprecated_classes\nadd_deprecated_classes(__deprecated_classes, __name__)\n",
+		"airflow/hooks/__init__.py":             "import sys\nsys.modules['airflow.hooks.virtual'] = sys\n",
 		"airflow/broken.py":                     "def (:\n",
 		"dist_pkg-1.0.dist-info/METADATA":       "Metadata-Version: 2.1\nName: dist-pkg\nVersion: 1.0\n\nbody\n",
 		"dist_pkg-1.0.dist-info/RECORD":         "pkg/__init__.py,sha256=x,1\npkg/core.py,,\n",
@@ -88,7 +90,8 @@ func TestScanSiteTree(t *testing.T) {
 		"shadow": KindPackage, "shadow.__init__": KindModule,
 		"airflow": KindPackage, "airflow.__init__": KindModule, "airflow.models": KindPackage,
 		"airflow.models.__init__": KindModule, "airflow.models.dag": KindModule, "airflow.models.base": KindModule,
-		"airflow.stars": KindModule, "airflow.broken": KindModule,
+		"airflow.stars": KindModule, "airflow.broken": KindModule, "airflow.compat": KindPackage, "airflow.compat.__init__": KindModule,
+		"airflow.hooks": KindPackage, "airflow.hooks.__init__": KindModule,
 		"toplevel_mod": KindModule, "zipped": KindPackage, "zipped.deep": KindModule, "zipped.__init__": KindModule, "zmod": KindModule,
 	}, kinds)
 	m, ok := ix.Lookup("json")
@@ -109,6 +112,12 @@ func TestScanSiteTree(t *testing.T) {
 	assert.True(t, stars.Dynamic, "a star import of a module whose names are not read")
 	broken, _ := ix.Lookup("airflow.broken")
 	assert.True(t, broken.Dynamic, "a module that does not parse")
+	for _, name := range []string{"airflow.compat", "airflow.hooks"} {
+		m, _ := ix.Lookup(name)
+		assert.True(t, m.Dynamic, "%s makes modules at run time", name)
+	}
+	models, _ = ix.Lookup("airflow.models")
+	assert.False(t, models.Dynamic)
 	ns, _ := ix.Lookup("ns.left")
 	assert.Equal(t, "", ns.Dist)
 	assert.Equal(t, []Distribution{{"dist-pkg", "1.0", "pkg\npkg.__init__\npkg.core"}, {"legacy-egg", "2.0", ""}}, ix.Distributions)

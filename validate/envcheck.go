@@ -207,6 +207,11 @@ func resolve(env Environment, local map[string]localModule, name string) (origin
 			return opaque, em
 		case fromEnv:
 			if !envOK {
+				if em.Read && em.Dynamic && em.Kind == "package" {
+					// A package that makes modules at run time (Airflow's
+					// deprecated import paths): not this index's to deny.
+					return opaque, em
+				}
 				return unresolved, em
 			}
 		case fromLocal:

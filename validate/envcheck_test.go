@@ -172,3 +172,19 @@ with DAG("reports", schedule="@daily", start_date=datetime(2024, 1, 1)):
 	}
 	assert.Len(t, got, 3)
 }
+
+// A package that makes its modules at run time (Airflow's deprecated import
+// paths) is not denied them; one that does not, is.
+func TestRunTimeModules(t *testing.T) {
+	dags := t.TempDir()
+	testfs.WriteTree(t, dags, map[string]string{"a.py": "from airflow.contrib.bash_operator import BashOperator\nimport airflow.operators.bash_operator\n"})
+	r, err := validate.Run(context.Background(), dags, validate.Options{Python: "none", Env: airflow3Env(t), PythonVersion: "3.12"})
+	require.NoError(t, err)
+	var got []string
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.Rule, "import-") {
+			got = append(got, f.Rule+" "+itoa(f.Line))
+		}
+	}
+	assert.Equal(t, []string{"import-unresolved 2"}, got)
+}

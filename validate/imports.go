@@ -117,8 +117,8 @@ func (b *binder) bind(name string) {
 	}
 	b.seen[name] = true
 	b.names = append(b.names, name)
-	if strings.Contains(name, "lazy_imports") {
-		b.dynamic = true // Airflow's __lazy_imports, resolved by __getattr__
+	if strings.Contains(name, "lazy_imports") || strings.Contains(name, "deprecated_classes") {
+		b.dynamic = true // Airflow's __lazy_imports and __deprecated_classes, resolved at run time
 	}
 }
 
@@ -216,13 +216,24 @@ func (b *binder) statement(st *node) {
 	}
 }
 
-// expression binds what an assignment binds, and reads __all__.
+// expression binds what an assignment binds, and reads __all__. A module
+// that puts modules in sys.modules itself, or calls Airflow's
+// add_deprecated_classes (which does), has more than its files show.
 func (b *binder) expression(e *node) {
 	switch e.Kind() {
+	case "call":
+		if f := e.ChildByFieldName("function"); f != nil && strings.HasSuffix(b.text(f), "add_deprecated_classes") {
+			b.dynamic = true
+		}
 	case "assignment":
 		left, right := e.ChildByFieldName("left"), e.ChildByFieldName("right")
 		if left == nil {
 			return
+		}
+		if left.Kind() == "subscript" {
+			if v := left.ChildByFieldName("value"); v != nil && b.text(v) == "sys.modules" {
+				b.dynamic = true
+			}
 		}
 		b.target(left)
 		if left.Kind() == "identifier" && b.text(left) == "__all__" && right != nil {
