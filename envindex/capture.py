@@ -150,7 +150,8 @@ class Scanner:
             return Found("namespace", subdirs=portions)
         return None
 
-    def walk(self, parent, locs, depth):
+    def walk(self, parent, locs, depth, above=None):
+        above = set() if above is None else above
         if depth > MAX_DEPTH:
             return
         for name in self.candidates(locs):
@@ -163,8 +164,26 @@ class Scanner:
             if len(self.mods) >= MAX_MODULES:
                 raise SystemExit("more than %d modules: not a Python environment this index can hold" % MAX_MODULES)
             self.mods[full] = f
-            if f.subdirs:
-                self.walk(full, f.subdirs, depth + 1)
+            if not f.subdirs:
+                continue
+            ids, loop = [], False
+            for d in f.subdirs:
+                if d.zip is not None:
+                    continue
+                try:
+                    st = os.stat(d.dir)
+                except OSError:
+                    continue
+                i = "%d:%d" % (st.st_dev, st.st_ino)
+                if i in above:
+                    loop = True
+                    break
+                ids.append(i)
+            if loop:
+                continue
+            above.update(ids)
+            self.walk(full, f.subdirs, depth + 1, above)
+            above.difference_update(ids)
 
     def under_prefix(self, name):
         return any(name == p or name.startswith(p + ".") for p in self.prefixes)

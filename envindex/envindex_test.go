@@ -289,3 +289,38 @@ func count(m map[string]*bool) int {
 	}
 	return n
 }
+
+// A symlink back up the tree (two of them, which would double the walk at
+// every level) ends the walk there, in the script as in the capture.
+func TestSymlinkLoopsEndTheWalk(t *testing.T) {
+	site := t.TempDir()
+	testfs.WriteTree(t, site, map[string]string{"loopy/__init__.py": "", "loopy/inner/mod.py": ""})
+	require.NoError(t, os.Symlink("..", filepath.Join(site, "loopy", "inner", "up")))
+	require.NoError(t, os.Symlink("..", filepath.Join(site, "loopy", "inner", "again")))
+	env, err := SiteEnvironment([]string{site}, "3.12", "x86_64")
+	require.NoError(t, err)
+	ix, err := Scan(env, nil)
+	require.NoError(t, err)
+	var got []string
+	for _, m := range ix.All() {
+		if strings.HasPrefix(m.Name, "loopy") {
+			got = append(got, m.Name)
+		}
+	}
+	assert.Equal(t, []string{"loopy", "loopy.__init__", "loopy.inner", "loopy.inner.again", "loopy.inner.mod", "loopy.inner.up"}, got)
+
+	needPython(t)
+	t.Setenv("PYTHONPATH", site)
+	pyEnv, err := QueryPython(context.Background(), python3)
+	require.NoError(t, err)
+	goIx, err := Scan(pyEnv, []string{"loopy"})
+	require.NoError(t, err)
+	cmd := exec.Command(python3, "-")
+	cmd.Stdin = strings.NewReader(Script([]string{"loopy"}))
+	cmd.Dir = t.TempDir()
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	pyIx, err := Parse(out)
+	require.NoError(t, err)
+	assert.Equal(t, goIx.Hash(), pyIx.Hash())
+}

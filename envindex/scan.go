@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/dagnfs/dagnfs/validate"
 )
@@ -274,6 +275,13 @@ func (s *scanner) find(name string, locs []location) *found {
 
 // walk finds every module below parent ("" for the top level) in locs.
 func (s *scanner) walk(parent string, locs []location, depth int) error {
+	return s.walkFrom(parent, locs, depth, map[string]bool{})
+}
+
+// walkFrom is walk with the folders on the way down (by device and inode):
+// a package folder that is one of them (a symlink back up) is a module,
+// not a way into an endless tree.
+func (s *scanner) walkFrom(parent string, locs []location, depth int, above map[string]bool) error {
 	if depth > maxDepth {
 		return nil
 	}
@@ -293,13 +301,50 @@ func (s *scanner) walk(parent string, locs []location, depth int) error {
 			return fmt.Errorf("more than %d modules: not a Python environment this index can hold", maxModules)
 		}
 		s.mods[full] = f
-		if len(f.subdirs) > 0 {
-			if err := s.walk(full, f.subdirs, depth+1); err != nil {
-				return err
-			}
+		if len(f.subdirs) == 0 {
+			continue
+		}
+		ids, loop := folderIDs(f.subdirs, above)
+		if loop {
+			continue
+		}
+		for _, id := range ids {
+			above[id] = true
+		}
+		err := s.walkFrom(full, f.subdirs, depth+1, above)
+		for _, id := range ids {
+			delete(above, id)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// folderIDs identifies the folders on disk among locs, and says whether one
+// of them is already in above.
+func folderIDs(locs []location, above map[string]bool) ([]string, bool) {
+	var ids []string
+	for _, l := range locs {
+		if l.zip != nil {
+			continue
+		}
+		fi, err := os.Stat(l.dir)
+		if err != nil {
+			continue
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			continue
+		}
+		id := fmt.Sprintf("%d:%d", st.Dev, st.Ino)
+		if above[id] {
+			return nil, true
+		}
+		ids = append(ids, id)
+	}
+	return ids, false
 }
 
 // underPrefix says whether name's names are read.

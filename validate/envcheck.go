@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // Environment is the Python environment of the image Airflow runs (an
@@ -61,10 +62,21 @@ type localModule struct{ kind string }
 // modules of zip archives in the DAG folder (Airflow puts each on sys.path).
 func localModules(roots []string) map[string]localModule {
 	out := map[string]localModule{}
+	above := map[[2]uint64]bool{} // the folders on the way down: a symlink back up ends the walk
 	var walk func(dir, prefix string, depth int)
 	walk = func(dir, prefix string, depth int) {
 		if depth > 16 || len(out) > 200_000 {
 			return
+		}
+		if fi, err := os.Stat(dir); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				id := [2]uint64{uint64(st.Dev), st.Ino}
+				if above[id] {
+					return
+				}
+				above[id] = true
+				defer delete(above, id)
+			}
 		}
 		des, err := os.ReadDir(dir)
 		if err != nil {

@@ -188,3 +188,21 @@ func TestRunTimeModules(t *testing.T) {
 	}
 	assert.Equal(t, []string{"import-unresolved 2"}, got)
 }
+
+// Symlinks back up the DAG folder end the walk for its modules.
+func TestLocalModulesSymlinkLoop(t *testing.T) {
+	dags := t.TempDir()
+	testfs.WriteTree(t, dags, map[string]string{"pkg/__init__.py": "", "pkg/sub/__init__.py": "", "a.py": "import pkg.sub\nimport pkg.sub.up.sub\n"})
+	for _, l := range []string{"up", "again"} {
+		require.NoError(t, os.Symlink("..", filepath.Join(dags, "pkg", "sub", l)))
+	}
+	r, err := validate.Run(context.Background(), dags, validate.Options{Python: "none", Env: airflow3Env(t), PythonVersion: "3.12"})
+	require.NoError(t, err)
+	var got []string
+	for _, f := range r.Findings {
+		if strings.HasPrefix(f.Rule, "import-") {
+			got = append(got, f.Rule+" "+itoa(f.Line))
+		}
+	}
+	assert.Equal(t, []string{"import-unresolved 2"}, got, "the loop is not followed; what is below it is not known")
+}
