@@ -66,6 +66,15 @@ with DAG("etl", schedule=None):
 	assert.Equal(t, exitFailed, code, "publish validates against the environment too: %s", out)
 	assert.Contains(t, out, "[import-name-missing]")
 
+	// The index's Python is the workers': an interpreter of another
+	// version is told apart from it.
+	code, out, errOut = runCLI(t, "env", "capture", "--site", site, "--python-version", "3.9")
+	require.Equal(t, exitOK, code, errOut)
+	env39 := filepath.Join(t.TempDir(), "env39.json")
+	require.NoError(t, os.WriteFile(env39, []byte(out), 0o644))
+	_, out, _ = runCLI(t, "validate", "--config", "none", "--env", env39, dags)
+	assert.Contains(t, out, "but the workers run 3.9")
+
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	require.NoError(t, os.WriteFile(bad, []byte("{}"), 0o644))
 	code, _, errOut = runCLI(t, "validate", "--config", "none", "--env", bad, dags)
@@ -88,6 +97,9 @@ func TestEnvScriptAndUsage(t *testing.T) {
 	code, _, errOut = runCLI(t, "env", "capture", "--site", t.TempDir(), "--python-version", "2.7")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "3.X")
+	code, _, errOut = runCLI(t, "env", "capture", "--python", "python3", "--site", t.TempDir())
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "not both")
 	code, _, _ = runCLI(t, "env", "frobnicate")
 	assert.Equal(t, exitUsage, code)
 }
