@@ -168,6 +168,12 @@ type Result struct {
 	Validation *validate.Report `json:"validation,omitempty"`
 }
 
+// NoChange reports whether the run changed nothing: no file uploaded or
+// deleted, no new generation.
+func (r *Result) NoChange() bool {
+	return len(r.Uploaded) == 0 && len(r.Deleted) == 0 && r.Generation == r.Previous
+}
+
 // NewResult is an empty result for dest, every list present (JSON prints
 // [] rather than null).
 func NewResult(dest string) *Result {

@@ -89,13 +89,7 @@ with DAG("etl", schedule=None):
 	writeZip(t, filepath.Join(dags, "bundle.zip"), map[string]string{"zipped_helpers.py": "z = 1\n"})
 	r, err := validate.Run(context.Background(), dags, validate.Options{Python: "none", Env: airflow3Env(t), ExtraPaths: []string{plugins}, PythonVersion: "3.12"})
 	require.NoError(t, err)
-	var got []string
-	for _, f := range r.Findings {
-		if strings.HasPrefix(f.Rule, "import-") {
-			got = append(got, f.Rule+" "+f.File+":"+itoa(f.Line)+" "+f.Message)
-		}
-	}
-	sort.Strings(got)
+	got := importFindings(r, true)
 	env := "airflow-env.json (Python 3.12, apache-airflow 3.0.2)"
 	assert.Equal(t, []string{
 		"import-name-missing etl.py:4 cannot import name 'PythonOperator' from 'airflow.operators.empty' in " + env + "; moved to airflow.providers.standard.operators.python (apache-airflow-providers-standard)",
@@ -116,7 +110,22 @@ with DAG("etl", schedule=None):
 	}
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
+// importFindings lists the import rules' findings, sorted: "rule line", or
+// with where, "rule file:line message".
+func importFindings(r *validate.Report, where bool) []string {
+	var out []string
+	for _, f := range r.Findings {
+		switch {
+		case !strings.HasPrefix(f.Rule, "import-"):
+		case where:
+			out = append(out, f.Rule+" "+f.File+":"+strconv.Itoa(f.Line)+" "+f.Message)
+		default:
+			out = append(out, f.Rule+" "+strconv.Itoa(f.Line))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 func writeZip(t *testing.T, p string, files map[string]string) {
 	f, err := os.Create(p)
@@ -180,12 +189,7 @@ func TestRunTimeModules(t *testing.T) {
 	testfs.WriteTree(t, dags, map[string]string{"a.py": "from airflow.contrib.bash_operator import BashOperator\nimport airflow.operators.bash_operator\n"})
 	r, err := validate.Run(context.Background(), dags, validate.Options{Python: "none", Env: airflow3Env(t), PythonVersion: "3.12"})
 	require.NoError(t, err)
-	var got []string
-	for _, f := range r.Findings {
-		if strings.HasPrefix(f.Rule, "import-") {
-			got = append(got, f.Rule+" "+itoa(f.Line))
-		}
-	}
+	got := importFindings(r, false)
 	assert.Equal(t, []string{"import-unresolved 2"}, got)
 }
 
@@ -198,11 +202,6 @@ func TestLocalModulesSymlinkLoop(t *testing.T) {
 	}
 	r, err := validate.Run(context.Background(), dags, validate.Options{Python: "none", Env: airflow3Env(t), PythonVersion: "3.12"})
 	require.NoError(t, err)
-	var got []string
-	for _, f := range r.Findings {
-		if strings.HasPrefix(f.Rule, "import-") {
-			got = append(got, f.Rule+" "+itoa(f.Line))
-		}
-	}
+	got := importFindings(r, false)
 	assert.Equal(t, []string{"import-unresolved 2"}, got, "the loop is not followed; what is below it is not known")
 }

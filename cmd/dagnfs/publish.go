@@ -287,7 +287,7 @@ func summaryEvent(w io.Writer, format string, r *publish.Result, err error, next
 		outcome = "planned (dry run)"
 	case err != nil && !errors.As(err, &drift):
 		outcome = "failed"
-	case len(r.Uploaded) == 0 && len(r.Deleted) == 0 && r.Generation == r.Previous:
+	case r.NoChange():
 		outcome = "nothing to do"
 	}
 	log := newLoggerAt(format, slog.LevelInfo, w)
@@ -502,7 +502,7 @@ func printResult(w io.Writer, r *publish.Result, err error, verbose bool) {
 		err = nil // the publish itself went through; the drift is reported below
 	}
 	var refused *publish.RefusedError
-	nothing := len(r.Uploaded) == 0 && len(r.Deleted) == 0 && r.Generation == r.Previous
+	nothing := r.NoChange()
 	switch {
 	case r.DryRun:
 		fmt.Fprintf(w, "Plan for generation %d on %s (dry run: nothing was changed)\n", r.Generation, r.Dest)

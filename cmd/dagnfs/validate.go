@@ -129,28 +129,20 @@ func runValidateCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	vo.Exclude = o.exclude
+	var line *progressLine
 	if o.format.val == "text" && isTerminal(stderr) {
-		line := newProgressLine(stderr) // the same line publish shows
+		line = newProgressLine(stderr) // the same line publish shows
 		vo.Progress = func(done, total int) {
 			line.update(publish.Progress{Phase: publish.PhaseValidate, Done: done, Total: total})
 		}
-		defer line.finish()
-		r, err := validate.Run(ctx, dir, vo)
-		line.finish() // before the report
-		if err != nil {
-			return err
-		}
-		return o.report(r, dir, stdout)
 	}
 	r, err := validate.Run(ctx, dir, vo)
+	if line != nil {
+		line.finish() // before the report
+	}
 	if err != nil {
 		return err
 	}
-	return o.report(r, dir, stdout)
-}
-
-// report writes the report of a validation of dir.
-func (o *validateOptions) report(r *validate.Report, dir string, stdout io.Writer) error {
 	if o.pathBase != "" {
 		if fi, err := os.Stat(o.pathBase); err != nil || !fi.IsDir() {
 			return usagef("--path-base %q is not a folder", o.pathBase)

@@ -209,15 +209,22 @@ func (fs changeFS) Link(oldname, newname string) error {
 	if !errors.Is(err, os.ErrPermission) {
 		return err
 	}
-	from, err := fs.inside("link", oldname, false)
-	if err != nil {
-		return err
-	}
-	to, err := fs.inside("link", newname, false)
+	from, to, err := fs.insideBoth("link", oldname, newname)
 	if err != nil {
 		return err
 	}
 	return os.Link(from, to) // linkat: a symlink at from is linked as itself
+}
+
+// insideBoth is inside for the two names of a link or rename (neither
+// followed if it is a symlink itself).
+func (fs changeFS) insideBoth(op, a, b string) (string, string, error) {
+	pa, err := fs.inside(op, a, false)
+	if err != nil {
+		return "", "", err
+	}
+	pb, err := fs.inside(op, b, false)
+	return pa, pb, err
 }
 
 // change runs viaRoot, and where the os.Root was refused a folder on the
@@ -266,11 +273,7 @@ func (fs changeFS) inside(op, name string, final bool) (string, error) {
 // the one the generations layout renames over current, could not be
 // renamed), in folders reached without a symlink.
 func (fs changeFS) Rename(from, to string) error {
-	a, err := fs.inside("rename", from, false)
-	if err != nil {
-		return err
-	}
-	b, err := fs.inside("rename", to, false)
+	a, b, err := fs.insideBoth("rename", from, to)
 	if err != nil {
 		return err
 	}
