@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dagnfs/dagnfs/internal/testfs"
+	"github.com/dagnfs/dagnfs/layout"
 )
 
 // env is what scripts/ganesha.sh set up.
@@ -101,8 +102,16 @@ func (e env) publish(t *testing.T, src, url string, extra ...string) (int, resul
 	return code, r, errOut
 }
 
-// onDisk lists the files under dir on the server's disk, without .dagnfs.
-func onDisk(t *testing.T, dir string) map[string]string { return testfs.ReadTree(t, dir, ".dagnfs") }
+// onDisk lists the files under dir on the server's disk, without .dagnfs
+// and without the root .airflowignore when it is dagnfs's own (the files the
+// user published; TestAirflowScanOnGanesha checks that file).
+func onDisk(t *testing.T, dir string) map[string]string {
+	m := testfs.ReadTree(t, dir, ".dagnfs")
+	if m[layout.IgnoreFile] == layout.IgnoreBlock {
+		delete(m, layout.IgnoreFile)
+	}
+	return m
+}
 
 func writeFiles(t *testing.T, dir string, files map[string]string) { testfs.WriteTree(t, dir, files) }
 
@@ -136,7 +145,7 @@ func TestPublishAndReadBack(t *testing.T) {
 	code, r, errOut := e.publish(t, src, url, "--label", "c1")
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, 1, r.Generation)
-	assert.Equal(t, []string{"a.py", "packaged.zip", "team/b.py", "team/sql/q.sql"}, r.Uploaded)
+	assert.Equal(t, []string{layout.IgnoreFile, "a.py", "packaged.zip", "team/b.py", "team/sql/q.sql"}, r.Uploaded, "the files and the root's .airflowignore")
 	assert.Equal(t, files, onDisk(t, dir), "the server's disk holds exactly the source")
 
 	for name, content := range files {
@@ -164,7 +173,7 @@ func TestPublishAndReadBack(t *testing.T) {
 	code, r, errOut = e.publish(t, src, url, "--label", "c1")
 	require.Equal(t, 0, code, errOut)
 	assert.Empty(t, r.Uploaded)
-	assert.Equal(t, 4, r.Unchanged)
+	assert.Equal(t, 5, r.Unchanged)
 	assert.Less(t, r.Calls, int64(40), "a no-op republish costs a fixed number of calls")
 
 	// Change, add, remove; a file placed by hand must survive --delete.
@@ -202,7 +211,7 @@ func TestPublishAndReadBack(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &m))
 	assert.Equal(t, 2, m.Generation)
 	assert.Equal(t, "c2", m.Label)
-	assert.Len(t, m.Files, 4)
+	assert.Len(t, m.Files, 5, "four files and the root's .airflowignore")
 }
 
 func TestRootOwnedExportIsRefused(t *testing.T) {
@@ -388,7 +397,7 @@ func TestServerRestartDuringPublish(t *testing.T) {
 	assert.Equal(t, files, onDisk(t, dir))
 	var r result
 	require.NoError(t, json.Unmarshal(out.Bytes(), &r))
-	assert.Len(t, r.Uploaded, 1200)
+	assert.Len(t, r.Uploaded, 1201, "the files and the root's .airflowignore")
 }
 
 func TestSIGTERMStopsCleanly(t *testing.T) {

@@ -80,7 +80,7 @@ func TestVerifyAsAirflow(t *testing.T) {
 	require.Equal(t, 0, code, "%s %s", out, errOut)
 	v := parseVerify(t, out)
 	assert.True(t, v.OK)
-	assert.Equal(t, 2, v.Files)
+	assert.Equal(t, 3, v.Files, "two files and the root's .airflowignore")
 
 	// Over NFS as uid 50000.
 	code, out, errOut = e.run(t, "verify", "--format", "json", url)

@@ -42,10 +42,12 @@ const (
 	// ObjectMode is the mode of kept content in objects.
 	ObjectMode = 0o444
 	// GenerationsMode is the mode of GenerationsDir: everyone may pass
-	// through it to the generation Current names, nobody but its owner
-	// may list it, so a scan of the export never finds two copies of a
-	// DAG.
-	GenerationsMode = fs.ModeDir | 0o711
+	// through it to the generation Current names and nobody may list it,
+	// its owner included (Airflow's pods often run as the files' owner,
+	// uid 50000), so a scan that reaches it finds no second copy of a DAG.
+	// dagnfs makes it listable only for the moment its garbage collection
+	// lists it, under the lock; IgnoreFile keeps Airflow out meanwhile.
+	GenerationsMode = fs.ModeDir | 0o311
 )
 
 // Layouts: how the DAG files sit on the export.

@@ -95,6 +95,13 @@ func ensureMetaDir(ctx context.Context, d nfs.Dest, o Owner, name string, mode f
 			return err
 		}
 	}
+	if had := fi.Mode.Perm(); had != mode.Perm() {
+		// a folder of an older dagnfs, or changed by hand: its mode is
+		// what keeps Airflow out of it
+		if fi, err = d.SetAttr(ctx, name, nfs.Attr{Mode: mode.Perm(), UID: -1, GID: -1}); err != nil {
+			return fmt.Errorf("%s/%s has mode %04o, and setting %04o failed: %w", d, name, had, mode.Perm(), err)
+		}
+	}
 	if perms.Allowed(d.Identity(), fi.UID, fi.GID, fi.Mode, perms.Write|perms.Exec) {
 		return nil // by the mode; a server that refuses all the same says so at the first write
 	}

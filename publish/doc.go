@@ -16,6 +16,8 @@
 // .dagnfs/history, so that an earlier generation can be restored.
 //
 // Everything dagnfs keeps on the export is safe from Airflow's discovery:
-// nothing ends in ".py", and what could be a zip archive (staged files,
-// history objects) lives in folders of mode 0300 that nobody can list.
+// nothing ends in ".py", what could be a zip archive (staged files, history
+// objects) lives in folders of mode 0300 that no uid but root can list (the
+// files' owner included: Airflow often runs as it), and the export root's
+// .airflowignore prunes .dagnfs for every uid (see ignore.go).
 package publish

@@ -111,6 +111,9 @@ type executor struct {
 	// copied are the unchanged files copied, not linked, into a new
 	// generation, as the destination reported them.
 	copied map[string]nfs.FileInfo
+	// rootIgnoreOurs: the root's .airflowignore was published in place,
+	// and is dagnfs's to replace.
+	rootIgnoreOurs bool
 }
 
 func (ex *executor) warn(format string, args ...any) {

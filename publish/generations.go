@@ -37,7 +37,7 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 	if err := ensureMetaDir(ctx, d, o.Owner, layout.GenerationsDir, layout.GenerationsMode); err != nil {
 		return nil, 0, err
 	}
-	historyTmp, linkTmp, manifestTmp := ex.reserve(), ex.reserve(), ex.reserve()
+	historyTmp, linkTmp, manifestTmp, ignoreTmp := ex.reserve(), ex.reserve(), ex.reserve(), ex.reserve()
 	if err := ex.writeJournal(ctx); err != nil {
 		return nil, 0, err
 	}
@@ -69,6 +69,11 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 		}
 		for _, e := range plan.Delete {
 			replaced[e.Path] = true
+		}
+		if !prev.InGenerations() {
+			// moving from in place: the root's .airflowignore is dagnfs's
+			// (or the source's, uploaded), and the export root keeps its own
+			replaced[layout.IgnoreFile] = true
 		}
 		var err error
 		if carried, err = ex.listCarried(ctx, prev.Root(), "", replaced); err != nil {
@@ -153,6 +158,14 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 	}
 	if err := nfs.WriteFile(ctx, d, historyTmp, layout.HistoryName(gen), next.Encode(), ex.metaAttr()); err != nil {
 		return nil, 0, err
+	}
+
+	// Before current appears (or changes): a scan of the export root
+	// must never enter .dagnfs.
+	if w, err := ensureRootIgnore(ctx, d, ignoreTmp, ex.metaAttr(), ex.rootIgnoreOurs); err != nil {
+		return nil, 0, err
+	} else if w != "" {
+		ex.warn("%s", w)
 	}
 
 	o.report(Progress{Phase: PhaseSwitch})
@@ -446,6 +459,9 @@ func leaveGenerations(ctx context.Context, d nfs.Dest, res *Result) error {
 func finishMigration(ctx context.Context, d nfs.Dest, prev *layout.Manifest, drifted map[string]bool, res *Result) error {
 	dirs := map[string]bool{}
 	for _, e := range prev.Files {
+		if e.Path == layout.IgnoreFile {
+			continue // replaced already by dagnfs's own, for the root
+		}
 		if drifted[e.Path] {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("%s at the export root was changed by someone else, so it stays there, outside %s; remove it once Airflow reads %s", e.Path, layout.Current, layout.Current))
 			continue
@@ -465,7 +481,7 @@ func finishMigration(ctx context.Context, d nfs.Dest, prev *layout.Manifest, dri
 	for _, dir := range list {
 		_ = d.Rmdir(ctx, dir) // fails, harmlessly, when someone else's files are in it
 	}
-	res.Warnings = append(res.Warnings, fmt.Sprintf("the export moved to the generations layout: Airflow's dags folder must now be %s at the mount (AIRFLOW__CORE__DAGS_FOLDER=<mount>/%s); until then it sees the DAGs through the symlink, at new paths", layout.Current, layout.Current))
+	res.Warnings = append(res.Warnings, fmt.Sprintf("the export moved to the generations layout: Airflow's dags folder must now be %s at the mount (AIRFLOW__CORE__DAGS_FOLDER=<mount>/%s); until then Airflow finds the DAGs through %s, at new paths, and their imports of the folder's own modules fail (dagnfs verify <mount> --dags-folder <its dags folder> checks the setting)", layout.Current, layout.Current, layout.Current))
 	return nil
 }
 
@@ -523,12 +539,17 @@ func relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Man
 	}
 	attr := metaAttr(d, o.Owner)
 	ex := &executor{d: d, o: o}
-	historyTmp, linkTmp, manifestTmp := ex.reserve(), ex.reserve(), ex.reserve()
+	historyTmp, linkTmp, manifestTmp, ignoreTmp := ex.reserve(), ex.reserve(), ex.reserve(), ex.reserve()
 	if err := ex.writeJournal(ctx); err != nil {
 		return err
 	}
 	if err := nfs.WriteFile(ctx, d, historyTmp, layout.HistoryName(next.Generation), next.Encode(), attr); err != nil {
 		return err
+	}
+	if w, err := ensureRootIgnore(ctx, d, ignoreTmp, attr, false); err != nil {
+		return err
+	} else if w != "" {
+		res.Warnings = append(res.Warnings, w)
 	}
 	o.report(Progress{Phase: PhaseSwitch})
 	took, err := switchCurrent(ctx, d, linkTmp, next.Folder)
@@ -578,7 +599,7 @@ func collectGenerations(ctx context.Context, d nfs.Dest, cur *layout.Manifest, k
 			retired[m.Folder] = hist[i-1].PublishedAt
 		}
 	}
-	entries, err := d.ReadDir(ctx, layout.GenerationsDir)
+	entries, err := listGenerations(ctx, d)
 	if err != nil {
 		return err
 	}

@@ -63,10 +63,13 @@ func TestGenerationsLayout(t *testing.T) {
 		for _, e := range entries {
 			names = append(names, e.Name())
 		}
-		assert.ElementsMatch(t, []string{layout.Dir, layout.Current}, names, "the export root holds the symlink and dagnfs's folder only")
+		assert.ElementsMatch(t, []string{layout.Dir, layout.Current, layout.IgnoreFile}, names, "the export root holds the symlink, dagnfs's folder and its ignore file only")
+		b, err := os.ReadFile(filepath.Join(tg.dir, layout.IgnoreFile))
+		require.NoError(t, err)
+		assert.Equal(t, layout.IgnoreBlock, string(b), "the root's .airflowignore keeps Airflow's scan out of .dagnfs")
 		fi, err := os.Stat(filepath.Join(tg.dir, layout.GenerationsDir))
 		require.NoError(t, err)
-		assert.Equal(t, layout.GenerationsMode.Perm(), fi.Mode().Perm(), "generations: traversable, not listable")
+		assert.Equal(t, layout.GenerationsMode.Perm(), fi.Mode().Perm(), "generations: traversable, not listable, by its owner too")
 
 		// v2: one file changed, one removed, one added.
 		v2 := map[string]string{"a.py": dagA + "# v2\n", "notes.txt": "v1", "c.py": dagC}
@@ -429,4 +432,50 @@ func TestLockWait(t *testing.T) {
 	res, err := Publish(ctx, o)
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.Generation)
+}
+
+// The generations layout's root .airflowignore is dagnfs's: put back when
+// it is missing or not what dagnfs writes, but a file of someone else's is
+// never replaced; without dagnfs's lines the publish says what to add.
+func TestRootIgnoreFile(t *testing.T) {
+	ctx := context.Background()
+	dir, d := localDest(t)
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.py": dagA, layout.IgnoreFile: "scratch/\n"})
+	o := opts(src, d)
+	o.Layout = layout.Generations
+	_, err := Publish(ctx, o)
+	require.NoError(t, err)
+	root := filepath.Join(dir, layout.IgnoreFile)
+	read := func() string {
+		b, err := os.ReadFile(root)
+		require.NoError(t, err)
+		return string(b)
+	}
+	assert.Equal(t, layout.IgnoreBlock, read())
+	assert.Equal(t, "scratch/\n", readTree(t, genDir(dir, 1))[layout.IgnoreFile], "the user's own is in the generation, as it is")
+
+	// Someone else's file without dagnfs's lines: left, with a warning
+	// that names the lines (a publish with nothing to publish too).
+	require.NoError(t, os.WriteFile(root, []byte("theirs/\n"), 0o644))
+	for _, change := range []string{"# v2\n", ""} {
+		writeTree(t, src, map[string]string{"a.py": dagA + change})
+		res, err := Publish(ctx, o)
+		require.NoError(t, err)
+		assert.Equal(t, "theirs/\n", read(), "never replaced")
+		require.Len(t, res.Warnings, 1, "%q", change)
+		assert.Contains(t, res.Warnings[0], layout.IgnoreRegexp)
+		assert.Contains(t, res.Warnings[0], layout.IgnoreGlob)
+	}
+	// With the lines: no warning.
+	require.NoError(t, os.WriteFile(root, []byte("theirs/\n"+layout.IgnoreRegexp+"\n"+layout.IgnoreGlob+"\n"), 0o644))
+	res, err := Publish(ctx, o)
+	require.NoError(t, err)
+	assert.Empty(t, res.Warnings)
+	// Removed: put back by the next publish, even one with nothing new.
+	require.NoError(t, os.Remove(root))
+	res, err = Publish(ctx, o)
+	require.NoError(t, err)
+	assert.Equal(t, res.Previous, res.Generation, "nothing to publish")
+	assert.Equal(t, layout.IgnoreBlock, read())
 }

@@ -364,6 +364,18 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	}
 	res.Layout = o.Layout
 	gens := o.Layout == layout.Generations
+	rootIgnoreOurs := publishedInPlace(prev)
+	if !gens {
+		if files, err = withIgnoreBlock(files); err != nil {
+			return res, err
+		}
+	} else if rootIgnoreOurs {
+		// Moving from in place: the root's .airflowignore becomes dagnfs's
+		// own, no file of the generation (the source's is uploaded there).
+		cp := *prev
+		cp.Files = slices.DeleteFunc(slices.Clone(prev.Files), isRootIgnore)
+		prev = &cp
+	}
 	if gens && !o.DryRun && !migrating {
 		if prev, err = reconcile(ctx, d, prev, metaAttr(d, o.Owner), o.Log); err != nil {
 			return res, err
@@ -435,6 +447,16 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 			}
 		}
 		if gens {
+			// Nothing to publish, but what keeps Airflow's scan sound is
+			// repaired all the same.
+			if err := ensureMetaDir(ctx, d, o.Owner, layout.GenerationsDir, layout.GenerationsMode); err != nil {
+				return res, err
+			}
+			if w, err := ensureRootIgnore(ctx, d, layout.TempName(), metaAttr(d, o.Owner), false); err != nil {
+				return res, err
+			} else if w != "" {
+				res.Warnings = append(res.Warnings, w)
+			}
 			return res, errors.Join(driftErr, checkReadable(ctx, d, o, inRoot(prev.Root(), nil), nil))
 		}
 		return res, errors.Join(driftErr, checkReadable(ctx, d, o, nil, nil))
@@ -452,7 +474,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	}
 
 	// 5. Stage, switch, record.
-	ex := &executor{d: d, o: o, plan: plan, prev: prev, sealed: map[string]nfs.FileInfo{}, report: report, files: files, drifted: map[string]bool{}}
+	ex := &executor{d: d, o: o, plan: plan, prev: prev, sealed: map[string]nfs.FileInfo{}, report: report, files: files, drifted: map[string]bool{}, rootIgnoreOurs: rootIgnoreOurs}
 	for _, r := range drift {
 		ex.drifted[r.Path] = true
 	}

@@ -57,7 +57,16 @@ func targets(t *testing.T) []func(t *testing.T) target {
 
 func writeTree(t *testing.T, dir string, files map[string]string) { testfs.WriteTree(t, dir, files) }
 
-func readTree(t *testing.T, dir string) map[string]string { return testfs.ReadTree(t, dir, layout.Dir) }
+// readTree is the export's tree as the user published it: without .dagnfs,
+// and without the root .airflowignore when it is dagnfs's own (each layout's
+// tests check that file).
+func readTree(t *testing.T, dir string) map[string]string {
+	m := testfs.ReadTree(t, dir, layout.Dir)
+	if m[layout.IgnoreFile] == layout.IgnoreBlock {
+		delete(m, layout.IgnoreFile)
+	}
+	return m
+}
 
 func forEachTarget(t *testing.T, fn func(t *testing.T, tg target)) {
 	for _, mk := range targets(t) {
@@ -86,7 +95,8 @@ func TestPublishLifecycle(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 1, res.Generation)
 		assert.Equal(t, []string{".airflowignore", "a.py", "team/b.py", "team/sql/q.sql"}, res.Uploaded)
-		assert.Equal(t, map[string]string{".airflowignore": "scratch/\n", "a.py": dagA, "team/b.py": dagB, "team/sql/q.sql": "select 1"}, readTree(t, tg.dir))
+		assert.Equal(t, map[string]string{".airflowignore": "scratch/\n" + layout.IgnoreBlock, "a.py": dagA, "team/b.py": dagB, "team/sql/q.sql": "select 1"}, readTree(t, tg.dir),
+			"the user's .airflowignore, with dagnfs's lines added at its end")
 		fi, err := os.Stat(filepath.Join(tg.dir, "team/b.py"))
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
@@ -200,7 +210,7 @@ func TestPublishRefusals(t *testing.T) {
 		o.DryRun = true
 		res, err = Publish(ctx, o)
 		require.NoError(t, err)
-		assert.Equal(t, []string{"ok.py"}, res.Uploaded)
+		assert.Equal(t, []string{layout.IgnoreFile, "ok.py"}, res.Uploaded)
 		entries, err := os.ReadDir(tg.dir)
 		require.NoError(t, err)
 		assert.Empty(t, entries, "a dry run changes nothing at all")
@@ -255,7 +265,7 @@ func TestLock(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(tg.dir, layout.LockPath), b, 0o644))
 		res, err := Publish(ctx, opts(src, tg.dest))
 		require.NoError(t, err)
-		assert.Equal(t, []string{"a.py"}, res.Uploaded)
+		assert.Equal(t, []string{layout.IgnoreFile, "a.py"}, res.Uploaded)
 		_, err = os.Stat(filepath.Join(tg.dir, layout.LockPath))
 		assert.True(t, os.IsNotExist(err))
 	})
@@ -371,8 +381,9 @@ func TestPostCheck(t *testing.T) {
 	_, err := Publish(context.Background(), o)
 	var ce *CheckError
 	require.ErrorAs(t, err, &ce)
-	require.Len(t, ce.Problems, 1)
-	assert.Contains(t, ce.Problems[0], "team/a.py: uid 50000")
+	require.Len(t, ce.Problems, 2, "the root's .airflowignore is published with the files' mode too")
+	assert.Contains(t, ce.Problems[0], layout.IgnoreFile+": uid 50000")
+	assert.Contains(t, ce.Problems[1], "team/a.py: uid 50000")
 
 	o.Owner.FileMode, o.Owner.UID, o.Owner.GID = 0o640, 50000, 0
 	_, err = Publish(context.Background(), o)
@@ -568,7 +579,7 @@ func TestPlantedHistoryIsIgnored(t *testing.T) {
 	require.Len(t, hist, 2)
 	assert.Equal(t, 4, hist[0].Generation)
 	// The object of generation 3's a.py is kept for rollback.
-	_, err = os.Stat(filepath.Join(dir, layout.ObjectName(hist[1].Files[0].SHA256)))
+	_, err = os.Stat(filepath.Join(dir, layout.ObjectName(hist[1].Index()["a.py"].SHA256)))
 	assert.NoError(t, err)
 }
 

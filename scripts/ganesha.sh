@@ -34,7 +34,9 @@ install() {
   [ -x /usr/bin/time ] || missing+=(time)
   # Debian's python3 with a few libraries: the environment index tests
   # compare their capture with importlib's own verdicts.
-  for p in python3-yaml python3-requests python3-dateutil python3-pendulum; do
+  # python3-pathspec: the glob syntax of .airflowignore, as Airflow reads it
+  # (e2e/testdata/airflow_scan.py).
+  for p in python3-yaml python3-requests python3-dateutil python3-pendulum python3-pathspec; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then

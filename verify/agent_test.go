@@ -54,7 +54,7 @@ func TestAgentEndpoints(t *testing.T) {
 	eventually(t, "ready", func() bool { c, _ := get(t, base+"/readyz"); return c == http.StatusOK })
 
 	_, metrics := get(t, base+"/metrics")
-	for _, want := range []string{"dagnfs_verify_success 1", "dagnfs_generation 1", "dagnfs_files 2", "dagnfs_unreadable_files 0",
+	for _, want := range []string{"dagnfs_verify_success 1", "dagnfs_generation 1", "dagnfs_files 3", "dagnfs_unreadable_files 0",
 		`dagnfs_verify_runs_total{outcome="ok"}`, "dagnfs_manifest_age_seconds", "dagnfs_publish_to_visible_seconds", "dagnfs_verify_duration_seconds"} {
 		assert.Contains(t, metrics, want)
 	}

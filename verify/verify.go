@@ -95,6 +95,13 @@ type Options struct {
 	Poll             time.Duration // default 2s
 	// Quick compares size and mtime instead of reading every file.
 	Quick bool
+	// DagsFolder, with LocalPath, is the folder Airflow is configured
+	// with ([core] dags_folder, or a LocalDagBundle's path): Airflow's own
+	// scan of it must raise nothing, enter nothing of dagnfs's and find
+	// every file that defines a DAG exactly once, with each of
+	// IgnoreSyntaxes (default: regexp and glob).
+	DagsFolder     string
+	IgnoreSyntaxes []string
 	// Notes are findings made before the verification (ExportRoot's).
 	Notes []Finding
 	Now   func() time.Time
@@ -216,6 +223,10 @@ func Verify(ctx context.Context, d nfs.Dest, o Options) (*Result, error) {
 		l := walkExport(ctx, files)
 		checkFiles(ctx, files, o, r, m, l)
 		checkExtras(r, m, l)
+		checkRootIgnore(ctx, d, r, m)
+		if o.DagsFolder != "" && o.LocalPath != "" {
+			checkAirflowScan(ctx, o, r, m)
+		}
 	}
 	checkLeftovers(ctx, d, o, r)
 	r.OK = r.Errors() == 0
@@ -524,7 +535,7 @@ func checkCurrent(ctx context.Context, d nfs.Dest, r *Result, m *layout.Manifest
 	}
 	if entries, err := d.ReadDir(ctx, ""); err == nil {
 		for _, e := range entries {
-			if e.Name != layout.Dir && e.Name != layout.Current {
+			if e.Name != layout.Dir && e.Name != layout.Current && e.Name != layout.IgnoreFile {
 				r.add(RuleOutsideCurrent, Info, e.Name, "outside %s: Airflow, pointed at %s, does not see it", layout.Current, layout.Current)
 			}
 		}

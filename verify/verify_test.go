@@ -60,8 +60,8 @@ func TestVerifyGood(t *testing.T) {
 	assert.True(t, r.OK, "%v", r.Findings)
 	assert.Equal(t, 1, r.Generation)
 	assert.Equal(t, "c1", r.Label)
-	assert.Equal(t, 2, r.Files)
-	assert.Equal(t, int64(len(dagA)+len("select 1")), r.Bytes)
+	assert.Equal(t, 3, r.Files, "two files and the root's .airflowignore")
+	assert.Equal(t, int64(len(dagA)+len("select 1")+len(layout.IgnoreBlock)), r.Bytes)
 	require.NotNil(t, r.Mount)
 	assert.Equal(t, []string{""}, rules(r)[RuleNotAMount], "a temporary folder is not a mount: said, not failed")
 	o.ExpectFSType = "nfs"

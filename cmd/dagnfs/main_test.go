@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dagnfs/dagnfs/internal/testfs"
+	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/nfs/nfstest"
 	"github.com/dagnfs/dagnfs/publish"
@@ -102,9 +103,9 @@ func TestPublishJSONAndExitCodes(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &res))
 	assert.True(t, res.OK)
 	assert.Equal(t, 1, res.Generation)
-	assert.Equal(t, []string{"a.py", "b/c.py"}, res.Uploaded)
+	assert.Equal(t, []string{layout.IgnoreFile, "a.py", "b/c.py"}, res.Uploaded, "the files and the root's .airflowignore that keeps Airflow out of .dagnfs")
 	assert.Equal(t, []string{}, res.Deleted)
-	assert.Equal(t, int64(len(dag)+len(dagY)), res.Bytes)
+	assert.Equal(t, int64(len(dag)+len(dagY)+len(layout.IgnoreBlock)), res.Bytes)
 	require.NotNil(t, res.SwitchMS)
 	require.NotNil(t, res.DurationMS)
 
@@ -323,7 +324,7 @@ func TestSummaryOffTerminal(t *testing.T) {
 	code, out, errOut := runCLI(t, "publish", src, dest)
 	require.Equal(t, exitOK, code, errOut)
 	require.Equal(t, 1, strings.Count(out, "\n"), out)
-	assert.Regexp(t, `^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+\S* level=INFO msg=published dest=\S+ generation=1 previous=0 uploaded=2 deleted=0 unchanged=0 `, out)
+	assert.Regexp(t, `^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+\S* level=INFO msg=published dest=\S+ generation=1 previous=0 uploaded=3 deleted=0 unchanged=0 `, out)
 
 	require.NoError(t, os.Remove(filepath.Join(src, "b.py")))
 	for _, dry := range []bool{true, false} {

@@ -83,11 +83,13 @@ Flags:
 func runStatusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := newDestOptions()
 	var check bool
+	var scan scanFlags
 	o.extra = func(f *pflag.FlagSet) {
-		f.BoolVar(&check, "check", false, "exit 1 when anything needs attention: drift, an interrupted publish, a lock held or left behind, current not naming the manifest's generation (for cron health checks)")
+		f.BoolVar(&check, "check", false, "exit 1 when anything needs attention: drift, an interrupted publish, a lock held or left behind, current not naming the manifest's generation, Airflow's scan of --dags-folder failing (for cron health checks)")
+		scan.AddFlags(f)
 	}
 	return o.runOn(ctx, "status", args, statusHelp, stdout, func(ctx context.Context, d nfs.Dest, dest string) error {
-		attention, err := status(ctx, d, dest, o, stdout)
+		attention, err := status(ctx, d, dest, o, scan, stdout)
 		if err == nil && check && attention > 0 {
 			return silentFailure{}
 		}
@@ -97,10 +99,13 @@ func runStatusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // status prints what DEST holds and returns how many things need
 // attention.
-func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout io.Writer) (int, error) {
+func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, scan scanFlags, stdout io.Writer) (int, error) {
 	vo := verify.Options{Quick: true, As: perms.Identity{UID: uint32(o.uid), GIDs: []uint32{uint32(o.gid)}}}
 	if !nfs.IsURL(dest) {
 		vo.LocalPath = dest
+	}
+	if err := scan.apply(dest, &vo); err != nil {
+		return 0, err
 	}
 	r, err := verify.Verify(ctx, d, vo)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
+	"github.com/dagnfs/dagnfs/validate"
 	"github.com/dagnfs/dagnfs/verify"
 )
 
@@ -27,10 +28,14 @@ identity can read all of it: the mount and its file system, the manifest
 (and, with --expect-label/--expect-generation and --wait, that a publish has
 become visible), every file's size and sha256 (--quick: size and mtime),
 readability, folders on the way, files dagnfs did not publish, leftover
-temporary files and stale locks.
+temporary files and stale locks. With --dags-folder (the folder Airflow is
+configured with, DEST being the export's mount), Airflow's own scan of that
+folder, as this user: it must raise nothing, enter nothing of dagnfs's, and
+find every file that defines a DAG exactly once.
 
 Example:
   dagnfs verify /usr/local/airflow/dags --expect-label "$GITHUB_SHA" --wait 5m
+  dagnfs verify /usr/local/airflow/dags --dags-folder /usr/local/airflow/dags/current
 
 Flags:
 `
@@ -43,6 +48,7 @@ type verifyOptions struct {
 	expectFSType     string
 	wait, poll       time.Duration
 	quick            bool
+	scan             scanFlags
 	timeout          time.Duration
 	deadline         time.Duration
 	format           oneOf
@@ -63,6 +69,7 @@ func (o *verifyOptions) AddFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.wait, "wait", 0, "poll until the expected generation is visible, at most this long")
 	f.DurationVar(&o.poll, "poll", o.poll, "how often --wait looks")
 	f.BoolVar(&o.quick, "quick", false, "compare size and mtime only, without reading the files")
+	o.scan.AddFlags(f)
 	f.DurationVar(&o.timeout, "timeout", o.timeout, "timeout of each NFS call")
 	f.DurationVar(&o.deadline, "deadline", o.deadline, "one verification ends by then, whatever happens (--wait comes on top)")
 	f.Var(&o.format, "format", "output: text or json")
@@ -80,7 +87,38 @@ func (o *verifyOptions) options(dest string) (verify.Options, error) {
 	if !nfs.IsURL(dest) {
 		vo.LocalPath = dest
 	}
+	if err := o.scan.apply(dest, &vo); err != nil {
+		return verify.Options{}, err
+	}
 	return vo, nil
+}
+
+// scanFlags ask for Airflow's own scan of the dags folder it is configured
+// with (verify, status, agent).
+type scanFlags struct {
+	dagsFolder string
+	syntax     oneOf
+}
+
+// AddFlags registers the flags.
+func (s *scanFlags) AddFlags(f *pflag.FlagSet) {
+	s.syntax = oneOf{"both", []string{"both", validate.SyntaxRegexp, validate.SyntaxGlob}}
+	f.StringVar(&s.dagsFolder, "dags-folder", "", "the folder Airflow is configured with (AIRFLOW__CORE__DAGS_FOLDER, or the LocalDagBundle's path), DEST being the export's mount: run Airflow's own scan of it")
+	f.Var(&s.syntax, "ignore-syntax", "with --dags-folder: the .airflowignore syntax of the deployment, regexp (Airflow 2), glob (Airflow 3) or both")
+}
+
+func (s *scanFlags) apply(dest string, vo *verify.Options) error {
+	if s.dagsFolder == "" {
+		return nil
+	}
+	if nfs.IsURL(dest) {
+		return usagef("--dags-folder needs DEST as the pods mount it (a folder), not an nfs:// URL: Airflow's scan reads the mount")
+	}
+	vo.DagsFolder = s.dagsFolder
+	if v := s.syntax.val; v != "" && v != "both" {
+		vo.IgnoreSyntaxes = []string{s.syntax.val}
+	}
+	return nil
 }
 
 // exportRoot is what to open for dest: a dags folder given as the
