@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -34,6 +35,13 @@ type Options struct {
 	// layout: Airflow's dags folder is then DagsPath/current, and the
 	// pods verify what it names.
 	Layout string
+	// AirflowDagsFolder is the dags folder the deployment's Airflow is
+	// configured with (default DagsFolder()): the pods run Airflow's own
+	// scan of it.
+	AirflowDagsFolder string
+	// IgnoreSyntax is the deployment's [core] dag_ignore_file_syntax
+	// (default glob, Airflow 3's).
+	IgnoreSyntax string
 	// Verify Job: the generation to wait for.
 	ExpectLabel string
 	Wait        time.Duration
@@ -57,6 +65,12 @@ func (o *Options) Defaults(name string) {
 	}
 	if o.DagsPath == "" {
 		o.DagsPath = DefaultDagsPath
+	}
+	if o.AirflowDagsFolder == "" {
+		o.AirflowDagsFolder = o.DagsFolder()
+	}
+	if o.IgnoreSyntax == "" {
+		o.IgnoreSyntax = "glob"
 	}
 	if o.Interval == 0 {
 		o.Interval = time.Minute
@@ -114,6 +128,10 @@ func (o *Options) Check() error {
 		return fmt.Errorf("--dags-path %q must be absolute", o.DagsPath)
 	case o.Layout != "" && o.Layout != "in-place" && o.Layout != "generations":
 		return fmt.Errorf("--layout %q is not in-place or generations", o.Layout)
+	case o.IgnoreSyntax != "" && o.IgnoreSyntax != "glob" && o.IgnoreSyntax != "regexp":
+		return fmt.Errorf("--ignore-syntax %q is not glob or regexp", o.IgnoreSyntax)
+	case o.AirflowDagsFolder != "" && !within(o.DagsPath, o.AirflowDagsFolder):
+		return fmt.Errorf("--airflow-dags-folder %q is not at or below --dags-path %q, where the pods mount the export", o.AirflowDagsFolder, o.DagsPath)
 	}
 	return nil
 }
@@ -243,10 +261,22 @@ func container(o Options, args []string) corev1.Container {
 
 func asIdentity(o Options) string { return fmt.Sprintf("--as-uid=%d", o.RunAsUser) }
 
+// within reports whether the absolute path p is dir or below it.
+func within(dir, p string) bool {
+	dir, p = path.Clean(dir), path.Clean(p)
+	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
+}
+
+// scanArg asks the pods for Airflow's own scan of its dags folder.
+func scanArgs(o Options) []string {
+	return []string{"--dags-folder=" + o.AirflowDagsFolder, "--ignore-syntax=" + o.IgnoreSyntax}
+}
+
 // VerifyJob is a Job that verifies the export once, waiting for the
 // generation labelled ExpectLabel when given; its exit code is the verdict.
 func VerifyJob(o Options) *batchv1.Job {
 	args := []string{"verify", o.DagsFolder(), "--format=json", asIdentity(o), fmt.Sprintf("--as-gid=%d", o.RunAsGroup)}
+	args = append(args, scanArgs(o)...)
 	if o.ExpectLabel != "" {
 		args = append(args, "--expect-label="+o.ExpectLabel)
 	}
@@ -281,6 +311,7 @@ func AgentDaemonSet(o Options) *appsv1.DaemonSet {
 	// Prometheus reach, and nothing else.
 	args := []string{"agent", o.DagsFolder(), fmt.Sprintf("--listen=$(POD_IP):%d", o.Port), "--interval=" + o.Interval.String(),
 		"--log-format=json", asIdentity(o), fmt.Sprintf("--as-gid=%d", o.RunAsGroup)}
+	args = append(args, scanArgs(o)...)
 	c := container(o, args)
 	c.Env = append(c.Env, corev1.EnvVar{Name: "POD_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}})
 	c.Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: o.Port, Protocol: corev1.ProtocolTCP}}

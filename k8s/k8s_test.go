@@ -251,6 +251,20 @@ func TestGenerationsLayoutManifests(t *testing.T) {
 	cj := PublishCronJob(PublishCronJobOptions{Options: o, Repo: "r", GitSyncImage: "g", NFSURL: "nfs://nfs/srv/dags"})
 	assert.Contains(t, cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args, "--layout=generations")
 
+	// The pods run Airflow's own scan of the dags folder Airflow is
+	// configured with: by default the one the layout needs.
+	assert.Contains(t, job.Spec.Template.Spec.Containers[0].Args, "--dags-folder="+DefaultDagsPath+"/current")
+	assert.Contains(t, ds.Spec.Template.Spec.Containers[0].Args, "--dags-folder="+DefaultDagsPath+"/current")
+	set := o
+	set.AirflowDagsFolder = DefaultDagsPath // a deployment left at the export root
+	require.NoError(t, set.Check())
+	assert.Contains(t, VerifyJob(set).Spec.Template.Spec.Containers[0].Args, "--dags-folder="+DefaultDagsPath)
+	set.AirflowDagsFolder = "/opt/airflow/dags"
+	assert.ErrorContains(t, set.Check(), "not at or below --dags-path")
+	inPlace := Options{Image: "dagnfs:test", NFSServer: "nfs", NFSPath: "/srv/dags"}
+	inPlace.Defaults("dagnfs")
+	assert.Contains(t, VerifyJob(inPlace).Spec.Template.Spec.Containers[0].Args, "--dags-folder="+DefaultDagsPath)
+
 	o.Layout = "sideways"
 	assert.ErrorContains(t, o.Check(), "--layout")
 }

@@ -67,6 +67,7 @@ Flags:
 			o.addExport(f)
 			o.addPlacement(f)
 			f.StringVar(&o.ExpectLabel, "expect-label", "", "the label (commit) to wait for")
+			o.addAirflowDagsFolder(f)
 			f.DurationVar(&o.Wait, "wait", 5*time.Minute, "how long to wait for it")
 		},
 		make: func(o *k8sOptions) (any, error) {
@@ -96,6 +97,7 @@ Flags:
 			o.addExport(f)
 			o.addPlacement(f)
 			f.DurationVar(&o.Interval, "interval", time.Minute, "time between verifications")
+			o.addAirflowDagsFolder(f)
 			f.Int32Var(&o.Port, "port", 8080, "HTTP port")
 		},
 		make: func(o *k8sOptions) (any, error) {
@@ -257,6 +259,13 @@ func (o *k8sOptions) addExport(f *pflag.FlagSet) {
 	f.StringVar(&o.Layout, "layout", "", "generations: the export is published with --layout generations; Airflow's dags folder is DAGS-PATH/current, and the pods verify what it names")
 	f.Int64Var(&o.RunAsUser, "run-as-user", 50000, "uid of the pods (Airflow's)")
 	f.Int64Var(&o.RunAsGroup, "run-as-group", 0, "gid of the pods (Airflow's)")
+}
+
+// addAirflowDagsFolder registers the dags folder the deployment's Airflow
+// is configured with, which the pods scan as Airflow does.
+func (o *k8sOptions) addAirflowDagsFolder(f *pflag.FlagSet) {
+	f.StringVar(&o.IgnoreSyntax, "ignore-syntax", "glob", "the deployment's [core] dag_ignore_file_syntax: glob (Airflow 3's default) or regexp (Airflow 2's)")
+	f.StringVar(&o.AirflowDagsFolder, "airflow-dags-folder", "", "the dags folder the deployment's Airflow is configured with (its AIRFLOW__CORE__DAGS_FOLDER, or the LocalDagBundle's path), at or below --dags-path; the pods run Airflow's own scan of it (default: DAGS-PATH, or DAGS-PATH/current with --layout generations)")
 }
 
 // addPlacement registers where the pods may run.

@@ -102,9 +102,9 @@ type scanFlags struct {
 
 // AddFlags registers the flags.
 func (s *scanFlags) AddFlags(f *pflag.FlagSet) {
-	s.syntax = oneOf{"both", []string{"both", validate.SyntaxRegexp, validate.SyntaxGlob}}
+	s.syntax = oneOf{validate.SyntaxGlob, []string{validate.SyntaxGlob, validate.SyntaxRegexp, "both"}}
 	f.StringVar(&s.dagsFolder, "dags-folder", "", "the folder Airflow is configured with (AIRFLOW__CORE__DAGS_FOLDER, or the LocalDagBundle's path), DEST being the export's mount: run Airflow's own scan of it")
-	f.Var(&s.syntax, "ignore-syntax", "with --dags-folder: the .airflowignore syntax of the deployment, regexp (Airflow 2), glob (Airflow 3) or both")
+	f.Var(&s.syntax, "ignore-syntax", "with --dags-folder: the deployment's [core] dag_ignore_file_syntax, glob (Airflow 3's default) or regexp (Airflow 2's), or both")
 }
 
 func (s *scanFlags) apply(dest string, vo *verify.Options) error {
