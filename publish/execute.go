@@ -10,7 +10,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -103,17 +102,12 @@ type executor struct {
 	drifted map[string]bool
 	// journal are the temporary names of the run's own files (reserve).
 	journal []string
-	// historyTmp is the temporary name of the history entry.
-	historyTmp string
 	// managed are the previous manifest's files (moving an in-place export
 	// into the generations layout carries only these).
 	managed map[string]bool
 	// copied are the unchanged files copied, not linked, into a new
 	// generation, as the destination reported them.
 	copied map[string]nfs.FileInfo
-	// rootIgnoreOurs: the root's .airflowignore was published in place,
-	// and is dagnfs's to replace.
-	rootIgnoreOurs bool
 }
 
 func (ex *executor) warn(format string, args ...any) {
@@ -131,144 +125,6 @@ func (ex *executor) attr() nfs.Attr {
 		a.UID, a.GID = ex.o.Owner.UID, ex.o.Owner.GID
 	}
 	return a
-}
-
-// run stages, switches and writes the manifest; it returns the new manifest
-// and how long the switch took.
-func (ex *executor) run(ctx context.Context) (*layout.Manifest, time.Duration, error) {
-	d, o, plan := ex.d, ex.o, ex.plan
-
-	// Journal every temporary name before creating any: the uploads', the
-	// manifest's and the history's.
-	pend := make([]*nfs.Pending, len(plan.Upload))
-	temps := make([]string, len(plan.Upload))
-	for i := range temps {
-		temps[i] = layout.TempName()
-	}
-	manifestTmp := ex.reserve()
-	if err := ex.writeJournal(ctx, temps...); err != nil {
-		return nil, 0, err
-	}
-	defer func() {
-		// Best effort within the run's one cleanup budget: a dead server
-		// must not cost a timeout per file. What is left, the journal names.
-		for _, p := range pend {
-			if err := p.Cleanup(ctx); errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-				return
-			}
-		}
-	}()
-
-	if err := ex.makeDirs(ctx); err != nil {
-		return nil, 0, err
-	}
-
-	// Stage every changed file.
-	var done atomic.Int64
-	var doneBytes atomic.Int64
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(o.Concurrency)
-	for i, f := range plan.Upload {
-		if gctx.Err() != nil {
-			break // a worker failed or the run was cancelled: start no more
-		}
-		g.Go(guard.Func(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			p, err := ex.stage(gctx, temps[i], f)
-			pend[i] = p
-			if err != nil {
-				return err
-			}
-			o.report(Progress{Phase: PhaseUpload, Done: int(done.Add(1)), Total: len(plan.Upload),
-				Bytes: doneBytes.Add(f.Size), TotalBytes: plan.Bytes})
-			return nil
-		}))
-	}
-	if err := g.Wait(); err != nil {
-		return nil, 0, err
-	}
-
-	// Keep the content about to be replaced or deleted, for rollback.
-	oldIdx := ex.prev.Index()
-	var keep []layout.Entry
-	for _, f := range plan.Upload {
-		if e, ok := oldIdx[f.Rel]; ok && !ex.drifted[f.Rel] {
-			keep = append(keep, e)
-		}
-	}
-	keep = append(keep, plan.Delete...)
-	ex.keepObjects(ctx, keep)
-
-	// The switch: every rename and delete in one burst.
-	next := newManifest(o, plan.Generation)
-	committed := make([]bool, len(pend))
-	deleted := make([]bool, len(plan.Delete))
-	// One connection, in order: concurrent RENAMEs into one folder contend
-	// on the server (nfs-ganesha: 4 workers took 4x longer than one).
-	switchTotal := len(pend) + len(plan.Delete)
-	o.report(Progress{Phase: PhaseSwitch, Total: switchTotal})
-	t0 := time.Now()
-	var switchErr error
-	for i, p := range pend {
-		if switchErr = p.Commit(ctx); switchErr != nil {
-			break
-		}
-		committed[i] = true
-		ex.sealed[p.Final()] = p.Info()
-		o.report(Progress{Phase: PhaseSwitch, Done: i + 1, Total: switchTotal})
-	}
-	for i, e := range plan.Delete {
-		if switchErr != nil {
-			break
-		}
-		if err := d.Remove(ctx, e.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			switchErr = err
-			break
-		}
-		deleted[i] = true
-		o.report(Progress{Phase: PhaseSwitch, Done: len(pend) + i + 1, Total: switchTotal})
-	}
-	switchDur := time.Since(t0)
-	if err := nfs.Flush(ctx, d); err != nil && switchErr == nil {
-		switchErr = err
-	}
-
-	// The new manifest records what is really on the export, even after a
-	// partial switch: each file is whole, old or new.
-	idx := ex.prev.Index()
-	for i, f := range plan.Upload {
-		if committed[i] {
-			idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.Owner.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC(), FileID: ex.sealed[f.Rel].FileID, Owner: ownerOf(ex.sealed[f.Rel])}
-		}
-	}
-	for i, e := range plan.Delete {
-		if deleted[i] {
-			delete(idx, e.Path)
-		}
-	}
-	for _, p := range plan.NotDeleted {
-		delete(idx, p) // changed by someone else: no longer ours
-	}
-	for _, e := range idx {
-		next.Files = append(next.Files, e)
-	}
-	recordValidation(next, ex.report, ex.files)
-	mctx := ctx
-	if switchErr != nil {
-		var cancel context.CancelFunc
-		mctx, cancel = nfs.CleanupContext(ctx)
-		defer cancel()
-	}
-	if err := nfs.WriteFile(mctx, d, manifestTmp, layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
-		return nil, switchDur, errors.Join(switchErr, fmt.Errorf("writing the manifest: %w", err))
-	}
-	if switchErr != nil {
-		return nil, switchDur, fmt.Errorf("switch interrupted (every file on the export is whole; the manifest records which are new): %w", switchErr)
-	}
-	ex.removeEmptyDirs(ctx)
-	return next, switchDur, nil // the journal goes once the history is written (endJournal)
 }
 
 // makeDirs creates the folders that new files need, parents first.
@@ -302,14 +158,15 @@ func (ex *executor) makeDirs(ctx context.Context) error {
 	return nil
 }
 
-// stage writes one file under its temporary name and seals it.
-func (ex *executor) stage(ctx context.Context, tmp string, f SourceFile) (*nfs.Pending, error) {
+// stage writes one file under its temporary name tmp, to become final, and
+// seals it.
+func (ex *executor) stage(ctx context.Context, tmp, final string, f SourceFile) (*nfs.Pending, error) {
 	src, err := f.Open(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
-	p, err := nfs.NewPending(ctx, ex.d, tmp, f.Rel, ex.attr())
+	p, err := nfs.NewPending(ctx, ex.d, tmp, final, ex.attr())
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,29 +26,60 @@ import (
 // parse them again), then makes a new symlink and renames it over
 // Current: one RENAME switches the whole set, for every pod at once, since
 // a pod resolves one name.
+type generations struct {
+	// migrating: this publish moves the export from in-place.
+	migrating bool
+	// rootIgnoreOurs: the root's .airflowignore was published in place,
+	// and is dagnfs's to replace.
+	rootIgnoreOurs                              bool
+	dir                                         string // the new generation's folder
+	historyTmp, linkTmp, manifestTmp, ignoreTmp string
+}
 
-// runGenerations carries out a plan in the generations layout; it returns
-// the new manifest and how long the switch (the one RENAME) took.
-func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.Duration, error) {
-	d, o, plan, prev := ex.d, ex.o, ex.plan, ex.prev
-	gen := plan.Generation
-	root := layout.GenerationName(gen)
-	if err := ensureMetaDir(ctx, d, o.Owner, layout.GenerationsDir, layout.GenerationsMode); err != nil {
-		return nil, 0, err
+func (s *generations) adjust(files []SourceFile, prev *layout.Manifest) ([]SourceFile, *layout.Manifest, error) {
+	if s.rootIgnoreOurs = publishedInPlace(prev); s.rootIgnoreOurs {
+		// Moving from in place: the root's .airflowignore becomes dagnfs's
+		// own, no file of the generation (the source's is uploaded there).
+		cp := *prev
+		cp.Files = slices.DeleteFunc(slices.Clone(prev.Files), isRootIgnore)
+		prev = &cp
 	}
-	historyTmp, linkTmp, manifestTmp, ignoreTmp := ex.reserve(), ex.reserve(), ex.reserve(), ex.reserve()
+	return files, prev, nil
+}
+
+func (s *generations) settle(ctx context.Context, d nfs.Dest, prev *layout.Manifest, o Options) (*layout.Manifest, error) {
+	return reconcile(ctx, d, prev, metaAttr(d, o.Owner), o.Log)
+}
+
+func (s *generations) root(m *layout.Manifest) string { return m.Root() }
+
+func (s *generations) fresh(prev *layout.Manifest) bool { return prev.Generation == 0 }
+
+func (s *generations) planned(res *Result, plan *Plan) { res.Folder = plan.Generation }
+
+// prepare makes the new generation's folder, with everything it keeps of
+// the previous one linked into it: the new and changed files are then
+// written at their final names, since nobody sees this folder before the
+// switch.
+func (s *generations) prepare(ctx context.Context, ex *executor) ([]uploadTarget, error) {
+	d, o, plan, prev := ex.d, ex.o, ex.plan, ex.prev
+	s.dir = layout.GenerationName(plan.Generation)
+	if err := ensureMetaDir(ctx, d, o.Owner, layout.GenerationsDir, layout.GenerationsMode); err != nil {
+		return nil, err
+	}
+	s.historyTmp, s.linkTmp, s.manifestTmp, s.ignoreTmp = ex.reserve(), ex.reserve(), ex.reserve(), ex.reserve()
 	if err := ex.writeJournal(ctx); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	// A folder of this number is what an interrupted publish left: never
 	// current (reconcile made sure), and rebuilt from scratch.
-	if _, err := d.Stat(ctx, root); err == nil {
-		if err := removeTree(ctx, d, root); err != nil {
-			return nil, 0, fmt.Errorf("removing %s, left by an interrupted publish: %w", root, err)
+	if _, err := d.Stat(ctx, s.dir); err == nil {
+		if err := removeTree(ctx, d, s.dir); err != nil {
+			return nil, fmt.Errorf("removing %s, left by an interrupted publish: %w", s.dir, err)
 		}
 	}
-	if err := ex.mkdirOwned(ctx, root); err != nil {
-		return nil, 0, err
+	if err := ex.mkdirOwned(ctx, s.dir); err != nil {
+		return nil, err
 	}
 
 	ex.copied = map[string]nfs.FileInfo{}
@@ -77,60 +107,30 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 		}
 		var err error
 		if carried, err = ex.listCarried(ctx, prev.Root(), "", replaced); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 	}
-	uploadDirs := make([]string, 0, len(plan.Upload)+len(carried))
-	for _, f := range plan.Upload {
-		uploadDirs = append(uploadDirs, f.Rel)
+	dirs := make([]string, 0, len(plan.Upload)+len(carried))
+	targets := make([]uploadTarget, len(plan.Upload))
+	for i, f := range plan.Upload {
+		dirs = append(dirs, f.Rel)
+		name := path.Join(s.dir, f.Rel)
+		targets[i] = uploadTarget{tmp: name, final: name}
 	}
 	for _, c := range carried {
-		uploadDirs = append(uploadDirs, c.rel)
+		dirs = append(dirs, c.rel)
 	}
-	if err := ex.makeDirsUnder(ctx, root, uploadDirs); err != nil {
-		return nil, 0, err
+	if err := ex.makeDirsUnder(ctx, s.dir, dirs); err != nil {
+		return nil, err
 	}
-	if err := ex.carry(ctx, prev.Root(), root, carried); err != nil {
-		return nil, 0, err
-	}
+	return targets, ex.carry(ctx, prev.Root(), s.dir, carried)
+}
 
-	// Write the new and changed files at their final names: nobody sees
-	// this folder until the switch.
-	var done, doneBytes atomic.Int64
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(o.Concurrency)
-	for _, f := range plan.Upload {
-		if gctx.Err() != nil {
-			break
-		}
-		g.Go(guard.Func(func() error {
-			name := path.Join(root, f.Rel)
-			p, err := ex.stage(gctx, name, SourceFile{Rel: name, Abs: f.Abs, Size: f.Size, Sum: f.Sum, open: f.open})
-			if err != nil {
-				if p != nil {
-					_ = p.Cleanup(gctx)
-				}
-				return err
-			}
-			if err := p.Keep(); err != nil {
-				return err
-			}
-			mu.Lock()
-			ex.sealed[f.Rel] = p.Info()
-			mu.Unlock()
-			o.report(Progress{Phase: PhaseUpload, Done: int(done.Add(1)), Total: len(plan.Upload),
-				Bytes: doneBytes.Add(f.Size), TotalBytes: plan.Bytes})
-			return nil
-		}))
-	}
-	if err := g.Wait(); err != nil {
-		return nil, 0, err
-	}
-
-	// The new manifest, kept in the history before the switch: an
-	// interrupted run that switched but wrote no manifest is completed from
-	// it by the next one (reconcile).
+// commit records the new generation in the history, then switches current
+// to it with one RENAME, then writes the manifest.
+func (s *generations) commit(ctx context.Context, ex *executor, _ []*nfs.Pending) (*layout.Manifest, time.Duration, error) {
+	d, o, plan, prev := ex.d, ex.o, ex.plan, ex.prev
+	gen := plan.Generation
 	next := ex.newManifest()
 	next.Layout, next.Folder = layout.Generations, gen
 	idx := prev.Index()
@@ -141,7 +141,7 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 		}
 	}
 	for _, f := range plan.Upload {
-		idx[f.Rel] = layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(o.Owner.FileMode.Perm()), ModTime: ex.sealed[f.Rel].ModTime.UTC(), FileID: ex.sealed[f.Rel].FileID, Owner: ownerOf(ex.sealed[f.Rel])}
+		idx[f.Rel] = ex.entryOf(f)
 	}
 	for _, e := range plan.Delete {
 		delete(idx, e.Path)
@@ -149,37 +149,72 @@ func (ex *executor) runGenerations(ctx context.Context) (*layout.Manifest, time.
 	for _, p := range plan.NotDeleted {
 		delete(idx, p)
 	}
-	for _, e := range idx {
-		next.Files = append(next.Files, e)
-	}
+	next.Files = sortedEntries(idx)
 	recordValidation(next, ex.report, ex.files)
 	if err := nfs.Flush(ctx, d); err != nil {
 		return nil, 0, err
 	}
-	if err := nfs.WriteFile(ctx, d, historyTmp, layout.HistoryName(gen), next.Encode(), ex.metaAttr()); err != nil {
+	// Kept in the history before the switch: an interrupted run that
+	// switched but wrote no manifest is completed from it by the next one
+	// (reconcile).
+	if err := nfs.WriteFile(ctx, d, s.historyTmp, layout.HistoryName(gen), next.Encode(), ex.metaAttr()); err != nil {
 		return nil, 0, err
 	}
-
 	// Before current appears (or changes): a scan of the export root
 	// must never enter .dagnfs.
-	if w, err := ensureRootIgnore(ctx, d, ignoreTmp, ex.metaAttr(), ex.rootIgnoreOurs); err != nil {
+	if w, err := ensureRootIgnore(ctx, d, s.ignoreTmp, ex.metaAttr(), s.rootIgnoreOurs); err != nil {
 		return nil, 0, err
 	} else if w != "" {
 		ex.warn("%s", w)
 	}
 
 	o.report(Progress{Phase: PhaseSwitch})
-	switchDur, err := switchCurrent(ctx, d, linkTmp, gen)
+	switchDur, err := switchCurrent(ctx, d, s.linkTmp, gen)
 	if err != nil {
 		return nil, switchDur, err
 	}
-	if err := nfs.WriteFile(ctx, d, manifestTmp, layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
+	if err := nfs.WriteFile(ctx, d, s.manifestTmp, layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
 		return nil, switchDur, fmt.Errorf("switched to generation %d, but writing the manifest failed (the next publish completes it): %w", gen, err)
 	}
 	if err := endJournal(ctx, d); err != nil {
 		ex.warn("%v", err)
 	}
 	return next, switchDur, nil
+}
+
+func (s *generations) finish(ctx context.Context, ex *executor, next *layout.Manifest, res *Result) error {
+	d, o := ex.d, ex.o
+	if s.migrating {
+		if err := finishMigration(ctx, d, ex.prev, ex.drifted, res); err != nil {
+			return fmt.Errorf("moved to the generations layout, but removing the files left at the export root failed (they stay outside %s): %w", layout.Current, err)
+		}
+	}
+	if err := collectGenerations(ctx, d, next, o.Keep, o.Grace, o.Now(), o.Log); err != nil {
+		res.Warnings = append(res.Warnings, "removing old generations: "+err.Error())
+	}
+	return nil
+}
+
+// unchanged puts back, on a run with nothing to publish, what keeps
+// Airflow's scan sound: the generations folder's mode and the root's
+// .airflowignore.
+func (s *generations) unchanged(ctx context.Context, ex *executor, res *Result) error {
+	if err := ensureMetaDir(ctx, ex.d, ex.o.Owner, layout.GenerationsDir, layout.GenerationsMode); err != nil {
+		return err
+	}
+	w, err := ensureRootIgnore(ctx, ex.d, layout.TempName(), ex.metaAttr(), false)
+	if w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
+	return err
+}
+
+func (s *generations) readable(next *layout.Manifest, uploads []SourceFile, sealed map[string]nfs.FileInfo) ([]SourceFile, map[string]nfs.FileInfo) {
+	known := make(map[string]nfs.FileInfo, len(sealed))
+	for rel, fi := range sealed {
+		known[path.Join(next.Root(), rel)] = fi
+	}
+	return inRoot(next.Root(), uploads), known
 }
 
 // switchCurrent makes Current name generation gen: a new symlink, made in

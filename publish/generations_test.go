@@ -383,6 +383,8 @@ func TestMigrateBackToInPlace(t *testing.T) {
 	assert.True(t, os.IsNotExist(err), "current is gone")
 	assert.DirExists(t, genDir(dir, 1), "kept for the grace period")
 	assert.Equal(t, "", manifestOnDisk(t, dir).Layout)
+	require.Len(t, res.Warnings, 1, "%q", res.Warnings)
+	assert.Contains(t, res.Warnings[0], "moved to the in-place layout", "and not the warning of the move the other way")
 
 	o.Migrate, o.Layout = false, ""
 	o.Keep = 1

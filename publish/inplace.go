@@ -1,0 +1,171 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/dagnfs/dagnfs/layout"
+	"github.com/dagnfs/dagnfs/nfs"
+)
+
+// The in-place layout: the files at the export root, each staged under a
+// temporary name in the unlistable staging folder and renamed over its
+// final name in one short burst; replaced and deleted content is kept in
+// .dagnfs/objects for rollback.
+type inPlace struct {
+	// leaving is the generations layout's manifest when this publish
+	// moves the export back to in-place.
+	leaving                 *layout.Manifest
+	manifestTmp, historyTmp string
+}
+
+func (s *inPlace) adjust(files []SourceFile, prev *layout.Manifest) ([]SourceFile, *layout.Manifest, error) {
+	files, err := withIgnoreBlock(files)
+	if err != nil {
+		return nil, nil, err
+	}
+	if prev.InGenerations() {
+		// Moving back from the generations layout: the root holds none of
+		// the files, they are all uploaded there.
+		s.leaving, prev = prev, &layout.Manifest{Format: layout.ManifestFormat, Generation: prev.Generation}
+	}
+	return files, prev, nil
+}
+
+func (s *inPlace) settle(_ context.Context, _ nfs.Dest, prev *layout.Manifest, _ Options) (*layout.Manifest, error) {
+	return prev, nil
+}
+
+func (s *inPlace) root(*layout.Manifest) string { return "" }
+
+func (s *inPlace) fresh(*layout.Manifest) bool { return false }
+
+func (s *inPlace) planned(*Result, *Plan) {}
+
+func (s *inPlace) prepare(ctx context.Context, ex *executor) ([]uploadTarget, error) {
+	// Journal every temporary name before creating any: the uploads', the
+	// manifest's and the history's.
+	targets := make([]uploadTarget, len(ex.plan.Upload))
+	temps := make([]string, len(targets))
+	for i, f := range ex.plan.Upload {
+		temps[i] = layout.TempName()
+		targets[i] = uploadTarget{tmp: temps[i], final: f.Rel}
+	}
+	s.manifestTmp, s.historyTmp = ex.reserve(), ex.reserve()
+	if err := ex.writeJournal(ctx, temps...); err != nil {
+		return nil, err
+	}
+	return targets, ex.makeDirs(ctx)
+}
+
+func (s *inPlace) commit(ctx context.Context, ex *executor, pend []*nfs.Pending) (*layout.Manifest, time.Duration, error) {
+	d, o, plan := ex.d, ex.o, ex.plan
+
+	// Keep the content about to be replaced or deleted, for rollback.
+	oldIdx := ex.prev.Index()
+	var keep []layout.Entry
+	for _, f := range plan.Upload {
+		if e, ok := oldIdx[f.Rel]; ok && !ex.drifted[f.Rel] {
+			keep = append(keep, e)
+		}
+	}
+	keep = append(keep, plan.Delete...)
+	ex.keepObjects(ctx, keep)
+
+	// The switch: every rename and delete in one burst.
+	next := newManifest(o, plan.Generation)
+	committed := make([]bool, len(pend))
+	deleted := make([]bool, len(plan.Delete))
+	// One connection, in order: concurrent RENAMEs into one folder contend
+	// on the server (nfs-ganesha: 4 workers took 4x longer than one).
+	switchTotal := len(pend) + len(plan.Delete)
+	o.report(Progress{Phase: PhaseSwitch, Total: switchTotal})
+	t0 := time.Now()
+	var switchErr error
+	for i, p := range pend {
+		if switchErr = p.Commit(ctx); switchErr != nil {
+			break
+		}
+		committed[i] = true
+		o.report(Progress{Phase: PhaseSwitch, Done: i + 1, Total: switchTotal})
+	}
+	for i, e := range plan.Delete {
+		if switchErr != nil {
+			break
+		}
+		if err := d.Remove(ctx, e.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			switchErr = err
+			break
+		}
+		deleted[i] = true
+		o.report(Progress{Phase: PhaseSwitch, Done: len(pend) + i + 1, Total: switchTotal})
+	}
+	switchDur := time.Since(t0)
+	if err := nfs.Flush(ctx, d); err != nil && switchErr == nil {
+		switchErr = err
+	}
+
+	// The new manifest records what is really on the export, even after a
+	// partial switch: each file is whole, old or new.
+	idx := ex.prev.Index()
+	for i, f := range plan.Upload {
+		if committed[i] {
+			idx[f.Rel] = ex.entryOf(f)
+		}
+	}
+	for i, e := range plan.Delete {
+		if deleted[i] {
+			delete(idx, e.Path)
+		}
+	}
+	for _, p := range plan.NotDeleted {
+		delete(idx, p) // changed by someone else: no longer ours
+	}
+	next.Files = sortedEntries(idx)
+	recordValidation(next, ex.report, ex.files)
+	mctx := ctx
+	if switchErr != nil {
+		var cancel context.CancelFunc
+		mctx, cancel = nfs.CleanupContext(ctx)
+		defer cancel()
+	}
+	if err := nfs.WriteFile(mctx, d, s.manifestTmp, layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
+		return nil, switchDur, errors.Join(switchErr, fmt.Errorf("writing the manifest: %w", err))
+	}
+	if switchErr != nil {
+		return nil, switchDur, fmt.Errorf("switch interrupted (every file on the export is whole; the manifest records which are new): %w", switchErr)
+	}
+	ex.removeEmptyDirs(ctx)
+	return next, switchDur, nil // the journal goes once the history is written
+}
+
+func (s *inPlace) finish(ctx context.Context, ex *executor, next *layout.Manifest, res *Result) error {
+	d, o := ex.d, ex.o
+	if err := writeHistory(ctx, d, s.historyTmp, next, o.Keep, ex.metaAttr(), o.Log); err != nil {
+		res.Warnings = append(res.Warnings, "history: "+err.Error())
+	}
+	if s.leaving != nil {
+		if err := leaveGenerations(ctx, d, res); err != nil {
+			return fmt.Errorf("moved to the in-place layout, but removing %s failed: %w", layout.Current, err)
+		}
+	}
+	if _, err := d.Stat(ctx, layout.GenerationsDir); err == nil {
+		// folders left by the generations layout, after --grace
+		if err := collectGenerations(ctx, d, next, o.Keep, o.Grace, o.Now(), o.Log); err != nil {
+			res.Warnings = append(res.Warnings, "removing old generations: "+err.Error())
+		}
+	}
+	if err := endJournal(ctx, d); err != nil {
+		res.Warnings = append(res.Warnings, err.Error())
+	}
+	return nil
+}
+
+func (s *inPlace) unchanged(context.Context, *executor, *Result) error { return nil }
+
+func (s *inPlace) readable(_ *layout.Manifest, uploads []SourceFile, sealed map[string]nfs.FileInfo) ([]SourceFile, map[string]nfs.FileInfo) {
+	return uploads, sealed
+}
