@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dagnfs/dagnfs/bundle"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
 )
@@ -38,8 +39,12 @@ type Manifest struct {
 	// Folder, in the generations layout, is the generation whose folder
 	// holds these files: the generation itself, or an earlier one that a
 	// rollback made current again.
-	Folder int     `json:"folder,omitempty"`
-	Files  []Entry `json:"files"`
+	Folder int `json:"folder,omitempty"`
+	// Bundle and Version, in the manifest-bundle layout: the bundle's name
+	// and the version (sha256-...) whose snapshot holds these files.
+	Bundle  string  `json:"bundle,omitempty"`
+	Version string  `json:"version,omitempty"`
+	Files   []Entry `json:"files"`
 }
 
 // OwnerString is an owner as Entry.Owner records it.
@@ -49,10 +54,17 @@ func OwnerString(uid, gid uint32) string { return fmt.Sprintf("%d:%d", uid, gid)
 // folder.
 func (m *Manifest) InGenerations() bool { return m.Layout == Generations }
 
+// InBundle says whether the manifest's files are a versioned bundle's
+// snapshot.
+func (m *Manifest) InBundle() bool { return m.Layout == ManifestBundle }
+
 // Root is the folder, relative to the export root, that holds the files.
 func (m *Manifest) Root() string {
-	if m.InGenerations() {
+	switch {
+	case m.InGenerations():
 		return GenerationName(m.Folder)
+	case m.InBundle() && m.Version != "":
+		return "versions/" + m.Bundle + "/" + m.Version
 	}
 	return ""
 }
@@ -186,8 +198,17 @@ func (m *Manifest) check() error {
 		if m.Folder < 1 || m.Folder > m.Generation {
 			return fmt.Errorf("folder %d is not from 1 to the generation, %d", m.Folder, m.Generation)
 		}
+	case ManifestBundle:
+		// The names become folders of the published root: checked as
+		// the bundle format checks them.
+		if m.Folder != 0 || bundle.CheckName(m.Bundle) != nil || !bundle.IsVersion(m.Version) {
+			return fmt.Errorf("bundle %q, version %q: not a bundle's name and version", m.Bundle, m.Version)
+		}
 	default:
-		return fmt.Errorf("layout %q is not known to this dagnfs (it knows %s and %s)", m.Layout, InPlace, Generations)
+		return fmt.Errorf("layout %q is not known to this dagnfs (it knows %s, %s and %s)", m.Layout, InPlace, Generations, ManifestBundle)
+	}
+	if m.Layout != ManifestBundle && (m.Bundle != "" || m.Version != "") {
+		return fmt.Errorf("bundle %q and version %q outside the %s layout", m.Bundle, m.Version, ManifestBundle)
 	}
 	seen := make(map[string]bool, len(m.Files))
 	for _, e := range m.Files {

@@ -58,6 +58,10 @@ const (
 	// GenerationsDir, Current a symlink to one of them, replaced by one
 	// rename.
 	Generations = "generations"
+	// ManifestBundle: Airflow 3's versioned bundle format (package
+	// bundle): each version an immutable snapshot below versions/NAME/,
+	// refs/NAME/latest.json naming the released one, replaced last.
+	ManifestBundle = "manifest-bundle"
 )
 
 // Limits on what is read back from an export.

@@ -25,11 +25,21 @@ type Repair struct {
 // DriftError: managed files differ from what dagnfs published, and the
 // publish was told not to repair them (--no-repair), or could not (a
 // folder someone made stands where a file was).
-type DriftError struct{ Files []Repair }
+type DriftError struct {
+	Files []Repair
+	// Snapshot, in the manifest-bundle layout, is the version whose
+	// immutable snapshot someone changed (the new version holds the
+	// source's content all the same).
+	Snapshot string
+}
 
 func (e *DriftError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d published files were changed on the export by someone else and were not repaired: ", len(e.Files))
+	if e.Snapshot != "" {
+		fmt.Fprintf(&b, "%d files of snapshot %s were changed on the export, and snapshots are immutable: ", len(e.Files), e.Snapshot)
+	} else {
+		fmt.Fprintf(&b, "%d published files were changed on the export by someone else and were not repaired: ", len(e.Files))
+	}
 	for i, r := range e.Files {
 		if i == 5 {
 			fmt.Fprintf(&b, ", ... (%d more)", len(e.Files)-i)
@@ -39,6 +49,10 @@ func (e *DriftError) Error() string {
 			b.WriteString(", ")
 		}
 		fmt.Fprintf(&b, "%s (%s)", r.Path, r.Reason)
+	}
+	if e.Snapshot != "" {
+		b.WriteString("; the new version holds the source's content, but a DAG run pinned to the changed version reads the changed files (dagnfs verify names them)")
+		return b.String()
 	}
 	b.WriteString("; publish without --no-repair to restore them (a folder in the way must be moved aside first)")
 	return b.String()

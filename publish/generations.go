@@ -55,6 +55,12 @@ func (s *generations) root(m *layout.Manifest) string { return m.Root() }
 
 func (s *generations) fresh(prev *layout.Manifest) bool { return prev.Generation == 0 }
 
+func (s *generations) deletes(o Deletes) Deletes { return o }
+
+func (s *generations) noRepair(asked bool) bool { return asked }
+
+func (s *generations) mode(_ string, own Owner) fs.FileMode { return own.FileMode.Perm() }
+
 func (s *generations) planned(res *Result, plan *Plan) { res.Folder = plan.Generation }
 
 // prepare makes the new generation's folder, with everything it keeps of
@@ -207,6 +213,10 @@ func (s *generations) unchanged(ctx context.Context, ex *executor, res *Result) 
 		res.Warnings = append(res.Warnings, w)
 	}
 	return err
+}
+
+func (s *generations) relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Manifest, res *Result) error {
+	return relink(ctx, d, o, prev, target, res)
 }
 
 func (s *generations) readable(next *layout.Manifest, uploads []SourceFile, sealed map[string]nfs.FileInfo) ([]SourceFile, map[string]nfs.FileInfo) {
@@ -452,8 +462,11 @@ func removeTree(ctx context.Context, d nfs.Dest, dir string) error {
 // the export's. migrating says whether this publish moves it.
 func chooseLayout(want string, migrate bool, prev *layout.Manifest) (lay string, migrating bool, err error) {
 	have := layout.InPlace
-	if prev.InGenerations() {
+	switch {
+	case prev.InGenerations():
 		have = layout.Generations
+	case prev.InBundle():
+		have = layout.ManifestBundle
 	}
 	switch want {
 	case "":
@@ -461,12 +474,15 @@ func chooseLayout(want string, migrate bool, prev *layout.Manifest) (lay string,
 			return "", false, &RefusedError{Reason: "--migrate needs --layout: the layout to move the export to", Setting: "layout"}
 		}
 		return have, false, nil
-	case layout.InPlace, layout.Generations:
+	case layout.InPlace, layout.Generations, layout.ManifestBundle:
 	default:
-		return "", false, &RefusedError{Reason: fmt.Sprintf("layout %q is not %s or %s", want, layout.InPlace, layout.Generations), Setting: "layout"}
+		return "", false, &RefusedError{Reason: fmt.Sprintf("layout %q is not %s, %s or %s", want, layout.InPlace, layout.Generations, layout.ManifestBundle), Setting: "layout"}
 	}
 	if prev.Generation == 0 || want == have {
 		return want, false, nil
+	}
+	if want == layout.ManifestBundle || have == layout.ManifestBundle {
+		return "", false, &RefusedError{Reason: fmt.Sprintf("the export is in the %s layout (generation %d); a published root of versioned bundles holds nothing else: publish the bundle to a folder of its own", have, prev.Generation), Setting: "layout"}
 	}
 	if !migrate {
 		return "", false, &RefusedError{Reason: fmt.Sprintf("the export is in the %s layout (generation %d); a publish moves it to %s only when told to", have, prev.Generation, want), Setting: "migrate"}

@@ -43,6 +43,12 @@ func (s *inPlace) root(*layout.Manifest) string { return "" }
 
 func (s *inPlace) fresh(*layout.Manifest) bool { return false }
 
+func (s *inPlace) deletes(o Deletes) Deletes { return o }
+
+func (s *inPlace) noRepair(asked bool) bool { return asked }
+
+func (s *inPlace) mode(_ string, own Owner) fs.FileMode { return own.FileMode.Perm() }
+
 func (s *inPlace) planned(*Result, *Plan) {}
 
 func (s *inPlace) prepare(ctx context.Context, ex *executor) ([]uploadTarget, error) {
@@ -165,6 +171,10 @@ func (s *inPlace) finish(ctx context.Context, ex *executor, next *layout.Manifes
 }
 
 func (s *inPlace) unchanged(context.Context, *executor, *Result) error { return nil }
+
+func (s *inPlace) relink(context.Context, nfs.Dest, Options, *layout.Manifest, *layout.Manifest, *Result) error {
+	return errors.New("the in-place layout keeps no whole generations to point back at: its rollback copies the kept files")
+}
 
 func (s *inPlace) readable(_ *layout.Manifest, uploads []SourceFile, sealed map[string]nfs.FileInfo) ([]SourceFile, map[string]nfs.FileInfo) {
 	return uploads, sealed

@@ -34,6 +34,13 @@ type strategy interface {
 	// fresh reports that no folder holds prev's files for this layout yet:
 	// the plan has nothing to delete and nothing else to list.
 	fresh(prev *layout.Manifest) bool
+	// deletes is what the plan deletes: o's, or what the layout needs.
+	deletes(o Deletes) Deletes
+	// mode is the mode a published file has in this layout.
+	mode(rel string, own Owner) fs.FileMode
+	// noRepair says whether managed files someone changed are left as
+	// they are (--no-repair), where the layout allows it.
+	noRepair(asked bool) bool
 	// planned fills in what the result says of the layout.
 	planned(res *Result, plan *Plan)
 	// prepare journals the run's temporary names, makes room for the new
@@ -51,6 +58,9 @@ type strategy interface {
 	// unchanged repairs, on a run with nothing to publish, what keeps the
 	// layout sound for Airflow.
 	unchanged(ctx context.Context, ex *executor, res *Result) error
+	// relink makes a kept generation current again without copying
+	// anything (a rollback), where the layout keeps whole generations.
+	relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Manifest, res *Result) error
 	// readable names, from the export root, what the read check covers,
 	// and what the destination said of each file at its seal.
 	readable(next *layout.Manifest, uploads []SourceFile, sealed map[string]nfs.FileInfo) ([]SourceFile, map[string]nfs.FileInfo)
@@ -62,9 +72,12 @@ type uploadTarget struct{ tmp, final string }
 
 // strategyFor is the strategy of layout lay; migrating says the export
 // moves to it with this publish.
-func strategyFor(lay string, migrating bool) strategy {
-	if lay == layout.Generations {
+func strategyFor(lay string, migrating bool, o Options) strategy {
+	switch lay {
+	case layout.Generations:
 		return &generations{migrating: migrating}
+	case layout.ManifestBundle:
+		return &manifestBundle{name: o.Bundle}
 	}
 	return &inPlace{}
 }
@@ -158,7 +171,10 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		return res, err
 	}
 	res.Layout = o.Layout
-	st := strategyFor(o.Layout, migrating)
+	if o.Bundle == "" {
+		o.Bundle = prev.Bundle // the export's own, as for the layout
+	}
+	st := strategyFor(o.Layout, migrating, o)
 	if !o.DryRun && !migrating {
 		if prev, err = st.settle(ctx, d, prev, o); err != nil {
 			return res, err
@@ -169,19 +185,19 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		return res, err
 	}
 	if src.relink != nil {
-		return res, relink(ctx, d, o, prev, src.relink, res)
+		return res, st.relink(ctx, d, o, prev, src.relink, res)
 	}
 
 	// 4. The plan, against the folder that holds the current files.
 	o.report(Progress{Phase: PhasePlan})
-	planDest, planDel := d, o.Delete
+	planDest, planDel := d, st.deletes(o.Delete)
 	if root := st.root(prev); root != "" {
 		planDest = nfs.Sub(d, root)
 	}
 	if st.fresh(prev) {
 		planDel.Enabled = false
 	}
-	plan, err := makePlan(ctx, planDest, o.Owner, planDel, files, prev)
+	plan, err := makePlan(ctx, planDest, func(rel string) fs.FileMode { return st.mode(rel, o.Owner) }, planDel, files, prev)
 	if err != nil {
 		return res, err
 	}
@@ -190,7 +206,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	if err != nil {
 		return res, err
 	}
-	repaired, drifted := plan.repair(drift, files, o.NoRepair)
+	repaired, drifted := plan.repair(drift, files, st.noRepair(o.NoRepair))
 	res.Repaired, res.Drifted = append(res.Repaired, repaired...), append(res.Drifted, drifted...)
 	var driftErr error
 	if len(drifted) > 0 {

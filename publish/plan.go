@@ -24,14 +24,14 @@ type Plan struct {
 	Bytes      int64
 }
 
-func makePlan(ctx context.Context, d nfs.Dest, own Owner, del Deletes, files []SourceFile, prev *layout.Manifest) (*Plan, error) {
+func makePlan(ctx context.Context, d nfs.Dest, mode func(rel string) fs.FileMode, del Deletes, files []SourceFile, prev *layout.Manifest) (*Plan, error) {
 	p := &Plan{Generation: prev.Generation + 1}
 	old := prev.Index()
 	inSource := make(map[string]bool, len(files))
 	for _, f := range files {
 		inSource[f.Rel] = true
 		e, ok := old[f.Rel]
-		if ok && e.SHA256 == f.Sum && e.Size == f.Size && fs.FileMode(e.Mode) == own.FileMode.Perm() {
+		if ok && e.SHA256 == f.Sum && e.Size == f.Size && fs.FileMode(e.Mode) == mode(f.Rel) {
 			p.Unchanged++
 			continue
 		}

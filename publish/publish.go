@@ -34,10 +34,13 @@ type Options struct {
 	Delete Deletes
 	Lock   Locking
 
-	// Layout is layout.InPlace or layout.Generations; empty: the layout
-	// the export is in (in-place for a new one). A publish never moves an
-	// export from one layout to the other.
+	// Layout is layout.InPlace, layout.Generations or
+	// layout.ManifestBundle; empty: the layout the export is in (in-place
+	// for a new one). A publish never moves an export from one layout to
+	// the other unless Migrate says so.
 	Layout string
+	// Bundle is the bundle's name in the manifest-bundle layout.
+	Bundle string
 	// Grace is how long a generation folder stays after it stopped being
 	// current, whatever Keep says (generations layout); default 1h.
 	Grace time.Duration
@@ -134,7 +137,11 @@ type Result struct {
 	Generation int    `json:"generation"`
 	// Folder, in the generations layout, is the generation whose folder
 	// current names (the generation itself, or a kept one after a rollback).
-	Folder   int      `json:"folder,omitempty"`
+	Folder int `json:"folder,omitempty"`
+	// Bundle and Version, in the manifest-bundle layout: the version the
+	// reference names.
+	Bundle   string   `json:"bundle,omitempty"`
+	Version  string   `json:"version,omitempty"`
 	Previous int      `json:"previous_generation"`
 	Label    string   `json:"label,omitempty"`
 	DryRun   bool     `json:"dry_run"`

@@ -69,9 +69,10 @@ func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 		res.Scheduled = scheduled
 		return res, err
 	}
-	if cur.InGenerations() {
+	if cur.InGenerations() || cur.InBundle() {
 		// Its folder is still there (or the relink says it is gone):
-		// current is pointed back at it, nothing is copied.
+		// current, or the bundle's reference, is pointed back at it,
+		// nothing is copied.
 		return withHint(apply(ctx, o, func(ctx context.Context, o Options, _ *Result) (*prepared, error) {
 			return &prepared{report: keptReport(target), snap: readSnapshot(ctx, d), relink: target}, nil
 		}))

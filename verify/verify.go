@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dagnfs/dagnfs/bundle"
 	"github.com/dagnfs/dagnfs/internal/guard"
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
@@ -115,7 +116,11 @@ type Result struct {
 	Generation int    `json:"generation"`
 	// Current, in the generations layout, is the generation whose folder
 	// the current symlink names, as this reader resolves it.
-	Current     int       `json:"current,omitempty"`
+	Current int `json:"current,omitempty"`
+	// Bundle and Version, in the manifest-bundle layout: the version the
+	// manifest records (the reference must name it).
+	Bundle      string    `json:"bundle,omitempty"`
+	Version     string    `json:"version,omitempty"`
 	Label       string    `json:"label"`
 	PublishedAt time.Time `json:"published_at,omitzero"`
 	PublishedBy string    `json:"published_by,omitempty"`
@@ -213,18 +218,28 @@ func Verify(ctx context.Context, d nfs.Dest, o Options) (*Result, error) {
 	if m != nil {
 		files := d
 		r.Layout = layout.InPlace
-		if m.InGenerations() {
+		switch {
+		case m.InGenerations():
 			r.Layout = layout.Generations
-			if files = checkCurrent(ctx, d, r, m); files == nil {
-				checkLeftovers(ctx, d, o, r)
-				return r, nil
-			}
+			files = checkCurrent(ctx, d, r, m)
+		case m.InBundle():
+			files = checkBundle(ctx, d, r, m)
+		}
+		if files == nil {
+			checkLeftovers(ctx, d, o, r)
+			r.OK = r.Errors() == 0
+			return r, nil
 		}
 		l := walkExport(ctx, files)
+		if m.InBundle() {
+			delete(l.files, bundle.ManifestName) // the snapshot's own, checked above
+		}
 		checkFiles(ctx, files, o, r, m, l)
 		checkExtras(r, m, l)
-		checkRootIgnore(ctx, d, r, m)
-		if o.DagsFolder != "" && o.LocalPath != "" {
+		if !m.InBundle() { // Airflow never scans a published root
+			checkRootIgnore(ctx, d, r, m)
+		}
+		if o.DagsFolder != "" && o.LocalPath != "" && !m.InBundle() { // a bundle is scanned in Airflow's own copy
 			checkAirflowScan(ctx, o, r, m)
 		}
 	}

@@ -50,6 +50,7 @@ type publishOptions struct {
 	label       string
 	keep        int
 	layout      oneOf
+	bundle      string
 	grace       time.Duration
 	noRepair    bool
 	migrate     bool
@@ -72,7 +73,7 @@ func newPublishOptions() *publishOptions {
 		keep: 10, lockTTL: 10 * time.Minute, timeout: 30 * time.Second, deadline: time.Hour, checkAs: "50000:0,50000:50000", checkFlags: newCheckFlags(),
 		format:    oneOf{"text", []string{"text", "json"}},
 		logFormat: oneOf{"text", []string{"text", "json"}},
-		layout:    oneOf{"", []string{layout.InPlace, layout.Generations}},
+		layout:    oneOf{"", []string{layout.InPlace, layout.Generations, layout.ManifestBundle}},
 		grace:     time.Hour,
 	}
 }
@@ -84,7 +85,8 @@ func (o *publishOptions) AddFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.allowEmpty, "allow-empty", false, "allow publishing an empty SRC")
 	f.StringVar(&o.label, "label", "", "label of this generation (default: the commit from CI variables such as GITHUB_SHA, CI_COMMIT_SHA, else the commit checked out in SRC's Git worktree)")
 	f.StringArrayVar(&o.exclude, "exclude", nil, "glob of files or folders not to publish (repeatable; .git, __pycache__, *.pyc always)")
-	f.Var(&o.layout, "layout", "how DAGs sit on the export: in-place (files at the root, each renamed into place) or generations (a complete folder per generation behind the symlink current, switched with one rename); default: the export's own, in-place for a new one")
+	f.Var(&o.layout, "layout", "how DAGs sit on the export: in-place (files at the root, each renamed into place), generations (a complete folder per generation behind the symlink current, switched with one rename) or manifest-bundle (Airflow 3's versioned bundle: DEST is the published root, each version a read-only snapshot, refs/NAME/latest.json replaced last; needs --bundle); default: the export's own, in-place for a new one")
+	f.StringVar(&o.bundle, "bundle", "", "manifest-bundle layout: the bundle's name, as Airflow's dag_bundle_config_list names it")
 	f.BoolVar(&o.migrate, "migrate", false, "move an in-place export to --layout generations: the files move into the first generation's folder (hard links), current is made, the root is cleared of what dagnfs published")
 	f.BoolVar(&o.noRepair, "no-repair", false, "report published files that someone else changed on the export (and exit 1) instead of uploading them again")
 	f.BoolVar(&o.force, "force", false, "publish even though the destination is paused (dagnfs pause); it stays paused")
@@ -292,6 +294,9 @@ func summaryEvent(w io.Writer, format string, r *publish.Result, err error, next
 	}
 	log := newLoggerAt(format, slog.LevelInfo, w)
 	attrs := []any{"dest", r.Dest, "generation", r.Generation, "previous", r.Previous}
+	if r.Version != "" {
+		attrs = append(attrs, "version", r.Version)
+	}
 	if r.Label != "" {
 		attrs = append(attrs, "label", r.Label)
 	}
@@ -416,7 +421,7 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 		Delete:      publish.Deletes{Enabled: o.del, Max: o.maxDelete},
 		Lock:        publish.Locking{TTL: o.lockTTL, Wait: o.lockTimeout},
 		Concurrency: o.concurrency, DryRun: o.dryRun, Label: label, Keep: o.keep,
-		Layout: o.layout.val, Grace: o.grace, NoRepair: o.noRepair, Migrate: o.migrate, Force: o.force,
+		Layout: o.layout.val, Bundle: o.bundle, Grace: o.grace, NoRepair: o.noRepair, Migrate: o.migrate, Force: o.force,
 		Version: version, Log: log, Via: startedVia(stdin),
 	}
 	if line != nil {
@@ -564,9 +569,12 @@ func printResult(w io.Writer, r *publish.Result, err error, verbose bool) {
 		}
 	}
 	if !r.DryRun && err == nil && !nothing {
-		if r.Layout == layout.Generations {
+		switch r.Layout {
+		case layout.Generations:
 			fmt.Fprintf(w, "  switch      %.1f ms: %s now names %s, one rename for the whole set\n", r.SwitchMS, layout.Current, layout.GenerationName(r.Folder))
-		} else {
+		case layout.ManifestBundle:
+			fmt.Fprintf(w, "  release     %.1f ms: the reference now names %s, one rename\n", r.SwitchMS, r.Version)
+		default:
 			fmt.Fprintf(w, "  switch      %.1f ms (the only time old and new files stood side by side)\n", r.SwitchMS)
 		}
 	}
