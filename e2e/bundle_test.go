@@ -142,7 +142,26 @@ func TestManifestBundleOnGanesha(t *testing.T) {
 		assert.NotContains(t, en.Name(), ".building-", "no half-built snapshot stays")
 	}
 
-	// status and verify know the layout.
-	code, out, errOut := e.run(t, "status", "--check", url)
+	// A second bundle in the same published root, with its own records.
+	srcB := t.TempDir()
+	writeFiles(t, srcB, map[string]string{"b.py": dagFile("b", "")})
+	code, out, errOut := e.run(t, "publish", "--format", "json", "--bundle", "team-b", srcB, url)
+	require.Equal(t, 0, code, "%s %s", out, errOut)
+	assert.Empty(t, consumeAs(t, dir, "team-b", "refresh").Error)
+	assert.Equal(t, prev, consumeAs(t, dir, "team-a", "refresh").Version, "team-a's reference stays")
+
+	// status and verify know the layout, per bundle; the root alone names
+	// its bundles.
+	code, out, errOut = e.run(t, "status", "--check", "--bundle", "team-a", url)
 	assert.Equal(t, 0, code, "%s %s", out, errOut)
+	code, out, errOut = e.asUser(t, "verify", "--format", "json", "--bundle", "team-b", dir)
+	assert.Equal(t, 0, code, "%s %s", out, errOut)
+	code, out, _ = e.run(t, "status", url)
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "a published root of versioned bundles (team-a, team-b): name one with --bundle")
+
+	// A rollback of team-a releases its first version again.
+	code, out, errOut = e.run(t, "rollback", "--bundle", "team-a", "--to", "1", url)
+	require.Equal(t, 0, code, "%s %s", out, errOut)
+	assert.Equal(t, v1, consumeAs(t, dir, "team-a", "refresh").Version)
 }

@@ -1,12 +1,16 @@
 package layout
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/dagnfs/dagnfs/nfs"
 )
 
 // Where dagnfs keeps its records on the export.
@@ -134,4 +138,33 @@ func CleanRel(p string) bool {
 		return false
 	}
 	return !strings.ContainsRune(p, 0)
+}
+
+// BundlesDir holds, in a published root of versioned bundles, one folder
+// per bundle with that bundle's own records (what Dir holds for an export
+// of the other layouts): each bundle has its lock, manifest and history.
+const BundlesDir = Dir + "/bundles"
+
+// ForBundle is d as bundle name's records see it: Dir is
+// BundlesDir/name, everything else (versions/, refs/) d's own.
+func ForBundle(d nfs.Dest, name string) nfs.Dest {
+	return nfs.Moved(d, Dir, BundlesDir+"/"+name)
+}
+
+// Bundles lists the bundles whose records a published root holds.
+func Bundles(ctx context.Context, d nfs.Dest) ([]string, error) {
+	entries, err := d.ReadDir(ctx, BundlesDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name)
+		}
+	}
+	return out, nil
 }

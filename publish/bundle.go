@@ -37,6 +37,10 @@ type manifestBundle struct {
 
 const buildingPrefix = ".building-"
 
+// BundleGrace is how long a version stays after it stopped being the
+// released one, by default: a DAG run pinned to it may retry for days.
+const BundleGrace = 7 * 24 * time.Hour
+
 // Read-only modes of a snapshot.
 const (
 	snapshotDirMode  = 0o555
@@ -276,8 +280,11 @@ func (s *manifestBundle) commit(ctx context.Context, ex *executor, _ []*nfs.Pend
 
 // finish reports the files of the previous snapshot someone changed: they
 // were uploaded again into the new one, but snapshots are immutable.
-func (s *manifestBundle) finish(_ context.Context, ex *executor, next *layout.Manifest, res *Result) error {
+func (s *manifestBundle) finish(ctx context.Context, ex *executor, next *layout.Manifest, res *Result) error {
 	res.Version = next.Version
+	if err := collectVersions(ctx, ex.d, s.name, next, ex.o.Keep, ex.o.Grace, ex.o.Now(), ex.o.Log); err != nil {
+		res.Warnings = append(res.Warnings, "removing old versions: "+err.Error())
+	}
 	if len(res.Repaired) > 0 {
 		return &DriftError{Files: res.Repaired, Snapshot: ex.prev.Version}
 	}
@@ -346,6 +353,69 @@ func (s *manifestBundle) relink(ctx context.Context, d nfs.Dest, o Options, prev
 		res.Warnings = append(res.Warnings, err.Error())
 	}
 	return checkReadable(ctx, d, o, inRoot(next.Root(), nil), nil)
+}
+
+// collectVersions removes the snapshots nobody may need any more, and
+// their manifests in the history: a version goes when no manifest among
+// the keep newest names it and it stopped being released more than grace
+// ago. The released version and the one before it are never removed,
+// whatever keep and grace say.
+func collectVersions(ctx context.Context, d nfs.Dest, name string, cur *layout.Manifest, keep int, grace time.Duration, now time.Time, log interface {
+	Debug(string, ...any)
+}) error {
+	hist, err := layout.ReadHistory(ctx, d, cur.Generation)
+	if err != nil {
+		return err
+	}
+	// hist is newest first and includes cur.
+	protected := map[string]bool{cur.Version: true}
+	for _, m := range hist {
+		if m.Version != cur.Version && m.InBundle() {
+			protected[m.Version] = true // the one released before
+			break
+		}
+	}
+	for i, m := range hist {
+		if i < keep && m.InBundle() {
+			protected[m.Version] = true
+		}
+	}
+	retired := map[string]time.Time{}     // when each version stopped being released
+	for i := len(hist) - 1; i >= 1; i-- { // oldest first
+		if m := hist[i]; m.InBundle() {
+			retired[m.Version] = hist[i-1].PublishedAt
+		}
+	}
+	entries, err := d.ReadDir(ctx, bundle.VersionsDir(name))
+	if err != nil {
+		return err
+	}
+	removed := map[string]bool{}
+	for _, e := range entries {
+		if !bundle.IsVersion(e.Name) || !e.IsDir() || protected[e.Name] {
+			continue
+		}
+		when, known := retired[e.Name]
+		if !known {
+			when = e.ModTime // forgotten by the history
+		}
+		if now.Sub(when) < grace {
+			continue
+		}
+		if err := removeSnapshot(ctx, d, bundle.VersionDir(name, e.Name)); err != nil {
+			return err
+		}
+		removed[e.Name] = true
+		log.Debug("removed version", "bundle", name, "version", e.Name)
+	}
+	for i, m := range hist {
+		if i >= keep && m.InBundle() && removed[m.Version] {
+			if err := d.Remove(ctx, layout.HistoryName(m.Generation)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // removeBuilding removes the snapshot folders that interrupted publishes

@@ -3,11 +3,13 @@ package publish
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,6 +34,16 @@ func consume(t *testing.T, root, name string, args ...string) consumed {
 	var c consumed
 	require.NoError(t, json.Unmarshal(out, &c), "consumer said %q", out)
 	return c
+}
+
+// bundleRecord is dagnfs's manifest of bundle name in a published root.
+func bundleRecord(t *testing.T, root, name string) *layout.Manifest {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, layout.BundlesDir, name, "manifest.json"))
+	require.NoError(t, err)
+	m, err := layout.ParseManifest(layout.ManifestPath, b)
+	require.NoError(t, err)
+	return m
 }
 
 func refOf(t *testing.T, root, name string) *bundle.Reference {
@@ -72,7 +84,7 @@ func TestManifestBundleLayout(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, mode, fi.Mode().Perm(), "read-only snapshot: %q", name)
 		}
-		assert.Equal(t, v1, manifestOnDisk(t, root).Version)
+		assert.Equal(t, v1, bundleRecord(t, root, "team-a").Version)
 
 		// The same content again: no new version, the reference as it was.
 		refBefore, err := os.Stat(filepath.Join(root, bundle.RefPath("team-a")))
@@ -103,11 +115,15 @@ func TestManifestBundleLayout(t *testing.T) {
 		}
 
 		// A rollback releases v1 again: the reference only, nothing copied.
-		res, err = Rollback(ctx, opts("", tg.dest), 1)
+		ro := opts("", tg.dest)
+		_, err = Rollback(ctx, ro, 1)
+		assert.ErrorContains(t, err, "name one with --bundle", "the published root's own records are none")
+		ro.Bundle = "team-a"
+		res, err = Rollback(ctx, ro, 1)
 		require.NoError(t, err)
 		assert.Equal(t, v1, res.Version)
 		assert.Equal(t, v1, consume(t, root, "team-a", "refresh").Version)
-		assert.Equal(t, "rollback", manifestOnDisk(t, root).Action)
+		assert.Equal(t, "rollback", bundleRecord(t, root, "team-a").Action)
 		_, err = Publish(ctx, o) // and the source again
 		require.NoError(t, err)
 		assert.Equal(t, v2, consume(t, root, "team-a", "refresh").Version, "the kept snapshot of the same content, no new one")
@@ -137,9 +153,64 @@ func TestManifestBundleLayout(t *testing.T) {
 		assert.Empty(t, got.Error, "the new version holds the source's content")
 		assert.NotEqual(t, v3, got.Version)
 
-		// Another bundle's name on this root is refused.
-		o.Bundle = "team-b"
-		_, err = Publish(ctx, o)
-		assert.ErrorContains(t, err, `bundle "team-a"`)
+		// Another bundle in the same published root: its own records,
+		// versions and reference; team-a's stay as they are.
+		teamA := refOf(t, root, "team-a").Version
+		srcB := t.TempDir()
+		writeTree(t, srcB, map[string]string{"b_etl.py": dagB})
+		ob := opts(srcB, tg.dest)
+		ob.Bundle = "team-b" // the layout follows
+		res, err = Publish(ctx, ob)
+		require.NoError(t, err)
+		assert.Equal(t, 1, res.Generation, "team-b's own generations")
+		assert.Equal(t, res.Version, consume(t, root, "team-b", "refresh").Version)
+		assert.Equal(t, teamA, consume(t, root, "team-a", "refresh").Version)
+		_, err = os.Stat(filepath.Join(root, layout.BundlesDir, "team-b", "manifest.json"))
+		assert.NoError(t, err, "team-b's records")
+
+		// Nothing else is published into a published root of bundles.
+		_, err = Publish(ctx, opts(srcB, tg.dest))
+		assert.ErrorContains(t, err, "published root of versioned bundles (team-a, team-b)")
 	})
+}
+
+// Versions are collected like generation folders, with days of grace by
+// default: a DAG run pinned to a version may retry long after the next one.
+func TestBundleVersionsCollected(t *testing.T) {
+	ctx := context.Background()
+	root, d := localDest(t)
+	src := t.TempDir()
+	now := time.Now()
+	o := opts(src, d)
+	o.Bundle, o.Keep = "b", 1
+	o.Now = func() time.Time { return now }
+	var versions []string
+	publishV := func(i int) {
+		t.Helper()
+		writeTree(t, src, map[string]string{"a.py": dagA + fmt.Sprintf("# v%d\n", i)})
+		res, err := Publish(ctx, o)
+		require.NoError(t, err)
+		versions = append(versions, res.Version)
+	}
+	exists := func(v string) bool {
+		_, err := os.Stat(filepath.Join(root, filepath.FromSlash(bundle.VersionDir("b", v))))
+		return err == nil
+	}
+	for i := range 3 {
+		publishV(i)
+	}
+	now = now.Add(2 * time.Hour)
+	publishV(3)
+	for _, v := range versions {
+		assert.True(t, exists(v), "the default grace is days: %s stays", v[:15])
+	}
+	o.Grace = time.Hour
+	now = now.Add(2 * time.Hour)
+	publishV(4)
+	assert.False(t, exists(versions[0]), "retired hours ago, beyond --keep")
+	assert.False(t, exists(versions[1]))
+	assert.True(t, exists(versions[3]), "the one released before is never removed")
+	assert.True(t, exists(versions[4]), "the released one")
+	assert.Equal(t, versions[4], consume(t, root, "b", "refresh").Version)
+	assert.Equal(t, versions[3], consume(t, root, "b", "pinned", versions[3]).Version)
 }

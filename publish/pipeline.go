@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -165,6 +166,14 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	prev, err := snap.current(ctx, d)
 	if err != nil {
 		return res, err
+	}
+	if prev.Generation == 0 && o.Bundle == "" {
+		// A published root of versioned bundles holds nothing else.
+		if names, err := layout.Bundles(ctx, d); err != nil {
+			return res, err
+		} else if len(names) > 0 {
+			return res, &RefusedError{Reason: fmt.Sprintf("%s is a published root of versioned bundles (%s): name one with --bundle, or publish elsewhere", d, strings.Join(names, ", ")), Setting: "bundle"}
+		}
 	}
 	var migrating bool
 	if o.Layout, migrating, err = chooseLayout(o.Layout, o.Migrate, prev); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dagnfs/dagnfs/bundle"
 	"github.com/dagnfs/dagnfs/internal/guard"
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
@@ -41,8 +42,9 @@ type Options struct {
 	Layout string
 	// Bundle is the bundle's name in the manifest-bundle layout.
 	Bundle string
-	// Grace is how long a generation folder stays after it stopped being
-	// current, whatever Keep says (generations layout); default 1h.
+	// Grace is how long a generation folder (or a bundle's version) stays
+	// after it stopped being current, whatever Keep says; default 1h
+	// (BundleGrace for a bundle).
 	Grace time.Duration
 	// Migrate lets this publish move the export from the in-place layout
 	// to Layout (generations); never a side effect of a publish otherwise.
@@ -207,6 +209,11 @@ func (o *Options) defaults() {
 	}
 	if o.Grace <= 0 {
 		o.Grace = time.Hour
+		if o.Bundle != "" {
+			// A DAG run may ask for the version it started with as long as
+			// it runs, retries and reruns included: days, not hours.
+			o.Grace = BundleGrace
+		}
 	}
 	if o.Lock.TTL <= 0 {
 		o.Lock.TTL = 10 * time.Minute
@@ -223,7 +230,33 @@ type caller interface{ Calls() int64 }
 
 // Publish runs one publish. On error the Result holds what is known so far.
 func Publish(ctx context.Context, o Options) (*Result, error) {
+	if err := o.forBundle(); err != nil {
+		return NewResult(o.Dest.String()), err
+	}
 	return apply(ctx, o, prepareSource)
+}
+
+// forBundle points a publish of a versioned bundle (Options.Bundle) at that
+// bundle's own records in the published root (layout.ForBundle); a bundle
+// name implies the manifest-bundle layout.
+func (o *Options) forBundle() error {
+	if o.Bundle == "" {
+		if o.Layout == layout.ManifestBundle {
+			return &RefusedError{Reason: "the manifest-bundle layout needs the bundle's name, as Airflow's dag_bundle_config_list names it", Setting: "bundle"}
+		}
+		return nil
+	}
+	if o.Layout == "" {
+		o.Layout = layout.ManifestBundle
+	}
+	if o.Layout != layout.ManifestBundle {
+		return &RefusedError{Reason: fmt.Sprintf("--bundle names a bundle of the %s layout; the %s layout has none", layout.ManifestBundle, o.Layout), Setting: "bundle"}
+	}
+	if err := bundle.CheckName(o.Bundle); err != nil {
+		return &RefusedError{Reason: err.Error(), Setting: "bundle"}
+	}
+	o.Dest = layout.ForBundle(o.Dest, o.Bundle)
+	return nil
 }
 
 // prepared is a source ready to be applied: its files (hashed), what

@@ -27,12 +27,19 @@ import (
 // generations layout a rollback copies nothing: Current is pointed back at
 // the kept generation's folder, with one RENAME.
 func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
+	if err := o.forBundle(); err != nil {
+		return NewResult(o.Dest.String()), err
+	}
+	o.Layout = "" // the export's own
 	d := o.Dest
 	cur, err := readManifest(ctx, d)
 	if err != nil {
 		return NewResult(d.String()), err
 	}
 	if cur.Generation == 0 {
+		if names, _ := layout.Bundles(ctx, d); len(names) > 0 && o.Bundle == "" {
+			return NewResult(d.String()), &RefusedError{Reason: fmt.Sprintf("%s is a published root of versioned bundles (%s): name one with --bundle", d, strings.Join(names, ", ")), Setting: "bundle"}
+		}
 		return NewResult(d.String()), &RefusedError{Reason: fmt.Sprintf("%s has no published generation to roll back", d)}
 	}
 	hist, err := layout.ReadHistory(ctx, d, cur.Generation)

@@ -32,7 +32,8 @@ func TestVerifyBundle(t *testing.T) {
 	require.NoError(t, err)
 	o := opts()
 	o.LocalPath = dir
-	r, err := Verify(ctx, d, o)
+	bd := layout.ForBundle(d, "b1") // the bundle's records in the published root
+	r, err := Verify(ctx, bd, o)
 	require.NoError(t, err)
 	assert.True(t, r.OK, "%v", r.Findings)
 	assert.Equal(t, layout.ManifestBundle, r.Layout)
@@ -44,14 +45,14 @@ func TestVerifyBundle(t *testing.T) {
 	require.NoError(t, os.Chmod(filepath.Join(snap, "team"), 0o755))
 	require.NoError(t, os.Chmod(filepath.Join(snap, "team/b.sql"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(snap, "team/b.sql"), []byte("select 2"), 0o444))
-	r, err = Verify(ctx, d, o)
+	r, err = Verify(ctx, bd, o)
 	require.NoError(t, err)
 	assert.False(t, r.OK)
 	assert.Contains(t, rules(r)[RuleContent], "team/b.sql")
 
 	// A reference naming something else.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, bundle.RefPath("b1")), []byte(`{"schema_version":1}`), 0o644))
-	r, err = Verify(ctx, d, o)
+	r, err = Verify(ctx, bd, o)
 	require.NoError(t, err)
 	assert.False(t, r.OK)
 	assert.Contains(t, rules(r), RuleReference)

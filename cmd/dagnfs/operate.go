@@ -21,6 +21,7 @@ import (
 
 // destOptions are the flags to reach a destination as a publisher does.
 type destOptions struct {
+	bundle   string
 	uid, gid int
 	timeout  time.Duration
 	deadline time.Duration
@@ -35,6 +36,7 @@ func (o *destOptions) AddFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of each NFS call")
 	f.DurationVar(&o.deadline, "deadline", 10*time.Minute, "the command ends by then, whatever happens")
 	f.Var(&o.format, "format", "output: text or json")
+	f.StringVar(&o.bundle, "bundle", "", "a published root of versioned bundles (--layout manifest-bundle): the bundle whose records to read")
 	if o.extra != nil {
 		o.extra(f)
 	}
@@ -57,6 +59,9 @@ func (o *destOptions) runOn(ctx context.Context, name string, args []string, hel
 		return bounded(err)
 	}
 	defer d.Close()
+	if d, err = forBundle(d, o.bundle); err != nil {
+		return err
+	}
 	return bounded(fn(ctx, d, rest[0]))
 }
 
@@ -142,6 +147,10 @@ func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, scan sc
 		return attention, writeJSON(stdout, st)
 	}
 	if r.Generation == 0 {
+		if names, _ := layout.Bundles(ctx, d); len(names) > 0 {
+			fmt.Fprintf(stdout, "%s: a published root of versioned bundles (%s): name one with --bundle\n", r.Dest, strings.Join(names, ", "))
+			return attention, nil
+		}
 		fmt.Fprintf(stdout, "%s: nothing published by dagnfs\n", r.Dest)
 	} else {
 		fmt.Fprintf(stdout, "%s\n  generation  %d", r.Dest, r.Generation)
@@ -281,6 +290,7 @@ func runRollbackCmd(ctx context.Context, args []string, stdin io.Reader, stdout,
 	fset := pflag.NewFlagSet("rollback", pflag.ContinueOnError)
 	o.addWriteFlags(fset)
 	fset.IntVar(&to, "to", 0, "the generation to restore (default: the one before the current)")
+	fset.StringVar(&o.bundle, "bundle", "", "a published root of versioned bundles: the bundle whose version to release again")
 	// No DAG folder: the settings file is looked for from the current one.
 	rest, _, err := parseSettings(fset, args, rollbackHelp, stdout, 1, 1, func([]string) string { return "." })
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dagnfs/dagnfs/bundle"
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
@@ -48,6 +49,7 @@ type verifyOptions struct {
 	expectFSType     string
 	wait, poll       time.Duration
 	quick            bool
+	bundle           string
 	scan             scanFlags
 	timeout          time.Duration
 	deadline         time.Duration
@@ -70,6 +72,7 @@ func (o *verifyOptions) AddFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.poll, "poll", o.poll, "how often --wait looks")
 	f.BoolVar(&o.quick, "quick", false, "compare size and mtime only, without reading the files")
 	o.scan.AddFlags(f)
+	f.StringVar(&o.bundle, "bundle", "", "a published root of versioned bundles: the bundle to verify (its released version)")
 	f.DurationVar(&o.timeout, "timeout", o.timeout, "timeout of each NFS call")
 	f.DurationVar(&o.deadline, "deadline", o.deadline, "one verification ends by then, whatever happens (--wait comes on top)")
 	f.Var(&o.format, "format", "output: text or json")
@@ -139,7 +142,26 @@ func (o *verifyOptions) open(ctx context.Context, dest string) (nfs.Dest, error)
 	if err != nil && !errors.As(err, &ue) {
 		return nil, &verify.UnreadableError{Dest: dest, Err: err}
 	}
-	return d, err
+	if err != nil {
+		return nil, err
+	}
+	bd, err := forBundle(d, o.bundle)
+	if err != nil {
+		d.Close()
+	}
+	return bd, err
+}
+
+// forBundle is d as bundle name's records see it, in a published root of
+// versioned bundles; d itself without a name.
+func forBundle(d nfs.Dest, name string) (nfs.Dest, error) {
+	if name == "" {
+		return d, nil
+	}
+	if err := bundle.CheckName(name); err != nil {
+		return nil, usagef("--bundle: %v", err)
+	}
+	return layout.ForBundle(d, name), nil
 }
 
 // run verifies dest once, within --deadline (plus --wait).
