@@ -31,7 +31,7 @@ done
 # logic): internal/benchfloor.
 (cd "$here/.." && go build -o "$work/benchfloor" ./internal/benchfloor)
 
-declare -a dag_ms cp_ms switch_ms gen_ms gen_switch_ms floor_ms
+declare -a dag_ms cp_ms switch_ms gen_ms gen_switch_ms floor_ms bun_ms bun_switch_ms
 for _ in $(seq "$reps"); do
   d=$(fresh dagnfs); t=$(date +%s%N)
   out=$("$bin" publish --python none --concurrency 8 --format json "$work/k1" "nfs://127.0.0.1$d")
@@ -41,6 +41,10 @@ for _ in $(seq "$reps"); do
   out=$("$bin" publish --python none --concurrency 8 --layout generations --format json "$work/k1" "nfs://127.0.0.1$d")
   gen_ms+=("$(ms "$t")")
   gen_switch_ms+=("$(grep -o '"switch_ms": [0-9.]*' <<<"$out" | awk '{print $2}')")
+  d=$(fresh bundle); t=$(date +%s%N)
+  out=$("$bin" publish --python none --concurrency 8 --bundle bench --format json "$work/k1" "nfs://127.0.0.1$d")
+  bun_ms+=("$(ms "$t")")
+  bun_switch_ms+=("$(grep -o '"switch_ms": [0-9.]*' <<<"$out" | awk '{print $2}')")
   d=$(fresh floor)
   floor_ms+=("$("$work/benchfloor" "nfs://127.0.0.1$d" "$work/k1" 8 | grep -o '"total_ms":[0-9]*' | cut -d: -f2)")
   d=$(fresh nfscp); t=$(date +%s%N)
@@ -50,6 +54,8 @@ for _ in $(seq "$reps"); do
 done
 dag_med=$(printf '%s\n' "${dag_ms[@]}" | median)
 gen_med=$(printf '%s\n' "${gen_ms[@]}" | median)
+bun_med=$(printf '%s\n' "${bun_ms[@]}" | median)
+bun_sw_med=$(printf '%s\n' "${bun_switch_ms[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 floor_med=$(printf '%s\n' "${floor_ms[@]}" | median)
 gen_sw_med=$(printf '%s\n' "${gen_switch_ms[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 cp_med=$(printf '%s\n' "${cp_ms[@]}" | median)
@@ -75,21 +81,27 @@ calls1k=$("$bin" publish --python none --format json "$work/k1" "nfs://127.0.0.1
 # 10 changed files in the 10,000-file folder, both layouts; then a no-op
 # republish in the generations layout, and what it costs in NFS calls
 # against the same for 1,000 files in as many folders.
-dg=$(fresh tenkgen); dh=$(fresh onekgen)
+dg=$(fresh tenkgen); dh=$(fresh onekgen); db=$(fresh tenkbundle)
 "$bin" publish --python none --concurrency 8 --layout generations "$work/k10" "nfs://127.0.0.1$dg" >/dev/null
+"$bin" publish --python none --concurrency 8 --bundle bench "$work/k10" "nfs://127.0.0.1$db" >/dev/null
 "$bin" publish --python none --concurrency 8 --layout generations "$work/k1h" "nfs://127.0.0.1$dh" >/dev/null
-declare -a chg_gen_ms chg_in_ms chg_gen_sw noop_gen_ms
+declare -a chg_gen_ms chg_in_ms chg_gen_sw noop_gen_ms chg_bun_ms chg_bun_sw noop_bun_ms
 for r in $(seq "$reps"); do
   for k in $(seq 0 9); do echo "# change $r" >> "$work/k10/d$((k * 7))/dag_$((k * 7)).py"; done
   t=$(date +%s%N); out=$("$bin" publish --python none --format json "$work/k10" "nfs://127.0.0.1$dg"); chg_gen_ms+=("$(ms "$t")")
   chg_gen_sw+=("$(grep -o '"switch_ms": [0-9.]*' <<<"$out" | awk '{print $2}')")
   t=$(date +%s%N); "$bin" publish --python none --format json "$work/k10" "nfs://127.0.0.1$d" >/dev/null; chg_in_ms+=("$(ms "$t")")
+  t=$(date +%s%N); out=$("$bin" publish --python none --format json --bundle bench "$work/k10" "nfs://127.0.0.1$db"); chg_bun_ms+=("$(ms "$t")")
+  chg_bun_sw+=("$(grep -o '"switch_ms": [0-9.]*' <<<"$out" | awk '{print $2}')")
+  t=$(date +%s%N); "$bin" publish --python none --format json --bundle bench "$work/k10" "nfs://127.0.0.1$db" >/dev/null; noop_bun_ms+=("$(ms "$t")")
   t=$(date +%s%N); out=$("$bin" publish --python none --format json "$work/k10" "nfs://127.0.0.1$dg"); noop_gen_ms+=("$(ms "$t")")
   calls_gen=$(grep -o '"nfs_calls": [0-9]*' <<<"$out" | awk '{print $2}')
 done
 calls_gen1k=$("$bin" publish --python none --format json "$work/k1h" "nfs://127.0.0.1$dh" | grep -o '"nfs_calls": [0-9]*' | awk '{print $2}')
 chg_gen_med=$(printf '%s\n' "${chg_gen_ms[@]}" | median); chg_in_med=$(printf '%s\n' "${chg_in_ms[@]}" | median)
 noop_gen_med=$(printf '%s\n' "${noop_gen_ms[@]}" | median)
+chg_bun_med=$(printf '%s\n' "${chg_bun_ms[@]}" | median); noop_bun_med=$(printf '%s\n' "${noop_bun_ms[@]}" | median)
+chg_bun_sw_med=$(printf '%s\n' "${chg_bun_sw[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 chg_gen_sw_med=$(printf '%s\n' "${chg_gen_sw[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 
 # validate: 1,000 generated DAG files, against compileall and pyflakes3.
@@ -170,6 +182,7 @@ start-up. Nothing here is edited by hand; rerun \`make bench\` to reproduce.
 | a first publish of 1,000 x 4 KiB in the generations layout within 1.3x of in-place | $gen_med ms: $(ratio_up "$gen_med" "$dag_med")x of $dag_med ms; the switch, one RENAME: $gen_sw_med ms | $(verdict "$(ratio_up "$gen_med" "$dag_med")" 1.3 max) |
 | publish 10 changed files in a 10,000-file folder (100 folders), generations layout, under 3 s | $chg_gen_med ms (switch, one RENAME: $chg_gen_sw_med ms; in-place: $chg_in_med ms) | $(verdict "$chg_gen_med" 3000 max) |
 | a no-op republish of that folder, generations layout, under 1 s | $noop_gen_med ms, $calls_gen NFS calls | $(verdict "$noop_gen_med" 1000 max) |
+| the manifest-bundle layout (Airflow 3's versioned bundle) beside the generations layout: a first publish of 1,000 x 4 KiB, 10 changed of 10,000 (100 folders) | first publish $bun_med ms ($(ratio_up "$bun_med" "$gen_med")x of generations' $gen_med ms; the release, one RENAME of the reference: $bun_sw_med ms); 10 changed $chg_bun_med ms ($(ratio_up "$chg_bun_med" "$chg_gen_med")x of generations' $chg_gen_med ms; release $chg_bun_sw_med ms); no-op $noop_bun_med ms | measured, no target |
 | validate 1,000 DAG files (${v1k_kb} KB each on average) at least 1.5x faster than \`python3 -m compileall -q -f\`, with CPython's verdict | $(ratio "$ca_med" "$va_med")x ($va_med ms against $ca_med ms; against \`$real_py -m compileall\` without the shim: $(ratio "$car_med" "$va_med")x, $car_med ms) | $(verdict "$(ratio "$ca_med" "$va_med")" 1.5 min) |
 | the same at least 3x faster with \`--python none\` (embedded checker) | $(ratio "$ca_med" "$vn_med")x ($vn_med ms; without the shim: $(ratio "$car_med" "$vn_med")x) | $(verdict "$(ratio "$ca_med" "$vn_med")" 3 min) |
 | capture an environment of 20,000 modules in under 2 s (\`dagnfs env capture\`) | $cap_med ms ($env_mods modules, the names of $env_read read; index $env_kb KiB) | $(verdict "$cap_med" 2000 max) |
@@ -185,7 +198,10 @@ connection, in order: on nfs-ganesha, RENAMEs into one folder sent from
 several connections contend. In the generations layout a new or changed file
 is written straight into the new generation's folder, which no pod sees yet
 (CREATE and WRITE), an unchanged one is a LINK to the previous generation's,
-and the switch is one RENAME of a symlink. Unchanged content costs no
+and the switch is one RENAME of a symlink. The manifest-bundle layout does
+the same in a snapshot folder, then writes the snapshot's manifest, makes
+every new file and every folder read-only (one SETATTR each), renames the
+folder into place and writes the reference. Unchanged content costs no
 transfer: the manifest records each file's sha256, and the DAGs validation
 found in it under a fingerprint of the checker and its options, so a
 republish reads only new bytes; what a republish does cost is one listing
@@ -230,6 +246,8 @@ Peak memory (max RSS) of dagnfs validate for 1,000 / 10,000 files: $rss1k / $rss
 Raw (ms): env capture ${cap_ms[*]}; validate --env ${ve_ms[*]}; validate --python none --env ${vne_ms[*]}; validate ${va_ms[*]}; validate --python none ${vn_ms[*]}; compileall ${ca_ms[*]}; compileall without the shim ${car_ms[*]}; pyflakes3 ${pf_ms[*]}.
 
 Raw (ms): dagnfs ${dag_ms[*]}; nfs-cp ${cp_ms[*]}; switch ${switch_ms[*]}; republish ${re_ms[*]}; republish with CPython ${re_py_ms[*]}; validate ${val_ms[*]}.
+
+Raw (ms): manifest-bundle first publish ${bun_ms[*]} (release ${bun_switch_ms[*]}); 10 changed of 10,000 ${chg_bun_ms[*]}; no-op ${noop_bun_ms[*]}.
 
 Raw (ms): generations first publish ${gen_ms[*]} (switch ${gen_switch_ms[*]}); floor ${floor_ms[*]}; 10 changed of 10,000, generations ${chg_gen_ms[*]}, in-place ${chg_in_ms[*]}; no-op, generations ${noop_gen_ms[*]}.
 
