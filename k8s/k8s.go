@@ -35,6 +35,10 @@ type Options struct {
 	// layout: Airflow's dags folder is then DagsPath/current, and the
 	// pods verify what it names.
 	Layout string
+	// Bundle, for Airflow 3's versioned bundles (the manifest-bundle
+	// layout), is the bundle's name: the export is its published root,
+	// which Airflow reads through the bundle, never by a scan.
+	Bundle string
 	// AirflowDagsFolder is the dags folder the deployment's Airflow is
 	// configured with (default DagsFolder()): the pods run Airflow's own
 	// scan of it.
@@ -126,8 +130,10 @@ func (o *Options) Check() error {
 		return fmt.Errorf("--nfs-path %q must be an absolute path on the server", o.NFSPath)
 	case !strings.HasPrefix(o.DagsPath, "/"):
 		return fmt.Errorf("--dags-path %q must be absolute", o.DagsPath)
-	case o.Layout != "" && o.Layout != "in-place" && o.Layout != "generations":
-		return fmt.Errorf("--layout %q is not in-place or generations", o.Layout)
+	case o.Layout != "" && o.Layout != "in-place" && o.Layout != "generations" && o.Layout != "manifest-bundle":
+		return fmt.Errorf("--layout %q is not in-place, generations or manifest-bundle", o.Layout)
+	case o.Layout == "manifest-bundle" && o.Bundle == "":
+		return errors.New("--layout manifest-bundle needs --bundle: the bundle's name")
 	case o.IgnoreSyntax != "" && o.IgnoreSyntax != "glob" && o.IgnoreSyntax != "regexp":
 		return fmt.Errorf("--ignore-syntax %q is not glob or regexp", o.IgnoreSyntax)
 	case o.AirflowDagsFolder != "" && !within(o.DagsPath, o.AirflowDagsFolder):
@@ -269,7 +275,42 @@ func within(dir, p string) bool {
 
 // scanArg asks the pods for Airflow's own scan of its dags folder.
 func scanArgs(o Options) []string {
+	if o.Bundle != "" {
+		return []string{"--bundle=" + o.Bundle}
+	}
 	return []string{"--dags-folder=" + o.AirflowDagsFolder, "--ignore-syntax=" + o.IgnoreSyntax}
+}
+
+// BundleClasspath is the versioned bundle class that reads what dagnfs
+// publishes in the manifest-bundle layout (the airflow-manifest-bundle
+// package, Airflow 3.0+).
+const BundleClasspath = "airflow_manifest_bundle.local.ManifestLocalDagBundle"
+
+// BundleConfigEnv is the environment variable of Airflow's
+// dag_bundle_config_list with one ManifestLocalDagBundle per name, all
+// reading the published root mounted at root. dagnfs is the publisher, so
+// no source_path.
+func BundleConfigEnv(names []string, root string) (corev1.EnvVar, error) {
+	type entry struct {
+		Name      string            `json:"name"`
+		Classpath string            `json:"classpath"`
+		Kwargs    map[string]string `json:"kwargs"`
+	}
+	if len(names) == 0 {
+		return corev1.EnvVar{}, errors.New("--bundle is required: the name of each bundle (repeatable)")
+	}
+	if !strings.HasPrefix(root, "/") {
+		return corev1.EnvVar{}, fmt.Errorf("--published-root %q must be absolute: where the pods mount the export", root)
+	}
+	list := make([]entry, 0, len(names))
+	for _, n := range names {
+		list = append(list, entry{Name: n, Classpath: BundleClasspath, Kwargs: map[string]string{"published_root": root}})
+	}
+	b, err := json.Marshal(list)
+	if err != nil {
+		return corev1.EnvVar{}, err
+	}
+	return corev1.EnvVar{Name: "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", Value: string(b)}, nil
 }
 
 // VerifyJob is a Job that verifies the export once, waiting for the
@@ -357,6 +398,9 @@ func publishArgs(o PublishCronJobOptions) []string {
 		"--log-format=json", "--python=none"}
 	if o.Layout != "" {
 		args = append(args, "--layout="+o.Layout)
+	}
+	if o.Bundle != "" {
+		args = append(args, "--bundle="+o.Bundle)
 	}
 	return args
 }

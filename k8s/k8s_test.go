@@ -1,6 +1,7 @@
 package k8s
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -267,4 +268,39 @@ func TestGenerationsLayoutManifests(t *testing.T) {
 
 	o.Layout = "sideways"
 	assert.ErrorContains(t, o.Check(), "--layout")
+}
+
+// Airflow 3's versioned bundles: the pods verify the bundle (no scan of the
+// published root, which Airflow never scans), the CronJob publishes it,
+// and bundle-config is the dag_bundle_config_list that reads it.
+func TestBundleManifests(t *testing.T) {
+	o := Options{Image: "dagnfs:test", NFSServer: "nfs", NFSPath: "/srv/bundles", Bundle: "team-a"}
+	o.Defaults("dagnfs")
+	require.NoError(t, o.Check())
+	args := VerifyJob(o).Spec.Template.Spec.Containers[0].Args
+	assert.Contains(t, args, "--bundle=team-a")
+	for _, a := range args {
+		assert.NotContains(t, a, "--dags-folder", "a published root is not scanned")
+	}
+	assert.Contains(t, AgentDaemonSet(o).Spec.Template.Spec.Containers[0].Args, "--bundle=team-a")
+	cj := PublishCronJob(PublishCronJobOptions{Options: o, Repo: "r", GitSyncImage: "g", NFSURL: "nfs://nfs/srv/bundles"})
+	assert.Contains(t, cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args, "--bundle=team-a")
+
+	env, err := BundleConfigEnv([]string{"team-a", "team-b"}, "/usr/local/airflow/bundles")
+	require.NoError(t, err)
+	assert.Equal(t, "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", env.Name)
+	var list []struct {
+		Name      string            `json:"name"`
+		Classpath string            `json:"classpath"`
+		Kwargs    map[string]string `json:"kwargs"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(env.Value), &list))
+	require.Len(t, list, 2)
+	assert.Equal(t, "team-b", list[1].Name)
+	assert.Equal(t, "airflow_manifest_bundle.local.ManifestLocalDagBundle", list[0].Classpath)
+	assert.Equal(t, map[string]string{"published_root": "/usr/local/airflow/bundles"}, list[0].Kwargs, "no source_path: dagnfs publishes")
+	_, err = BundleConfigEnv(nil, "/x")
+	assert.Error(t, err)
+	o.Layout, o.Bundle = "manifest-bundle", ""
+	assert.ErrorContains(t, o.Check(), "needs --bundle")
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dagnfs/dagnfs/bundle"
 	"github.com/dagnfs/dagnfs/envindex"
 	"github.com/dagnfs/dagnfs/k8s"
 )
@@ -30,6 +31,8 @@ Kinds:
                        --one-time) and publishes its DAG folder over NFS
   env-capture-job      a Job that writes the environment index of the
                        Airflow image to its log (validate --env)
+  bundle-config        Airflow 3's dag_bundle_config_list for the versioned
+                       bundles dagnfs publishes (--layout manifest-bundle)
 
 Run "dagnfs k8s KIND --help" for a kind's flags.
 
@@ -105,6 +108,37 @@ Flags:
 				return nil, err
 			}
 			return k8s.AgentDaemonSet(o.Options), nil
+		},
+	},
+	"bundle-config": {
+		help: `Usage: dagnfs k8s bundle-config --bundle NAME [--bundle NAME...] [flags]
+
+The environment variable of Airflow 3's dag_bundle_config_list, as an entry
+of a container's env list, with one ManifestLocalDagBundle per --bundle,
+reading the published root that the pods mount at --published-root (dagnfs
+publishes, so no source_path). The image needs the airflow-manifest-bundle
+package.
+
+Example:
+  dagnfs k8s bundle-config --bundle team-a --bundle team-b --published-root /usr/local/airflow/bundles
+
+Flags:
+`,
+		flags: func(f *pflag.FlagSet, o *k8sOptions) {
+			f.StringArrayVar(&o.bundles, "bundle", nil, "a bundle's name (repeatable)")
+			f.StringVar(&o.DagsPath, "published-root", k8s.DefaultDagsPath, "where the pods mount the export that dagnfs publishes the bundles to")
+		},
+		make: func(o *k8sOptions) (any, error) {
+			for _, n := range o.bundles {
+				if err := bundle.CheckName(n); err != nil {
+					return nil, usagef("--bundle: %v", err)
+				}
+			}
+			env, err := k8s.BundleConfigEnv(o.bundles, o.DagsPath)
+			if err != nil {
+				return nil, &usageError{err.Error()}
+			}
+			return env, nil
 		},
 	},
 	"agent-networkpolicy": {
@@ -243,6 +277,7 @@ Flags:
 type k8sOptions struct {
 	k8s.Options
 	schedule, repo, branch, subdir, gitSyncImage, gitSecret, nfsURL string
+	bundles                                                         []string
 	nodeSelector, tolerations, promSelector, prefixes               []string
 	promNamespace, python                                           string
 }
@@ -256,6 +291,7 @@ func (o *k8sOptions) addExport(f *pflag.FlagSet) {
 	f.StringVar(&o.NFSPath, "nfs-path", "", "path of the export on the server")
 	f.StringVar(&o.PVC, "pvc", "", "a PersistentVolumeClaim holding the export, instead of --nfs-server/--nfs-path")
 	f.StringVar(&o.DagsPath, "dags-path", k8s.DefaultDagsPath, "where Airflow mounts the export")
+	f.StringVar(&o.Bundle, "bundle", "", "Airflow 3's versioned bundle (the manifest-bundle layout): its name; the export is its published root")
 	f.StringVar(&o.Layout, "layout", "", "generations: the export is published with --layout generations; Airflow's dags folder is DAGS-PATH/current, and the pods verify what it names")
 	f.Int64Var(&o.RunAsUser, "run-as-user", 50000, "uid of the pods (Airflow's)")
 	f.Int64Var(&o.RunAsGroup, "run-as-group", 0, "gid of the pods (Airflow's)")
@@ -308,11 +344,11 @@ func runK8sCmd(args []string, stdout, stderr io.Writer) error {
 		return errHelp
 	}
 	if len(args) == 0 {
-		return usagef("dagnfs k8s needs a kind: verify-job, agent-daemonset, agent-networkpolicy, publish-cronjob or env-capture-job (see dagnfs k8s --help)")
+		return usagef("dagnfs k8s needs a kind: verify-job, agent-daemonset, agent-networkpolicy, publish-cronjob, env-capture-job or bundle-config (see dagnfs k8s --help)")
 	}
 	kind, ok := k8sKinds[args[0]]
 	if !ok {
-		return usagef("dagnfs k8s: unknown kind %q: verify-job, agent-daemonset, agent-networkpolicy, publish-cronjob or env-capture-job (see dagnfs k8s --help)", args[0])
+		return usagef("dagnfs k8s: unknown kind %q: verify-job, agent-daemonset, agent-networkpolicy, publish-cronjob, env-capture-job or bundle-config (see dagnfs k8s --help)", args[0])
 	}
 	o := &k8sOptions{}
 	fset := pflag.NewFlagSet("k8s "+args[0], pflag.ContinueOnError)
@@ -328,7 +364,10 @@ func runK8sCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.Layout == "generations" {
+	switch {
+	case o.Bundle != "":
+		fmt.Fprintf(stdout, "# Airflow reads bundle %s through its dag_bundle_config_list: dagnfs k8s bundle-config --bundle %s --published-root %s\n", o.Bundle, o.Bundle, o.DagsPath)
+	case o.Layout == "generations":
 		fmt.Fprintf(stdout, "# Airflow's dags folder must be the symlink: AIRFLOW__CORE__DAGS_FOLDER=%s\n", o.DagsFolder())
 	}
 	_, err = stdout.Write(b)
