@@ -129,7 +129,11 @@ func (s *manifestBundle) deletes(o Deletes) Deletes {
 	return o
 }
 
-func (s *manifestBundle) planned(res *Result, _ *Plan) { res.Bundle = s.name }
+// planned: the snapshot's own manifest is not a file someone else put there.
+func (s *manifestBundle) planned(res *Result, plan *Plan) {
+	res.Bundle = s.name
+	plan.Unmanaged = slices.DeleteFunc(plan.Unmanaged, func(p string) bool { return p == bundle.ManifestName })
+}
 
 // prepare builds the snapshot's folder where no consumer looks, with the
 // unchanged files linked from the previous version.

@@ -99,8 +99,9 @@ func TestManifestBundleLayout(t *testing.T) {
 		// A change: a new version; the unchanged files are the same inodes
 		// where the destination links; v1 stays readable, pinned.
 		writeTree(t, src, map[string]string{"etl.py": dagA + "# v2\n"})
-		_, err = Publish(ctx, o)
+		res, err = Publish(ctx, o)
 		require.NoError(t, err)
+		assert.Empty(t, res.Unmanaged, "the snapshot's manifest is dagnfs's own")
 		v2 := refOf(t, root, "team-a").Version
 		require.NotEqual(t, v1, v2)
 		assert.Equal(t, v2, consume(t, root, "team-a", "refresh").Version)

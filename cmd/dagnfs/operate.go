@@ -159,8 +159,11 @@ func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, scan sc
 		}
 		fmt.Fprintf(stdout, "\n  published   %s by %s (%s ago)\n", r.PublishedAt.Local().Format(time.DateTime), printable(r.PublishedBy), time.Since(r.PublishedAt).Round(time.Second))
 		fmt.Fprintf(stdout, "  files       %d (%s)\n", r.Files, humanBytes(r.Bytes))
-		if r.Layout == layout.Generations {
+		switch r.Layout {
+		case layout.Generations:
 			fmt.Fprintf(stdout, "  layout      generations: %s names %s\n", layout.Current, layout.GenerationName(r.Current))
+		case layout.ManifestBundle:
+			fmt.Fprintf(stdout, "  layout      manifest-bundle: bundle %s, version %s\n", r.Bundle, r.Version)
 		}
 	}
 	if r.Paused != nil {
@@ -233,11 +236,16 @@ func history(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout
 		PublishedBy string    `json:"published_by"`
 		Via         string    `json:"via,omitempty"`
 		Files       int       `json:"files"`
+		Version     string    `json:"version,omitempty"`
 	}
 	rows := []row{}
 	for _, m := range hist {
 		rows = append(rows, row{m.Generation, m.Generation == cur.Generation, m.Action, m.Label, m.PublishedAt,
-			m.PublishedBy.User + "@" + m.PublishedBy.Host, m.PublishedBy.Via, len(m.Files)})
+			m.PublishedBy.User + "@" + m.PublishedBy.Host, m.PublishedBy.Via, len(m.Files), m.Version})
+	}
+	target := shellQuote(dest)
+	if o.bundle != "" {
+		target += " --bundle " + shellQuote(o.bundle)
 	}
 	if o.format.val == "json" {
 		return writeJSON(stdout, struct {
@@ -259,11 +267,15 @@ func history(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout
 		if r.Current {
 			mark = "*"
 		}
-		fmt.Fprintf(stdout, "%-4s %-10d %-8s %-19s %-24s %6d  %s\n", mark, r.Generation, r.Action, r.PublishedAt.Local().Format(time.DateTime), printable(r.PublishedBy), r.Files, printable(r.Label))
+		label := printable(r.Label)
+		if r.Version != "" {
+			label = strings.TrimSpace(label + " " + r.Version[:min(len(r.Version), len("sha256-")+12)])
+		}
+		fmt.Fprintf(stdout, "%-4s %-10d %-8s %-19s %-24s %6d  %s\n", mark, r.Generation, r.Action, r.PublishedAt.Local().Format(time.DateTime), printable(r.PublishedBy), r.Files, label)
 	}
 	for _, r := range rows {
 		if !r.Current {
-			fmt.Fprintf(stdout, "restore one with: dagnfs rollback %s --to %d\n", shellQuote(dest), r.Generation)
+			fmt.Fprintf(stdout, "restore one with: dagnfs rollback %s --to %d\n", target, r.Generation)
 			break
 		}
 	}

@@ -357,12 +357,16 @@ func nextSteps(res *publish.Result, err error, dest string, keep int) steps {
 		return steps{}
 	}
 	s := steps{keep: keep}
+	target := shellQuote(dest)
+	if res.Bundle != "" {
+		target += " --bundle " + shellQuote(res.Bundle)
+	}
 	if keep >= 2 {
-		s.undo = fmt.Sprintf("dagnfs rollback %s --to %d", shellQuote(dest), res.Previous)
+		s.undo = fmt.Sprintf("dagnfs rollback %s --to %d", target, res.Previous)
 	}
 	if res.Scheduled != "" && res.Paused == nil {
 		reason := fmt.Sprintf("rolled back from generation %d", res.Previous)
-		s.pause = fmt.Sprintf("dagnfs pause %s --reason %s", shellQuote(dest), shellQuote(reason))
+		s.pause = fmt.Sprintf("dagnfs pause %s --reason %s", target, shellQuote(reason))
 	}
 	return s
 }
