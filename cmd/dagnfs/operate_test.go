@@ -307,3 +307,38 @@ func TestPauseResumeCLI(t *testing.T) {
 	assert.Contains(t, out, "the last publish came from cronjob/airflow/dagnfs-publish")
 	assert.Contains(t, out, "dagnfs pause "+dest+" --reason 'rolled back from generation 4'")
 }
+
+// Bundles of one published root are operated on one by one: --bundle on
+// pause, resume, history, status and unlock names the bundle, and one
+// bundle's pause leaves the other publishing.
+func TestBundleCommands(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.Chmod(root, 0o755))
+	a := srcDir(t, map[string]string{"a.py": dag})
+	b := srcDir(t, map[string]string{"b.py": strings.ReplaceAll(dag, "'x'", "'y'")})
+	for _, c := range [][]string{{"--bundle", "a", a}, {"--bundle", "b", b}} {
+		code, _, errOut := runCLI(t, append([]string{"publish"}, append(c, root)...)...)
+		require.Equal(t, exitOK, code, errOut)
+	}
+	code, _, errOut := runCLI(t, "pause", "--bundle", "a", "--reason", "freeze", root)
+	require.Equal(t, exitOK, code, errOut)
+	require.NoError(t, os.WriteFile(filepath.Join(a, "a2.py"), []byte(strings.ReplaceAll(dag, "'x'", "'z'")), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(b, "b2.py"), []byte(strings.ReplaceAll(dag, "'x'", "'w'")), 0o644))
+	code, _, _ = runCLI(t, "publish", "--bundle", "a", a, root)
+	assert.Equal(t, exitPaused, code, "bundle a is paused")
+	code, _, errOut = runCLI(t, "publish", "--bundle", "b", b, root)
+	assert.Equal(t, exitOK, code, "bundle b is not: %s", errOut)
+	code, out, _ := runCLI(t, "status", "--check", "--bundle", "a", root)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, out, "paused")
+	code, out, _ = runCLI(t, "history", "--bundle", "b", root)
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "dagnfs rollback "+root+" --bundle b --to 1")
+	code, _, errOut = runCLI(t, "resume", "--bundle", "a", root)
+	require.Equal(t, exitOK, code, errOut)
+	code, _, errOut = runCLI(t, "publish", "--bundle", "a", a, root)
+	assert.Equal(t, exitOK, code, errOut)
+	code, out, _ = runCLI(t, "unlock", "--bundle", "a", root)
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "not locked")
+}
