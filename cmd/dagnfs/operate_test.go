@@ -342,3 +342,19 @@ func TestBundleCommands(t *testing.T) {
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "not locked")
 }
+
+// status --check runs Airflow's scan of the dags folder it is given: a
+// generations export scanned from its root needs attention.
+func TestStatusScansTheDagsFolder(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.Chmod(root, 0o755))
+	src := srcDir(t, map[string]string{"a.py": dag, "common/util.py": "X = 1\n"})
+	code, _, errOut := runCLI(t, "publish", "--layout", "generations", src, root)
+	require.Equal(t, exitOK, code, errOut)
+	code, out, _ := runCLI(t, "status", "--check", "--dags-folder", filepath.Join(root, "current"), root)
+	assert.Equal(t, exitOK, code, out)
+	code, out, _ = runCLI(t, "status", "--check", "--dags-folder", root, root)
+	assert.Equal(t, exitFailed, code, out)
+	assert.Contains(t, out, "[dags-folder-setting]")
+	assert.Contains(t, out, "AIRFLOW__CORE__DAGS_FOLDER="+filepath.Join(root, "current"))
+}
