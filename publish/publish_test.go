@@ -640,3 +640,18 @@ func TestWorkerPanicIsAnError(t *testing.T) {
 	assert.True(t, os.IsNotExist(err), "the lock is released")
 	assert.Empty(t, readTree(t, dir), "nothing was published")
 }
+
+// A rollback of an export with one generation says there is nothing older,
+// not that generation 0 is not kept (issue 20).
+func TestRollbackOfTheFirstGeneration(t *testing.T) {
+	_, d := localDest(t)
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.py": dagA})
+	_, err := Publish(context.Background(), opts(src, d))
+	require.NoError(t, err)
+	_, err = Rollback(context.Background(), opts("", d), 0)
+	var re *RefusedError
+	require.ErrorAs(t, err, &re)
+	assert.Contains(t, err.Error(), "holds generation 1 only: there is nothing older to restore")
+	assert.NotContains(t, err.Error(), "generation 0")
+}

@@ -47,6 +47,9 @@ func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 		return NewResult(d.String()), err
 	}
 	if to == 0 {
+		if cur.Generation == 1 {
+			return NewResult(d.String()), &RefusedError{Reason: fmt.Sprintf("%s holds generation 1 only: there is nothing older to restore", d)}
+		}
 		to = cur.Generation - 1
 	}
 	var target *layout.Manifest

@@ -269,6 +269,17 @@ func TestServeRefusesRoot(t *testing.T) {
 	assert.Contains(t, errOut, "--allow-root")
 }
 
+// An unwritable --url-file is refused before the server starts, in one line
+// that names the flag (issue 20).
+func TestServeChecksTheURLFileFirst(t *testing.T) {
+	start := time.Now()
+	code, _, errOut := runCLI(t, "serve", "--allow-root", "--listen", "127.0.0.1:0", "--export", t.TempDir(), "--url-file", "/nonexistent/dir/url")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "--url-file /nonexistent/dir/url")
+	assert.Equal(t, 1, strings.Count(strings.TrimSpace(errOut), "\n")+1, errOut)
+	assert.Less(t, time.Since(start), 5*time.Second, "refused at once, not once serving")
+}
+
 // A file planted on the export with an escape sequence in its name reaches
 // the terminal escaped.
 func TestPlantedNamesAreEscaped(t *testing.T) {

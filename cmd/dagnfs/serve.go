@@ -59,6 +59,16 @@ func runServeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if o.export == "" {
 		return usagef("--export DIR is required (see dagnfs serve --help)")
 	}
+	var urlOut *os.File
+	if o.urlFile != "" {
+		// Checked before anything starts, not after.
+		f, err := os.OpenFile(o.urlFile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return usagef("--url-file %s: %v; name a file this user can write", o.urlFile, err)
+		}
+		urlOut = f
+		defer urlOut.Close()
+	}
 	if os.Geteuid() == 0 && !o.allowRoot {
 		return usagef("refusing to serve as root: a client could then change anything root may in %s; run it as the user that should own the files (e.g. setpriv --reuid 50000 --regid 50000 --clear-groups), or pass --allow-root", o.export)
 	}
@@ -67,10 +77,14 @@ func runServeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("serve %s on %s: %w", o.export, o.listen, err)
 	}
 	fmt.Fprintln(stdout, s.URL())
-	if o.urlFile != "" {
-		if err := os.WriteFile(o.urlFile, []byte(s.URL()+"\n"), 0o644); err != nil {
+	if urlOut != nil {
+		if _, err := urlOut.WriteString(s.URL() + "\n"); err != nil {
 			s.Close()
-			return err
+			return fmt.Errorf("--url-file %s: %w", o.urlFile, err)
+		}
+		if err := urlOut.Close(); err != nil {
+			s.Close()
+			return fmt.Errorf("--url-file %s: %w", o.urlFile, err)
 		}
 	}
 	return s.Wait(ctx)
