@@ -348,13 +348,13 @@ func VerifyJob(o Options) *batchv1.Job {
 // AgentDaemonSet runs `dagnfs agent` on every node, with probes on its
 // endpoints and Prometheus scrape annotations.
 func AgentDaemonSet(o Options) *appsv1.DaemonSet {
-	// Bound to the pod's own address: what the kubelet's probes and
-	// Prometheus reach, and nothing else.
-	args := []string{"agent", o.DagsFolder(), fmt.Sprintf("--listen=$(POD_IP):%d", o.Port), "--interval=" + o.Interval.String(),
+	// Every address of the pod's own network namespace, IPv4 and IPv6:
+	// what the kubelet's probes and Prometheus reach (a pod IP written
+	// into the address, as host:port, is no address on an IPv6 pod).
+	args := []string{"agent", o.DagsFolder(), fmt.Sprintf("--listen=:%d", o.Port), "--interval=" + o.Interval.String(),
 		"--log-format=json", asIdentity(o), fmt.Sprintf("--as-gid=%d", o.RunAsGroup)}
 	args = append(args, scanArgs(o)...)
 	c := container(o, args)
-	c.Env = append(c.Env, corev1.EnvVar{Name: "POD_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}})
 	c.Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: o.Port, Protocol: corev1.ProtocolTCP}}
 	probe := func(p string, period int32) *corev1.Probe {
 		return &corev1.Probe{

@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -303,4 +304,26 @@ func TestBundleManifests(t *testing.T) {
 	assert.Error(t, err)
 	o.Layout, o.Bundle = "manifest-bundle", ""
 	assert.ErrorContains(t, o.Check(), "needs --bundle")
+}
+
+// The agent's listen address is one on IPv4 and IPv6 pods alike (issue
+// 20: "$(POD_IP):8080" is "fd00::5:8080" on an IPv6 pod, no address).
+func TestAgentListensOnEveryPodFamily(t *testing.T) {
+	o := exampleOptions("dagnfs-agent")
+	var listen string
+	for _, a := range AgentDaemonSet(o).Spec.Template.Spec.Containers[0].Args {
+		if v, ok := strings.CutPrefix(a, "--listen="); ok {
+			listen = v
+		}
+	}
+	require.NotEmpty(t, listen)
+	for _, podIP := range []string{"10.1.2.3", "fd00::5"} {
+		addr := strings.ReplaceAll(listen, "$(POD_IP)", podIP) // as the kubelet expands it
+		host, port, err := net.SplitHostPort(addr)
+		require.NoError(t, err, "pod IP %s: %q", podIP, addr)
+		assert.Equal(t, "8080", port)
+		if host != "" {
+			assert.NotNil(t, net.ParseIP(host), "pod IP %s: %q", podIP, addr)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -540,6 +541,9 @@ func finishMigration(ctx context.Context, d nfs.Dest, prev *layout.Manifest, dri
 // run: a run that switched Current but did not write the manifest left the
 // new generation's manifest in the history, and it becomes the manifest.
 func reconcile(ctx context.Context, d nfs.Dest, prev *layout.Manifest, attr nfs.Attr, log interface{ Warn(string, ...any) }) (*layout.Manifest, error) {
+	if err := repointCurrent(ctx, d, prev, log); err != nil {
+		return nil, err
+	}
 	cur, err := CurrentGeneration(ctx, d)
 	if err != nil {
 		return nil, err
@@ -568,6 +572,31 @@ func reconcile(ctx context.Context, d nfs.Dest, prev *layout.Manifest, attr nfs.
 	}
 	return nil, fmt.Errorf("%s/%s points to generation %d, which the manifest (generation %d) and the history do not record; see dagnfs status",
 		d, layout.Current, cur, prev.Generation)
+}
+
+// repointCurrent puts current back at the generation the manifest records
+// when someone made it a symlink to anything else (/etc, say): a folder
+// dagnfs did not make is never served, and the next publish says what it
+// repaired. A current that is not a symlink is left for its owner to move.
+func repointCurrent(ctx context.Context, d nfs.Dest, prev *layout.Manifest, log interface{ Warn(string, ...any) }) error {
+	if !prev.InGenerations() {
+		return nil
+	}
+	target, err := d.Readlink(ctx, layout.Current)
+	if err != nil {
+		return nil // missing or not a symlink: CurrentGeneration and the switch say so
+	}
+	if _, ok := layout.ParseGenerationName(target); ok {
+		return nil
+	}
+	if fi, err := d.Stat(ctx, prev.Root()); err != nil || !fi.IsDir() {
+		return fmt.Errorf("%s/%s points to %q, not to a generation folder dagnfs made, and generation %d's folder is gone; dagnfs rollback puts back a kept one", d, layout.Current, target, prev.Generation)
+	}
+	if _, err := switchCurrent(ctx, d, layout.TempName(), prev.Folder); err != nil {
+		return err
+	}
+	log.Warn(fmt.Sprintf("%s pointed to %s, not to a generation folder dagnfs made; pointed it back at %s, as the manifest records", layout.Current, strconv.Quote(target), prev.Root()))
+	return nil
 }
 
 // relink makes a kept generation current again, in the generations layout:

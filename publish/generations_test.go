@@ -1,7 +1,9 @@
 package publish
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -480,4 +482,27 @@ func TestRootIgnoreFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, res.Previous, res.Generation, "nothing to publish")
 	assert.Equal(t, layout.IgnoreBlock, read())
+}
+
+// A current planted to point anywhere else (/etc) is pointed back at the
+// recorded generation by the next publish, which says so (issue 20).
+func TestPlantedCurrentIsRepaired(t *testing.T) {
+	ctx := context.Background()
+	dir, d := localDest(t)
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.py": dagA})
+	o := opts(src, d)
+	o.Layout = layout.Generations
+	_, err := Publish(ctx, o)
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(filepath.Join(dir, layout.Current)))
+	require.NoError(t, os.Symlink("/etc", filepath.Join(dir, layout.Current)))
+	var logged bytes.Buffer
+	o.Log = slog.New(slog.NewTextHandler(&logged, nil))
+	res, err := Publish(ctx, o)
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Generation, "nothing new to publish")
+	assert.Equal(t, layout.GenerationName(1), currentOf(t, dir))
+	assert.Contains(t, logged.String(), `pointed to \"/etc\"`)
+	assert.Contains(t, logged.String(), "pointed it back at "+layout.GenerationName(1))
 }
