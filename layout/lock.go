@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"syscall"
 	"time"
 
 	"github.com/dagnfs/dagnfs/nfs"
@@ -53,7 +54,8 @@ func ParseLock(b []byte) (*LockInfo, error) {
 func ReadLock(ctx context.Context, d nfs.Dest, ttl time.Duration) (*LockInfo, error) {
 	b, err := d.ReadFile(ctx, LockPath, MaxLock)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ESTALE):
+		// ESTALE: removed between its LOOKUP and its READ, a released lock
 		return nil, nil
 	case errors.Is(err, nfs.ErrNotRegular):
 		return nil, fmt.Errorf("%s/%s is not a regular file (dagnfs never makes one); remove it: %w", d, LockPath, err)

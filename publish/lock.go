@@ -85,6 +85,9 @@ func acquire(ctx context.Context, d nfs.Dest, info layout.LockInfo, ttl time.Dur
 			return nil, err
 		}
 		if held == nil {
+			if attempt >= maxLockAttempts {
+				return nil, fmt.Errorf("%s/%s was released and taken %d times while this publisher tried to take it; try again", d, layout.LockPath, attempt+1)
+			}
 			continue // released meanwhile
 		}
 		dead := deadHolder(held)
@@ -103,6 +106,10 @@ func acquire(ctx context.Context, d nfs.Dest, info layout.LockInfo, ttl time.Dur
 		l.tookOver = true
 	}
 }
+
+// maxLockAttempts bounds the tries of one acquire against a lock that other
+// publishers keep taking and releasing.
+const maxLockAttempts = 50
 
 // takeoverSettle is how long a publisher that took over an expired lock
 // waits before checking that the lock is still its own: longer than the

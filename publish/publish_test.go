@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -654,4 +655,38 @@ func TestRollbackOfTheFirstGeneration(t *testing.T) {
 	require.ErrorAs(t, err, &re)
 	assert.Contains(t, err.Error(), "holds generation 1 only: there is nothing older to restore")
 	assert.NotContains(t, err.Error(), "generation 0")
+}
+
+// staleOnce answers the first read of the lock with NFS3ERR_STALE, as a
+// server does when the lock is removed between its LOOKUP and its READ.
+type staleOnce struct {
+	nfs.Dest
+	exist, stale atomic.Bool
+}
+
+func (s *staleOnce) Create(ctx context.Context, name string, mode fs.FileMode) (nfs.Writer, error) {
+	if name == layout.LockPath && s.exist.CompareAndSwap(false, true) {
+		return nil, &fs.PathError{Op: "create", Path: name, Err: fs.ErrExist}
+	}
+	return s.Dest.Create(ctx, name, mode)
+}
+
+func (s *staleOnce) ReadFile(ctx context.Context, name string, max int64) ([]byte, error) {
+	if name == layout.LockPath && s.stale.CompareAndSwap(false, true) {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: syscall.ESTALE}
+	}
+	return s.Dest.ReadFile(ctx, name, max)
+}
+
+// A lock that vanished between its lookup and its read is a released lock:
+// the publisher takes it instead of failing (issue 20).
+func TestStaleLockIsReleased(t *testing.T) {
+	_, d := localDest(t)
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.py": dagA})
+	sd := &staleOnce{Dest: d}
+	res, err := Publish(context.Background(), opts(src, sd))
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Generation)
+	assert.True(t, sd.stale.Load(), "the stale read happened")
 }
