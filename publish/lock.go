@@ -146,7 +146,12 @@ func (l *lock) check(ctx context.Context) error {
 	return nil
 }
 
-// refresh rewrites the lock with a new expiry, after checking it is still ours.
+// refresh gives the lock a new expiry, as a compare-and-swap that never
+// overwrites a lock another publisher took over: the lock is moved aside
+// with one RENAME (atomic: this publisher then has whatever was there),
+// what moved is checked to be this run's, and the refreshed lock is
+// created again exclusively. A lock of someone else's that was moved is
+// put back the same way; a lock someone made in the gap wins.
 func (l *lock) refresh(ctx context.Context) error {
 	held, err := layout.ReadLock(ctx, l.d, l.ttl)
 	if err != nil {
@@ -155,8 +160,45 @@ func (l *lock) refresh(ctx context.Context) error {
 	if held == nil || held.RunID != l.info.RunID {
 		return ErrLockLost
 	}
+	aside := layout.TempName()
+	if err := l.d.Rename(ctx, layout.LockPath, aside); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return ErrLockLost
+		}
+		return err
+	}
+	b, rerr := l.d.ReadFile(ctx, aside, layout.MaxLock)
+	moved, perr := layout.ParseLock(b)
+	if rerr != nil || perr != nil || moved.RunID != l.info.RunID {
+		if rerr == nil {
+			_ = l.create(ctx, b) // theirs, back where it was, unless a third made one meanwhile
+		}
+		_ = l.d.Remove(ctx, aside)
+		return ErrLockLost
+	}
+	_ = l.d.Remove(ctx, aside)
 	l.info.Expires = l.now().UTC().Add(l.ttl)
-	return nfs.WriteFile(ctx, l.d, layout.TempName(), layout.LockPath, l.info.Encode(), nfs.Attr{Mode: layout.FileMode, UID: -1, GID: -1})
+	if err := l.create(ctx, l.info.Encode()); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return ErrLockLost // another publisher took it in the gap
+		}
+		return err
+	}
+	return nil
+}
+
+// create makes the lock file exclusively with content b.
+func (l *lock) create(ctx context.Context, b []byte) error {
+	w, err := l.d.Create(ctx, layout.LockPath, layout.FileMode)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	_, err = w.Commit(ctx)
+	return err
 }
 
 // keepAlive refreshes the lock every ttl/3 until ctx ends; if the lock is

@@ -690,3 +690,53 @@ func TestStaleLockIsReleased(t *testing.T) {
 	assert.Equal(t, 1, res.Generation)
 	assert.True(t, sd.stale.Load(), "the stale read happened")
 }
+
+// The lock refresh is a compare-and-swap: it extends this run's lock, and a
+// lock another publisher took over is never overwritten: the refresh says
+// the lock is lost (exit 4) and leaves the other's as it is (issue 20).
+func TestLockRefreshNeverOverwrites(t *testing.T) {
+	ctx := context.Background()
+	dir, d := localDest(t)
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, layout.StagingDir), 0o700))
+	now := time.Now()
+	clock := func() time.Time { return now }
+	l, err := acquire(ctx, d, layout.LockInfo{Holder: "me", RunID: "mine"}, time.Minute, clock, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	now = now.Add(30 * time.Second)
+	require.NoError(t, l.refresh(ctx))
+	held, err := layout.ReadLock(ctx, d, time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, "mine", held.RunID)
+	assert.Equal(t, now.UTC().Add(time.Minute).Unix(), held.Expires.Unix(), "extended")
+
+	// Another publisher takes it over (this one stalled past the expiry)
+	// right after the refresh read it: between its check and its write.
+	theirs := layout.LockInfo{Holder: "them", RunID: "theirs", Expires: now.Add(time.Hour)}
+	l.d = &takeoverAfterRead{Dest: d, lockFile: filepath.Join(dir, layout.LockPath), theirs: theirs.Encode()}
+	assert.ErrorIs(t, l.refresh(ctx), ErrLockLost)
+	held, err = layout.ReadLock(ctx, d, time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, "theirs", held.RunID, "the other publisher's lock is left as it was")
+	entries, err := os.ReadDir(filepath.Join(dir, layout.StagingDir))
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing left aside")
+}
+
+// takeoverAfterRead replaces the lock with another publisher's right after
+// the first read of it, as a publisher taking over an expired lock would.
+type takeoverAfterRead struct {
+	nfs.Dest
+	lockFile string
+	theirs   []byte
+	done     atomic.Bool
+}
+
+func (t *takeoverAfterRead) ReadFile(ctx context.Context, name string, max int64) ([]byte, error) {
+	b, err := t.Dest.ReadFile(ctx, name, max)
+	if name == layout.LockPath && t.done.CompareAndSwap(false, true) {
+		if werr := os.WriteFile(t.lockFile+".new", t.theirs, 0o644); werr == nil {
+			_ = os.Rename(t.lockFile+".new", t.lockFile)
+		}
+	}
+	return b, err
+}
