@@ -237,6 +237,13 @@ func WriteFile(ctx context.Context, d Dest, tmp, name string, data []byte, attr 
 	return Flush(ctx, d)
 }
 
+// Lchowner is a destination that can give a symbolic link an owner: a
+// local folder (as root). Over NFS a link belongs to the credential that
+// made it, which is the owner already.
+type Lchowner interface {
+	Lchown(ctx context.Context, name string, uid, gid int) error
+}
+
 // Flusher is a destination that makes renames durable in a batch (a folder
 // syncs the folders that received names; NFS needs nothing: its RENAME is
 // on stable storage when it answers).

@@ -484,6 +484,16 @@ func (l *Local) Symlink(ctx context.Context, target, name string) error {
 	return pathErr("symlink", name, unix.Symlinkat(target, pfd, base))
 }
 
+// Lchown gives the symbolic link name (never what it points to) an owner.
+func (l *Local) Lchown(ctx context.Context, name string, uid, gid int) error {
+	pfd, base, done, err := l.parent(ctx, "lchown", name)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return pathErr("lchown", name, unix.Fchownat(pfd, base, uid, gid, unix.AT_SYMLINK_NOFOLLOW))
+}
+
 // Readlink implements Dest.
 func (l *Local) Readlink(ctx context.Context, name string) (string, error) {
 	pfd, base, done, err := l.parent(ctx, "readlink", name)

@@ -104,6 +104,14 @@ func (m moved) KeepListedHandles(on bool) {
 	}
 }
 
+// Lchown forwards to d's, where it has one.
+func (m moved) Lchown(ctx context.Context, name string, uid, gid int) error {
+	if l, ok := m.d.(Lchowner); ok {
+		return l.Lchown(ctx, m.in(name), uid, gid)
+	}
+	return errors.ErrUnsupported
+}
+
 // parents are the folders above p, outermost first.
 func parents(p string) []string {
 	var out []string

@@ -176,7 +176,7 @@ func (s *generations) commit(ctx context.Context, ex *executor, _ []*nfs.Pending
 	}
 
 	o.report(Progress{Phase: PhaseSwitch})
-	switchDur, err := switchCurrent(ctx, d, s.linkTmp, gen)
+	switchDur, err := switchCurrent(ctx, d, s.linkTmp, gen, ex.metaAttr())
 	if err != nil {
 		return nil, switchDur, err
 	}
@@ -231,12 +231,22 @@ func (s *generations) readable(next *layout.Manifest, uploads []SourceFile, seal
 // switchCurrent makes Current name generation gen: a new symlink, made in
 // the staging folder as tmp (a name in the run's journal), renamed over
 // Current. It returns how long the RENAME took.
-func switchCurrent(ctx context.Context, d nfs.Dest, tmp string, gen int) (time.Duration, error) {
+func switchCurrent(ctx context.Context, d nfs.Dest, tmp string, gen int, owner nfs.Attr) (time.Duration, error) {
 	if fi, err := d.Stat(ctx, layout.Current); err == nil && fi.Mode&fs.ModeSymlink == 0 {
 		return 0, fmt.Errorf("%s/%s is a %s, not the symlink dagnfs makes; move it aside and publish again", d, layout.Current, kindOf(fi))
 	}
 	if err := d.Symlink(ctx, layout.GenerationName(gen), tmp); err != nil {
 		return 0, err
+	}
+	if l, ok := d.(nfs.Lchowner); ok && (owner.UID >= 0 || owner.GID >= 0) {
+		// the owner the rest has (a root publish into a mounted folder
+		// would leave it root's)
+		if err := l.Lchown(ctx, tmp, owner.UID, owner.GID); err != nil {
+			cctx, cancel := nfs.CleanupContext(ctx)
+			defer cancel()
+			_ = d.Remove(cctx, tmp)
+			return 0, err
+		}
 	}
 	t0 := time.Now()
 	err := d.Rename(ctx, tmp, layout.Current)
@@ -541,7 +551,7 @@ func finishMigration(ctx context.Context, d nfs.Dest, prev *layout.Manifest, dri
 // run: a run that switched Current but did not write the manifest left the
 // new generation's manifest in the history, and it becomes the manifest.
 func reconcile(ctx context.Context, d nfs.Dest, prev *layout.Manifest, attr nfs.Attr, log interface{ Warn(string, ...any) }) (*layout.Manifest, error) {
-	if err := repointCurrent(ctx, d, prev, log); err != nil {
+	if err := repointCurrent(ctx, d, prev, attr, log); err != nil {
 		return nil, err
 	}
 	cur, err := CurrentGeneration(ctx, d)
@@ -578,7 +588,7 @@ func reconcile(ctx context.Context, d nfs.Dest, prev *layout.Manifest, attr nfs.
 // when someone made it a symlink to anything else (/etc, say): a folder
 // dagnfs did not make is never served, and the next publish says what it
 // repaired. A current that is not a symlink is left for its owner to move.
-func repointCurrent(ctx context.Context, d nfs.Dest, prev *layout.Manifest, log interface{ Warn(string, ...any) }) error {
+func repointCurrent(ctx context.Context, d nfs.Dest, prev *layout.Manifest, attr nfs.Attr, log interface{ Warn(string, ...any) }) error {
 	if !prev.InGenerations() {
 		return nil
 	}
@@ -592,7 +602,7 @@ func repointCurrent(ctx context.Context, d nfs.Dest, prev *layout.Manifest, log 
 	if fi, err := d.Stat(ctx, prev.Root()); err != nil || !fi.IsDir() {
 		return fmt.Errorf("%s/%s points to %q, not to a generation folder dagnfs made, and generation %d's folder is gone; dagnfs rollback puts back a kept one", d, layout.Current, target, prev.Generation)
 	}
-	if _, err := switchCurrent(ctx, d, layout.TempName(), prev.Folder); err != nil {
+	if _, err := switchCurrent(ctx, d, layout.TempName(), prev.Folder, attr); err != nil {
 		return err
 	}
 	log.Warn(fmt.Sprintf("%s pointed to %s, not to a generation folder dagnfs made; pointed it back at %s, as the manifest records", layout.Current, strconv.Quote(target), prev.Root()))
@@ -632,7 +642,7 @@ func relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Man
 		res.Warnings = append(res.Warnings, w)
 	}
 	o.report(Progress{Phase: PhaseSwitch})
-	took, err := switchCurrent(ctx, d, linkTmp, next.Folder)
+	took, err := switchCurrent(ctx, d, linkTmp, next.Folder, attr)
 	res.SwitchMS = float64(took.Microseconds()) / 1000
 	if err != nil {
 		return err

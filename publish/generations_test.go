@@ -506,3 +506,26 @@ func TestPlantedCurrentIsRepaired(t *testing.T) {
 	assert.Contains(t, logged.String(), `pointed to \"/etc\"`)
 	assert.Contains(t, logged.String(), "pointed it back at "+layout.GenerationName(1))
 }
+
+// A root publish into a mounted folder gives current the owner the rest has,
+// not root's (issue 20).
+func TestCurrentHasTheFilesOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test gives files another owner: run it as root, as CI does")
+	}
+	dir, d := localDest(t)
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.py": dagA})
+	o := opts(src, d)
+	o.Layout, o.Owner.UID, o.Owner.GID = layout.Generations, 50000, 50000
+	_, err := Publish(context.Background(), o)
+	require.NoError(t, err)
+	fi, err := os.Lstat(filepath.Join(dir, layout.Current))
+	require.NoError(t, err)
+	st := fi.Sys().(*syscall.Stat_t)
+	assert.Equal(t, [2]uint32{50000, 50000}, [2]uint32{st.Uid, st.Gid}, "current is the files' owner's")
+	fi, err = os.Stat(filepath.Join(genDir(dir, 1), "a.py"))
+	require.NoError(t, err)
+	st = fi.Sys().(*syscall.Stat_t)
+	assert.Equal(t, [2]uint32{50000, 50000}, [2]uint32{st.Uid, st.Gid})
+}
