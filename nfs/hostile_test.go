@@ -176,24 +176,7 @@ func TestHostileHugeSize(t *testing.T) {
 
 // A folder listing that never ends, or repeats itself, is an error.
 func TestHostileEndlessDirectory(t *testing.T) {
-	page := func(reply []byte) []byte {
-		out := append([]byte(nil), reply[:nfstest.ReplyHeaderLen]...)
-		w := func(v ...uint32) {
-			for _, x := range v {
-				out = binary.BigEndian.AppendUint32(out, x)
-			}
-		}
-		w(0, 0)    // NFS3_OK, no folder attributes
-		w(0, 0)    // cookie verifier
-		w(1, 0, 7) // an entry: fileid 7
-		w(1)       // name "x"
-		out = append(out, 'x', 0, 0, 0)
-		w(0, 5)    // cookie 5, every time
-		w(0, 0, 0) // no attributes, no handle, no more entries
-		w(0)       // and never eof
-		return nfstest.Record(out)
-	}
-	r, _, err := hostile(t, on(progNFS, procRdPlus, page))
+	r, _, err := hostile(t, on(progNFS, procRdPlus, nfstest.EndlessListing))
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { _, err := r.ReadDir(context.Background(), ""); done <- err }()

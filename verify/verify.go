@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -236,6 +237,11 @@ func Verify(ctx context.Context, d nfs.Dest, o Options) (*Result, error) {
 		}
 		checkFiles(ctx, files, o, r, m, l)
 		checkExtras(r, m, l)
+		if err := serverFault(l); err != nil {
+			// Airflow finds DAGs by listing: a server that does not answer a
+			// listing (or answers one without end) serves nothing sound.
+			return r, &UnreadableError{Dest: d.String(), Err: err}
+		}
 		if !m.InBundle() { // Airflow never scans a published root
 			checkRootIgnore(ctx, d, r, m)
 		}
@@ -591,8 +597,26 @@ func checkExtras(r *Result, m *layout.Manifest, l *listing) {
 			name = "."
 		}
 		err := l.unlisted[dir]
-		r.add(ruleFor(err), Warning, name, "cannot list: %v; %s", err, remedy(err))
+		r.add(ruleFor(err), Error, name, "cannot list: %v; Airflow, which finds DAGs by listing, skips this folder; %s", err, remedy(err))
 	}
+}
+
+// serverFault is the first listing the server did not answer, or answered
+// with a malformed or endless reply, naming the folder.
+func serverFault(l *listing) error {
+	dirs := slices.Sorted(maps.Keys(l.unlisted))
+	for _, dir := range dirs {
+		err := l.unlisted[dir]
+		var te *nfs.TransportError
+		if errors.As(err, &te) || errors.Is(err, nfs.ErrMalformed) || errors.Is(err, context.DeadlineExceeded) {
+			name := dir
+			if name == "" {
+				name = "."
+			}
+			return fmt.Errorf("listing %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // checkLeftovers reports an interrupted publish's temporary files and locks.

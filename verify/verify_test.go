@@ -228,10 +228,16 @@ func TestFaultsAreFindings(t *testing.T) {
 		"stat:team/b.sql": &nfs.TransportError{Addr: "127.0.0.1:2049", Err: os.ErrDeadlineExceeded},
 	}}
 	r, err := Verify(context.Background(), fd, opts())
-	require.NoError(t, err, "faults are findings, not a failure of the run")
+	var ue *UnreadableError
+	require.ErrorAs(t, err, &ue, "a folder the server does not list is no sound export: Airflow finds DAGs by listing (issue 20)")
+	assert.Contains(t, err.Error(), "listing team")
 	got := rules(r)
 	assert.Equal(t, []string{"a.py"}, got[RuleStale])
 	assert.Equal(t, []string{"team/b.sql", "team"}, got[RuleTimeout], "the file, and its folder that could not be listed")
+	fd.faults = map[string]error{"team/b.sql": &nfs.TransportError{Addr: "127.0.0.1:2049", Err: os.ErrDeadlineExceeded}}
+	r, err = Verify(context.Background(), fd, opts())
+	require.NoError(t, err, "a file the server does not answer for is a finding")
+	assert.Equal(t, []string{"team/b.sql"}, rules(r)[RuleTimeout])
 	for _, f := range r.Findings {
 		if f.Rule == RuleStale {
 			assert.Contains(t, f.Message, "restart the pod, or remount")

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/nfs/nfstest"
 )
 
 func TestVerifyStatusHistoryRollback(t *testing.T) {
@@ -357,4 +359,27 @@ func TestStatusScansTheDagsFolder(t *testing.T) {
 	assert.Equal(t, exitFailed, code, out)
 	assert.Contains(t, out, "[dags-folder-setting]")
 	assert.Contains(t, out, "AIRFLOW__CORE__DAGS_FOLDER="+filepath.Join(root, "current"))
+}
+
+// verify and status --check through a server whose folder listing never
+// ends: Airflow finds DAGs by listing, so that is no sound export but a
+// server fault, exit 3, in one line that says what failed (issue 20; they
+// said OK with a warning).
+func TestEndlessListingIsAFault(t *testing.T) {
+	_, s := nfstest.Server(t)
+	src := srcDir(t, map[string]string{"a.py": dag})
+	code, _, errOut := runCLI(t, "publish", "--python", "none", src, s.URL())
+	require.Equal(t, exitOK, code, errOut)
+	addr := nfstest.Proxy(t, s.Addr().String(), func(c nfstest.Call, reply []byte) []byte {
+		if c.Prog == 100003 && c.Proc == 17 { // READDIRPLUS
+			return nfstest.EndlessListing(reply)
+		}
+		return nfstest.Record(reply)
+	})
+	for _, args := range [][]string{{"verify", "--timeout", "2s"}, {"status", "--check", "--timeout", "2s"}} {
+		code, out, errOut := runCLI(t, append(args, "nfs://"+addr+"/")...)
+		assert.Equal(t, exitDest, code, "%v: %s %s", args, out, errOut)
+		assert.Contains(t, errOut, "listing .", args)
+		assert.Equal(t, 1, strings.Count(strings.TrimSpace(errOut), "\n")+1, "%v: one line: %s", args, errOut)
+	}
 }

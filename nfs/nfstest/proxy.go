@@ -164,3 +164,24 @@ func readRecord(r io.Reader) ([]byte, error) {
 		}
 	}
 }
+
+// EndlessListing is a READDIRPLUS reply, built on the header of reply,
+// that lists one entry and says neither "no more entries" nor "end of
+// folder", with the same cookie every time: a folder listing without end.
+func EndlessListing(reply []byte) []byte {
+	out := append([]byte(nil), reply[:ReplyHeaderLen]...)
+	w := func(v ...uint32) {
+		for _, x := range v {
+			out = binary.BigEndian.AppendUint32(out, x)
+		}
+	}
+	w(0, 0)    // NFS3_OK, no folder attributes
+	w(0, 0)    // cookie verifier
+	w(1, 0, 7) // an entry: fileid 7
+	w(1)       // name "x"
+	out = append(out, 'x', 0, 0, 0)
+	w(0, 5)    // cookie 5, every time
+	w(0, 0, 0) // no attributes, no handle, no more entries
+	w(0)       // and never eof
+	return Record(out)
+}
