@@ -357,7 +357,7 @@ func hashAll(ctx context.Context, files []SourceFile, n int) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			sum, _, err := hashFile(files[i].Abs)
+			sum, err := hashSource(ctx, files[i])
 			files[i].Sum = sum
 			return err
 		}))
@@ -365,16 +365,20 @@ func hashAll(ctx context.Context, files []SourceFile, n int) error {
 	return g.Wait()
 }
 
-func hashFile(name string) (string, int64, error) {
-	f, err := os.Open(name)
+// hashSource hashes a source file as the walk saw it.
+func hashSource(ctx context.Context, f SourceFile) (string, error) {
+	r, err := f.Open(ctx)
 	if err != nil {
-		return "", 0, err
+		return "", err
 	}
-	defer f.Close()
+	defer r.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, f)
-	return hex.EncodeToString(h.Sum(nil)), n, err
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
 
 // readManifest reads the current manifest; a corrupt one says what to do.
 func readManifest(ctx context.Context, d nfs.Dest) (*layout.Manifest, error) {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/dagnfs/dagnfs/validate"
 )
@@ -24,12 +25,17 @@ type SourceFile struct {
 	// open reads the file from elsewhere than Abs (a rollback reads it
 	// from the export itself).
 	open func(ctx context.Context) (io.ReadCloser, error)
+	// seen is what the walk saw of it: Open opens that very file.
+	seen *seen
 }
 
 // Open opens the file's content for reading.
 func (f SourceFile) Open(ctx context.Context) (io.ReadCloser, error) {
 	if f.open != nil {
 		return f.open(ctx)
+	}
+	if f.seen != nil {
+		return openSeen(f)
 	}
 	return os.Open(f.Abs)
 }
@@ -124,7 +130,11 @@ func scan(dir string, exclude []string) ([]SourceFile, map[string][]validate.Lis
 				}
 				delete(visiting, target)
 			case info.Mode().IsRegular():
-				out = append(out, SourceFile{Rel: r, Abs: target, Size: info.Size()})
+				sf := SourceFile{Rel: r, Abs: target, Size: info.Size()}
+				if st, ok := info.Sys().(*syscall.Stat_t); ok {
+					sf.seen = &seen{root: root, dev: uint64(st.Dev), ino: st.Ino}
+				}
+				out = append(out, sf)
 			default:
 				problems = append(problems, fmt.Sprintf("%s: not a regular file or folder", r))
 			}

@@ -184,6 +184,8 @@ func classify(err error) (int, string, error) {
 		return exitUsage, kindUsage, optionUsage(err)
 	case errors.As(err, &ve):
 		return exitFailed, kindValidation, err
+	case errors.Is(err, publish.ErrSourceChanged):
+		return exitFailed, kindRefused, err
 	case errors.As(err, &re):
 		if re.Setting != "" {
 			err = fmt.Errorf("%w (--%s)", err, re.Setting)
