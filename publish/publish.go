@@ -379,7 +379,6 @@ func hashSource(ctx context.Context, f SourceFile) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-
 // readManifest reads the current manifest; a corrupt one says what to do.
 func readManifest(ctx context.Context, d nfs.Dest) (*layout.Manifest, error) {
 	m, err := layout.ReadManifest(ctx, d, layout.ManifestPath)
