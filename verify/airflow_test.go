@@ -2,9 +2,13 @@ package verify
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -135,4 +139,29 @@ func TestAirflowScanOfTheExport(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []string{"team/b.py"}, scanRules(r)[RuleScanMissing])
 	})
+}
+
+// The agent runs Airflow's scan of the dags folder it is given: a
+// generations export scanned from its root makes the node unready, with
+// the rule in the metrics.
+func TestAgentScansTheDagsFolder(t *testing.T) {
+	root, d := publishLayout(t, layout.Generations)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	base := "http://" + l.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := opts()
+	o.LocalPath, o.DagsFolder = root, root
+	a := &Agent{Dest: d, Options: o, Interval: 100 * time.Millisecond}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, l) }()
+	eventually(t, "the scan's finding", func() bool {
+		_, m := get(t, base+"/metrics")
+		return strings.Contains(m, `dagnfs_findings{rule="dags-folder-setting",severity="error"} 1`)
+	})
+	code, _ := get(t, base+"/readyz")
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	cancel()
+	<-done
 }
