@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -247,14 +248,34 @@ type FormatError struct {
 func (e *FormatError) Error() string { return fmt.Sprintf("bundle %s: %v", e.What, e.Err) }
 func (e *FormatError) Unwrap() error { return e.Err }
 
-type wireManifest struct {
+// wireHeader is what a manifest and a reference both begin with.
+type wireHeader struct {
 	SchemaVersion *int                   `json:"schema_version"`
 	BundleName    string                 `json:"bundle_name"`
 	Version       string                 `json:"version"`
 	Backend       *struct{ Type string } `json:"backend"`
-	FileCount     *int                   `json:"file_count"`
-	TotalSize     *int64                 `json:"total_size"`
-	Files         []File                 `json:"files"`
+}
+
+// check makes the consumer's checks of the header, for bundle.
+func (h wireHeader) check(bundle string) error {
+	switch {
+	case h.SchemaVersion == nil || *h.SchemaVersion != SchemaVersion:
+		return fmt.Errorf("schema_version is not %d", SchemaVersion)
+	case h.BundleName != bundle:
+		return fmt.Errorf("bundle_name is %q, not %q", h.BundleName, bundle)
+	case !IsVersion(h.Version):
+		return fmt.Errorf("version %q is not sha256-<64 hex digits>", h.Version)
+	case h.Backend == nil || h.Backend.Type != "local":
+		return errors.New("backend is not local")
+	}
+	return nil
+}
+
+type wireManifest struct {
+	wireHeader
+	FileCount *int   `json:"file_count"`
+	TotalSize *int64 `json:"total_size"`
+	Files     []File `json:"files"`
 }
 
 // ParseManifest reads a manifest of bundle's and makes the consumer's
@@ -270,15 +291,10 @@ func ParseManifest(data []byte, bundle string) (*Manifest, error) {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return nil, bad("not JSON: %v", err)
 	}
+	if err := w.check(bundle); err != nil {
+		return nil, bad("%v", err)
+	}
 	switch {
-	case w.SchemaVersion == nil || *w.SchemaVersion != SchemaVersion:
-		return nil, bad("schema_version is not %d", SchemaVersion)
-	case w.BundleName != bundle:
-		return nil, bad("bundle_name is %q, not %q", w.BundleName, bundle)
-	case !IsVersion(w.Version):
-		return nil, bad("version %q is not sha256-<64 hex digits>", w.Version)
-	case w.Backend == nil || w.Backend.Type != "local":
-		return nil, bad("backend is not local")
 	case len(w.Files) > MaxFiles:
 		return nil, bad("%d files, more than %d", len(w.Files), MaxFiles)
 	case w.FileCount == nil || *w.FileCount != len(w.Files):
@@ -311,11 +327,8 @@ func ParseManifest(data []byte, bundle string) (*Manifest, error) {
 }
 
 type wireReference struct {
-	SchemaVersion *int                   `json:"schema_version"`
-	BundleName    string                 `json:"bundle_name"`
-	Version       string                 `json:"version"`
-	Backend       *struct{ Type string } `json:"backend"`
-	Manifest      *struct {
+	wireHeader
+	Manifest *struct {
 		Path   string `json:"path"`
 		SHA256 string `json:"sha256"`
 	} `json:"manifest"`
@@ -336,15 +349,10 @@ func ParseReference(data []byte, bundle string) (*Reference, error) {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return nil, bad("not JSON: %v", err)
 	}
+	if err := w.check(bundle); err != nil {
+		return nil, bad("%v", err)
+	}
 	switch {
-	case w.SchemaVersion == nil || *w.SchemaVersion != SchemaVersion:
-		return nil, bad("schema_version is not %d", SchemaVersion)
-	case w.BundleName != bundle:
-		return nil, bad("bundle_name is %q, not %q", w.BundleName, bundle)
-	case !IsVersion(w.Version):
-		return nil, bad("version %q is not sha256-<64 hex digits>", w.Version)
-	case w.Backend == nil || w.Backend.Type != "local":
-		return nil, bad("backend is not local")
 	case w.Manifest == nil || w.Manifest.Path != ManifestName || !strings.HasPrefix(w.Manifest.SHA256, "sha256:") || !isHex(strings.TrimPrefix(w.Manifest.SHA256, "sha256:"), 64):
 		return nil, bad("manifest is not {path: %s, sha256: sha256:<hex>}", ManifestName)
 	case w.FileCount == nil || *w.FileCount < 0 || w.TotalSize == nil || *w.TotalSize < 0:
