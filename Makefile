@@ -10,12 +10,15 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 ARCHES ?= amd64 arm64
 DIST := dist
 BIN := bin/dagnfs
-E2E_STATE := $(CURDIR)/.e2e
+# The e2e server's state folder: one per checkout, under /tmp, which every
+# uid the tests read as can traverse (scripts change permissions only
+# inside it).
+E2E_STATE ?= /tmp/dagnfs-e2e-$(shell printf '%s' '$(CURDIR)' | sha256sum | cut -c1-12)
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 20s
 
-.PHONY: build dist dist-check demo test deps unit e2e gate-check bench fmt vet staticcheck fuzz clean corpus-verdicts deploy
+.PHONY: build dist dist-check demo test deps unit e2e gate-check room-check bench fmt vet staticcheck fuzz clean corpus-verdicts deploy
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dagnfs
@@ -40,7 +43,7 @@ demo: build
 # end-to-end test fails this target (gate-check), then the release binaries
 # built and run for both architectures (dist-check). Every step's exit status
 # decides make's.
-test: deps fmt vet staticcheck unit e2e gate-check dist-check
+test: deps fmt vet staticcheck unit e2e gate-check room-check dist-check
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -62,6 +65,11 @@ e2e: build
 
 gate-check: build
 	scripts/gate-check.sh $(BIN) $(E2E_STATE)
+
+# Proves that the server script stops only what it started and changes
+# permissions only inside its state folder.
+room-check:
+	scripts/room-check.sh
 
 # Each fuzz target for FUZZTIME; new interesting inputs are kept in the
 # package's testdata/fuzz.

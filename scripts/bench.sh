@@ -9,6 +9,11 @@ state=${2:?usage: bench.sh BIN STATE_DIR}
 reps=${REPS:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+# nfs-ganesha serves on 127.0.0.1:2049, one server a machine: a second
+# checkout's run waits here for this one's to end (flock), instead of
+# either stopping the other's server.
+exec 9>"${TMPDIR:-/tmp}/dagnfs-ganesha.lock"
+flock -w 1800 9 || { echo "$(basename "$0"): another checkout's run still holds nfs-ganesha's port after 30 min" >&2; exit 1; }
 "$here/ganesha.sh" start "$state" >/dev/null 2>&1
 work=$(mktemp -d)
 trap '"$here/ganesha.sh" stop "$state" >/dev/null 2>&1; rm -rf "$work"' EXIT

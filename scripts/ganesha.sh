@@ -53,11 +53,13 @@ start() {
   mkdir -p "$state"
   state=$(cd "$state" && pwd)
   mkdir -p "$state/export/dags" "$state/export/rootowned" "$state/run"
+  # Permissions change inside the state folder only. The tests read the
+  # export's files as uid 50000 and others, so the state folder must be
+  # somewhere they can reach (make puts it in a fresh folder under /tmp).
+  chmod 0755 "$state"
   chown 50000:50000 "$state/export/dags"
   chmod 0755 "$state/export" "$state/export/dags" "$state/export/rootowned"
   chown 0:0 "$state/export/rootowned"
-  # The export's parents must be traversable for the squashed users.
-  local p="$state"; while [ "$p" != "/" ]; do chmod o+x "$p" 2>/dev/null || true; p=$(dirname "$p"); done
   cat > "$state/ganesha.conf" <<CONF
 NFS_CORE_PARAM { Protocols = 3; NFS_Port = 2049; MNT_Port = 20048; Bind_addr = 127.0.0.1; Enable_NLM = false; Enable_RQUOTA = false; }
 NFSV4 { Graceless = true; }
@@ -66,12 +68,21 @@ EXPORT { Export_Id = 1; Path = $state/export; Pseudo = /export; Protocols = 3; T
          FSAL { Name = VFS; } }
 CONF
   if ! pgrep -x rpcbind >/dev/null; then
-    /usr/sbin/rpcbind -f >"$state/rpcbind.log" 2>&1 </dev/null &
+    /usr/sbin/rpcbind -f >"$state/rpcbind.log" 2>&1 </dev/null 9>&- &
     echo $! > "$state/run/rpcbind.pid"
     sleep 0.3
   fi
-  pkill -x ganesha.nfsd 2>/dev/null && sleep 2 || true
-  ganesha.nfsd -F -f "$state/ganesha.conf" -L "$state/ganesha.log" -p "$state/run/ganesha.pid" >/dev/null 2>&1 </dev/null &
+  # Only what this state folder started is ever stopped: a server of its
+  # own left running is; anyone else's on the port is reported, not killed.
+  if port_busy 2049 && [ -f "$state/run/ganesha.main" ] && kill -0 "$(cat "$state/run/ganesha.main")" 2>/dev/null; then
+    stop_ganesha
+  fi
+  for _ in $(seq 50); do port_busy 2049 || break; sleep 0.1; done
+  if port_busy 2049; then
+    echo "ganesha.sh: 127.0.0.1:2049 is in use by a process this state folder did not start ($(ss -ltnpH 'sport = :2049' | grep -o 'users:.*' | head -1)); stop it, or let the other run finish" >&2
+    exit 1
+  fi
+  ganesha.nfsd -F -f "$state/ganesha.conf" -L "$state/ganesha.log" -p "$state/run/ganesha.pid" >/dev/null 2>&1 </dev/null 9>&- &
   echo $! > "$state/run/ganesha.main"
   for _ in $(seq 100); do
     if showmount -e 127.0.0.1 2>/dev/null | grep -q "$state/export"; then break; fi
@@ -87,8 +98,13 @@ ENV
   echo "ganesha.sh: serving $state/export on 127.0.0.1 (NFS 2049, MOUNT 20048)" >&2
 }
 
-stop() {
-  for f in "$state/run/ganesha.main" "$state/run/rpcbind.pid"; do
+port_busy() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+
+stop_ganesha() { stop_pids "$state/run/ganesha.main"; }
+
+# stop_pids stops the processes whose PIDs the given files recorded.
+stop_pids() {
+  for f in "$@"; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")
     kill "$pid" 2>/dev/null || true
@@ -97,6 +113,8 @@ stop() {
     rm -f "$f"
   done
 }
+
+stop() { stop_pids "$state/run/ganesha.main" "$state/run/rpcbind.pid"; }
 
 case "$cmd" in
   install) need_root; install ;;
