@@ -20,7 +20,11 @@ flock -w 1800 9 || { echo "$(basename "$0"): another checkout's run still holds 
 "$here/ganesha.sh" start "$state"
 trap '"$here/ganesha.sh" stop "$state"' EXIT
 set -a; source "$state/env"; set +a
-export DAGNFS_BIN="$bin"
+# The tests run the binary as uid 50000 too: a copy in the state folder,
+# which that uid can reach wherever the checkout is.
+mkdir -p "$DAGNFS_E2E_STATE/bin"
+install -m 0755 "$bin" "$DAGNFS_E2E_STATE/bin/dagnfs"
+export DAGNFS_BIN="$DAGNFS_E2E_STATE/bin/dagnfs"
 cd "$here/.."
 status=0
 go test -count=1 -tags e2e -timeout 12m -v "${E2E_PKG:-./e2e/}" "$@" >"$state/e2e.log" 2>&1 || status=$?
