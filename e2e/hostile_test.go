@@ -239,3 +239,54 @@ func TestLargeFileMemory(t *testing.T) {
 	t.Logf("republish of a changed 400 MB file: max RSS %d MiB", rss>>20)
 	assert.Less(t, rss, int64(limit))
 }
+
+// A server that stops answering (SIGSTOP) once the 500 changed files of a
+// republish are staged, during the keep-for-rollback step or the switch:
+// the publish ends within the per-call timeout plus seconds, not a timeout
+// per file (it hung more than ten minutes), exit 3, with at most ten lines
+// on each stream and no per-file flood; once the server answers again the
+// next publish completes (issue 20).
+func TestServerSilentDuringKeep(t *testing.T) {
+	e := setup(t)
+	dir, url := e.folder(t)
+	src := t.TempDir()
+	files := manyFiles(500, 2000)
+	writeFiles(t, src, files)
+	code, _, errOut := e.publish(t, src, url, "--python", "none")
+	require.Equal(t, 0, code, errOut)
+	for k := range files {
+		files[k] += " v2"
+	}
+	writeFiles(t, src, files)
+
+	cmd := exec.Command(e.bin, "publish", "--python", "none", "--timeout", "3s", src, url)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	require.NoError(t, cmd.Start())
+	waitFor(t, "the publish stages every file", func() bool { return staged(dir) >= 500 })
+	t0 := time.Now()
+	signalGanesha(t, "STOP")
+	resumed := false
+	resume := func() {
+		if !resumed {
+			signalGanesha(t, "CONT")
+			resumed = true
+		}
+	}
+	t.Cleanup(resume)
+	// bounded here too: the hang this guards against lasted ten minutes
+	guard := time.AfterFunc(90*time.Second, func() { _ = cmd.Process.Kill() })
+	code, took := exited(t, cmd, t0)
+	guard.Stop()
+	resume()
+	t.Logf("the publish ended %v after nfs-ganesha stopped answering; stderr: %s", took.Round(time.Millisecond), strings.TrimSpace(errb.String()))
+	assert.Equal(t, 3, code)
+	assert.Less(t, took, 3*2*time.Second+30*time.Second, "the per-call timeout (3 s, two tries), the cleanup budget, and seconds: not a timeout per file")
+	assert.LessOrEqual(t, strings.Count(out.String(), "\n"), 10, "stdout: %s", out.String())
+	assert.LessOrEqual(t, strings.Count(errb.String(), "\n"), 10, "stderr: %s", errb.String())
+	assert.NotContains(t, errb.String()+out.String(), "could not keep f0", "no per-file flood")
+
+	code, _, errOut = e.publish(t, src, url, "--python", "none")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, files, onDisk(t, dir))
+}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -81,6 +82,17 @@ type Remote struct {
 	keepListed atomic.Bool
 	calls      atomic.Int64
 	closed     atomic.Bool
+	// down is the last call that failed on the connection after all its
+	// retries, and when: for Options.Timeout after it, calls fail at once
+	// with the same error instead of each waiting out its own retries (a
+	// server that stops answering costs one call's retries, not one per
+	// file).
+	down atomic.Pointer[downAt]
+}
+
+type downAt struct {
+	err error
+	at  time.Time
 }
 
 var _ Dest = (*Remote)(nil)
@@ -302,6 +314,9 @@ func (r *Remote) put(c *conn) {
 // times; attempt tells fn whether this is a retry, so that non-idempotent
 // procedures can read EXIST or NOENT on a retry for what it is.
 func (r *Remote) do(ctx context.Context, fn func(c *conn, attempt int) error) error {
+	if d := r.down.Load(); d != nil && time.Since(d.at) < r.opts.Timeout {
+		return d.err
+	}
 	backoff := 200 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		c, err := r.get(ctx)
@@ -309,9 +324,28 @@ func (r *Remote) do(ctx context.Context, fn func(c *conn, attempt int) error) er
 			err = fn(c, attempt)
 			r.put(c)
 		}
+		if dl, ok := ctx.Deadline(); err != nil && ok && !time.Now().Before(dl) {
+			// The connection's deadline was the run's: say so, rather
+			// than a server timeout (the timer may not have fired yet).
+			<-ctx.Done()
+			return fmt.Errorf("%w: %v", ctx.Err(), err)
+		}
 		var te *TransportError
 		stale := errors.Is(err, syscall.ESTALE)
-		if err == nil || (!errors.As(err, &te) && !stale) || attempt >= r.opts.Retries || ctx.Err() != nil {
+		if err == nil && r.down.Load() != nil {
+			r.down.Store(nil) // the server answers again
+		}
+		if err == nil || (!errors.As(err, &te) && !stale) || ctx.Err() != nil {
+			return err
+		}
+		// A server that does not answer at all is asked once more, not
+		// Retries times (each try waits out the timeout); one that refuses
+		// connections (restarting) is retried with the backoff.
+		silent := te != nil && errors.Is(err, os.ErrDeadlineExceeded)
+		if attempt >= r.opts.Retries || (silent && attempt >= 1) {
+			if te != nil {
+				r.down.Store(&downAt{err: err, at: time.Now()})
+			}
 			return err
 		}
 		if stale {

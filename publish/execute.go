@@ -185,35 +185,56 @@ func (ex *executor) keepObjects(ctx context.Context, entries []layout.Entry) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(ex.o.Concurrency)
 	for _, e := range entries {
-		g.Go(guard.Func(func() error {
-			ex.keepObject(gctx, e)
-			return nil
-		}))
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(guard.Func(func() error { return ex.keepObject(gctx, e) }))
 	}
-	g.Wait()
+	// A server that stopped answering, or an interrupt, stops the step at
+	// once and is said once: the switch that follows meets the same fault
+	// and ends the run with it.
+	if err := g.Wait(); err != nil && ctx.Err() == nil {
+		ex.warn("keeping the replaced files for rollback stopped: %v", err)
+	}
 }
 
-func (ex *executor) keepObject(ctx context.Context, e layout.Entry) {
+// keepObject keeps one file's content; it returns only a fault that ends
+// the step (the server not answering, the run cancelled).
+func (ex *executor) keepObject(ctx context.Context, e layout.Entry) error {
 	obj := layout.ObjectName(e.SHA256)
 	if !ex.noLink.Load() {
 		err := ex.d.Link(ctx, e.Path, obj)
-		if err == nil || errors.Is(err, fs.ErrExist) {
-			return
-		}
-		if errors.Is(err, fs.ErrNotExist) {
-			return // already gone from the export: nothing to keep
+		switch {
+		case err == nil || errors.Is(err, fs.ErrExist), errors.Is(err, fs.ErrNotExist):
+			return nil // kept, or already gone from the export: nothing to keep
+		case fault(ctx, err):
+			return err
 		}
 		ex.noLink.Store(true) // no hard links here: copy from now on
 	}
 	if _, err := ex.d.Stat(ctx, obj); err == nil {
-		return
+		return nil
+	} else if fault(ctx, err) {
+		return err
 	}
 	// Only content that still matches its name is kept (Copy checks the
 	// sum of what it streamed).
 	err := nfs.Copy(ctx, ex.d, e.Path, layout.TempName(), obj, nfs.Attr{Mode: layout.ObjectMode, UID: -1, GID: -1}, e.SHA256)
-	if err != nil && !errors.Is(err, fs.ErrExist) && !errors.Is(err, fs.ErrNotExist) {
-		ex.warn("could not keep %s for rollback: %v", e.Path, err)
+	switch {
+	case err == nil || errors.Is(err, fs.ErrExist) || errors.Is(err, fs.ErrNotExist):
+		return nil
+	case fault(ctx, err):
+		return err
 	}
+	ex.warn("could not keep %s for rollback: %v", e.Path, err)
+	return nil
+}
+
+// fault reports an error that is no file's: the server does not answer,
+// or the run was cancelled.
+func fault(ctx context.Context, err error) bool {
+	var te *nfs.TransportError
+	return ctx.Err() != nil || errors.As(err, &te) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // removeEmptyDirs removes folders that deletes emptied, if nothing else is

@@ -231,7 +231,9 @@ func TestDeadlineEndsARun(t *testing.T) {
 	})
 	src := srcDir(t, map[string]string{"a.py": dag})
 	start := time.Now()
-	code, out, errOut := runCLI(t, "publish", "--python", "none", "--format", "json", "--deadline", "3s", "--timeout", "1s", src, "nfs://"+addr+"/")
+	// two tries of 2 s each outlast the deadline (a silent server is tried
+	// twice, then the run ends on its own with exit 3)
+	code, out, errOut := runCLI(t, "publish", "--python", "none", "--format", "json", "--deadline", "3s", "--timeout", "2s", src, "nfs://"+addr+"/")
 	assert.Less(t, time.Since(start), 3*time.Second+nfs.CleanupBudget+2*time.Second, "the deadline, then at most the cleanup budget")
 	assert.Equal(t, exitDest, code, errOut)
 	assert.Equal(t, "deadline", decodeOne(t, out).Error.Kind)
