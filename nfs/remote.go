@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -338,11 +337,7 @@ func (r *Remote) do(ctx context.Context, fn func(c *conn, attempt int) error) er
 		if err == nil || (!errors.As(err, &te) && !stale) || ctx.Err() != nil {
 			return err
 		}
-		// A server that does not answer at all is asked once more, not
-		// Retries times (each try waits out the timeout); one that refuses
-		// connections (restarting) is retried with the backoff.
-		silent := te != nil && errors.Is(err, os.ErrDeadlineExceeded)
-		if attempt >= r.opts.Retries || (silent && attempt >= 1) {
+		if attempt >= r.opts.Retries {
 			if te != nil {
 				r.down.Store(&downAt{err: err, at: time.Now()})
 			}
