@@ -271,6 +271,21 @@ func (h wireHeader) check(bundle string) error {
 	return nil
 }
 
+// header is the header of what embeds it.
+func (h wireHeader) header() wireHeader { return h }
+
+// decode reads data, of at most max bytes, into w (a manifest or a
+// reference) and checks its header for bundle.
+func decode(data []byte, max int, bundle string, w interface{ header() wireHeader }) error {
+	if len(data) > max {
+		return fmt.Errorf("%d bytes, more than %d", len(data), max)
+	}
+	if err := json.Unmarshal(data, w); err != nil {
+		return fmt.Errorf("not JSON: %v", err)
+	}
+	return w.header().check(bundle)
+}
+
 type wireManifest struct {
 	wireHeader
 	FileCount *int   `json:"file_count"`
@@ -284,14 +299,8 @@ func ParseManifest(data []byte, bundle string) (*Manifest, error) {
 	bad := func(format string, args ...any) error {
 		return &FormatError{What: "manifest", Err: fmt.Errorf(format, args...)}
 	}
-	if len(data) > MaxManifest {
-		return nil, bad("%d bytes, more than %d", len(data), MaxManifest)
-	}
 	var w wireManifest
-	if err := json.Unmarshal(data, &w); err != nil {
-		return nil, bad("not JSON: %v", err)
-	}
-	if err := w.check(bundle); err != nil {
+	if err := decode(data, MaxManifest, bundle, &w); err != nil {
 		return nil, bad("%v", err)
 	}
 	switch {
@@ -342,14 +351,8 @@ func ParseReference(data []byte, bundle string) (*Reference, error) {
 	bad := func(format string, args ...any) error {
 		return &FormatError{What: "reference", Err: fmt.Errorf(format, args...)}
 	}
-	if len(data) > MaxReference {
-		return nil, bad("%d bytes, more than %d", len(data), MaxReference)
-	}
 	var w wireReference
-	if err := json.Unmarshal(data, &w); err != nil {
-		return nil, bad("not JSON: %v", err)
-	}
-	if err := w.check(bundle); err != nil {
+	if err := decode(data, MaxReference, bundle, &w); err != nil {
 		return nil, bad("%v", err)
 	}
 	switch {

@@ -360,66 +360,27 @@ func (s *manifestBundle) relink(ctx context.Context, d nfs.Dest, o Options, prev
 }
 
 // collectVersions removes the snapshots nobody may need any more, and
-// their manifests in the history: a version goes when no manifest among
-// the keep newest names it and it stopped being released more than grace
-// ago. The released version and the one before it are never removed,
-// whatever keep and grace say.
+// their manifests (collectKept): the released version and the one released
+// before it are never removed, whatever keep and grace say.
 func collectVersions(ctx context.Context, d nfs.Dest, name string, cur *layout.Manifest, keep int, grace time.Duration, now time.Time, log interface {
 	Debug(string, ...any)
 }) error {
-	hist, err := layout.ReadHistory(ctx, d, cur.Generation)
-	if err != nil {
-		return err
-	}
-	// hist is newest first and includes cur.
-	protected := map[string]bool{cur.Version: true}
-	for _, m := range hist {
-		if m.Version != cur.Version && m.InBundle() {
-			protected[m.Version] = true // the one released before
-			break
-		}
-	}
-	for i, m := range hist {
-		if i < keep && m.InBundle() {
-			protected[m.Version] = true
-		}
-	}
-	retired := map[string]time.Time{}     // when each version stopped being released
-	for i := len(hist) - 1; i >= 1; i-- { // oldest first
-		if m := hist[i]; m.InBundle() {
-			retired[m.Version] = hist[i-1].PublishedAt
-		}
-	}
-	entries, err := d.ReadDir(ctx, bundle.VersionsDir(name))
-	if err != nil {
-		return err
-	}
-	removed := map[string]bool{}
-	for _, e := range entries {
-		if !bundle.IsVersion(e.Name) || !e.IsDir() || protected[e.Name] {
-			continue
-		}
-		when, known := retired[e.Name]
-		if !known {
-			when = e.ModTime // forgotten by the history
-		}
-		if now.Sub(when) < grace {
-			continue
-		}
-		if err := removeSnapshot(ctx, d, bundle.VersionDir(name, e.Name)); err != nil {
-			return err
-		}
-		removed[e.Name] = true
-		log.Debug("removed version", "bundle", name, "version", e.Name)
-	}
-	for i, m := range hist {
-		if i >= keep && m.InBundle() && removed[m.Version] {
-			if err := d.Remove(ctx, layout.HistoryName(m.Generation)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
+	version := func(m *layout.Manifest) (string, bool) { return m.Version, m.InBundle() }
+	return collectKept(ctx, d, cur, keep, grace, now, log, keptSets[string]{
+		what: "version",
+		key:  version,
+		previous: func(hist []*layout.Manifest) (string, bool) {
+			for _, m := range hist {
+				if v, ok := version(m); ok && v != cur.Version {
+					return v, true
+				}
 			}
-		}
-	}
-	return nil
+			return "", false
+		},
+		list:   func(ctx context.Context) ([]nfs.FileInfo, error) { return d.ReadDir(ctx, bundle.VersionsDir(name)) },
+		parse:  func(v string) (string, bool) { return v, bundle.IsVersion(v) },
+		remove: func(ctx context.Context, v string) error { return removeSnapshot(ctx, d, bundle.VersionDir(name, v)) },
+	})
 }
 
 // removeBuilding removes the snapshot folders that interrupted publishes

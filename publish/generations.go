@@ -660,64 +660,26 @@ func relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Man
 }
 
 // collectGenerations removes the generation folders nobody may need any
-// more, and their manifests: a folder goes when no manifest among the keep
-// newest names it and it stopped being current more than grace ago. The
-// folder Current names and the one before it are never removed, whatever
-// keep and grace say.
+// more, and their manifests (collectKept): the folder Current names and the
+// one before it are never removed, whatever keep and grace say.
 func collectGenerations(ctx context.Context, d nfs.Dest, cur *layout.Manifest, keep int, grace time.Duration, now time.Time, log interface {
 	Debug(string, ...any)
 }) error {
-	hist, err := layout.ReadHistory(ctx, d, cur.Generation)
-	if err != nil {
-		return err
-	}
-	// hist is newest first and includes cur.
-	protected := map[int]bool{cur.Folder: true}
-	if len(hist) > 1 && hist[1].InGenerations() {
-		protected[hist[1].Folder] = true
-	}
-	for i, m := range hist {
-		if i < keep && m.InGenerations() {
-			protected[m.Folder] = true
-		}
-	}
-	// When did each folder stop being current: the publish time of the
-	// manifest after the newest one that names it.
-	retired := map[int]time.Time{}
-	for i := len(hist) - 1; i >= 1; i-- { // oldest first
-		if m := hist[i]; m.InGenerations() {
-			retired[m.Folder] = hist[i-1].PublishedAt
-		}
-	}
-	entries, err := listGenerations(ctx, d)
-	if err != nil {
-		return err
-	}
-	removed := map[int]bool{}
-	for _, e := range entries {
-		gen, ok := layout.ParseGenerationName(layout.GenerationsDir + "/" + e.Name)
-		if !ok || !e.IsDir() || protected[gen] || gen > cur.Generation {
-			continue
-		}
-		when, known := retired[gen]
-		if !known {
-			when = e.ModTime // forgotten by the history: built then, replaced since
-		}
-		if now.Sub(when) < grace {
-			continue
-		}
-		if err := removeTree(ctx, d, layout.GenerationName(gen)); err != nil {
-			return err
-		}
-		removed[gen] = true
-		log.Debug("removed generation folder", "generation", gen)
-	}
-	for i, m := range hist {
-		if i >= keep && m.InGenerations() && removed[m.Folder] {
-			if err := d.Remove(ctx, layout.HistoryName(m.Generation)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
+	folder := func(m *layout.Manifest) (int, bool) { return m.Folder, m.InGenerations() }
+	return collectKept(ctx, d, cur, keep, grace, now, log, keptSets[int]{
+		what: "generation folder",
+		key:  folder,
+		previous: func(hist []*layout.Manifest) (int, bool) {
+			if len(hist) > 1 {
+				return folder(hist[1])
 			}
-		}
-	}
-	return nil
+			return 0, false
+		},
+		list: func(ctx context.Context) ([]nfs.FileInfo, error) { return listGenerations(ctx, d) },
+		parse: func(name string) (int, bool) {
+			gen, ok := layout.ParseGenerationName(layout.GenerationsDir + "/" + name)
+			return gen, ok && gen <= cur.Generation
+		},
+		remove: func(ctx context.Context, gen int) error { return removeTree(ctx, d, layout.GenerationName(gen)) },
+	})
 }
