@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"syscall"
 	"time"
 
@@ -21,6 +22,27 @@ type LockInfo struct {
 	RunID    string    `json:"run_id"`
 	Acquired time.Time `json:"acquired"`
 	Expires  time.Time `json:"expires"`
+}
+
+// HolderGone reports whether the lock's holder provably exited: a process
+// of this host that no longer runs (a cron job killed midway). From another
+// host nothing is provable.
+func (l *LockInfo) HolderGone() bool {
+	host, err := os.Hostname()
+	if err != nil || l.Host != host || l.PID <= 0 || l.PID == os.Getpid() {
+		return false
+	}
+	return errors.Is(syscall.Kill(l.PID, 0), syscall.ESRCH)
+}
+
+// Live reports whether the lock's publisher is presumably still at work at
+// now: the lock has not expired and its holder is not provably gone.
+func (l *LockInfo) Live(now time.Time) bool { return !now.After(l.Expires) && !l.HolderGone() }
+
+// Running describes a live lock's publish: "publishing (pid 42, host h,
+// since 2026-01-02T03:04:05Z) by user".
+func (l *LockInfo) Running() string {
+	return fmt.Sprintf("publishing (pid %d, host %s, since %s) by %s", l.PID, l.Host, l.Acquired.UTC().Format(time.RFC3339), l.User)
 }
 
 // Encode returns the lock as JSON.

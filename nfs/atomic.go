@@ -21,16 +21,17 @@ import (
 //	if err := p.Seal(ctx); err != nil { return err }
 //	return p.Commit(ctx)
 type Pending struct {
-	d      Dest
-	tmp    string
-	final  string
-	attr   Attr
-	w      Writer
-	h      hash.Hash
-	n      int64
-	info   FileInfo
-	sealed bool
-	done   bool
+	d         Dest
+	tmp       string
+	final     string
+	attr      Attr
+	w         Writer
+	h         hash.Hash
+	n         int64
+	info      FileInfo
+	sealed    bool
+	done      bool
+	committed bool
 }
 
 // NewPending creates the temporary file tmp exclusively, with its final
@@ -128,8 +129,22 @@ func (p *Pending) Commit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p.done = true
+	p.done, p.committed = true, true
 	return nil
+}
+
+// Committed reports whether Commit renamed the file into place.
+func (p *Pending) Committed() bool { return p.committed }
+
+// Abandon ends the file without removing it: its caller removes the
+// temporary name itself (with others, several at a time), or the folder
+// it was written in.
+func (p *Pending) Abandon() {
+	if p == nil || p.done {
+		return
+	}
+	p.done = true
+	p.w.Close()
 }
 
 // Keep ends a sealed file written at its final name (tmp and final the
@@ -165,8 +180,25 @@ func (p *Pending) Cleanup(ctx context.Context) error {
 }
 
 // CleanupBudget is how long the cleanup after a failed or interrupted run
-// may take in all.
-const CleanupBudget = 5 * time.Second
+// may take in all (the records of a partial switch, the temporary files,
+// the journal); the lock's release then has ReleaseBudget of its own, so
+// that an interrupted run ends within about three seconds even when the
+// server has stopped answering.
+const CleanupBudget = 2 * time.Second
+
+// ReleaseBudget is how long the release of a run's lock may take after the
+// run failed or was interrupted (ReleaseContext).
+const ReleaseBudget = time.Second
+
+// ReleaseContext returns a context for releasing a run's lock at its end:
+// ctx while the run is alive, and otherwise a context of ReleaseBudget of
+// its own, which the cleanup before it cannot have spent.
+func ReleaseContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Err() == nil {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), ReleaseBudget)
+}
 
 // A run's cleanup shares one budget: the first CleanupContext starts it and
 // every later one (lock release, temporary files, the manifest after a
@@ -214,6 +246,19 @@ func CleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 		return cctx, cancel
 	}
 	return c.ctx, func() {}
+}
+
+// Finishing returns a context for a step that, once begun, should not be
+// cut short by ctx's end: the switch to a new generation and the records
+// that say so. It is not cancelled with ctx; it ends when the run's
+// cleanup budget, which ctx's end starts (CleanupContext), runs out.
+func Finishing(ctx context.Context) (context.Context, context.CancelFunc) {
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		cctx, done := CleanupContext(ctx)
+		context.AfterFunc(cctx, func() { cancel(); done() })
+	})
+	return fctx, func() { stop(); cancel() }
 }
 
 // WriteFile writes data to name with the whole protocol; tmp is its

@@ -230,13 +230,31 @@ func TestHostileSilenceAndSlowness(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, b, 100)
 
-	// A cancelled context ends a call in flight at once.
+	// A cancelled context ends a call in flight within CancelGrace: it
+	// waits that long for the reply to what was sent (here 200 ms after
+	// the cancel), so that what the server did is known before any
+	// cleanup runs; then it reports the cancel.
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start = time.Now()
 	_, err = slow.ReadFile(ctx, "a.txt", 1000)
+	took := time.Since(start)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.Less(t, time.Since(start), 250*time.Millisecond)
+	assert.GreaterOrEqual(t, took, 290*time.Millisecond, "the reply within the grace was waited for")
+	assert.Less(t, took, 100*time.Millisecond+nfs.CancelGrace+100*time.Millisecond)
+
+	// A reply later than the grace is not waited for.
+	slower, _, err := hostile(t, on(progNFS, procRead, func(reply []byte) []byte {
+		time.Sleep(2 * time.Second)
+		return nfstest.Record(reply)
+	}))
+	require.NoError(t, err)
+	ctx, cancel = context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start = time.Now()
+	_, err = slower.ReadFile(ctx, "a.txt", 1000)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, time.Since(start), 100*time.Millisecond+nfs.CancelGrace+200*time.Millisecond)
 	_, err = slow.Stat(context.Background(), "a.txt")
 	assert.NoError(t, err, "the destination still works after a cancelled call")
 	var pe *fs.PathError

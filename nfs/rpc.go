@@ -121,6 +121,10 @@ func dialOnce(ctx context.Context, addr string) (net.Conn, error) {
 	return d.DialContext(ctx, "tcp", addr) // every privileged port tried was busy
 }
 
+// CancelGrace is how long a call whose context ends keeps waiting for the
+// reply to what it already sent.
+const CancelGrace = 250 * time.Millisecond
+
 type callMsg struct {
 	Xid     uint32
 	Msgtype uint32
@@ -161,7 +165,14 @@ func (c *conn) call(ctx context.Context, prog, vers, proc uint32, args interface
 		deadline = d
 	}
 	c.nc.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+	// A cancelled call still waits a moment for its reply: what the server
+	// did is then known (a CREATE that was sent made its file), and the
+	// cleanup that follows is not overtaken by a call still in flight.
+	stop := context.AfterFunc(ctx, func() {
+		if g := time.Now().Add(CancelGrace); g.Before(deadline) {
+			c.nc.SetDeadline(g)
+		}
+	})
 	rec, err := c.roundTrip(b)
 	if !stop() || ctx.Err() != nil {
 		c.close()

@@ -161,6 +161,7 @@ func (s *manifestBundle) prepare(ctx context.Context, ex *executor) ([]uploadTar
 	if err := removeBuilding(ctx, d, s.name); err != nil {
 		return nil, err
 	}
+	ex.building = true
 	if err := ex.mkdirOwned(ctx, s.building); err != nil {
 		return nil, err
 	}
@@ -268,11 +269,16 @@ func (s *manifestBundle) commit(ctx context.Context, ex *executor, _ []*nfs.Pend
 		return nil, 0, err
 	}
 	o.report(Progress{Phase: PhaseSwitch})
+	ex.switchTotal = 1
 	t0 := time.Now()
 	if err := nfs.WriteFile(ctx, d, s.refTmp, bundle.RefPath(s.name), bundle.NewReference(m).Encode(), ex.metaAttr()); err != nil {
 		return nil, time.Since(t0), fmt.Errorf("releasing %s: %w", s.version, err)
 	}
 	switchDur := time.Since(t0)
+	ex.switched = 1
+	// The records say so even if the run is interrupted now.
+	ctx, done := nfs.Finishing(ctx)
+	defer done()
 	if err := nfs.WriteFile(ctx, d, s.manifestTmp, layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
 		return nil, switchDur, fmt.Errorf("released %s, but writing the manifest failed (the next publish completes it): %w", s.version, err)
 	}

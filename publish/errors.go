@@ -78,3 +78,46 @@ type PermissionError struct {
 func (e *PermissionError) Error() string {
 	return fmt.Sprintf("cannot write to %s: folder %q is not writable for %s (%s); %s", e.Dest, e.Folder, e.Identity, e.Detail, e.Remedy)
 }
+
+// InterruptedError: the run was interrupted (SIGINT, SIGTERM). It says how
+// far the switch got, whether what the run wrote under temporary names is
+// gone, and, once a switch happened, how to undo it.
+type InterruptedError struct {
+	// Previous is the generation current before the run (-1: not read
+	// yet); Generation the run's, current if Switched > 0.
+	Previous, Generation int
+	// Switched of Total changes of the switch were made: none, all, or (in
+	// place, where the switch is one rename per file) some.
+	Switched, Total int
+	// Left: files the run wrote stay for the next publish to remove (in
+	// .dagnfs, where Airflow does not look).
+	Left bool
+	// Undo is the command that restores Previous, set by the caller.
+	Undo string
+	Err  error
+}
+
+func (e *InterruptedError) Error() string {
+	var b strings.Builder
+	switch {
+	case e.Switched == 0 && e.Previous < 0:
+		b.WriteString("interrupted before anything on the export was changed")
+	case e.Switched == 0 && e.Previous == 0:
+		b.WriteString("interrupted before the switch: nothing is published yet")
+	case e.Switched == 0:
+		fmt.Fprintf(&b, "interrupted before the switch: generation %d stays current and nothing of this run is visible", e.Previous)
+	case e.Switched < e.Total:
+		fmt.Fprintf(&b, "interrupted during the switch: %d of %d changes made, recorded as generation %d (every file whole, old or new)", e.Switched, e.Total, e.Generation)
+	default:
+		fmt.Fprintf(&b, "interrupted after the switch: generation %d is current", e.Generation)
+	}
+	if e.Left {
+		b.WriteString("; what it wrote in .dagnfs, where Airflow does not look, is removed by the next publish")
+	}
+	if e.Undo != "" {
+		b.WriteString("; undo: " + e.Undo)
+	}
+	return b.String()
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }

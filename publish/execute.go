@@ -60,11 +60,30 @@ func recoverJournal(ctx context.Context, d nfs.Dest, log *slog.Logger) error {
 	return d.Remove(ctx, layout.JournalPath)
 }
 
+// interrupted turns err into an *InterruptedError when the run was
+// interrupted (its context cancelled, not ended by a deadline).
+func (ex *executor) interrupted(err error) error {
+	var ie *InterruptedError
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrLockLost) || errors.As(err, &ie) {
+		return err
+	}
+	left := !ex.cleaned && ex.journaled
+	if ex.switched == 0 && ex.building {
+		left = true // the folder of a generation or version being built
+	}
+	if ex.switched > 0 {
+		left = false // the journal went with the records
+	}
+	return &InterruptedError{Previous: ex.prev.Generation, Generation: ex.plan.Generation,
+		Switched: ex.switched, Total: ex.switchTotal, Left: left, Err: err}
+}
+
 // reserve gives a temporary name for one of the run's own files, listed
 // in the journal that writeJournal writes next.
 func (ex *executor) reserve() string {
 	t := layout.TempName()
 	ex.journal = append(ex.journal, t)
+	ex.own = append(ex.own, t)
 	return t
 }
 
@@ -73,6 +92,7 @@ func (ex *executor) reserve() string {
 func (ex *executor) writeJournal(ctx context.Context, temps ...string) error {
 	ex.journal = append(ex.journal, temps...)
 	j := layout.Journal{RunID: randomID(), Temps: ex.journal}
+	ex.journaled = true // even if the write fails: it may have landed
 	return nfs.WriteFile(ctx, ex.d, layout.JournalTemp, layout.JournalPath, j.Encode(), ex.metaAttr())
 }
 
@@ -100,8 +120,20 @@ type executor struct {
 	// drifted are managed files someone else changed: their content is not
 	// what the manifest says, so it is not kept for rollback under its sum.
 	drifted map[string]bool
-	// journal are the temporary names of the run's own files (reserve).
-	journal []string
+	// journal are the temporary names the run's journal lists: the
+	// uploads' and, in own, those of the run's own files (reserve).
+	journal, own []string
+	// cleaned: after a failure, everything the run wrote under temporary
+	// names and its journal are gone (abandon).
+	cleaned bool
+	// journaled: the journal was written (or its write was attempted).
+	journaled bool
+	// switched of switchTotal changes of the switch are made (one, the
+	// rename of current or of a bundle's reference, outside in place).
+	switched, switchTotal int
+	// building: a folder that nobody sees until the switch (a generation,
+	// a bundle version) was made for this run.
+	building bool
 	// managed are the previous manifest's files (moving an in-place export
 	// into the generations layout carries only these).
 	managed map[string]bool

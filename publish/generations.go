@@ -85,6 +85,7 @@ func (s *generations) prepare(ctx context.Context, ex *executor) ([]uploadTarget
 			return nil, fmt.Errorf("removing %s, left by an interrupted publish: %w", s.dir, err)
 		}
 	}
+	ex.building = true
 	if err := ex.mkdirOwned(ctx, s.dir); err != nil {
 		return nil, err
 	}
@@ -176,10 +177,15 @@ func (s *generations) commit(ctx context.Context, ex *executor, _ []*nfs.Pending
 	}
 
 	o.report(Progress{Phase: PhaseSwitch})
+	ex.switchTotal = 1
 	switchDur, err := switchCurrent(ctx, d, s.linkTmp, gen, ex.metaAttr())
 	if err != nil {
 		return nil, switchDur, err
 	}
+	ex.switched = 1
+	// The records say so even if the run is interrupted now.
+	ctx, done := nfs.Finishing(ctx)
+	defer done()
 	if err := nfs.WriteFile(ctx, d, s.manifestTmp, layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
 		return nil, switchDur, fmt.Errorf("switched to generation %d, but writing the manifest failed (the next publish completes it): %w", gen, err)
 	}

@@ -80,14 +80,21 @@ func (s *inPlace) commit(ctx context.Context, ex *executor, pend []*nfs.Pending)
 	}
 	keep = append(keep, plan.Delete...)
 	ex.keepObjects(ctx, keep)
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err // interrupted before the switch: nothing changed
+	}
 
-	// The switch: every rename and delete in one burst.
+	// The switch: every rename and delete in one burst, which an interrupt
+	// does not cut short (within the cleanup budget), then the records.
+	ctx, done := nfs.Finishing(ctx)
+	defer done()
 	next := newManifest(o, plan.Generation)
 	committed := make([]bool, len(pend))
 	deleted := make([]bool, len(plan.Delete))
 	// One connection, in order: concurrent RENAMEs into one folder contend
 	// on the server (nfs-ganesha: 4 workers took 4x longer than one).
 	switchTotal := len(pend) + len(plan.Delete)
+	ex.switchTotal = switchTotal
 	o.report(Progress{Phase: PhaseSwitch, Total: switchTotal})
 	t0 := time.Now()
 	var switchErr error
@@ -96,6 +103,7 @@ func (s *inPlace) commit(ctx context.Context, ex *executor, pend []*nfs.Pending)
 			break
 		}
 		committed[i] = true
+		ex.switched++
 		o.report(Progress{Phase: PhaseSwitch, Done: i + 1, Total: switchTotal})
 	}
 	for i, e := range plan.Delete {
@@ -107,6 +115,7 @@ func (s *inPlace) commit(ctx context.Context, ex *executor, pend []*nfs.Pending)
 			break
 		}
 		deleted[i] = true
+		ex.switched++
 		o.report(Progress{Phase: PhaseSwitch, Done: len(pend) + i + 1, Total: switchTotal})
 	}
 	switchDur := time.Since(t0)
@@ -132,27 +141,27 @@ func (s *inPlace) commit(ctx context.Context, ex *executor, pend []*nfs.Pending)
 	}
 	next.Files = sortedEntries(idx)
 	recordValidation(next, ex.report, ex.files)
-	mctx := ctx
-	if switchErr != nil {
-		var cancel context.CancelFunc
-		mctx, cancel = nfs.CleanupContext(ctx)
-		defer cancel()
+	if ex.switched == 0 && switchErr != nil {
+		return nil, switchDur, switchErr // nothing changed: nothing to record
 	}
-	if err := nfs.WriteFile(mctx, d, s.manifestTmp, layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
+	if err := nfs.WriteFile(ctx, d, s.manifestTmp, layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
 		return nil, switchDur, errors.Join(switchErr, fmt.Errorf("writing the manifest: %w", err))
+	}
+	// The history keeps every generation the manifest ever named, a
+	// partial switch's included, so that status, history and rollback
+	// agree on what is current and what can be restored.
+	if err := writeHistory(ctx, d, s.historyTmp, next, o.Keep, ex.metaAttr(), o.Log); err != nil {
+		ex.warn("history: %v", err)
 	}
 	if switchErr != nil {
 		return nil, switchDur, fmt.Errorf("switch interrupted (every file on the export is whole; the manifest records which are new): %w", switchErr)
 	}
 	ex.removeEmptyDirs(ctx)
-	return next, switchDur, nil // the journal goes once the history is written
+	return next, switchDur, nil // the journal goes at the end
 }
 
 func (s *inPlace) finish(ctx context.Context, ex *executor, next *layout.Manifest, res *Result) error {
 	d, o := ex.d, ex.o
-	if err := writeHistory(ctx, d, s.historyTmp, next, o.Keep, ex.metaAttr(), o.Log); err != nil {
-		res.Warnings = append(res.Warnings, "history: "+err.Error())
-	}
 	if s.leaving != nil {
 		if err := leaveGenerations(ctx, d, res); err != nil {
 			return fmt.Errorf("moved to the in-place layout, but removing %s failed: %w", layout.Current, err)

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/dagnfs/dagnfs/layout"
@@ -234,18 +232,8 @@ func (l *lock) release(ctx context.Context) error {
 	return l.d.Remove(ctx, layout.LockPath)
 }
 
-// deadHolder reports whether the lock was taken by a process of this host
-// that no longer runs (a cron job killed midway): its lock need not be
-// waited out.
 // HolderGone says whether a lock's holder provably exited: a process of
 // this host that no longer runs. (From another host nothing is provable.)
-func HolderGone(l *layout.LockInfo) bool { return deadHolder(l) }
+func HolderGone(l *layout.LockInfo) bool { return l.HolderGone() }
 
-func deadHolder(l *layout.LockInfo) bool {
-	host, err := os.Hostname()
-	if err != nil || l.Host != host || l.PID <= 0 || l.PID == os.Getpid() {
-		return false
-	}
-	err = syscall.Kill(l.PID, 0)
-	return errors.Is(err, syscall.ESRCH)
-}
+func deadHolder(l *layout.LockInfo) bool { return l.HolderGone() }

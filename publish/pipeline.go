@@ -93,6 +93,13 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	start := o.Now()
 	res := NewResult(o.Dest.String())
 	res.Label, res.DryRun = o.Label, o.DryRun
+	prevGen := -1 // not read yet
+	defer func() {
+		var ie *InterruptedError
+		if errors.Is(retErr, context.Canceled) && !errors.Is(retErr, ErrLockLost) && !errors.As(retErr, &ie) {
+			retErr = &InterruptedError{Previous: prevGen, Err: retErr} // nothing changed yet
+		}
+	}()
 	defer func() {
 		res.DurationMS = o.Now().Sub(start).Milliseconds()
 		if c, ok := o.Dest.(caller); ok {
@@ -130,7 +137,9 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 			return res, err
 		}
 		if err := checkPause(ctx, o, res); err != nil {
-			_ = lk.release(ctx)
+			rctx, done := nfs.ReleaseContext(ctx)
+			_ = lk.release(rctx)
+			done()
 			return res, err
 		}
 		var cancel context.CancelCauseFunc
@@ -143,7 +152,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		defer func() {
 			cancel(nil)
 			<-refreshed // a refresh in flight must not put the lock back after its release
-			rctx, done := nfs.CleanupContext(ctx)
+			rctx, done := nfs.ReleaseContext(ctx)
 			defer done()
 			if err := lk.release(rctx); errors.Is(err, ErrLockLost) && retErr == nil {
 				retErr = err // published, but another publisher held the lock meanwhile
@@ -190,6 +199,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		}
 	}
 	res.Previous = prev.Generation
+	prevGen = prev.Generation
 	if files, prev, err = st.adjust(files, prev); err != nil {
 		return res, err
 	}
@@ -283,10 +293,18 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		if cause := context.Cause(ctx); errors.Is(cause, ErrLockLost) {
 			err = cause
 		}
-		return res, err
+		return res, ex.interrupted(err)
 	}
-	if err := st.finish(ctx, ex, next, res); err != nil {
-		return res, err
+	// Switched: what the layout does after it (the history, leaving
+	// another layout) is done even if the run is interrupted now, within
+	// the cleanup budget; the read check is not.
+	fctx, done := nfs.Finishing(ctx)
+	defer done()
+	if err := st.finish(fctx, ex, next, res); err != nil {
+		return res, ex.interrupted(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return res, ex.interrupted(err)
 	}
 
 	// 6. Can Airflow read what was published?
@@ -296,30 +314,71 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 
 // execute uploads the plan's files where the strategy says and switches.
 func (ex *executor) execute(ctx context.Context, st strategy) (*layout.Manifest, time.Duration, error) {
-	targets, err := st.prepare(ctx, ex)
-	if err != nil {
-		return nil, 0, err
-	}
+	var targets []uploadTarget
 	pend := make([]*nfs.Pending, len(ex.plan.Upload))
-	defer func() {
-		// What was not renamed into place or kept goes, within the run's
-		// one cleanup budget: a dead server must not cost a timeout per
-		// file. What is left, the journal names.
-		for _, p := range pend {
-			if err := p.Cleanup(ctx); errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-				return
-			}
+	sent := make([]atomic.Bool, len(ex.plan.Upload))
+	next, switchDur, err := func() (_ *layout.Manifest, _ time.Duration, err error) {
+		if targets, err = st.prepare(ctx, ex); err != nil {
+			return nil, 0, err
 		}
+		if err := ex.upload(ctx, targets, pend, sent); err != nil {
+			return nil, 0, err
+		}
+		return st.commit(ctx, ex, pend)
 	}()
-	if err := ex.upload(ctx, targets, pend); err != nil {
-		return nil, 0, err
+	if err != nil {
+		ex.abandon(ctx, targets, pend, sent)
 	}
-	return st.commit(ctx, ex, pend)
+	return next, switchDur, err
+}
+
+// abandon removes, after a failed or interrupted run, what it wrote under
+// temporary names and was not renamed into place, then its journal; all
+// within the run's one cleanup budget, several removals at a time, so that
+// neither a dead server nor thousands of files cost a timeout each. sent
+// marks the uploads whose file may exist. A file written at its final name
+// in a folder nobody sees (a generation or a bundle version being built)
+// goes with that folder, which the next publish removes. What cannot be
+// removed in time stays named in the journal, for the next publish.
+func (ex *executor) abandon(ctx context.Context, targets []uploadTarget, pend []*nfs.Pending, sent []atomic.Bool) {
+	cctx, done := nfs.CleanupContext(ctx)
+	defer done()
+	names := slices.Clone(ex.own)
+	for i, t := range targets {
+		switch {
+		case pend[i] != nil && t.tmp == t.final:
+			pend[i].Abandon()
+		case pend[i] != nil:
+			pend[i].Abandon()
+			if !pend[i].Committed() {
+				names = append(names, t.tmp)
+			}
+		case sent[i].Load():
+			names = append(names, t.tmp)
+		}
+	}
+	var failed atomic.Bool
+	var g errgroup.Group
+	g.SetLimit(ex.o.Concurrency)
+	for _, name := range names {
+		if cctx.Err() != nil {
+			failed.Store(true)
+			break
+		}
+		g.Go(func() error {
+			if err := ex.d.Remove(cctx, name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				failed.Store(true)
+			}
+			return nil
+		})
+	}
+	g.Wait()
+	ex.cleaned = !failed.Load() && (!ex.journaled || endJournal(cctx, ex.d) == nil)
 }
 
 // upload writes every file of the plan to its target, a few at a time, and
 // seals it; a file written at its final name is kept there.
-func (ex *executor) upload(ctx context.Context, targets []uploadTarget, pend []*nfs.Pending) error {
+func (ex *executor) upload(ctx context.Context, targets []uploadTarget, pend []*nfs.Pending, sent []atomic.Bool) error {
 	plan, o := ex.plan, ex.o
 	var done, doneBytes atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
@@ -333,6 +392,7 @@ func (ex *executor) upload(ctx context.Context, targets []uploadTarget, pend []*
 				return err
 			}
 			t := targets[i]
+			sent[i].Store(true) // from here its temporary file may exist
 			p, err := ex.stage(gctx, t.tmp, t.final, f)
 			pend[i] = p
 			if err != nil {

@@ -272,7 +272,19 @@ type prepared struct {
 
 // prepareSource scans, hashes and validates the source folder.
 func prepareSource(ctx context.Context, o Options, res *Result) (*prepared, error) {
-	files, listed, err := scan(o.Source.Dir, o.Source.Exclude) // the one walk of the source
+	type walked struct {
+		files  []SourceFile
+		listed map[string][]validate.Listed
+	}
+	// the one walk of the source, which an interrupt does not wait for
+	w, err := guard.Until(ctx, func() (w walked, err error) {
+		w.files, w.listed, err = scan(o.Source.Dir, o.Source.Exclude)
+		return w, err
+	})
+	if errors.Is(err, context.Canceled) {
+		return nil, err
+	}
+	files, listed := w.files, w.listed
 	if err != nil {
 		return nil, &RefusedError{Reason: err.Error(), Err: err}
 	}

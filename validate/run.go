@@ -247,7 +247,14 @@ type fileResult struct {
 }
 
 // Run checks the DAG folder dir the way Airflow will see it.
+//
+// Run returns as soon as ctx ends, whatever it is doing (the walk, the
+// parse of a large file): what is left of its work stops in the background.
 func Run(ctx context.Context, dir string, o Options) (*Report, error) {
+	return guard.Until(ctx, func() (*Report, error) { return runChecks(ctx, dir, o) })
+}
+
+func runChecks(ctx context.Context, dir string, o Options) (*Report, error) {
 	if err := CheckOptions(o); err != nil {
 		return nil, err
 	}

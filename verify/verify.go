@@ -621,17 +621,23 @@ func serverFault(l *listing) error {
 
 // checkLeftovers reports an interrupted publish's temporary files and locks.
 func checkLeftovers(ctx context.Context, d nfs.Dest, o Options, r *Result) {
-	if _, err := d.Stat(ctx, layout.JournalPath); err == nil {
+	li, err := layout.ReadLock(ctx, d, 10*time.Minute)
+	if err != nil {
+		li = nil
+	}
+	live := li != nil && li.Live(o.Now())
+	if _, err := d.Stat(ctx, layout.JournalPath); err == nil && !live {
+		// (while a publish runs, the journal is its own)
 		r.add(RuleLeftoverTemp, Warning, layout.JournalPath, "an interrupted publish left temporary files in %s (nobody can list them, Airflow included); the next publish removes them", layout.StagingDir)
 	}
-	li, err := layout.ReadLock(ctx, d, 10*time.Minute)
-	if err != nil || li == nil {
-		return
-	}
-	if o.Now().After(li.Expires) {
+	switch {
+	case li == nil:
+	case live:
+		r.add(RulePublishing, Info, layout.LockPath, "%s; its lock expires %s unless it is refreshed", li.Running(), li.Expires.UTC().Format(time.RFC3339))
+	case li.HolderGone():
+		r.add(RuleStaleLock, Warning, layout.LockPath, "held by %s, whose process no longer runs: that publish was interrupted; the next publish takes the lock over", li.Holder)
+	default:
 		r.add(RuleStaleLock, Warning, layout.LockPath, "held by %s, expired %s: that publisher is gone; the next publish takes the lock over", li.Holder, li.Expires.UTC().Format(time.RFC3339))
-	} else {
-		r.add(RulePublishing, Info, layout.LockPath, "a publish by %s is in progress (lock expires %s)", li.Holder, li.Expires.UTC().Format(time.RFC3339))
 	}
 }
 

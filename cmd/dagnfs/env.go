@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/dagnfs/dagnfs/envindex"
+	"github.com/dagnfs/dagnfs/internal/guard"
 )
 
 const envHelp = `Usage: dagnfs env capture|script [flags]
@@ -110,7 +111,7 @@ func runEnvCapture(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return &usageError{err.Error()}
 		}
 	}
-	ix, err := envindex.Scan(env, prefixes)
+	ix, err := guard.Until(ctx, func() (*envindex.Index, error) { return envindex.Scan(env, prefixes) })
 	if err != nil {
 		return err
 	}

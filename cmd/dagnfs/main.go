@@ -73,10 +73,51 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(os.Stderr, os.Exit)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// exitGrace is how long a command may take, after SIGINT or SIGTERM, to
+// end by itself (tidying up what it wrote, releasing its lock) before the
+// process exits regardless.
+const exitGrace = 4 * time.Second
+
+// interruptible returns a context that SIGINT or SIGTERM cancels. A second
+// signal, or a command still running exitGrace after the first, ends the
+// process at once with exit 130 and a line saying what may be left.
+func interruptible(stderr io.Writer, exit func(int)) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		cancel()
+		timer := time.NewTimer(exitGrace)
+		defer timer.Stop()
+		var why string
+		select {
+		case <-sigs:
+			why = "interrupted again"
+		case <-timer.C:
+			why = fmt.Sprintf("still tidying up %v after the interrupt", exitGrace)
+		case <-done:
+			return
+		}
+		fmt.Fprintf(stderr, "dagnfs: %s: exiting now; a publish's lock may be left (dagnfs status DEST shows it, dagnfs unlock DEST removes it) and the next publish removes its temporary files\n", why)
+		exit(exitCanceled)
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }
 
 // usageError is a mistake in the command line.
@@ -176,6 +217,7 @@ func classify(err error) (int, string, error) {
 		oe   *validate.OptionError
 		dr   *publish.DriftError
 		pz   *publish.PausedError
+		ie   *publish.InterruptedError
 	)
 	switch {
 	case errors.As(err, &ue):
@@ -206,8 +248,10 @@ func classify(err error) (int, string, error) {
 			os.Stderr.Write(pe.Stack)
 		}
 		return exitDest, kindInternal, fmt.Errorf("%w; nothing half-written is visible on the export and the next publish cleans up. Please report this with the command line", err)
+	case errors.As(err, &ie):
+		return exitCanceled, kindInterrupted, err
 	case errors.Is(err, context.Canceled):
-		return exitCanceled, kindInterrupted, errors.New("interrupted; the export holds only whole files and the next publish cleans up")
+		return exitCanceled, kindInterrupted, errors.New("interrupted")
 	case errors.As(err, &me):
 		return exitDest, kindDestination, err
 	case errors.As(err, &perm) && perm.OwnerUID >= 0:

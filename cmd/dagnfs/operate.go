@@ -169,9 +169,12 @@ func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, scan sc
 	if r.Paused != nil {
 		fmt.Fprintf(stdout, "  paused      %s; publishes are refused until dagnfs resume %s\n", pauseLine(r.Paused), shellQuote(dest))
 	}
-	if lock != nil {
-		fmt.Fprintf(stdout, "  lock        held by %s until %s\n", printable(lock.Holder), lock.Expires.Local().Format(time.DateTime))
-	} else {
+	switch {
+	case lock != nil && lock.Live(time.Now()):
+		fmt.Fprintf(stdout, "  lock        %s, held until %s\n", printable(lock.Running()), lock.Expires.Local().Format(time.DateTime))
+	case lock != nil:
+		fmt.Fprintf(stdout, "  lock        left by %s, whose publisher is gone (the lock expired, or its process no longer runs): the next publish takes it over, dagnfs unlock %s removes it\n", printable(lock.Holder), shellQuote(dest))
+	default:
 		fmt.Fprintf(stdout, "  lock        free\n")
 	}
 	drift := 0
@@ -239,6 +242,11 @@ func history(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout
 		Version     string    `json:"version,omitempty"`
 	}
 	rows := []row{}
+	if cur.Generation > 0 && (len(hist) == 0 || hist[0].Generation != cur.Generation) {
+		// Its history file is missing (a publish stopped between the
+		// two): the current generation is listed all the same.
+		hist = append([]*layout.Manifest{cur}, hist...)
+	}
 	for _, m := range hist {
 		rows = append(rows, row{m.Generation, m.Generation == cur.Generation, m.Action, m.Label, m.PublishedAt,
 			m.PublishedBy.User + "@" + m.PublishedBy.Host, m.PublishedBy.Via, len(m.Files), m.Version})

@@ -251,6 +251,11 @@ func runPublishLike(ctx context.Context, o *publishOptions, src, dest string, st
 		}
 	}
 	next := nextSteps(res, err, dest, o.keep)
+	var ie *publish.InterruptedError
+	if errors.As(err, &ie) && ie.Switched > 0 && ie.Previous > 0 && o.keep >= 2 {
+		ie.Undo = rollbackCommand(dest, res.Bundle, ie.Previous)
+		next.undo = ie.Undo
+	}
 	if o.format.val == "json" {
 		out := struct {
 			OK    bool       `json:"ok"`
@@ -362,13 +367,22 @@ func nextSteps(res *publish.Result, err error, dest string, keep int) steps {
 		target += " --bundle " + shellQuote(res.Bundle)
 	}
 	if keep >= 2 {
-		s.undo = fmt.Sprintf("dagnfs rollback %s --to %d", target, res.Previous)
+		s.undo = rollbackCommand(dest, res.Bundle, res.Previous)
 	}
 	if res.Scheduled != "" && res.Paused == nil {
 		reason := fmt.Sprintf("rolled back from generation %d", res.Previous)
 		s.pause = fmt.Sprintf("dagnfs pause %s --reason %s", target, shellQuote(reason))
 	}
 	return s
+}
+
+// rollbackCommand restores generation gen of dest (of bundle, if named).
+func rollbackCommand(dest, bundle string, gen int) string {
+	target := shellQuote(dest)
+	if bundle != "" {
+		target += " --bundle " + shellQuote(bundle)
+	}
+	return fmt.Sprintf("dagnfs rollback %s --to %d", target, gen)
 }
 
 func (s steps) print(w io.Writer, res *publish.Result) {

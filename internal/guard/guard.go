@@ -6,6 +6,7 @@
 package guard
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 )
@@ -37,4 +38,34 @@ func Go(f func(), failed func(error)) {
 			failed(err)
 		}
 	}()
+}
+
+// Until runs f and returns what it returns, or ctx's error as soon as ctx
+// ends, whichever comes first: work that does not look at ctx often enough
+// (a walk, a parse of a large file) cannot hold an interrupted command. f
+// goes on in the background until it returns and its results are dropped,
+// so it must not change anything that outlives it.
+func Until[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		var r result
+		r.err = Func(func() (err error) { r.v, err = f(); return err })()
+		ch <- r
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		select {
+		case r := <-ch: // it ended too: its answer stands
+			return r.v, r.err
+		default:
+		}
+		var zero T
+		return zero, ctx.Err()
+	}
 }
