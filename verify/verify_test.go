@@ -2,7 +2,9 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -250,4 +252,46 @@ func TestFaultsAreFindings(t *testing.T) {
 	assert.Equal(t, []string{"a.py"}, got[RuleIO])
 	assert.Equal(t, []string{"team/b.sql"}, got[RuleUnreadable])
 	assert.Equal(t, 2, r.Unreadable)
+}
+
+// While a publish runs, its lock and journal are its own: verify and
+// status say "publishing (pid, host, since)", not that a publish was
+// interrupted; once its process is gone, they say it was (issue 20).
+func TestRunningPublishIsNotInterrupted(t *testing.T) {
+	dir, d, _ := published(t, "c1")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".dagnfs/journal.json"), []byte(`{"temps":[]}`), 0o644))
+	host, _ := os.Hostname()
+	lock := func(pid int) {
+		li := layout.LockInfo{Holder: "ci@" + host, Host: host, User: "ci", PID: pid, RunID: "r1",
+			Acquired: time.Now().Add(-time.Minute), Expires: time.Now().Add(time.Hour)}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, ".dagnfs/lock"), li.Encode(), 0o644))
+	}
+	lock(os.Getppid()) // a process of this host that runs
+	r, err := Verify(context.Background(), d, opts())
+	require.NoError(t, err)
+	got := rules(r)
+	assert.NotContains(t, got, RuleLeftoverTemp, "the journal is the running publish's")
+	assert.NotContains(t, got, RuleStaleLock)
+	require.Contains(t, got, RulePublishing)
+	assert.Contains(t, findingOf(r, RulePublishing), fmt.Sprintf("publishing (pid %d, host %s, since ", os.Getppid(), host))
+
+	gone := exec.Command("true")
+	require.NoError(t, gone.Run())
+	lock(gone.Process.Pid) // a process of this host that has exited
+	r, err = Verify(context.Background(), d, opts())
+	require.NoError(t, err)
+	got = rules(r)
+	assert.Contains(t, got, RuleLeftoverTemp)
+	assert.Contains(t, got, RuleStaleLock)
+	assert.Contains(t, findingOf(r, RuleStaleLock), "whose process no longer runs")
+	assert.NotContains(t, got, RulePublishing)
+}
+
+func findingOf(r *Result, rule string) string {
+	for _, f := range r.Findings {
+		if f.Rule == rule {
+			return f.Message
+		}
+	}
+	return ""
 }
