@@ -12,7 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"golang.org/x/net/netutil"
 
 	"github.com/dagnfs/dagnfs/nfs"
 )
@@ -71,16 +70,18 @@ func (a *Agent) init() {
 		a.m.unmanaged, a.m.visibleAfter, a.m.lastRun, a.m.paused, a.m.runs, a.m.findings)
 }
 
-// MaxConns is how many HTTP connections the agent serves at once; more
-// wait in the listen queue.
+// MaxConns is how many HTTP connections the agent keeps open: another one
+// makes it close an idle or stalled one (shedder).
 const MaxConns = 32
 
 // Run verifies every Interval until ctx ends, serving HTTP on l; it shuts
 // the server down gracefully when ctx ends.
 func (a *Agent) Run(ctx context.Context, l net.Listener) error {
 	a.init()
+	shed := newShedder()
 	srv := &http.Server{
 		Handler:           a.Handler(),
+		ConnState:         shed.track,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -88,7 +89,7 @@ func (a *Agent) Run(ctx context.Context, l net.Listener) error {
 		MaxHeaderBytes:    16 << 10,
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(netutil.LimitListener(l, MaxConns)) }()
+	go func() { served <- srv.Serve(shedListener{l, shed}) }()
 	a.Log.Info("agent started", "listen", l.Addr().String(), "dest", a.Dest.String(), "interval", a.Interval)
 
 	t := time.NewTicker(a.Interval)

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -159,4 +160,56 @@ func TestAgentUnderSlowClients(t *testing.T) {
 	require.NoError(t, slow[0].SetReadDeadline(time.Now().Add(10*time.Second)))
 	_, err = io.ReadAll(slow[0])
 	assert.NoError(t, err, "closed by the server (EOF), not left open")
+}
+
+// Probes answer within 100 ms whatever other clients hold open: 200 idle
+// keep-alive connections and 20 slow clients that never finish their
+// headers (issue 20: with 40 idle connections /healthz took 4.5 s, and a
+// kubelet's probe gives up after 1 s).
+func TestProbesNotStarvedByHeldConnections(t *testing.T) {
+	_, d, _ := published(t, "c1")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := &Agent{Dest: d, Options: opts(), Interval: time.Hour}
+	go a.Run(ctx, l)
+	base := "http://" + l.Addr().String()
+	eventually(t, "serving", func() bool { c, _ := get(t, base+"/healthz"); return c == http.StatusOK })
+
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for range 200 { // a request answered, then the connection kept idle
+		c, err := net.Dial("tcp", l.Addr().String())
+		require.NoError(t, err)
+		held = append(held, c)
+		_, err = c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
+		require.NoError(t, err)
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	for range 20 { // slow loris: headers never finished
+		c, err := net.Dial("tcp", l.Addr().String())
+		require.NoError(t, err)
+		held = append(held, c)
+		_, err = c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n"))
+		require.NoError(t, err)
+	}
+	time.Sleep(stalled + 100*time.Millisecond) // the slow ones now count as stalled
+	probe := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	for _, path := range []string{"/healthz", "/readyz", "/healthz", "/readyz", "/healthz"} {
+		start := time.Now()
+		resp, err := probe.Get(base + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		took := time.Since(start)
+		assert.Less(t, took, 100*time.Millisecond, "%s with 220 connections held", path)
+		assert.Contains(t, []int{http.StatusOK, http.StatusServiceUnavailable}, resp.StatusCode)
+	}
 }
