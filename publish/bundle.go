@@ -316,7 +316,8 @@ func (s *manifestBundle) readable(next *layout.Manifest, uploads []SourceFile, s
 
 // relink releases a kept version again: its snapshot is checked, then the
 // reference is replaced with one RENAME; nothing is copied.
-func (s *manifestBundle) relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Manifest, res *Result) error {
+func (s *manifestBundle) relink(ctx context.Context, ex *executor, target *layout.Manifest, res *Result) error {
+	d, o, prev := ex.d, ex.o, ex.prev
 	if !target.InBundle() || target.Bundle != s.name {
 		return &RefusedError{Reason: fmt.Sprintf("generation %d is not a version of bundle %s: roll back to one published since (see dagnfs history)", target.Generation, s.name)}
 	}
@@ -342,7 +343,6 @@ func (s *manifestBundle) relink(ctx context.Context, d nfs.Dest, o Options, prev
 		return nil
 	}
 	attr := metaAttr(d, o.Owner)
-	ex := &executor{d: d, o: o}
 	historyTmp, refTmp, manifestTmp := ex.reserve(), ex.reserve(), ex.reserve()
 	if err := ex.writeJournal(ctx); err != nil {
 		return err
@@ -351,16 +351,18 @@ func (s *manifestBundle) relink(ctx context.Context, d nfs.Dest, o Options, prev
 		return err
 	}
 	o.report(Progress{Phase: PhaseSwitch})
+	ex.switchTotal = 1
 	t0 := time.Now()
 	if err := nfs.WriteFile(ctx, d, refTmp, bundle.RefPath(s.name), bundle.NewReference(bm).Encode(), attr); err != nil {
 		return err
 	}
 	res.SwitchMS = float64(time.Since(t0).Microseconds()) / 1000
-	if err := nfs.WriteFile(ctx, d, manifestTmp, layout.ManifestPath, next.Encode(), attr); err != nil {
+	ex.switched = 1
+	if err := finishRelink(ctx, d, manifestTmp, &next, attr, res); err != nil {
 		return fmt.Errorf("released %s again, but writing the manifest failed (the next publish completes it): %w", next.Version, err)
 	}
-	if err := endJournal(ctx, d); err != nil {
-		res.Warnings = append(res.Warnings, err.Error())
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	return checkReadable(ctx, d, o, inRoot(next.Root(), nil), nil)
 }

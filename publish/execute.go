@@ -60,12 +60,13 @@ func recoverJournal(ctx context.Context, d nfs.Dest, log *slog.Logger) error {
 	return d.Remove(ctx, layout.JournalPath)
 }
 
-// interrupted turns err into an *InterruptedError when the run was
-// interrupted (its context cancelled, not ended by a deadline).
-func (ex *executor) interrupted(err error) error {
-	var ie *InterruptedError
-	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrLockLost) || errors.As(err, &ie) {
-		return err
+// interrupted is err, the end of an interrupted run, as an
+// *InterruptedError saying how far the run got; ex is nil when it was
+// stopped before its plan, prev the generation current before it (-1:
+// not read yet).
+func (ex *executor) interrupted(err error, prev int) error {
+	if ex == nil {
+		return &InterruptedError{Previous: prev, Err: err} // nothing changed yet
 	}
 	left := !ex.cleaned && ex.journaled
 	if ex.switched == 0 && ex.building {

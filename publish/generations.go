@@ -222,8 +222,8 @@ func (s *generations) unchanged(ctx context.Context, ex *executor, res *Result) 
 	return err
 }
 
-func (s *generations) relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Manifest, res *Result) error {
-	return relink(ctx, d, o, prev, target, res)
+func (s *generations) relink(ctx context.Context, ex *executor, target *layout.Manifest, res *Result) error {
+	return relink(ctx, ex, target, res)
 }
 
 func (s *generations) readable(next *layout.Manifest, uploads []SourceFile, sealed map[string]nfs.FileInfo) ([]SourceFile, map[string]nfs.FileInfo) {
@@ -617,7 +617,8 @@ func repointCurrent(ctx context.Context, d nfs.Dest, prev *layout.Manifest, attr
 
 // relink makes a kept generation current again, in the generations layout:
 // a new manifest that names the kept folder, and one RENAME.
-func relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Manifest, res *Result) error {
+func relink(ctx context.Context, ex *executor, target *layout.Manifest, res *Result) error {
+	d, o, prev := ex.d, ex.o, ex.prev
 	if !prev.InGenerations() || !target.InGenerations() {
 		return &RefusedError{Reason: fmt.Sprintf("generation %d was published in place, before the export moved to the generations layout: roll back to a generation published since (see dagnfs history)", target.Generation)}
 	}
@@ -634,7 +635,6 @@ func relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Man
 		return nil
 	}
 	attr := metaAttr(d, o.Owner)
-	ex := &executor{d: d, o: o}
 	historyTmp, linkTmp, manifestTmp, ignoreTmp := ex.reserve(), ex.reserve(), ex.reserve(), ex.reserve()
 	if err := ex.writeJournal(ctx); err != nil {
 		return err
@@ -648,21 +648,37 @@ func relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Man
 		res.Warnings = append(res.Warnings, w)
 	}
 	o.report(Progress{Phase: PhaseSwitch})
+	ex.switchTotal = 1
 	took, err := switchCurrent(ctx, d, linkTmp, next.Folder, attr)
 	res.SwitchMS = float64(took.Microseconds()) / 1000
 	if err != nil {
 		return err
 	}
-	if err := nfs.WriteFile(ctx, d, manifestTmp, layout.ManifestPath, next.Encode(), attr); err != nil {
+	ex.switched = 1
+	if err := finishRelink(ctx, d, manifestTmp, &next, attr, res); err != nil {
 		return fmt.Errorf("switched to generation %d's folder, but writing the manifest failed (the next publish completes it): %w", target.Generation, err)
 	}
-	if err := endJournal(ctx, d); err != nil {
-		res.Warnings = append(res.Warnings, err.Error())
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if err := collectGenerations(ctx, d, &next, o.Keep, o.Grace, o.Now(), o.Log); err != nil {
 		res.Warnings = append(res.Warnings, "removing old generations: "+err.Error())
 	}
 	return checkReadable(ctx, d, o, inRoot(next.Root(), nil), nil)
+}
+
+// finishRelink records a rollback's switch, even if the run is interrupted
+// now (within the cleanup budget): the manifest, then the journal goes.
+func finishRelink(ctx context.Context, d nfs.Dest, manifestTmp string, next *layout.Manifest, attr nfs.Attr, res *Result) error {
+	ctx, done := nfs.Finishing(ctx)
+	defer done()
+	if err := nfs.WriteFile(ctx, d, manifestTmp, layout.ManifestPath, next.Encode(), attr); err != nil {
+		return err
+	}
+	if err := endJournal(ctx, d); err != nil {
+		res.Warnings = append(res.Warnings, err.Error())
+	}
+	return nil
 }
 
 // collectGenerations removes the generation folders nobody may need any

@@ -3,6 +3,7 @@ package publish
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dagnfs/dagnfs/layout"
+	"github.com/dagnfs/dagnfs/nfs"
 )
 
 const dagC = "from airflow import DAG\nwith DAG('c'):\n    pass\n"
@@ -528,4 +530,75 @@ func TestCurrentHasTheFilesOwner(t *testing.T) {
 	require.NoError(t, err)
 	st = fi.Sys().(*syscall.Stat_t)
 	assert.Equal(t, [2]uint32{50000, 50000}, [2]uint32{st.Uid, st.Gid})
+}
+
+// cancelAfterSwitch cancels a run just after its switch lands: the rename
+// over current (generations) or over a bundle's reference.
+type cancelAfterSwitch struct {
+	nfs.Dest
+	cancel context.CancelFunc
+}
+
+func (c cancelAfterSwitch) Rename(ctx context.Context, from, to string) error {
+	err := c.Dest.Rename(ctx, from, to)
+	if err == nil && (to == layout.Current || strings.HasPrefix(to, "refs/")) {
+		c.cancel()
+	}
+	return err
+}
+
+// An interrupt that lands just after the switch of a publish or of a
+// rollback (generations and bundles) ends the run as "after the switch":
+// the manifest still records the new generation, the journal and the lock
+// are gone, and the line names the new generation (issue 20).
+func TestInterruptAfterTheSwitch(t *testing.T) {
+	for _, c := range []struct{ name, lay, bundle string }{{"generations", layout.Generations, ""}, {"bundle", "", "etl"}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir, d := localDest(t)
+			src := t.TempDir()
+			o := opts(src, d)
+			o.Layout, o.Bundle = c.lay, c.bundle
+			for _, v := range []string{"1", "2"} {
+				writeTree(t, src, map[string]string{"a.py": dagA + "# " + v + "\n"})
+				_, err := Publish(context.Background(), o)
+				require.NoError(t, err)
+			}
+			check := func(err error, gen int) {
+				t.Helper()
+				var ie *InterruptedError
+				require.ErrorAs(t, err, &ie)
+				assert.Equal(t, 1, ie.Switched, err.Error())
+				assert.Equal(t, gen, ie.Generation)
+				assert.Contains(t, err.Error(), fmt.Sprintf("interrupted after the switch: generation %d is current", gen))
+				records, record := d, func(p string) string { return filepath.Join(dir, p) }
+				if c.bundle != "" {
+					records = layout.ForBundle(d, c.bundle)
+					record = func(p string) string {
+						return filepath.Join(dir, layout.BundlesDir, c.bundle, strings.TrimPrefix(p, layout.Dir+"/"))
+					}
+				}
+				m, rerr := layout.ReadManifest(context.Background(), records, layout.ManifestPath)
+				require.NoError(t, rerr)
+				assert.Equal(t, gen, m.Generation, "the manifest records the switch")
+				_, serr := os.Stat(record(layout.ManifestPath))
+				require.NoError(t, serr, "the records are where the test looks")
+				for _, p := range []string{record(layout.LockPath), record(layout.JournalPath)} {
+					_, serr := os.Stat(p)
+					assert.True(t, os.IsNotExist(serr), "%s is gone", p)
+				}
+			}
+
+			writeTree(t, src, map[string]string{"a.py": dagA + "# 3\n"})
+			ctx, cancel := context.WithCancel(context.Background())
+			oc := o
+			oc.Dest = cancelAfterSwitch{d, cancel}
+			_, err := Publish(ctx, oc)
+			check(err, 3)
+
+			ctx, cancel = context.WithCancel(context.Background())
+			oc.Dest = cancelAfterSwitch{d, cancel}
+			_, err = Rollback(ctx, oc, 2)
+			check(err, 4)
+		})
+	}
 }

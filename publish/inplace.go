@@ -181,7 +181,7 @@ func (s *inPlace) finish(ctx context.Context, ex *executor, next *layout.Manifes
 
 func (s *inPlace) unchanged(context.Context, *executor, *Result) error { return nil }
 
-func (s *inPlace) relink(context.Context, nfs.Dest, Options, *layout.Manifest, *layout.Manifest, *Result) error {
+func (s *inPlace) relink(context.Context, *executor, *layout.Manifest, *Result) error {
 	return errors.New("the in-place layout keeps no whole generations to point back at: its rollback copies the kept files")
 }
 

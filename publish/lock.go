@@ -88,7 +88,7 @@ func acquire(ctx context.Context, d nfs.Dest, info layout.LockInfo, ttl time.Dur
 			}
 			continue // released meanwhile
 		}
-		dead := deadHolder(held)
+		dead := held.HolderGone()
 		if (now().Before(held.Expires) && !dead) || attempt > 0 {
 			return nil, &LockedError{Lock: strings.TrimSuffix(d.String(), "/") + "/" + layout.LockPath, Holder: held.Holder, Since: held.Acquired, Expires: held.Expires}
 		}
@@ -231,9 +231,3 @@ func (l *lock) release(ctx context.Context) error {
 	}
 	return l.d.Remove(ctx, layout.LockPath)
 }
-
-// HolderGone says whether a lock's holder provably exited: a process of
-// this host that no longer runs. (From another host nothing is provable.)
-func HolderGone(l *layout.LockInfo) bool { return l.HolderGone() }
-
-func deadHolder(l *layout.LockInfo) bool { return l.HolderGone() }

@@ -61,7 +61,9 @@ type strategy interface {
 	unchanged(ctx context.Context, ex *executor, res *Result) error
 	// relink makes a kept generation current again without copying
 	// anything (a rollback), where the layout keeps whole generations.
-	relink(ctx context.Context, d nfs.Dest, o Options, prev, target *layout.Manifest, res *Result) error
+	// ex carries the destination, the options and the previous manifest,
+	// and records how far the switch got.
+	relink(ctx context.Context, ex *executor, target *layout.Manifest, res *Result) error
 	// readable names, from the export root, what the read check covers,
 	// and what the destination said of each file at its seal.
 	readable(next *layout.Manifest, uploads []SourceFile, sealed map[string]nfs.FileInfo) ([]SourceFile, map[string]nfs.FileInfo)
@@ -93,11 +95,11 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	start := o.Now()
 	res := NewResult(o.Dest.String())
 	res.Label, res.DryRun = o.Label, o.DryRun
-	prevGen := -1 // not read yet
+	var ex *executor // from the plan on
+	prevGen := -1    // not read yet
 	defer func() {
-		var ie *InterruptedError
-		if errors.Is(retErr, context.Canceled) && !errors.Is(retErr, ErrLockLost) && !errors.As(retErr, &ie) {
-			retErr = &InterruptedError{Previous: prevGen, Err: retErr} // nothing changed yet
+		if errors.Is(retErr, context.Canceled) && !errors.Is(retErr, ErrLockLost) {
+			retErr = ex.interrupted(retErr, prevGen)
 		}
 	}()
 	defer func() {
@@ -204,7 +206,8 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		return res, err
 	}
 	if src.relink != nil {
-		return res, st.relink(ctx, d, o, prev, src.relink, res)
+		ex = &executor{d: d, o: o, prev: prev, plan: &Plan{Generation: prev.Generation + 1}}
+		return res, st.relink(ctx, ex, src.relink, res)
 	}
 
 	// 4. The plan, against the folder that holds the current files.
@@ -249,7 +252,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	if o.DryRun {
 		return res, driftErr
 	}
-	ex := &executor{d: d, o: o, plan: plan, prev: prev, sealed: map[string]nfs.FileInfo{}, report: report, files: files, drifted: map[string]bool{}}
+	ex = &executor{d: d, o: o, plan: plan, prev: prev, sealed: map[string]nfs.FileInfo{}, report: report, files: files, drifted: map[string]bool{}}
 	for _, r := range drift {
 		ex.drifted[r.Path] = true
 	}
@@ -293,7 +296,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		if cause := context.Cause(ctx); errors.Is(cause, ErrLockLost) {
 			err = cause
 		}
-		return res, ex.interrupted(err)
+		return res, err
 	}
 	// Switched: what the layout does after it (the history, leaving
 	// another layout) is done even if the run is interrupted now, within
@@ -301,10 +304,10 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	fctx, done := nfs.Finishing(ctx)
 	defer done()
 	if err := st.finish(fctx, ex, next, res); err != nil {
-		return res, ex.interrupted(err)
+		return res, err
 	}
 	if err := ctx.Err(); err != nil {
-		return res, ex.interrupted(err)
+		return res, err
 	}
 
 	// 6. Can Airflow read what was published?
@@ -345,15 +348,8 @@ func (ex *executor) abandon(ctx context.Context, targets []uploadTarget, pend []
 	defer done()
 	names := slices.Clone(ex.own)
 	for i, t := range targets {
-		switch {
-		case pend[i] != nil && t.tmp == t.final:
-			pend[i].Abandon()
-		case pend[i] != nil:
-			pend[i].Abandon()
-			if !pend[i].Committed() {
-				names = append(names, t.tmp)
-			}
-		case sent[i].Load():
+		pend[i].Abandon()
+		if t.tmp != t.final && sent[i].Load() && (pend[i] == nil || !pend[i].Committed()) {
 			names = append(names, t.tmp)
 		}
 	}

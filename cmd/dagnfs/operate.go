@@ -359,7 +359,7 @@ func runUnlockCmd(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		switch {
 		case time.Now().After(held.Expires):
 			fmt.Fprintln(stdout, "  the lock expired: its publisher stopped refreshing it")
-		case publish.HolderGone(held):
+		case held.HolderGone():
 			fmt.Fprintf(stdout, "  its publisher, process %d of this host, no longer runs\n", held.PID)
 		case !force:
 			return &publish.LockedError{Lock: strings.TrimSuffix(dest, "/") + "/" + layout.LockPath, Holder: held.Holder, Since: held.Acquired,
