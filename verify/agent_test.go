@@ -125,19 +125,27 @@ func TestAgentTimesOnlyWhatItSawAppear(t *testing.T) {
 	assert.Regexp(t, `dagnfs_publish_to_visible_seconds 0\.\d+`, metrics, "within the interval")
 }
 
-// Clients that open connections and never finish their request (or hold
-// them idle) cannot starve the probes: headers must arrive within 5 s, and
-// at most MaxConns connections are served at once.
-func TestAgentUnderSlowClients(t *testing.T) {
+// servingAgent runs an agent on a published folder, verifying once an
+// hour, until the test ends; it returns its listener and base URL once it
+// answers.
+func servingAgent(t *testing.T) (net.Listener, string) {
+	t.Helper()
 	_, d, _ := published(t, "c1")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	a := &Agent{Dest: d, Options: opts(), Interval: time.Hour}
 	go a.Run(ctx, l)
 	base := "http://" + l.Addr().String()
 	eventually(t, "serving", func() bool { c, _ := get(t, base+"/healthz"); return c == http.StatusOK })
+	return l, base
+}
+
+// Clients that open connections and never finish their request cannot
+// hold them: headers must arrive within 5 s, or the connection is closed.
+func TestAgentUnderSlowClients(t *testing.T) {
+	l, base := servingAgent(t)
 
 	var slow []net.Conn
 	for range MaxConns + 8 {
@@ -158,7 +166,7 @@ func TestAgentUnderSlowClients(t *testing.T) {
 	assert.Less(t, time.Since(start), 15*time.Second, "slow clients are cut off by the read-header timeout")
 	// The server closed a slow client's connection.
 	require.NoError(t, slow[0].SetReadDeadline(time.Now().Add(10*time.Second)))
-	_, err = io.ReadAll(slow[0])
+	_, err := io.ReadAll(slow[0])
 	assert.NoError(t, err, "closed by the server (EOF), not left open")
 }
 
@@ -167,15 +175,7 @@ func TestAgentUnderSlowClients(t *testing.T) {
 // headers (issue 20: with 40 idle connections /healthz took 4.5 s, and a
 // kubelet's probe gives up after 1 s).
 func TestProbesNotStarvedByHeldConnections(t *testing.T) {
-	_, d, _ := published(t, "c1")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a := &Agent{Dest: d, Options: opts(), Interval: time.Hour}
-	go a.Run(ctx, l)
-	base := "http://" + l.Addr().String()
-	eventually(t, "serving", func() bool { c, _ := get(t, base+"/healthz"); return c == http.StatusOK })
+	l, base := servingAgent(t)
 
 	var held []net.Conn
 	defer func() {

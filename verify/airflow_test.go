@@ -23,18 +23,14 @@ import (
 // and an .airflowignore of the user's, twice, in the given layout.
 func publishLayout(t *testing.T, lay string) (string, nfs.Dest) {
 	t.Helper()
-	dir := t.TempDir()
-	require.NoError(t, os.Chmod(dir, 0o755))
-	d, err := nfs.OpenLocal(dir)
-	require.NoError(t, err)
-	t.Cleanup(func() { d.Close() })
+	dir, d := localExport(t)
 	src := t.TempDir()
 	for i, v := range []string{"1", "2"} {
 		writeTree(t, src, map[string]string{"a.py": dagA + "# v" + v + "\n", "team/b.py": "from airflow import DAG\nDAG('b')\n",
 			"common/util.py": "X = 1\n", "scratch/skip.py": "from airflow import DAG\nDAG('skip')\n", ".airflowignore": "scratch\n"})
 		o := publish.Options{Source: publish.Source{Dir: src, Validate: validate.Options{Python: "none"}},
 			Dest: d, Owner: publish.Owner{UID: 50000, GID: 50000}, Layout: lay}
-		_, err = publish.Publish(context.Background(), o)
+		_, err := publish.Publish(context.Background(), o)
 		require.NoError(t, err, "publish %d", i+1)
 	}
 	return dir, d

@@ -25,17 +25,24 @@ func writeTree(t *testing.T, dir string, files map[string]string) { testfs.Write
 
 const dagA = "from airflow import DAG\nDAG('a', schedule=None)\n"
 
-// published makes a folder holding a published generation.
-func published(t *testing.T, label string) (string, nfs.Dest, string) {
+// localExport is a fresh folder destination that every uid may read.
+func localExport(t *testing.T) (string, nfs.Dest) {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.Chmod(dir, 0o755))
 	d, err := nfs.OpenLocal(dir)
 	require.NoError(t, err)
 	t.Cleanup(func() { d.Close() })
+	return dir, d
+}
+
+// published makes a folder holding a published generation.
+func published(t *testing.T, label string) (string, nfs.Dest, string) {
+	t.Helper()
+	dir, d := localExport(t)
 	src := t.TempDir()
 	writeTree(t, src, map[string]string{"a.py": dagA, "team/b.sql": "select 1"})
-	_, err = publish.Publish(context.Background(), publish.Options{Source: publish.Source{Dir: src, Validate: validate.Options{Python: "none"}},
+	_, err := publish.Publish(context.Background(), publish.Options{Source: publish.Source{Dir: src, Validate: validate.Options{Python: "none"}},
 		Dest: d, Owner: publish.Owner{UID: 50000, GID: 50000}, Label: label})
 	require.NoError(t, err)
 	return dir, d, src
