@@ -82,6 +82,9 @@ func TestInterruptAtEveryStep(t *testing.T) {
 				if st.name == "switching" && lay != "in-place" {
 					continue // one rename: no step between the two
 				}
+				if st.name == "keeping" && lay == "in-place" && !republish {
+					continue // nothing to keep: the renames follow the last upload at once
+				}
 				name := fmt.Sprintf("%s/republish=%v/%s", lay, republish, st.name)
 				t.Run(name, func(t *testing.T) {
 					dir, url := e.folder(t)
