@@ -174,16 +174,21 @@ func (c *conn) call(ctx context.Context, prog, vers, proc uint32, args interface
 		}
 	})
 	rec, err := c.roundTrip(b)
-	if !stop() || ctx.Err() != nil {
+	if !stop() {
+		// The grace changed the connection's deadline, perhaps still
+		// changing it now: the next call starts on a new connection.
+		c.close()
+	}
+	if err != nil {
 		c.close()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-	}
-	if err != nil {
-		c.close()
 		return nil, &TransportError{c.addr, err}
 	}
+	// A reply that came within the grace is returned although ctx ended:
+	// the caller learns what the server did (a lock file it created is
+	// one it must remove) and stops at its next call.
 	d, err := c.replyHeader(rec)
 	var re *RPCError
 	if errors.As(err, &re) {
