@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -27,12 +28,14 @@ import (
 type Options struct {
 	// UID and GID are the AUTH_UNIX identity sent with every call.
 	UID, GID uint32
-	// Timeout bounds each call (and each connect). Default 30s.
+	// Timeout bounds each call (and each connect); a call that gets no
+	// answer within it is not retried. Default 30s.
 	Timeout time.Duration
 	// Conns is the most connections used at once (one per worker). Default 4.
 	Conns int
-	// Retries is how often a call that failed on the connection is retried on
-	// a fresh one, waiting 0.2 s, 0.4 s, ... up to 3 s in between. Default 6.
+	// Retries is how often a call that failed on the connection (reset,
+	// refused, stale handle; not a timeout) is retried on a fresh one,
+	// waiting 0.2 s, 0.4 s, ... up to 3 s in between. Default 6.
 	Retries int
 	// Log receives reconnects and retries. Default: discard.
 	Log *slog.Logger
@@ -337,7 +340,12 @@ func (r *Remote) do(ctx context.Context, fn func(c *conn, attempt int) error) er
 		if err == nil || (!errors.As(err, &te) && !stale) || ctx.Err() != nil {
 			return err
 		}
-		if attempt >= r.opts.Retries {
+		// No answer within the timeout: the server is silent, and a new
+		// connection would wait as long again. Retries are for failures
+		// that come at once (a reset, a refused connection while the
+		// server restarts, a stale handle).
+		silent := errors.Is(err, os.ErrDeadlineExceeded)
+		if attempt >= r.opts.Retries || silent {
 			if te != nil {
 				r.down.Store(&downAt{err: err, at: time.Now()})
 			}

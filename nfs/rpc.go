@@ -49,6 +49,14 @@ type TransportError struct {
 func (e *TransportError) Error() string { return fmt.Sprintf("nfs server %s: %v", e.Addr, e.Err) }
 func (e *TransportError) Unwrap() error { return e.Err }
 
+// noAnswer is a server's silence for a whole timeout; it reads as
+// os.ErrDeadlineExceeded.
+type noAnswer string
+
+func (e noAnswer) Error() string        { return string(e) }
+func (e noAnswer) Is(target error) bool { return target == os.ErrDeadlineExceeded }
+func (e noAnswer) Timeout() bool        { return true }
+
 // RPCError is a call the server refused at the RPC level, such as a
 // procedure it does not implement or a credential it rejects.
 type RPCError struct {
@@ -98,7 +106,7 @@ func dialRPC(ctx context.Context, addr string, timeout time.Duration, auth rpc.A
 			return nil, ctx.Err()
 		}
 		if dctx.Err() != nil {
-			err = fmt.Errorf("connect: %w", os.ErrDeadlineExceeded)
+			err = noAnswer(fmt.Sprintf("no answer to connecting within %v", timeout))
 		}
 		return nil, &TransportError{addr, err}
 	}
@@ -183,6 +191,9 @@ func (c *conn) call(ctx context.Context, prog, vers, proc uint32, args interface
 		c.close()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = noAnswer(fmt.Sprintf("no answer within %v", c.timeout))
 		}
 		return nil, &TransportError{c.addr, err}
 	}

@@ -261,7 +261,11 @@ func classify(err error) (int, string, error) {
 		}
 		return exitDest, kindDestination, fmt.Errorf("%w (%s)", err, hint)
 	case errors.As(err, &te):
-		return exitDest, kindDestination, fmt.Errorf("%w; nothing half-written is visible on the export: run it again once the server answers", err)
+		hint := ""
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			hint = " (--timeout sets how long a call waits)"
+		}
+		return exitDest, kindDestination, fmt.Errorf("%w%s; nothing half-written is visible on the export (what a publish wrote under temporary names, the next one removes): run it again once the server answers", err, hint)
 	}
 	return exitDest, kindDestination, err
 }
