@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"golang.org/x/sys/unix"
 )
 
 // FileName is dagnfs's own configuration file; it wins over a
@@ -115,11 +117,15 @@ func Find(dir string) (string, error) {
 	}
 	for {
 		p := filepath.Join(abs, FileName)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return "", linked(p)
+		} else if err == nil && fi.Mode().IsRegular() {
 			return p, nil
 		}
 		p = filepath.Join(abs, "pyproject.toml")
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return "", linked(p)
+		} else if err == nil && fi.Mode().IsRegular() {
 			has, err := hasTool(p)
 			if err != nil {
 				return "", err
@@ -136,9 +142,15 @@ func Find(dir string) (string, error) {
 	}
 }
 
+// linked refuses a settings file found as a symlink: a checkout that other
+// jobs can write to could make it name any file of the publisher's.
+func linked(path string) error {
+	return &Error{path, "is a symlink: settings found in the source are read only from a regular file, never through a link (it could name any file of the publisher's); copy the file in, or name it with --config"}
+}
+
 // hasTool reports whether a pyproject.toml has a [tool.dagnfs] table.
 func hasTool(path string) (bool, error) {
-	doc, err := readTOML(path)
+	doc, err := readTOML(path, false)
 	if err != nil {
 		return false, err
 	}
@@ -152,12 +164,25 @@ func tool(doc map[string]any) (map[string]any, bool) {
 	return d, ok
 }
 
-func readTOML(path string) (map[string]any, error) {
-	f, err := os.Open(path)
+// readTOML reads the file at path; a symlink is followed only when follow
+// is set (a file the user named), and only a regular file is read.
+func readTOML(path string, follow bool) (map[string]any, error) {
+	flags := unix.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
+	if !follow {
+		flags |= unix.O_NOFOLLOW
+	}
+	fd, err := unix.Open(path, flags, 0)
+	if errors.Is(err, unix.ELOOP) && !follow {
+		return nil, linked(path)
+	}
 	if err != nil {
 		return nil, &Error{path, err.Error()}
 	}
+	f := os.NewFile(uintptr(fd), path)
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, &Error{path, "not a regular file"}
+	}
 	buf, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
 		return nil, &Error{path, err.Error()}
@@ -181,7 +206,17 @@ func readTOML(path string) (map[string]any, error) {
 // table, or any other file's top level. Unknown keys and values of the
 // wrong type are errors that name the key.
 func Load(path string) (*Config, error) {
-	doc, err := readTOML(path)
+	return load(path, true)
+}
+
+// LoadFound is Load for a file that Find returned: a symlink put there
+// since is refused, not followed.
+func LoadFound(path string) (*Config, error) {
+	return load(path, false)
+}
+
+func load(path string, follow bool) (*Config, error) {
+	doc, err := readTOML(path, follow)
 	if err != nil {
 		return nil, err
 	}

@@ -104,3 +104,41 @@ func TestLoadRejects(t *testing.T) {
 	_, err = Load(big)
 	assert.ErrorContains(t, err, "larger than")
 }
+
+// A settings file found in the source is never read through a symlink: a
+// checkout that other jobs write to could point it at any file of the
+// publisher's, and the parse error or the unknown key would show its
+// content (issue 20). A file named with --config is followed (a
+// ConfigMap's files are links).
+func TestFoundSettingsAreNotReadThroughALink(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret.env")
+	write(t, secret, "SECRET_hunter2 = 1\n")
+	for _, name := range []string{FileName, "pyproject.toml"} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			p := filepath.Join(root, name)
+			require.NoError(t, os.Symlink(secret, p))
+			_, err := Find(filepath.Join(root))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), p+": is a symlink")
+			assert.NotContains(t, err.Error(), "hunter2")
+		})
+	}
+	// Found as a regular file, then swapped for a link before it is read.
+	root := t.TempDir()
+	p := filepath.Join(root, FileName)
+	write(t, p, "airflow-version = 2\n")
+	found, err := Find(root)
+	require.NoError(t, err)
+	require.Equal(t, p, found)
+	require.NoError(t, os.Remove(p))
+	require.NoError(t, os.Symlink(secret, p))
+	_, err = LoadFound(found)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is a symlink")
+	assert.NotContains(t, err.Error(), "hunter2")
+	// Named by the user: followed.
+	_, err = Load(p)
+	require.Error(t, err, "the secret's key is not a setting")
+	assert.Contains(t, err.Error(), "SECRET_hunter2", "read through the link the user named")
+}

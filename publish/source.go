@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 
+	"github.com/dagnfs/dagnfs/internal/srcfile"
 	"github.com/dagnfs/dagnfs/validate"
 )
 
@@ -26,7 +26,7 @@ type SourceFile struct {
 	// from the export itself).
 	open func(ctx context.Context) (io.ReadCloser, error)
 	// seen is what the walk saw of it: Open opens that very file.
-	seen *seen
+	seen *srcfile.File
 }
 
 // Open opens the file's content for reading.
@@ -35,7 +35,7 @@ func (f SourceFile) Open(ctx context.Context) (io.ReadCloser, error) {
 		return f.open(ctx)
 	}
 	if f.seen != nil {
-		return openSeen(f)
+		return f.seen.Open()
 	}
 	return os.Open(f.Abs)
 }
@@ -131,8 +131,8 @@ func scan(dir string, exclude []string) ([]SourceFile, map[string][]validate.Lis
 				delete(visiting, target)
 			case info.Mode().IsRegular():
 				sf := SourceFile{Rel: r, Abs: target, Size: info.Size()}
-				if st, ok := info.Sys().(*syscall.Stat_t); ok {
-					sf.seen = &seen{root: root, dev: uint64(st.Dev), ino: st.Ino}
+				if seen, ok := srcfile.Seen(root, target, r, info); ok {
+					sf.seen = &seen
 				}
 				out = append(out, sf)
 			default:

@@ -94,7 +94,7 @@ func ScanAsAirflow(ctx context.Context, dagsFolder, syntax string) (*AirflowScan
 			}
 			if strings.HasSuffix(name, ".py") {
 				s.Files = append(s.Files, rel)
-			} else if zip, err := sniffZip(abs, fi.Size()); err == nil && zip {
+			} else if zip, err := sniffZipPath(abs, fi.Size()); err == nil && zip {
 				s.Files = append(s.Files, rel)
 			}
 		}

@@ -2,17 +2,21 @@ package validate
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dagnfs/dagnfs/internal/srcfile"
 )
 
 // candidate is a file Airflow would consider: a ".py" suffix or zip content.
@@ -21,7 +25,41 @@ type candidate struct {
 	abs  string
 	size int64
 	zip  bool
+	// seen is the file as the walk saw it, read only as such (nil where
+	// the system gives no inode).
+	seen *srcfile.File
 }
+
+// open opens the candidate as the walk saw it.
+func (c candidate) open() (*os.File, error) {
+	if c.seen != nil {
+		return c.seen.OpenFile()
+	}
+	return os.Open(c.abs)
+}
+
+// job is the interpreter's job for the candidate, or for its zip member:
+// it too opens the file as the walk saw it.
+func (c candidate) job(member string) compileJob {
+	j := compileJob{Name: c.rel, Path: c.abs, Member: member}
+	if c.seen != nil {
+		if parts, err := c.seen.Parts(); err == nil {
+			j.Root, j.Parts, j.Dev, j.Ino, j.Size = c.seen.Root, parts, c.seen.Dev, c.seen.Ino, &c.seen.Size
+		}
+	}
+	return j
+}
+
+// read reads the candidate as the walk saw it.
+func (c candidate) read() ([]byte, error) {
+	if c.seen != nil {
+		return c.seen.ReadAll()
+	}
+	return os.ReadFile(c.abs)
+}
+
+// MaxIgnoreFile is the largest .airflowignore read.
+const MaxIgnoreFile = 1 << 20
 
 // discovery is the result of walking a DAG folder as Airflow does.
 type discovery struct {
@@ -79,14 +117,16 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 	d := &discovery{}
 	seen := map[string]bool{} // resolved folders below the root
 	type frame struct {
-		abs, rel string
-		rules    []ignoreRule
+		// abs is the folder as the walk reached it, real where it
+		// resolves (no symlink in it).
+		abs, real, rel string
+		rules          []ignoreRule
 		// pruned: a folder .airflowignore hides. Airflow does not enter
 		// it, but publish copies it: it is walked only for what publish
 		// cannot copy (special files, dangling links, unreadable files).
 		pruned bool
 	}
-	stack := []frame{{abs: root, rel: ""}}
+	stack := []frame{{abs: root, real: realRoot, rel: ""}}
 	for len(stack) > 0 {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -97,12 +137,11 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 			continue
 		}
 		rules := f.rules
-		if fi, err := os.Stat(filepath.Join(f.abs, IgnoreFile)); err == nil && fi.Mode().IsRegular() && !f.pruned {
-			b, err := os.ReadFile(filepath.Join(f.abs, IgnoreFile))
+		if i := slices.IndexFunc(entries, func(e Listed) bool { return e.Name == IgnoreFile }); i >= 0 && !f.pruned {
+			more, bad, err := readIgnore(realRoot, f.real, f.rel, entries[i], syntax)
 			if err != nil {
 				return nil, err
 			}
-			more, bad := parseIgnore(string(b), f.rel, path.Join(f.rel, IgnoreFile), syntax)
 			rules = append(append([]ignoreRule(nil), rules...), more...)
 			d.findings = append(d.findings, bad...)
 		}
@@ -137,15 +176,15 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 				switch {
 				case f.pruned:
 					if !e.Link { // what publish walks: not through links
-						stack = append(stack, frame{abs: abs, rel: rel, pruned: true})
+						stack = append(stack, frame{abs: abs, real: filepath.Join(f.real, name), rel: rel, pruned: true})
 					}
 				case ignored(rules, syntax, rel, true):
 					d.ignored = append(d.ignored, rel+"/")
 					if !e.Link {
-						stack = append(stack, frame{abs: abs, rel: rel, pruned: true})
+						stack = append(stack, frame{abs: abs, real: filepath.Join(f.real, name), rel: rel, pruned: true})
 					}
 				default:
-					dirs = append(dirs, frame{abs: abs, rel: rel, rules: rules})
+					dirs = append(dirs, frame{abs: abs, real: realOf(f.real, e), rel: rel, rules: rules})
 				}
 				continue
 			}
@@ -167,8 +206,14 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 				continue
 			}
 			c := candidate{rel: rel, abs: abs, size: info.Size()}
+			if seen, ok := srcfile.Seen(realRoot, realOf(f.real, e), rel, info); ok {
+				c.seen = &seen
+			}
 			if !strings.HasSuffix(name, ".py") {
-				isZip, err := sniffZip(abs, info.Size())
+				isZip, err := sniffZip(c)
+				if errors.Is(err, srcfile.ErrChanged) {
+					return nil, err
+				}
 				if err != nil {
 					d.findings = append(d.findings, Finding{Rule: RuleUnreadable, File: rel, Message: err.Error()})
 					continue
@@ -202,6 +247,42 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 		}
 	}
 	return d, nil
+}
+
+// realOf is where entry e of the folder real resolves.
+func realOf(real string, e Listed) string {
+	if e.Link {
+		return e.Target
+	}
+	return filepath.Join(real, e.Name)
+}
+
+// readIgnore reads the .airflowignore entry e of the folder real (rel) as
+// the walk saw it: a symlink that leaves the DAG folder is not followed
+// (the walk reports it), a file that changed fails the run.
+func readIgnore(realRoot, real, rel string, e Listed, syntax string) ([]ignoreRule, []Finding, error) {
+	name := path.Join(rel, IgnoreFile)
+	switch {
+	case e.Info == nil || !e.Info.Mode().IsRegular():
+		return nil, nil, nil
+	case e.Link && (e.Target == "" || !within(realRoot, e.Target)):
+		return nil, nil, nil
+	case e.Info.Size() > MaxIgnoreFile:
+		return nil, []Finding{{Rule: RuleFileTooLarge, File: name,
+			Message: fmt.Sprintf("%d bytes, more than the %d read of an ignore file: its rules are not applied here", e.Info.Size(), MaxIgnoreFile)}}, nil
+	}
+	var b []byte
+	var err error
+	if seen, ok := srcfile.Seen(realRoot, realOf(real, e), name, e.Info); ok {
+		b, err = seen.ReadAll()
+	} else {
+		b, err = os.ReadFile(realOf(real, e))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	more, bad := parseIgnore(string(b), rel, name, syntax)
+	return more, bad, nil
 }
 
 // kindOf names a special file's type.
@@ -268,8 +349,20 @@ func UnsafeName(name string) string {
 // sniffZip tells whether Python's zipfile.is_zipfile would say yes: an end
 // of central directory record in the last 64 KiB, for an empty archive or
 // one whose central directory starts where the record says.
-func sniffZip(name string, size int64) (bool, error) {
-	const eocdLen = 22
+func sniffZip(c candidate) (bool, error) {
+	if c.size < eocdLen {
+		return false, nil
+	}
+	f, err := c.open()
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	return sniffZipFile(f, c.size)
+}
+
+// sniffZipPath is sniffZip for a file named by its path.
+func sniffZipPath(name string, size int64) (bool, error) {
 	if size < eocdLen {
 		return false, nil
 	}
@@ -278,6 +371,13 @@ func sniffZip(name string, size int64) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
+	return sniffZipFile(f, size)
+}
+
+// eocdLen is the length of a zip's end of central directory record.
+const eocdLen = 22
+
+func sniffZipFile(f *os.File, size int64) (bool, error) {
 	n := min(size, eocdLen+65535)
 	buf := make([]byte, n)
 	if _, err := f.ReadAt(buf, size-n); err != nil && err != io.EOF {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dagnfs/dagnfs/internal/guard"
+	"github.com/dagnfs/dagnfs/internal/srcfile"
 )
 
 // Checker checks files with one resolved interpreter (or none).
@@ -95,21 +96,66 @@ func realPython(ctx context.Context, p string) (string, string, error) {
 // a file, or a member of a zip archive) and prints one JSON line per input
 // with compile()'s verdict.
 const compileScript = `
-import json, sys
+import errno, json, os, stat, sys
 zipfile = None
+class SourceChanged(Exception):
+    pass
+def open_seen(job):
+    if "root" not in job:
+        return open(job["path"], "rb")
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(job["root"], flags | os.O_DIRECTORY)
+    except OSError as e:
+        raise SourceChanged("the source folder: " + e.strerror)
+    try:
+        for part in job["parts"][:-1]:
+            try:
+                nfd = os.open(part, flags | os.O_DIRECTORY, dir_fd=fd)
+            except OSError as e:
+                raise SourceChanged("folder %s: %s" % (part, e.strerror))
+            os.close(fd)
+            fd = nfd
+        try:
+            ffd = os.open(job["parts"][-1], flags | os.O_NONBLOCK, dir_fd=fd)
+        except OSError as e:
+            raise SourceChanged("now a symlink" if e.errno == errno.ELOOP else e.strerror)
+    finally:
+        os.close(fd)
+    st = os.fstat(ffd)
+    why = None
+    if not stat.S_ISREG(st.st_mode):
+        why = "no longer a regular file"
+    elif st.st_dev != job["dev"] or st.st_ino != job["ino"]:
+        why = "another file now"
+    elif st.st_size != job["size"]:
+        why = "%d bytes now, %d when read" % (st.st_size, job["size"])
+    if why:
+        os.close(ffd)
+        raise SourceChanged(why)
+    return os.fdopen(ffd, "rb")
+def read_seen(fh, job):
+    if "root" not in job:
+        return fh.read()
+    src = fh.read(job["size"] + 1)
+    if len(src) != job["size"]:
+        raise SourceChanged("it grew" if len(src) > job["size"] else "it shrank")
+    return src
 for raw in sys.stdin:
     job = json.loads(raw)
     r = {"name": job["name"]}
     try:
-        if "member" in job:
-            if zipfile is None:
-                import zipfile
-            with zipfile.ZipFile(job["path"]) as z:
-                src = z.read(job["member"])
-        else:
-            with open(job["path"], "rb") as fh:
-                src = fh.read()
+        with open_seen(job) as fh:
+            if "member" in job:
+                if zipfile is None:
+                    import zipfile
+                with zipfile.ZipFile(fh) as z:
+                    src = z.read(job["member"])
+            else:
+                src = read_seen(fh, job)
         compile(src, job["name"], "exec", dont_inherit=True)
+    except SourceChanged as e:
+        r.update(type="SourceChanged", line=0, col=0, msg=str(e))
     except SyntaxError as e:
         r.update(type=type(e).__name__, line=e.lineno or 0, col=e.offset or 0, msg=e.msg)
     except (ValueError, UnicodeDecodeError) as e:
@@ -126,6 +172,14 @@ type compileJob struct {
 	Name   string `json:"name"`
 	Path   string `json:"path"`
 	Member string `json:"member,omitempty"`
+	// The file as the walk saw it (see srcfile): the interpreter opens
+	// Parts below Root without following symlinks and checks the device,
+	// inode and size. Without them (no inode) it opens Path.
+	Root  string   `json:"root,omitempty"`
+	Parts []string `json:"parts,omitempty"`
+	Dev   uint64   `json:"dev,omitempty"`
+	Ino   uint64   `json:"ino,omitempty"`
+	Size  *int64   `json:"size,omitempty"`
 }
 
 type verdict struct {
@@ -213,6 +267,11 @@ func (c *Checker) compileAll(ctx context.Context, jobs []compileJob, tick func()
 		}
 		if v.Type == "" {
 			continue
+		}
+		if v.Type == "SourceChanged" {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return nil, &srcfile.ChangedError{Rel: v.Name, Why: v.Msg}
 		}
 		f := Finding{Rule: RuleSyntax, File: v.Name, Line: v.Line, Column: v.Col, Message: v.Type + ": " + v.Msg}
 		switch {

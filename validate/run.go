@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dagnfs/dagnfs/internal/guard"
+	"github.com/dagnfs/dagnfs/internal/srcfile"
 )
 
 // Options configure a check. The zero value checks for Airflow 3 with safe
@@ -244,6 +246,8 @@ type fileResult struct {
 	suppressed map[string]map[int]map[string]bool // per file name (zip members too)
 	embedded   int                                // files the embedded checker judged
 	name       string
+	// err fails the run: the file is no longer the one the walk saw.
+	err error
 }
 
 // Run checks the DAG folder dir the way Airflow will see it.
@@ -333,7 +337,7 @@ func runChecks(ctx context.Context, dir string, o Options) (*Report, error) {
 	if checker.Python != "" {
 		for _, c := range disc.candidates {
 			if _, known := o.known(c.rel); !c.zip && !known {
-				earlyJobs = append(earlyJobs, compileJob{Name: c.rel, Path: c.abs})
+				earlyJobs = append(earlyJobs, c.job(""))
 			}
 		}
 	}
@@ -395,6 +399,11 @@ func runChecks(ctx context.Context, dir string, o Options) (*Report, error) {
 	}
 	findings = append(findings, done.found...)
 	r.Compiled += len(earlyJobs)
+	for _, res := range results {
+		if res.err != nil {
+			return nil, res.err
+		}
+	}
 
 	var jobs []compileJob
 	sup := map[string]map[int]map[string]bool{}
@@ -551,11 +560,14 @@ func analyzeCandidate(p *parser, c candidate, o Options) fileResult {
 	if c.zip {
 		return analyzeZip(p, c, o)
 	}
-	src, err := os.ReadFile(c.abs)
+	src, err := c.read()
+	if errors.Is(err, srcfile.ErrChanged) {
+		return fileResult{name: c.rel, err: err}
+	}
 	if err != nil {
 		return fileResult{name: c.rel, findings: []Finding{{Rule: RuleUnreadable, File: c.rel, Message: err.Error()}}}
 	}
-	return analyzeSource(p, src, c.rel, compileJob{Name: c.rel, Path: c.abs}, o)
+	return analyzeSource(p, src, c.rel, c.job(""), o)
 }
 
 // analyzeSource analyses one Python file (or zip member): one parse serves
@@ -607,12 +619,19 @@ func embeddedFinding(name string, e *pyError) Finding {
 // analyzeZip checks a zip archive the way Airflow loads it: DAG modules are
 // the .py files at its root.
 func analyzeZip(p *parser, c candidate, o Options) fileResult {
-	zr, err := zip.OpenReader(c.abs)
+	file, err := c.open()
+	if errors.Is(err, srcfile.ErrChanged) {
+		return fileResult{name: c.rel, err: err}
+	}
+	if err != nil {
+		return fileResult{findings: []Finding{{Rule: RuleUnreadable, File: c.rel, Message: err.Error()}}}
+	}
+	defer file.Close()
+	zr, err := zip.NewReader(file, c.size)
 	if err != nil {
 		return fileResult{findings: []Finding{{Rule: RuleZipInvalid, File: c.rel,
 			Message: fmt.Sprintf("Airflow takes this file for a zip archive, but it cannot be read as one: %v", err)}}}
 	}
-	defer zr.Close()
 	res := fileResult{}
 	modules := 0
 	for _, f := range zr.File {
@@ -633,7 +652,9 @@ func analyzeZip(p *parser, c candidate, o Options) fileResult {
 			continue
 		}
 		name := c.rel + "/" + f.Name
-		sub := analyzeSource(p, buf.Bytes(), name, compileJob{Name: name, Path: c.abs, Member: f.Name}, o)
+		job := c.job(f.Name)
+		job.Name = name
+		sub := analyzeSource(p, buf.Bytes(), name, job, o)
 		res.findings = append(res.findings, sub.findings...)
 		res.jobs = append(res.jobs, sub.jobs...)
 		res.embedded += sub.embedded

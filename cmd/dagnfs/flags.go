@@ -108,7 +108,11 @@ func (st *settings) readFile(fset *pflag.FlagSet, dir string) error {
 		}
 		path = found
 	}
-	c, err := config.Load(path)
+	load := config.Load // a file named with --config: a link is followed (a ConfigMap's are links)
+	if st.searched != "" {
+		load = config.LoadFound
+	}
+	c, err := load(path)
 	if err != nil {
 		return &usageError{err.Error() + " (fix it, or pass --config none)"}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dagnfs/dagnfs/internal/guard"
+	"github.com/dagnfs/dagnfs/internal/srcfile"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/publish"
 	"github.com/dagnfs/dagnfs/validate"
@@ -226,7 +227,7 @@ func classify(err error) (int, string, error) {
 		return exitUsage, kindUsage, optionUsage(err)
 	case errors.As(err, &ve):
 		return exitFailed, kindValidation, err
-	case errors.Is(err, publish.ErrSourceChanged):
+	case errors.Is(err, srcfile.ErrChanged):
 		return exitFailed, kindRefused, err
 	case errors.As(err, &re):
 		if re.Setting != "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dagnfs/dagnfs/internal/srcfile"
 	"github.com/dagnfs/dagnfs/validate"
 )
 
@@ -61,7 +62,7 @@ func TestSwappedSourceNeverLeaks(t *testing.T) {
 		o.Source.Validate = validate.Options{Python: "none"}
 		o.Label = fmt.Sprintf("run %d", run)
 		_, err := Publish(ctx, o)
-		var sce *SourceChangedError
+		var sce *srcfile.ChangedError
 		switch {
 		case err == nil:
 		case errors.As(err, &sce):
