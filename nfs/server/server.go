@@ -78,7 +78,7 @@ func Start(dir, addr string, o Options) (*Server, error) {
 	base := changeFS{Filesystem: osfs.New(abs, osfs.WithBoundOS()), root: root}
 	h := &handler{Handler: helpers.NewNullAuthHandler(base), base: base, o: o}
 	s := &Server{l: l, done: make(chan error, 1), root: root}
-	go func() { s.done <- gonfs.Serve(l, helpers.NewCachingHandler(h, handleLimit)) }()
+	go func() { s.done <- gonfs.Serve(linkFilterListener{l}, helpers.NewCachingHandler(h, handleLimit)) }()
 	return s, nil
 }
 

@@ -2,11 +2,13 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -156,4 +158,33 @@ func TestRemoteRefusesSymlinkedPaths(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, "hotfix.py"))
 	require.NoError(t, err)
 	assert.Equal(t, "by hand", string(b))
+}
+
+// LINK is answered at once with "procedure unavailable" (the client copies
+// instead): go-nfs decodes LINK's arguments as SYMLINK's and allocated a
+// length read from the file name, about 1 GiB for the name of a kept object
+// (.dagnfs/objects/SHA256), which stalled the server for seconds. The
+// connection goes on serving.
+func TestServeLinkIsUnavailable(t *testing.T) {
+	dir, s := nfstest.Server(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a"), 0o644))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "objects"), 0o755))
+	r, err := dial(t, s.URL(), uint32(os.Getuid()))
+	require.NoError(t, err)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	for range 3 {
+		err = r.Link(context.Background(), "a.txt", "objects/f09a37d9c23e3e7ebc363e1d4c16cf3118cdd67749204aaa9340c34f7802cf75")
+		assert.ErrorIs(t, err, errors.ErrUnsupported)
+	}
+	took := time.Since(start)
+	runtime.ReadMemStats(&after)
+	assert.Less(t, took, time.Second)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "allocated for three LINK calls")
+	b, err := r.ReadFile(context.Background(), "a.txt", 10)
+	require.NoError(t, err)
+	assert.Equal(t, "a", string(b))
+	_, err = os.Lstat(filepath.Join(dir, "objects/f09a37d9c23e3e7ebc363e1d4c16cf3118cdd67749204aaa9340c34f7802cf75"))
+	assert.ErrorIs(t, err, fs.ErrNotExist)
 }
