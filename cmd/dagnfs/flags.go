@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 
 	"github.com/dagnfs/dagnfs/config"
 	"github.com/dagnfs/dagnfs/perms"
@@ -254,14 +255,16 @@ func (o *oneOf) Set(s string) error {
 	return fmt.Errorf("%q is not one of %s", s, strings.Join(o.allowed, ", "))
 }
 
-// isTerminal reports whether f is a character device (a terminal).
+// isTerminal reports whether f is a terminal: a character device that
+// answers a terminal's ioctl (/dev/null, which cron and CI give as stdin,
+// is a character device too, but no terminal).
 func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
 	if !ok {
 		return false
 	}
-	fi, err := file.Stat()
-	return err == nil && fi.Mode()&fs.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(file.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // printable escapes control characters and invalid UTF-8 in text that came

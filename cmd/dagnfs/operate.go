@@ -329,8 +329,9 @@ const unlockHelp = `Usage: dagnfs unlock DEST [flags]
 Show who holds DEST's lock, and remove it when that publisher is gone: the
 lock expired (its holder stopped refreshing it), or its holder was a process
 of this host that no longer runs. A live lock is removed only with --force,
-after a confirmation on a terminal (--yes skips it, for scripts): removing
-the lock of a publish that is still running lets a second one run beside it.
+which asks for a confirmation when run on a terminal (--yes skips it; off a
+terminal, in cron or CI, nothing asks): removing the lock of a publish that
+is still running lets a second one run beside it.
 
 Example:
   dagnfs unlock nfs://nfs.example.internal/srv/airflow/dags
@@ -364,10 +365,8 @@ func runUnlockCmd(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		case !force:
 			return &publish.LockedError{Lock: strings.TrimSuffix(dest, "/") + "/" + layout.LockPath, Holder: held.Holder, Since: held.Acquired,
 				Expires: held.Expires, Live: true}
-		case !yes:
-			if !isTerminal(stdin) {
-				return usagef("--force on a live lock needs a confirmation: answer on a terminal, or pass --yes")
-			}
+		case !yes && isTerminal(stdin):
+			// Off a terminal (cron, CI) --force is the confirmation.
 			fmt.Fprint(stderr, "The lock is live: its publisher may still be running. Remove it? [y/N] ")
 			line, _ := bufio.NewReader(stdin).ReadString('\n')
 			if a := strings.TrimSpace(line); !strings.EqualFold(a, "y") && !strings.EqualFold(a, "yes") {

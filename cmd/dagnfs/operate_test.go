@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/dagnfs/dagnfs/nfs/nfstest"
 )
@@ -212,9 +216,6 @@ func TestUnlock(t *testing.T) {
 	assert.Equal(t, exitLocked, code)
 	assert.Contains(t, errOut, "dagnfs unlock "+dest)
 
-	code, _, _ = runCLI(t, "unlock", "--force", dest)
-	assert.Equal(t, exitUsage, code, "--force without a terminal needs --yes")
-	assert.FileExists(t, lockFile)
 	code, out, _ = runCLI(t, "unlock", "--force", "--yes", dest)
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "lock removed")
@@ -382,4 +383,71 @@ func TestEndlessListingIsAFault(t *testing.T) {
 		assert.Contains(t, errOut, "listing .", args)
 		assert.Equal(t, 1, strings.Count(strings.TrimSpace(errOut), "\n")+1, "%v: one line: %s", args, errOut)
 	}
+}
+
+// A terminal is a terminal, not any character device: cron and CI give
+// /dev/null as stdin, and there nothing asks (unlock --force removes a live
+// lock, as told) and a publish is recorded as unattended; on a terminal
+// unlock --force asks first (issue 21).
+func TestTerminalIsARealTerminal(t *testing.T) {
+	null, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer null.Close()
+	master, tty := openPTY(t)
+	assert.False(t, isTerminal(null), "/dev/null is a character device, not a terminal")
+	assert.True(t, isTerminal(tty))
+
+	dest := t.TempDir()
+	require.NoError(t, os.Chmod(dest, 0o755))
+	src := srcDir(t, map[string]string{"a.py": dag})
+	t.Setenv("DAGNFS_VIA", "")
+	for _, v := range []string{"CI", "TF_BUILD", "JENKINS_URL", "BUILDKITE", "GITLAB_CI", "GITHUB_ACTIONS"} {
+		t.Setenv(v, "")
+	}
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"publish", src, dest}, null, &out, &errb)
+	require.Equal(t, exitOK, code, errb.String())
+	b, err := os.ReadFile(filepath.Join(dest, ".dagnfs", "manifest.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"via": "unattended"`)
+
+	lockFile := filepath.Join(dest, ".dagnfs", "lock")
+	plant := func() {
+		b, err := json.Marshal(map[string]any{"holder": "ci@elsewhere pid 7", "host": "elsewhere", "pid": 7, "run_id": "x",
+			"acquired": time.Now().Add(-time.Minute), "expires": time.Now().Add(time.Hour)})
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(lockFile, b, 0o644))
+	}
+	plant()
+	out.Reset()
+	errb.Reset()
+	code = run(context.Background(), []string{"unlock", "--force", dest}, null, &out, &errb)
+	assert.Equal(t, exitOK, code, errb.String())
+	assert.NotContains(t, errb.String(), "Remove it?", "nothing asks off a terminal")
+	assert.NoFileExists(t, lockFile)
+
+	plant()
+	_, err = master.Write([]byte("n\n"))
+	require.NoError(t, err)
+	errb.Reset()
+	code = run(context.Background(), []string{"unlock", "--force", dest}, tty, &out, &errb)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, errb.String(), "Remove it? [y/N]")
+	assert.FileExists(t, lockFile, "answered no on the terminal")
+}
+
+// openPTY opens a pseudo-terminal: the side a person types into, and the
+// terminal a program reads.
+func openPTY(t *testing.T) (master, tty *os.File) {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { master.Close() })
+	require.NoError(t, unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0))
+	n, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
+	require.NoError(t, err)
+	tty, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { tty.Close() })
+	return master, tty
 }
