@@ -37,6 +37,11 @@ func ParseLocation(s string) (Location, error) {
 	if strings.Contains(s, "://") {
 		return Location{}, fmt.Errorf("destination %q: only nfs:// URLs and folders are supported", s)
 	}
+	if rest, ok := cutPrefixFold(s, "nfs:"); ok {
+		// nfs:/host/path, nfs:host/path, nfs:///path: a URL misspelled,
+		// not a folder named "nfs:" (one may exist, and would be written).
+		return Location{}, fmt.Errorf("destination %q is not an nfs:// URL (two slashes after nfs:, then the server): did you mean nfs://%s?", s, strings.TrimLeft(rest, "/"))
+	}
 	if s == "" {
 		return Location{}, fmt.Errorf("no destination given")
 	}
@@ -64,6 +69,14 @@ func (l Location) Path() string {
 		return l.URL.Path
 	}
 	return l.Dir
+}
+
+// cutPrefixFold is strings.CutPrefix, ignoring case.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
 }
 
 // IsURL reports whether s names an NFS destination rather than a folder.

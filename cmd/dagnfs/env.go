@@ -69,7 +69,7 @@ func runEnvCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		_, err := io.WriteString(stdout, envindex.Script(prefixes))
 		return err
 	}
-	return usagef("dagnfs env: unknown subcommand %q: capture or script", args[0])
+	return usagef("dagnfs env: unknown subcommand %q%s: capture or script", args[0], didYouMean(args[0], []string{"capture", "script"}))
 }
 
 const envScriptHelp = `Usage: dagnfs env script [flags]

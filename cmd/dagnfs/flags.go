@@ -55,7 +55,7 @@ func parseSettings(fset *pflag.FlagSet, args []string, help string, stdout io.Wr
 			fmt.Fprint(stdout, exitHelp(fset.Name()))
 			return nil, nil, errHelp
 		}
-		return nil, nil, usagef("%v (see dagnfs %s --help)", err, fset.Name())
+		return nil, nil, usagef("%v%s (see dagnfs %s --help)", err, flagSuggestion(fset, err), fset.Name())
 	}
 	st := &settings{source: map[string]string{}}
 	fset.Visit(func(f *pflag.Flag) { st.source[f.Name] = "flag" })

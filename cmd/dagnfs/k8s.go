@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -348,7 +350,8 @@ func runK8sCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	kind, ok := k8sKinds[args[0]]
 	if !ok {
-		return usagef("dagnfs k8s: unknown kind %q: verify-job, agent-daemonset, agent-networkpolicy, publish-cronjob, env-capture-job or bundle-config (see dagnfs k8s --help)", args[0])
+		return usagef("dagnfs k8s: unknown kind %q%s: verify-job, agent-daemonset, agent-networkpolicy, publish-cronjob, env-capture-job or bundle-config (see dagnfs k8s --help)",
+			args[0], didYouMean(args[0], slices.Sorted(maps.Keys(k8sKinds))))
 	}
 	o := &k8sOptions{}
 	fset := pflag.NewFlagSet("k8s "+args[0], pflag.ContinueOnError)

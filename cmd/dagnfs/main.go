@@ -47,11 +47,13 @@ Usage:
   dagnfs unlock DEST [--force]      remove a lock its publisher left behind
   dagnfs pause DEST --reason TEXT   refuse publishes to DEST until dagnfs resume DEST
   dagnfs resume DEST                let publishes to DEST run again
-  dagnfs k8s verify-job|agent-daemonset|publish-cronjob [flags]
-                                    print Kubernetes manifests that run dagnfs
+  dagnfs k8s KIND [flags]           print Kubernetes manifests that run dagnfs; KIND is
+                                    verify-job, agent-daemonset, agent-networkpolicy,
+                                    publish-cronjob, env-capture-job or bundle-config
   dagnfs env capture|script         describe the Airflow image's Python environment for validate --env
   dagnfs serve --export DIR         a small NFSv3 server for trying dagnfs
   dagnfs version                    print the version, commit, Go and parser versions
+  dagnfs help                       this text
 
 Run "dagnfs COMMAND --help" for a command's flags. Every flag can also be set
 with an environment variable: --max-delete is DAGNFS_MAX_DELETE. Settings
@@ -63,6 +65,10 @@ EXIT STATUS
   4 destination locked by another publisher, 5 destination paused
   (dagnfs pause), 130 interrupted.
 `
+
+// commands are dagnfs's commands, as the usage above lists them.
+var commands = []string{"publish", "validate", "config", "verify", "agent", "status", "history", "rollback",
+	"unlock", "pause", "resume", "k8s", "env", "serve", "version", "help"}
 
 // memoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT says
 // otherwise: the garbage collector works harder before the heap grows past
@@ -181,7 +187,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
-		err = usagef("unknown command %q; run \"dagnfs help\"", args[0])
+		err = usagef("unknown command %q%s; run \"dagnfs help\"", args[0], didYouMean(args[0], commands))
 	}
 	return exitCode(err, stderr)
 }

@@ -378,3 +378,83 @@ func TestRefusedPlanWording(t *testing.T) {
 	assert.Contains(t, b.String(), "  refused     1 file to delete (nothing was changed): a.py\n")
 	assert.NotContains(t, b.String(), "did not complete")
 }
+
+// A slip in a command, a sub-command or a flag gets the closest name; a
+// word that is nothing like one gets no guess (issue 21).
+func TestDidYouMean(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"pubish"}, "(did you mean publish?)"},
+		{[]string{"rollbak", "x"}, "(did you mean rollback?)"},
+		{[]string{"publish", "--max-delet", "3", "a", "b"}, "(did you mean --max-delete?)"},
+		{[]string{"publish", "--dryrun", "a", "b"}, "(did you mean --dry-run?)"},
+		{[]string{"k8s", "verify-jobs"}, "(did you mean verify-job?)"},
+		{[]string{"env", "captur"}, "(did you mean capture?)"},
+	} {
+		code, _, errOut := runCLI(t, tt.args...)
+		assert.Equal(t, exitUsage, code, tt.args)
+		assert.Contains(t, errOut, tt.want, tt.args)
+	}
+	code, _, errOut := runCLI(t, "frobnicate")
+	assert.Equal(t, exitUsage, code)
+	assert.NotContains(t, errOut, "did you mean")
+}
+
+// dagnfs --help names every command and every k8s kind.
+func TestHelpListsEveryCommand(t *testing.T) {
+	code, out, _ := runCLI(t, "--help")
+	require.Equal(t, exitOK, code)
+	for _, c := range commands {
+		assert.Contains(t, out, "dagnfs "+c, "command %s", c)
+	}
+	for kind := range k8sKinds {
+		assert.Contains(t, strings.Join(strings.Fields(out), " "), kind, "k8s kind %s", kind)
+	}
+	for _, sub := range []string{"capture", "script"} {
+		assert.Contains(t, out, sub)
+	}
+}
+
+// nfs:/host/path (one slash) is a misspelled URL, even where a folder of
+// that name exists: it is refused with the right spelling, and nothing is
+// written there (issue 21: the publish wrote into ./nfs:/host/path).
+func TestOneSlashURLIsRefused(t *testing.T) {
+	src := srcDir(t, map[string]string{"a.py": dag})
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	require.NoError(t, os.MkdirAll(filepath.Join(cwd, "nfs:", "host", "srv"), 0o755))
+	for _, dest := range []string{"nfs:/host/srv", "NFS:host/srv"} {
+		code, _, errOut := runCLI(t, "publish", src, dest)
+		assert.Equal(t, exitUsage, code, errOut)
+		assert.Contains(t, errOut, "did you mean nfs://host/srv?")
+	}
+	entries, err := os.ReadDir(filepath.Join(cwd, "nfs:", "host", "srv"))
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing written into the folder named like the URL")
+}
+
+// The flags that belong to a repository are accepted in dagnfs.toml:
+// max-delete there limits a publish's deletes as the flag does (issue 21).
+func TestRepositorySettingsInTheFile(t *testing.T) {
+	repo := t.TempDir()
+	src := filepath.Join(repo, "dags")
+	testfs.WriteTree(t, src, map[string]string{"a.py": dag, "b.py": "x = 1\n", "c.py": "x = 2\n"})
+	require.NoError(t, os.WriteFile(filepath.Join(repo, "dagnfs.toml"), []byte("delete = true\nmax-delete = 1\ncheck-as = \"50000:0\"\n"), 0o644))
+	dest := t.TempDir()
+	require.NoError(t, os.Chmod(dest, 0o755))
+	code, _, errOut := runCLI(t, "publish", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	require.NoError(t, os.Remove(filepath.Join(src, "b.py")))
+	require.NoError(t, os.Remove(filepath.Join(src, "c.py")))
+	code, _, errOut = runCLI(t, "publish", src, dest)
+	assert.Equal(t, exitFailed, code, errOut)
+	assert.Contains(t, errOut, "(--max-delete)")
+	assert.FileExists(t, filepath.Join(dest, "c.py"))
+	code, out, errOut := runCLI(t, "config", src)
+	require.Equal(t, exitOK, code, errOut)
+	for _, k := range []string{"max-delete", "delete", "check-as"} {
+		assert.Regexp(t, `(?m)^\s*`+k+`\s.*dagnfs.toml`, out, k)
+	}
+}
