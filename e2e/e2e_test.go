@@ -427,3 +427,25 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	assert.True(t, os.IsNotExist(err), "its lock is released")
 	assert.Empty(t, onDisk(t, dir), "nothing of the interrupted generation is visible")
 }
+
+// A new team's folder below an existing one is made by its first publish on
+// nfs-ganesha, as uid 50000 with --dir-mode, so Airflow reads it; a deeper
+// missing path is named whole (issue 21).
+func TestPublishMakesTheTeamFolder(t *testing.T) {
+	e := setup(t)
+	dir, url := e.folder(t)
+	src := t.TempDir()
+	writeFiles(t, src, map[string]string{"a.py": dagFile("team_a", "")})
+	code, _, errOut := e.publish(t, src, url+"/team-a")
+	require.Equal(t, 0, code, errOut)
+	fi, err := os.Stat(filepath.Join(dir, "team-a"))
+	require.NoError(t, err)
+	st := fi.Sys().(*syscall.Stat_t)
+	assert.Equal(t, [2]uint32{50000, 50000}, [2]uint32{st.Uid, st.Gid}, "made as the publishing uid")
+	assert.Equal(t, os.FileMode(0o755), fi.Mode().Perm())
+	assert.FileExists(t, filepath.Join(dir, "team-a", "a.py"))
+
+	code, _, errOut = e.publish(t, src, url+"/x/team-b")
+	assert.Equal(t, 3, code)
+	assert.Contains(t, errOut, url+"/x/team-b does not exist, nor does "+url+"/x, the folder")
+}

@@ -230,14 +230,15 @@ func (r *Remote) mount(ctx context.Context, mountAddr string) error {
 	if rest != "" {
 		var root []byte
 		err := r.do(ctx, func(c *conn, _ int) error {
-			cur := fh
+			cur, walked := fh, export
 			for _, name := range strings.Split(rest, "/") {
+				walked = path.Join(walked, name)
 				next, attr, err := c.lookup(ctx, cur, name)
 				if err != nil {
-					return pathErr("lookup", path.Join(export, name), err)
+					return pathErr("lookup", walked, err)
 				}
 				if attr.Type != 2 {
-					return pathErr("lookup", path.Join(export, name), syscall.ENOTDIR)
+					return pathErr("lookup", walked, syscall.ENOTDIR)
 				}
 				cur = next
 			}

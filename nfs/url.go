@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -61,6 +62,25 @@ func (l Location) Host() string {
 		return l.URL.Host
 	}
 	return ""
+}
+
+// Parent is the location of the folder that holds l, and l's name in it;
+// ok is false for a root, which has none.
+func (l Location) Parent() (parent Location, name string, ok bool) {
+	if l.URL != nil {
+		p := path.Clean(l.URL.Path)
+		if p == "/" {
+			return Location{}, "", false
+		}
+		u := *l.URL
+		u.Path = path.Dir(p)
+		return Location{URL: &u}, path.Base(p), true
+	}
+	d := filepath.Clean(l.Dir)
+	if filepath.Dir(d) == d || filepath.Base(d) == ".." || d == "." {
+		return Location{}, "", false
+	}
+	return Location{Dir: filepath.Dir(d)}, filepath.Base(d), true
 }
 
 // Path is the path on the server, or the folder.

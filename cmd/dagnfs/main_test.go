@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -457,4 +459,51 @@ func TestRepositorySettingsInTheFile(t *testing.T) {
 	for _, k := range []string{"max-delete", "delete", "check-as"} {
 		assert.Regexp(t, `(?m)^\s*`+k+`\s.*dagnfs.toml`, out, k)
 	}
+}
+
+// A publish to a folder that does not exist yet makes it when its parent
+// exists (a new team's folder), with --dir-mode; a deeper missing path is
+// named whole, not made (issue 21: the error dropped a component).
+func TestPublishMakesTheLastFolder(t *testing.T) {
+	src := srcDir(t, map[string]string{"a.py": dag})
+	dir, s := nfstest.Server(t)
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "srv"), 0o755))
+	local := t.TempDir()
+	// The in-process server makes folders as its own user (root here),
+	// so there the folder is world-readable; in a folder, as root, dagnfs
+	// gives it to 50000 and 0750 is enough.
+	for _, tg := range []struct {
+		name, base, disk string
+		mode             fs.FileMode
+	}{
+		{"nfs", strings.TrimSuffix(s.URL(), "/"), dir, 0o751},
+		{"folder", local, local, 0o750},
+	} {
+		t.Run(tg.name, func(t *testing.T) {
+			if tg.name == "folder" {
+				require.NoError(t, os.Mkdir(filepath.Join(local, "srv"), 0o755))
+			}
+			code, _, errOut := runCLI(t, "publish", "--dir-mode", fmt.Sprintf("%04o", tg.mode), src, tg.base+"/srv/team-a")
+			require.Equal(t, exitOK, code, errOut)
+			fi, err := os.Stat(filepath.Join(tg.disk, "srv", "team-a"))
+			require.NoError(t, err)
+			assert.Equal(t, tg.mode, fi.Mode().Perm())
+			assert.FileExists(t, filepath.Join(tg.disk, "srv", "team-a", "a.py"))
+
+			code, _, errOut = runCLI(t, "publish", "--dry-run", src, tg.base+"/srv/team-b")
+			assert.Equal(t, exitDest, code)
+			assert.Contains(t, errOut, "does not exist yet")
+			assert.NoDirExists(t, filepath.Join(tg.disk, "srv", "team-b"), "a dry run makes nothing")
+
+			code, _, errOut = runCLI(t, "publish", src, tg.base+"/srv/x/team-c")
+			assert.Equal(t, exitDest, code)
+			assert.Contains(t, errOut, "/srv/x/team-c does not exist, nor does ")
+			assert.Contains(t, errOut, "/srv/x, the folder")
+			assert.NoDirExists(t, filepath.Join(tg.disk, "srv", "x"))
+		})
+	}
+	// The missing component is named with the whole path to it.
+	code, _, errOut := runCLI(t, "status", strings.TrimSuffix(s.URL(), "/")+"/srv/nope/deeper")
+	assert.Equal(t, exitDest, code)
+	assert.Contains(t, errOut, "lookup /srv/nope:")
 }

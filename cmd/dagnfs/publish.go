@@ -182,6 +182,48 @@ func openDest(ctx context.Context, dest string, uid, gid int, timeout time.Durat
 	return d, err
 }
 
+// openOrMakeDest opens DEST for a publish. A missing last folder whose
+// parent exists is made first, as any folder dagnfs makes (--dir-mode,
+// owned by --uid/--gid where the destination can set owners): a new team's
+// folder needs no step of its own. A missing parent is named, not made.
+func openOrMakeDest(ctx context.Context, dest string, o *publishOptions, log *slog.Logger) (nfs.Dest, error) {
+	d, err := openDest(ctx, dest, o.uid, o.gid, o.timeout, o.concurrency, log)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return d, err
+	}
+	loc, perr := nfs.ParseLocation(dest)
+	if perr != nil {
+		return nil, err
+	}
+	parentLoc, name, ok := loc.Parent()
+	if !ok {
+		return nil, err
+	}
+	pd, perr := openDest(ctx, parentLoc.String(), o.uid, o.gid, o.timeout, 1, log)
+	if errors.Is(perr, fs.ErrNotExist) {
+		return nil, fmt.Errorf("destination %s does not exist, nor does %s, the folder that would hold it: dagnfs makes only the last folder of DEST; make the others first (%v)", loc, parentLoc, err)
+	}
+	if perr != nil {
+		return nil, err
+	}
+	defer pd.Close()
+	if o.dryRun {
+		return nil, fmt.Errorf("destination %s does not exist yet: a publish makes it in %s; a dry run changes nothing", loc, parentLoc)
+	}
+	if err := pd.Mkdir(ctx, name, fs.FileMode(o.dirMode)); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("making the destination folder %s: %w", loc, err)
+	}
+	attr := nfs.Attr{Mode: fs.FileMode(o.dirMode), UID: -1, GID: -1}
+	if pd.Caps().Chown {
+		attr.UID, attr.GID = o.uid, o.gid
+	}
+	if _, err := pd.SetAttr(ctx, name, attr); err != nil {
+		return nil, fmt.Errorf("making the destination folder %s: %w", loc, err)
+	}
+	log.Info("made the destination folder", "dest", loc.String(), "mode", fmt.Sprintf("%04o", o.dirMode))
+	return openDest(ctx, dest, o.uid, o.gid, o.timeout, o.concurrency, log)
+}
+
 func (o *publishOptions) check() ([]perms.Identity, error) {
 	if o.uid < 0 || o.uid > 1<<32-1 || o.gid < 0 || o.gid > 1<<32-1 {
 		return nil, usagef("--uid and --gid must be ids from 0 to 4294967295")
@@ -425,7 +467,7 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 	if label == "" && src != "" {
 		label = gitCommit(src) // the commit checked out, git-sync's included
 	}
-	d, err := openDest(ctx, dest, o.uid, o.gid, o.timeout, o.concurrency, log)
+	d, err := openOrMakeDest(ctx, dest, o, log)
 	if err != nil {
 		return nil, err
 	}
