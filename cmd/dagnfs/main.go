@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -137,21 +139,44 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 // run dispatches to a command and turns its error into an exit code. A
 // panic, which no input should cause, ends the command as an internal error
 // with exit 3 (its deferred cleanups, the lock's release included, have run
-// by then), never with Go's exit 2 and a stack trace.
+// by then), never with Go's exit 2 and a stack trace. With --format json,
+// exactly one JSON document is printed on every path: a command that failed
+// before it printed its own (a usage error, a destination it could not
+// open) prints the error alone.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	out := &countingWriter{w: stdout}
+	var err error
 	defer func() {
 		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error: %v", p)
 			fmt.Fprintf(stderr, "dagnfs: internal error: %v; nothing half-written is visible on the export and the next publish cleans up. Please report this with the command line\n", p)
 			if os.Getenv("DAGNFS_DEBUG") != "" {
 				fmt.Fprintf(stderr, "%s", debug.Stack())
 			}
 			code = exitDest
 		}
+		if code != exitOK && out.n == 0 && wantsJSON(args[1:]) {
+			e := errorObject(err)
+			if e == nil {
+				e = &jsonError{Kind: kindInternal, Message: "failed"}
+			}
+			b, _ := json.Marshal(struct {
+				OK    bool       `json:"ok"`
+				Error *jsonError `json:"error"`
+			}{false, e})
+			fmt.Fprintf(stdout, "%s\n", b)
+		}
 	}()
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
-	}
+	err = dispatch(ctx, args, stdin, out, stderr)
+	return exitCode(err, stderr)
+}
+
+// dispatch runs the command args name.
+func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var err error
 	switch args[0] {
 	case "publish":
@@ -189,7 +214,38 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	default:
 		err = usagef("unknown command %q%s; run \"dagnfs help\"", args[0], didYouMean(args[0], commands))
 	}
-	return exitCode(err, stderr)
+	return err
+}
+
+// countingWriter counts what was written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// wantsJSON reports whether a command line asks for JSON output, with
+// --format or DAGNFS_FORMAT, read without the command's flags (which may be
+// what failed to parse).
+func wantsJSON(args []string) bool {
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return false
+		case a == "--format=json":
+			return true
+		case a == "--format" && i+1 < len(args):
+			return args[i+1] == "json"
+		case strings.HasPrefix(a, "--format="):
+			return false
+		}
+	}
+	return os.Getenv("DAGNFS_FORMAT") == "json"
 }
 
 // Kinds of failure, as JSON output names them ("error": {"kind": ...}).
@@ -206,6 +262,10 @@ const (
 	kindInterrupted = "interrupted"
 	kindInternal    = "internal"
 )
+
+// errorKinds are all the kinds above, as the README lists them.
+var errorKinds = []string{kindUsage, kindValidation, kindRefused, kindCheck, kindDrift, kindLocked, kindPaused,
+	kindDestination, kindDeadline, kindInterrupted, kindInternal}
 
 // classify is the one place where errors become exit codes: it returns the
 // code, the kind of failure and the message to show.

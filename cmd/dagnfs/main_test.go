@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -506,4 +507,56 @@ func TestPublishMakesTheLastFolder(t *testing.T) {
 	code, _, errOut := runCLI(t, "status", strings.TrimSuffix(s.URL(), "/")+"/srv/nope/deeper")
 	assert.Equal(t, exitDest, code)
 	assert.Contains(t, errOut, "lookup /srv/nope:")
+}
+
+// With --format json (or DAGNFS_FORMAT=json) exactly one JSON document is
+// printed on stdout on every path, a usage error included (issue 21: it
+// printed nothing).
+func TestJSONOnEveryPath(t *testing.T) {
+	src := srcDir(t, map[string]string{"a.py": dag})
+	for _, args := range [][]string{
+		{"publish", "--format", "json", "--nope", src, t.TempDir()},
+		{"publish", "--format=json", src},
+		{"publish", "--format", "json", src, "nfs://host"},
+		{"validate", "--format", "json", "--nope"},
+		{"status", "--format", "json"},
+		{"verify", "--format", "json", "nfs://host"},
+		{"history", "--format", "json", "a", "b"},
+		{"rollback", "--format", "json", "--to", "x", t.TempDir()},
+	} {
+		code, out, errOut := runCLI(t, args...)
+		assert.Equal(t, exitUsage, code, args)
+		var doc struct {
+			OK    *bool      `json:"ok"`
+			Error *jsonError `json:"error"`
+		}
+		dec := json.NewDecoder(strings.NewReader(out))
+		require.NoError(t, dec.Decode(&doc), "%v: stdout %q", args, out)
+		assert.False(t, dec.More(), "one document: %q", out)
+		require.NotNil(t, doc.OK, args)
+		assert.False(t, *doc.OK)
+		require.NotNil(t, doc.Error, args)
+		assert.Equal(t, "usage", doc.Error.Kind, args)
+		assert.Equal(t, "dagnfs: "+doc.Error.Message+"\n", errOut, "the same error, once, on stderr")
+	}
+	t.Setenv("DAGNFS_FORMAT", "json")
+	code, out, _ := runCLI(t, "status")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, out, `"kind":"usage"`)
+	code, out, _ = runCLI(t, "status", "--format", "text")
+	assert.Equal(t, exitUsage, code)
+	assert.Empty(t, out, "text asked for on the command line")
+}
+
+// The README lists every error kind the JSON output can name, in order.
+func TestREADMEListsEveryErrorKind(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	m := regexp.MustCompile("kind one of ((?:`[a-z]+`,?\\s*)+)").FindSubmatch(b)
+	require.NotNil(t, m, "the README's list of error kinds")
+	var listed []string
+	for _, k := range regexp.MustCompile("`([a-z]+)`").FindAllSubmatch(m[1], -1) {
+		listed = append(listed, string(k[1]))
+	}
+	assert.Equal(t, errorKinds, listed)
 }
