@@ -394,7 +394,9 @@ func (o Options) DagsFolder() string {
 }
 
 func publishArgs(o PublishCronJobOptions) []string {
-	args := []string{"publish", "/work/repo/" + strings.Trim(o.Subdir, "/"), o.NFSURL, "--delete", "--format=json",
+	// One JSON line per run in the pod log (the summary off a terminal),
+	// not the multi-line --format json document.
+	args := []string{"publish", "/work/repo/" + strings.Trim(o.Subdir, "/"), o.NFSURL, "--delete",
 		"--log-format=json", "--python=none"}
 	if o.Layout != "" {
 		args = append(args, "--layout="+o.Layout)

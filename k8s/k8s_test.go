@@ -103,7 +103,7 @@ func TestPublishCronJobRoundTrip(t *testing.T) {
 	checkPod(t, spec, false)
 	assert.Equal(t, batchv1.ForbidConcurrent, cj.Spec.ConcurrencyPolicy)
 	assert.Contains(t, spec.InitContainers[0].Args, "--one-time")
-	assert.Equal(t, []string{"publish", "/work/repo/dags", "nfs://nfs.example.internal/srv/airflow/dags", "--delete", "--format=json", "--log-format=json", "--python=none"}, spec.Containers[0].Args)
+	assert.Equal(t, []string{"publish", "/work/repo/dags", "nfs://nfs.example.internal/srv/airflow/dags", "--delete", "--log-format=json", "--python=none"}, spec.Containers[0].Args)
 }
 
 // Every manifest, with every option, decodes strictly into its API type,

@@ -14,9 +14,9 @@ type ValidationError struct{ Report *validate.Report }
 
 func (e *ValidationError) Error() string {
 	if e.Report.Errors() == 0 {
-		return fmt.Sprintf("the source has %d warnings and strict mode is on; nothing was published", e.Report.Warnings())
+		return fmt.Sprintf("the source has %s and strict mode is on; nothing was published", validate.Count(e.Report.Warnings(), "warning"))
 	}
-	return fmt.Sprintf("the source failed validation with %d errors; nothing was published", e.Report.Errors())
+	return fmt.Sprintf("the source failed validation with %s; nothing was published", validate.Count(e.Report.Errors(), "error"))
 }
 
 // RefusedError: the plan breaks a safety limit (empty source, too many

@@ -145,6 +145,10 @@ func scan(dir string, exclude []string) ([]SourceFile, map[string][]validate.Lis
 		return nil, nil, fmt.Errorf("source %s: %w", dir, err)
 	}
 	if len(problems) > 0 {
+		const shown = 10
+		if len(problems) > shown {
+			problems = append(problems[:shown], fmt.Sprintf("and %d more (dagnfs validate lists them all)", len(problems)-shown))
+		}
 		return nil, nil, errors.New("source " + dir + ": " + strings.Join(problems, "; "))
 	}
 	slices.SortFunc(out, func(a, b SourceFile) int { return strings.Compare(a.Rel, b.Rel) })

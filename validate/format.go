@@ -64,8 +64,8 @@ func (r *Report) writeText(w io.Writer, color bool) error {
 	if checker == "" {
 		checker = "the embedded checker"
 	}
-	fmt.Fprintf(w, "Airflow %d (%s .airflowignore, safe mode %s): %d files checked with %s, %d DAGs",
-		r.AirflowVersion, r.IgnoreSyntax, map[bool]string{true: "on", false: "off"}[r.SafeMode], r.Files, checker, len(r.DAGs))
+	fmt.Fprintf(w, "Airflow %d (%s .airflowignore, safe mode %s): %s checked with %s, %s",
+		r.AirflowVersion, r.IgnoreSyntax, map[bool]string{true: "on", false: "off"}[r.SafeMode], Count(r.Files, "file"), checker, Count(len(r.DAGs), "DAG"))
 	if len(r.DynamicDAGs) > 0 {
 		fmt.Fprintf(w, " and %d with a computed dag_id", len(r.DynamicDAGs))
 	}
@@ -74,8 +74,16 @@ func (r *Report) writeText(w io.Writer, color bool) error {
 	if r.Failed() {
 		verdict = paint("31", "FAILED")
 	}
-	fmt.Fprintf(w, "%s: %d errors, %d warnings\n", verdict, r.Summary.Errors, r.Summary.Warnings)
+	fmt.Fprintf(w, "%s: %s, %s\n", verdict, Count(r.Summary.Errors, "error"), Count(r.Summary.Warnings, "warning"))
 	return nil
+}
+
+// Count is "1 error", "2 errors".
+func Count(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func (r *Report) writeGitHub(w io.Writer) error {

@@ -246,7 +246,7 @@ func TestFormats(t *testing.T) {
 	buf.Reset()
 	require.NoError(t, r.Write(&buf, "text", false))
 	assert.Contains(t, buf.String(), "bad.py\n  3:")
-	assert.Contains(t, buf.String(), "FAILED: 1 errors")
+	assert.Contains(t, buf.String(), "FAILED: 1 error, 0 warnings")
 }
 
 func TestKnownResultsAreReused(t *testing.T) {

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dagnfs/dagnfs/internal/guard"
 	"github.com/dagnfs/dagnfs/internal/srcfile"
@@ -172,6 +174,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}()
 	err = dispatch(ctx, args, stdin, out, stderr)
+	if flagIs(args[1:], "log-format", "json") {
+		return exitCodeJSON(err, stderr)
+	}
 	return exitCode(err, stderr)
 }
 
@@ -229,23 +234,26 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// wantsJSON reports whether a command line asks for JSON output, with
-// --format or DAGNFS_FORMAT, read without the command's flags (which may be
-// what failed to parse).
-func wantsJSON(args []string) bool {
+// wantsJSON reports whether a command line asks for JSON output.
+func wantsJSON(args []string) bool { return flagIs(args, "format", "json") }
+
+// flagIs reports whether the flag --name is value on a command line (or,
+// without the flag, in its DAGNFS_ variable), read without the command's
+// flags (which may be what failed to parse).
+func flagIs(args []string, name, value string) bool {
 	for i, a := range args {
 		switch {
 		case a == "--":
 			return false
-		case a == "--format=json":
+		case a == "--"+name+"="+value:
 			return true
-		case a == "--format" && i+1 < len(args):
-			return args[i+1] == "json"
-		case strings.HasPrefix(a, "--format="):
+		case a == "--"+name && i+1 < len(args):
+			return args[i+1] == value
+		case strings.HasPrefix(a, "--"+name+"="):
 			return false
 		}
 	}
-	return os.Getenv("DAGNFS_FORMAT") == "json"
+	return os.Getenv("DAGNFS_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))) == value
 }
 
 // Kinds of failure, as JSON output names them ("error": {"kind": ...}).
@@ -349,8 +357,37 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitFailed // already reported
 	}
 	code, _, shown := classify(err)
-	fmt.Fprintf(stderr, "dagnfs: %s\n", printable(shown.Error()))
+	fmt.Fprintf(stderr, "dagnfs: %s\n", printable(capped(shown.Error())))
 	return code
+}
+
+// exitCodeJSON is exitCode with the error line as a JSON object, as
+// --log-format json makes every line on stderr.
+func exitCodeJSON(err error, stderr io.Writer) int {
+	var sf silentFailure
+	if err == nil || errors.Is(err, errHelp) || errors.As(err, &sf) {
+		return exitCode(err, stderr)
+	}
+	code, kind, shown := classify(err)
+	slog.New(slog.NewJSONHandler(stderr, nil)).Error(capped(shown.Error()), "kind", kind)
+	return code
+}
+
+// maxMessage bounds an error message: one taken from a file or a server
+// can be any length (a 466 KB line was seen).
+const maxMessage = 4 << 10
+
+// capped cuts a message longer than maxMessage, saying how much more there
+// was.
+func capped(msg string) string {
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s … (%d more bytes not shown)", msg[:cut], len(msg)-cut)
 }
 
 // jsonError is the "error" object of every command's JSON output.
@@ -364,7 +401,7 @@ func errorObject(err error) *jsonError {
 		return nil
 	}
 	_, kind, shown := classify(err)
-	return &jsonError{Kind: kind, Message: shown.Error()}
+	return &jsonError{Kind: kind, Message: capped(shown.Error())}
 }
 
 // deadlineError: the whole run did not end within --deadline.

@@ -123,7 +123,7 @@ func TestPublishJSONAndExitCodes(t *testing.T) {
 
 	code, out, _ = runCLI(t, "validate", bad)
 	assert.Equal(t, exitFailed, code)
-	assert.Contains(t, out, "1 errors")
+	assert.Contains(t, out, "FAILED: 1 error, 0 warnings")
 	code, out, _ = runCLI(t, "validate", "--format", "json", "--airflow-version", "2", bad)
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, out, `"airflow_version": 2`)
@@ -559,4 +559,58 @@ func TestREADMEListsEveryErrorKind(t *testing.T) {
 		listed = append(listed, string(k[1]))
 	}
 	assert.Equal(t, errorKinds, listed)
+}
+
+// Off a terminal one run prints what the README documents, once: the
+// summary on stdout (a JSON object per line with --log-format json, the
+// findings of a failed validation included), the error line on stderr (a
+// JSON object too), the error's message in one place only, and the real
+// duration of a run that ended at a timeout (issue 21).
+func TestCronOutput(t *testing.T) {
+	dest := t.TempDir()
+	require.NoError(t, os.Chmod(dest, 0o755))
+	src := srcDir(t, map[string]string{"a.py": dag})
+	jsonLines := func(s string) []map[string]any {
+		var out []map[string]any
+		for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+			var m map[string]any
+			require.NoError(t, json.Unmarshal([]byte(l), &m), "not a JSON object: %q", l)
+			out = append(out, m)
+		}
+		return out
+	}
+	code, out, errOut := runCLI(t, "publish", "--log-format", "json", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	lines := jsonLines(out)
+	require.Len(t, lines, 1, "one summary line: %s", out)
+	assert.Equal(t, "published", lines[0]["msg"])
+	assert.Empty(t, errOut)
+
+	require.NoError(t, os.WriteFile(filepath.Join(src, "b.py"), []byte("def f(:\n"), 0o644))
+	code, out, errOut = runCLI(t, "publish", "--log-format", "json", src, dest)
+	assert.Equal(t, exitFailed, code)
+	lines = jsonLines(out)
+	require.Len(t, lines, 2, out)
+	assert.Equal(t, "syntax", lines[0]["rule"], "the finding, as JSON")
+	assert.Equal(t, "failed", lines[1]["msg"])
+	assert.Equal(t, "validation", lines[1]["error_kind"])
+	errLines := jsonLines(errOut)
+	require.Len(t, errLines, 1, errOut)
+	msg := errLines[0]["msg"].(string)
+	assert.Contains(t, msg, "failed validation with 1 error;")
+	assert.Equal(t, 1, strings.Count(out+errOut, msg), "the error once")
+
+	code, out, errOut = runCLI(t, "publish", src, dest)
+	assert.Equal(t, exitFailed, code)
+	assert.Equal(t, 1, strings.Count(out+errOut, "failed validation with 1 error;"), "once in text too: %s%s", out, errOut)
+	require.NoError(t, os.Remove(filepath.Join(src, "b.py")))
+
+	// A server that never answers: the run takes its --timeout, and says so.
+	_, s := nfstest.Server(t)
+	addr := nfstest.Proxy(t, s.Addr().String(), func(nfstest.Call, []byte) []byte { return nfstest.Silence })
+	code, out, errOut = runCLI(t, "publish", "--log-format", "json", "--timeout", "1s", src, "nfs://"+addr+"/")
+	assert.Equal(t, exitDest, code, errOut)
+	lines = jsonLines(out)
+	require.Len(t, lines, 1, out)
+	assert.GreaterOrEqual(t, lines[0]["took_ms"], float64(1000), "took_ms is the run's duration")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
 	"github.com/dagnfs/dagnfs/publish"
+	"github.com/dagnfs/dagnfs/validate"
 )
 
 const publishHelp = `Usage: dagnfs publish SRC DEST [flags]
@@ -112,7 +113,7 @@ func (o *publishOptions) addWriteFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.deadline, "deadline", o.deadline, "the whole run ends by then, whatever happens (cleanup included)")
 	f.StringVar(&o.checkAs, "check-as", o.checkAs, "identities UID:GID that must be able to read what was published")
 	f.Var(&o.format, "format", "output: text or json")
-	f.Var(&o.logFormat, "log-format", "log format on stderr: text or json")
+	f.Var(&o.logFormat, "log-format", "format of the log lines and the error line on stderr, and of the one-line summary off a terminal on stdout: text or json")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every change, and log more")
 }
 
@@ -268,6 +269,7 @@ func (o *publishOptions) check() ([]perms.Identity, error) {
 // JSON document on stdout, on success and on every failure.
 func runPublishLike(ctx context.Context, o *publishOptions, src, dest string, stdin io.Reader, stdout, stderr io.Writer,
 	do func(context.Context, publish.Options) (*publish.Result, error)) error {
+	started := time.Now()
 	ctx, cancel, bounded := withDeadline(ctx, o.deadline)
 	defer cancel()
 	var line *progressLine
@@ -281,6 +283,9 @@ func runPublishLike(ctx context.Context, o *publishOptions, src, dest string, st
 	err = bounded(err)
 	if res == nil {
 		res = publish.NewResult(dest)
+	}
+	if res.DurationMS == 0 {
+		res.DurationMS = time.Since(started).Milliseconds() // a run that ended before the publish began
 	}
 	if src != "" {
 		// Name the files of validation findings the way CI resolves them.
@@ -320,14 +325,29 @@ func runPublishLike(ctx context.Context, o *publishOptions, src, dest string, st
 	return err
 }
 
+// findingLevel is the log level of a validation finding.
+func findingLevel(f validate.Finding) slog.Level {
+	if f.Severity == validate.Error {
+		return slog.LevelError
+	}
+	return slog.LevelWarn
+}
+
 // summaryEvent is the summary off a terminal (cron, CI logs): one
 // timestamped line (a JSON object with --log-format json) saying what the
 // run did, then a line for each warning. A failed validation's report
 // comes first, as on a terminal.
 func summaryEvent(w io.Writer, format string, r *publish.Result, err error, next steps) {
+	log := newLoggerAt(format, slog.LevelInfo, w)
 	var verr *publish.ValidationError
 	if errors.As(err, &verr) {
-		verr.Report.Write(w, "text", false)
+		if format == "json" {
+			for _, f := range verr.Report.Findings {
+				log.Log(context.Background(), findingLevel(f), f.Message, "rule", f.Rule, "file", f.File, "line", f.Line, "column", f.Column)
+			}
+		} else {
+			verr.Report.Write(w, "text", false)
+		}
 	}
 	var drift *publish.DriftError
 	outcome := "published"
@@ -339,7 +359,6 @@ func summaryEvent(w io.Writer, format string, r *publish.Result, err error, next
 	case r.NoChange():
 		outcome = "nothing to do"
 	}
-	log := newLoggerAt(format, slog.LevelInfo, w)
 	attrs := []any{"dest", r.Dest, "generation", r.Generation, "previous", r.Previous}
 	if r.Version != "" {
 		attrs = append(attrs, "version", r.Version)
@@ -369,9 +388,10 @@ func summaryEvent(w io.Writer, format string, r *publish.Result, err error, next
 	}
 	level := slog.LevelInfo
 	if err != nil {
+		// The message itself is the error line on stderr: said once.
 		level = slog.LevelError
-		_, _, shown := classify(err)
-		attrs = append(attrs, "error", shown.Error())
+		_, kind, _ := classify(err)
+		attrs = append(attrs, "error_kind", kind)
 	}
 	log.Log(context.Background(), level, outcome, attrs...)
 	for _, warn := range r.Warnings {
@@ -490,7 +510,7 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 	if line != nil && !o.yes && isTerminal(stdin) {
 		popts.Delete.Confirm = func(p *publish.Plan) bool {
 			line.hold()
-			fmt.Fprintf(stderr, "This publish deletes %s from %s:\n", plural(len(p.Delete), "file"), d)
+			fmt.Fprintf(stderr, "This publish deletes %s from %s:\n", validate.Count(len(p.Delete), "file"), d)
 			for i, e := range p.Delete {
 				if i == 20 && !o.verbose {
 					fmt.Fprintf(stderr, "  ... and %d more (-v lists them all)\n", len(p.Delete)-i)
@@ -517,13 +537,6 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, word)
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // lister writes lists of paths: the first eight on the line, or, with
@@ -592,17 +605,17 @@ func printResult(w io.Writer, r *publish.Result, err error, verbose bool) {
 		fmt.Fprintf(w, "  label       %s\n", printable(r.Label))
 	}
 	if len(r.Uploaded) > 0 {
-		l.line(uploaded, fmt.Sprintf("%s (%s)", plural(len(r.Uploaded), "file"), humanBytes(r.Bytes)), r.Uploaded)
+		l.line(uploaded, fmt.Sprintf("%s (%s)", validate.Count(len(r.Uploaded), "file"), humanBytes(r.Bytes)), r.Uploaded)
 	}
 	if len(r.Deleted) > 0 {
-		what := plural(len(r.Deleted), "file")
+		what := validate.Count(len(r.Deleted), "file")
 		if err != nil && !r.DryRun {
 			what += " to delete"
 		}
 		l.line(deleted, what, r.Deleted)
 	}
 	if len(r.RefusedDeletes) > 0 {
-		l.line("refused", plural(len(r.RefusedDeletes), "file")+" to delete (nothing was changed)", r.RefusedDeletes)
+		l.line("refused", validate.Count(len(r.RefusedDeletes), "file")+" to delete (nothing was changed)", r.RefusedDeletes)
 	}
 	for _, rp := range r.Repaired {
 		fmt.Fprintf(w, "  repaired    %s (someone else's change: %s): uploaded again\n", printable(rp.Path), printable(rp.Reason))
@@ -610,15 +623,15 @@ func printResult(w io.Writer, r *publish.Result, err error, verbose bool) {
 	for _, rp := range r.Drifted {
 		fmt.Fprintf(w, "  drifted     %s (someone else's change: %s): left as it is (--no-repair)\n", printable(rp.Path), printable(rp.Reason))
 	}
-	fmt.Fprintf(w, "  unchanged   %s\n", plural(r.Unchanged, "file"))
+	fmt.Fprintf(w, "  unchanged   %s\n", validate.Count(r.Unchanged, "file"))
 	if len(r.NotDeleted) > 0 {
-		l.line("not deleted", plural(len(r.NotDeleted), "file")+" (changed on the export since dagnfs published them)", r.NotDeleted)
+		l.line("not deleted", validate.Count(len(r.NotDeleted), "file")+" (changed on the export since dagnfs published them)", r.NotDeleted)
 	}
 	if len(r.Orphaned) > 0 {
-		l.line("left", plural(len(r.Orphaned), "file")+" gone from the source (pass --delete to remove them)", r.Orphaned)
+		l.line("left", validate.Count(len(r.Orphaned), "file")+" gone from the source (pass --delete to remove them)", r.Orphaned)
 	}
 	if len(r.Unmanaged) > 0 {
-		l.line("untouched", plural(len(r.Unmanaged), "file")+" not published by dagnfs", r.Unmanaged)
+		l.line("untouched", validate.Count(len(r.Unmanaged), "file")+" not published by dagnfs", r.Unmanaged)
 	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "  warning     %s\n", printable(warn))

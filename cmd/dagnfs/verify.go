@@ -247,7 +247,7 @@ func printVerify(w io.Writer, r *verify.Result) {
 	if !r.OK {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(w, "%s: %s, %s in all, %d ms\n", verdict, plural(r.Errors(), "error"), plural(len(r.Findings), "finding"), r.DurationMS)
+	fmt.Fprintf(w, "%s: %s, %s in all, %d ms\n", verdict, validate.Count(r.Errors(), "error"), validate.Count(len(r.Findings), "finding"), r.DurationMS)
 }
 
 const agentHelp = `Usage: dagnfs agent DEST --listen ADDR --interval DURATION [flags]
