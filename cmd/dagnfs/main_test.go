@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -613,4 +615,26 @@ func TestCronOutput(t *testing.T) {
 	lines = jsonLines(out)
 	require.Len(t, lines, 1, out)
 	assert.GreaterOrEqual(t, lines[0]["took_ms"], float64(1000), "took_ms is the run's duration")
+}
+
+// A message of any length is printed capped, saying how much more there
+// was; a source with thousands of problems names ten (issue 21: a 466 KB
+// error line).
+func TestLongMessagesAreCapped(t *testing.T) {
+	long := strings.Repeat("é", 233_000) // 466 KB
+	var errb bytes.Buffer
+	exitCode(errors.New(long), &errb)
+	assert.Less(t, errb.Len(), maxMessage+100)
+	assert.Regexp(t, `… \(\d+ more bytes not shown\)\n$`, errb.String())
+	assert.True(t, utf8.ValidString(errb.String()), "cut on a character's boundary")
+	assert.Less(t, len(errorObject(errors.New(long)).Message), maxMessage+100)
+
+	src := t.TempDir()
+	for i := range 3000 {
+		require.NoError(t, os.Symlink("/etc/hostname", filepath.Join(src, fmt.Sprintf("l%04d.py", i))))
+	}
+	code, _, errOut := runCLI(t, "publish", src, t.TempDir())
+	assert.NotEqual(t, exitOK, code)
+	assert.Less(t, len(errOut), 2000, errOut)
+	assert.Contains(t, errOut, "and 2990 more (dagnfs validate lists them all)")
 }
