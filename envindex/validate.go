@@ -42,6 +42,15 @@ func (e *environment) Defining(prefix, name string) []string {
 func (e *environment) Prefixes() []string { return e.ix.Prefixes }
 func (e *environment) Hash() string       { return e.hash }
 
+func (e *environment) Airflow() string {
+	for _, d := range e.ix.Distributions {
+		if strings.EqualFold(d.Name, "apache-airflow") {
+			return d.Version
+		}
+	}
+	return ""
+}
+
 func (e *environment) Describe() string {
 	what := "Python " + e.ix.Python
 	for _, d := range e.ix.Distributions {

@@ -22,6 +22,8 @@ type Environment interface {
 	Prefixes() []string
 	// Describe names the environment in messages ("Python 3.12, apache-airflow 3.0.2").
 	Describe() string
+	// Airflow is the version of apache-airflow installed in it, "" if none.
+	Airflow() string
 	// Hash identifies its content.
 	Hash() string
 }

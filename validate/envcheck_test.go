@@ -205,3 +205,39 @@ func TestLocalModulesSymlinkLoop(t *testing.T) {
 	got := importFindings(r, false)
 	assert.Equal(t, []string{"import-unresolved 2"}, got, "the loop is not followed; what is below it is not known")
 }
+
+// Rules for one Airflow against an environment of another are a warning
+// that names both; without an environment a note says once that imports
+// were not checked and how to check them (issue 21).
+func TestEnvironmentAndRulesAgree(t *testing.T) {
+	dags := t.TempDir()
+	testfs.WriteTree(t, dags, map[string]string{"a.py": "import not_installed_anywhere\nx = 1\n"})
+	r, err := validate.Run(context.Background(), dags, validate.Options{Python: "none", Env: airflow3Env(t), PythonVersion: "3.12", AirflowVersion: 2})
+	require.NoError(t, err)
+	var found []validate.Finding
+	for _, f := range r.Findings {
+		if f.Rule == "airflow-version" {
+			found = append(found, f)
+		}
+	}
+	require.Len(t, found, 1, "%v", r.Findings)
+	assert.Contains(t, found[0].Message, "Airflow 2's")
+	assert.Contains(t, found[0].Message, "apache-airflow 3.0.2")
+	assert.Contains(t, found[0].Message, "--airflow-version 3")
+	assert.Empty(t, r.Notes, "imports were checked")
+
+	r, err = validate.Run(context.Background(), dags, validate.Options{Python: "none", Env: airflow3Env(t), PythonVersion: "3.12", AirflowVersion: 3})
+	require.NoError(t, err)
+	for _, f := range r.Findings {
+		assert.NotEqual(t, "airflow-version", f.Rule)
+	}
+
+	r, err = validate.Run(context.Background(), dags, validate.Options{Python: "none"})
+	require.NoError(t, err)
+	require.Len(t, r.Notes, 1)
+	assert.Contains(t, r.Notes[0], "imports were not checked")
+	assert.Contains(t, r.Notes[0], "--env")
+	var b strings.Builder
+	require.NoError(t, r.Write(&b, "text", false))
+	assert.Equal(t, 1, strings.Count(b.String(), "note: imports were not checked"), b.String())
+}

@@ -75,6 +75,9 @@ func (r *Report) writeText(w io.Writer, color bool) error {
 		verdict = paint("31", "FAILED")
 	}
 	fmt.Fprintf(w, "%s: %s, %s\n", verdict, Count(r.Summary.Errors, "error"), Count(r.Summary.Warnings, "warning"))
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 	return nil
 }
 

@@ -25,6 +25,7 @@ const (
 	RuleVariableGet    = "variable-get-top-level"
 	RuleDatetimeNow    = "datetime-now-in-dag"
 	RuleNoSchedule     = "dag-no-schedule"
+	RuleAirflowVersion = "airflow-version"
 )
 
 // RuleInfo describes a rule.
@@ -52,6 +53,7 @@ var Rules = []RuleInfo{
 	{RuleSpecialFile, Error, "a FIFO, socket or device in the DAG folder: publish cannot copy it", "Remove the FIFO, socket or device from the DAG folder, or exclude it."},
 	{RuleDanglingLink, Error, "a symlink that leads nowhere: publish cannot copy it", "Remove the link, or restore what it points to."},
 	{RulePythonVersion, Warning, "the interpreter differs from the workers' Python version, or a file uses syntax newer than it", "Use syntax the workers' Python understands, or set python-version to the workers' version."},
+	{RuleAirflowVersion, Warning, "the environment index holds another Airflow major version than the rules applied (--airflow-version)", "Set airflow-version to the image's Airflow, or capture the environment of the image the DAGs run on."},
 	{RuleVariableGet, Warning, "Variable.get at module level: a database query every time the file is parsed", "Read the Variable inside a task, or with a Jinja template ({{ var.value.name }})."},
 	{RuleDatetimeNow, Warning, "datetime.now() or similar in DAG arguments: the DAG changes at every parse", "Use a fixed start_date (pendulum.datetime(2024, 1, 1)) instead of now()."},
 	{RuleNoSchedule, Warning, "a DAG with no explicit schedule: the default differs between Airflow 2 (daily) and 3 (none)", "Set schedule= explicitly (None, a cron expression or a timetable)."},

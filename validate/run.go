@@ -106,6 +106,8 @@ type Report struct {
 	Findings       []Finding    `json:"findings"`
 	Summary        Summary      `json:"summary"`
 	Strict         bool         `json:"strict"`
+	// Notes say what was not checked and how to check it.
+	Notes []string `json:"notes,omitempty"`
 	// PathBase is the folder the findings' File paths are relative to
 	// (absolute; set by Relocate), and ToolVersion the dagnfs version SARIF
 	// names.
@@ -130,17 +132,25 @@ func (r *Report) Relocate(folder, base string) error {
 		return err
 	}
 	r.PathBase = absBase
+	move := func(p string) string {
+		abs := filepath.Join(absFolder, filepath.FromSlash(p))
+		if rel, err := filepath.Rel(absBase, abs); err == nil && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && rel != ".." {
+			return filepath.ToSlash(rel)
+		}
+		return abs
+	}
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		f.Rel = f.File
 		if f.File == "" {
 			continue
 		}
-		abs := filepath.Join(absFolder, filepath.FromSlash(f.File))
-		if rel, err := filepath.Rel(absBase, abs); err == nil && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && rel != ".." {
-			f.File = filepath.ToSlash(rel)
-		} else {
-			f.File = abs
+		f.File = move(f.File)
+		if f.Also != "" {
+			// the message names it on the same base as File
+			moved := move(f.Also)
+			f.Message = strings.Replace(f.Message, " "+f.Also+":", " "+moved+":", 1)
+			f.Also = moved
 		}
 	}
 	return nil
@@ -321,6 +331,13 @@ func runChecks(ctx context.Context, dir string, o Options) (*Report, error) {
 	}
 	if o.Env != nil {
 		o.local = localModules(append([]string{dir}, o.ExtraPaths...))
+		if v := o.Env.Airflow(); v != "" && !strings.HasPrefix(v, fmt.Sprintf("%d.", r.AirflowVersion)) {
+			disc.findings = append(disc.findings, Finding{Rule: RuleAirflowVersion, File: ".",
+				Message: fmt.Sprintf("the rules applied are Airflow %d's, but %s has apache-airflow %s: set --airflow-version %s, or capture the image the DAGs run on",
+					r.AirflowVersion, o.Env.Describe(), v, strings.SplitN(v, ".", 2)[0])})
+		}
+	} else {
+		r.Notes = append(r.Notes, "imports were not checked against the Airflow image's packages: capture its environment (dagnfs env capture --python PYTHON -o airflow-env.json) and pass --env airflow-env.json, or put env = \"airflow-env.json\" in dagnfs.toml")
 	}
 	r.Files = len(disc.candidates)
 	r.Ignored = append([]string{}, disc.ignored...)
@@ -443,6 +460,20 @@ func runChecks(ctx context.Context, dir string, o Options) (*Report, error) {
 				Message: fmt.Sprintf("the interpreter %s is Python %s but the workers run %s: verdicts may differ (check with a %s interpreter)", checker.Python, checker.Version, want, want)})
 		}
 	}
+	// A file that does not compile defines no DAG: Airflow's import of it
+	// fails. What the parser's recovery found in it (DAGs, their
+	// warnings) is not counted, nor compared for duplicates.
+	broken := map[string]bool{}
+	for _, f := range findings {
+		if f.Rule == RuleSyntax || f.Rule == RuleEncoding {
+			broken[f.File] = true
+		}
+	}
+	findings = slices.DeleteFunc(findings, func(f Finding) bool {
+		return broken[f.File] && f.Rule != RuleSyntax && f.Rule != RuleEncoding && f.Rule != RulePythonVersion
+	})
+	r.DAGs = slices.DeleteFunc(r.DAGs, func(d DAG) bool { return broken[d.File] })
+	r.DynamicDAGs = slices.DeleteFunc(r.DynamicDAGs, func(d DynamicDAG) bool { return broken[d.File] })
 	findings = append(findings, duplicates(r.DAGs)...)
 
 	// Severity, suppression, --disable.
@@ -499,7 +530,7 @@ func duplicates(dags []DAG) []Finding {
 	var out []Finding
 	for _, d := range sorted {
 		if f, ok := first[d.DagID]; ok {
-			out = append(out, Finding{Rule: RuleDuplicateDagID, File: d.File, Line: d.Line,
+			out = append(out, Finding{Rule: RuleDuplicateDagID, File: d.File, Line: d.Line, Also: f.File,
 				Message: fmt.Sprintf("dag_id %q is also defined at %s:%d; in production one of them silently replaces the other", d.DagID, f.File, f.Line)})
 			continue
 		}

@@ -24,6 +24,9 @@ type Finding struct {
 	Line    int    `json:"line,omitempty"`
 	Column  int    `json:"column,omitempty"`
 	Message string `json:"message"`
+	// Also is another file the message names (a duplicate dag_id's first
+	// definition), on the same base as File: Relocate moves both.
+	Also string `json:"also,omitempty"`
 }
 
 func (f Finding) String() string {

@@ -348,3 +348,38 @@ func TestSeveralInterpreters(t *testing.T) {
 	assert.Equal(t, one.Checker, three.Checker)
 	assert.Contains(t, three.Checker, "cpython")
 }
+
+// Every path in a report has one base: a duplicate dag_id's message names
+// the other file as the finding's own file is named, and a file that does
+// not compile defines no DAG (neither counted nor a duplicate) (issue 21).
+func TestOnePathBaseAndBrokenFilesDefineNoDAG(t *testing.T) {
+	root := t.TempDir()
+	dags := filepath.Join(root, "dags")
+	testfs.WriteTree(t, dags, map[string]string{
+		"etl.py":      "from airflow import DAG\nwith DAG('etl'):\n    pass\n",
+		"team/etl.py": "from airflow import DAG\n\nwith DAG('etl'):\n    pass\n",
+		"broken.py":   "from airflow import DAG\nwith DAG('etl') as dag\n    pass\n",
+	})
+	r, err := Run(context.Background(), dags, Options{Python: "none"})
+	require.NoError(t, err)
+	require.NoError(t, r.Relocate(dags, root))
+	var dup *Finding
+	for i, f := range r.Findings {
+		if f.Rule == RuleDuplicateDagID {
+			require.Nil(t, dup, "one duplicate, not one with the broken file: %v", r.Findings)
+			dup = &r.Findings[i]
+		}
+	}
+	require.NotNil(t, dup)
+	assert.Equal(t, "dags/team/etl.py", dup.File)
+	assert.Contains(t, dup.Message, "also defined at dags/etl.py:2;")
+	assert.Len(t, r.DAGs, 2, "broken.py defines no DAG: %v", r.DAGs)
+	for _, f := range r.Findings {
+		if f.File == "dags/broken.py" {
+			assert.Equal(t, RuleSyntax, f.Rule, "only its syntax error: %v", f)
+		}
+	}
+	for _, d := range r.DAGs {
+		assert.NotEqual(t, "broken.py", d.File)
+	}
+}
