@@ -421,6 +421,10 @@ type PublishCronJobOptions struct {
 	GitSecret string
 }
 
+// DefaultGitSyncImage is the git-sync the publish CronJob runs unless told
+// otherwise: the Kubernetes project's image, pinned to a v4 release.
+const DefaultGitSyncImage = "registry.k8s.io/git-sync/git-sync:v4.4.0"
+
 // gitSecretPath is where the GitSecret is mounted in git-sync's container.
 const gitSecretPath = "/etc/git-secret"
 
@@ -447,9 +451,12 @@ func PublishCronJob(o PublishCronJobOptions) *batchv1.CronJob {
 		VolumeMounts:    mounts,
 	}
 	volumes := []corev1.Volume{work, tmp}
+	var fsGroup *int64
 	if o.GitSecret != "" {
-		// Group-readable: the pod's gid (0) reads it; ssh accepts a key
-		// that another user (root) owns.
+		// Group-readable, and the group is the pod's (fsGroup), whatever
+		// --run-as-group says: git-sync (uid RunAsUser, gid RunAsGroup)
+		// reads it; ssh accepts a key that another user (root) owns.
+		fsGroup = ptr(o.RunAsGroup)
 		volumes = append(volumes, corev1.Volume{Name: "git-secret", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
 			SecretName: o.GitSecret, DefaultMode: ptr(int32(0o440))}}})
 		gitSync.VolumeMounts = append(gitSync.VolumeMounts, corev1.VolumeMount{Name: "git-secret", MountPath: gitSecretPath, ReadOnly: true})
@@ -478,6 +485,13 @@ func PublishCronJob(o PublishCronJobOptions) *batchv1.CronJob {
 		VolumeMounts:    mounts,
 	}
 	sel := labels(o.Options, "publish")
+	spec := podSpec(o.Options, corev1.PodSpec{
+		RestartPolicy:  corev1.RestartPolicyNever,
+		InitContainers: []corev1.Container{gitSync},
+		Containers:     []corev1.Container{pub},
+		Volumes:        volumes,
+	})
+	spec.SecurityContext.FSGroup = fsGroup
 	return &batchv1.CronJob{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "CronJob"},
 		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: sel},
@@ -488,12 +502,7 @@ func PublishCronJob(o PublishCronJobOptions) *batchv1.CronJob {
 				BackoffLimit: ptr(int32(1)),
 				Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: sel},
-					Spec: podSpec(o.Options, corev1.PodSpec{
-						RestartPolicy:  corev1.RestartPolicyNever,
-						InitContainers: []corev1.Container{gitSync},
-						Containers:     []corev1.Container{pub},
-						Volumes:        volumes,
-					}),
+					Spec:       spec,
 				},
 			}},
 		},

@@ -2,6 +2,7 @@ package k8s
 
 import (
 	"encoding/json"
+	"io/fs"
 	"net"
 	"os"
 	"strings"
@@ -15,6 +16,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/dagnfs/dagnfs/perms"
 )
 
 func exampleOptions(name string) Options {
@@ -324,6 +327,86 @@ func TestAgentListensOnEveryPodFamily(t *testing.T) {
 		assert.Equal(t, "8080", port)
 		if host != "" {
 			assert.NotNil(t, net.ParseIP(host), "pod IP %s: %q", podIP, addr)
+		}
+	}
+}
+
+// git-sync can read its credentials as the printed CronJob mounts them,
+// whatever group the pod runs as: the pod's view is rendered from the
+// manifest as the kubelet makes it (files owned by root, their group the
+// pod's fsGroup when one is set, else root's; the secret's defaultMode,
+// group-readable under an fsGroup) and checked against the uid, gid and
+// supplementary groups git-sync runs with (issue 21: with --run-as-group
+// 50000 the key was root:root 0440).
+func TestGitSyncReadsItsSecret(t *testing.T) {
+	for _, group := range []int64{0, 50000} {
+		for _, repo := range []string{"git@git.example.internal:data/dags.git", "https://git.example.internal/data/dags.git"} {
+			o := exampleCronJob()
+			o.RunAsGroup, o.Repo, o.GitSecret = group, repo, "dags-credentials"
+			b, err := YAML(PublishCronJob(o))
+			require.NoError(t, err)
+			var cj batchv1.CronJob
+			require.NoError(t, yaml.UnmarshalStrict(b, &cj))
+			spec := cj.Spec.JobTemplate.Spec.Template.Spec
+			require.Len(t, spec.InitContainers, 1)
+			c := spec.InitContainers[0]
+
+			// Who git-sync runs as.
+			uid, gid := *spec.SecurityContext.RunAsUser, int64(0)
+			if spec.SecurityContext.RunAsGroup != nil {
+				gid = *spec.SecurityContext.RunAsGroup
+			}
+			if sc := c.SecurityContext; sc != nil && sc.RunAsUser != nil {
+				uid = *sc.RunAsUser
+			}
+			if sc := c.SecurityContext; sc != nil && sc.RunAsGroup != nil {
+				gid = *sc.RunAsGroup
+			}
+			id := perms.Identity{UID: uint32(uid), GIDs: []uint32{uint32(gid)}}
+			if fg := spec.SecurityContext.FSGroup; fg != nil {
+				id.GIDs = append(id.GIDs, uint32(*fg))
+			}
+			for _, g := range spec.SecurityContext.SupplementalGroups {
+				id.GIDs = append(id.GIDs, uint32(g))
+			}
+
+			// The secret's files as the kubelet makes them.
+			var mountPath, volName string
+			for _, m := range c.VolumeMounts {
+				if m.MountPath == gitSecretPath {
+					mountPath, volName = m.MountPath, m.Name
+				}
+			}
+			require.NotEmpty(t, mountPath, "the secret is mounted")
+			var sec *corev1.SecretVolumeSource
+			for _, v := range spec.Volumes {
+				if v.Name == volName {
+					sec = v.Secret
+				}
+			}
+			require.NotNil(t, sec)
+			mode := fs.FileMode(0o644)
+			if sec.DefaultMode != nil {
+				mode = fs.FileMode(*sec.DefaultMode)
+			}
+			fileGID := uint32(0)
+			if fg := spec.SecurityContext.FSGroup; fg != nil {
+				fileGID, mode = uint32(*fg), mode|0o440
+			}
+			var files []string
+			for _, a := range c.Args {
+				for _, flag := range []string{"--ssh-key-file=", "--ssh-known-hosts-file=", "--password-file="} {
+					if p, ok := strings.CutPrefix(a, flag); ok {
+						files = append(files, p)
+					}
+				}
+			}
+			require.NotEmpty(t, files)
+			for _, f := range files {
+				assert.True(t, strings.HasPrefix(f, mountPath+"/"), f)
+				assert.True(t, perms.Allowed(id, 0, fileGID, mode, perms.Read),
+					"--run-as-group %d, %s: git-sync (uid %d, groups %v) cannot read %s (root:%d %04o)", group, repo, uid, id.GIDs, f, fileGID, mode)
+			}
 		}
 	}
 }

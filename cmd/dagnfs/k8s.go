@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -230,13 +231,14 @@ publishes its --subdir over NFS to --nfs-url (no mount of the export is
 needed: dagnfs speaks NFS itself). Each generation's label is the commit
 git-sync checked out, and the manifest records the CronJob as the
 publisher (so that a rollback offers to pause it). --git-secret names a
-Secret mounted read-only for git-sync: keys ssh and known_hosts for an SSH
-repository, username and password (a token) for HTTPS.
+Secret mounted read-only for git-sync (group-readable for the pod's group):
+keys ssh and known_hosts for an SSH repository, username and password (a
+token) for HTTPS. git-sync is ` + k8s.DefaultGitSyncImage + ` unless
+--git-sync-image names another.
 
 Example:
   dagnfs k8s publish-cronjob` + exportExample + ` \
-    --repo git@git.example.internal:data/dags.git --git-secret dags-deploy-key \
-    --git-sync-image registry.example.internal/git-sync:v4.4.0 | kubectl apply -f -
+    --repo git@git.example.internal:data/dags.git --git-secret dags-deploy-key | kubectl apply -f -
 
 Flags:
 `,
@@ -247,7 +249,7 @@ Flags:
 			f.StringVar(&o.repo, "repo", "", "Git repository URL (https://... or git@host:path)")
 			f.StringVar(&o.branch, "branch", "main", "branch")
 			f.StringVar(&o.subdir, "subdir", "dags", "the DAG folder inside the repository")
-			f.StringVar(&o.gitSyncImage, "git-sync-image", "", "the git-sync image (v4)")
+			f.StringVar(&o.gitSyncImage, "git-sync-image", k8s.DefaultGitSyncImage, "the git-sync image (v4)")
 			f.StringVar(&o.gitSecret, "git-secret", "", "Secret with git-sync's credentials: ssh and known_hosts, or username and password")
 			f.StringVar(&o.nfsURL, "nfs-url", "", "where to publish (default nfs://SERVER/PATH)")
 		},
@@ -256,11 +258,18 @@ Flags:
 			if o.nfsURL == "" && o.NFSServer != "" {
 				o.nfsURL = "nfs://" + o.NFSServer + o.NFSPath
 			}
-			switch {
-			case o.Image == "":
-				return nil, usagef("--image is required (the dagnfs image, see deploy/Dockerfile)")
-			case o.repo == "" || o.gitSyncImage == "" || o.nfsURL == "":
-				return nil, usagef("publish-cronjob needs --repo, --git-sync-image and --nfs-url (or --nfs-server and --nfs-path)")
+			var missing []string
+			for _, m := range []struct {
+				given bool
+				flag  string
+			}{{o.Image != "", "--image (the dagnfs image, see deploy/Dockerfile)"}, {o.repo != "", "--repo"},
+				{o.gitSyncImage != "", "--git-sync-image"}, {o.nfsURL != "", "--nfs-url (or --nfs-server and --nfs-path)"}} {
+				if !m.given {
+					missing = append(missing, m.flag)
+				}
+			}
+			if len(missing) > 0 {
+				return nil, usagef("publish-cronjob needs %s", strings.Join(missing, ", "))
 			}
 			if err := o.checkNames(); err != nil {
 				return nil, err

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dagnfs/dagnfs/internal/testfs"
+	"github.com/dagnfs/dagnfs/k8s"
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/nfs/nfstest"
@@ -637,4 +638,18 @@ func TestLongMessagesAreCapped(t *testing.T) {
 	assert.NotEqual(t, exitOK, code)
 	assert.Less(t, len(errOut), 2000, errOut)
 	assert.Contains(t, errOut, "and 2990 more (dagnfs validate lists them all)")
+}
+
+// publish-cronjob names only the flags that are missing, and runs the
+// pinned git-sync image unless told otherwise (issue 21).
+func TestPublishCronJobFlags(t *testing.T) {
+	code, _, errOut := runCLI(t, "k8s", "publish-cronjob", "--repo", "https://git.example.internal/d.git", "--image", "registry.invalid/dagnfs:1")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "publish-cronjob needs --nfs-url (or --nfs-server and --nfs-path)\n")
+	assert.NotContains(t, errOut, "--repo")
+	assert.NotContains(t, errOut, "--git-sync-image")
+	code, out, errOut := runCLI(t, "k8s", "publish-cronjob", "--repo", "https://git.example.internal/d.git", "--image", "registry.invalid/dagnfs:1",
+		"--nfs-url", "nfs://nfs.example.internal/srv/dags")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "image: "+k8s.DefaultGitSyncImage)
 }
