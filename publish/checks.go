@@ -152,6 +152,57 @@ func ensureDir(ctx context.Context, d nfs.Dest, name string, mode fs.FileMode) (
 	return fi, false, nil
 }
 
+// checkPlannedReadable refuses, before anything is written, a publish whose
+// files a reader could not read as dagnfs is about to make them: with the
+// modes it sets (--file-mode, --dir-mode), the owner it gives (--uid/--gid
+// where the destination can set owners, else the identity that writes),
+// below the destination folder as it is. What the server does on its own
+// (root squash, ACLs) is for the read check after the switch.
+func checkPlannedReadable(ctx context.Context, d nfs.Dest, o Options) error {
+	uid, gid := uint32(o.Owner.UID), uint32(o.Owner.GID)
+	if !d.Caps().Chown || o.Owner.UID < 0 || o.Owner.GID < 0 {
+		id := d.Identity()
+		uid = id.UID
+		if len(id.GIDs) > 0 {
+			gid = id.GIDs[0]
+		}
+	}
+	root, err := d.Stat(ctx, "")
+	if err != nil {
+		return err
+	}
+	owner := fmt.Sprintf("owned by %d:%d", uid, gid)
+	// Airflow lists the folder it is given: the destination itself in
+	// place, a generation's folder (dagnfs's) behind current otherwise.
+	rootNeeds := perms.ReadDir
+	if o.Layout != "" && o.Layout != layout.InPlace {
+		rootNeeds = perms.Traverse
+	}
+	for _, id := range o.Owner.Readers {
+		for _, c := range []struct {
+			what         string
+			owner, group uint32
+			mode         fs.FileMode
+			want         perms.Access
+			fix, setting string
+		}{
+			{"the destination folder " + d.String(), root.UID, root.GID, root.Mode, rootNeeds,
+				"give the folder a mode or owner that lets it list the folder (dagnfs does not change it)", ""},
+			{"every folder dagnfs makes (" + owner + ")", uid, gid, fs.ModeDir | o.Owner.DirMode, perms.ReadDir,
+				"--dir-mode 0755, or --uid/--gid that it reads as", "dir-mode"},
+			{"every published file (" + owner + ")", uid, gid, o.Owner.FileMode, perms.Read,
+				"--file-mode 0644, or --uid/--gid that it reads as", "file-mode"},
+		} {
+			if why := perms.Explain(id, c.owner, c.group, c.mode, c.want); why != "" {
+				return &RefusedError{Setting: c.setting, Reason: fmt.Sprintf(
+					"Airflow's identity %s could not read %s: %s; nothing was written: %s (or --check-as, if Airflow runs as another identity)",
+					id, c.what, why, c.fix)}
+			}
+		}
+	}
+	return nil
+}
+
 // checkReadable checks that every reader identity can read each uploaded
 // file and traverse every folder on its way, as the destination reports
 // owner and mode (for files: as it reported them when they were sealed; a

@@ -125,6 +125,9 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	if err := checkWritable(ctx, d); err != nil {
 		return res, err
 	}
+	if err := checkPlannedReadable(ctx, d, o); err != nil {
+		return res, err
+	}
 
 	// 3. The lock, then leftovers of a crashed run, then the manifest.
 	var lk *lock

@@ -377,15 +377,42 @@ func TestPostCheck(t *testing.T) {
 	require.NoError(t, os.Chmod(dir, 0o755))
 	src := t.TempDir()
 	writeTree(t, src, map[string]string{"team/a.py": dagA})
-	o := opts(src, d)
-	o.Owner.FileMode = 0o600
+
+	// A plan whose files Airflow could not read is refused before
+	// anything is written, naming the identity, the files, the missing
+	// bit and the flag (issue 21: it was found after the switch).
+	for _, c := range []struct {
+		mode     fs.FileMode
+		uid, gid int
+		want     string
+	}{
+		{0o600, -1, -1, "uid 50000 gid 0 is in the group class of 0:0 mode 0600, which grants --- but r-- is needed"},
+		{0o640, 1000, 50000, "uid 50000 gid 0 is in the other class of 1000:50000 mode 0640, which grants --- but r-- is needed"},
+	} {
+		o := opts(src, d)
+		o.Owner.FileMode, o.Owner.UID, o.Owner.GID = c.mode, c.uid, c.gid
+		_, err := Publish(context.Background(), o)
+		var refused *RefusedError
+		require.ErrorAs(t, err, &refused)
+		assert.Equal(t, "file-mode", refused.Setting)
+		assert.Contains(t, err.Error(), "could not read every published file")
+		assert.Contains(t, err.Error(), c.want)
+		assert.Contains(t, err.Error(), "--file-mode 0644")
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Empty(t, entries, "nothing was written")
+	}
+
+	// What the server shows on its own is still checked after the switch.
+	o := opts(src, &lyingDest{Dest: d})
+	o.Owner.FileMode, o.Owner.UID, o.Owner.GID = 0o640, 50000, 0
 	_, err := Publish(context.Background(), o)
 	var ce *CheckError
 	require.ErrorAs(t, err, &ce)
-	require.Len(t, ce.Problems, 2, "the root's .airflowignore is published with the files' mode too")
-	assert.Contains(t, ce.Problems[0], layout.IgnoreFile+": uid 50000")
-	assert.Contains(t, ce.Problems[1], "team/a.py: uid 50000")
+	require.Len(t, ce.Problems, 1, "%v", ce.Problems)
+	assert.Contains(t, ce.Problems[0], "team: uid 50000 gid 0 is in the group class of 0:0 mode 0700")
 
+	o = opts(src, d)
 	o.Owner.FileMode, o.Owner.UID, o.Owner.GID = 0o640, 50000, 0
 	_, err = Publish(context.Background(), o)
 	require.NoError(t, err, "owner 50000 with group 0 satisfies both Airflow identities")
@@ -762,4 +789,18 @@ func TestInterruptedLockCreateLeavesNoLock(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	_, err = os.Lstat(filepath.Join(dir, layout.LockPath))
 	assert.ErrorIs(t, err, fs.ErrNotExist, "the lock the interrupted run created is removed")
+}
+
+// lyingDest reports the folder team as one Airflow cannot enter, as a
+// server may show a folder differently from what was set (another
+// client's change, an ACL-only server): the read check after the switch
+// reads what the server shows.
+type lyingDest struct{ nfs.Dest }
+
+func (l *lyingDest) Stat(ctx context.Context, name string) (nfs.FileInfo, error) {
+	fi, err := l.Dest.Stat(ctx, name)
+	if err == nil && name == "team" {
+		fi.Mode, fi.UID, fi.GID = fs.ModeDir|0o700, 0, 0
+	}
+	return fi, err
 }

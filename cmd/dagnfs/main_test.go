@@ -474,13 +474,13 @@ func TestPublishMakesTheLastFolder(t *testing.T) {
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "srv"), 0o755))
 	local := t.TempDir()
 	// The in-process server makes folders as its own user (root here),
-	// so there the folder is world-readable; in a folder, as root, dagnfs
-	// gives it to 50000 and 0750 is enough.
+	// so there the folder must be world-listable; in a folder, as root,
+	// dagnfs gives it to 50000 and 0750 is enough.
 	for _, tg := range []struct {
 		name, base, disk string
 		mode             fs.FileMode
 	}{
-		{"nfs", strings.TrimSuffix(s.URL(), "/"), dir, 0o751},
+		{"nfs", strings.TrimSuffix(s.URL(), "/"), dir, 0o755},
 		{"folder", local, local, 0o750},
 	} {
 		t.Run(tg.name, func(t *testing.T) {
@@ -652,4 +652,31 @@ func TestPublishCronJobFlags(t *testing.T) {
 		"--nfs-url", "nfs://nfs.example.internal/srv/dags")
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "image: "+k8s.DefaultGitSyncImage)
+}
+
+// Files Airflow could not read are refused before anything is written
+// (exit 1, naming the identity, the missing bit and the flag); published
+// anyway for another reader (--check-as), status --check and verify fail on
+// them (issue 21).
+func TestUnreadablePlanRefused(t *testing.T) {
+	src := srcDir(t, map[string]string{"a.py": dag})
+	dest := t.TempDir()
+	require.NoError(t, os.Chmod(dest, 0o755))
+	code, _, errOut := runCLI(t, "publish", "--uid", "1000", "--file-mode", "0640", src, dest)
+	assert.Equal(t, exitFailed, code, errOut)
+	assert.Contains(t, errOut, "Airflow's identity uid 50000 gid 0 could not read every published file")
+	assert.Contains(t, errOut, "but r-- is needed")
+	assert.Contains(t, errOut, "--file-mode 0644")
+	entries, err := os.ReadDir(dest)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing was written")
+
+	code, _, errOut = runCLI(t, "publish", "--uid", "1000", "--gid", "1000", "--file-mode", "0640", "--check-as", "1000:1000", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	code, out, _ := runCLI(t, "status", "--check", dest)
+	assert.Equal(t, exitFailed, code, out)
+	assert.Contains(t, out, "not-readable-for-airflow")
+	code, out, _ = runCLI(t, "verify", dest)
+	assert.Equal(t, exitFailed, code, out)
+	assert.Contains(t, out, "not-readable-for-airflow")
 }
