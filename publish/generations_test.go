@@ -19,6 +19,7 @@ import (
 
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/nfs/nfstest"
 )
 
 const dagC = "from airflow import DAG\nwith DAG('c'):\n    pass\n"
@@ -599,6 +600,74 @@ func TestInterruptAfterTheSwitch(t *testing.T) {
 			oc.Dest = cancelAfterSwitch{d, cancel}
 			_, err = Rollback(ctx, oc, 2)
 			check(err, 4)
+		})
+	}
+}
+
+// A publish of the content the current generation holds makes no new
+// generation in any layout, whatever its label: the label is the current
+// generation's now (manifest and history), so a day of no-op CI runs keeps
+// the generations --keep counts; over NFS it makes no call per file
+// (issue 21).
+func TestNoOpPublishMakesNoGeneration(t *testing.T) {
+	for _, lay := range []string{layout.InPlace, layout.Generations, layout.ManifestBundle} {
+		t.Run(lay, func(t *testing.T) {
+			ctx := context.Background()
+			dir, s := nfstest.Server(t)
+			d := nfstest.Dial(t, s.URL())
+			src := t.TempDir()
+			files := map[string]string{"a.py": dagA}
+			for i := range 200 {
+				files[fmt.Sprintf("lib/m%03d.py", i)] = fmt.Sprintf("x = %d\n", i)
+			}
+			writeTree(t, src, files)
+			publishAs := func(label string) *Result {
+				o := opts(src, d)
+				o.Layout, o.Label, o.Keep = lay, label, 3
+				if lay == layout.ManifestBundle {
+					o.Bundle = "b"
+				}
+				res, err := Publish(ctx, o)
+				require.NoError(t, err)
+				return res
+			}
+			first := publishAs("v1")
+			require.Equal(t, 1, first.Generation)
+			before := d.Calls()
+			for i := 2; i <= 6; i++ {
+				res := publishAs(fmt.Sprintf("v%d", i))
+				assert.Equal(t, 1, res.Generation, "no new generation")
+				assert.True(t, res.Relabelled)
+				assert.True(t, res.NoChange())
+			}
+			perRun := (d.Calls() - before) / 5
+			assert.Less(t, perRun, int64(100), "no call per file (201 files): %d calls a run", perRun)
+
+			records := nfs.Dest(d)
+			if lay == layout.ManifestBundle {
+				records = layout.ForBundle(d, "b")
+			}
+			m, err := layout.ReadManifest(ctx, records, layout.ManifestPath)
+			require.NoError(t, err)
+			assert.Equal(t, "v6", m.Label, "the current generation carries the last label")
+			hist, err := layout.ReadHistory(ctx, records, 1<<30)
+			require.NoError(t, err)
+			require.Len(t, hist, 1, "one generation in the history")
+			assert.Equal(t, "v6", hist[0].Label)
+			if lay == layout.Generations {
+				entries, err := os.ReadDir(filepath.Join(dir, ".dagnfs", "generations"))
+				require.NoError(t, err)
+				assert.Len(t, entries, 1, "one generation folder")
+			}
+
+			// A real change after the no-ops is generation 2, and the
+			// first stays within --keep 3.
+			require.NoError(t, os.WriteFile(filepath.Join(src, "lib/m000.py"), []byte("x = -1\n"), 0o644))
+			res := publishAs("v7")
+			assert.Equal(t, 2, res.Generation)
+			hist, err = layout.ReadHistory(ctx, records, 1<<30)
+			require.NoError(t, err)
+			assert.Len(t, hist, 2)
 		})
 	}
 }

@@ -259,12 +259,22 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	for _, r := range drift {
 		ex.drifted[r.Path] = true
 	}
-	if !migrating && len(plan.Upload) == 0 && len(plan.Delete) == 0 && len(plan.NotDeleted) == 0 && prev.Generation > 0 && prev.Label == o.Label {
-		res.Generation, res.Folder = prev.Generation, prev.Folder // nothing to do: no new generation
-		if prev.Checked != report.Fingerprint {
+	if !migrating && len(plan.Upload) == 0 && len(plan.Delete) == 0 && len(plan.NotDeleted) == 0 && prev.Generation > 0 {
+		// Nothing to do: the content is the current generation's, so no
+		// new generation (a day of no-op CI runs must not push the real
+		// ones out of --keep). A new label is the current generation's now.
+		res.Generation, res.Folder = prev.Generation, prev.Folder
+		relabel := o.Label != "" && o.Label != prev.Label
+		if prev.Checked != report.Fingerprint || relabel {
 			// Validated under other options: record this run's results, so
 			// that the next publish reuses them (same generation).
 			recordValidation(prev, report, files)
+			if relabel {
+				prev.Label, res.Relabelled = o.Label, true
+				if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.HistoryName(prev.Generation), prev.Encode(), metaAttr(d, o.Owner)); err != nil {
+					return res, err
+				}
+			}
 			if err := nfs.WriteFile(ctx, d, layout.TempName(), layout.ManifestPath, prev.Encode(), metaAttr(d, o.Owner)); err != nil {
 				return res, err
 			}

@@ -145,6 +145,9 @@ type Result struct {
 	Bundle   string   `json:"bundle,omitempty"`
 	Version  string   `json:"version,omitempty"`
 	Previous int      `json:"previous_generation"`
+	// Relabelled: the content was the current generation's, which now
+	// carries this run's label (no new generation).
+	Relabelled bool `json:"relabelled,omitempty"`
 	Label    string   `json:"label,omitempty"`
 	DryRun   bool     `json:"dry_run"`
 	Uploaded []string `json:"uploaded"`

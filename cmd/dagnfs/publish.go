@@ -588,6 +588,8 @@ func printResult(w io.Writer, r *publish.Result, err error, verbose bool) {
 		fmt.Fprintf(w, "Publish to %s refused: nothing was changed (generation %d stays)\n", r.Dest, r.Previous)
 	case err != nil:
 		fmt.Fprintf(w, "Publish to %s did not complete (generation %d)\n", r.Dest, r.Generation)
+	case nothing && r.Relabelled:
+		fmt.Fprintf(w, "Nothing to do: %s already holds this content as generation %d, now labelled %s\n", r.Dest, r.Generation, printable(r.Label))
 	case nothing:
 		fmt.Fprintf(w, "Nothing to do: %s already holds generation %d\n", r.Dest, r.Generation)
 	default:
