@@ -28,7 +28,10 @@ type Manifest struct {
 	PublishedAt time.Time `json:"published_at"`
 	PublishedBy Who       `json:"published_by"`
 	Label       string    `json:"label,omitempty"`
-	Tool        string    `json:"tool"`
+	// Uncommitted are the files that differed from the labelled commit
+	// (the label then ends in -dirty), at most MaxUncommitted of them.
+	Uncommitted []string `json:"uncommitted,omitempty"`
+	Tool        string   `json:"tool"`
 	// Checked is the validation fingerprint (validate.Report.Fingerprint)
 	// that every listed file passed; a later publish with the same one
 	// reuses what each entry records instead of checking its bytes again.
@@ -46,6 +49,9 @@ type Manifest struct {
 	Version string  `json:"version,omitempty"`
 	Files   []Entry `json:"files"`
 }
+
+// MaxUncommitted bounds Manifest.Uncommitted.
+const MaxUncommitted = 100
 
 // OwnerString is an owner as Entry.Owner records it.
 func OwnerString(uid, gid uint32) string { return fmt.Sprintf("%d:%d", uid, gid) }

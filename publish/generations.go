@@ -444,6 +444,7 @@ func newManifest(o Options, gen int) *layout.Manifest {
 	m := &layout.Manifest{Format: layout.ManifestFormat, Generation: gen, Action: action, PublishedAt: o.Now().UTC(),
 		PublishedBy: layout.Who{User: currentUser(), UID: os.Getuid(), Via: o.Via}, Label: o.Label, Tool: "dagnfs " + o.Version}
 	m.PublishedBy.Host, _ = os.Hostname()
+	m.Uncommitted = o.Uncommitted
 	return m
 }
 

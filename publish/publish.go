@@ -68,6 +68,10 @@ type Options struct {
 	// recorded in the manifest, so that a rollback can warn that a
 	// scheduled publisher will publish the source again.
 	Via string
+	// Uncommitted are the source's files that differ from the commit its
+	// label names (a Git worktree with uncommitted changes); the manifest
+	// lists them.
+	Uncommitted []string
 
 	Log      *slog.Logger
 	Progress func(Progress)
@@ -142,16 +146,16 @@ type Result struct {
 	Folder int `json:"folder,omitempty"`
 	// Bundle and Version, in the manifest-bundle layout: the version the
 	// reference names.
-	Bundle   string   `json:"bundle,omitempty"`
-	Version  string   `json:"version,omitempty"`
-	Previous int      `json:"previous_generation"`
+	Bundle   string `json:"bundle,omitempty"`
+	Version  string `json:"version,omitempty"`
+	Previous int    `json:"previous_generation"`
 	// Relabelled: the content was the current generation's, which now
 	// carries this run's label (no new generation).
-	Relabelled bool `json:"relabelled,omitempty"`
-	Label    string   `json:"label,omitempty"`
-	DryRun   bool     `json:"dry_run"`
-	Uploaded []string `json:"uploaded"`
-	Deleted  []string `json:"deleted"`
+	Relabelled bool     `json:"relabelled,omitempty"`
+	Label      string   `json:"label,omitempty"`
+	DryRun     bool     `json:"dry_run"`
+	Uploaded   []string `json:"uploaded"`
+	Deleted    []string `json:"deleted"`
 	// RefusedDeletes are deletes the plan held that a safety limit
 	// (--max-delete, the prompt) refused; none of them happened.
 	RefusedDeletes []string `json:"refused_deletes"`

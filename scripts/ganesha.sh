@@ -30,6 +30,7 @@ install() {
   command -v showmount >/dev/null || missing+=(nfs-common)
   command -v setpriv >/dev/null || missing+=(util-linux)
   command -v python3 >/dev/null || missing+=(python3)
+  command -v git >/dev/null || missing+=(git)
   command -v pyflakes3 >/dev/null || missing+=(pyflakes3)
   [ -x /usr/bin/time ] || missing+=(time)
   # Debian's python3 with a few libraries: the environment index tests

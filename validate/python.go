@@ -234,7 +234,7 @@ func (c *Checker) compileAll(ctx context.Context, jobs []compileJob, tick func()
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	cmd.SysProcAttr = diesWithParent()
+	cmd.SysProcAttr = guard.DiesWithParent()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("python %s does not start: %v (name another interpreter, or none for the embedded checker)", c.Python, err)
 	}

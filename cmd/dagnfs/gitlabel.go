@@ -2,9 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/dagnfs/dagnfs/internal/guard"
 )
 
 // gitCommit is the commit checked out in the Git worktree that holds dir
@@ -108,3 +113,45 @@ func commitOrEmpty(s string) string {
 	}
 	return s
 }
+
+// gitUncommitted lists the files under dir that differ from the commit
+// checked out (modified, added, deleted, untracked; ignored files are
+// not), relative to dir, at most max of them, with how many there are in
+// all. ok is false when it cannot tell (no git, not a worktree, slow):
+// git is asked, for at most gitTimeout.
+func gitUncommitted(ctx context.Context, dir string, max int) (files []string, total int, ok bool) {
+	ctx, cancel := context.WithTimeout(ctx, gitTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", "-C", dir, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", ".")
+	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C")
+	cmd.SysProcAttr = guard.DiesWithParent()
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, 0, false
+	}
+	pcmd := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "--show-prefix")
+	pcmd.SysProcAttr = guard.DiesWithParent()
+	prefix, err := pcmd.Output()
+	if err != nil {
+		return nil, 0, false
+	}
+	pre := strings.TrimSpace(string(prefix))
+	entries := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	for i := 0; i < len(entries); i++ {
+		e := entries[i]
+		if len(e) < 4 {
+			continue
+		}
+		if e[0] == 'R' || e[0] == 'C' {
+			i++ // the rename's source follows
+		}
+		total++
+		if len(files) < max {
+			files = append(files, strings.TrimPrefix(e[3:], pre))
+		}
+	}
+	return files, total, true
+}
+
+// gitTimeout bounds the git status of a label.
+const gitTimeout = 5 * time.Second

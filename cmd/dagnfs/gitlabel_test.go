@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,4 +75,59 @@ func TestPublishLabelFromGitSync(t *testing.T) {
 	code, out, errOut := runCLI(t, "publish", gitSyncTree(t), dest)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Contains(t, out, "label="+commitA)
+}
+
+// A label taken from a Git worktree with uncommitted changes in the source
+// says so, and the manifest lists the files (issue 21); a clean one does
+// not, and changes outside the source do not count.
+func TestDirtyWorktreeLabel(t *testing.T) {
+	git, err := exec.LookPath("git")
+	require.NoError(t, err, "needs git (make deps installs it)")
+	repo := t.TempDir()
+	run := func(args ...string) string {
+		cmd := exec.Command(git, append([]string{"-C", repo}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.invalid", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.invalid")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+		return strings.TrimSpace(string(out))
+	}
+	run("init", "-q")
+	require.NoError(t, os.MkdirAll(filepath.Join(repo, "dags"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(repo, "dags", "a.py"), []byte(dag), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(repo, "README"), []byte("x"), 0o644))
+	run("add", ".")
+	run("commit", "-q", "-m", "one")
+	head := run("rev-parse", "HEAD")
+	src := filepath.Join(repo, "dags")
+	manifestOf := func(dest string) map[string]any {
+		b, err := os.ReadFile(filepath.Join(dest, ".dagnfs", "manifest.json"))
+		require.NoError(t, err)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(b, &m))
+		return m
+	}
+	t.Setenv("DAGNFS_LABEL", "")
+	for _, v := range []string{"CI", "GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT", "BUILDKITE_COMMIT"} {
+		t.Setenv(v, "")
+	}
+
+	// Clean (a change outside the source does not count).
+	require.NoError(t, os.WriteFile(filepath.Join(repo, "README"), []byte("changed"), 0o644))
+	dest := t.TempDir()
+	require.NoError(t, os.Chmod(dest, 0o755))
+	code, _, errOut := runCLI(t, "publish", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	m := manifestOf(dest)
+	assert.Equal(t, head[:7], m["label"].(string)[:7])
+	assert.NotContains(t, m["label"], "dirty")
+	assert.Nil(t, m["uncommitted"])
+
+	// Modified and untracked files in the source.
+	require.NoError(t, os.WriteFile(filepath.Join(src, "a.py"), []byte(dag+"# edited\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "b.py"), []byte("x = 1\n"), 0o644))
+	code, _, errOut = runCLI(t, "publish", src, dest)
+	require.Equal(t, exitOK, code, errOut)
+	m = manifestOf(dest)
+	assert.True(t, strings.HasSuffix(m["label"].(string), "-dirty"), m["label"])
+	assert.ElementsMatch(t, []any{"a.py", "b.py"}, m["uncommitted"])
 }

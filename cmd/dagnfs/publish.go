@@ -484,8 +484,18 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 	if label == "" {
 		label = ciLabel()
 	}
+	var uncommitted []string
 	if label == "" && src != "" {
 		label = gitCommit(src) // the commit checked out, git-sync's included
+		// A worktree with uncommitted changes publishes what no commit
+		// holds: the label says so, and the manifest lists the files.
+		if files, total, ok := gitUncommitted(ctx, src, layout.MaxUncommitted); label != "" && ok && total > 0 {
+			label += "-dirty"
+			uncommitted = files
+			if total > len(files) {
+				uncommitted = append(uncommitted, fmt.Sprintf("and %d more", total-len(files)))
+			}
+		}
 	}
 	d, err := openOrMakeDest(ctx, dest, o, log)
 	if err != nil {
@@ -502,7 +512,7 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 		Lock:        publish.Locking{TTL: o.lockTTL, Wait: o.lockTimeout},
 		Concurrency: o.concurrency, DryRun: o.dryRun, Label: label, Keep: o.keep,
 		Layout: o.layout.val, Bundle: o.bundle, Grace: o.grace, NoRepair: o.noRepair, Migrate: o.migrate, Force: o.force,
-		Version: version, Log: log, Via: startedVia(stdin),
+		Version: version, Log: log, Via: startedVia(stdin), Uncommitted: uncommitted,
 	}
 	if line != nil {
 		popts.Progress = line.update
