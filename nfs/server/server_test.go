@@ -188,3 +188,21 @@ func TestServeLinkIsUnavailable(t *testing.T) {
 	_, err = os.Lstat(filepath.Join(dir, "objects/f09a37d9c23e3e7ebc363e1d4c16cf3118cdd67749204aaa9340c34f7802cf75"))
 	assert.ErrorIs(t, err, fs.ErrNotExist)
 }
+
+// A folder is listed in pages as large as the server reads (up to 1 MiB):
+// 10,000 entries cost a few READDIRPLUS calls, not thirty (issue 21: the
+// no-op republish of one folder of 10,000 files made 122 calls, 80 of
+// them listing).
+func TestListingInLargePages(t *testing.T) {
+	dir, s := nfstest.Server(t)
+	for i := range 10000 {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("dag_%05d.py", i)), nil, 0o644))
+	}
+	r, err := dial(t, s.URL(), uint32(os.Getuid()))
+	require.NoError(t, err)
+	before := r.Calls()
+	entries, err := r.ReadDir(context.Background(), "")
+	require.NoError(t, err)
+	assert.Len(t, entries, 10000)
+	assert.LessOrEqual(t, r.Calls()-before, int64(6), "calls to list 10,000 entries (79 in 64 KiB pages)")
+}
