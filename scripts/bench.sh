@@ -85,11 +85,11 @@ calls1k=$("$bin" publish --python none --format json "$work/k1" "nfs://127.0.0.1
 # The same 10,000 files in one folder: a no-op republish in place.
 mkdir -p "$work/flat"
 find "$work/k10" -name '*.py' -exec cp -t "$work/flat" {} +
-d=$(fresh flat)
-"$bin" publish --python none --concurrency 8 "$work/flat" "nfs://127.0.0.1$d" >/dev/null
+dflat=$(fresh flat) # not $d: the 10-changed runs below publish into the tenk folder $d names
+"$bin" publish --python none --concurrency 8 "$work/flat" "nfs://127.0.0.1$dflat" >/dev/null
 declare -a flat_ms
 for _ in $(seq "$reps"); do
-  t=$(date +%s%N); out=$("$bin" publish --python none --format json "$work/flat" "nfs://127.0.0.1$d"); flat_ms+=("$(ms "$t")")
+  t=$(date +%s%N); out=$("$bin" publish --python none --format json "$work/flat" "nfs://127.0.0.1$dflat"); flat_ms+=("$(ms "$t")")
   calls_flat=$(grep -o '"nfs_calls": [0-9]*' <<<"$out" | awk '{print $2}')
 done
 flat_med=$(printf '%s\n' "${flat_ms[@]}" | median)
