@@ -12,6 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// checkRe splits a claim's checks: PACKAGE:TestName, or
+// BENCHMARKS.md:"a quote with spaces".
+var checkRe = regexp.MustCompile(`BENCHMARKS\.md:"[^"]*"|\S+`)
+
 // Every claim README.claims maps is still in the README as quoted, and
 // every test named for it still exists: removing a test that checks a
 // README sentence, or rewording the sentence, fails here (issue 21).
@@ -39,7 +43,7 @@ func TestClaimsAreChecked(t *testing.T) {
 		require.True(t, ok, "README.claims:%d: a quote, a tab, the checks", n)
 		claims++
 		assert.Contains(t, text, norm(quote), "README.claims:%d: the README no longer says this", n)
-		fields := strings.Fields(checks)
+		fields := checkRe.FindAllString(checks, -1)
 		require.NotEmpty(t, fields, "README.claims:%d: no check named", n)
 		for _, c := range fields {
 			pkg, name, ok := strings.Cut(c, ":")
