@@ -2,6 +2,8 @@ package publish
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -289,6 +291,21 @@ func (ex *executor) removeEmptyDirs(ctx context.Context) {
 	}
 }
 
+// contentKey identifies what a generation holds: its paths and their
+// contents.
+func contentKey(m *layout.Manifest) string {
+	files := make([]string, 0, len(m.Files))
+	for _, e := range m.Files {
+		files = append(files, e.Path+"\x00"+e.SHA256+"\x00")
+	}
+	slices.Sort(files)
+	h := sha256.New()
+	for _, f := range files {
+		h.Write([]byte(f))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // writeHistory keeps next in .dagnfs/history and forgets generations beyond
 // keep, with the objects only they referenced. What is forgotten follows from
 // the kept manifests, whose names and generations agree and are below next's
@@ -305,13 +322,28 @@ func writeHistory(ctx context.Context, d nfs.Dest, tmp string, next *layout.Mani
 	if err != nil || len(hist) <= keep {
 		return err
 	}
+	// keep counts distinct contents, newest first: a rollback's
+	// generation repeats an older one's content and does not push a
+	// third content out of reach.
+	contents, cut := map[string]bool{}, len(hist)
+	for i, m := range hist {
+		k := contentKey(m)
+		if contents[k] {
+			continue
+		}
+		if len(contents) == keep {
+			cut = i
+			break
+		}
+		contents[k] = true
+	}
 	live := map[string]bool{}
-	for _, m := range hist[:keep] {
+	for _, m := range hist[:cut] {
 		for _, e := range m.Files {
 			live[e.SHA256] = true
 		}
 	}
-	for _, m := range hist[keep:] {
+	for _, m := range hist[cut:] {
 		for _, e := range m.Files {
 			if !live[e.SHA256] {
 				live[e.SHA256] = true // remove once

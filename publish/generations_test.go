@@ -671,3 +671,50 @@ func TestNoOpPublishMakesNoGeneration(t *testing.T) {
 		})
 	}
 }
+
+// --keep counts distinct contents: a rollback's generation repeats an
+// older one's content and does not push a third content out of reach
+// (issue 21). keep 3 with generations C, A, B and a rollback to A: C can
+// still be restored (counting generations, it was forgotten).
+func TestKeepCountsDistinctContents(t *testing.T) {
+	for _, lay := range []string{layout.InPlace, layout.Generations} {
+		t.Run(lay, func(t *testing.T) {
+			ctx := context.Background()
+			_, d := localDest(t)
+			src := t.TempDir()
+			publishContent := func(content string) int {
+				writeTree(t, src, map[string]string{"a.py": dagA + "# " + content + "\n"})
+				o := opts(src, d)
+				o.Layout, o.Keep = lay, 3
+				res, err := Publish(ctx, o)
+				require.NoError(t, err)
+				return res.Generation
+			}
+			require.Equal(t, 1, publishContent("C"))
+			require.Equal(t, 2, publishContent("A"))
+			require.Equal(t, 3, publishContent("B"))
+			ro := opts("", d)
+			ro.Keep = 3
+			res, err := Rollback(ctx, ro, 2)
+			require.NoError(t, err)
+			require.Equal(t, 4, res.Generation)
+			hist, err := layout.ReadHistory(ctx, d, 1<<30)
+			require.NoError(t, err)
+			var gens []int
+			for _, m := range hist {
+				gens = append(gens, m.Generation)
+			}
+			assert.Equal(t, []int{4, 3, 2, 1}, gens, "three contents: A (4 and 2), B, C")
+			res, err = Rollback(ctx, ro, 1)
+			require.NoError(t, err, "C is restorable")
+			assert.Equal(t, 5, res.Generation)
+			hist, err = layout.ReadHistory(ctx, d, 1<<30)
+			require.NoError(t, err)
+			gens = gens[:0]
+			for _, m := range hist {
+				gens = append(gens, m.Generation)
+			}
+			assert.Equal(t, []int{5, 4, 3, 2, 1}, gens, "C (5, 1), A (4, 2), B (3): still three contents")
+		})
+	}
+}
