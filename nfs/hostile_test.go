@@ -1,6 +1,7 @@
 package nfs_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -275,4 +277,39 @@ func TestHostileSilenceAndSlowness(t *testing.T) {
 	var pe *fs.PathError
 	assert.False(t, errors.As(err, &pe))
 
+}
+
+// A large file's UNSTABLE WRITEs go several at once, on connections of
+// their own (issue 21: one after another, 4.6 s for 400 MB where nfs-cp
+// took 1.95 s): the server sees more than one of the file's WRITEs
+// waiting for its reply at a time, never more than the bound, and the file
+// is whole.
+func TestLargeFileWritesInFlight(t *testing.T) {
+	var now, most atomic.Int32
+	r, dir, err := hostileWith(t, on(progNFS, procWrite, func(reply []byte) []byte {
+		n := now.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(50 * time.Millisecond) // the reply is on its way
+		now.Add(-1)
+		return nfstest.Record(reply)
+	}), nfs.Options{Timeout: 5 * time.Second, Conns: 8})
+	require.NoError(t, err)
+	data := make([]byte, 16<<20) // 16 WRITEs of 1 MiB
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	ctx := context.Background()
+	w, err := r.Create(ctx, "big.bin", 0o644)
+	require.NoError(t, err)
+	_, err = w.Write(data)
+	require.NoError(t, err)
+	_, err = w.Commit(ctx)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	got, err := os.ReadFile(filepath.Join(dir, "big.bin"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, got), "the file is whole")
+	assert.Greater(t, most.Load(), int32(1), "WRITEs in flight at once")
+	assert.LessOrEqual(t, most.Load(), int32(4), "at most writesInFlight (4)")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"sync"
 	"syscall"
 
 	gonfs "github.com/vmware/go-nfs-client/nfs"
@@ -14,25 +15,41 @@ import (
 // with one FILE_SYNC WRITE and needs no COMMIT. Larger files go as UNSTABLE
 // WRITEs and a COMMIT, comparing the server's write verifiers so that a
 // restart between them is an error, not data loss.
+//
+// A file larger than one WRITE has up to writesInFlight UNSTABLE WRITEs in
+// flight at once, each on a connection of its own (as a kernel client
+// keeps several): memory stays at writesInFlight+1 buffers whatever the
+// file's size, and a large file goes at the speed of the link rather than
+// of one round trip per WRITE.
 type remoteWriter struct {
-	r       *Remote
-	ctx     context.Context
-	fh      []byte
-	name    string
-	buf     []byte
-	off     uint64
+	r    *Remote
+	ctx  context.Context
+	fh   []byte
+	name string
+	buf  []byte
+	off  uint64
+
+	mu      sync.Mutex // the fields below, which WRITEs in flight update
 	verf    [8]byte
 	hasVerf bool
 	lost    bool
 	attr    *gonfs.Fattr // from the last reply that carried attributes
+	err     error        // the first failed WRITE in flight
+
+	inflight sync.WaitGroup
+	slots    chan struct{}
+	spare    chan []byte
 }
+
+// writesInFlight bounds the UNSTABLE WRITEs of one file in flight.
+const writesInFlight = 4
 
 func (w *remoteWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
 		room := int(w.r.wtmax) - len(w.buf)
 		if room == 0 {
-			if err := w.flush(w.ctx, unstable); err != nil {
+			if err := w.send(); err != nil {
 				return n - len(p), err
 			}
 			continue
@@ -44,13 +61,63 @@ func (w *remoteWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// flush sends the buffer as one or more WRITEs.
-func (w *remoteWriter) flush(ctx context.Context, stable uint32) error {
-	for len(w.buf) > 0 {
+// send hands the full buffer to a WRITE in flight, waiting while
+// writesInFlight are, and takes a fresh buffer.
+func (w *remoteWriter) send() error {
+	if w.slots == nil {
+		w.slots = make(chan struct{}, writesInFlight)
+		w.spare = make(chan []byte, writesInFlight+1)
+	}
+	select {
+	case w.slots <- struct{}{}:
+	case <-w.ctx.Done():
+		return pathErr("write", w.name, w.ctx.Err())
+	}
+	if err := w.failed(); err != nil {
+		<-w.slots
+		return err
+	}
+	chunk, off := w.buf, w.off
+	w.off += uint64(len(chunk))
+	select {
+	case b := <-w.spare:
+		w.buf = b[:0]
+	default:
+		w.buf = make([]byte, 0, w.r.wtmax)
+	}
+	w.inflight.Add(1)
+	go func() {
+		defer w.inflight.Done()
+		defer func() { <-w.slots }()
+		if err := w.writeAll(w.ctx, chunk, off, unstable); err != nil {
+			w.mu.Lock()
+			if w.err == nil {
+				w.err = err
+			}
+			w.mu.Unlock()
+		}
+		select {
+		case w.spare <- chunk:
+		default:
+		}
+	}()
+	return nil
+}
+
+func (w *remoteWriter) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// writeAll sends b at off as one or more WRITEs (a server may accept fewer
+// bytes than sent).
+func (w *remoteWriter) writeAll(ctx context.Context, b []byte, off uint64, stable uint32) error {
+	for len(b) > 0 {
 		var res writeRes
 		err := w.r.do(ctx, func(c *conn, _ int) error {
 			var err error
-			res, err = c.writeAt(ctx, w.fh, w.off, w.buf, stable)
+			res, err = c.writeAt(ctx, w.fh, off, b, stable)
 			return err
 		})
 		if err != nil {
@@ -62,13 +129,33 @@ func (w *remoteWriter) flush(ctx context.Context, stable uint32) error {
 		if res.committed < stable {
 			stable = unstable // the server chose less: COMMIT will be needed
 		}
+		w.mu.Lock()
 		w.noteVerf(res.verf, res.committed)
 		if res.after != nil {
 			w.attr = res.after
 		}
-		w.off += uint64(res.count)
-		w.buf = w.buf[res.count:]
+		w.mu.Unlock()
+		off += uint64(res.count)
+		b = b[res.count:]
 	}
+	return nil
+}
+
+// flush waits for the WRITEs in flight, then sends the buffer: FILE_SYNC
+// (stable) when it is the whole file, so that a small file needs no
+// COMMIT.
+func (w *remoteWriter) flush(ctx context.Context, stable uint32) error {
+	w.inflight.Wait()
+	if err := w.failed(); err != nil {
+		return err
+	}
+	if w.slots != nil {
+		stable = unstable // WRITEs went UNSTABLE: one COMMIT covers all
+	}
+	if err := w.writeAll(ctx, w.buf, w.off, stable); err != nil {
+		return err
+	}
+	w.off += uint64(len(w.buf))
 	w.buf = w.buf[:0]
 	return nil
 }
@@ -132,4 +219,8 @@ func (w *remoteWriter) SetAttr(ctx context.Context, a Attr) (FileInfo, error) {
 	return fattrInfo(path.Base(w.name), w.attr), nil
 }
 
-func (w *remoteWriter) Close() error { return nil }
+// Close waits for the WRITEs in flight; it does not imply Commit.
+func (w *remoteWriter) Close() error {
+	w.inflight.Wait()
+	return nil
+}
