@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"io/fs"
 	"sync"
 	"time"
@@ -63,6 +64,20 @@ func (p *Pending) TempPath() string { return p.tmp }
 
 // Final is the name the file will have.
 func (p *Pending) Final() string { return p.final }
+
+// ReadFrom adds r's content up to its end, read straight into the
+// destination's buffers where it can (Stream calls it).
+func (p *Pending) ReadFrom(r io.Reader) (int64, error) {
+	rf, ok := p.w.(io.ReaderFrom)
+	if !ok {
+		b := bufs.Get().(*[]byte)
+		defer bufs.Put(b)
+		return io.CopyBuffer(struct{ io.Writer }{p}, r, *b)
+	}
+	n, err := rf.ReadFrom(io.TeeReader(r, p.h))
+	p.n += n
+	return n, err
+}
 
 // Write adds content.
 func (p *Pending) Write(b []byte) (int, error) {

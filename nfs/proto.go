@@ -55,7 +55,12 @@ const (
 // returned as a Status; transport failures and replies that do not decode
 // as *TransportError.
 func (c *conn) nfsCall(ctx context.Context, proc uint32, args interface{}) (*xdrDec, error) {
-	d, err := c.call(ctx, progNFS, versNFS, proc, args)
+	return c.nfsCallData(ctx, proc, args, nil)
+}
+
+// nfsCallData is nfsCall with an opaque sent after args without a copy.
+func (c *conn) nfsCallData(ctx context.Context, proc uint32, args interface{}, data []byte) (*xdrDec, error) {
+	d, err := c.callData(ctx, progNFS, versNFS, proc, args, data)
 	if err != nil {
 		return nil, err
 	}
@@ -241,13 +246,16 @@ type writeRes struct {
 
 // writeAt writes p at off. The server's count is checked against len(p).
 func (c *conn) writeAt(ctx context.Context, fh []byte, off uint64, p []byte, stable uint32) (writeRes, error) {
-	d, err := c.nfsCall(ctx, procWrite, struct {
+	// The data goes as it is, after the encoded arguments (writev).
+	if p == nil {
+		p = []byte{} // an opaque of no bytes, not none
+	}
+	d, err := c.nfsCallData(ctx, procWrite, struct {
 		FH     []byte
 		Offset uint64
 		Count  uint32
 		Stable uint32
-		Data   []byte
-	}{fh, off, uint32(len(p)), stable, p})
+	}{fh, off, uint32(len(p)), stable}, p)
 	if err != nil {
 		return writeRes{}, err
 	}

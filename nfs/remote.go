@@ -67,6 +67,7 @@ type Remote struct {
 	root    []byte
 	rtmax   uint32
 	wtmax   uint32
+	wbufs   sync.Pool // WRITE buffers of wtmax bytes (remoteWriter)
 
 	mountAddr  string
 	rootMu     sync.RWMutex

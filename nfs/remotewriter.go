@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"sync"
 	"syscall"
@@ -44,6 +45,32 @@ type remoteWriter struct {
 // writesInFlight bounds the UNSTABLE WRITEs of one file in flight.
 const writesInFlight = 4
 
+// ReadFrom reads r straight into the WRITE buffers (no copy through an
+// intermediate buffer): a large file's bytes are copied once, from the
+// kernel into the buffer a WRITE sends.
+func (w *remoteWriter) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	for {
+		if len(w.buf) == int(w.r.wtmax) {
+			if err := w.send(); err != nil {
+				return total, err
+			}
+		}
+		if cap(w.buf) < int(w.r.wtmax) {
+			w.buf = append(w.r.writeBuf(), w.buf...)
+		}
+		n, err := r.Read(w.buf[len(w.buf):w.r.wtmax])
+		w.buf = w.buf[:len(w.buf)+n]
+		total += int64(n)
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
 func (w *remoteWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
@@ -83,7 +110,7 @@ func (w *remoteWriter) send() error {
 	case b := <-w.spare:
 		w.buf = b[:0]
 	default:
-		w.buf = make([]byte, 0, w.r.wtmax)
+		w.buf = w.r.writeBuf()
 	}
 	w.inflight.Add(1)
 	go func() {
@@ -222,5 +249,33 @@ func (w *remoteWriter) SetAttr(ctx context.Context, a Attr) (FileInfo, error) {
 // Close waits for the WRITEs in flight; it does not imply Commit.
 func (w *remoteWriter) Close() error {
 	w.inflight.Wait()
+	// No WRITE holds a buffer now: they go back to the pool.
+	w.r.putWriteBuf(w.buf)
+	w.buf = nil
+	for w.spare != nil {
+		select {
+		case b := <-w.spare:
+			w.r.putWriteBuf(b)
+		default:
+			return nil
+		}
+	}
 	return nil
+}
+
+// writeBuf is an empty buffer of one WRITE's size, from the pool: a
+// publish of thousands of files allocates (and clears) a few, not one
+// each.
+func (r *Remote) writeBuf() []byte {
+	if b, ok := r.wbufs.Get().(*[]byte); ok && cap(*b) >= int(r.wtmax) {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, r.wtmax)
+}
+
+func (r *Remote) putWriteBuf(b []byte) {
+	if cap(b) >= int(r.wtmax) {
+		b = b[:0]
+		r.wbufs.Put(&b)
+	}
 }

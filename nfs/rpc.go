@@ -142,10 +142,18 @@ type callMsg struct {
 
 type noArgs struct{}
 
+var zeros [4]byte
+
 // call sends one RPC and returns a decoder positioned after the accept
 // status. It ends at the call timeout or when ctx ends, whichever is first;
 // any transport failure marks the connection broken.
 func (c *conn) call(ctx context.Context, prog, vers, proc uint32, args interface{}) (*xdrDec, error) {
+	return c.callData(ctx, prog, vers, proc, args, nil)
+}
+
+// callData is call with an opaque after args, sent as it is (writev), not
+// copied into the encoded call: a WRITE's data (data == nil: none).
+func (c *conn) callData(ctx context.Context, prog, vers, proc uint32, args interface{}, data []byte) (*xdrDec, error) {
 	if c.broken {
 		return nil, &TransportError{c.addr, errors.New("connection closed")}
 	}
@@ -165,8 +173,15 @@ func (c *conn) call(ctx context.Context, prog, vers, proc uint32, args interface
 	if err := xdr.Write(&c.out, msg); err != nil {
 		return nil, fmt.Errorf("encoding the call: %w", err) // a bug, not the server's
 	}
+	var pad []byte
+	if data != nil {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(data)))
+		c.out.Write(n[:])
+		pad = zeros[:(4-len(data)%4)%4]
+	}
 	b := c.out.Bytes()
-	binary.BigEndian.PutUint32(b, 1<<31|uint32(len(b)-4))
+	binary.BigEndian.PutUint32(b, 1<<31|uint32(len(b)-4+len(data)+len(pad)))
 
 	deadline := time.Now().Add(c.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -181,7 +196,7 @@ func (c *conn) call(ctx context.Context, prog, vers, proc uint32, args interface
 			c.nc.SetDeadline(g)
 		}
 	})
-	rec, err := c.roundTrip(b)
+	rec, err := c.roundTrip(b, data, pad)
 	if !stop() {
 		// The grace changed the connection's deadline, perhaps still
 		// changing it now: the next call starts on a new connection.
@@ -212,9 +227,16 @@ func (c *conn) call(ctx context.Context, prog, vers, proc uint32, args interface
 	return d, nil
 }
 
-func (c *conn) roundTrip(b []byte) ([]byte, error) {
-	if _, err := c.nc.Write(b); err != nil {
-		return nil, err
+func (c *conn) roundTrip(b, data, pad []byte) ([]byte, error) {
+	if data == nil {
+		if _, err := c.nc.Write(b); err != nil {
+			return nil, err
+		}
+	} else {
+		bufs := net.Buffers{b, data, pad}
+		if _, err := bufs.WriteTo(c.nc); err != nil {
+			return nil, err
+		}
 	}
 	return readRecord(c.nc, MaxRecord)
 }

@@ -139,6 +139,18 @@ func (s *manifestBundle) planned(res *Result, plan *Plan) {
 // unchanged files linked from the previous version.
 func (s *manifestBundle) prepare(ctx context.Context, ex *executor) ([]uploadTarget, error) {
 	d, o, plan, prev := ex.d, ex.o, ex.plan, ex.prev
+	// The version is the digest of every file's sum (needsSum hashed them
+	// all; this is for a plan that met the layout only under the lock).
+	if err := hashAll(ctx, ex.files, o.Concurrency, nil); err != nil {
+		return nil, err
+	}
+	sums := make(map[string]string, len(ex.files))
+	for _, f := range ex.files {
+		sums[f.Rel] = f.Sum
+	}
+	for i, f := range plan.Upload {
+		plan.Upload[i].Sum = sums[f.Rel]
+	}
 	s.files = make([]bundle.File, 0, len(ex.files))
 	for _, f := range ex.files {
 		s.files = append(s.files, bundle.File{Path: f.Rel, SHA256: f.Sum, Size: f.Size, Executable: s.exec[f.Rel]})

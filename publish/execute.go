@@ -208,7 +208,7 @@ func (ex *executor) stage(ctx context.Context, tmp, final string, f SourceFile) 
 	if _, err := nfs.Stream(p, src); err != nil {
 		return p, err
 	}
-	if p.Sum() != f.Sum {
+	if f.Sum != "" && p.Sum() != f.Sum {
 		return p, fmt.Errorf("%s changed while it was being published; publish again", f.Rel)
 	}
 	return p, p.Seal(ctx)

@@ -412,6 +412,9 @@ func (ex *executor) upload(ctx context.Context, targets []uploadTarget, pend []*
 					return err
 				}
 			}
+			if f.Sum == "" {
+				plan.Upload[i].Sum = p.Sum() // hashed as it was sent
+			}
 			ex.mu.Lock()
 			ex.sealed[f.Rel] = p.Info()
 			ex.mu.Unlock()
@@ -420,7 +423,19 @@ func (ex *executor) upload(ctx context.Context, targets []uploadTarget, pend []*
 			return nil
 		}))
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	sums := make(map[string]string, len(plan.Upload))
+	for _, f := range plan.Upload {
+		sums[f.Rel] = f.Sum
+	}
+	for i, f := range ex.files {
+		if f.Sum == "" {
+			ex.files[i].Sum = sums[f.Rel]
+		}
+	}
+	return nil
 }
 
 // entryOf is the manifest entry of an uploaded file.

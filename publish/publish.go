@@ -306,11 +306,12 @@ func prepareSource(ctx context.Context, o Options, res *Result) (*prepared, erro
 		vo.Progress = func(done, total int) { o.report(Progress{Phase: PhaseValidate, Done: done, Total: total}) }
 	}
 	snap := readSnapshot(ctx, o.Dest)
+	need := needsSum(o, snap)
 	var report *validate.Report
 	if snap.ok && len(snap.m.Files) > 0 {
 		// What the manifest recorded for a file is reused when its sha256
 		// is the same: hash first.
-		if err := hashAll(ctx, files, o.Concurrency); err != nil {
+		if err := hashAll(ctx, files, o.Concurrency, need); err != nil {
 			return nil, err
 		}
 		vo.Known = knownResults(snap.m, files)
@@ -320,7 +321,7 @@ func prepareSource(ctx context.Context, o Options, res *Result) (*prepared, erro
 	} else {
 		// Nothing to reuse: hash and validate at once.
 		g, gctx := errgroup.WithContext(ctx)
-		g.Go(guard.Func(func() error { return hashAll(gctx, files, o.Concurrency) }))
+		g.Go(guard.Func(func() error { return hashAll(gctx, files, o.Concurrency, need) }))
 		g.Go(guard.Func(func() (err error) { report, err = validate.Run(gctx, o.Source.Dir, vo); return err }))
 		if err := g.Wait(); err != nil {
 			return nil, err
@@ -367,11 +368,35 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// hashAll computes every file's sha256 with bounded concurrency.
-func hashAll(ctx context.Context, files []SourceFile, n int) error {
+// needsSum tells which source files must be hashed before the plan: those
+// the manifest read before the lock may record unchanged (same path and
+// size), and every file of a versioned bundle, whose version is the digest
+// of its files' sums. Any other file is uploaded whatever its content, and
+// is hashed once, as it is sent (executor.upload): a large file is read
+// once, not twice.
+func needsSum(o Options, snap snapshot) func(SourceFile) bool {
+	if o.Layout == layout.ManifestBundle || o.Bundle != "" {
+		return nil
+	}
+	var known map[string]layout.Entry
+	if snap.ok {
+		known = snap.m.Index()
+	}
+	return func(f SourceFile) bool {
+		e, ok := known[f.Rel]
+		return f.seen == nil || (ok && e.Size == f.Size)
+	}
+}
+
+// hashAll computes the sha256 of the files need selects (every file when
+// need is nil) with bounded concurrency.
+func hashAll(ctx context.Context, files []SourceFile, n int, need func(SourceFile) bool) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(n)
 	for i := range files {
+		if files[i].Sum != "" || (need != nil && !need(files[i])) {
+			continue
+		}
 		g.Go(guard.Func(func() error {
 			if err := ctx.Err(); err != nil {
 				return err

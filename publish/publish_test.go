@@ -2,6 +2,8 @@ package publish
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -803,4 +805,79 @@ func (l *lyingDest) Stat(ctx context.Context, name string) (nfs.FileInfo, error)
 		fi.Mode, fi.UID, fi.GID = fs.ModeDir|0o700, 0, 0
 	}
 	return fi, err
+}
+
+// A file that will be uploaded whatever its content (a new path, or a size
+// the manifest does not record) is hashed as it is sent, not read once
+// before to hash it: the manifest still records the sum of what was sent,
+// a republish finds it unchanged, and validation's findings are recorded
+// for it (issue 21: big files at wire speed).
+func TestUploadedFilesAreHashedAsSent(t *testing.T) {
+	for _, lay := range []string{layout.InPlace, layout.Generations} {
+		t.Run(lay, func(t *testing.T) {
+			ctx := context.Background()
+			dir, d := localDest(t)
+			src := t.TempDir()
+			big := strings.Repeat("0123456789abcdef", 1<<16) // 1 MiB
+			writeTree(t, src, map[string]string{"a.py": dagA, "data/big.bin": big})
+			o := opts(src, d)
+			o.Layout = lay
+
+			snap := snapshot{}
+			files, err := Scan(src, nil)
+			require.NoError(t, err)
+			need := needsSum(o, snap)
+			for _, f := range files {
+				assert.False(t, need(f), "%s is new: hashed as it is sent", f.Rel)
+			}
+
+			_, err = Publish(ctx, o)
+			require.NoError(t, err)
+			m := manifestOnDisk(t, dir)
+			sums := map[string]string{}
+			for _, e := range m.Files {
+				sums[e.Path] = e.SHA256
+			}
+			assert.Equal(t, sha256Hex(big), sums["data/big.bin"])
+			assert.Equal(t, sha256Hex(dagA), sums["a.py"])
+			for _, e := range m.Files {
+				if e.Path == "a.py" {
+					assert.Equal(t, []layout.EntryDAG{{ID: "a", Line: 2}}, e.DAGs, "validation's findings recorded")
+				}
+			}
+
+			snap = readSnapshot(ctx, d)
+			require.True(t, snap.ok)
+			need = needsSum(o, snap)
+			for _, f := range files {
+				assert.True(t, need(f), "%s may be unchanged: hashed before the plan", f.Rel)
+			}
+			res, err := Publish(ctx, o)
+			require.NoError(t, err)
+			assert.Empty(t, res.Uploaded, "the recorded sums are the files'")
+
+			writeTree(t, src, map[string]string{"data/big.bin": big + "more"})
+			files, err = Scan(src, nil)
+			require.NoError(t, err)
+			for _, f := range files {
+				assert.Equal(t, f.Rel != "data/big.bin", need(f), "%s", f.Rel)
+			}
+			res, err = Publish(ctx, o)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"data/big.bin"}, res.Uploaded)
+			for _, e := range manifestOnDisk(t, dir).Files {
+				if e.Path == "data/big.bin" {
+					assert.Equal(t, sha256Hex(big+"more"), e.SHA256)
+				}
+			}
+		})
+	}
+	o := opts(t.TempDir(), nil)
+	o.Bundle = "team-a"
+	assert.Nil(t, needsSum(o, snapshot{}), "a bundle's version is the digest of every sum: all are hashed first")
+}
+
+func sha256Hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
 }

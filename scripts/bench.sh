@@ -16,7 +16,7 @@ exec 9>"${TMPDIR:-/tmp}/dagnfs-ganesha.lock"
 flock -w 1800 9 || { echo "$(basename "$0"): another checkout's run still holds nfs-ganesha's port after 30 min" >&2; exit 1; }
 "$here/ganesha.sh" start "$state" >/dev/null 2>&1
 work=$(mktemp -d)
-trap '"$here/ganesha.sh" stop "$state" >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap '"$here/ganesha.sh" stop "$state" >/dev/null 2>&1; rm -rf "$work" "$state/export"' EXIT
 export_dir="$state/export"
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
@@ -165,11 +165,40 @@ dags=$("$bin" validate --format json "$work/v1k" | grep -c '"dag_id"')
 head -c $((400 << 20)) /dev/urandom > "$work/big.bin"
 mkdir -p "$work/bigsrc"; mv "$work/big.bin" "$work/bigsrc/big.bin"
 timed_rss() { /usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null | tail -1; }
-d=$(fresh big)
-read -r big_pub_s big_pub_kb < <(timed_rss "$bin" publish --python none "$work/bigsrc" "nfs://127.0.0.1$d")
-read -r big_ver_s big_ver_kb < <(timed_rss "$bin" verify "nfs://127.0.0.1$d")
-d=$(fresh bigcp)
-read -r big_cp_s big_cp_kb < <(timed_rss nfs-cp "$work/bigsrc/big.bin" "nfs://127.0.0.1$d/big.bin?uid=50000&gid=50000")
+# Big files against nfs-cp, alternating, medians: 400 MiB of random bytes,
+# then 4000 MiB sparse (read as zeros, written whole). nfs-ganesha keeps
+# files it has open after they are removed from its disk, so the server is
+# restarted after each pair to give their space back.
+declare -a big_pub big_cp huge_pub huge_cp huge_pub_kb_all
+size_of() { stat -c %s "$1"; }
+restart_server() { "$here/ganesha.sh" stop "$state" >/dev/null 2>&1; rm -rf "${export_dir:?}"/bench-*; "$here/ganesha.sh" start "$state" >/dev/null 2>&1; }
+for _ in $(seq "$reps"); do
+  d=$(fresh big)
+  read -r s kb < <(timed_rss "$bin" publish --python none "$work/bigsrc" "nfs://127.0.0.1$d")
+  big_pub+=("$s"); big_pub_kb=$kb
+  [ "$(size_of "$d/big.bin")" -eq $((400 << 20)) ] || { echo "dagnfs published $(size_of "$d/big.bin") bytes of 400 MiB" >&2; exit 1; }
+  read -r big_ver_s big_ver_kb < <(timed_rss "$bin" verify "nfs://127.0.0.1$d")
+  d=$(fresh bigcp)
+  read -r s big_cp_kb < <(timed_rss nfs-cp "$work/bigsrc/big.bin" "nfs://127.0.0.1$d/big.bin?uid=50000&gid=50000")
+  big_cp+=("$s")
+  [ "$(size_of "$d/big.bin")" -eq $((400 << 20)) ] || { echo "nfs-cp copied $(size_of "$d/big.bin") bytes of 400 MiB" >&2; exit 1; }
+  restart_server
+done
+mkdir -p "$work/hugesrc"; truncate -s $((4000 << 20)) "$work/hugesrc/huge.bin"
+for _ in $(seq "$reps"); do
+  d=$(fresh huge)
+  read -r s kb < <(timed_rss "$bin" publish --python none "$work/hugesrc" "nfs://127.0.0.1$d")
+  huge_pub+=("$s"); huge_pub_kb_all+=("$kb")
+  [ "$(size_of "$d/huge.bin")" -eq $((4000 << 20)) ] || { echo "dagnfs published $(size_of "$d/huge.bin") bytes of 4000 MiB" >&2; exit 1; }
+  d=$(fresh hugecp)
+  read -r s huge_cp_kb < <(timed_rss nfs-cp "$work/hugesrc/huge.bin" "nfs://127.0.0.1$d/huge.bin?uid=50000&gid=50000")
+  huge_cp+=("$s")
+  [ "$(size_of "$d/huge.bin")" -eq $((4000 << 20)) ] || { echo "nfs-cp copied $(size_of "$d/huge.bin") bytes of 4000 MiB" >&2; exit 1; }
+  restart_server
+done
+big_pub_s=$(printf '%s\n' "${big_pub[@]}" | median); big_cp_s=$(printf '%s\n' "${big_cp[@]}" | median)
+huge_pub_s=$(printf '%s\n' "${huge_pub[@]}" | median); huge_cp_s=$(printf '%s\n' "${huge_cp[@]}" | median)
+huge_pub_kb=$(printf '%s\n' "${huge_pub_kb_all[@]}" | sort -n | tail -1)
 base_kb=$(/usr/bin/time -f %M "$bin" version 2>&1 >/dev/null | tail -1)
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
@@ -179,6 +208,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", int(a / b * 100) / 100}
 ratio_up() { awk -v a="$1" -v b="$2" 'BEGIN {r = a / b * 100; i = int(r); if (i < r) i++; printf "%.2f", i / 100}'; }  # rounded up: an "at most" target too
 verdict() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN {ok = (dir == "min") ? v >= t : v <= t; print ok ? "met" : "NOT met"}'; }
 pub_ratio=$(ratio "$cp_med" "$dag_med")
+big_ratio=$(ratio "$big_cp_s" "$big_pub_s"); huge_ratio=$(ratio "$huge_cp_s" "$huge_pub_s")
 cat <<REPORT
 # Benchmarks
 
@@ -204,6 +234,8 @@ start-up. Nothing here is edited by hand; rerun \`make bench\` to reproduce.
 | capture an environment of 20,000 modules in under 2 s (\`dagnfs env capture\`) | $cap_med ms ($env_mods modules, the names of $env_read read; index $env_kb KiB) | $(verdict "$cap_med" 2000 max) |
 | validate --env on 1,000 DAG files within 1.2x of validate alone | CPython verdict: $(ratio_up "$ve_med" "$va_med")x ($ve_med ms against $va_med ms); embedded checker: $(ratio_up "$vne_med" "$vn_med")x ($vne_med ms against $vn_med ms); $env_findings import findings | $(verdict "$(awk -v a="$(ratio_up "$ve_med" "$va_med")" -v b="$(ratio_up "$vne_med" "$vn_med")" 'BEGIN {print (a > b) ? a : b}')" 1.2 max) |
 | publish and verify a 400 MB file in under 150 MB of memory | publish $((big_pub_kb >> 10)) MiB, verify $((big_ver_kb >> 10)) MiB (the binary alone: $((base_kb >> 10)) MiB) | $(verdict "$(( (big_pub_kb > big_ver_kb ? big_pub_kb : big_ver_kb) >> 10 ))" 150 max) |
+| publish a 400 MiB file at least 0.9x as fast as \`nfs-cp\` (libnfs, not atomic, no hash) | ${big_ratio}x ($big_pub_s s against $big_cp_s s) | $(verdict "$big_ratio" 0.9 min) |
+| the same for 4000 MiB (sparse source), memory flat | ${huge_ratio}x ($huge_pub_s s against $huge_cp_s s); max RSS $((huge_pub_kb >> 10)) MiB (400 MiB: $((big_pub_kb >> 10)) MiB) | $(verdict "$huge_ratio" 0.9 min) |
 
 ## Where the time goes
 
@@ -230,7 +262,16 @@ walks that tree for the DAG analysis and the checks.
 Memory does not grow with a file's size: every read of a file (hashing,
 verifying, the delete check, keeping replaced content, rollback) streams
 through a bounded buffer, an NFS reply is at most 2 MiB + 64 KiB, and a
-WRITE buffers at most the server's wtmax (1 MiB at most).
+file being written holds at most five WRITE buffers of the server's wtmax
+(1 MiB at most): four WRITEs in flight, one filling.
+
+A big file goes at the speed of the link and the server's disk: a file
+that is uploaded whatever its content (new, or of another size than the
+manifest records) is read once, hashed as it is sent, straight into the
+WRITE buffers, whose data goes to the socket without another copy
+(writev); up to four UNSTABLE WRITEs are in flight, then one COMMIT. What
+dagnfs does that nfs-cp does not is the sha256 of every byte and the
+rename into place.
 
 ## Run of $(date -u +%Y-%m-%d) on $(nproc) cores ($cpu), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r)
 
@@ -268,12 +309,14 @@ Raw (ms): manifest-bundle first publish ${bun_ms[*]} (release ${bun_switch_ms[*]
 
 Raw (ms): generations first publish ${gen_ms[*]} (switch ${gen_switch_ms[*]}); floor ${floor_ms[*]}; 10 changed of 10,000, generations ${chg_gen_ms[*]}, in-place ${chg_in_ms[*]}; no-op, generations ${noop_gen_ms[*]}.
 
-### One 400 MB file (random bytes)
+### Big files: 400 MiB (random bytes) and 4000 MiB (sparse), medians of $reps alternating runs
 
-| what | wall clock | max RSS |
-|---|---|---|
-| dagnfs publish over NFS (hash, validate, stage, commit, rename) | $big_pub_s s | $((big_pub_kb >> 10)) MiB |
-| dagnfs verify over NFS (reads and hashes every byte) | $big_ver_s s | $((big_ver_kb >> 10)) MiB |
-| nfs-cp of the same file (libnfs, not atomic) | $big_cp_s s | $((big_cp_kb >> 10)) MiB |
-| dagnfs version (the binary's baseline) | | $((base_kb >> 10)) MiB |
+| what | 400 MiB | max RSS | 4000 MiB | max RSS |
+|---|---|---|---|---|
+| dagnfs publish over NFS (hash as sent, stage, commit, rename) | $big_pub_s s | $((big_pub_kb >> 10)) MiB | $huge_pub_s s | $((huge_pub_kb >> 10)) MiB |
+| nfs-cp of the same file (libnfs, not atomic, no hash) | $big_cp_s s | $((big_cp_kb >> 10)) MiB | $huge_cp_s s | $((huge_cp_kb >> 10)) MiB |
+| dagnfs verify over NFS (reads and hashes every byte) | $big_ver_s s | $((big_ver_kb >> 10)) MiB | | |
+| dagnfs version (the binary's baseline) | | $((base_kb >> 10)) MiB | | |
+
+Raw (s): 400 MiB dagnfs ${big_pub[*]}, nfs-cp ${big_cp[*]}; 4000 MiB dagnfs ${huge_pub[*]}, nfs-cp ${huge_cp[*]}.
 REPORT

@@ -18,7 +18,9 @@ bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 exec 9>"${TMPDIR:-/tmp}/dagnfs-ganesha.lock"
 flock -w 1800 9 || { echo "$(basename "$0"): another checkout's run still holds nfs-ganesha's port after 30 min" >&2; exit 1; }
 "$here/ganesha.sh" start "$state"
-trap '"$here/ganesha.sh" stop "$state"' EXIT
+# The export is this run's alone (a few GB after the large-file tests):
+# emptied when the server stops; E2E_KEEP_EXPORT=1 keeps it to look at.
+trap '"$here/ganesha.sh" stop "$state"; [ -n "${E2E_KEEP_EXPORT:-}" ] || rm -rf "$state/export"' EXIT
 set -a; source "$state/env"; set +a
 # The tests run the binary as uid 50000 too: a copy in the state folder,
 # which that uid can reach wherever the checkout is.

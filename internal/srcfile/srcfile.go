@@ -73,19 +73,26 @@ func (f File) changed(why string) error { return &ChangedError{Rel: f.Rel, Why: 
 // OpenFile opens the file as the walk saw it (see the package comment). Its
 // content past Size is not the walk's: read it with Open, or within Size.
 func (f File) OpenFile() (*os.File, error) {
+	file, _, err := f.openStat()
+	return file, err
+}
+
+// openStat is OpenFile, with what fstat said of the file opened.
+func (f File) openStat() (*os.File, unix.Stat_t, error) {
+	var st unix.Stat_t
 	parts, err := f.Parts()
 	if err != nil {
-		return nil, err
+		return nil, st, err
 	}
 	fd, err := unix.Open(f.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, f.changed(fmt.Sprintf("the source folder: %v", err))
+		return nil, st, f.changed(fmt.Sprintf("the source folder: %v", err))
 	}
 	for _, dir := range parts[:len(parts)-1] {
 		next, err := unix.Openat(fd, dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		unix.Close(fd)
 		if err != nil {
-			return nil, f.changed(fmt.Sprintf("folder %s: %v", dir, err))
+			return nil, st, f.changed(fmt.Sprintf("folder %s: %v", dir, err))
 		}
 		fd = next
 	}
@@ -93,37 +100,40 @@ func (f File) OpenFile() (*os.File, error) {
 	unix.Close(fd)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
-			return nil, f.changed("now a symlink")
+			return nil, st, f.changed("now a symlink")
 		}
-		return nil, f.changed(err.Error())
+		return nil, st, f.changed(err.Error())
 	}
-	var st unix.Stat_t
 	if err := unix.Fstat(ffd, &st); err != nil {
 		unix.Close(ffd)
-		return nil, f.changed(err.Error())
+		return nil, st, f.changed(err.Error())
 	}
 	switch {
 	case st.Mode&unix.S_IFMT != unix.S_IFREG:
 		unix.Close(ffd)
-		return nil, f.changed("no longer a regular file")
+		return nil, st, f.changed("no longer a regular file")
 	case uint64(st.Dev) != f.Dev || st.Ino != f.Ino:
 		unix.Close(ffd)
-		return nil, f.changed("another file now")
+		return nil, st, f.changed("another file now")
 	case st.Size != f.Size:
 		unix.Close(ffd)
-		return nil, f.changed(fmt.Sprintf("%d bytes now, %d when read", st.Size, f.Size))
+		return nil, st, f.changed(fmt.Sprintf("%d bytes now, %d when read", st.Size, f.Size))
 	}
-	return os.NewFile(uintptr(ffd), f.Real), nil
+	return os.NewFile(uintptr(ffd), f.Real), st, nil
 }
 
 // Open opens the file as the walk saw it and reads exactly its Size: a
 // file that ends early or goes on is an error.
+//
+// A file written to while it is read (the same size, other bytes) is an
+// error too: at the end its modification or change time is not what it was
+// when it was opened, as tar's "file changed as we read it".
 func (f File) Open() (io.ReadCloser, error) {
-	file, err := f.OpenFile()
+	file, st, err := f.openStat()
 	if err != nil {
 		return nil, err
 	}
-	return &exactReader{f: file, left: f.Size, changed: f.changed}, nil
+	return &exactReader{f: file, left: f.Size, changed: f.changed, mtime: st.Mtim, ctime: st.Ctim}, nil
 }
 
 // ReadAll reads the whole file as the walk saw it.
@@ -151,9 +161,10 @@ func (f File) ReadAll() ([]byte, error) {
 // exactReader reads exactly the size the walk saw: never more, and a file
 // that ends early or goes on is an error.
 type exactReader struct {
-	f       *os.File
-	left    int64
-	changed func(string) error
+	f            *os.File
+	left         int64
+	changed      func(string) error
+	mtime, ctime unix.Timespec
 }
 
 func (r *exactReader) Read(p []byte) (int, error) {
@@ -161,6 +172,13 @@ func (r *exactReader) Read(p []byte) (int, error) {
 		var one [1]byte
 		if n, _ := r.f.Read(one[:]); n > 0 {
 			return 0, r.changed("it grew")
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(int(r.f.Fd()), &st); err != nil {
+			return 0, r.changed(err.Error())
+		}
+		if st.Mtim != r.mtime || st.Ctim != r.ctime {
+			return 0, r.changed("written to while it was read")
 		}
 		return 0, io.EOF
 	}
