@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,9 +12,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 
 	"github.com/dagnfs/dagnfs/internal/srcfile"
@@ -25,6 +28,9 @@ type candidate struct {
 	abs  string
 	size int64
 	zip  bool
+	// sniff: not a ".py" file, a candidate only if it is a zip (found
+	// out after the walk)
+	sniff bool
 	// seen is the file as the walk saw it, read only as such (nil where
 	// the system gives no inode).
 	seen *srcfile.File
@@ -209,23 +215,10 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 			if seen, ok := srcfile.Seen(realRoot, realOf(f.real, e), rel, info); ok {
 				c.seen = &seen
 			}
-			if !strings.HasSuffix(name, ".py") {
-				isZip, err := sniffZip(c)
-				if errors.Is(err, srcfile.ErrChanged) {
-					return nil, err
-				}
-				if err != nil {
-					d.findings = append(d.findings, Finding{Rule: RuleUnreadable, File: rel, Message: err.Error()})
-					continue
-				}
-				if !isZip {
-					continue
-				}
-				c.zip = true
-			}
-			if maxSize > 0 && c.size > maxSize {
-				d.findings = append(d.findings, Finding{Rule: RuleFileTooLarge, File: rel,
-					Message: fmt.Sprintf("%d bytes, more than the maximum file size of %d: not checked further", c.size, maxSize)})
+			// Any other file is one when it is a zip: decided after the
+			// walk, several at a time (sniffAll).
+			c.sniff = !strings.HasSuffix(name, ".py")
+			if !c.sniff && d.tooLarge(c, maxSize) {
 				continue
 			}
 			d.candidates = append(d.candidates, c)
@@ -246,7 +239,64 @@ func discover(root string, syntax string, maxSize int64, exclude []string, liste
 			stack = append(stack, sub)
 		}
 	}
+	if err := d.sniffAll(maxSize); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// tooLarge notes a candidate larger than maxSize.
+func (d *discovery) tooLarge(c candidate, maxSize int64) bool {
+	if maxSize > 0 && c.size > maxSize {
+		d.findings = append(d.findings, Finding{Rule: RuleFileTooLarge, File: c.rel,
+			Message: fmt.Sprintf("%d bytes, more than the maximum file size of %d: not checked further", c.size, maxSize)})
+		return true
+	}
+	return false
+}
+
+// sniffers is how many files sniffAll reads at once: the work is system
+// calls (open, one read, close), which overlap.
+const sniffers = 8
+
+// sniffAll keeps, of the candidates to sniff, the zips, in the walk's
+// order (which decides, as in Airflow, which of two duplicate dag_ids
+// wins).
+func (d *discovery) sniffAll(maxSize int64) error {
+	type sniffed struct {
+		zip bool
+		err error
+	}
+	out := make([]sniffed, len(d.candidates))
+	var g errgroup.Group
+	g.SetLimit(sniffers)
+	for i, c := range d.candidates {
+		if c.sniff {
+			g.Go(func() error {
+				out[i].zip, out[i].err = sniffZip(c)
+				return nil
+			})
+		}
+	}
+	g.Wait()
+	kept := d.candidates[:0]
+	for i, c := range d.candidates {
+		if !c.sniff {
+			kept = append(kept, c)
+			continue
+		}
+		switch err := out[i].err; {
+		case errors.Is(err, srcfile.ErrChanged):
+			return err
+		case err != nil:
+			d.findings = append(d.findings, Finding{Rule: RuleUnreadable, File: c.rel, Message: err.Error()})
+		case out[i].zip && !d.tooLarge(c, maxSize):
+			c.zip, c.sniff = true, false
+			kept = append(kept, c)
+		}
+	}
+	d.candidates = kept
+	return nil
 }
 
 // realOf is where entry e of the folder real resolves.
@@ -374,19 +424,26 @@ func sniffZipPath(name string, size int64) (bool, error) {
 	return sniffZipFile(f, size)
 }
 
-// eocdLen is the length of a zip's end of central directory record.
-const eocdLen = 22
+// eocdLen is the length of a zip's end of central directory record, and
+// eocdSig its signature.
+const (
+	eocdLen = 22
+	eocdSig = "PK\x05\x06"
+)
+
+// tails are the buffers sniffZipFile reads a file's last 64 KiB into.
+var tails = sync.Pool{New: func() any { b := make([]byte, eocdLen+65535); return &b }}
 
 func sniffZipFile(f *os.File, size int64) (bool, error) {
 	n := min(size, eocdLen+65535)
-	buf := make([]byte, n)
+	bp := tails.Get().(*[]byte)
+	defer tails.Put(bp)
+	buf := (*bp)[:n]
 	if _, err := f.ReadAt(buf, size-n); err != nil && err != io.EOF {
 		return false, err
 	}
-	for i := len(buf) - eocdLen; i >= 0; i-- {
-		if buf[i] != 'P' || buf[i+1] != 'K' || buf[i+2] != 5 || buf[i+3] != 6 {
-			continue
-		}
+	// The last record signature that leaves room for a whole record.
+	if i := bytes.LastIndex(buf[:len(buf)-eocdLen+4], []byte(eocdSig)); i >= 0 {
 		rec := buf[i:]
 		disk, start := binary.LittleEndian.Uint16(rec[4:]), binary.LittleEndian.Uint16(rec[6:])
 		total := binary.LittleEndian.Uint16(rec[10:])

@@ -383,3 +383,52 @@ func TestOnePathBaseAndBrokenFilesDefineNoDAG(t *testing.T) {
 		assert.NotEqual(t, "broken.py", d.File)
 	}
 }
+
+// Files that are not ".py" are sniffed for zip content several at a time,
+// yet the candidates keep the walk's order (which decides, as in Airflow,
+// which of two duplicate dag_ids wins) and each zip is found: 60 files,
+// a third of them zips (one with an archive comment), a third ".py", a
+// third neither.
+func TestSniffedZipsKeepTheWalkOrder(t *testing.T) {
+	dir := t.TempDir()
+	var want []string
+	for i := range 60 {
+		name := fmt.Sprintf("f%02d", i)
+		switch i % 3 {
+		case 0:
+			name += ".zip"
+			var b bytes.Buffer
+			zw := zip.NewWriter(&b)
+			_, err := zw.Create("m.py")
+			require.NoError(t, err)
+			require.NoError(t, zw.Close())
+			require.NoError(t, os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644))
+			want = append(want, name)
+		case 1:
+			name += ".py"
+			require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("x = 1\n"), 0o644))
+			want = append(want, name)
+		default:
+			name += ".bin"
+			require.NoError(t, os.WriteFile(filepath.Join(dir, name), bytes.Repeat([]byte("PK\x05"), 2000), 0o644))
+		}
+	}
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, err := zw.Create("m.py")
+	require.NoError(t, err)
+	_, _ = w.Write([]byte("x = 2\n"))
+	require.NoError(t, zw.SetComment("a comment after the record"))
+	require.NoError(t, zw.Close())
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "g-commented.dat"), b.Bytes(), 0o644))
+	want = append(want, "g-commented.dat")
+
+	d, err := discover(dir, "regexp", 0, nil, nil)
+	require.NoError(t, err)
+	var got []string
+	for _, c := range d.candidates {
+		got = append(got, c.rel)
+		assert.Equal(t, !strings.HasSuffix(c.rel, ".py"), c.zip, c.rel)
+	}
+	assert.Equal(t, want, got)
+}
