@@ -135,7 +135,18 @@ func TestInterruptAtEveryStep(t *testing.T) {
 					}
 					said := strings.TrimSpace(out.String() + errb.String())
 					t.Logf("%s: SIGINT; exit %d after %v: %s", name, code, took.Round(time.Millisecond), said)
-					require.Equal(t, 130, code, said)
+					done := st.name == "switched" && code == 0
+					if done {
+						// After the manifest's rename an in-place run has a
+						// few milliseconds left (the history's rename, the
+						// lock): the signal may land once it is done. Then
+						// it published, and the records must agree all the
+						// same (below).
+						require.Contains(t, said, "msg=published", said)
+						t.Logf("%s: the run was done before the signal landed", name)
+					} else {
+						require.Equal(t, 130, code, said)
+					}
 					assert.Less(t, took, 3*time.Second, "SIGINT ends the run within 3 s")
 					assert.LessOrEqual(t, strings.Count(said, "\n")+1, 5, "at most 5 lines in all")
 					assert.False(t, exists(meta(dir, "lock")), "the lock is released")
@@ -169,6 +180,8 @@ func TestInterruptAtEveryStep(t *testing.T) {
 					}
 					assert.Equal(t, status.Generation, current, "status and history name the same current generation")
 					switch {
+					case done:
+						assert.Equal(t, gen, status.Generation, said)
 					case strings.Contains(said, "after the switch"), strings.Contains(said, "during the switch"):
 						assert.Equal(t, gen, status.Generation, said)
 						if prevGen > 0 {

@@ -881,3 +881,52 @@ func sha256Hex(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
+
+// failRename fails the RENAME that would put one name in place.
+type failRename struct {
+	nfs.Dest
+	name string
+}
+
+func (d *failRename) Rename(ctx context.Context, from, to string) error {
+	if to == d.name {
+		return &os.PathError{Op: "rename", Path: from, Err: syscall.EIO}
+	}
+	return d.Dest.Rename(ctx, from, to)
+}
+
+// A switch cut short by a failed RENAME records what is really on the
+// export: the manifest (written while the renames ran, as if all succeed)
+// is written again with the files renamed before the failure only, and the
+// history's entry agrees with it.
+func TestPartialSwitchRecordsWhatIsThere(t *testing.T) {
+	ctx := context.Background()
+	dir, local := localDest(t)
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.py": "x = 1\n", "b.py": "x = 2\n", "c.py": "x = 3\n", "d.py": "x = 4\n"})
+	o := opts(src, &failRename{Dest: local, name: "c.py"})
+	_, err := Publish(ctx, o)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "switch interrupted")
+
+	m := manifestOnDisk(t, dir)
+	var paths []string
+	for _, e := range m.Files {
+		paths = append(paths, e.Path)
+	}
+	assert.Equal(t, []string{".airflowignore", "a.py", "b.py"}, paths, "the files renamed before the failure, in order")
+	_, err = os.Stat(filepath.Join(dir, "c.py"))
+	assert.True(t, os.IsNotExist(err))
+	hist, err := os.ReadFile(filepath.Join(dir, layout.HistoryName(m.Generation)))
+	require.NoError(t, err)
+	onDisk, err := os.ReadFile(filepath.Join(dir, layout.ManifestPath))
+	require.NoError(t, err)
+	assert.Equal(t, string(onDisk), string(hist), "the history's entry is the manifest")
+	left, err := os.ReadDir(filepath.Join(dir, layout.StagingDir))
+	require.NoError(t, err)
+	assert.Empty(t, left, "the records staged for a whole switch are removed")
+
+	res, err := Publish(ctx, opts(src, local))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"c.py", "d.py"}, res.Uploaded)
+}

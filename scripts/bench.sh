@@ -38,6 +38,10 @@ done
 
 declare -a dag_ms cp_ms switch_ms gen_ms gen_switch_ms floor_ms bun_ms bun_switch_ms
 for _ in $(seq "$reps"); do
+  # The floor right before the in-place publish it is compared with, run
+  # by run: both meet the server in the same state.
+  d=$(fresh floor)
+  floor_ms+=("$("$work/benchfloor" "nfs://127.0.0.1$d" "$work/k1" 8 | grep -o '"total_ms":[0-9]*' | cut -d: -f2)")
   d=$(fresh dagnfs); t=$(date +%s%N)
   out=$("$bin" publish --python none --concurrency 8 --format json "$work/k1" "nfs://127.0.0.1$d")
   dag_ms+=("$(ms "$t")")
@@ -50,8 +54,6 @@ for _ in $(seq "$reps"); do
   out=$("$bin" publish --python none --concurrency 8 --bundle bench --format json "$work/k1" "nfs://127.0.0.1$d")
   bun_ms+=("$(ms "$t")")
   bun_switch_ms+=("$(grep -o '"switch_ms": [0-9.]*' <<<"$out" | awk '{print $2}')")
-  d=$(fresh floor)
-  floor_ms+=("$("$work/benchfloor" "nfs://127.0.0.1$d" "$work/k1" 8 | grep -o '"total_ms":[0-9]*' | cut -d: -f2)")
   d=$(fresh nfscp); t=$(date +%s%N)
   (cd "$work/k1" && for f in *.bin; do nfs-cp "$f" "nfs://127.0.0.1$d/$f?uid=50000&gid=50000" >/dev/null; done)
   cp_ms+=("$(ms "$t")")
@@ -208,6 +210,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", int(a / b * 100) / 100}
 ratio_up() { awk -v a="$1" -v b="$2" 'BEGIN {r = a / b * 100; i = int(r); if (i < r) i++; printf "%.2f", i / 100}'; }  # rounded up: an "at most" target too
 verdict() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN {ok = (dir == "min") ? v >= t : v <= t; print ok ? "met" : "NOT met"}'; }
 pub_ratio=$(ratio "$cp_med" "$dag_med")
+declare -a floor_ratios
+for i in "${!dag_ms[@]}"; do floor_ratios+=("$(ratio_up "${dag_ms[$i]}" "${floor_ms[$i]}")x"); done
+floor_worst=$(printf '%s\n' "${floor_ratios[@]%x}" | sort -n | tail -1)
 big_ratio=$(ratio "$big_cp_s" "$big_pub_s"); huge_ratio=$(ratio "$huge_cp_s" "$huge_pub_s")
 cat <<REPORT
 # Benchmarks
@@ -224,7 +229,7 @@ start-up. Nothing here is edited by hand; rerun \`make bench\` to reproduce.
 | publish 1,000 files of 4 KiB at least 5x faster than a loop of \`nfs-cp\` (one process per file, not atomic) | ${pub_ratio}x ($dag_med ms against $cp_med ms) | $(verdict "$pub_ratio" 5 min) |
 | republish 10,000 unchanged files in under 1 s | $re_med ms (embedded checker), $re_py_med ms (CPython) | $(verdict "$re_py_med" 1000 max) |
 | a no-op republish costs NFS calls that grow with folders, not files (it lists every folder to find drift) | generations layout, 100 folders: $calls_gen1k calls for 1,000 files, $calls_gen for 10,000 | $(verdict "$(awk -v a="$calls_gen" -v b="$calls_gen1k" 'BEGIN {print a / b}')" 1.2 max) |
-| the floor: CREATE and one FILE_SYNC WRITE of 1,000 x 4 KiB from 8 connections, then 1,000 RENAMEs from one (internal/benchfloor: the project's own client, none of dagnfs's logic); the in-place first publish within 1.3x of it | floor $floor_med ms; in-place $dag_med ms: $(ratio_up "$dag_med" "$floor_med")x | $(verdict "$(ratio_up "$dag_med" "$floor_med")" 1.3 max) |
+| the floor: CREATE and one FILE_SYNC WRITE of 1,000 x 4 KiB from 8 connections, then 1,000 RENAMEs from one (internal/benchfloor: the project's own client, none of dagnfs's logic, timed inside the process after its connections are made); the in-place first publish (wall clock: process start, validation, lock and records included) within 1.25x of it in every run | floor $floor_med ms; in-place $dag_med ms; run by run: ${floor_ratios[*]} | $(verdict "$floor_worst" 1.25 max) |
 | a first publish of 1,000 x 4 KiB in the generations layout within 1.3x of in-place | $gen_med ms: $(ratio_up "$gen_med" "$dag_med")x of $dag_med ms; the switch, one RENAME: $gen_sw_med ms | $(verdict "$(ratio_up "$gen_med" "$dag_med")" 1.3 max) |
 | publish 10 changed files in a 10,000-file folder (100 folders), generations layout, under 3 s | $chg_gen_med ms (switch, one RENAME: $chg_gen_sw_med ms; in-place: $chg_in_med ms) | $(verdict "$chg_gen_med" 3000 max) |
 | a no-op republish of that folder, generations layout, under 1 s | $noop_gen_med ms, $calls_gen NFS calls | $(verdict "$noop_gen_med" 1000 max) |
