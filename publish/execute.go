@@ -311,12 +311,8 @@ func contentKey(m *layout.Manifest) string {
 // the kept manifests, whose names and generations agree and are below next's
 // (layout.ReadHistory): a file planted in the history folder cannot make a
 // publish forget real generations.
-func writeHistory(ctx context.Context, d nfs.Dest, tmp string, next *layout.Manifest, staged *nfs.Pending, keep int, attr nfs.Attr, log *slog.Logger) error {
-	if staged != nil {
-		if err := commitStaged(ctx, d, staged); err != nil {
-			return err
-		}
-	} else if err := nfs.WriteFile(ctx, d, tmp, layout.HistoryName(next.Generation), next.Encode(), attr); err != nil {
+func writeHistory(ctx context.Context, d nfs.Dest, tmp string, next *layout.Manifest, keep int, attr nfs.Attr, log *slog.Logger) error {
+	if err := nfs.WriteFile(ctx, d, tmp, layout.HistoryName(next.Generation), next.Encode(), attr); err != nil {
 		return err
 	}
 	if next.Generation <= keep {
@@ -362,64 +358,4 @@ func writeHistory(ctx context.Context, d nfs.Dest, tmp string, next *layout.Mani
 		log.Debug("forgot generation", "generation", m.Generation)
 	}
 	return nil
-}
-
-// stagedRecords are a generation's manifest and history entry, written
-// under their temporary names and sealed, waiting for their renames.
-type stagedRecords struct {
-	manifest, history *nfs.Pending
-	err               error
-}
-
-// stageRecords writes m as the manifest's and the history's next content
-// under the temporary names manifestTmp and historyTmp.
-func stageRecords(ctx context.Context, ex *executor, manifestTmp, historyTmp string, m *layout.Manifest) stagedRecords {
-	data := m.Encode()
-	var r stagedRecords
-	if r.manifest, r.err = stageFile(ctx, ex.d, manifestTmp, layout.ManifestPath, data, ex.metaAttr()); r.err != nil {
-		return r
-	}
-	r.history, r.err = stageFile(ctx, ex.d, historyTmp, layout.HistoryName(m.Generation), data, ex.metaAttr())
-	return r
-}
-
-// stageFile writes data under tmp, sealed, to be renamed to name.
-func stageFile(ctx context.Context, d nfs.Dest, tmp, name string, data []byte, attr nfs.Attr) (*nfs.Pending, error) {
-	p, err := nfs.NewPending(ctx, d, tmp, name, attr)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := p.Write(data); err != nil {
-		_ = p.Cleanup(ctx)
-		return nil, err
-	}
-	if err := p.Seal(ctx); err != nil {
-		_ = p.Cleanup(ctx)
-		return nil, err
-	}
-	return p, nil
-}
-
-// commitStaged renames a staged record into place, durably.
-func commitStaged(ctx context.Context, d nfs.Dest, p *nfs.Pending) error {
-	if err := p.Commit(ctx); err != nil {
-		_ = p.Cleanup(ctx)
-		return err
-	}
-	return nfs.Flush(ctx, d)
-}
-
-// cleanup removes what was staged and not used.
-func (r stagedRecords) cleanup(ctx context.Context) {
-	_ = r.manifest.Cleanup(ctx)
-	_ = r.history.Cleanup(ctx)
-}
-
-// writeManifest puts the staged manifest in place, or writes next when
-// none was staged.
-func (r stagedRecords) writeManifest(ctx context.Context, d nfs.Dest, tmp string, next *layout.Manifest, attr nfs.Attr) error {
-	if r.manifest != nil {
-		return commitStaged(ctx, d, r.manifest)
-	}
-	return nfs.WriteFile(ctx, d, tmp, layout.ManifestPath, next.Encode(), attr)
 }

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"time"
 
-	"github.com/dagnfs/dagnfs/internal/guard"
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 )
@@ -92,14 +91,6 @@ func (s *inPlace) commit(ctx context.Context, ex *executor, pend []*nfs.Pending)
 	next := newManifest(o, plan.Generation)
 	committed := make([]bool, len(pend))
 	deleted := make([]bool, len(plan.Delete))
-	// The records are written under their temporary names while the
-	// renames run, as they will be when every rename succeeds; a rename
-	// each puts them in place after the switch (a partial switch writes
-	// them again, as it turned out).
-	staged := make(chan stagedRecords, 1)
-	full := s.records(ex, next, nil, nil)
-	guard.Go(func() { staged <- stageRecords(ctx, ex, s.manifestTmp, s.historyTmp, full) },
-		func(err error) { staged <- stagedRecords{err: err} })
 	// One connection, in order: concurrent RENAMEs into one folder contend
 	// on the server (nfs-ganesha: 4 workers took 4x longer than one).
 	switchTotal := len(pend) + len(plan.Delete)
@@ -132,27 +123,34 @@ func (s *inPlace) commit(ctx context.Context, ex *executor, pend []*nfs.Pending)
 		switchErr = err
 	}
 
-	recs := <-staged
-	if switchErr == nil && recs.err == nil {
-		next = full
-	} else {
-		// The new manifest records what is really on the export, even
-		// after a partial switch: each file is whole, old or new.
-		recs.cleanup(ctx)
-		recs = stagedRecords{}
-		next = s.records(ex, next, committed, deleted)
+	// The new manifest records what is really on the export, even after a
+	// partial switch: each file is whole, old or new.
+	idx := ex.prev.Index()
+	for i, f := range plan.Upload {
+		if committed[i] {
+			idx[f.Rel] = ex.entryOf(f)
+		}
 	}
+	for i, e := range plan.Delete {
+		if deleted[i] {
+			delete(idx, e.Path)
+		}
+	}
+	for _, p := range plan.NotDeleted {
+		delete(idx, p) // changed by someone else: no longer ours
+	}
+	next.Files = sortedEntries(idx)
+	recordValidation(next, ex.report, ex.files)
 	if ex.switched == 0 && switchErr != nil {
 		return nil, switchDur, switchErr // nothing changed: nothing to record
 	}
-	if err := recs.writeManifest(ctx, d, s.manifestTmp, next, ex.metaAttr()); err != nil {
-		recs.cleanup(ctx)
+	if err := nfs.WriteFile(ctx, d, s.manifestTmp, layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
 		return nil, switchDur, errors.Join(switchErr, fmt.Errorf("writing the manifest: %w", err))
 	}
 	// The history keeps every generation the manifest ever named, a
 	// partial switch's included, so that status, history and rollback
 	// agree on what is current and what can be restored.
-	if err := writeHistory(ctx, d, s.historyTmp, next, recs.history, o.Keep, ex.metaAttr(), o.Log); err != nil {
+	if err := writeHistory(ctx, d, s.historyTmp, next, o.Keep, ex.metaAttr(), o.Log); err != nil {
 		ex.warn("history: %v", err)
 	}
 	if switchErr != nil {
@@ -160,30 +158,6 @@ func (s *inPlace) commit(ctx context.Context, ex *executor, pend []*nfs.Pending)
 	}
 	ex.removeEmptyDirs(ctx)
 	return next, switchDur, nil // the journal goes at the end
-}
-
-// records is the manifest of the generation the switch makes, from the
-// previous one and what the switch did: committed and deleted say which
-// renames and removals happened (nil: all of them).
-func (s *inPlace) records(ex *executor, base *layout.Manifest, committed, deleted []bool) *layout.Manifest {
-	next := *base
-	idx := ex.prev.Index()
-	for i, f := range ex.plan.Upload {
-		if committed == nil || committed[i] {
-			idx[f.Rel] = ex.entryOf(f)
-		}
-	}
-	for i, e := range ex.plan.Delete {
-		if deleted == nil || deleted[i] {
-			delete(idx, e.Path)
-		}
-	}
-	for _, p := range ex.plan.NotDeleted {
-		delete(idx, p) // changed by someone else: no longer ours
-	}
-	next.Files = sortedEntries(idx)
-	recordValidation(&next, ex.report, ex.files)
-	return &next
 }
 
 func (s *inPlace) finish(ctx context.Context, ex *executor, next *layout.Manifest, res *Result) error {
