@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,4 +131,23 @@ func TestDirtyWorktreeLabel(t *testing.T) {
 	m = manifestOf(dest)
 	assert.True(t, strings.HasSuffix(m["label"].(string), "-dirty"), m["label"])
 	assert.ElementsMatch(t, []any{"a.py", "b.py"}, m["uncommitted"])
+}
+
+// The label defaults to the commit the CI system names, whichever of the
+// README's variables it sets; DAGNFS_LABEL (--label's variable) comes first.
+func TestCILabelVariables(t *testing.T) {
+	vars := []string{"GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "BITBUCKET_COMMIT",
+		"CIRCLE_SHA1", "BUILDKITE_COMMIT", "DRONE_COMMIT_SHA", "GIT_COMMIT"}
+	for _, v := range append(vars, "DAGNFS_LABEL") {
+		t.Setenv(v, "")
+	}
+	assert.Equal(t, "", ciLabel(), "no CI variable set")
+	for i, v := range vars {
+		t.Setenv(v, fmt.Sprintf("commit-%d", i))
+		assert.Equal(t, fmt.Sprintf("commit-%d", i), ciLabel(), v)
+		t.Setenv(v, "")
+	}
+	t.Setenv("GIT_COMMIT", "from-ci")
+	t.Setenv("DAGNFS_LABEL", "given")
+	assert.Equal(t, "given", ciLabel())
 }
