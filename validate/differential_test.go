@@ -105,7 +105,7 @@ func TestEmbeddedCheckerMatchesCPythonOnMutants(t *testing.T) {
 		t.Log(d)
 	}
 	require.Empty(t, differ, "the embedded checker and CPython must agree on every mutant")
-	require.GreaterOrEqual(t, pct(sameLine, rejected), 95.0, "CPython's line on at least 95%% of rejected mutants")
+	require.GreaterOrEqual(t, pct(sameLine, rejected), 98.0, "CPython's line on at least 98%% of rejected mutants (the README says so)")
 	require.Equal(t, rejected, sameClass, "IndentationError/TabError against SyntaxError")
 }
 
