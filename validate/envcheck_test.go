@@ -82,6 +82,9 @@ class Holder:
 with DAG("etl", schedule=None):
     pass
 `,
+		// Guarded by any of the handlers the README names: no finding.
+		"guarded.py": "try:\n    import nosuch_a\nexcept Exception:\n    pass\ntry:\n    import nosuch_b\nexcept:\n    pass\n" +
+			"try:\n    from nosuch_c import x\nexcept ModuleNotFoundError:\n    x = None\n",
 		"common/__init__.py": "",
 		"common/util.py":     "from . import sibling\nfrom .sibling import x\nfrom .nothere import y\nfrom .. import toplevel\ndef helper(): pass\n",
 		"common/sibling.py":  "x = 1\n",
