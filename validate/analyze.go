@@ -63,6 +63,9 @@ func (p *parser) analyze(src []byte, name string) *fileAnalysis {
 
 // analyzeTree analyses a parsed file.
 func (p *parser) analyzeTree(root *node, src []byte, name string) *fileAnalysis {
+	if root.ft().tooDeep {
+		return &fileAnalysis{hasError: true} // CPython compiles no such file: no DAG, no import
+	}
 	a := &fileAnalysis{hasError: root.HasError()}
 	if p.wantImports && !a.hasError {
 		w := &importWalker{src: src}

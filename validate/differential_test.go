@@ -199,7 +199,7 @@ for raw in sys.stdin:
         compile(src, "<mutant>", "exec", dont_inherit=True)
     except SyntaxError as e:
         r = {"ok": False, "type": type(e).__name__, "line": e.lineno or 0, "col": e.offset or 0, "msg": e.msg}
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError, MemoryError) as e:
         r = {"ok": False, "type": type(e).__name__, "line": 0, "col": 0, "msg": str(e)}
     print(json.dumps(r), flush=True)
 `

@@ -48,6 +48,10 @@ func (p *parser) embedded(src []byte, minor int, check bool) (*node, []byte, *py
 func (p *parser) checkTree(root *node, src []byte, sc scanned, defaults [][2]int, minor int) *pyError {
 	lines, escape, scanErr := sc.lines, sc.escape, sc.err
 	indentErr := checkIndent(lines, scanErr == nil)
+	if root.ft().tooDeep {
+		// Nothing walks it: the tokenizer's errors, else the compiler's.
+		return firstOf(scanErr, indentErr, []*pyError{tooDeepError()})
+	}
 	c := &checker{src: src, minor: minor}
 	if escape != nil {
 		c.syntax = append(c.syntax, escape)

@@ -148,6 +148,45 @@ type flatTree struct {
 	// lineStarts are the offsets of the source's lines, when rows and
 	// columns are computed from bytes (see repositionFrom).
 	lineStarts []uint32
+	// tooDeep: the tree nests deeper than maxNesting. Nothing walks such a
+	// tree (the walks recurse): the verdict is CPython's RecursionError and
+	// the file defines nothing.
+	tooDeep bool
+	depths  []int32
+}
+
+// maxNesting is how deep a syntax tree may nest, counted from the module
+// node: CPython 3.11's compiler stops near 2,990 levels of a chain of
+// unary, binary, attribute, call or subscript expressions (RecursionError,
+// "maximum recursion depth exceeded during compilation"), which is 2,993
+// in this tree (the module, its statement, the assignment, and the leaf).
+// It keeps every walk of the tree, which recurses, far from the end of the
+// Go stack, whatever the input.
+const maxNesting = 2993
+
+// nestsTooDeep reports whether the tree nests deeper than maxNesting. The
+// nodes are in document order, a parent before its children.
+func (ft *flatTree) nestsTooDeep() bool {
+	if cap(ft.depths) < len(ft.raw) {
+		ft.depths = make([]int32, len(ft.raw))
+	}
+	d := ft.depths[:len(ft.raw)]
+	for i := range ft.raw {
+		d[i] = 1
+		if p := ft.raw[i].parent; p >= 0 {
+			d[i] = d[p] + 1
+		}
+		if d[i] > maxNesting {
+			return true
+		}
+	}
+	return false
+}
+
+// tooDeepError is CPython's verdict on a tree that nests deeper than
+// maxNesting.
+func tooDeepError() *pyError {
+	return &pyError{Type: "RecursionError", Msg: "maximum recursion depth exceeded during compilation", rule: RuleSyntax, compile: true}
 }
 
 // node is one node of a flat tree.
@@ -308,10 +347,14 @@ func (ft *flatTree) link() *node {
 // several trees) goes to tree-sitter.
 func (p *parser) parseFlat(src []byte, sc scanned) *node {
 	in := treeSitterInput(src, sc)
+	p.flat.tooDeep = false
 	if sc.err == nil && !p.treeSitterOnly && p.flat.goParse(&p.gp, in, src) {
+		p.flat.tooDeep = p.flat.tooDeep || p.flat.nestsTooDeep()
 		return &p.flat.nodes[0]
 	}
-	return p.flat.parse(p.c, in, linesMoved(src, sc))
+	root := p.flat.parse(p.c, in, linesMoved(src, sc))
+	p.flat.tooDeep = p.flat.nestsTooDeep()
+	return root
 }
 
 // linesMoved is src when tree-sitter's input has lines joined (so its rows
@@ -434,19 +477,28 @@ func (ft *flatTree) fromGo(gp *gparser, root int32) {
 		ft.raw = make([]C.dn_node, 0, len(gp.nodes))
 	}
 	ft.raw = ft.raw[:0]
-	var walk func(n, parent int32)
-	walk = func(n, parent int32) {
-		g := &gp.nodes[n]
+	// Pre-order with a stack of its own: an attribute chain nests as deep
+	// as it is long, and no input may exhaust the Go stack.
+	type item struct{ n, parent int32 }
+	stack := []item{{root, -1}}
+	var kids []int32
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		g := &gp.nodes[it.n]
 		var flags C.uint32_t
 		if g.named {
 			flags = flagNamed
 		}
 		self := int32(len(ft.raw))
-		ft.raw = append(ft.raw, C.dn_node{start: C.uint32_t(g.start), end: C.uint32_t(g.end), parent: C.int32_t(parent),
+		ft.raw = append(ft.raw, C.dn_node{start: C.uint32_t(g.start), end: C.uint32_t(g.end), parent: C.int32_t(it.parent),
 			symbol: C.uint16_t(g.sym), field: C.uint16_t(g.field), flags: flags})
+		kids = kids[:0]
 		for k := g.first; k >= 0; k = gp.nodes[k].next {
-			walk(k, self)
+			kids = append(kids, k)
+		}
+		for i := len(kids) - 1; i >= 0; i-- {
+			stack = append(stack, item{kids[i], self})
 		}
 	}
-	walk(root, -1)
 }

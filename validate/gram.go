@@ -12,6 +12,7 @@ package validate
 // node, on the corpora, the installed Python and their mutants.
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -33,6 +34,7 @@ type gparser struct {
 	cmDone int32 // comments placed so far
 	nodes  []gnode
 	lx     glexer
+	depth  int // of the recursion (enter, leave)
 }
 
 // Named node kinds and fields the parser makes, as tree-sitter numbers them.
@@ -157,6 +159,13 @@ func (ft *flatTree) goParse(gp *gparser, in, orig []byte) (ok bool) {
 		if r := recover(); r != nil {
 			// Giving up, or a defect in this parser: either way
 			// tree-sitter parses the file; tests hear of defects.
+			if r == errTooDeep {
+				// Nested past what CPython compiles: no tree to walk (and
+				// no tree-sitter parse, slow on such input), an empty one.
+				ft.empty(gp)
+				ok = true
+				return
+			}
 			if r != errBail && gramDefect != nil {
 				gramDefect(r)
 			}
@@ -176,8 +185,30 @@ func (ft *flatTree) goParse(gp *gparser, in, orig []byte) (ok bool) {
 	return true
 }
 
+// empty makes ft the tree of an empty module, marked too deep.
+func (ft *flatTree) empty(gp *gparser) {
+	gp.reset(nil)
+	gp.nodes = append(gp.nodes, gnode{sym: sModule, named: true, first: -1, last: -1, next: -1})
+	ft.fromGo(gp, 0)
+	ft.link()
+	ft.tooDeep = true
+}
+
+// errTooDeep stops the Go parser where its recursion passes maxNesting.
+var errTooDeep = errors.New("nested deeper than CPython compiles")
+
+// enter counts one more level of the parser's recursion; leave one less.
+func (gp *gparser) enter() {
+	if gp.depth++; gp.depth > maxNesting {
+		panic(errTooDeep)
+	}
+}
+
+func (gp *gparser) leave() { gp.depth-- }
+
 func (gp *gparser) reset(in []byte) {
 	gp.src = in
+	gp.depth = 0
 	gp.i, gp.cmDone = 0, 0
 	gp.nodes = gp.nodes[:0]
 	gp.lx = glexer{src: in, toks: gp.lx.toks[:0], cms: gp.lx.cms[:0], indents: gp.lx.indents[:0]}
@@ -1463,6 +1494,8 @@ func (gp *gparser) binaryPrec() int {
 }
 
 func (gp *gparser) expression() int32 {
+	gp.enter()
+	defer gp.leave()
 	if gp.is("lambda") {
 		return gp.lambda()
 	}
@@ -1517,6 +1550,8 @@ func (gp *gparser) booleanChain(op string, operand func() int32) int32 {
 }
 
 func (gp *gparser) inversion() int32 {
+	gp.enter()
+	defer gp.leave()
 	if gp.is("not") {
 		n := gp.node(sNotOperator)
 		gp.anon(n, 0)
@@ -1591,6 +1626,8 @@ func (gp *gparser) binary(min int) int32 {
 }
 
 func (gp *gparser) unary() int32 {
+	gp.enter()
+	defer gp.leave()
 	switch {
 	case gp.is("-") || gp.is("+") || gp.is("~"):
 		n := gp.node(sUnaryOperator)

@@ -66,7 +66,11 @@ var parsers = sync.Pool{New: func() any { return newParser() }}
 func withTree(src []byte, fn func(root *node)) {
 	p := parsers.Get().(*parser)
 	defer parsers.Put(p)
-	fn(p.parseFlat(src, scanSource(src)))
+	root := p.parseFlat(src, scanSource(src))
+	if root.ft().tooDeep {
+		return // nested past what CPython compiles: nothing to read (nothing walks it)
+	}
+	fn(root)
 }
 
 // ModuleNames reads what src's top level binds.

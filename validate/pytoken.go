@@ -318,6 +318,10 @@ type scanner struct {
 	legacy, soft []int
 	// swaps are "except *": the star moves next to the keyword.
 	swaps [][2]int
+	// colAt and colLine remember the last column asked for: the offset,
+	// and where its line starts. The scan asks in order, so each column
+	// costs the bytes since the last one, not a rescan of the line.
+	colAt, colLine int
 }
 
 func (s *scanner) join(from, to int) { s.joins = append(s.joins, [2]int{from, to}) }
@@ -411,7 +415,21 @@ func (s *scanner) physLen(start int) int {
 	return len(strings.TrimRight(string(s.src[start:start+end]), "\r"))
 }
 
-func (s *scanner) colOf(pos int) int { _, col := position(s.src, pos); return col }
+// maxBrackets is how many brackets CPython's tokenizer keeps open at once.
+const maxBrackets = 200
+
+// colOf is the 1-based column (in bytes) of offset pos.
+func (s *scanner) colOf(pos int) int {
+	if pos < s.colAt {
+		// Behind the last one asked (rare): from the line's start.
+		return pos - bytes.LastIndexByte(s.src[:pos], '\n')
+	}
+	if i := bytes.LastIndexByte(s.src[s.colAt:pos], '\n'); i >= 0 {
+		s.colLine = s.colAt + i + 1
+	}
+	s.colAt = pos
+	return pos - s.colLine + 1
+}
 
 // position is the 1-based line and column (in bytes) of offset off.
 func position(src []byte, off int) (line, col int) {
@@ -495,6 +513,10 @@ func (s *scanner) logical() (byte, *pyError) {
 			last = 'a'
 			continue
 		case c == '(' || c == '[' || c == '{':
+			if len(s.brackets) == maxBrackets {
+				// CPython's tokenizer (MAXLEVEL), at the bracket past it
+				return last, tokErr(s.line, s.colOf(s.pos), "too many nested parentheses")
+			}
 			s.brackets = append(s.brackets, bracket{c, s.line, s.colOf(s.pos)})
 		case c == ')' || c == ']' || c == '}':
 			if len(s.brackets) == 0 {
