@@ -354,7 +354,15 @@ func isStatement(n *node) bool {
 
 type ctxFlags struct {
 	inFunc, inAsync, inLoop, inClassBody bool
+	// blocks counts the compiler's frame blocks around the node in its
+	// code unit: loops, with, try bodies and handlers (CPython's fblocks,
+	// at most maxStaticBlocks).
+	blocks int
 }
+
+// maxStaticBlocks is CPython's CO_MAXBLOCKS: more frame blocks nested in
+// one function is "too many statically nested blocks".
+const maxStaticBlocks = 20
 
 type checker struct {
 	src     []byte
@@ -700,7 +708,7 @@ func (c *checker) visit(n *node, f ctxFlags) {
 		return
 	case "lambda":
 		inner := f
-		inner.inFunc, inner.inLoop = true, false
+		inner.inFunc, inner.inLoop, inner.blocks = true, false, 0
 		for _, ch := range children(n) {
 			c.visit(ch, inner)
 		}
@@ -708,7 +716,7 @@ func (c *checker) visit(n *node, f ctxFlags) {
 	case "generator_expression":
 		// An await makes it an asynchronous generator, anywhere.
 		inner := f
-		inner.inFunc, inner.inAsync, inner.inLoop = true, true, false
+		inner.inFunc, inner.inAsync, inner.inLoop, inner.blocks = true, true, false, 0
 		for i := uint(0); i < n.ChildCount(); i++ {
 			c.visit(n.Child(i), inner)
 		}
@@ -723,14 +731,56 @@ func (c *checker) visit(n *node, f ctxFlags) {
 			inner := f
 			if n.FieldNameForChild(uint32(i)) == "body" {
 				inner.inLoop = true
+				inner = c.blocksIn(n, inner, 1)
 			}
 			c.visit(ch, inner)
 		}
 		return
+	case "with_statement", "try_statement", "finally_clause":
+		// The body of a with is one frame block, a try's one for its
+		// handlers and one for its finally, a finally's one (a handler's
+		// two: below).
+		add := 1
+		if n.Kind() == "try_statement" {
+			handlers, finally := 0, 0
+			for i := uint(0); i < n.ChildCount(); i++ {
+				switch n.Child(i).Kind() {
+				case "finally_clause":
+					finally = 1
+				case "except_clause", "except_group_clause":
+					handlers = 1
+				}
+			}
+			add = handlers + finally
+		}
+		for i := uint(0); i < n.ChildCount(); i++ {
+			ch := n.Child(i)
+			if n.FieldNameForChild(uint32(i)) == "body" || ch.Kind() == "block" {
+				c.visit(ch, c.blocksIn(n, f, add))
+			} else {
+				c.visit(ch, f)
+			}
+		}
+		return
 	}
+	handler := n.Kind() == "except_clause" || n.Kind() == "except_group_clause"
 	for i := uint(0); i < n.ChildCount(); i++ {
-		c.visit(n.Child(i), f)
+		if ch := n.Child(i); handler && ch.Kind() == "block" {
+			c.visit(ch, c.blocksIn(n, f, 2)) // a handler's body: two frame blocks
+		} else {
+			c.visit(ch, f)
+		}
 	}
+}
+
+// blocksIn is f inside add more frame blocks opened by n, which is the
+// compiler's error when they are too many.
+func (c *checker) blocksIn(n *node, f ctxFlags, add int) ctxFlags {
+	if f.blocks <= maxStaticBlocks && f.blocks+add > maxStaticBlocks {
+		c.badCompile(n, "too many statically nested blocks")
+	}
+	f.blocks += add
+	return f
 }
 
 // starTarget: "for *x in y" needs a list or tuple around its target.

@@ -91,9 +91,8 @@ func (lx *glexer) lineIndent(pos int) (indent, next int) {
 		case '\t', '\f', '\r', '\\':
 			lx.bail()
 		default:
-			if indent > 200 { // tree-sitter keeps indents in a byte
-				lx.bail()
-			}
+			// Deeper than tree-sitter keeps (its indents are bytes): this
+			// parser's tree is right where tree-sitter's would be broken.
 			return indent, pos
 		}
 		pos++

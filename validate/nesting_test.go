@@ -18,6 +18,7 @@ import (
 // it nor the DAG analysis may exhaust the Go stack (a fatal error no
 // recover catches) at any size: each shape is also built at about 1 MiB.
 func TestDeepNestingMatchesCPython(t *testing.T) {
+	t.Parallel()
 	python, minor := installedPython(t)
 	shapes := []struct {
 		name string
@@ -84,6 +85,104 @@ func TestDeepNestingMatchesCPython(t *testing.T) {
 			// past the limit): the embedded checker says RecursionError.
 			assert.Contains(t, []string{"RecursionError", "MemoryError"}, want[i].Type, label)
 			assert.Equal(t, "RecursionError", got.Type, label)
+		}
+	}
+}
+
+// CPython's limits on blocks: 99 indentation levels (the 100th is
+// "too many levels of indentation"), and 20 frame blocks nested in one
+// function (loops, with, try bodies, handlers, finally bodies; "too many
+// statically nested blocks"), which a function or lambda starts afresh.
+// The embedded checker gives the same verdict, line, column and message.
+func TestBlockAndIndentLimitsMatchCPython(t *testing.T) {
+	t.Parallel()
+	python, minor := installedPython(t)
+	nest := func(n int, unit string, header func(i int) string, tail func(i int) string, body string) string {
+		var b strings.Builder
+		for i := range n {
+			b.WriteString(strings.Repeat(unit, i) + header(i) + "\n")
+		}
+		b.WriteString(strings.Repeat(unit, n) + body + "\n")
+		for i := n - 1; i >= 0; i-- {
+			if t := tail(i); t != "" {
+				b.WriteString(strings.Repeat(unit, i) + t + "\n")
+			}
+		}
+		return b.String()
+	}
+	none := func(int) string { return "" }
+	fixed := func(s string) func(int) string { return func(int) string { return s } }
+	shapes := map[string]func(n int) string{
+		"if": func(n int) string { return nest(n, "    ", fixed("if x:"), none, "pass") },
+		// tabs: past 31 levels (255 columns), tree-sitter's indents (a
+		// byte) wrap: a known difference, in the README
+		"if, tabs":    func(n int) string { return nest(n, "\t", fixed("if x:"), none, "pass") },
+		"for":         func(n int) string { return nest(n, " ", fixed("for a in b:"), none, "pass") },
+		"while":       func(n int) string { return nest(n, " ", fixed("while x:"), none, "pass") },
+		"with":        func(n int) string { return nest(n, " ", fixed("with a:"), none, "pass") },
+		"try":         func(n int) string { return nest(n, " ", fixed("try:"), fixed("except E: pass"), "pass") },
+		"try finally": func(n int) string { return nest(n, " ", fixed("try:"), fixed("finally: pass"), "pass") },
+		"handler":     func(n int) string { return nest(n, " ", fixed("try: pass\n"+strings.Repeat(" ", 0)), none, "pass") },
+		"loops in def": func(n int) string {
+			return nest(15, " ", fixed("for a in b:"), none, nest(n, " ", fixed("def f():"), none, "pass"))
+		},
+	}
+	// handler: each level's body is an except clause's
+	shapes["handler"] = func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			pad := strings.Repeat(" ", i)
+			b.WriteString(pad + "try: pass\n" + pad + "except E:\n")
+		}
+		b.WriteString(strings.Repeat(" ", n) + "pass\n")
+		return b.String()
+	}
+	// in finally: n-2 loops, then a loop in a finally's body (nesting in
+	// finally bodies costs CPython's compiler twice per level: one is
+	// enough here)
+	shapes["in finally"] = func(n int) string {
+		var b strings.Builder
+		for i := range n - 2 {
+			b.WriteString(strings.Repeat(" ", i) + "for a in b:\n")
+		}
+		pad := strings.Repeat(" ", n-2)
+		b.WriteString(pad + "try: pass\n" + pad + "finally:\n" + pad + " while x:\n" + pad + "  pass\n")
+		return b.String()
+	}
+	shapes["loops in def"] = func(n int) string {
+		var b strings.Builder
+		for i := range 15 {
+			b.WriteString(strings.Repeat(" ", i) + "for a in b:\n")
+		}
+		b.WriteString(strings.Repeat(" ", 15) + "def f():\n")
+		for i := range n {
+			b.WriteString(strings.Repeat(" ", 16+i) + "while x:\n")
+		}
+		b.WriteString(strings.Repeat(" ", 16+n) + "pass\n")
+		return b.String()
+	}
+	sizes := map[string][]int{"if": {98, 99, 100, 150}, "if, tabs": {31}, "for": {19, 20, 21, 40},
+		"while": {20, 21}, "with": {20, 21}, "try": {20, 21}, "try finally": {20, 21}, "in finally": {20, 21}, "handler": {10, 11},
+		"loops in def": {20, 21}}
+	var ms []mutant
+	for name, mk := range shapes {
+		for _, n := range sizes[name] {
+			ms = append(ms, mutant{base: name, op: fmt.Sprint(n), src: []byte(mk(n))})
+		}
+	}
+	want := cpythonVerdicts(t, python, ms)
+	p := newParser()
+	defer p.close()
+	for i, m := range ms {
+		got := p.embeddedCheck(m.src, minor)
+		label := fmt.Sprintf("%s x %s", m.base, m.op)
+		t.Logf("%s: CPython %s, embedded %s", label, want[i], describe(got))
+		if want[i].OK {
+			assert.Nil(t, got, label)
+			continue
+		}
+		if assert.NotNil(t, got, label) {
+			assert.Equal(t, []any{want[i].Type, want[i].Line, want[i].Col, want[i].Msg}, []any{got.Type, got.Line, got.Col, got.Msg}, label)
 		}
 	}
 }

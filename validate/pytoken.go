@@ -415,6 +415,10 @@ func (s *scanner) physLen(start int) int {
 	return len(strings.TrimRight(string(s.src[start:start+end]), "\r"))
 }
 
+// maxIndents is how many indentation levels CPython's tokenizer keeps,
+// the top level's included.
+const maxIndents = 100
+
 // maxBrackets is how many brackets CPython's tokenizer keeps open at once.
 const maxBrackets = 200
 
@@ -900,6 +904,10 @@ func checkIndent(lines []logicalLine, complete bool) *pyError {
 			}
 			if prev == nil || !prev.colonEnd {
 				return &pyError{Type: "IndentationError", Line: ll.line, Col: ll.indentBytes, Msg: "unexpected indent", rule: RuleSyntax, stage: stageFixed, indent: true}
+			}
+			if len(stack) == maxIndents {
+				// CPython's tokenizer (MAXINDENT): the 100th level
+				return &pyError{Type: "IndentationError", Line: ll.line, Col: 1, Msg: "too many levels of indentation", rule: RuleSyntax, stage: stageIndent, indent: true}
 			}
 			stack, alt = append(stack, ll.col), append(alt, ll.altcol)
 			continue
