@@ -180,3 +180,49 @@ func setupBin(t *testing.T) string {
 	}
 	return bin
 }
+
+// The pre-commit hook as a DAG repository uses it: pre-commit try-repo
+// builds dagnfs from this checkout with Go (language: golang), as
+// "rev: COMMIT" would, and runs the hook over a repository with one good
+// and one broken DAG: the hook fails and names the broken file's error.
+// The build shares this machine's Go module and build caches.
+func TestPreCommitTryRepo(t *testing.T) {
+	pc, err := exec.LookPath("pre-commit")
+	require.NoError(t, err, "pre-commit is needed (make deps installs Debian's pre-commit)")
+	gitBin, err := exec.LookPath("git")
+	require.NoError(t, err, "git is needed (make deps installs it)")
+	checkout, err := filepath.Abs("..")
+	require.NoError(t, err)
+	repo := t.TempDir()
+	testfs.WriteTree(t, filepath.Join(repo, "dags"), map[string]string{
+		"good.py":   "from airflow import DAG\nwith DAG('good', schedule=None):\n    pass\n",
+		"broken.py": "from airflow import DAG\nwith DAG('broken', schedule=None)\n    pass\n",
+	})
+	git := func(args ...string) {
+		cmd := exec.Command(gitBin, append([]string{"-c", "user.email=ci@example.invalid", "-c", "user.name=ci"}, args...)...)
+		cmd.Dir = repo
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	git("init", "-q")
+	git("add", "-A")
+	git("commit", "-q", "-m", "dags")
+
+	env := os.Environ()
+	for _, v := range []string{"GOMODCACHE", "GOCACHE"} {
+		out, err := exec.Command("go", "env", v).Output()
+		require.NoError(t, err)
+		env = append(env, v+"="+strings.TrimSpace(string(out)))
+	}
+	cmd := exec.Command(pc, "try-repo", checkout, "dagnfs-validate", "--all-files")
+	cmd.Dir = repo
+	cmd.Env = append(env, "PRE_COMMIT_HOME="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	require.True(t, errors.As(err, &ee), "the hook fails on a broken DAG: %v\n%s", err, out)
+	assert.Contains(t, string(out), "dagnfs validate....")
+	assert.Contains(t, string(out), "Failed")
+	assert.Contains(t, string(out), "dags/broken.py")
+	assert.Contains(t, string(out), "SyntaxError: expected ':'")
+	assert.NotContains(t, string(out), "dags/good.py", "the good DAG has no finding")
+}

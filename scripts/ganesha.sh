@@ -33,6 +33,9 @@ install() {
   command -v git >/dev/null || missing+=(git)
   command -v pyflakes3 >/dev/null || missing+=(pyflakes3)
   [ -x /usr/bin/time ] || missing+=(time)
+  # pre-commit: the hook definition is tried as users install it
+  # (pre-commit try-repo, e2e TestPreCommitTryRepo)
+  command -v pre-commit >/dev/null || missing+=(pre-commit)
   # Debian's python3 with a few libraries: the environment index tests
   # compare their capture with importlib's own verdicts.
   # python3-pathspec: the glob syntax of .airflowignore, as Airflow reads it
