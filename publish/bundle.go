@@ -144,13 +144,7 @@ func (s *manifestBundle) prepare(ctx context.Context, ex *executor) ([]uploadTar
 	if err := hashAll(ctx, ex.files, o.Concurrency, nil); err != nil {
 		return nil, err
 	}
-	sums := make(map[string]string, len(ex.files))
-	for _, f := range ex.files {
-		sums[f.Rel] = f.Sum
-	}
-	for i, f := range plan.Upload {
-		plan.Upload[i].Sum = sums[f.Rel]
-	}
+	fillSums(plan.Upload, ex.files)
 	s.files = make([]bundle.File, 0, len(ex.files))
 	for _, f := range ex.files {
 		s.files = append(s.files, bundle.File{Path: f.Rel, SHA256: f.Sum, Size: f.Size, Executable: s.exec[f.Rel]})

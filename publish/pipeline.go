@@ -426,16 +426,22 @@ func (ex *executor) upload(ctx context.Context, targets []uploadTarget, pend []*
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	sums := make(map[string]string, len(plan.Upload))
-	for _, f := range plan.Upload {
+	fillSums(ex.files, plan.Upload)
+	return nil
+}
+
+// fillSums gives the files of dst that have no sum yet the sum of the file
+// of src with the same path.
+func fillSums(dst, src []SourceFile) {
+	sums := make(map[string]string, len(src))
+	for _, f := range src {
 		sums[f.Rel] = f.Sum
 	}
-	for i, f := range ex.files {
+	for i, f := range dst {
 		if f.Sum == "" {
-			ex.files[i].Sum = sums[f.Rel]
+			dst[i].Sum = sums[f.Rel]
 		}
 	}
-	return nil
 }
 
 // entryOf is the manifest entry of an uploaded file.

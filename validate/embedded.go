@@ -731,46 +731,44 @@ func (c *checker) visit(n *node, f ctxFlags) {
 			inner := f
 			if n.FieldNameForChild(uint32(i)) == "body" {
 				inner.inLoop = true
-				inner = c.blocksIn(n, inner, 1)
+				inner = c.blocksIn(n, inner, frameBlocks(n))
 			}
 			c.visit(ch, inner)
 		}
 		return
-	case "with_statement", "try_statement", "finally_clause":
-		// The body of a with is one frame block, a try's one for its
-		// handlers and one for its finally, a finally's one (a handler's
-		// two: below).
-		add := 1
-		if n.Kind() == "try_statement" {
-			handlers, finally := 0, 0
-			for i := uint(0); i < n.ChildCount(); i++ {
-				switch n.Child(i).Kind() {
-				case "finally_clause":
-					finally = 1
-				case "except_clause", "except_group_clause":
-					handlers = 1
-				}
-			}
-			add = handlers + finally
-		}
-		for i := uint(0); i < n.ChildCount(); i++ {
-			ch := n.Child(i)
-			if n.FieldNameForChild(uint32(i)) == "body" || ch.Kind() == "block" {
-				c.visit(ch, c.blocksIn(n, f, add))
-			} else {
-				c.visit(ch, f)
-			}
-		}
-		return
 	}
-	handler := n.Kind() == "except_clause" || n.Kind() == "except_group_clause"
+	add := frameBlocks(n)
 	for i := uint(0); i < n.ChildCount(); i++ {
-		if ch := n.Child(i); handler && ch.Kind() == "block" {
-			c.visit(ch, c.blocksIn(n, f, 2)) // a handler's body: two frame blocks
+		if ch := n.Child(i); add > 0 && (n.FieldNameForChild(uint32(i)) == "body" || ch.Kind() == "block") {
+			c.visit(ch, c.blocksIn(n, f, add))
 		} else {
 			c.visit(ch, f)
 		}
 	}
+}
+
+// frameBlocks is how many of the compiler's frame blocks n's body is
+// inside: a loop's or a with's one, a try's one for its handlers and one
+// for its finally, a handler's two, a finally's one.
+func frameBlocks(n *node) int {
+	switch n.Kind() {
+	case "for_statement", "while_statement", "with_statement", "finally_clause":
+		return 1
+	case "except_clause", "except_group_clause":
+		return 2
+	case "try_statement":
+		handlers, finally := 0, 0
+		for i := uint(0); i < n.ChildCount(); i++ {
+			switch n.Child(i).Kind() {
+			case "finally_clause":
+				finally = 1
+			case "except_clause", "except_group_clause":
+				handlers = 1
+			}
+		}
+		return handlers + finally
+	}
+	return 0
 }
 
 // blocksIn is f inside add more frame blocks opened by n, which is the
