@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,7 +11,33 @@ import (
 	"time"
 
 	"github.com/dagnfs/dagnfs/internal/guard"
+	"github.com/dagnfs/dagnfs/layout"
 )
+
+// sourceLabel is a publish's label: the one given, else a CI job's commit
+// (ciLabel), else the commit checked out in the Git worktree that holds
+// src. A worktree with uncommitted changes publishes what no commit holds:
+// its label says so ("-dirty") and uncommitted lists the files for the
+// manifest. git is run only for a label taken from a worktree.
+func sourceLabel(ctx context.Context, given, src string) (label string, uncommitted []string) {
+	if label = given; label == "" {
+		label = ciLabel()
+	}
+	if label != "" || src == "" {
+		return label, nil
+	}
+	if label = gitCommit(src); label == "" {
+		return "", nil
+	}
+	files, total, ok := gitUncommitted(ctx, src, layout.MaxUncommitted)
+	if !ok || total == 0 {
+		return label, nil
+	}
+	if total > len(files) {
+		files = append(files, fmt.Sprintf("and %d more", total-len(files)))
+	}
+	return label + "-dirty", files
+}
 
 // gitCommit is the commit checked out in the Git worktree that holds dir
 // (a clone, or a git-sync worktree whose .git is a file naming its git

@@ -151,3 +151,43 @@ func TestCILabelVariables(t *testing.T) {
 	t.Setenv("DAGNFS_LABEL", "given")
 	assert.Equal(t, "given", ciLabel())
 }
+
+// git is run only for a label taken from a worktree: not for a source
+// outside Git, nor when the label is given or comes from CI (a cron
+// publish of a plain folder starts no process).
+func TestGitRunOnlyForWorktreeLabels(t *testing.T) {
+	bin := t.TempDir()
+	calls := filepath.Join(t.TempDir(), "calls")
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "git"), []byte("#!/bin/sh\necho \"$*\" >> "+calls+"\nexit 0\n"), 0o755))
+	t.Setenv("PATH", bin)
+	t.Setenv("DAGNFS_LABEL", "")
+	for _, v := range []string{"GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "BITBUCKET_COMMIT",
+		"CIRCLE_SHA1", "BUILDKITE_COMMIT", "DRONE_COMMIT_SHA", "GIT_COMMIT"} {
+		t.Setenv(v, "")
+	}
+	ran := func() string {
+		b, _ := os.ReadFile(calls)
+		os.Remove(calls)
+		return string(b)
+	}
+	ctx := t.Context()
+
+	label, files := sourceLabel(ctx, "", t.TempDir())
+	assert.Equal(t, "", label, "no worktree")
+	assert.Nil(t, files)
+	assert.Empty(t, ran(), "git run for a folder outside Git")
+
+	label, _ = sourceLabel(ctx, "v1", gitSyncTree(t))
+	assert.Equal(t, "v1", label)
+	assert.Empty(t, ran(), "git run for a given label")
+
+	t.Setenv("GITHUB_SHA", "abc1234")
+	label, _ = sourceLabel(ctx, "", gitSyncTree(t))
+	assert.Equal(t, "abc1234", label)
+	assert.Empty(t, ran(), "git run for a CI label")
+	t.Setenv("GITHUB_SHA", "")
+
+	label, _ = sourceLabel(ctx, "", gitSyncTree(t))
+	assert.Equal(t, commitA, label, "the worktree's commit, clean by the fake git's empty status")
+	assert.Contains(t, ran(), "status", "a worktree's label asks git for uncommitted files")
+}

@@ -480,23 +480,7 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 		logTo = line // log lines go above the progress line
 	}
 	log := newLogger(o.logFormat.val, o.verbose, logTo)
-	label := o.label
-	if label == "" {
-		label = ciLabel()
-	}
-	var uncommitted []string
-	if label == "" && src != "" {
-		label = gitCommit(src) // the commit checked out, git-sync's included
-		// A worktree with uncommitted changes publishes what no commit
-		// holds: the label says so, and the manifest lists the files.
-		if files, total, ok := gitUncommitted(ctx, src, layout.MaxUncommitted); label != "" && ok && total > 0 {
-			label += "-dirty"
-			uncommitted = files
-			if total > len(files) {
-				uncommitted = append(uncommitted, fmt.Sprintf("and %d more", total-len(files)))
-			}
-		}
-	}
+	label, uncommitted := sourceLabel(ctx, o.label, src)
 	d, err := openOrMakeDest(ctx, dest, o, log)
 	if err != nil {
 		return nil, err
