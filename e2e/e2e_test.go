@@ -212,6 +212,18 @@ func TestPublishAndReadBack(t *testing.T) {
 	assert.Equal(t, 2, m.Generation)
 	assert.Equal(t, "c2", m.Label)
 	assert.Len(t, m.Files, 5, "four files and the root's .airflowignore")
+	// Each generation's history entry is the manifest it was (one LINK,
+	// not a second synced copy), and keeps its bytes once replaced.
+	mfi, err := os.Stat(filepath.Join(dir, ".dagnfs/manifest.json"))
+	require.NoError(t, err)
+	hfi, err := os.Stat(filepath.Join(dir, layout.HistoryName(2)))
+	require.NoError(t, err)
+	assert.True(t, os.SameFile(mfi, hfi), "history entry 2 is a hard link to the manifest")
+	b, err = os.ReadFile(filepath.Join(dir, layout.HistoryName(1)))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &m))
+	assert.Equal(t, 1, m.Generation)
+	assert.Equal(t, "c1", m.Label)
 }
 
 func TestRootOwnedExportIsRefused(t *testing.T) {

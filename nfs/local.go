@@ -471,6 +471,11 @@ func (l *Local) Link(ctx context.Context, existing, newname string) error {
 	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EOPNOTSUPP) {
 		return pathErr("link", newname, errors.ErrUnsupported)
 	}
+	if err == nil {
+		l.mu.Lock()
+		l.dirty[parentOf(newname)] = true // durable at the next Flush, as a rename
+		l.mu.Unlock()
+	}
 	return pathErr("link", newname, err)
 }
 

@@ -310,10 +310,17 @@ func contentKey(m *layout.Manifest) string {
 // keep, with the objects only they referenced. What is forgotten follows from
 // the kept manifests, whose names and generations agree and are below next's
 // (layout.ReadHistory): a file planted in the history folder cannot make a
-// publish forget real generations.
-func writeHistory(ctx context.Context, d nfs.Dest, tmp string, next *layout.Manifest, keep int, attr nfs.Attr, log *slog.Logger) error {
-	if err := nfs.WriteFile(ctx, d, tmp, layout.HistoryName(next.Generation), next.Encode(), attr); err != nil {
-		return err
+// publish forget real generations. from, when not "", is a record just
+// written with next's bytes (the manifest): the history's entry is a hard
+// link to it (one call; records are replaced by rename, never changed in
+// place), or a copy where the link fails.
+func writeHistory(ctx context.Context, d nfs.Dest, tmp, from string, next *layout.Manifest, keep int, attr nfs.Attr, log *slog.Logger) error {
+	name := layout.HistoryName(next.Generation)
+	linked := from != "" && d.Link(ctx, from, name) == nil && nfs.Flush(ctx, d) == nil
+	if !linked {
+		if err := nfs.WriteFile(ctx, d, tmp, name, next.Encode(), attr); err != nil {
+			return err
+		}
 	}
 	if next.Generation <= keep {
 		return nil // no generation to forget yet

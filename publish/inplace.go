@@ -150,7 +150,7 @@ func (s *inPlace) commit(ctx context.Context, ex *executor, pend []*nfs.Pending)
 	// The history keeps every generation the manifest ever named, a
 	// partial switch's included, so that status, history and rollback
 	// agree on what is current and what can be restored.
-	if err := writeHistory(ctx, d, s.historyTmp, next, o.Keep, ex.metaAttr(), o.Log); err != nil {
+	if err := writeHistory(ctx, d, s.historyTmp, layout.ManifestPath, next, o.Keep, ex.metaAttr(), o.Log); err != nil {
 		ex.warn("history: %v", err)
 	}
 	if switchErr != nil {

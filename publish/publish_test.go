@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -929,4 +930,51 @@ func TestPartialSwitchRecordsWhatIsThere(t *testing.T) {
 	res, err := Publish(ctx, opts(src, local))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"c.py", "d.py"}, res.Uploaded)
+}
+
+// noLink is a destination whose hard links fail, as on a server that has
+// none.
+type noLink struct{ nfs.Dest }
+
+func (noLink) Link(context.Context, string, string) error { return errors.ErrUnsupported }
+
+// The in-place layout's history entry is a hard link to the manifest just
+// written (one call instead of a second synced copy); the manifest is
+// replaced by rename, so each generation's entry keeps its own bytes. Where
+// links fail, the entry is a copy.
+func TestHistoryLinksTheManifest(t *testing.T) {
+	forEachTarget(t, func(t *testing.T, tg target) {
+		ctx := context.Background()
+		src := t.TempDir()
+		for gen := 1; gen <= 2; gen++ {
+			writeTree(t, src, map[string]string{"a.py": dagA + fmt.Sprintf("# v%d\n", gen)})
+			_, err := Publish(ctx, opts(src, tg.dest))
+			require.NoError(t, err)
+			m, err := os.Stat(filepath.Join(tg.dir, layout.ManifestPath))
+			require.NoError(t, err)
+			h, err := os.Stat(filepath.Join(tg.dir, layout.HistoryName(gen)))
+			require.NoError(t, err)
+			// go-nfs (the in-process server) has no hard links: a copy
+			// there; nfs-ganesha's links are checked in e2e.
+			assert.Equal(t, tg.name == "local", os.SameFile(m, h), "generation %d: the history entry is the manifest's file", gen)
+		}
+		hist, err := layout.ReadHistory(ctx, tg.dest, 2)
+		require.NoError(t, err)
+		require.Len(t, hist, 2)
+		assert.Equal(t, []int{2, 1}, []int{hist[0].Generation, hist[1].Generation}, "each entry keeps its generation after the manifest is replaced")
+		assert.NotEqual(t, hist[0].Index()["a.py"].SHA256, hist[1].Index()["a.py"].SHA256)
+
+		writeTree(t, src, map[string]string{"a.py": dagA + "# v3\n"})
+		_, err = Publish(ctx, opts(src, noLink{tg.dest}))
+		require.NoError(t, err)
+		m, err := os.Stat(filepath.Join(tg.dir, layout.ManifestPath))
+		require.NoError(t, err)
+		h, err := os.Stat(filepath.Join(tg.dir, layout.HistoryName(3)))
+		require.NoError(t, err)
+		assert.False(t, os.SameFile(m, h), "without links the entry is a copy")
+		hist, err = layout.ReadHistory(ctx, tg.dest, 3)
+		require.NoError(t, err)
+		require.NotEmpty(t, hist)
+		assert.Equal(t, 3, hist[0].Generation)
+	})
 }
