@@ -91,7 +91,7 @@ func FuzzReplies(f *testing.F) {
 		for _, call := range calls {
 			client, server := net.Pipe()
 			go replyServer(server, body)
-			c := &conn{addr: "fuzz", nc: client, auth: rpc.AuthNull, timeout: time.Second}
+			c := newConn("fuzz", client, rpc.AuthNull, time.Second, nil)
 			_ = call(c)
 			client.Close()
 		}

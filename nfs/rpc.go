@@ -1,6 +1,7 @@
 package nfs
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -86,6 +87,7 @@ var ErrMalformed = errors.New("malformed reply")
 type conn struct {
 	addr    string
 	nc      net.Conn
+	in      *bufio.Reader // replies, read through a buffer: a reply's marker and body in one read
 	auth    rpc.Auth
 	timeout time.Duration
 	calls   *atomic.Int64
@@ -110,7 +112,11 @@ func dialRPC(ctx context.Context, addr string, timeout time.Duration, auth rpc.A
 		}
 		return nil, &TransportError{addr, err}
 	}
-	return &conn{addr: addr, nc: nc, auth: auth, timeout: timeout, calls: calls, xid: rand.Uint32()}, nil
+	return newConn(addr, nc, auth, timeout, calls), nil
+}
+
+func newConn(addr string, nc net.Conn, auth rpc.Auth, timeout time.Duration, calls *atomic.Int64) *conn {
+	return &conn{addr: addr, nc: nc, in: bufio.NewReaderSize(nc, replyBuffer), auth: auth, timeout: timeout, calls: calls, xid: rand.Uint32()}
 }
 
 func dialOnce(ctx context.Context, addr string) (net.Conn, error) {
@@ -238,8 +244,13 @@ func (c *conn) roundTrip(b, data, pad []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return readRecord(c.nc, MaxRecord)
+	return readRecord(c.in, MaxRecord)
 }
+
+// replyBuffer is the size of a connection's reply buffer: most replies fit
+// whole (a larger one, a READ's data, is read past it, straight into the
+// record).
+const replyBuffer = 16 << 10
 
 // readRecord reads one record-marked RPC message of at most max bytes,
 // assembling its fragments.

@@ -443,7 +443,7 @@ func sniffZipFile(f *os.File, size int64) (bool, error) {
 		return false, err
 	}
 	// The last record signature that leaves room for a whole record.
-	if i := bytes.LastIndex(buf[:len(buf)-eocdLen+4], []byte(eocdSig)); i >= 0 {
+	if i := lastIndex(buf[:len(buf)-eocdLen+4], eocdSig); i >= 0 {
 		rec := buf[i:]
 		disk, start := binary.LittleEndian.Uint16(rec[4:]), binary.LittleEndian.Uint16(rec[6:])
 		total := binary.LittleEndian.Uint16(rec[10:])
@@ -461,6 +461,21 @@ func sniffZipFile(f *os.File, size int64) (bool, error) {
 		return string(sig) == "PK\x01\x02", nil
 	}
 	return false, nil
+}
+
+// lastIndex is bytes.LastIndex for a short sep, found by its first byte
+// (LastIndexByte is vectorised; LastIndex hashes every window).
+func lastIndex(b []byte, sep string) int {
+	for end := len(b); ; {
+		i := bytes.LastIndexByte(b[:end], sep[0])
+		if i < 0 {
+			return -1
+		}
+		if i+len(sep) <= len(b) && string(b[i:i+len(sep)]) == sep {
+			return i
+		}
+		end = i
+	}
 }
 
 func ioLimit(r io.Reader, n int64) io.Reader { return io.LimitReader(r, n) }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -431,4 +432,19 @@ func TestSniffedZipsKeepTheWalkOrder(t *testing.T) {
 		assert.Equal(t, !strings.HasSuffix(c.rel, ".py"), c.zip, c.rel)
 	}
 	assert.Equal(t, want, got)
+}
+
+// lastIndex finds what bytes.LastIndex finds, in buffers of zip-like bytes
+// with signatures and their prefixes anywhere (the last one, one cut short
+// at the end, overlapping 'P's).
+func TestLastIndexMatchesBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{eocdSig, "PK", "P", "PK\x05", "x", "\x00", "PPK\x05\x06"}
+	for range 20000 {
+		var b []byte
+		for range rng.IntN(12) {
+			b = append(b, pieces[rng.IntN(len(pieces))]...)
+		}
+		require.Equal(t, bytes.LastIndex(b, []byte(eocdSig)), lastIndex(b, eocdSig), "%q", b)
+	}
 }
