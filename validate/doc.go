@@ -20,6 +20,10 @@
 //     their dag_ids, duplicates across the folder and inside zips, and
 //     best-practice rules.
 //
+// The subpackage python is the pure-Go front end built from CPython's own
+// rules that is to replace tree-sitter; so far its tokenizer, which
+// validation does not use yet.
+//
 // Findings carry a stable rule id (see Rules) and a severity; they can be
 // silenced per line ("# dagnfs: ignore[rule]"), per file
 // ("# dagnfs: ignore-file[rule]") or per run (Options.Disable). A Report

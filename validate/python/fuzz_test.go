@@ -1,0 +1,45 @@
+package python
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// FuzzTokenize: no input makes the tokenizer panic, loop or take long, and
+// its tokens are in order, inside the source, each where its text is.
+func FuzzTokenize(f *testing.F) {
+	for _, dir := range []string{"valid", "invalid", "valid312", "valid313"} {
+		files, _ := filepath.Glob(filepath.Join("..", "testdata", "pycorpus", dir, "*.py"))
+		for _, file := range files {
+			if b, err := os.ReadFile(file); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Add([]byte("x = f'{a!r:>{w}} {{b}} \\N{DASH}' + fr'\\'{c}'\n\tif 1:\n  pass\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		for _, minor := range []int{11, 12} {
+			start := time.Now()
+			toks, err := Tokenize(src, minor)
+			if took := time.Since(start); took > time.Second {
+				t.Fatalf("3.%d: %v for %d bytes", minor, took, len(src))
+			}
+			if err != nil && (err.Line < 0 || err.Col < 0 || err.Msg == "") {
+				t.Fatalf("3.%d: malformed error %+v", minor, err)
+			}
+			prev := Token{}
+			for i := range toks.Len() {
+				tk := toks.At(i)
+				if tk.Off < prev.Off || tk.EndOff < tk.Off || int(tk.EndOff) > len(src) {
+					t.Fatalf("3.%d: token %d %+v after %+v (source of %d bytes)", minor, i, tk, prev, len(src))
+				}
+				if tk.End.Line < tk.Start.Line || tk.End.Line == tk.Start.Line && tk.End.Col < tk.Start.Col || tk.Start.Line < prev.Start.Line {
+					t.Fatalf("3.%d: token %d positions %+v after %+v", minor, i, tk, prev)
+				}
+				prev = tk
+			}
+		}
+	})
+}
