@@ -10,14 +10,7 @@ import (
 // FuzzTokenize: no input makes the tokenizer panic, loop or take long, and
 // its tokens are in order, inside the source, each where its text is.
 func FuzzTokenize(f *testing.F) {
-	for _, dir := range []string{"valid", "invalid", "valid312", "valid313"} {
-		files, _ := filepath.Glob(filepath.Join("..", "testdata", "pycorpus", dir, "*.py"))
-		for _, file := range files {
-			if b, err := os.ReadFile(file); err == nil {
-				f.Add(b)
-			}
-		}
-	}
+	addCorpus(f)
 	f.Add([]byte("x = f'{a!r:>{w}} {{b}} \\N{DASH}' + fr'\\'{c}'\n\tif 1:\n  pass\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		for _, minor := range []int{11, 12} {
@@ -42,4 +35,35 @@ func FuzzTokenize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzParse: no input makes the parser panic, overflow the stack or take
+// long; an error it gives is in the source.
+func FuzzParse(f *testing.F) {
+	addCorpus(f)
+	f.Add([]byte("match x:\n case [1, *_, {'a': b, **c}] | Point(x=0) as p if p: pass\ntype T[U: int = str, *V, **W] = list[U]\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		for _, minor := range []int{9, 12, 13} {
+			start := time.Now()
+			err := Parse(src, minor)
+			if took := time.Since(start); took > 2*time.Second {
+				t.Fatalf("3.%d: %v for %d bytes", minor, took, len(src))
+			}
+			if err != nil && (err.Line < 0 || err.Col < 0 || err.Msg == "") {
+				t.Fatalf("3.%d: malformed error %+v", minor, err)
+			}
+		}
+	})
+}
+
+// addCorpus seeds f with the files of the Python corpus.
+func addCorpus(f *testing.F) {
+	for _, dir := range []string{"valid", "invalid", "valid312", "valid313"} {
+		files, _ := filepath.Glob(filepath.Join("..", "testdata", "pycorpus", dir, "*.py"))
+		for _, file := range files {
+			if b, err := os.ReadFile(file); err == nil {
+				f.Add(b)
+			}
+		}
+	}
 }

@@ -13,14 +13,18 @@ import (
 // one STRING. Newlines are normalised first (\r\n and \r read as \n), as
 // CPython reads source; offsets are into that normalised text, which
 // Normalize returns.
-func Tokenize(src []byte, minor int) (*Tokens, *Error) {
+func Tokenize(src []byte, minor int) (*Tokens, *Error) { return tokenize(src, minor, true) }
+
+// tokenize is Tokenize; without trivia it keeps no COMMENT and NL tokens
+// (the parser's view).
+func tokenize(src []byte, minor int, trivia bool) (*Tokens, *Error) {
 	if minor < 9 || minor > 13 {
 		minor = 13 // unknown: the newest
 	}
 	if bytes.IndexByte(src, 0) >= 0 {
 		return &Tokens{}, &Error{Type: "SyntaxError", Msg: "source code string cannot contain null bytes"}
 	}
-	t := &tokenizer{src: src, minor: minor, line: 1, indents: []int{0}, altIndents: []int{0}, atBOL: true}
+	t := &tokenizer{src: src, minor: minor, trivia: trivia, line: 1, indents: []int{0}, altIndents: []int{0}, atBOL: true}
 	t.run()
 	return &t.toks, t.err
 }
@@ -93,6 +97,7 @@ type tokenizer struct {
 	brackets []bracket
 	fstrings []*fstring
 	strLine  int // where the line of the string being read starts
+	trivia   bool
 }
 
 // col is the column (from 0) of off, on the current line, at or after the
@@ -123,6 +128,9 @@ func (t *tokenizer) here() ipos { return ipos{t.line, t.col(t.pos)} }
 
 // add stores a token.
 func (t *tokenizer) add(k Kind, start, end ipos, off, endOff int) {
+	if !t.trivia && (k == Comment || k == NL) {
+		return
+	}
 	t.toks.add(Token{Kind: k, Start: start.pos(), End: end.pos(), Off: int32(off), EndOff: int32(endOff)})
 }
 

@@ -1,0 +1,1090 @@
+package python
+
+// The parser: CPython's PEG grammar (Grammar/python.gram), its first pass,
+// as a recogniser. Each rule is a method that consumes tokens and reports
+// whether it matched, trying its alternatives in the grammar's order, so
+// that it looks at the tokens CPython's parser looks at: where a program
+// fails, CPython's generic error stands at the furthest token its parser
+// fetched (p->tokens[p->fill-1]), and so does this one's. Left-recursive
+// rules are loops; the rules CPython memoises are memoised. The second
+// pass (the invalid_ rules that give CPython its specific messages) and
+// the syntax tree are to come.
+
+// Parse checks src (decoded) as Python 3.minor: nil, or the error CPython
+// reports first, the tokenizer's or the parser's generic one.
+func Parse(src []byte, minor int) *Error {
+	if minor < 9 || minor > 13 {
+		minor = 13
+	}
+	ts, terr := tokenize(src, minor, false)
+	p := &parser{src: src, minor: minor, toks: ts, n: ts.Len(), memo: make([]memoSlot, memoSize)}
+	ok := p.file()
+	switch {
+	case p.tooDeep:
+		return &Error{Type: "MemoryError", Msg: "Parser stack overflowed - Python source too complex to parse"}
+	case p.forced != nil:
+		return p.forced
+	case p.fill > p.n && terr != nil:
+		return terr // the parser needed a token the tokenizer could not give
+	case ok:
+		if terr != nil {
+			return terr
+		}
+		return nil
+	}
+	e := p.generic()
+	// Before reporting its error CPython tokenizes the rest of the
+	// source: an error of the tokenizer there (not an indentation error)
+	// is reported instead.
+	if terr != nil && terr.Type == "SyntaxError" {
+		return terr
+	}
+	return e
+}
+
+// generic is the first pass's error at the furthest token fetched.
+func (p *parser) generic() *Error {
+	i := min(p.fill, p.n) - 1
+	if i < 0 {
+		return &Error{Type: "SyntaxError", Line: 1, Col: 1, Msg: "invalid syntax"}
+	}
+	t := p.toks.At(i)
+	switch t.Kind {
+	case Indent:
+		return &Error{Type: "IndentationError", Line: int(t.Start.Line), Col: int(t.End.Col) + 1, Msg: "unexpected indent"}
+	case Dedent:
+		return &Error{Type: "IndentationError", Line: int(t.Start.Line), Col: int(t.Start.Col) + 1, Msg: "unexpected unindent"}
+	}
+	return &Error{Type: "SyntaxError", Line: int(t.Start.Line), Col: int(t.Start.Col) + 1, Msg: "invalid syntax"}
+}
+
+// memoSlot is an entry of the memo: a cache, since a PEG parse is the same
+// with or without one (it only saves parsing a rule at a position twice),
+// of fixed size, so that it costs the same memory for any source. key is
+// pos<<5 | rule, plus one (0: empty); end is where the rule ended (-1: it
+// failed).
+type memoSlot struct{ key, end int32 }
+
+const memoSize = 1 << 17
+
+// The memoised rules.
+const (
+	mSimpleStmt uint8 = iota
+	mBlock
+	mExpression
+	mStarExpression
+	mDisjunction
+	mConjunction
+	mInversion
+	mFactor
+	mAwaitPrimary
+	mPrimary
+	mTPrimary
+	mStarTarget
+	mTargetWithStarAtom
+	mDelTarget
+	mArguments
+	mStrings
+	mClosedPattern
+	mStarPattern
+	mTypeParam
+	mBitwiseOr
+)
+
+// maxDepth bounds the recursion, as CPython's parser bounds its stack.
+const maxDepth = 6000
+
+type parser struct {
+	src     []byte
+	minor   int
+	toks    *Tokens // without comments and NL, as CPython's parser sees them
+	n       int     // how many
+	pos     int
+	fill    int // one past the furthest token fetched
+	depth   int
+	tooDeep bool
+	forced  *Error // a forced token (&&) was missing
+	memo    []memoSlot
+}
+
+// at fetches the token i ahead; past the end it is ENDMARKER's kind.
+func (p *parser) at(i int) (Token, bool) {
+	j := p.pos + i
+	if j+1 > p.fill {
+		p.fill = j + 1
+	}
+	if j < p.n {
+		return p.toks.At(j), true
+	}
+	return Token{}, false
+}
+
+func (p *parser) text(t Token) string { return string(p.src[t.Off:t.EndOff]) }
+
+// is reports whether the current token is the operator or keyword s.
+func (p *parser) is(s string) bool {
+	t, ok := p.at(0)
+	return ok && int(t.EndOff-t.Off) == len(s) && (t.Kind == Op || t.Kind == Name) && string(p.src[t.Off:t.EndOff]) == s
+}
+
+// tok consumes the operator or keyword s.
+func (p *parser) tok(s string) bool {
+	if p.is(s) {
+		p.pos++
+		return true
+	}
+	return false
+}
+
+func (p *parser) kind(k Kind) bool {
+	t, ok := p.at(0)
+	if ok && t.Kind == k {
+		p.pos++
+		return true
+	}
+	return false
+}
+
+var keywords = map[string]bool{
+	"False": true, "None": true, "True": true, "and": true, "as": true, "assert": true, "async": true, "await": true,
+	"break": true, "class": true, "continue": true, "def": true, "del": true, "elif": true, "else": true, "except": true,
+	"finally": true, "for": true, "from": true, "global": true, "if": true, "import": true, "in": true, "is": true,
+	"lambda": true, "nonlocal": true, "not": true, "or": true, "pass": true, "raise": true, "return": true, "try": true,
+	"while": true, "with": true, "yield": true,
+}
+
+// name consumes a NAME that is not a keyword.
+func (p *parser) name() bool {
+	t, ok := p.at(0)
+	if ok && t.Kind == Name && !keywords[p.text(t)] {
+		p.pos++
+		return true
+	}
+	return false
+}
+
+// soft consumes the soft keyword s.
+func (p *parser) soft(s string) bool {
+	t, ok := p.at(0)
+	if ok && t.Kind == Name && p.text(t) == s {
+		p.pos++
+		return true
+	}
+	return false
+}
+
+// forcedTok is &&s: a missing s is an error at once.
+func (p *parser) forcedTok(s string) bool {
+	if p.tok(s) {
+		return true
+	}
+	if p.forced == nil {
+		t, ok := p.at(0)
+		if !ok && p.n > 0 {
+			t = p.toks.At(p.n - 1)
+		}
+		p.forced = &Error{Type: "SyntaxError", Line: int(t.Start.Line), Col: int(t.Start.Col) + 1, Msg: "expected '" + s + "'"}
+	}
+	return false
+}
+
+// try runs f, putting the position back when it fails.
+func (p *parser) try(f func() bool) bool {
+	if p.forced != nil || p.tooDeep {
+		return false
+	}
+	save := p.pos
+	p.depth++
+	if p.depth > maxDepth {
+		p.tooDeep = true
+	}
+	ok := !p.tooDeep && f()
+	p.depth--
+	if !ok || p.forced != nil {
+		p.pos = save
+		return false
+	}
+	return true
+}
+
+// memo runs a memoised rule.
+func (p *parser) memoize(rule uint8, f func() bool) bool {
+	key := int32(p.pos)<<5 | int32(rule) + 1
+	slot := &p.memo[uint32(key)*2654435761>>(32-17)]
+	if slot.key == key {
+		if slot.end < 0 {
+			return false
+		}
+		p.pos = int(slot.end)
+		return true
+	}
+	ok := p.try(f)
+	end := int32(-1)
+	if ok {
+		end = int32(p.pos)
+	}
+	slot = &p.memo[uint32(key)*2654435761>>(32-17)]
+	*slot = memoSlot{key, end}
+	return ok
+}
+
+// look runs f as a lookahead: it consumes nothing.
+func (p *parser) look(f func() bool) bool {
+	save := p.pos
+	ok := p.try(f)
+	p.pos = save
+	return ok
+}
+
+func (p *parser) opt(f func() bool) bool { p.try(f); return true }
+
+// many is f*; many1 is f+.
+func (p *parser) many(f func() bool) bool {
+	for p.try(f) {
+	}
+	return true
+}
+
+func (p *parser) many1(f func() bool) bool {
+	if !p.try(f) {
+		return false
+	}
+	return p.many(f)
+}
+
+// sep1 is s.f+ (one or more f separated by s).
+func (p *parser) sep1(s string, f func() bool) bool {
+	if !p.try(f) {
+		return false
+	}
+	for p.try(func() bool { return p.tok(s) && f() }) {
+	}
+	return true
+}
+
+func (p *parser) alt(fs ...func() bool) bool {
+	for _, f := range fs {
+		if p.try(f) {
+			return true
+		}
+		if p.forced != nil || p.tooDeep {
+			return false
+		}
+	}
+	return false
+}
+
+func (p *parser) t(s string) func() bool { return func() bool { return p.tok(s) } }
+
+// ---- statements ----
+
+func (p *parser) file() bool {
+	p.opt(p.statements)
+	return p.kind(EndMarker)
+}
+
+func (p *parser) statements() bool { return p.many1(p.statement) }
+
+func (p *parser) statement() bool { return p.alt(p.compoundStmt, p.simpleStmts) }
+
+func (p *parser) simpleStmts() bool {
+	return p.alt(
+		func() bool { return p.simpleStmt() && !p.look(p.t(";")) && p.kind(Newline) },
+		func() bool { return p.sep1(";", p.simpleStmt) && p.opt(p.t(";")) && p.kind(Newline) },
+	)
+}
+
+func (p *parser) simpleStmt() bool {
+	return p.memoize(mSimpleStmt, func() bool {
+		return p.alt(
+			p.assignment,
+			func() bool { return p.minor >= 12 && p.look(func() bool { return p.soft("type") }) && p.typeAlias() },
+			p.starExpressions,
+			func() bool { return p.look(p.t("return")) && p.tok("return") && p.opt(p.starExpressions) },
+			func() bool { return p.look(func() bool { return p.is("import") || p.is("from") }) && p.importStmt() },
+			func() bool { return p.look(p.t("raise")) && p.raiseStmt() },
+			p.t("pass"),
+			func() bool {
+				return p.look(p.t("del")) && p.tok("del") && p.delTargets() && p.look(func() bool { return p.is(";") || p.kind(Newline) })
+			},
+			func() bool { return p.look(p.t("yield")) && p.yieldExpr() },
+			func() bool {
+				return p.look(p.t("assert")) && p.tok("assert") && p.expression() && p.opt(func() bool { return p.tok(",") && p.expression() })
+			},
+			p.t("break"),
+			p.t("continue"),
+			func() bool { return p.look(p.t("global")) && p.tok("global") && p.sep1(",", p.name) },
+			func() bool { return p.look(p.t("nonlocal")) && p.tok("nonlocal") && p.sep1(",", p.name) },
+		)
+	})
+}
+
+func (p *parser) compoundStmt() bool {
+	return p.alt(
+		func() bool {
+			return p.look(func() bool { return p.is("def") || p.is("@") || p.is("async") }) && p.functionDef()
+		},
+		func() bool { return p.look(p.t("if")) && p.ifStmt("if") },
+		func() bool { return p.look(func() bool { return p.is("class") || p.is("@") }) && p.classDef() },
+		func() bool { return p.look(func() bool { return p.is("with") || p.is("async") }) && p.withStmt() },
+		func() bool { return p.look(func() bool { return p.is("for") || p.is("async") }) && p.forStmt() },
+		func() bool { return p.look(p.t("try")) && p.tryStmt() },
+		func() bool { return p.look(p.t("while")) && p.whileStmt() },
+		p.matchStmt,
+	)
+}
+
+func (p *parser) assignment() bool {
+	rhs := func() bool { return p.alt(p.yieldExpr, p.starExpressions) }
+	return p.alt(
+		func() bool {
+			return p.name() && p.tok(":") && p.expression() && p.opt(func() bool { return p.tok("=") && rhs() })
+		},
+		func() bool {
+			return p.alt(func() bool { return p.tok("(") && p.singleTarget() && p.tok(")") }, p.singleSubscriptAttributeTarget) &&
+				p.tok(":") && p.expression() && p.opt(func() bool { return p.tok("=") && rhs() })
+		},
+		func() bool {
+			return p.many1(func() bool { return p.starTargets() && p.tok("=") }) && rhs() && !p.look(p.t("="))
+		},
+		func() bool { return p.singleTarget() && p.augassign() && rhs() },
+	)
+}
+
+func (p *parser) augassign() bool {
+	t, ok := p.at(0)
+	if !ok || t.Kind != Op {
+		return false
+	}
+	switch p.text(t) {
+	case "+=", "-=", "*=", "@=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", "**=", "//=":
+		p.pos++
+		return true
+	}
+	return false
+}
+
+func (p *parser) raiseStmt() bool {
+	return p.alt(
+		func() bool { return p.tok("raise") && p.expression() && p.tok("from") && p.expression() },
+		func() bool { return p.tok("raise") && p.expression() },
+		p.t("raise"),
+	)
+}
+
+func (p *parser) importStmt() bool {
+	dots := func() bool { return p.tok(".") || p.tok("...") }
+	targets := func() bool {
+		return p.alt(
+			func() bool { return p.tok("(") && p.importFromAsNames() && p.opt(p.t(",")) && p.tok(")") },
+			func() bool { return p.importFromAsNames() && !p.look(p.t(",")) },
+			p.t("*"),
+		)
+	}
+	return p.alt(
+		func() bool { return p.tok("import") && p.sep1(",", p.dottedAsName) },
+		func() bool { return p.tok("from") && p.many(dots) && p.dottedName() && p.tok("import") && targets() },
+		func() bool { return p.tok("from") && p.many1(dots) && p.tok("import") && targets() },
+	)
+}
+
+func (p *parser) importFromAsNames() bool {
+	return p.sep1(",", func() bool { return p.name() && p.opt(func() bool { return p.tok("as") && p.name() }) })
+}
+
+func (p *parser) dottedAsName() bool {
+	return p.dottedName() && p.opt(func() bool { return p.tok("as") && p.name() })
+}
+
+func (p *parser) dottedName() bool { return p.sep1(".", p.name) }
+
+func (p *parser) block() bool {
+	return p.memoize(mBlock, func() bool {
+		return p.alt(
+			func() bool { return p.kind(Newline) && p.kind(Indent) && p.statements() && p.kind(Dedent) },
+			p.simpleStmts,
+		)
+	})
+}
+
+func (p *parser) decorators() bool {
+	return p.many1(func() bool { return p.tok("@") && p.namedExpression() && p.kind(Newline) })
+}
+
+func (p *parser) classDef() bool {
+	raw := func() bool {
+		return p.tok("class") && p.name() && p.opt(p.typeParams) &&
+			p.opt(func() bool { return p.tok("(") && p.opt(p.arguments) && p.tok(")") }) && p.tok(":") && p.block()
+	}
+	return p.alt(func() bool { return p.decorators() && raw() }, raw)
+}
+
+func (p *parser) functionDef() bool {
+	raw := func() bool {
+		rest := func() bool {
+			return p.tok("def") && p.name() && p.opt(p.typeParams) && p.tok("(") && p.opt(func() bool { return p.params(false) }) &&
+				p.tok(")") && p.opt(func() bool { return p.tok("->") && p.expression() }) && p.tok(":") && p.block()
+		}
+		return p.alt(rest, func() bool { return p.tok("async") && rest() })
+	}
+	return p.alt(func() bool { return p.decorators() && raw() }, raw)
+}
+
+// params is parameters (lambda: lambda_parameters, without annotations
+// and closed by ':').
+func (p *parser) params(lambda bool) bool {
+	closer := ")"
+	if lambda {
+		closer = ":"
+	}
+	param := func() bool {
+		return p.name() && (lambda || p.opt(func() bool { return p.tok(":") && p.expression() }))
+	}
+	end := func() bool { return p.tok(",") || p.look(p.t(closer)) }
+	noDefault := func() bool { return param() && end() }
+	withDefault := func() bool { return param() && p.tok("=") && p.expression() && end() }
+	maybeDefault := func() bool { return param() && p.opt(func() bool { return p.tok("=") && p.expression() }) && end() }
+	starAnnotated := func() bool {
+		return !lambda && p.minor >= 11 && p.name() && p.tok(":") && p.starExpression() && end()
+	}
+	kwds := func() bool { return p.tok("**") && noDefault() }
+	starEtc := func() bool {
+		return p.alt(
+			func() bool { return p.tok("*") && noDefault() && p.many(maybeDefault) && p.opt(kwds) },
+			func() bool { return p.tok("*") && starAnnotated() && p.many(maybeDefault) && p.opt(kwds) },
+			func() bool { return p.tok("*") && p.tok(",") && p.many1(maybeDefault) && p.opt(kwds) },
+			kwds,
+		)
+	}
+	slash := func() bool { return p.tok("/") && (p.tok(",") || p.look(p.t(closer))) }
+	return p.alt(
+		func() bool {
+			return p.many1(noDefault) && slash() && p.many(noDefault) && p.many(withDefault) && p.opt(starEtc)
+		},
+		func() bool {
+			return p.many(noDefault) && p.many1(withDefault) && slash() && p.many(withDefault) && p.opt(starEtc)
+		},
+		func() bool { return p.many1(noDefault) && p.many(withDefault) && p.opt(starEtc) },
+		func() bool { return p.many1(withDefault) && p.opt(starEtc) },
+		starEtc,
+	)
+}
+
+func (p *parser) ifStmt(kw string) bool {
+	head := func() bool { return p.tok(kw) && p.namedExpression() && p.tok(":") && p.block() }
+	return p.alt(
+		func() bool { return head() && p.look(p.t("elif")) && p.ifStmt("elif") },
+		func() bool { return head() && p.opt(p.elseBlock) },
+	)
+}
+
+func (p *parser) elseBlock() bool { return p.tok("else") && p.forcedTok(":") && p.block() }
+
+func (p *parser) whileStmt() bool {
+	return p.tok("while") && p.namedExpression() && p.tok(":") && p.block() && p.opt(p.elseBlock)
+}
+
+func (p *parser) forStmt() bool {
+	rest := func() bool {
+		return p.tok("for") && p.starTargets() && p.tok("in") && p.starExpressions() && p.tok(":") && p.block() && p.opt(p.elseBlock)
+	}
+	return p.alt(rest, func() bool { return p.tok("async") && rest() })
+}
+
+func (p *parser) withStmt() bool {
+	item := func() bool {
+		return p.alt(
+			func() bool {
+				return p.expression() && p.tok("as") && p.starTarget() && p.look(func() bool { return p.is(",") || p.is(")") || p.is(":") })
+			},
+			p.expression,
+		)
+	}
+	rest := func() bool {
+		return p.alt(
+			func() bool {
+				return p.tok("with") && p.tok("(") && p.sep1(",", item) && p.opt(p.t(",")) && p.tok(")") && p.tok(":") && p.block()
+			},
+			func() bool { return p.tok("with") && p.sep1(",", item) && p.tok(":") && p.block() },
+		)
+	}
+	return p.alt(rest, func() bool { return p.tok("async") && rest() })
+}
+
+func (p *parser) tryStmt() bool {
+	finally := func() bool { return p.tok("finally") && p.forcedTok(":") && p.block() }
+	except := func(star bool) func() bool {
+		return func() bool {
+			return p.tok("except") && (!star || p.tok("*")) && p.alt(
+				func() bool {
+					return p.expression() && p.opt(func() bool { return p.tok("as") && p.name() }) && p.tok(":") && p.block()
+				},
+				func() bool { return !star && p.tok(":") && p.block() },
+			)
+		}
+	}
+	head := func() bool { return p.tok("try") && p.forcedTok(":") && p.block() }
+	return p.alt(
+		func() bool { return head() && finally() },
+		func() bool { return head() && p.many1(except(false)) && p.opt(p.elseBlock) && p.opt(finally) },
+		func() bool {
+			return p.minor >= 11 && head() && p.many1(except(true)) && p.opt(p.elseBlock) && p.opt(finally)
+		},
+	)
+}
+
+// ---- targets ----
+
+func (p *parser) starTargets() bool {
+	return p.alt(
+		func() bool { return p.starTarget() && !p.look(p.t(",")) },
+		func() bool {
+			return p.starTarget() && p.many(func() bool { return p.tok(",") && p.starTarget() }) && p.opt(p.t(","))
+		},
+	)
+}
+
+func (p *parser) starTarget() bool {
+	return p.memoize(mStarTarget, func() bool {
+		return p.alt(
+			func() bool { return p.tok("*") && !p.look(p.t("*")) && p.starTarget() },
+			p.targetWithStarAtom,
+		)
+	})
+}
+
+func (p *parser) tLookahead() bool { return p.is("(") || p.is("[") || p.is(".") }
+
+// attributeOrSubscript is t_primary '.' NAME !t_lookahead | t_primary '['
+// slices ']' !t_lookahead.
+func (p *parser) attributeOrSubscript() bool {
+	return p.alt(
+		func() bool { return p.tPrimary() && p.tok(".") && p.name() && !p.look(p.tLookahead) },
+		func() bool { return p.tPrimary() && p.tok("[") && p.slices() && p.tok("]") && !p.look(p.tLookahead) },
+	)
+}
+
+func (p *parser) targetWithStarAtom() bool {
+	return p.memoize(mTargetWithStarAtom, func() bool {
+		return p.alt(p.attributeOrSubscript, p.starAtom)
+	})
+}
+
+func (p *parser) starAtom() bool {
+	return p.alt(
+		p.name,
+		func() bool { return p.tok("(") && p.targetWithStarAtom() && p.tok(")") },
+		func() bool {
+			return p.tok("(") && p.opt(func() bool {
+				return p.alt(
+					func() bool {
+						return p.starTarget() && p.many1(func() bool { return p.tok(",") && p.starTarget() }) && p.opt(p.t(","))
+					},
+					func() bool { return p.starTarget() && p.tok(",") },
+				)
+			}) && p.tok(")")
+		},
+		func() bool {
+			return p.tok("[") && p.opt(func() bool { return p.sep1(",", p.starTarget) && p.opt(p.t(",")) }) && p.tok("]")
+		},
+	)
+}
+
+func (p *parser) singleTarget() bool {
+	return p.alt(
+		p.singleSubscriptAttributeTarget,
+		p.name,
+		func() bool { return p.tok("(") && p.singleTarget() && p.tok(")") },
+	)
+}
+
+func (p *parser) singleSubscriptAttributeTarget() bool { return p.attributeOrSubscript() }
+
+// tPrimary is the left-recursive t_primary: an atom and the trailers after
+// it, each followed by one more ('(', '[' or '.').
+func (p *parser) tPrimary() bool {
+	return p.memoize(mTPrimary, func() bool {
+		if !(p.atom() && p.look(p.tLookahead)) {
+			return false
+		}
+		for p.alt(
+			func() bool { return p.tok(".") && p.name() && p.look(p.tLookahead) },
+			func() bool { return p.tok("[") && p.slices() && p.tok("]") && p.look(p.tLookahead) },
+			func() bool { return p.genexp() && p.look(p.tLookahead) },
+			func() bool { return p.tok("(") && p.opt(p.arguments) && p.tok(")") && p.look(p.tLookahead) },
+		) {
+		}
+		return true
+	})
+}
+
+func (p *parser) delTargets() bool { return p.sep1(",", p.delTarget) && p.opt(p.t(",")) }
+
+func (p *parser) delTarget() bool {
+	return p.memoize(mDelTarget, func() bool {
+		return p.alt(
+			p.attributeOrSubscript,
+			p.name,
+			func() bool { return p.tok("(") && p.delTarget() && p.tok(")") },
+			func() bool { return p.tok("(") && p.opt(p.delTargets) && p.tok(")") },
+			func() bool { return p.tok("[") && p.opt(p.delTargets) && p.tok("]") },
+		)
+	})
+}
+
+// ---- expressions ----
+
+func (p *parser) expression() bool {
+	return p.memoize(mExpression, func() bool {
+		return p.alt(
+			func() bool {
+				return p.disjunction() && p.tok("if") && p.disjunction() && p.tok("else") && p.expression()
+			},
+			p.disjunction,
+			p.lambdef,
+		)
+	})
+}
+
+func (p *parser) yieldExpr() bool {
+	return p.alt(
+		func() bool { return p.tok("yield") && p.tok("from") && p.expression() },
+		func() bool { return p.tok("yield") && p.opt(p.starExpressions) },
+	)
+}
+
+func (p *parser) starExpressions() bool {
+	return p.alt(
+		func() bool {
+			return p.starExpression() && p.many1(func() bool { return p.tok(",") && p.starExpression() }) && p.opt(p.t(","))
+		},
+		func() bool { return p.starExpression() && p.tok(",") },
+		p.starExpression,
+	)
+}
+
+func (p *parser) starExpression() bool {
+	return p.memoize(mStarExpression, func() bool {
+		return p.alt(func() bool { return p.tok("*") && p.bitwiseOr() }, p.expression)
+	})
+}
+
+func (p *parser) starNamedExpressions() bool {
+	return p.sep1(",", p.starNamedExpression) && p.opt(p.t(","))
+}
+
+func (p *parser) starNamedExpression() bool {
+	return p.alt(func() bool { return p.tok("*") && p.bitwiseOr() }, p.namedExpression)
+}
+
+func (p *parser) assignmentExpression() bool { return p.name() && p.tok(":=") && p.expression() }
+
+func (p *parser) namedExpression() bool {
+	return p.alt(p.assignmentExpression, func() bool { return p.expression() && !p.look(p.t(":=")) })
+}
+
+func (p *parser) disjunction() bool {
+	return p.memoize(mDisjunction, func() bool {
+		return p.conjunction() && p.many(func() bool { return p.tok("or") && p.conjunction() })
+	})
+}
+
+func (p *parser) conjunction() bool {
+	return p.memoize(mConjunction, func() bool {
+		return p.inversion() && p.many(func() bool { return p.tok("and") && p.inversion() })
+	})
+}
+
+func (p *parser) inversion() bool {
+	return p.memoize(mInversion, func() bool {
+		return p.alt(func() bool { return p.tok("not") && p.inversion() }, p.comparison)
+	})
+}
+
+func (p *parser) comparison() bool {
+	pair := func() bool {
+		return p.alt(p.t("=="), p.t("!="), p.t("<="), p.t("<"), p.t(">="), p.t(">"),
+			func() bool { return p.tok("not") && p.tok("in") }, p.t("in"),
+			func() bool { return p.tok("is") && p.tok("not") }, p.t("is")) && p.bitwiseOr()
+	}
+	return p.bitwiseOr() && p.many(pair)
+}
+
+// binary is a left-recursive rule of binary operators: operand (op
+// operand)*.
+func (p *parser) binary(operand func() bool, ops ...string) bool {
+	if !operand() {
+		return false
+	}
+	for p.forced == nil && !p.tooDeep {
+		t, ok := p.at(0)
+		if !ok || t.Kind != Op || !oneOf(p.text(t), ops) {
+			break
+		}
+		save := p.pos
+		p.pos++
+		if !operand() {
+			p.pos = save
+			break
+		}
+	}
+	return true
+}
+
+func oneOf(s string, set []string) bool {
+	for _, x := range set {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *parser) bitwiseOr() bool {
+	return p.memoize(mBitwiseOr, func() bool { return p.binary(p.bitwiseXor, "|") })
+}
+func (p *parser) bitwiseXor() bool { return p.binary(p.bitwiseAnd, "^") }
+func (p *parser) bitwiseAnd() bool { return p.binary(p.shiftExpr, "&") }
+func (p *parser) shiftExpr() bool  { return p.binary(p.sum, "<<", ">>") }
+func (p *parser) sum() bool        { return p.binary(p.term, "+", "-") }
+func (p *parser) term() bool       { return p.binary(p.factor, "*", "/", "//", "%", "@") }
+
+func (p *parser) factor() bool {
+	return p.memoize(mFactor, func() bool {
+		return p.alt(
+			func() bool { return (p.tok("+") || p.tok("-") || p.tok("~")) && p.factor() },
+			p.power,
+		)
+	})
+}
+
+func (p *parser) power() bool {
+	return p.alt(func() bool { return p.awaitPrimary() && p.tok("**") && p.factor() }, p.awaitPrimary)
+}
+
+func (p *parser) awaitPrimary() bool {
+	return p.memoize(mAwaitPrimary, func() bool {
+		return p.alt(func() bool { return p.tok("await") && p.primary() }, p.primary)
+	})
+}
+
+// primary is the left-recursive primary: an atom and its trailers.
+func (p *parser) primary() bool {
+	return p.memoize(mPrimary, func() bool {
+		if !p.atom() {
+			return false
+		}
+		for p.alt(
+			func() bool { return p.tok(".") && p.name() },
+			p.genexp,
+			func() bool { return p.tok("(") && p.opt(p.arguments) && p.tok(")") },
+			func() bool { return p.tok("[") && p.slices() && p.tok("]") },
+		) {
+		}
+		return true
+	})
+}
+
+func (p *parser) slices() bool {
+	return p.alt(
+		func() bool { return p.slice() && !p.look(p.t(",")) },
+		func() bool {
+			return p.sep1(",", func() bool {
+				return p.alt(p.slice, func() bool { return p.minor >= 11 && p.starredExpression() })
+			}) && p.opt(p.t(","))
+		},
+	)
+}
+
+func (p *parser) slice() bool {
+	return p.alt(
+		func() bool {
+			return p.opt(p.expression) && p.tok(":") && p.opt(p.expression) && p.opt(func() bool { return p.tok(":") && p.opt(p.expression) })
+		},
+		p.namedExpression,
+	)
+}
+
+func (p *parser) atom() bool {
+	t, ok := p.at(0)
+	if !ok {
+		return false
+	}
+	switch t.Kind {
+	case Name:
+		switch p.text(t) {
+		case "True", "False", "None":
+			p.pos++
+			return true
+		}
+		return p.name()
+	case String, FStringStart:
+		return p.strings()
+	case Number:
+		p.pos++
+		return true
+	case Op:
+		switch p.text(t) {
+		case "(":
+			return p.alt(p.tuple, p.group, p.genexp)
+		case "[":
+			return p.alt(p.list, p.listcomp)
+		case "{":
+			return p.alt(p.dict, p.set, p.dictcomp, p.setcomp)
+		case "...":
+			p.pos++
+			return true
+		}
+	}
+	return false
+}
+
+func (p *parser) group() bool {
+	return p.tok("(") && p.alt(p.yieldExpr, p.namedExpression) && p.tok(")")
+}
+
+func (p *parser) lambdef() bool {
+	return p.tok("lambda") && p.opt(func() bool { return p.params(true) }) && p.tok(":") && p.expression()
+}
+
+func (p *parser) strings() bool {
+	return p.memoize(mStrings, func() bool {
+		return p.many1(func() bool { return p.kind(String) || p.fstring() })
+	})
+}
+
+func (p *parser) fstring() bool {
+	return p.kind(FStringStart) && p.many(p.fstringMiddle) && p.kind(FStringEnd)
+}
+
+func (p *parser) fstringMiddle() bool {
+	return p.alt(p.replacementField, func() bool { return p.kind(FStringMiddle) })
+}
+
+func (p *parser) replacementField() bool {
+	return p.tok("{") && p.alt(p.yieldExpr, p.starExpressions) && p.opt(p.t("=")) &&
+		p.opt(func() bool { return p.tok("!") && p.name() }) &&
+		p.opt(func() bool { return p.tok(":") && p.many(p.fstringMiddle) }) && p.tok("}")
+}
+
+func (p *parser) list() bool {
+	return p.tok("[") && p.opt(p.starNamedExpressions) && p.tok("]")
+}
+
+func (p *parser) tuple() bool {
+	return p.tok("(") && p.opt(func() bool {
+		return p.starNamedExpression() && p.tok(",") && p.opt(p.starNamedExpressions)
+	}) && p.tok(")")
+}
+
+func (p *parser) set() bool { return p.tok("{") && p.starNamedExpressions() && p.tok("}") }
+
+func (p *parser) dict() bool {
+	return p.tok("{") && p.opt(func() bool { return p.sep1(",", p.doubleStarredKVPair) && p.opt(p.t(",")) }) && p.tok("}")
+}
+
+func (p *parser) doubleStarredKVPair() bool {
+	return p.alt(func() bool { return p.tok("**") && p.bitwiseOr() }, p.kvpair)
+}
+
+func (p *parser) kvpair() bool { return p.expression() && p.tok(":") && p.expression() }
+
+func (p *parser) forIfClauses() bool {
+	clause := func() bool {
+		return p.opt(p.t("async")) && p.tok("for") && p.starTargets() && p.tok("in") && p.disjunction() &&
+			p.many(func() bool { return p.tok("if") && p.disjunction() })
+	}
+	return p.many1(clause)
+}
+
+func (p *parser) listcomp() bool {
+	return p.tok("[") && p.namedExpression() && p.forIfClauses() && p.tok("]")
+}
+
+func (p *parser) setcomp() bool {
+	return p.tok("{") && p.namedExpression() && p.forIfClauses() && p.tok("}")
+}
+
+func (p *parser) genexp() bool {
+	return p.tok("(") && p.alt(p.assignmentExpression, func() bool { return p.expression() && !p.look(p.t(":=")) }) &&
+		p.forIfClauses() && p.tok(")")
+}
+
+func (p *parser) dictcomp() bool {
+	return p.tok("{") && p.kvpair() && p.forIfClauses() && p.tok("}")
+}
+
+func (p *parser) arguments() bool {
+	return p.memoize(mArguments, func() bool {
+		return p.args() && p.opt(p.t(",")) && p.look(p.t(")"))
+	})
+}
+
+func (p *parser) starredExpression() bool { return p.tok("*") && p.expression() }
+
+func (p *parser) args() bool {
+	positional := func() bool {
+		return p.alt(p.starredExpression, func() bool {
+			return p.alt(p.assignmentExpression, func() bool { return p.expression() && !p.look(p.t(":=")) }) && !p.look(p.t("="))
+		})
+	}
+	return p.alt(
+		func() bool {
+			return p.sep1(",", positional) && p.opt(func() bool { return p.tok(",") && p.kwargs() })
+		},
+		p.kwargs,
+	)
+}
+
+func (p *parser) kwargs() bool {
+	kw := func() bool { return p.name() && p.tok("=") && p.expression() }
+	orStarred := func() bool { return p.alt(kw, p.starredExpression) }
+	orDouble := func() bool { return p.alt(kw, func() bool { return p.tok("**") && p.expression() }) }
+	return p.alt(
+		func() bool { return p.sep1(",", orStarred) && p.tok(",") && p.sep1(",", orDouble) },
+		func() bool { return p.sep1(",", orStarred) },
+		func() bool { return p.sep1(",", orDouble) },
+	)
+}
+
+// ---- type parameters and aliases (3.12) ----
+
+func (p *parser) typeAlias() bool {
+	return p.soft("type") && p.name() && p.opt(p.typeParams) && p.tok("=") && p.expression()
+}
+
+func (p *parser) typeParams() bool {
+	if p.minor < 12 {
+		return false
+	}
+	return p.tok("[") && p.sep1(",", p.typeParam) && p.opt(p.t(",")) && p.tok("]")
+}
+
+func (p *parser) typeParam() bool {
+	return p.memoize(mTypeParam, func() bool {
+		def := func(f func() bool) func() bool {
+			return func() bool { return p.opt(func() bool { return p.minor >= 13 && p.tok("=") && f() }) }
+		}
+		return p.alt(
+			func() bool {
+				return p.name() && p.opt(func() bool { return p.tok(":") && p.expression() }) && def(p.expression)()
+			},
+			func() bool { return p.tok("*") && p.name() && def(p.starExpression)() },
+			func() bool { return p.tok("**") && p.name() && def(p.expression)() },
+		)
+	})
+}
+
+// ---- match (3.10) ----
+
+func (p *parser) matchStmt() bool {
+	if p.minor < 10 {
+		return false
+	}
+	subject := func() bool {
+		return p.alt(
+			func() bool { return p.starNamedExpression() && p.tok(",") && p.opt(p.starNamedExpressions) },
+			p.namedExpression,
+		)
+	}
+	caseBlock := func() bool {
+		return p.soft("case") && p.patterns() && p.opt(func() bool { return p.tok("if") && p.namedExpression() }) && p.tok(":") && p.block()
+	}
+	return p.soft("match") && subject() && p.tok(":") && p.kind(Newline) && p.kind(Indent) && p.many1(caseBlock) && p.kind(Dedent)
+}
+
+func (p *parser) patterns() bool { return p.alt(p.openSequencePattern, p.pattern) }
+
+func (p *parser) pattern() bool {
+	return p.alt(func() bool { return p.orPattern() && p.tok("as") && p.captureTarget() }, p.orPattern)
+}
+
+func (p *parser) orPattern() bool { return p.sep1("|", p.closedPattern) }
+
+func (p *parser) captureTarget() bool {
+	return !p.look(func() bool { return p.soft("_") }) && p.name() && !p.look(func() bool { return p.is(".") || p.is("(") || p.is("=") })
+}
+
+func (p *parser) closedPattern() bool {
+	return p.memoize(mClosedPattern, func() bool {
+		return p.alt(p.literalPattern, p.captureTarget, func() bool { return p.soft("_") },
+			func() bool { return p.attr() && !p.look(func() bool { return p.is(".") || p.is("(") || p.is("=") }) },
+			func() bool { return p.tok("(") && p.pattern() && p.tok(")") },
+			p.sequencePattern, p.mappingPattern, p.classPattern)
+	})
+}
+
+func (p *parser) signedNumber() bool {
+	return p.opt(func() bool { return p.tok("-") || p.tok("+") }) && p.kind(Number)
+}
+
+func (p *parser) literalPattern() bool {
+	return p.alt(
+		func() bool { return p.signedNumber() && !p.look(func() bool { return p.is("+") || p.is("-") }) },
+		func() bool { return p.signedNumber() && (p.tok("+") || p.tok("-")) && p.kind(Number) },
+		p.strings, p.t("None"), p.t("True"), p.t("False"),
+	)
+}
+
+func (p *parser) attr() bool {
+	return p.name() && p.many1(func() bool { return p.tok(".") && p.name() })
+}
+
+func (p *parser) nameOrAttr() bool { return p.alt(p.attr, p.name) }
+
+func (p *parser) sequencePattern() bool {
+	return p.alt(
+		func() bool { return p.tok("[") && p.opt(p.maybeSequencePattern) && p.tok("]") },
+		func() bool { return p.tok("(") && p.opt(p.openSequencePattern) && p.tok(")") },
+	)
+}
+
+func (p *parser) openSequencePattern() bool {
+	return p.maybeStarPattern() && p.tok(",") && p.opt(p.maybeSequencePattern)
+}
+
+func (p *parser) maybeSequencePattern() bool {
+	return p.sep1(",", p.maybeStarPattern) && p.opt(p.t(","))
+}
+
+func (p *parser) maybeStarPattern() bool {
+	return p.alt(func() bool {
+		return p.memoize(mStarPattern, func() bool {
+			return p.tok("*") && p.alt(p.captureTarget, func() bool { return p.soft("_") })
+		})
+	}, p.pattern)
+}
+
+func (p *parser) mappingPattern() bool {
+	rest := func() bool { return p.tok("**") && p.captureTarget() }
+	item := func() bool {
+		return p.alt(func() bool {
+			return p.alt(
+				func() bool { return p.signedNumber() && !p.look(func() bool { return p.is("+") || p.is("-") }) },
+				func() bool { return p.signedNumber() && (p.tok("+") || p.tok("-")) && p.kind(Number) },
+				p.strings, p.t("None"), p.t("True"), p.t("False"))
+		}, p.attr) && p.tok(":") && p.pattern()
+	}
+	return p.alt(
+		func() bool { return p.tok("{") && p.tok("}") },
+		func() bool { return p.tok("{") && rest() && p.opt(p.t(",")) && p.tok("}") },
+		func() bool {
+			return p.tok("{") && p.sep1(",", item) && p.tok(",") && rest() && p.opt(p.t(",")) && p.tok("}")
+		},
+		func() bool { return p.tok("{") && p.sep1(",", item) && p.opt(p.t(",")) && p.tok("}") },
+	)
+}
+
+func (p *parser) classPattern() bool {
+	kw := func() bool { return p.name() && p.tok("=") && p.pattern() }
+	return p.alt(
+		func() bool { return p.nameOrAttr() && p.tok("(") && p.tok(")") },
+		func() bool {
+			return p.nameOrAttr() && p.tok("(") && p.sep1(",", p.pattern) && p.opt(p.t(",")) && p.tok(")")
+		},
+		func() bool { return p.nameOrAttr() && p.tok("(") && p.sep1(",", kw) && p.opt(p.t(",")) && p.tok(")") },
+		func() bool {
+			return p.nameOrAttr() && p.tok("(") && p.sep1(",", p.pattern) && p.tok(",") && p.sep1(",", kw) && p.opt(p.t(",")) && p.tok(")")
+		},
+	)
+}
