@@ -12,9 +12,9 @@
 // line of a megabyte, deep nesting): positions are computed as it goes,
 // never by counting from the start of a line again, and it holds nothing
 // but the tokens. Parse runs CPython's PEG grammar over them as a
-// recogniser (parse.go): the verdict, and CPython's generic error where
-// its first pass stops; the invalid_ rules of its second pass and the
-// syntax tree are to come.
+// recogniser (parse.go): the verdict, CPython's generic error where its
+// first pass stops, and the errors of the invalid_ rules of its second pass
+// written so far (invalid.go); the others and the syntax tree are to come.
 //
 // The package imports nothing of dagnfs.
 package python

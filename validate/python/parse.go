@@ -1,57 +1,85 @@
 package python
 
+import "strings"
+
 // The parser: CPython's PEG grammar (Grammar/python.gram), its first pass,
 // as a recogniser. Each rule is a method that consumes tokens and reports
 // whether it matched, trying its alternatives in the grammar's order, so
 // that it looks at the tokens CPython's parser looks at: where a program
 // fails, CPython's generic error stands at the furthest token its parser
 // fetched (p->tokens[p->fill-1]), and so does this one's. Left-recursive
-// rules are loops; the rules CPython memoises are memoised. The second
-// pass (the invalid_ rules that give CPython its specific messages) and
-// the syntax tree are to come.
+// rules are loops; the rules CPython memoises are memoised. When the first
+// pass fails a second runs with the invalid_ rules written so far
+// (invalid.go), as CPython's does. The syntax tree is to come.
 
 // Parse checks src (decoded) as Python 3.minor: nil, or the error CPython
-// reports first, the tokenizer's or the parser's generic one.
+// reports first: the tokenizer's, an invalid_ rule's, or the parser's
+// generic one.
 func Parse(src []byte, minor int) *Error {
 	if minor < 9 || minor > 13 {
 		minor = 13
 	}
 	ts, terr := tokenize(src, minor, false)
-	p := &parser{src: src, minor: minor, toks: ts, n: ts.Len(), memo: make([]memoSlot, memoSize)}
+	p := &parser{src: src, minor: minor, toks: ts, n: ts.Len(), terr: terr, memo: make([]memoSlot, memoSize)}
 	ok := p.file()
+	if !ok && p.forced == nil && !p.tooDeep {
+		// The second pass: the invalid_ rules, which raise CPython's
+		// specific errors. The generic error stays where the first pass
+		// stopped (3.9: where the second did).
+		last := p.fill
+		p.pos, p.second = 0, true
+		clear(p.memo)
+		p.file()
+		if p.minor > 9 {
+			p.last = last
+		}
+	}
+	var e *Error
 	switch {
 	case p.tooDeep:
 		return &Error{Type: "MemoryError", Msg: "Parser stack overflowed - Python source too complex to parse"}
+	case p.forced == terr && terr != nil:
+		return terr // the parser reached the tokenizer's error
 	case p.forced != nil:
-		return p.forced
-	case p.fill > p.n && terr != nil:
-		return terr // the parser needed a token the tokenizer could not give
+		e = p.forced
 	case ok:
-		if terr != nil {
+		return terr
+	default:
+		e = p.generic()
+	}
+	if p.minor == 9 {
+		e = p.legacyStatement(e)
+	}
+	// Before reporting its error CPython tokenizes the rest of the
+	// source: an error of its tokenizer there is reported instead, but
+	// not an indentation error, and an unclosed bracket only when the
+	// parser's error is on a later line than the bracket.
+	switch {
+	case terr == nil || terr.Type != "SyntaxError":
+		return e
+	case strings.HasSuffix(terr.Msg, "was never closed"):
+		if i := min(p.fill, p.n) - 1; i >= 0 && int(p.toks.At(i).Start.Line) > terr.Line {
 			return terr
 		}
-		return nil
+		return e
 	}
-	e := p.generic()
-	// Before reporting its error CPython tokenizes the rest of the
-	// source: an error of the tokenizer there (not an indentation error)
-	// is reported instead.
-	if terr != nil && terr.Type == "SyntaxError" {
-		return terr
-	}
-	return e
+	return terr
 }
 
 // generic is the first pass's error at the furthest token fetched.
 func (p *parser) generic() *Error {
-	i := min(p.fill, p.n) - 1
+	last := p.last
+	if last == 0 {
+		last = p.fill
+	}
+	i := min(last, p.n) - 1
 	if i < 0 {
 		return &Error{Type: "SyntaxError", Line: 1, Col: 1, Msg: "invalid syntax"}
 	}
 	t := p.toks.At(i)
 	switch t.Kind {
 	case Indent:
-		return &Error{Type: "IndentationError", Line: int(t.Start.Line), Col: int(t.End.Col) + 1, Msg: "unexpected indent"}
+		return &Error{Type: "IndentationError", Line: int(t.Start.Line), Col: int(t.End.Col), Msg: "unexpected indent"}
 	case Dedent:
 		return &Error{Type: "IndentationError", Line: int(t.Start.Line), Col: int(t.Start.Col) + 1, Msg: "unexpected unindent"}
 	}
@@ -103,8 +131,11 @@ type parser struct {
 	fill    int // one past the furthest token fetched
 	depth   int
 	tooDeep bool
-	forced  *Error // a forced token (&&) was missing
+	forced  *Error // a forced token (&&) was missing, or an invalid_ rule raised
 	memo    []memoSlot
+	terr    *Error // the tokenizer's error, after the last token
+	second  bool   // the second pass: the invalid_ rules run
+	last    int    // the first pass's fill, where its generic error stands
 }
 
 // at fetches the token i ahead; past the end it is ENDMARKER's kind.
@@ -115,6 +146,11 @@ func (p *parser) at(i int) (Token, bool) {
 	}
 	if j < p.n {
 		return p.toks.At(j), true
+	}
+	if p.terr != nil && p.forced == nil {
+		// The tokenizer stopped here: CPython's parser raises its error
+		// as it asks for the token.
+		p.forced = p.terr
 	}
 	return Token{}, false
 }
@@ -403,6 +439,10 @@ func (p *parser) block() bool {
 		return p.alt(
 			func() bool { return p.kind(Newline) && p.kind(Indent) && p.statements() && p.kind(Dedent) },
 			p.simpleStmts,
+			func() bool {
+				return p.second && p.kind(Newline) && !p.look(func() bool { return p.kind(Indent) }) &&
+					p.raise("IndentationError", "expected an indented block")
+			},
 		)
 	})
 }
@@ -412,20 +452,50 @@ func (p *parser) decorators() bool {
 }
 
 func (p *parser) classDef() bool {
-	raw := func() bool {
+	head := func() bool {
 		return p.tok("class") && p.name() && p.opt(p.typeParams) &&
-			p.opt(func() bool { return p.tok("(") && p.opt(p.arguments) && p.tok(")") }) && p.tok(":") && p.block()
+			p.opt(func() bool { return p.tok("(") && p.opt(p.arguments) && p.tok(")") })
+	}
+	raw := func() bool {
+		return p.alt(
+			func() bool { return p.invalid() && p.headerErrors(head, "class definition") },
+			func() bool { return head() && p.tok(":") && p.block() },
+		)
 	}
 	return p.alt(func() bool { return p.decorators() && raw() }, raw)
 }
 
 func (p *parser) functionDef() bool {
 	raw := func() bool {
-		rest := func() bool {
-			return p.tok("def") && p.name() && p.opt(p.typeParams) && p.tok("(") && p.opt(func() bool { return p.params(false) }) &&
-				p.tok(")") && p.opt(func() bool { return p.tok("->") && p.expression() }) && p.tok(":") && p.block()
+		head := func() bool {
+			return p.opt(p.t("async")) && p.tok("def") && p.name() && p.opt(p.typeParams) && p.tok("(") && p.opt(func() bool { return p.params(false) }) &&
+				p.tok(")") && p.opt(func() bool { return p.tok("->") && p.expression() })
 		}
-		return p.alt(rest, func() bool { return p.tok("async") && rest() })
+		// 3.10 and 3.11 force the ':' (3.11 the '(' too) in the rule
+		// itself; 3.12 in its invalid_ rule.
+		open := func() bool { return p.tok("(") }
+		colon := func() bool { return p.tok(":") }
+		if p.minor == 10 || p.minor == 11 {
+			colon = func() bool { return p.forcedTok(":") }
+		}
+		if p.minor == 11 {
+			open = func() bool { return p.forcedTok("(") }
+		}
+		rest := func() bool {
+			return p.tok("def") && p.name() && p.opt(p.typeParams) && open() && p.opt(func() bool { return p.params(false) }) &&
+				p.tok(")") && p.opt(func() bool { return p.tok("->") && p.expression() }) && colon() && p.block()
+		}
+		return p.alt(
+			func() bool {
+				return p.invalid() && p.noBlock(func() bool { return head() && p.tok(":") }, "function definition")
+			},
+			func() bool {
+				// 3.12: a missing '(' or ':' is named.
+				return p.invalid() && p.minor >= 12 && p.opt(p.t("async")) && p.tok("def") && p.name() && p.opt(p.typeParams) &&
+					p.forcedTok("(") && p.opt(func() bool { return p.params(false) }) && p.tok(")") &&
+					p.opt(func() bool { return p.tok("->") && p.expression() }) && p.forcedTok(":") && p.block()
+			},
+			rest, func() bool { return p.tok("async") && rest() })
 	}
 	return p.alt(func() bool { return p.decorators() && raw() }, raw)
 }
@@ -473,22 +543,44 @@ func (p *parser) params(lambda bool) bool {
 func (p *parser) ifStmt(kw string) bool {
 	head := func() bool { return p.tok(kw) && p.namedExpression() && p.tok(":") && p.block() }
 	return p.alt(
+		func() bool {
+			return p.invalid() && p.headerErrors(func() bool { return p.tok(kw) && p.namedExpression() }, "'"+kw+"' statement")
+		},
 		func() bool { return head() && p.look(p.t("elif")) && p.ifStmt("elif") },
 		func() bool { return head() && p.opt(p.elseBlock) },
 	)
 }
 
-func (p *parser) elseBlock() bool { return p.tok("else") && p.forcedTok(":") && p.block() }
+func (p *parser) elseBlock() bool {
+	return p.alt(
+		func() bool {
+			return p.invalid() && p.noBlock(func() bool { return p.tok("else") && p.tok(":") }, "'else' statement")
+		},
+		func() bool { return p.tok("else") && p.forcedTok(":") && p.block() },
+	)
+}
 
 func (p *parser) whileStmt() bool {
-	return p.tok("while") && p.namedExpression() && p.tok(":") && p.block() && p.opt(p.elseBlock)
+	return p.alt(
+		func() bool {
+			return p.invalid() && p.headerErrors(func() bool { return p.tok("while") && p.namedExpression() }, "'while' statement")
+		},
+		func() bool {
+			return p.tok("while") && p.namedExpression() && p.tok(":") && p.block() && p.opt(p.elseBlock)
+		},
+	)
 }
 
 func (p *parser) forStmt() bool {
 	rest := func() bool {
 		return p.tok("for") && p.starTargets() && p.tok("in") && p.starExpressions() && p.tok(":") && p.block() && p.opt(p.elseBlock)
 	}
-	return p.alt(rest, func() bool { return p.tok("async") && rest() })
+	head := func() bool {
+		return p.opt(p.t("async")) && p.tok("for") && p.starTargets() && p.tok("in") && p.starExpressions()
+	}
+	return p.alt(
+		func() bool { return p.invalid() && p.headerErrors(head, "'for' statement") },
+		rest, func() bool { return p.tok("async") && rest() })
 }
 
 func (p *parser) withStmt() bool {
@@ -508,23 +600,89 @@ func (p *parser) withStmt() bool {
 			func() bool { return p.tok("with") && p.sep1(",", item) && p.tok(":") && p.block() },
 		)
 	}
-	return p.alt(rest, func() bool { return p.tok("async") && rest() })
+	invalidItem := func() bool { return p.expression() && p.opt(func() bool { return p.tok("as") && p.starTarget() }) }
+	plain := func() bool { return p.opt(p.t("async")) && p.tok("with") && p.sep1(",", invalidItem) }
+	parens := func() bool {
+		return p.opt(p.t("async")) && p.tok("with") && p.tok("(") &&
+			p.sep1(",", func() bool {
+				return p.expression() && p.many(func() bool { return p.tok(",") && p.expression() }) &&
+					p.opt(func() bool { return p.tok("as") && p.starTarget() })
+			}) && p.opt(p.t(",")) && p.tok(")")
+	}
+	return p.alt(
+		func() bool {
+			return p.invalid() && p.noBlock(func() bool { return plain() && p.tok(":") }, "'with' statement")
+		},
+		func() bool {
+			return p.invalid() && p.noBlock(func() bool { return parens() && p.tok(":") }, "'with' statement")
+		},
+		rest, func() bool { return p.tok("async") && rest() },
+		func() bool {
+			return p.invalid() && plain() && p.kind(Newline) && p.raise("SyntaxError", "expected ':'")
+		},
+		func() bool {
+			return p.invalid() && parens() && p.kind(Newline) && p.raise("SyntaxError", "expected ':'")
+		},
+	)
 }
 
 func (p *parser) tryStmt() bool {
-	finally := func() bool { return p.tok("finally") && p.forcedTok(":") && p.block() }
+	finally := func() bool {
+		return p.alt(
+			func() bool {
+				return p.invalid() && p.noBlock(func() bool { return p.tok("finally") && p.tok(":") }, "'finally' statement")
+			},
+			func() bool { return p.tok("finally") && p.forcedTok(":") && p.block() },
+		)
+	}
 	except := func(star bool) func() bool {
+		what := "'except' statement"
+		if star {
+			what = "'except*' statement"
+		}
+		kw := func() bool { return p.tok("except") && (!star || p.tok("*")) }
+		as := func() bool { return p.opt(func() bool { return p.tok("as") && p.name() }) }
 		return func() bool {
-			return p.tok("except") && (!star || p.tok("*")) && p.alt(
+			return p.alt(
 				func() bool {
-					return p.expression() && p.opt(func() bool { return p.tok("as") && p.name() }) && p.tok(":") && p.block()
+					return p.invalid() && p.alt(
+						func() bool {
+							return p.noBlock(func() bool { return kw() && p.expression() && as() && p.tok(":") }, what)
+						},
+						func() bool { return !star && p.noBlock(func() bool { return kw() && p.tok(":") }, what) },
+					)
 				},
-				func() bool { return !star && p.tok(":") && p.block() },
+				func() bool {
+					return kw() && p.alt(
+						func() bool { return p.expression() && as() && p.tok(":") && p.block() },
+						func() bool { return !star && p.tok(":") && p.block() },
+					)
+				},
+				func() bool {
+					return p.invalid() && p.alt(
+						func() bool {
+							return kw() && p.expression() && as() && p.kind(Newline) && p.raise("SyntaxError", "expected ':'")
+						},
+						func() bool { return !star && kw() && p.kind(Newline) && p.raise("SyntaxError", "expected ':'") },
+						func() bool {
+							return star && kw() && (p.kind(Newline) || p.tok(":")) && p.raise("SyntaxError", "expected one or more exception types")
+						},
+					)
+				},
 			)
 		}
 	}
 	head := func() bool { return p.tok("try") && p.forcedTok(":") && p.block() }
 	return p.alt(
+		func() bool {
+			return p.invalid() && p.alt(
+				func() bool { return p.noBlock(func() bool { return p.tok("try") && p.tok(":") }, "'try' statement") },
+				func() bool {
+					return p.tok("try") && p.tok(":") && p.block() && !p.look(func() bool { return p.is("except") || p.is("finally") }) &&
+						p.raise("SyntaxError", "expected 'except' or 'finally' block")
+				},
+			)
+		},
 		func() bool { return head() && finally() },
 		func() bool { return head() && p.many1(except(false)) && p.opt(p.elseBlock) && p.opt(finally) },
 		func() bool {
@@ -637,6 +795,8 @@ func (p *parser) delTarget() bool {
 func (p *parser) expression() bool {
 	return p.memoize(mExpression, func() bool {
 		return p.alt(
+			p.invalidExpression,
+			p.invalidLegacyExpression,
 			func() bool {
 				return p.disjunction() && p.tok("if") && p.disjunction() && p.tok("else") && p.expression()
 			},
@@ -987,10 +1147,23 @@ func (p *parser) matchStmt() bool {
 			p.namedExpression,
 		)
 	}
-	caseBlock := func() bool {
-		return p.soft("case") && p.patterns() && p.opt(func() bool { return p.tok("if") && p.namedExpression() }) && p.tok(":") && p.block()
+	caseHead := func() bool {
+		return p.soft("case") && p.patterns() && p.opt(func() bool { return p.tok("if") && p.namedExpression() })
 	}
-	return p.soft("match") && subject() && p.tok(":") && p.kind(Newline) && p.kind(Indent) && p.many1(caseBlock) && p.kind(Dedent)
+	caseBlock := func() bool {
+		return p.alt(
+			func() bool { return p.invalid() && p.headerErrors(caseHead, "'case' statement") },
+			func() bool { return caseHead() && p.tok(":") && p.block() },
+		)
+	}
+	return p.alt(
+		func() bool {
+			return p.soft("match") && subject() && p.tok(":") && p.kind(Newline) && p.kind(Indent) && p.many1(caseBlock) && p.kind(Dedent)
+		},
+		func() bool {
+			return p.invalid() && p.headerErrors(func() bool { return p.soft("match") && subject() }, "'match' statement")
+		},
+	)
 }
 
 func (p *parser) patterns() bool { return p.alt(p.openSequencePattern, p.pattern) }

@@ -107,3 +107,44 @@ func TestParseMatchesCPython(t *testing.T) {
 		})
 	}
 }
+
+// The second pass's errors (the invalid_ rules written so far) are
+// compile()'s, message, line and column, for each Python found: each
+// rule's case here, and every file of the corpus whose CPython error is
+// one of them (TestParseMatchesCPython counts the others).
+func TestSecondPassMatchesCompile(t *testing.T) {
+	cases := []string{
+		"if x\n    pass\n", "if x:\npass\n", "if x:\n    pass\nelif y\n    pass\n", "if x:\n    pass\nelif y:\npass\n",
+		"if x:\n    pass\nelse:\npass\n", "while x\n    pass\n", "while x:\npass\n", "for a in b\n    pass\n",
+		"for a in b:\npass\n", "async def f():\n    async for a in b:\n    pass\n", "with a as b\n    pass\n",
+		"with a as b:\npass\n", "with (a as b, c):\npass\n", "with (a, b)\n    pass\n", "try:\npass\n",
+		"try:\n    pass\nx = 1\n", "try:\n    pass\nexcept E\n    pass\n", "try:\n    pass\nexcept E as e:\npass\n",
+		"try:\n    pass\nexcept:\npass\n", "try:\n    pass\nexcept\n    pass\n", "try:\n    pass\nfinally:\npass\n",
+		"try:\n    pass\nexcept* E:\npass\n", "try:\n    pass\nexcept*:\n    pass\n", "def f():\nreturn 1\n",
+		"def f\n    pass\n", "def f(x) -> int\n    pass\n", "class C\n    pass\n", "class C(B):\npass\n",
+		"match x\n    case 1: pass\n", "match x:\npass\n", "match x:\n    case 1\n        pass\n",
+		"match x:\n    case 1:\n    pass\n", "x = [1, 2 3]\n", "f(a b)\n", "x = {'a': 1 'b': 2}\n",
+		"print 'hello'\n", "exec 'code'\n", "print x, y\n", "x = 1 if y\n", "x = [a for a in b if c if]\n",
+		"if x:\n  y\n z\n", "x = (1,\n2\ny = 3\n", "class C:\n    def f(self):\n    pass\n",
+	}
+	for minor, python := range pythons(t) {
+		t.Run(fmt.Sprintf("3.%d", minor), func(t *testing.T) {
+			dir := t.TempDir()
+			var files []string
+			for i, c := range cases {
+				p := filepath.Join(dir, fmt.Sprintf("c%02d.py", i))
+				require.NoError(t, os.WriteFile(p, []byte(c), 0o644))
+				files = append(files, p)
+			}
+			for i, o := range runOracle(t, python, files) {
+				e := Parse([]byte(cases[i]), minor)
+				if o.Compile == nil {
+					assert.Nil(t, e, "%q: CPython compiles it", cases[i])
+					continue
+				}
+				require.NotNil(t, e, "%q: CPython says %v", cases[i], o.Compile)
+				assert.Equal(t, o.Compile, []any{e.Msg, float64(e.Line), float64(e.Col)}, "%q", cases[i])
+			}
+		})
+	}
+}

@@ -42,7 +42,10 @@ type Pos struct{ Line, Col int32 }
 // Token is one token: its text is src[Off:EndOff] (a FSTRING_MIDDLE
 // ending in a doubled brace holds the first of the two).
 type Token struct {
-	Kind        Kind
+	Kind Kind
+	// Level is the bracket depth after the token (an opening bracket
+	// counts itself), as CPython's tokenizer records it.
+	Level       uint8
 	Start, End  Pos
 	Off, EndOff int32
 }

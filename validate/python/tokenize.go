@@ -131,7 +131,7 @@ func (t *tokenizer) add(k Kind, start, end ipos, off, endOff int) {
 	if !t.trivia && (k == Comment || k == NL) {
 		return
 	}
-	t.toks.add(Token{Kind: k, Start: start.pos(), End: end.pos(), Off: int32(off), EndOff: int32(endOff)})
+	t.toks.add(Token{Kind: k, Level: uint8(min(len(t.brackets), 255)), Start: start.pos(), End: end.pos(), Off: int32(off), EndOff: int32(endOff)})
 }
 
 // newline moves to the line after the newline at off.

@@ -1,0 +1,192 @@
+package python
+
+// The second pass: CPython's invalid_ rules, which run when the first pass
+// fails and raise its specific errors. The rules of compound statements
+// sit in their rules in parse.go, in the grammar's places; their helpers
+// and the expression-level rules are here.
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// invalid reports whether the invalid_ rules run (the second pass, from
+// 3.10: 3.9 has only the one of block).
+func (p *parser) invalid() bool { return p.second && p.minor >= 10 }
+
+// raise is an invalid_ rule's error, at the furthest token fetched (as
+// CPython's RAISE_SYNTAX_ERROR and RAISE_INDENTATION_ERROR place it). It
+// ends the parse.
+func (p *parser) raise(typ, msg string) bool {
+	if p.forced == nil {
+		i := min(p.fill, p.n) - 1
+		var t Token
+		if i >= 0 {
+			t = p.toks.At(i)
+		}
+		p.forced = &Error{Type: typ, Line: int(t.Start.Line), Col: int(t.Start.Col) + 1, Msg: msg}
+	}
+	return false
+}
+
+// headerErrors are the invalid_ rules of a compound statement whose header
+// is head: a newline where its ':' belongs ("expected ':'"), or no indented
+// block after it.
+func (p *parser) headerErrors(head func() bool, what string) bool {
+	return p.alt(
+		func() bool { return head() && p.kind(Newline) && p.raise("SyntaxError", "expected ':'") },
+		func() bool { return p.noBlock(func() bool { return head() && p.tok(":") }, what) },
+	)
+}
+
+// noBlock is the invalid_ rule of a header (up to its ':') that no
+// indented block follows.
+func (p *parser) noBlock(head func() bool, what string) bool {
+	line := 0
+	if t, ok := p.at(0); ok {
+		line = int(t.Start.Line)
+	}
+	return head() && p.kind(Newline) && !p.look(func() bool { return p.kind(Indent) }) &&
+		p.raise("IndentationError", fmt.Sprintf("expected an indented block after %s on line %d", what, line))
+}
+
+var softKeywords = map[string]bool{"_": true, "case": true, "match": true, "type": true}
+
+// legacyName reports whether the tokens from..to are the one name print or
+// exec (CPython's _PyPegen_check_legacy_stmt).
+func (p *parser) legacyName(from, to int) bool {
+	if to != from+1 {
+		return false
+	}
+	t := p.toks.At(from)
+	return t.Kind == Name && (p.text(t) == "print" || p.text(t) == "exec")
+}
+
+// raiseAt is an invalid_ rule's error at the start of the token i (CPython's
+// RAISE_SYNTAX_ERROR_KNOWN_LOCATION and _RANGE).
+func (p *parser) raiseAt(i int, msg string) bool {
+	if p.forced == nil {
+		t := p.toks.At(i)
+		p.forced = &Error{Type: "SyntaxError", Line: int(t.Start.Line), Col: int(t.Start.Col) + 1, Msg: msg}
+	}
+	return false
+}
+
+// invalidExpression: two expressions in a row inside brackets ("Perhaps
+// you forgot a comma?"), and an 'if' expression without 'else'.
+func (p *parser) invalidExpression() bool {
+	if !p.invalid() {
+		return false
+	}
+	return p.alt(
+		func() bool {
+			if p.look(func() bool {
+				t, ok := p.at(0)
+				if ok && t.Kind == Name && softKeywords[p.text(t)] {
+					return true
+				}
+				return p.name() && p.kind(String)
+			}) {
+				return false
+			}
+			a := p.pos
+			if !p.disjunction() {
+				return false
+			}
+			aEnd := p.pos
+			if !p.withoutInvalid(p.expressionWithoutInvalid) {
+				return false
+			}
+			if p.legacyName(a, aEnd) || p.toks.At(p.pos-1).Level == 0 {
+				return false
+			}
+			return p.raiseAt(a, "invalid syntax. Perhaps you forgot a comma?")
+		},
+		func() bool {
+			a := p.pos
+			return p.disjunction() && p.tok("if") && p.disjunction() &&
+				!p.look(func() bool { return p.is("else") || p.is(":") }) && p.raiseAt(a, "expected 'else' after 'if' expression")
+		},
+	)
+}
+
+// invalidLegacyExpression: print or exec used as a statement.
+func (p *parser) invalidLegacyExpression() bool {
+	if !p.invalid() {
+		return false
+	}
+	a := p.pos
+	if !(p.name() && !p.look(p.t("(")) && p.starExpressions()) {
+		return false
+	}
+	if !p.legacyName(a, a+1) {
+		return false
+	}
+	name := p.text(p.toks.At(a))
+	return p.raiseAt(a, fmt.Sprintf("Missing parentheses in call to '%s'. Did you mean %s(...)?", name, name))
+}
+
+// expressionWithoutInvalid is expression_without_invalid.
+func (p *parser) expressionWithoutInvalid() bool {
+	return p.alt(
+		func() bool {
+			return p.disjunction() && p.tok("if") && p.disjunction() && p.tok("else") && p.expression()
+		},
+		p.disjunction,
+		p.lambdef,
+	)
+}
+
+// withoutInvalid runs f with the invalid_ rules off, as CPython does for
+// the rules named _without_invalid.
+func (p *parser) withoutInvalid(f func() bool) bool {
+	prev := p.second
+	p.second = false
+	ok := p.try(f)
+	p.second = prev
+	return ok
+}
+
+// legacyStatement is 3.9's rewording of a SyntaxError on a line that
+// starts with print or exec and has no '(' (its SyntaxError does it, for
+// any message).
+func (p *parser) legacyStatement(e *Error) *Error {
+	if e.Type != "SyntaxError" || e.Line < 1 {
+		return e
+	}
+	text := p.lineText(e.Line)
+	if strings.Contains(text, "(") {
+		return e
+	}
+	text = strings.TrimLeft(text, " \t\f")
+	switch {
+	case strings.HasPrefix(text, "print "):
+		data := text[len("print "):]
+		if i := strings.IndexByte(data, ';'); i >= 0 {
+			data = data[:i]
+		}
+		return &Error{Type: e.Type, Line: e.Line, Col: e.Col,
+			Msg: fmt.Sprintf("Missing parentheses in call to 'print'. Did you mean print(%s)?", strings.TrimSpace(data))}
+	case strings.HasPrefix(text, "exec "):
+		return &Error{Type: e.Type, Line: e.Line, Col: e.Col, Msg: "Missing parentheses in call to 'exec'"}
+	}
+	return e
+}
+
+// lineText is the text of the line (from 1) of the source.
+func (p *parser) lineText(line int) string {
+	start := 0
+	for n := 1; n < line; n++ {
+		i := bytes.IndexByte(p.src[start:], '\n')
+		if i < 0 {
+			return ""
+		}
+		start += i + 1
+	}
+	end := bytes.IndexByte(p.src[start:], '\n')
+	if end < 0 {
+		end = len(p.src) - start
+	}
+	return string(p.src[start : start+end])
+}
