@@ -159,8 +159,23 @@ func (p *parser) text(t Token) string { return string(p.src[t.Off:t.EndOff]) }
 
 // is reports whether the current token is the operator or keyword s.
 func (p *parser) is(s string) bool {
-	t, ok := p.at(0)
-	return ok && int(t.EndOff-t.Off) == len(s) && (t.Kind == Op || t.Kind == Name) && string(p.src[t.Off:t.EndOff]) == s
+	t := p.cur()
+	return t != nil && int(t.EndOff-t.Off) == len(s) && p.src[t.Off] == s[0] && (t.Kind == Op || t.Kind == Name) &&
+		string(p.src[t.Off:t.EndOff]) == s
+}
+
+// cur fetches the current token, in place (nil past the end), as at(0).
+func (p *parser) cur() *Token {
+	if p.pos+1 > p.fill {
+		p.fill = p.pos + 1
+	}
+	if p.pos < p.n {
+		return p.toks.ptr(p.pos)
+	}
+	if p.terr != nil && p.forced == nil {
+		p.forced = p.terr
+	}
+	return nil
 }
 
 // tok consumes the operator or keyword s.
@@ -862,10 +877,29 @@ func (p *parser) inversion() bool {
 }
 
 func (p *parser) comparison() bool {
+	// compare_op_bitwise_or_pair, its ten alternatives told apart by the
+	// current token, looking at what they look at ('not' 'in', 'is'
+	// ['not']).
 	pair := func() bool {
-		return p.alt(p.t("=="), p.t("!="), p.t("<="), p.t("<"), p.t(">="), p.t(">"),
-			func() bool { return p.tok("not") && p.tok("in") }, p.t("in"),
-			func() bool { return p.tok("is") && p.tok("not") }, p.t("is")) && p.bitwiseOr()
+		t, ok := p.at(0)
+		if !ok || t.Kind != Op && t.Kind != Name {
+			return false
+		}
+		switch string(p.src[t.Off:t.EndOff]) {
+		case "==", "!=", "<=", "<", ">=", ">", "in":
+			p.pos++
+		case "not":
+			p.pos++
+			if !p.tok("in") {
+				return false
+			}
+		case "is":
+			p.pos++
+			p.tok("not")
+		default:
+			return false
+		}
+		return p.bitwiseOr()
 	}
 	return p.bitwiseOr() && p.many(pair)
 }

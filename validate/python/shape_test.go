@@ -12,8 +12,8 @@ import (
 // none overflows the Go stack: 64 MiB allocated at most (the tokens, and a
 // memo of fixed size), and 3 s (30 s under the race detector), which a
 // parse worse than linear misses by minutes. Issue 22's second is not met
-// yet by the one-line list (about 1.5 s here), deep brackets and calls
-// (0.8 to 0.9 s): each rule is a closure-heavy function for now.
+// yet by the one-line list (about 1.45 s here; deep brackets and calls
+// take 0.7 to 0.8 s): each rule is a closure-heavy function for now.
 func TestParseIsBounded(t *testing.T) {
 	shapes := megabyteShapes()
 	bound := raced(3 * time.Second)

@@ -88,7 +88,9 @@ const blockBits = 12
 func (ts *Tokens) Len() int { return ts.n }
 
 // At is the i-th token.
-func (ts *Tokens) At(i int) Token { return ts.blocks[i>>blockBits][i&(1<<blockBits-1)] }
+func (ts *Tokens) At(i int) Token { return *ts.ptr(i) }
+
+func (ts *Tokens) ptr(i int) *Token { return &ts.blocks[i>>blockBits][i&(1<<blockBits-1)] }
 
 // Slice copies the tokens into one slice (for tests and small sources).
 func (ts *Tokens) Slice() []Token {
