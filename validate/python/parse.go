@@ -136,7 +136,12 @@ type parser struct {
 	terr    *Error // the tokenizer's error, after the last token
 	second  bool   // the second pass: the invalid_ rules run
 	last    int    // the first pass's fill, where its generic error stands
+	// unpacked: the arguments parsed since it was cleared hold a '**'
+	// (invalid_arguments words its error by it).
+	unpacked bool
 }
+
+func (p *parser) setUnpacked() bool { p.unpacked = true; return true }
 
 // at fetches the token i ahead; past the end it is ENDMARKER's kind.
 func (p *parser) at(i int) (Token, bool) {
@@ -430,6 +435,10 @@ func (p *parser) importStmt() bool {
 			func() bool { return p.tok("(") && p.importFromAsNames() && p.opt(p.t(",")) && p.tok(")") },
 			func() bool { return p.importFromAsNames() && !p.look(p.t(",")) },
 			p.t("*"),
+			func() bool {
+				return p.second && p.importFromAsNames() && p.tok(",") && p.kind(Newline) &&
+					p.raise("SyntaxError", "trailing comma not allowed without surrounding parentheses")
+			},
 		)
 	}
 	return p.alt(
@@ -543,6 +552,32 @@ func (p *parser) params(lambda bool) bool {
 	}
 	slash := func() bool { return p.tok("/") && (p.tok(",") || p.look(p.t(closer))) }
 	return p.alt(
+		func() bool {
+			// invalid_parameters: a parameter without a default after
+			// one with (slash_no_default? param_no_default*
+			// invalid_parameters_helper a=param_no_default).
+			if !p.second {
+				return false
+			}
+			if p.minor >= 12 {
+				p.opt(func() bool { return p.many1(noDefault) && slash() })
+			}
+			p.many(noDefault)
+			if !p.alt(func() bool { return p.many(noDefault) && p.many1(withDefault) && slash() }, func() bool { return p.many1(withDefault) }) {
+				return false
+			}
+			a := p.pos
+			if !noDefault() {
+				return false
+			}
+			switch {
+			case p.minor == 9:
+				return p.raise("SyntaxError", "non-default argument follows default argument")
+			case p.minor <= 11:
+				return p.raiseAt(a, "non-default argument follows default argument")
+			}
+			return p.raiseAt(a, "parameter without a default follows parameter with a default")
+		},
 		func() bool {
 			return p.many1(noDefault) && slash() && p.many(noDefault) && p.many(withDefault) && p.opt(starEtc)
 		},
@@ -675,6 +710,15 @@ func (p *parser) tryStmt() bool {
 				},
 				func() bool {
 					return p.invalid() && p.alt(
+						func() bool {
+							// except A, B as e: (Python 2's form)
+							if !kw() {
+								return false
+							}
+							a := p.pos
+							return p.expression() && p.tok(",") && p.starExpressions() && as() && p.tok(":") &&
+								p.raiseAt(a, "multiple exception types must be parenthesized")
+						},
 						func() bool {
 							return kw() && p.expression() && as() && p.kind(Newline) && p.raise("SyntaxError", "expected ':'")
 						},
@@ -1056,9 +1100,26 @@ func (p *parser) fstringMiddle() bool {
 }
 
 func (p *parser) replacementField() bool {
-	return p.tok("{") && p.alt(p.yieldExpr, p.starExpressions) && p.opt(p.t("=")) &&
-		p.opt(func() bool { return p.tok("!") && p.name() }) &&
-		p.opt(func() bool { return p.tok(":") && p.many(p.fstringMiddle) }) && p.tok("}")
+	return p.alt(
+		func() bool {
+			return p.tok("{") && p.alt(p.yieldExpr, p.starExpressions) && p.opt(p.t("=")) &&
+				p.opt(func() bool { return p.tok("!") && p.name() }) &&
+				p.opt(func() bool { return p.tok(":") && p.many(p.fstringMiddle) }) && p.tok("}")
+		},
+		func() bool {
+			// invalid_replacement_field: no expression before what
+			// ends it.
+			if !p.invalid() || !p.tok("{") {
+				return false
+			}
+			for _, s := range []string{"=", "!", ":", "}"} {
+				if a := p.pos; p.tok(s) {
+					return p.raiseAt(a, "f-string: valid expression required before '"+s+"'")
+				}
+			}
+			return false
+		},
+	)
 }
 
 func (p *parser) list() bool {
@@ -1110,7 +1171,24 @@ func (p *parser) dictcomp() bool {
 
 func (p *parser) arguments() bool {
 	return p.memoize(mArguments, func() bool {
-		return p.args() && p.opt(p.t(",")) && p.look(p.t(")"))
+		return p.alt(
+			func() bool { return p.args() && p.opt(p.t(",")) && p.look(p.t(")")) },
+			func() bool {
+				// invalid_arguments: a positional argument after keyword
+				// ones (a=args ',' args).
+				if !p.second {
+					return false
+				}
+				p.unpacked = false
+				if !(p.args() && p.tok(",") && p.args()) {
+					return false
+				}
+				if p.unpacked {
+					return p.raise("SyntaxError", "positional argument follows keyword argument unpacking")
+				}
+				return p.raise("SyntaxError", "positional argument follows keyword argument")
+			},
+		)
 	})
 }
 
@@ -1133,7 +1211,9 @@ func (p *parser) args() bool {
 func (p *parser) kwargs() bool {
 	kw := func() bool { return p.name() && p.tok("=") && p.expression() }
 	orStarred := func() bool { return p.alt(kw, p.starredExpression) }
-	orDouble := func() bool { return p.alt(kw, func() bool { return p.tok("**") && p.expression() }) }
+	orDouble := func() bool {
+		return p.alt(kw, func() bool { return p.tok("**") && p.expression() && p.setUnpacked() })
+	}
 	return p.alt(
 		func() bool { return p.sep1(",", orStarred) && p.tok(",") && p.sep1(",", orDouble) },
 		func() bool { return p.sep1(",", orStarred) },
