@@ -37,6 +37,9 @@ func Parse(src []byte, minor int) *Error {
 	var e *Error
 	switch {
 	case p.tooDeep:
+		if p.minor <= 11 {
+			return &Error{Type: "MemoryError"} // no message before 3.12
+		}
 		return &Error{Type: "MemoryError", Msg: "Parser stack overflowed - Python source too complex to parse"}
 	case p.forced == terr && terr != nil:
 		return terr // the parser reached the tokenizer's error
@@ -119,8 +122,43 @@ const (
 	mBitwiseOr
 )
 
-// maxDepth bounds the recursion, as CPython's parser bounds its stack.
-const maxDepth = 6000
+// maxDepth bounds the recursion of the rules here (a safety net for the Go
+// stack: the rule levels below stop any real source first).
+const maxDepth = 1 << 17
+
+// maxLevel is CPython's parser stack (MAXSTACK, 6000 rule calls), counted
+// as levels: the rules that recurse (expression, inversion, factor, power,
+// lambdef) count one each, a block seven (the rules CPython enters for a
+// compound statement and its block), and the rules above the first
+// expression of a statement the rest (levelBase). Calibrated against
+// CPython 3.9 to 3.13, whose MemoryError starts at 5,968 unary minus signs
+// (5,967 from 3.12), 2,984 '**' or lambdas, 5,968 conditional expressions
+// and 5,955 minus signs two blocks deep: each exactly at module level, one
+// level early two blocks deep (TestDepthLimitsMatchCPython).
+const (
+	maxLevel   = 6000
+	blockLevel = 7
+)
+
+// levelBase is the levels CPython's parser spends above the rules counted
+// here, for Python 3.minor.
+func levelBase(minor int) int {
+	if minor >= 12 {
+		return 30
+	}
+	return 29
+}
+
+// enter counts n levels of rule recursion; false (and the parse ends, as
+// CPython's MemoryError ends it) past maxLevel.
+func (p *parser) enter(n int) bool {
+	if p.level+n+levelBase(p.minor) > maxLevel {
+		p.tooDeep = true
+		return false
+	}
+	p.level += n
+	return true
+}
 
 type parser struct {
 	src     []byte
@@ -139,6 +177,7 @@ type parser struct {
 	// unpacked: the arguments parsed since it was cleared hold a '**'
 	// (invalid_arguments words its error by it).
 	unpacked bool
+	level    int // rule recursion, as CPython's parser counts it (enter)
 }
 
 func (p *parser) setUnpacked() bool { p.unpacked = true; return true }
@@ -459,6 +498,15 @@ func (p *parser) dottedAsName() bool {
 func (p *parser) dottedName() bool { return p.sep1(".", p.name) }
 
 func (p *parser) block() bool {
+	if !p.enter(blockLevel) {
+		return false
+	}
+	ok := p.blockRule()
+	p.level -= blockLevel
+	return ok
+}
+
+func (p *parser) blockRule() bool {
 	return p.memoize(mBlock, func() bool {
 		return p.alt(
 			func() bool { return p.kind(Newline) && p.kind(Indent) && p.statements() && p.kind(Dedent) },
@@ -852,6 +900,15 @@ func (p *parser) delTarget() bool {
 // ---- expressions ----
 
 func (p *parser) expression() bool {
+	if !p.enter(1) {
+		return false
+	}
+	ok := p.expressionRule()
+	p.level -= 1
+	return ok
+}
+
+func (p *parser) expressionRule() bool {
 	return p.memoize(mExpression, func() bool {
 		return p.alt(
 			p.invalidExpression,
@@ -915,6 +972,15 @@ func (p *parser) conjunction() bool {
 }
 
 func (p *parser) inversion() bool {
+	if !p.enter(1) {
+		return false
+	}
+	ok := p.inversionRule()
+	p.level -= 1
+	return ok
+}
+
+func (p *parser) inversionRule() bool {
 	return p.memoize(mInversion, func() bool {
 		return p.alt(func() bool { return p.tok("not") && p.inversion() }, p.comparison)
 	})
@@ -988,6 +1054,15 @@ func (p *parser) sum() bool        { return p.binary(p.term, "+", "-") }
 func (p *parser) term() bool       { return p.binary(p.factor, "*", "/", "//", "%", "@") }
 
 func (p *parser) factor() bool {
+	if !p.enter(1) {
+		return false
+	}
+	ok := p.factorRule()
+	p.level -= 1
+	return ok
+}
+
+func (p *parser) factorRule() bool {
 	return p.memoize(mFactor, func() bool {
 		return p.alt(
 			func() bool { return (p.tok("+") || p.tok("-") || p.tok("~")) && p.factor() },
@@ -997,6 +1072,15 @@ func (p *parser) factor() bool {
 }
 
 func (p *parser) power() bool {
+	if !p.enter(1) {
+		return false
+	}
+	ok := p.powerRule()
+	p.level -= 1
+	return ok
+}
+
+func (p *parser) powerRule() bool {
 	return p.alt(func() bool { return p.awaitPrimary() && p.tok("**") && p.factor() }, p.awaitPrimary)
 }
 
@@ -1082,6 +1166,15 @@ func (p *parser) group() bool {
 }
 
 func (p *parser) lambdef() bool {
+	if !p.enter(1) {
+		return false
+	}
+	ok := p.lambdefRule()
+	p.level -= 1
+	return ok
+}
+
+func (p *parser) lambdefRule() bool {
 	return p.tok("lambda") && p.opt(func() bool { return p.params(true) }) && p.tok(":") && p.expression()
 }
 

@@ -1,11 +1,16 @@
 package python
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Any shape of about a megabyte is parsed in bounded time and memory, and
@@ -53,5 +58,86 @@ func megabyteShapes() map[string]string {
 		"power chain": "x = 2" + strings.Repeat("**2", 1<<18/k) + "\n",
 		"non-ascii":   "é = '" + strings.Repeat("é", 500_000/k) + "'; y = 1\n",
 		"long string": "x = '''" + strings.Repeat("a\\n", 350_000/k) + "'''\n",
+	}
+}
+
+// depthShapes are the chains that reach CPython's parser stack limit.
+var depthShapes = []struct {
+	name   string
+	prefix string
+	unit   string
+	suffix string
+}{
+	{"unary minus", "x = ", "-", "1\n"},
+	{"not", "x = ", "not ", "1\n"},
+	{"power", "x = 2", "**2", "\n"},
+	{"lambda", "x = ", "lambda: ", "1\n"},
+	{"conditional", "x = ", "1 if 1 else ", "1\n"},
+	{"unary two blocks deep", "def f():\n    if x:\n        x = ", "-", "1\n"},
+}
+
+// edgeOracle prints, for each shape, the first count of units at which
+// compile() raises MemoryError (the parser's stack), by bisection.
+const edgeOracle = `
+import json, sys
+shapes = json.load(sys.stdin)
+def mem(src):
+    try:
+        compile(src, "f", "exec")
+    except MemoryError:
+        return True
+    except (SyntaxError, RecursionError):
+        pass
+    return False
+out = []
+for pre, unit, post in shapes:
+    lo, hi = 1, 8000
+    while lo < hi:
+        m = (lo + hi) // 2
+        if mem(pre + unit * m + post): hi = m
+        else: lo = m + 1
+    out.append(lo)
+print(json.dumps(out))
+`
+
+// The parser's stack limit is CPython's: the first chain length refused
+// with MemoryError is within two levels of CPython's for each shape and
+// each Python found (issue 22 asks for 100), with 3.12's message.
+func TestDepthLimitsMatchCPython(t *testing.T) {
+	var shapes [][3]string
+	for _, s := range depthShapes {
+		shapes = append(shapes, [3]string{s.prefix, s.unit, s.suffix})
+	}
+	in, err := json.Marshal(shapes)
+	require.NoError(t, err)
+	for minor, python := range pythons(t) {
+		t.Run(fmt.Sprintf("3.%d", minor), func(t *testing.T) {
+			cmd := exec.Command(python, "-c", edgeOracle)
+			cmd.Stdin = bytes.NewReader(in)
+			out, err := cmd.Output()
+			require.NoError(t, err)
+			var want []int
+			require.NoError(t, json.Unmarshal(out, &want))
+			for i, s := range depthShapes {
+				lo, hi := 1, 8000
+				for lo < hi {
+					m := (lo + hi) / 2
+					if e := Parse([]byte(s.prefix+strings.Repeat(s.unit, m)+s.suffix), minor); e != nil && e.Type == "MemoryError" {
+						hi = m
+					} else {
+						lo = m + 1
+					}
+				}
+				t.Logf("3.%d %s: MemoryError from %d here, %d in CPython", minor, s.name, lo, want[i])
+				assert.InDelta(t, want[i], lo, 2, "3.%d %s", minor, s.name)
+			}
+			e := Parse([]byte("x = "+strings.Repeat("-", 7000)+"1\n"), minor)
+			require.NotNil(t, e)
+			if minor >= 12 {
+				assert.Equal(t, "Parser stack overflowed - Python source too complex to parse", e.Msg)
+			} else {
+				assert.Equal(t, "", e.Msg)
+			}
+		})
 	}
 }
