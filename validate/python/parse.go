@@ -177,7 +177,8 @@ type parser struct {
 	// unpacked: the arguments parsed since it was cleared hold a '**'
 	// (invalid_arguments words its error by it).
 	unpacked bool
-	level    int // rule recursion, as CPython's parser counts it (enter)
+	level    int    // rule recursion, as CPython's parser counts it (enter)
+	inner    *Error // the error of an f-string field's expression, where CPython places it
 }
 
 func (p *parser) setUnpacked() bool { p.unpacked = true; return true }
@@ -1180,7 +1181,24 @@ func (p *parser) lambdefRule() bool {
 
 func (p *parser) strings() bool {
 	return p.memoize(mStrings, func() bool {
-		return p.many1(func() bool { return p.kind(String) || p.fstring() })
+		start := p.pos
+		if !p.many1(func() bool { return p.kind(String) || p.fstring() }) {
+			return false
+		}
+		if p.minor < 12 {
+			// Before 3.12 the strings' action reads the f-strings inside:
+			// its error stands at the furthest token fetched.
+			for i := start; i < p.pos; i++ {
+				if msg := p.fstringError(p.text(p.toks.At(i))); msg != "" {
+					if p.inner != nil && p.forced == nil {
+						p.forced = p.inner
+						return false
+					}
+					return p.raise("SyntaxError", msg)
+				}
+			}
+		}
+		return true
 	})
 }
 
@@ -1196,7 +1214,7 @@ func (p *parser) replacementField() bool {
 	return p.alt(
 		func() bool {
 			return p.tok("{") && p.alt(p.yieldExpr, p.starExpressions) && p.opt(p.t("=")) &&
-				p.opt(func() bool { return p.tok("!") && p.name() }) &&
+				p.opt(p.conversion) &&
 				p.opt(func() bool { return p.tok(":") && p.many(p.fstringMiddle) }) && p.tok("}")
 		},
 		func() bool {
@@ -1467,4 +1485,23 @@ func (p *parser) classPattern() bool {
 			return p.nameOrAttr() && p.tok("(") && p.sep1(",", p.pattern) && p.tok(",") && p.sep1(",", kw) && p.opt(p.t(",")) && p.tok(")")
 		},
 	)
+}
+
+// conversion is fstring_conversion: "!" NAME, whose name CPython checks as
+// it builds the field.
+func (p *parser) conversion() bool {
+	if !p.tok("!") {
+		return false
+	}
+	at := p.pos
+	if p.second && (p.is(":") || p.is("}")) {
+		return p.raiseAt(at, "f-string: missing conversion character")
+	}
+	if !p.name() {
+		return false
+	}
+	if c := p.text(p.toks.At(at)); c != "s" && c != "r" && c != "a" {
+		return p.raiseAt(at, "f-string: invalid conversion character '"+c+"': expected 's', 'r', or 'a'")
+	}
+	return true
 }

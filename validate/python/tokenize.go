@@ -276,7 +276,7 @@ func (t *tokenizer) tabError() {
 // when it has none, a DEDENT per open block, ENDMARKER; or the error for
 // what is still open.
 func (t *tokenizer) end() {
-	if n := len(t.fstrings); n > 0 {
+	if n := len(t.fstrings); n > 0 && len(t.fstrings[n-1].fields) == 0 {
 		t.unterminatedFString(t.fstrings[n-1])
 		return
 	}
