@@ -910,6 +910,9 @@ func (p *parser) expression() bool {
 }
 
 func (p *parser) expressionRule() bool {
+	if !p.startsExpression() {
+		return false
+	}
 	return p.memoize(mExpression, func() bool {
 		return p.alt(
 			p.invalidExpression,
@@ -961,6 +964,9 @@ func (p *parser) namedExpression() bool {
 }
 
 func (p *parser) disjunction() bool {
+	if !p.startsExpression() {
+		return false
+	}
 	return p.memoize(mDisjunction, func() bool {
 		return p.conjunction() && p.many(func() bool { return p.tok("or") && p.conjunction() })
 	})
@@ -1504,4 +1510,33 @@ func (p *parser) conversion() bool {
 		return p.raiseAt(at, "f-string: invalid conversion character '"+c+"': expected 's', 'r', or 'a'")
 	}
 	return true
+}
+
+// startsExpression reports whether the current token can begin an
+// expression. Every alternative of expression and disjunction fails at
+// once on any other token, having fetched it and nothing else: answering
+// first fetches the same token and saves descending the precedence rules
+// to atom to learn it.
+func (p *parser) startsExpression() bool {
+	t := p.cur()
+	if t == nil {
+		return false
+	}
+	switch t.Kind {
+	case Number, String, FStringStart:
+		return true
+	case Name:
+		switch text := string(p.src[t.Off:t.EndOff]); text {
+		case "True", "False", "None", "lambda", "not", "await":
+			return true
+		default:
+			return !keywords[text]
+		}
+	case Op:
+		switch string(p.src[t.Off:t.EndOff]) {
+		case "(", "[", "{", "-", "+", "~", "...":
+			return true
+		}
+	}
+	return false
 }
