@@ -209,6 +209,32 @@ huge_pub_s=$(printf '%s\n' "${huge_pub[@]}" | median); huge_cp_s=$(printf '%s\n'
 huge_pub_kb=$(printf '%s\n' "${huge_pub_kb_all[@]}" | sort -n | tail -1)
 base_kb=$(/usr/bin/time -f %M "$bin" version 2>&1 >/dev/null | tail -1)
 
+# The new Python front end (validate/python, issue 22) on the megabyte
+# shapes of internal/pyshapes, beside CPython's compile() of the same files
+# (in one interpreter, after its start, medians of 3).
+mkdir -p "$work/shapes"
+(cd "$here/.." && go build -o "$work/benchparse" ./internal/benchparse)
+"$work/benchparse" "$work/shapes" 3 > "$work/parse.tsv"
+python3 -I -c '
+import os, sys, time
+for line in open(sys.argv[2]):
+    name = line.split("\t")[0]
+    src = open(os.path.join(sys.argv[1], name), "rb").read()
+    ms, res = [], "ok"
+    for _ in range(3):
+        t = time.perf_counter()
+        try:
+            compile(src, name, "exec")
+        except (SyntaxError, MemoryError, RecursionError) as e:
+            res = type(e).__name__
+        ms.append((time.perf_counter() - t) * 1000)
+    print("%s\t%.0f\t%s" % (name, sorted(ms)[1], res))
+' "$work/shapes" "$work/parse.tsv" > "$work/compile.tsv"
+parse_rows=$(join -t $'\t' <(sort "$work/parse.tsv") <(sort "$work/compile.tsv") |
+  awk -F'\t' '{printf "| %s | %s ms | %s MiB | %s | %s ms | %s |\n", $1, $2, $3, $4, $5, $6}')
+parse_worst_ms=$(cut -f2 "$work/parse.tsv" | sort -n | tail -1)
+parse_worst_mib=$(cut -f3 "$work/parse.tsv" | sort -n | tail -1)
+
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 commit=$(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$here/.." status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
@@ -248,6 +274,7 @@ each against the just-started server. Nothing here is edited by hand; rerun
 | validate --env on 1,000 DAG files within 1.2x of validate alone | CPython verdict: $(ratio_up "$ve_med" "$va_med")x ($ve_med ms against $va_med ms); embedded checker: $(ratio_up "$vne_med" "$vn_med")x ($vne_med ms against $vn_med ms); $env_findings import findings | $(verdict "$(awk -v a="$(ratio_up "$ve_med" "$va_med")" -v b="$(ratio_up "$vne_med" "$vn_med")" 'BEGIN {print (a > b) ? a : b}')" 1.2 max) |
 | publish and verify a 400 MB file in under 150 MB of memory | publish $((big_pub_kb >> 10)) MiB, verify $((big_ver_kb >> 10)) MiB (the binary alone: $((base_kb >> 10)) MiB) | $(verdict "$(( (big_pub_kb > big_ver_kb ? big_pub_kb : big_ver_kb) >> 10 ))" 150 max) |
 | publish a 400 MiB file at least 0.9x as fast as \`nfs-cp\` (libnfs, not atomic, no hash) | ${big_ratio}x ($big_pub_s s against $big_cp_s s) | $(verdict "$big_ratio" 0.9 min) |
+| parse any megabyte shape (internal/pyshapes) with the new pure-Go front end in under 1 s and 64 MiB (issue 22; table below, beside CPython's compile()) | worst ${parse_worst_ms} ms, ${parse_worst_mib} MiB | $(verdict "$(( parse_worst_ms < 1000 && parse_worst_mib < 64 ))" 1 min) |
 | the same for 4000 MiB (sparse source), memory flat | ${huge_ratio}x ($huge_pub_s s against $huge_cp_s s); max RSS $((huge_pub_kb >> 10)) MiB (400 MiB: $((big_pub_kb >> 10)) MiB) | $(verdict "$huge_ratio" 0.9 min) |
 
 ## Where the time goes
@@ -333,4 +360,12 @@ Raw (ms): generations first publish ${gen_ms[*]} (switch ${gen_switch_ms[*]}); f
 
 Raw (s): 400 MiB dagnfs ${big_pub[*]}, nfs-cp ${big_cp[*]}; 4000 MiB dagnfs ${huge_pub[*]}, nfs-cp ${huge_cp[*]}.
 CPU seconds (user + system) of the 400 MiB runs: dagnfs ${big_pub_cpu[*]}, nfs-cp ${big_cp_cpu[*]}; the machine's $(nproc) cores also run nfs-ganesha.
+
+### The new Python front end (validate/python) on megabyte shapes, beside CPython 3 compile()
+
+validate/python's Parse for Python 3.12 (tokenizer and both passes, no syntax tree yet) and \`$real_py\`'s compile() (parser, compiler and code generation) of the same files, medians of 3, after each one's start.
+
+| shape | parse | allocated | verdict | CPython compile() | CPython's verdict |
+|---|---|---|---|---|---|
+$parse_rows
 REPORT

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/internal/pyshapes"
 )
 
 // Any shape of about a megabyte is parsed in bounded time and memory, and
@@ -31,34 +33,15 @@ func TestParseIsBounded(t *testing.T) {
 	}
 }
 
-// megabyteShapes are sources of about a megabyte in the shapes that make
-// parsers slow or deep: one line, many lines, deep brackets, long chains,
-// long strings, an unclosed nesting, an error at the very end.
-//
-// Under the race detector (make test runs every package under it) they
-// are an eighth of that: the parser is one goroutine, and a parse worse
-// than linear is still minutes over its bound.
+// megabyteShapes are internal/pyshapes' sources of about a megabyte, an
+// eighth of that under the race detector (make test runs every package
+// under it): the parser is one goroutine, and a parse worse than linear is
+// still minutes over its bound.
 func megabyteShapes() map[string]string {
-	k := 1
 	if raceEnabled {
-		k = 8
+		return pyshapes.Megabyte(8)
 	}
-	return map[string]string{
-		"one line":    "x = [" + strings.Repeat("(),", 350_000/k) + "]\n",
-		"many lines":  strings.Repeat("x = f'{a!r:>{w}} {{b}}' + 1_000 + 0x_ff  # c\n", 23_000/k),
-		"deep":        strings.Repeat("x = "+strings.Repeat("(", 199)+"1"+strings.Repeat(")", 199)+"\n", 2_500/k),
-		"unary":       "x = " + strings.Repeat("-", 1<<20/k) + "1\n",
-		"attributes":  "x = a" + strings.Repeat(".b", 1<<19/k) + "\n",
-		"sum":         "x = 1" + strings.Repeat("+1", 1<<19/k) + "\n",
-		"calls":       "x = f" + strings.Repeat("()", 1<<19/k) + "\n",
-		"unclosed":    "x = " + strings.Repeat("(", 1<<20/k) + "\n",
-		"lambdas":     "x = " + strings.Repeat("lambda: ", 1<<17/k) + "1\n",
-		"statements":  strings.Repeat("if x:\n    y = [a for a in b if a] or {c: d for c, d in e}\n", 15_000/k),
-		"bad at end":  strings.Repeat("x = (1, 2)\n", 90_000/k) + "x = = 1\n",
-		"power chain": "x = 2" + strings.Repeat("**2", 1<<18/k) + "\n",
-		"non-ascii":   "é = '" + strings.Repeat("é", 500_000/k) + "'; y = 1\n",
-		"long string": "x = '''" + strings.Repeat("a\\n", 350_000/k) + "'''\n",
-	}
+	return pyshapes.Megabyte(1)
 }
 
 // depthShapes are the chains that reach CPython's parser stack limit.
