@@ -149,6 +149,16 @@ func levelBase(minor int) int {
 	return 29
 }
 
+// counted runs rule as n levels of recursion (enter).
+func (p *parser) counted(n int, rule func() bool) bool {
+	if !p.enter(n) {
+		return false
+	}
+	ok := rule()
+	p.level -= n
+	return ok
+}
+
 // enter counts n levels of rule recursion; false (and the parse ends, as
 // CPython's MemoryError ends it) past maxLevel.
 func (p *parser) enter(n int) bool {
@@ -498,14 +508,7 @@ func (p *parser) dottedAsName() bool {
 
 func (p *parser) dottedName() bool { return p.sep1(".", p.name) }
 
-func (p *parser) block() bool {
-	if !p.enter(blockLevel) {
-		return false
-	}
-	ok := p.blockRule()
-	p.level -= blockLevel
-	return ok
-}
+func (p *parser) block() bool { return p.counted(blockLevel, p.blockRule) }
 
 func (p *parser) blockRule() bool {
 	return p.memoize(mBlock, func() bool {
@@ -900,14 +903,7 @@ func (p *parser) delTarget() bool {
 
 // ---- expressions ----
 
-func (p *parser) expression() bool {
-	if !p.enter(1) {
-		return false
-	}
-	ok := p.expressionRule()
-	p.level -= 1
-	return ok
-}
+func (p *parser) expression() bool { return p.counted(1, p.expressionRule) }
 
 func (p *parser) expressionRule() bool {
 	if !p.startsExpression() {
@@ -978,14 +974,7 @@ func (p *parser) conjunction() bool {
 	})
 }
 
-func (p *parser) inversion() bool {
-	if !p.enter(1) {
-		return false
-	}
-	ok := p.inversionRule()
-	p.level -= 1
-	return ok
-}
+func (p *parser) inversion() bool { return p.counted(1, p.inversionRule) }
 
 func (p *parser) inversionRule() bool {
 	return p.memoize(mInversion, func() bool {
@@ -1060,14 +1049,7 @@ func (p *parser) shiftExpr() bool  { return p.binary(p.sum, "<<", ">>") }
 func (p *parser) sum() bool        { return p.binary(p.term, "+", "-") }
 func (p *parser) term() bool       { return p.binary(p.factor, "*", "/", "//", "%", "@") }
 
-func (p *parser) factor() bool {
-	if !p.enter(1) {
-		return false
-	}
-	ok := p.factorRule()
-	p.level -= 1
-	return ok
-}
+func (p *parser) factor() bool { return p.counted(1, p.factorRule) }
 
 func (p *parser) factorRule() bool {
 	return p.memoize(mFactor, func() bool {
@@ -1078,14 +1060,7 @@ func (p *parser) factorRule() bool {
 	})
 }
 
-func (p *parser) power() bool {
-	if !p.enter(1) {
-		return false
-	}
-	ok := p.powerRule()
-	p.level -= 1
-	return ok
-}
+func (p *parser) power() bool { return p.counted(1, p.powerRule) }
 
 func (p *parser) powerRule() bool {
 	return p.alt(func() bool { return p.awaitPrimary() && p.tok("**") && p.factor() }, p.awaitPrimary)
@@ -1172,14 +1147,7 @@ func (p *parser) group() bool {
 	return p.tok("(") && p.alt(p.yieldExpr, p.namedExpression) && p.tok(")")
 }
 
-func (p *parser) lambdef() bool {
-	if !p.enter(1) {
-		return false
-	}
-	ok := p.lambdefRule()
-	p.level -= 1
-	return ok
-}
+func (p *parser) lambdef() bool { return p.counted(1, p.lambdefRule) }
 
 func (p *parser) lambdefRule() bool {
 	return p.tok("lambda") && p.opt(func() bool { return p.params(true) }) && p.tok(":") && p.expression()

@@ -135,14 +135,7 @@ func TestSecondPassMatchesCompile(t *testing.T) {
 	}
 	for minor, python := range pythons(t) {
 		t.Run(fmt.Sprintf("3.%d", minor), func(t *testing.T) {
-			dir := t.TempDir()
-			var files []string
-			for i, c := range cases {
-				p := filepath.Join(dir, fmt.Sprintf("c%02d.py", i))
-				require.NoError(t, os.WriteFile(p, []byte(c), 0o644))
-				files = append(files, p)
-			}
-			for i, o := range runOracle(t, python, files) {
+			for i, o := range oracleOf(t, python, cases) {
 				e := Parse([]byte(cases[i]), minor)
 				if o.Compile == nil {
 					assert.Nil(t, e, "%q: CPython compiles it", cases[i])

@@ -300,14 +300,11 @@ func TestTokenizerErrorsMatchCompile(t *testing.T) {
 	}
 	for minor, python := range pythons(t) {
 		t.Run(fmt.Sprintf("3.%d", minor), func(t *testing.T) {
-			dir := t.TempDir()
-			var files []string
+			srcs := make([]string, len(cases))
 			for i, c := range cases {
-				p := filepath.Join(dir, fmt.Sprintf("c%02d.py", i))
-				require.NoError(t, os.WriteFile(p, []byte(c.src), 0o644))
-				files = append(files, p)
+				srcs[i] = c.src
 			}
-			for i, o := range runOracle(t, python, files) {
+			for i, o := range oracleOf(t, python, srcs) {
 				c := cases[i]
 				_, err := Tokenize([]byte(c.src), minor)
 				if c.from == 0 || minor < c.from {
@@ -351,4 +348,15 @@ func raced(d time.Duration) time.Duration {
 		return 10 * d
 	}
 	return d
+}
+
+// oracleOf is runOracle on sources, each written to a file of its own.
+func oracleOf(t *testing.T, python string, srcs []string) []oracleFile {
+	dir := t.TempDir()
+	files := make([]string, len(srcs))
+	for i, src := range srcs {
+		files[i] = filepath.Join(dir, fmt.Sprintf("c%02d.py", i))
+		require.NoError(t, os.WriteFile(files[i], []byte(src), 0o644))
+	}
+	return runOracle(t, python, files)
 }
