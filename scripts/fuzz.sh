@@ -57,10 +57,10 @@ DAGNFS_STDLIB=all DAGNFS_MUTANTS=${GRAM_MUTANTS:-20} \
   go test -count=1 -timeout 60m -run '^TestGoParserMatchesTreeSitter$' -v ./validate >"$log" 2>&1 || status=1
 grep -E '^(--- |ok|FAIL)|Go parser took|Error:' "$log" | head -30 || true
 
-# The new front end's tokenizer and parser against CPython's tokenize and
-# compile on every file of the standard library of each Python found
-# (python3, and python3.9 to python3.13 where they run).
-echo "== ./validate/python tokenizer and parser vs CPython on the installed Pythons' whole standard library"
-DAGNFS_STDLIB=all go test -count=1 -run '^(TestTokensMatchCPython|TestParseMatchesCPython)$' -v ./validate/python >"$log" 2>&1 || status=1
-grep -E '^(--- |ok|FAIL)|files compared|files CPython compiles|Error:' "$log" | head -30 || true
+# The new front end's tokenizer, parser and syntax tree against CPython's
+# tokenize, compile and ast.parse on every file of the standard library of
+# each Python found (python3, and python3.9 to python3.13 where they run).
+echo "== ./validate/python tokenizer, parser and tree vs CPython on the installed Pythons' whole standard library"
+DAGNFS_STDLIB=all go test -count=1 -run '^(TestTokensMatchCPython|TestParseMatchesCPython|TestTreeMatchesCPython)$' -v ./validate/python >"$log" 2>&1 || status=1
+grep -E '^(--- |ok|FAIL)|files compared|files CPython compiles|trees the same|Error:' "$log" | head -30 || true
 exit "$status"

@@ -21,8 +21,8 @@
 //     best-practice rules.
 //
 // The subpackage python is the pure-Go front end built from CPython's own
-// rules that is to replace tree-sitter; so far its tokenizer and its parser
-// (no syntax tree yet), which validation does not use yet.
+// rules that is to replace tree-sitter; so far its tokenizer, its parser
+// and its syntax tree, which validation does not use yet.
 //
 // Findings carry a stable rule id (see Rules) and a severity; they can be
 // silenced per line ("# dagnfs: ignore[rule]"), per file

@@ -4,17 +4,27 @@
 // and where and how it refuses, is what CPython's compile() does for the
 // workers' Python version.
 //
-// Its first parts are the tokenizer and the first pass of the parser.
 // Tokenize turns decoded source into the tokens CPython's tokenizer gives
 // (the tokenize module's stream, comments and non-logical newlines
 // included), or the first error CPython's tokenizer raises, with its
-// message and position. It runs in time linear in the source whatever its shape (one
-// line of a megabyte, deep nesting): positions are computed as it goes,
-// never by counting from the start of a line again, and it holds nothing
-// but the tokens. Parse runs CPython's PEG grammar over them as a
-// recogniser (parse.go): the verdict, CPython's generic error where its
-// first pass stops, and the errors of the invalid_ rules of its second pass
-// written so far (invalid.go); the others and the syntax tree are to come.
+// message and position. It runs in time linear in the source whatever its
+// shape (one line of a megabyte, deep nesting): positions are computed as
+// it goes, never by counting from the start of a line again, and it holds
+// nothing but the tokens.
 //
-// The package imports nothing of dagnfs.
+// Parse runs CPython's PEG grammar over them as a recogniser (parse.go):
+// the verdict, CPython's generic error where its first pass stops, and the
+// errors of the invalid_ rules of its second pass written so far
+// (invalid.go).
+//
+// ParseFile is Parse and then the syntax tree (package ast: CPython's node
+// types, fields and positions), made by a second, plain reading of the
+// tokens Parse accepted (build.go): the grammar has decided, so the
+// builder needs no backtracking. The tree is ast.parse's for every file of
+// the standard library of 3.9 to 3.13 (TestTreeMatchesCPython).
+//
+// Still to come: the compiler's checks (return outside a function and the
+// like) and the invalid_ rules not written yet.
+//
+// The package imports nothing of dagnfs but its own ast.
 package python

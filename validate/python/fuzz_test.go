@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/dagnfs/dagnfs/validate/python/ast"
 )
 
 // FuzzTokenize: no input makes the tokenizer panic, loop or take long, and
@@ -38,19 +40,28 @@ func FuzzTokenize(f *testing.F) {
 }
 
 // FuzzParse: no input makes the parser panic, overflow the stack or take
-// long; an error it gives is in the source.
+// long; an error it gives is in the source; the syntax tree builder takes
+// every source the parser accepts, and places its nodes in the source.
 func FuzzParse(f *testing.F) {
 	addCorpus(f)
 	f.Add([]byte("match x:\n case [1, *_, {'a': b, **c}] | Point(x=0) as p if p: pass\ntype T[U: int = str, *V, **W] = list[U]\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		for _, minor := range []int{9, 12, 13} {
 			start := time.Now()
-			err := Parse(src, minor)
+			tree, err := ParseFile(src, minor)
 			if took := time.Since(start); took > 2*time.Second {
 				t.Fatalf("3.%d: %v for %d bytes", minor, took, len(src))
 			}
-			if err != nil && (err.Line < 0 || err.Col < 0 || err.Msg == "" && err.Type != "MemoryError") {
+			if err != nil && (err.Line < 0 || err.Col < 0 || err.Msg == "" && err.Type != "MemoryError" || err.Type == "InternalError") {
 				t.Fatalf("3.%d: malformed error %+v", minor, err)
+			}
+			if err == nil {
+				tree.Walk(tree.Root(), func(n *ast.Node) bool {
+					if n.Off < 0 || n.EndOff < n.Off || int(n.EndOff) > len(src) || n.Kind == ast.BadKind {
+						t.Fatalf("3.%d: node %v at %d-%d (source of %d bytes)", minor, n.Kind, n.Off, n.EndOff, len(src))
+					}
+					return true
+				})
 			}
 		}
 	})

@@ -19,6 +19,12 @@ func Parse(src []byte, minor int) *Error {
 	if minor < 9 || minor > 13 {
 		minor = 13
 	}
+	_, err := check(src, minor)
+	return err
+}
+
+// check is Parse, which also returns the tokens it parsed.
+func check(src []byte, minor int) (*Tokens, *Error) {
 	ts, terr := tokenize(src, minor, false)
 	p := &parser{src: src, minor: minor, toks: ts, n: ts.Len(), terr: terr, memo: make([]memoSlot, memoSize)}
 	ok := p.file()
@@ -38,15 +44,15 @@ func Parse(src []byte, minor int) *Error {
 	switch {
 	case p.tooDeep:
 		if p.minor <= 11 {
-			return &Error{Type: "MemoryError"} // no message before 3.12
+			return ts, &Error{Type: "MemoryError"} // no message before 3.12
 		}
-		return &Error{Type: "MemoryError", Msg: "Parser stack overflowed - Python source too complex to parse"}
+		return ts, &Error{Type: "MemoryError", Msg: "Parser stack overflowed - Python source too complex to parse"}
 	case p.forced == terr && terr != nil:
-		return terr // the parser reached the tokenizer's error
+		return ts, terr // the parser reached the tokenizer's error
 	case p.forced != nil:
 		e = p.forced
 	case ok:
-		return terr
+		return ts, terr
 	default:
 		e = p.generic()
 	}
@@ -59,14 +65,14 @@ func Parse(src []byte, minor int) *Error {
 	// parser's error is on a later line than the bracket.
 	switch {
 	case terr == nil || terr.Type != "SyntaxError":
-		return e
+		return ts, e
 	case strings.HasSuffix(terr.Msg, "was never closed"):
 		if i := min(p.fill, p.n) - 1; i >= 0 && int(p.toks.At(i).Start.Line) > terr.Line {
-			return terr
+			return ts, terr
 		}
-		return e
+		return ts, e
 	}
-	return terr
+	return ts, terr
 }
 
 // generic is the first pass's error at the furthest token fetched.

@@ -46,6 +46,7 @@ func corpusFiles(t *testing.T, python string, minor int) []string {
 // logged: the second pass, which gives CPython its specific messages, is
 // not written yet.
 func TestParseMatchesCPython(t *testing.T) {
+	t.Parallel() // the measuring tests run alone first
 	for minor, python := range pythons(t) {
 		t.Run(fmt.Sprintf("3.%d", minor), func(t *testing.T) {
 			files := corpusFiles(t, python, minor)
@@ -113,6 +114,7 @@ func TestParseMatchesCPython(t *testing.T) {
 // rule's case here, and every file of the corpus whose CPython error is
 // one of them (TestParseMatchesCPython counts the others).
 func TestSecondPassMatchesCompile(t *testing.T) {
+	t.Parallel() // the measuring tests run alone first
 	cases := []string{
 		"if x\n    pass\n", "if x:\npass\n", "if x:\n    pass\nelif y\n    pass\n", "if x:\n    pass\nelif y:\npass\n",
 		"if x:\n    pass\nelse:\npass\n", "while x\n    pass\n", "while x:\npass\n", "for a in b\n    pass\n",

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,14 +67,30 @@ type oracleFile struct {
 	Error  string   `json:"error"`
 	// Compile is compile()'s SyntaxError (message, line, offset), if any.
 	Compile []any `json:"compile"`
+	// Dump is the syntax tree astOracle writes.
+	Dump string `json:"dump"`
 }
 
 // pythons are the interpreters to compare with: python3 (required: make
 // deps provides it) and any of python3.9 to python3.13 that runs here.
 func pythons(t *testing.T) map[int]string {
+	pythonsOnce.Do(func() { foundPythons, pythonsErr = findPythons() })
+	require.NoError(t, pythonsErr, "the comparison with CPython needs python3 (make deps installs it)")
+	return foundPythons
+}
+
+var (
+	pythonsOnce  sync.Once
+	foundPythons map[int]string
+	pythonsErr   error
+)
+
+func findPythons() (map[int]string, error) {
 	found := map[int]string{}
 	p, err := exec.LookPath("python3")
-	require.NoError(t, err, "the comparison with CPython needs python3 (make deps installs it)")
+	if err != nil {
+		return nil, err
+	}
 	minorOf := func(p string) (int, bool) {
 		out, err := exec.Command(p, "-I", "-c", "import sys; print(sys.version_info[1])").Output()
 		if err != nil {
@@ -83,7 +100,9 @@ func pythons(t *testing.T) map[int]string {
 		return m, err == nil
 	}
 	m, ok := minorOf(p)
-	require.True(t, ok, "python3 does not run")
+	if !ok {
+		return nil, fmt.Errorf("%s does not run", p)
+	}
 	found[m] = p
 	for minor := 9; minor <= 13; minor++ {
 		if p, err := exec.LookPath(fmt.Sprintf("python3.%d", minor)); err == nil {
@@ -92,12 +111,17 @@ func pythons(t *testing.T) map[int]string {
 			}
 		}
 	}
-	return found
+	return found, nil
 }
 
 func runOracle(t *testing.T, python string, files []string) []oracleFile {
 	cmd := exec.Command(python, "-c", oracle)
 	cmd.Stdin = strings.NewReader(strings.Join(files, "\x00"))
+	return runOracleWith(t, cmd)
+}
+
+// runOracleWith runs an oracle script and reads its JSON lines.
+func runOracleWith(t *testing.T, cmd *exec.Cmd) []oracleFile {
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -173,6 +197,7 @@ func compare(src []byte, minor int, got []Token, want []string) string {
 // The tokens of every file of the corpus and of the interpreter's standard
 // library are CPython's, position for position, for each Python found.
 func TestTokensMatchCPython(t *testing.T) {
+	t.Parallel() // the measuring tests run alone first
 	for minor, python := range pythons(t) {
 		t.Run(fmt.Sprintf("3.%d", minor), func(t *testing.T) { tokensMatch(t, python, minor) })
 	}
@@ -282,6 +307,7 @@ func errorTokenAt(toks []Token, e []any) bool {
 // The tokenizer's errors are compile()'s, message, line and column, for
 // each Python found; what only the parser refuses tokenizes.
 func TestTokenizerErrorsMatchCompile(t *testing.T) {
+	t.Parallel() // the measuring tests run alone first
 	cases := []struct {
 		src  string
 		from int // the first 3.x whose tokenizer refuses it (before, or 0: the parser's to refuse)
