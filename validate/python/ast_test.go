@@ -24,7 +24,8 @@ import (
 // expressions by a search in the string's text); empty literal parts of an
 // f-string left out (3.12.0-3.12.x add one after a format spec).
 const astOracle = `
-import ast, json, sys
+import ast, json, sys, warnings
+warnings.simplefilter("ignore")
 sys.setrecursionlimit(1000000)
 V = sys.version_info[:2]
 def const(n):
@@ -72,7 +73,12 @@ for path in sys.stdin.read().split("\0"):
     out = {"file": path}
     try:
         with open(path, "rb") as f:
-            out["dump"] = dump(ast.parse(f.read(), path), False)
+            src = f.read()
+        out["dump"] = dump(ast.parse(src, path), False)
+        compile(src, path, "exec", dont_inherit=True)
+    except SyntaxError as e:
+        if "dump" in out:
+            out["compile"] = [e.msg, e.lineno or 0, e.offset or 0]
     except Exception as e:
         out["error"] = type(e).__name__
     print(json.dumps(out))
@@ -388,7 +394,8 @@ func (d *dumper) dict(n *ast.Node, inside bool) {
 // The syntax tree is CPython's: for every file of the corpus and the
 // standard library that CPython parses, for each Python found, the same
 // node types, fields, identifiers, constants and positions as ast.parse
-// (dump says what is compared).
+// (dump says what is compared); and where compile() refuses what
+// ast.parse takes (its checks after parsing), the same error.
 func TestTreeMatchesCPython(t *testing.T) {
 	t.Parallel() // the measuring tests run alone first
 	for minor, python := range pythons(t) {
@@ -396,7 +403,7 @@ func TestTreeMatchesCPython(t *testing.T) {
 			files := append(corpusFiles(t, python, minor), treeFiles(t, minor)...)
 			cmd := exec.Command(python, "-c", astOracle)
 			cmd.Stdin = strings.NewReader(strings.Join(files, "\x00"))
-			var same, differ int
+			var same, differ, compiled int
 			var wrong []string
 			for _, o := range runOracleWith(t, cmd) {
 				if o.Dump == "" {
@@ -408,10 +415,22 @@ func TestTreeMatchesCPython(t *testing.T) {
 					continue // decoding is the caller's
 				}
 				src := bytes.TrimPrefix(Normalize(raw), []byte("\ufeff"))
-				tree, e := ParseFile(src, minor)
+				tree, e := parseTree(src, minor)
 				if e != nil {
 					differ++
 					wrong = append(wrong, fmt.Sprintf("%s: CPython parses it; ours: %v", o.File, e))
+					continue
+				}
+				e = checkTree(tree, minor)
+				if o.Compile != nil {
+					// ast.parse takes it, compile() refuses it: one of
+					// the compiler's checks, which ours must make alike.
+					compiled++
+				}
+				if o.Compile != nil && (e == nil || o.Compile[0] != e.Msg || o.Compile[1] != float64(e.Line) || o.Compile[2] != float64(e.Col)) ||
+					o.Compile == nil && e != nil {
+					differ++
+					wrong = append(wrong, fmt.Sprintf("%s: CPython's compile() says %v; ours: %v", o.File, o.Compile, e))
 					continue
 				}
 				if got := dump(tree, minor); got != o.Dump {
@@ -421,7 +440,7 @@ func TestTreeMatchesCPython(t *testing.T) {
 				}
 				same++
 			}
-			t.Logf("3.%d: %d trees the same, %d differ", minor, same, differ)
+			t.Logf("3.%d: %d trees the same, %d differ; %d files compile() refuses after parsing", minor, same, differ, compiled)
 			if len(wrong) > 8 {
 				wrong = wrong[:8]
 			}

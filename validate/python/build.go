@@ -14,12 +14,25 @@ import (
 // is a defect: it stops with an "InternalError" rather than guess.
 
 // ParseFile parses src (decoded, newlines normalised: see Normalize) as
-// Python 3.minor into its syntax tree, or returns the error CPython reports
-// first (as Parse).
+// Python 3.minor into its syntax tree, or returns the error compile()
+// reports first: Parse's, or one of the checks compile() makes after
+// parsing (check.go).
 func ParseFile(src []byte, minor int) (*ast.Tree, *Error) {
 	if minor < 9 || minor > 13 {
 		minor = 13
 	}
+	t, err := parseTree(src, minor)
+	if err == nil {
+		err = checkTree(t, minor)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// parseTree is ParseFile without the checks after parsing: ast.parse.
+func parseTree(src []byte, minor int) (*ast.Tree, *Error) {
 	ts, err := check(src, minor)
 	if err != nil {
 		return nil, err

@@ -23,8 +23,16 @@
 // builder needs no backtracking. The tree is ast.parse's for every file of
 // the standard library of 3.9 to 3.13 (TestTreeMatchesCPython).
 //
-// Still to come: the compiler's checks (return outside a function and the
-// like) and the invalid_ rules not written yet.
+// ParseFile then makes the checks compile() makes after parsing (check.go,
+// check_code.go): __future__ imports, the symbol table's (global and
+// nonlocal, duplicate parameters, assignment expressions in
+// comprehensions, import *), and code generation's (return, yield, await,
+// break and continue out of place, starred targets, repeated keywords,
+// __debug__, the frame block limit, pattern rules), each with the message
+// and place of each version (TestCompileChecksMatchCPython).
+//
+// Still to come: the compiler's recursion limit, the errors CPython raises
+// while it reads string literals, and the invalid_ rules not written yet.
 //
 // The package imports nothing of dagnfs but its own ast.
 package python

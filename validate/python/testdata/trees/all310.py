@@ -10,7 +10,7 @@ match command.split():
         pass
     case {"a": 1, "b": b, **rest}:
         pass
-    case {1: _, -1.5: x, 1+2j: y, a.b: z, None: n, True: t}:
+    case {1: _, -1.5: x, 1+2j: y, a.b: z, None: n, 'k': t}:
         pass
     case [1, 2, *others]:
         pass
@@ -34,7 +34,7 @@ match command.split():
         pass
     case str() | bytes():
         pass
-    case x:
+    case x if x:
         pass
     case _:
         pass
