@@ -31,8 +31,13 @@
 // __debug__, the frame block limit, pattern rules), each with the message
 // and place of each version (TestCompileChecksMatchCPython).
 //
-// Still to come: the compiler's recursion limit, the errors CPython raises
-// while it reads string literals, and the invalid_ rules not written yet.
+// The parser also raises the errors CPython raises as it reads string
+// literals (escapes the codec refuses, bytes outside ASCII, bytes beside
+// str: TestLiteralErrorsMatchCompile), and counts columns as CPython does
+// for a file's bytes (Error.Declared).
+//
+// Still to come: the compiler's recursion limit, and the invalid_ rules not
+// written yet.
 //
 // The package imports nothing of dagnfs but its own ast.
 package python

@@ -28,8 +28,12 @@ func (p *parser) fstringError(tok string) string {
 	return p.fstringBody(body[q:len(body)-q], raw)
 }
 
-// fstringBody reads literal text and fields up to the end of s.
+// fstringBody reads literal text and fields up to the end of s. Each
+// stretch of literal text (up to a field, or a doubled brace's first) is
+// decoded on its own, as CPython does.
 func (p *parser) fstringBody(s string, raw bool) string {
+	chunk := 0 // where the literal text not yet decoded starts
+	literal := func(end int) string { return literalError(s[chunk:end], raw, false, p.minor) }
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
@@ -41,23 +45,29 @@ func (p *parser) fstringBody(s string, raw bool) string {
 				}
 			}
 			i += 2
-		case c == '{' && i+1 < len(s) && s[i+1] == '{':
+		case (c == '{' || c == '}') && i+1 < len(s) && s[i+1] == c:
+			if msg := literal(i + 1); msg != "" {
+				return msg
+			}
 			i += 2
-		case c == '}' && i+1 < len(s) && s[i+1] == '}':
-			i += 2
+			chunk = i
 		case c == '}':
 			return "f-string: single '}' is not allowed"
 		case c == '{':
+			if msg := literal(i); msg != "" {
+				return msg
+			}
 			n, msg := p.fstringField(s[i+1:], raw, 0)
 			if msg != "" {
 				return msg
 			}
 			i += 1 + n
+			chunk = i
 		default:
 			i++
 		}
 	}
-	return ""
+	return literal(len(s))
 }
 
 // fstringField reads a replacement field after its '{': the expression,
@@ -170,10 +180,14 @@ scan:
 		// The format spec: text and nested fields (read as fields, quotes
 		// and all) up to the field's '}'.
 		i++
+		chunk := i // the spec's literal text not yet decoded
 		for i < len(s) && s[i] != '}' {
 			if s[i] != '{' {
 				i++
 				continue
+			}
+			if msg := literalError(s[chunk:i], raw, false, p.minor); msg != "" {
+				return 0, msg
 			}
 			if depth >= 1 {
 				return 0, "f-string: expressions nested too deeply"
@@ -183,6 +197,10 @@ scan:
 				return 0, msg
 			}
 			i += 1 + n
+			chunk = i
+		}
+		if msg := literalError(s[chunk:min(i, len(s))], raw, false, p.minor); msg != "" {
+			return 0, msg
 		}
 	}
 	if i >= len(s) || s[i] != '}' {

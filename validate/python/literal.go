@@ -1,6 +1,8 @@
 package python
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -127,16 +129,147 @@ var (
 	runeNames map[string]rune
 )
 
-// runeNamed is the code point a \N{name} escape names.
+// runeNamed is the code point a \N{name} escape names: the Unicode
+// character names (case does not matter), and the names of CJK ideographs
+// and Hangul syllables that the database computes. The table is built on
+// first use, since few files use \N{...}. Name aliases (\N{NBSP}) are not
+// known here.
 func runeNamed(name string) (rune, bool) {
+	name = strings.ToUpper(name)
+	for _, p := range []string{"CJK UNIFIED IDEOGRAPH-", "CJK COMPATIBILITY IDEOGRAPH-"} {
+		if hex, ok := strings.CutPrefix(name, p); ok {
+			v, err := strconv.ParseUint(hex, 16, 32)
+			if err == nil && (len(hex) == 4 || len(hex) == 5) && runenames.Name(rune(v)) != "" {
+				return rune(v), true
+			}
+			return 0, false
+		}
+	}
+	if s, ok := strings.CutPrefix(name, "HANGUL SYLLABLE "); ok {
+		return hangul(s)
+	}
 	namesOnce.Do(func() {
-		runeNames = map[string]rune{}
+		runeNames = make(map[string]rune, 1<<15)
 		for r := rune(0); r <= utf8.MaxRune; r++ {
 			if n := runenames.Name(r); n != "" && n[0] != '<' {
 				runeNames[n] = r
 			}
 		}
 	})
-	r, ok := runeNames[strings.ToUpper(name)]
+	r, ok := runeNames[name]
 	return r, ok
+}
+
+// hangul is the syllable a "HANGUL SYLLABLE" name spells (Unicode's
+// algorithm: initial, medial and final jamo).
+func hangul(s string) (rune, bool) {
+	initials := []string{"G", "GG", "N", "D", "DD", "R", "M", "B", "BB", "S", "SS", "", "J", "JJ", "C", "K", "T", "P", "H"}
+	medials := []string{"A", "AE", "YA", "YAE", "EO", "E", "YEO", "YE", "O", "WA", "WAE", "OE", "YO", "U", "WEO", "WE", "WI", "YU", "EU", "YI", "I"}
+	finals := []string{"", "G", "GG", "GS", "N", "NJ", "NH", "D", "L", "LG", "LM", "LB", "LS", "LT", "LP", "LH", "M", "B", "BS", "S", "SS", "NG", "J", "C", "K", "T", "P", "H"}
+	for l, a := range initials {
+		rest, ok := strings.CutPrefix(s, a)
+		if !ok {
+			continue
+		}
+		for v, b := range medials {
+			last, ok := strings.CutPrefix(rest, b)
+			if !ok {
+				continue
+			}
+			for t, c := range finals {
+				if last == c {
+					return rune(0xAC00 + (l*21+v)*28 + t), true
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+// literalError is the error CPython raises as it reads a string
+// literal's body (between its quotes; an f-string's literal part, whose
+// positions count from its start), or "": a bytes literal with a
+// character outside ASCII, an escape the unicode_escape codec refuses (a
+// short \x, \u or \U, a code point past U+10FFFF, a malformed or unknown
+// \N{...}), a short \x in bytes. Positions are the codec's: in bytes of
+// its input, where CPython writes each character outside ASCII as a
+// ten-byte \U escape.
+func literalError(body string, raw, isBytes bool, minor int) string {
+	if isBytes {
+		for i := 0; i < len(body); i++ {
+			if body[i] >= utf8.RuneSelf {
+				if minor == 9 {
+					return "bytes can only contain ASCII literal characters."
+				}
+				return "bytes can only contain ASCII literal characters"
+			}
+		}
+	}
+	if raw || strings.IndexByte(body, '\\') < 0 {
+		return ""
+	}
+	// at is the codec's position of each byte of body.
+	at := make([]int, len(body)+1)
+	pos := 0
+	for i := 0; i < len(body); {
+		at[i] = pos
+		if body[i] < utf8.RuneSelf || isBytes {
+			pos++
+			i++
+			continue
+		}
+		_, n := utf8.DecodeRuneInString(body[i:])
+		for k := 1; k < n; k++ {
+			at[i+k] = pos
+		}
+		pos += 10
+		i += n
+	}
+	at[len(body)] = pos
+	bad := func(from, to int, what string) string {
+		return fmt.Sprintf("(unicode error) 'unicodeescape' codec can't decode bytes in position %d-%d: %s", at[from], at[to], what)
+	}
+	for i := 0; i+1 < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		e := body[i+1]
+		switch {
+		case e == 'x' && isBytes:
+			if _, ok := hexValue(body, i+2, 2); !ok {
+				return fmt.Sprintf("(value error) invalid \\x escape at position %d", i)
+			}
+		case (e == 'x' || e == 'u' || e == 'U') && !isBytes:
+			need := map[byte]int{'x': 2, 'u': 4, 'U': 8}[e]
+			k := 0
+			for k < need && i+2+k < len(body) && isHexDigit(body[i+2+k]) {
+				k++
+			}
+			if k < need {
+				return bad(i, i+1+k, fmt.Sprintf("truncated \\%c%s escape", e, strings.Repeat("X", need)))
+			}
+			if v, _ := hexValue(body, i+2, need); v > utf8.MaxRune {
+				return bad(i, i+1+k, "illegal Unicode character")
+			}
+		case e == 'N' && !isBytes:
+			end := strings.IndexByte(body[i:], '}')
+			switch {
+			case i+2 >= len(body) || body[i+2] != '{':
+				return bad(i, i+1, "malformed \\N character escape")
+			case end < 0:
+				return bad(i, len(body)-1, "malformed \\N character escape")
+			case end == 3:
+				return bad(i, i+2, "malformed \\N character escape")
+			}
+			if _, ok := runeNamed(body[i+3 : i+end]); !ok {
+				return bad(i, i+end, "unknown Unicode character name")
+			}
+		}
+		i++ // the escaped character
+	}
+	return ""
+}
+
+func isHexDigit(c byte) bool {
+	return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f'
 }

@@ -1,6 +1,10 @@
 package python
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+)
 
 // The parser: CPython's PEG grammar (Grammar/python.gram), its first pass,
 // as a recogniser. Each rule is a method that consumes tokens and reports
@@ -59,6 +63,9 @@ func check(src []byte, minor int) (*Tokens, *Error) {
 	if p.minor == 9 {
 		e = p.legacyStatement(e)
 	}
+	if e != p.inner {
+		e = p.inBytes(e) // p.inner is placed in its own expression's text
+	}
 	// Before reporting its error CPython tokenizes the rest of the
 	// source: an error of its tokenizer there is reported instead, but
 	// not an indentation error, and an unclosed bracket only when the
@@ -73,6 +80,35 @@ func check(src []byte, minor int) (*Tokens, *Error) {
 		return ts, e
 	}
 	return ts, terr
+}
+
+// inBytes is a parser's error on a line that holds characters outside
+// ASCII before it as CPython up to 3.12 reports it for a file's bytes: its
+// column counted in bytes (see Error.Declared).
+func (p *parser) inBytes(e *Error) *Error {
+	if p.minor >= 13 || e == nil || e.Line < 1 || e.Col < 1 || e.charCol != 0 {
+		return e
+	}
+	// The line's start, and the offset of the e.Col-1'th character.
+	start := 0
+	for line := 1; line < e.Line; line++ {
+		i := bytes.IndexByte(p.src[start:], '\n')
+		if i < 0 {
+			return e
+		}
+		start += i + 1
+	}
+	off := start
+	for k := 0; k < e.Col-1 && off < len(p.src) && p.src[off] != '\n'; k++ {
+		_, n := utf8.DecodeRune(p.src[off:])
+		off += n
+	}
+	if off-start == e.Col-1 {
+		return e
+	}
+	b := *e
+	b.Col, b.charCol = off-start+1, e.Col
+	return &b
 }
 
 // generic is the first pass's error at the furthest token fetched.
@@ -194,6 +230,8 @@ type parser struct {
 	// (invalid_arguments words its error by it).
 	unpacked bool
 	level    int    // rule recursion, as CPython's parser counts it (enter)
+	fraw     []bool // the f-strings being read (3.12 and later): raw or not
+	spec     int    // inside a format spec
 	inner    *Error // the error of an f-string field's expression, where CPython places it
 }
 
@@ -1162,14 +1200,58 @@ func (p *parser) lambdefRule() bool {
 func (p *parser) strings() bool {
 	return p.memoize(mStrings, func() bool {
 		start := p.pos
-		if !p.many1(func() bool { return p.kind(String) || p.fstring() }) {
+		if !p.many1(func() bool { return p.kind(String) && p.readString(p.pos-1) || p.fstring() }) {
 			return false
 		}
-		if p.minor < 12 {
-			// Before 3.12 the strings' action reads the f-strings inside:
-			// its error stands at the furthest token fetched.
-			for i := start; i < p.pos; i++ {
-				if msg := p.fstringError(p.text(p.toks.At(i))); msg != "" {
+		return p.readStrings(start)
+	})
+}
+
+// readStrings is what CPython does with the literals the strings rule
+// matched, from token start: it reads each (escapes; before 3.12 an
+// f-string's parts) and joins them, raising the first error in token
+// order: before 3.12 where the parser stands (the token after the
+// strings), from 3.12 at the literal (a bytes literal outside ASCII from
+// 3.11), and "cannot mix bytes and nonbytes literals" as it joins them.
+func (p *parser) readStrings(start int) bool {
+	var firstBytes, mixed bool
+	fstrings := 0 // open f-strings (3.12): their inner tokens are their own
+	for i := start; i < p.pos; i++ {
+		t := p.toks.At(i)
+		switch t.Kind {
+		case FStringStart:
+			mixed = mixed || fstrings == 0 && i > start && firstBytes
+			fstrings++
+		case FStringEnd:
+			fstrings--
+		case String:
+			if fstrings > 0 {
+				continue
+			}
+			prefix, quoted := strPrefix(p.text(t))
+			isBytes, isF := strings.Contains(prefix, "b"), strings.Contains(prefix, "f")
+			if !isF && p.minor < 12 {
+				// (From 3.12 readString read it as it was taken.)
+				if msg := literalError(strBody(quoted), strings.Contains(prefix, "r"), isBytes, p.minor); msg != "" {
+					if p.minor == 11 && strings.HasPrefix(msg, "bytes") {
+						return p.raiseAt(i, msg)
+					}
+					return p.raise("SyntaxError", msg)
+				}
+			}
+			if i == start {
+				firstBytes = isBytes
+			} else if isBytes != firstBytes {
+				if p.minor < 12 {
+					return p.raise("SyntaxError", "cannot mix bytes and nonbytes literals")
+				}
+				mixed = true
+			}
+			if isF && p.minor < 12 {
+				// Before 3.12 an f-string is read here, its errors
+				// placed where the parser stands (its field's own
+				// expression's, where CPython placed them: p.inner).
+				if msg := p.fstringError(p.text(t)); msg != "" {
 					if p.inner != nil && p.forced == nil {
 						p.forced = p.inner
 						return false
@@ -1178,16 +1260,58 @@ func (p *parser) strings() bool {
 				}
 			}
 		}
-		return true
-	})
+	}
+	if mixed {
+		return p.raise("SyntaxError", "cannot mix bytes and nonbytes literals")
+	}
+	return true
 }
 
 func (p *parser) fstring() bool {
-	return p.kind(FStringStart) && p.many(p.fstringMiddle) && p.kind(FStringEnd)
+	if !p.kind(FStringStart) {
+		return false
+	}
+	prefix, _ := strPrefix(p.text(p.toks.At(p.pos - 1)))
+	p.fraw = append(p.fraw, strings.Contains(prefix, "r"))
+	ok := p.many(p.fstringMiddle) && p.kind(FStringEnd)
+	p.fraw = p.fraw[:len(p.fraw)-1]
+	return ok
 }
 
 func (p *parser) fstringMiddle() bool {
-	return p.alt(p.replacementField, func() bool { return p.kind(FStringMiddle) })
+	return p.alt(p.replacementField, func() bool { return p.kind(FStringMiddle) && p.readMiddle(p.pos-1) })
+}
+
+// readMiddle reads an f-string's literal part (3.12 and later) as its
+// action does: an escape the codec refuses is an error at once, placed
+// after the part (in a format spec, CPython gives it no place and its
+// message no "(unicode error)").
+func (p *parser) readMiddle(i int) bool {
+	raw := len(p.fraw) > 0 && p.fraw[len(p.fraw)-1]
+	t := p.toks.At(i)
+	msg := literalError(p.text(t), raw, false, p.minor)
+	switch {
+	case msg == "" || p.forced != nil:
+		return msg == ""
+	case p.spec > 0:
+		p.forced = &Error{Type: "SyntaxError", Msg: strings.TrimPrefix(msg, "(unicode error) ")}
+	default:
+		p.forced = &Error{Type: "SyntaxError", Line: int(t.End.Line), Col: int(t.End.Col) + 1, Msg: msg}
+	}
+	return false
+}
+
+// readString reads a string literal (3.12 and later) as the string rule's
+// action does, as the parser takes it: an error at once, at the literal.
+func (p *parser) readString(i int) bool {
+	if p.minor < 12 {
+		return true
+	}
+	prefix, quoted := strPrefix(p.text(p.toks.At(i)))
+	if msg := literalError(strBody(quoted), strings.Contains(prefix, "r"), strings.Contains(prefix, "b"), p.minor); msg != "" {
+		return p.raiseAt(i, msg)
+	}
+	return true
 }
 
 func (p *parser) replacementField() bool {
@@ -1195,7 +1319,7 @@ func (p *parser) replacementField() bool {
 		func() bool {
 			return p.tok("{") && p.alt(p.yieldExpr, p.starExpressions) && p.opt(p.t("=")) &&
 				p.opt(p.conversion) &&
-				p.opt(func() bool { return p.tok(":") && p.many(p.fstringMiddle) }) && p.tok("}")
+				p.opt(func() bool { return p.tok(":") && p.inSpec(func() bool { return p.many(p.fstringMiddle) }) }) && p.tok("}")
 		},
 		func() bool {
 			// invalid_replacement_field: no expression before what
@@ -1211,6 +1335,14 @@ func (p *parser) replacementField() bool {
 			return false
 		},
 	)
+}
+
+// inSpec runs f inside a format spec.
+func (p *parser) inSpec(f func() bool) bool {
+	p.spec++
+	ok := f()
+	p.spec--
+	return ok
 }
 
 func (p *parser) list() bool {

@@ -60,6 +60,24 @@ type Error struct {
 	Type      string
 	Line, Col int
 	Msg       string
+	// charCol is Col in characters where Col counts bytes (0: the same):
+	// see Declared.
+	charCol int
+}
+
+// Declared is e as CPython reports it for a file that declares its
+// encoding (a coding comment): up to 3.12 its parser counts the columns of
+// a file's bytes in bytes, as importlib hands them to compile(), unless
+// the file declares its encoding; Parse and ParseFile answer for a file
+// that does not (nearly every DAG file), and from 3.13 both count in
+// characters.
+func (e *Error) Declared() *Error {
+	if e == nil || e.charCol == 0 {
+		return e
+	}
+	d := *e
+	d.Col, d.charCol = e.charCol, 0
+	return &d
 }
 
 func (e *Error) Error() string {
