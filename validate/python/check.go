@@ -19,6 +19,9 @@ import (
 func checkTree(t *ast.Tree, minor int) *Error {
 	c := &compiler{t: t, minor: minor, blockMemo: map[blockKey]*ast.Node{}}
 	c.future()
+	if c.err == nil && c.tooDeep() {
+		return &Error{Type: "RecursionError", Msg: "maximum recursion depth exceeded during compilation"}
+	}
 	if c.err == nil {
 		c.buildSymtable()
 	}
@@ -108,6 +111,41 @@ func (c *compiler) isFuture(s *ast.Node) bool {
 func (c *compiler) isDocstring(s *ast.Node) bool {
 	v := c.t.Child(s, ast.Value)
 	return s.Kind == ast.Expr && v != nil && v.Kind == ast.Constant && v.Op == ast.Str
+}
+
+// compileDepth is how deeply statements and expressions may nest before
+// compile() raises RecursionError ("maximum recursion depth exceeded during
+// compilation") in Python 3.minor, counted from the module's statements.
+// In 3.9 and 3.10 the limit is three levels per Python frame left below
+// the interpreter's recursion limit: these are for compile() called from a
+// module's top level, and a call made deeper (Airflow's import is some
+// tens of frames down) meets it a few tens of levels earlier. From 3.11
+// they count levels of C recursion, whatever the caller. (3.9 folds chains
+// of constants, -----1 or 1+1+...+1, into one before it counts; they are
+// counted here.)
+func compileDepth(minor int) int {
+	switch minor {
+	case 9, 10:
+		return 2995
+	case 11:
+		return 2995
+	case 12:
+		return 2997
+	}
+	return 9999
+}
+
+// tooDeep reports whether the tree nests deeper than compileDepth.
+func (c *compiler) tooDeep() bool {
+	limit := compileDepth(c.minor)
+	deep := false
+	c.t.Depths(c.t.Root(), func(n *ast.Node) bool { return n.IsStmt() || n.IsExpr() }, func(n *ast.Node, d int) bool {
+		if d >= limit {
+			deep = true
+		}
+		return !deep
+	})
+	return deep
 }
 
 // ---- symtable.c ----

@@ -125,3 +125,103 @@ func TestDepthLimitsMatchCPython(t *testing.T) {
 		})
 	}
 }
+
+// recursionOracle prints, for each source given, what compile() raises:
+// "ok", "rec" (RecursionError), "mem" (MemoryError) or "syn". Each in an
+// interpreter of its own: a compile that comes near the limit moves it for
+// the next ones in the same process.
+const recursionOracle = `
+import json, subprocess, sys
+one = """
+import sys
+src = sys.stdin.read()
+try:
+    compile(src, "f", "exec")
+    print("ok")
+except RecursionError:
+    print("rec")
+except MemoryError:
+    print("mem")
+except SyntaxError:
+    print("syn")
+"""
+out = []
+for src in json.load(sys.stdin):
+    r = subprocess.run([sys.executable, "-I", "-c", one], input=src, capture_output=True, text=True, check=True)
+    out.append(r.stdout.strip())
+print(json.dumps(out))
+`
+
+// The compiler's recursion limit is CPython's: for chains of each kind,
+// at module level and inside statements and expressions, the first length
+// refused with RecursionError is within two levels of CPython's (called
+// from a module's top level), for each Python found: CPython compiles the
+// chain three shorter and refuses the one two longer. Chains the parser
+// refuses first (MemoryError) are left to TestDepthLimitsMatchCPython.
+func TestCompileDepthMatchesCPython(t *testing.T) {
+	t.Parallel() // the measuring tests run alone first
+	shapes := [][3]string{
+		{"x = a", ".b", "\n"}, {"def f():\n    x = a", ".b", "\n"}, {"x = ", "a if b else ", "a\n"}, {"x = ", "-", "a\n"},
+		{"x = a", "+a", "\n"}, {"x = ", "not ", "a\n"}, {"class C:\n  def f(self):\n    if x:\n      x = a", "[0]", "\n"},
+		{"f(a", ".b", ")\n"}, {"x = [a", ".b", "]\n"}, {"x = {k: a", ".b", "}\n"}, {"x = lambda: a", ".b", "\n"},
+		{"x = [y for y in a", ".b", "]\n"}, {"x = f", "()", "\n"},
+	}
+	if testing.Short() {
+		shapes = shapes[:4]
+	}
+	for minor, python := range pythons(t) {
+		t.Run(fmt.Sprintf("3.%d", minor), func(t *testing.T) {
+			refused := func(s [3]string, n int) bool {
+				_, e := ParseFile([]byte(s[0]+strings.Repeat(s[1], n)+s[2]), minor)
+				return e != nil && e.Type == "RecursionError"
+			}
+			var asks []string
+			var edges []int
+			for _, s := range shapes {
+				// The first length refused: step up to it (the parser's
+				// own limit lies beyond for some chains), then bisect.
+				lo, hi := 1, 0
+				for n := 1000; n <= 12000; n += 500 {
+					if refused(s, n) {
+						hi = n
+						break
+					}
+					lo = n
+				}
+				if hi == 0 {
+					edges = append(edges, 0)
+					continue
+				}
+				for lo < hi {
+					m := (lo + hi) / 2
+					if refused(s, m) {
+						hi = m
+					} else {
+						lo = m + 1
+					}
+				}
+				edges = append(edges, lo)
+				asks = append(asks, s[0]+strings.Repeat(s[1], lo-3)+s[2], s[0]+strings.Repeat(s[1], lo+2)+s[2])
+			}
+			in, err := json.Marshal(asks)
+			require.NoError(t, err)
+			cmd := exec.Command(python, "-c", recursionOracle)
+			cmd.Stdin = bytes.NewReader(in)
+			out, err := cmd.Output()
+			require.NoError(t, err)
+			var got []string
+			require.NoError(t, json.Unmarshal(out, &got))
+			k := 0
+			for i, s := range shapes {
+				if edges[i] == 0 {
+					t.Logf("3.%d %q: no RecursionError before the parser's limit", minor, s[1])
+					continue
+				}
+				t.Logf("3.%d %q: RecursionError from %d here", minor, s[1], edges[i])
+				assert.Equal(t, "ok", got[k], "3.%d %q: CPython at %d, 3 below our edge", minor, s[1], edges[i]-3)
+				assert.Equal(t, "rec", got[k+1], "3.%d %q: CPython at %d, 2 above our edge", minor, s[1], edges[i]+2)
+				k += 2
+			}
+		})
+	}
+}

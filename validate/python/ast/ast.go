@@ -249,3 +249,38 @@ func (t *Tree) Position(off int32) (line, col int) {
 	i := sort.Search(len(t.lines), func(i int) bool { return t.lines[i] > off }) - 1
 	return i + 1, int(off - t.lines[i])
 }
+
+// Depths visits n and everything under it in document order, as Walk,
+// giving f each node's depth: how many of the nodes from n down to it,
+// both included, count says count.
+func (t *Tree) Depths(n *Node, count func(*Node) bool, f func(*Node, int) bool) {
+	one := func(x *Node) int {
+		if count(x) {
+			return 1
+		}
+		return 0
+	}
+	c, d := n, one(n)
+	for {
+		if f(c, d) && c.first != 0 {
+			c = t.At(c.first)
+			d += one(c)
+			continue
+		}
+		for c != n && c.next == 0 {
+			d -= one(c)
+			c = t.At(c.parent)
+		}
+		if c == n {
+			return
+		}
+		d -= one(c)
+		c = t.At(c.next)
+		d += one(c)
+	}
+}
+
+// IsStmt and IsExpr report whether the node is a statement or an
+// expression.
+func (n *Node) IsStmt() bool { return n.Kind >= FunctionDef && n.Kind <= Continue }
+func (n *Node) IsExpr() bool { return n.Kind >= BoolOp && n.Kind <= Slice }
