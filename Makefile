@@ -23,14 +23,15 @@ FUZZTIME ?= 20s
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dagnfs
 
-# Static, versioned binaries for linux/amd64 and linux/arm64 (cgo,
-# cross-compiled with Debian's gcc cross compilers) and SHA256SUMS, in dist/.
+# Static, versioned binaries for linux/amd64 and linux/arm64 (pure Go,
+# cross-compiled by the Go toolchain alone) and SHA256SUMS, in dist/.
 # deploy/Dockerfile builds its image with this target.
 dist:
 	scripts/dist.sh $(VERSION) $(COMMIT) $(DIST) $(ARCHES)
 
-# Proves make dist: static binaries, checksums, and each one run (arm64
-# under qemu-user) for its version and a validation of the examples.
+# Proves make dist: static binaries for their architectures, checksums, the
+# host's one run for its version and a validation of the examples (the
+# foreign one too where qemu-user is installed).
 dist-check:
 	scripts/dist-check.sh
 
@@ -52,7 +53,7 @@ fmt:
 vet:
 	go vet ./...
 
-# Every package runs under the race detector (cgo included: tree-sitter).
+# Every package runs under the race detector.
 unit:
 	go test -race -count=1 -timeout 15m ./...
 

@@ -295,9 +295,9 @@ found in it under a fingerprint of the checker and its options, so a
 republish reads only new bytes; what a republish does cost is one listing
 per folder, which finds files someone else changed (drift).
 
-Validation parses every file once, with a parser written in Go that gives
-tree-sitter-python's tree (tree-sitter parses only what it leaves), and
-walks that tree for the DAG analysis and the checks.
+Validation parses every file once, with dagnfs's own Python front end
+(pure Go, written from CPython's tokenizer, grammar and compiler checks),
+and walks its syntax tree for the DAG analysis and the checks.
 
 Memory does not grow with a file's size: every read of a file (hashing,
 verifying, the delete check, keeping replaced content, rollback) streams
@@ -331,13 +331,13 @@ nfs-ganesha $(dpkg-query -W -f '${Version}' nfs-ganesha 2>/dev/null || echo '?')
 
 | tool | what it does | wall clock |
 |---|---|---|
-| dagnfs validate (CPython 3 compile() of every file in an interpreter process, beside the parse and analysis of each file, once, by tree-sitter) | discovery, .airflowignore, safe mode, syntax, DAG analysis, duplicate dag_ids, rules | $va_med ms |
-| dagnfs validate --python none (embedded checker) | the same, syntax by tree-sitter and dagnfs's own checks | $vn_med ms |
+| dagnfs validate (CPython 3 compile() of every file in an interpreter process, beside the parse and analysis of each file, once, by dagnfs's front end) | discovery, .airflowignore, safe mode, syntax, DAG analysis, duplicate dag_ids, rules | $va_med ms |
+| dagnfs validate --python none (embedded checker) | the same, syntax by dagnfs's pure-Go front end | $vn_med ms |
 | python3 -m compileall -q -f (python3 as found on PATH) | syntax (compile and write .pyc) | $ca_med ms |
 | $real_py -m compileall -q -f (the same interpreter, without a shim) | the same | $car_med ms |
 | pyflakes3 | syntax and lint | $pf_med ms |
 
-Where the time of \`--python none\` goes (pprof): about three quarters in tree-sitter's parse of each file (one cgo call per file parses it and copies its tree out; the checks and the DAG analysis then walk that copy in Go). With CPython's verdict the interpreter's compile() of every file runs on one core while the parse and analysis run on the other, and each takes about as long: the wall clock is bounded by CPython's own compile, plus the interpreter's start (a pyenv shim alone costs about 0.3 s, once for dagnfs and once for compileall).
+With CPython's verdict the interpreter's compile() of every file runs on one core while the parse and analysis run on the other, and each takes about as long: the wall clock is bounded by CPython's own compile, plus the interpreter's start (a pyenv shim alone costs about 0.3 s, once for dagnfs and once for compileall).
 
 Peak memory (max RSS) of dagnfs validate for 1,000 / 10,000 files: $rss1k / $rss10k KiB (CPython verdict), $rssn1k / $rssn10k KiB (embedded). What grows with the folder is the report itself (one record per file and DAG); file contents are held only while a worker analyses them.
 

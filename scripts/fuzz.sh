@@ -50,13 +50,6 @@ for seed in 11 12 13; do
   grep -E '^(--- |ok|FAIL)|Python 3\.|[0-9]:[0-9]+\): CPython' "$log" | head -40 || true
 done
 
-# The Go parser against tree-sitter, node for node, on every file of the
-# installed Python and 20 mutants of each.
-echo "== ./validate Go parser vs tree-sitter on the installed Python's whole library"
-DAGNFS_STDLIB=all DAGNFS_MUTANTS=${GRAM_MUTANTS:-20} \
-  go test -count=1 -timeout 60m -run '^TestGoParserMatchesTreeSitter$' -v ./validate >"$log" 2>&1 || status=1
-grep -E '^(--- |ok|FAIL)|Go parser took|Error:' "$log" | head -30 || true
-
 # The new front end's tokenizer, parser and syntax tree against CPython's
 # tokenize, compile and ast.parse on every file of the standard library of
 # each Python found (python3, and python3.9 to python3.13 where they run).

@@ -2,31 +2,10 @@ package validate
 
 import (
 	"regexp"
-	"strconv"
 	"strings"
 
-	sitter "github.com/tree-sitter/go-tree-sitter"
-	python "github.com/tree-sitter/tree-sitter-python/bindings/go"
+	"github.com/dagnfs/dagnfs/validate/python/ast"
 )
-
-var pythonLang = sitter.NewLanguage(python.Language())
-
-// parser is one tree-sitter parser; each worker owns one.
-type parser struct {
-	c *cParser
-	// flat and scratch hold the last parses (see parseFlat).
-	flat, scratch flatTree
-	// gp is the Go parser, tried first (gram.go); treeSitterOnly turns it
-	// off (the tests that compare the two).
-	gp             gparser
-	treeSitterOnly bool
-	// wantImports: analyzeTree also lists the imports (validate --env).
-	wantImports bool
-}
-
-func newParser() *parser { return &parser{c: newCParser()} }
-
-func (p *parser) close() { p.c.close() }
 
 // DAG is one DAG definition found in a file.
 type DAG struct {
@@ -55,95 +34,74 @@ type fileAnalysis struct {
 	imports []Import
 }
 
-// analyze finds DAG definitions and best-practice problems in src. name is
-// the file's path in the report.
-func (p *parser) analyze(src []byte, name string) *fileAnalysis {
-	return p.analyzeTree(p.parseFlat(src, scanSource(src)), src, name)
+// analyze finds DAG definitions and best-practice problems in raw source
+// (its verdict comes from elsewhere: an interpreter). name is the file's
+// path in the report.
+func (p *parser) analyze(raw []byte, name string, minor int) *fileAnalysis {
+	src, declared, derr := decodeSource(raw)
+	if derr != nil {
+		return &fileAnalysis{hasError: true}
+	}
+	tree, _ := p.parse(src, minor, declared)
+	return p.analyzeTree(tree, name)
 }
 
-// analyzeTree analyses a parsed file.
-func (p *parser) analyzeTree(root *node, src []byte, name string) *fileAnalysis {
-	if root.ft().tooDeep {
-		return &fileAnalysis{hasError: true} // CPython compiles no such file: no DAG, no import
+// analyzeTree analyses a parsed file; a file that does not compile (tree
+// nil) defines nothing: Airflow records its import error instead.
+func (p *parser) analyzeTree(t *ast.Tree, name string) *fileAnalysis {
+	if t == nil {
+		return &fileAnalysis{hasError: true}
 	}
-	a := &fileAnalysis{hasError: root.HasError()}
-	if p.wantImports && !a.hasError {
-		w := &importWalker{src: src}
-		w.block(root, AtImport)
+	a := &fileAnalysis{}
+	if p.wantImports {
+		w := &importWalker{t: t, out: []Import{}}
+		w.block(t.Root(), ast.Body, AtImport)
 		a.imports = w.out
-		if a.imports == nil {
-			a.imports = []Import{}
-		}
 	}
-	s := &scope{src: src, consts: map[string]string{}, dagNames: map[string]bool{"DAG": true},
+	s := &scope{t: t, consts: map[string]string{}, dagNames: map[string]bool{"DAG": true},
 		decoNames: map[string]bool{}, modNames: map[string]bool{"airflow": true, "models": true}}
-	s.collect(root)
+	s.collect()
 	// Every call and every decorated definition, outer before inner, in
-	// the order of the source (the nodes are in document order).
-	nodes := root.ft().nodes
-	for i := range nodes {
-		switch n := &nodes[i]; n.Kind() {
-		case "call":
-			if n.ChildByFieldName("function") != nil {
-				s.call(n, a, name)
-			}
-		case "decorated_definition":
+	// the order of the source.
+	t.Walk(t.Root(), func(n *ast.Node) bool {
+		switch n.Kind {
+		case ast.Call:
+			s.call(n, a, name)
+		case ast.FunctionDef, ast.AsyncFunctionDef:
 			s.decorated(n, a, name)
 		}
-	}
+		return true
+	})
 	return a
 }
 
 // scope holds what the module's top level defines.
 type scope struct {
-	src       []byte
+	t         *ast.Tree
 	consts    map[string]string // NAME = "literal" at module level
 	dagNames  map[string]bool   // names bound to the DAG class
 	decoNames map[string]bool   // names bound to the @dag decorator
 	modNames  map[string]bool   // module aliases under which .DAG / .dag are looked up
 }
 
-func (s *scope) text(n *node) string { return n.Utf8Text(s.src) }
+// line and col are where a node starts: its line from 1, its column from 1
+// in bytes.
+func (s *scope) line(n *ast.Node) int { l, _ := s.t.Position(n.Off); return l }
 
-func line(n *node) int { return int(n.StartPosition().Row) + 1 }
-
-func col(n *node) int { return int(n.StartPosition().Column) + 1 }
-
-// fieldChildren returns n's children in a field, in order (an import
-// statement's names).
-func fieldChildren(n *node, field string) []*node {
-	var out []*node
-	for i := uint(0); i < n.ChildCount(); i++ {
-		if n.FieldNameForChild(uint32(i)) == field {
-			out = append(out, n.Child(i))
-		}
-	}
-	return out
-}
-
-func children(n *node) []*node {
-	out := make([]*node, 0, n.NamedChildCount())
-	for i := uint(0); i < n.NamedChildCount(); i++ {
-		out = append(out, n.NamedChild(i))
-	}
-	return out
-}
+func (s *scope) col(n *ast.Node) int { _, c := s.t.Position(n.Off); return c + 1 }
 
 // collect reads module-level imports and constants.
-func (s *scope) collect(root *node) {
-	for _, st := range children(root) {
-		switch st.Kind() {
-		case "import_from_statement":
-			mod := st.ChildByFieldName("module_name")
-			if mod == nil || !strings.HasPrefix(s.text(mod), "airflow") {
+func (s *scope) collect() {
+	t := s.t
+	for st := range t.All(t.Root(), ast.Body) {
+		switch st.Kind {
+		case ast.ImportFrom:
+			mod := t.Child(st, ast.ModuleName)
+			if st.Level() != 0 || mod == nil || !strings.HasPrefix(t.Name(mod), "airflow") {
 				continue
 			}
-			for _, n := range fieldChildren(st, "name") {
-				orig, alias := s.text(n), s.text(n)
-				if n.Kind() == "aliased_import" {
-					orig = s.text(n.ChildByFieldName("name"))
-					alias = s.text(n.ChildByFieldName("alias"))
-				}
+			for al := range t.All(st, ast.Names) {
+				orig, alias := aliasNames(t, al)
 				switch orig {
 				case "DAG":
 					s.dagNames[alias] = true
@@ -153,76 +111,79 @@ func (s *scope) collect(root *node) {
 					s.modNames[alias] = true
 				}
 			}
-		case "import_statement":
-			for _, n := range children(st) {
-				if n.Kind() == "aliased_import" && strings.HasPrefix(s.text(n.ChildByFieldName("name")), "airflow") {
-					s.modNames[s.text(n.ChildByFieldName("alias"))] = true
+		case ast.Import:
+			for al := range t.All(st, ast.Names) {
+				if as := t.Child(al, ast.AsName); as != nil && strings.HasPrefix(t.Name(t.Child(al, ast.Ident)), "airflow") {
+					s.modNames[t.Name(as)] = true
 				}
 			}
-		case "expression_statement":
-			as := st.NamedChild(0)
-			if as == nil || as.Kind() != "assignment" {
-				continue
+		case ast.Assign:
+			var targets []*ast.Node
+			for tg := range t.All(st, ast.Targets) {
+				targets = append(targets, tg)
 			}
-			left, right := as.ChildByFieldName("left"), as.ChildByFieldName("right")
-			if left != nil && right != nil && left.Kind() == "identifier" {
-				if v, ok := s.literal(right); ok {
-					s.consts[s.text(left)] = v
+			if len(targets) == 1 && targets[0].Kind == ast.Name {
+				if v, ok := s.literal(t.Child(st, ast.Value)); ok {
+					s.consts[t.Name(targets[0])] = v
 				}
 			}
 		}
 	}
 }
 
-// literal returns the value of a plain string literal (or of a module
-// constant), without interpolation.
-func (s *scope) literal(n *node) (string, bool) {
-	switch n.Kind() {
-	case "string":
-		var b strings.Builder
-		for _, c := range children(n) {
-			switch c.Kind() {
-			case "string_content":
-				b.WriteString(s.text(c))
-			case "interpolation":
-				return "", false
-			case "escape_sequence":
-				v, err := strconv.Unquote(`"` + s.text(c) + `"`)
-				if err != nil {
-					return "", false
-				}
-				b.WriteString(v)
-			}
+// aliasNames are an alias's imported name and the name it binds.
+func aliasNames(t *ast.Tree, al *ast.Node) (string, string) {
+	orig := t.Name(t.Child(al, ast.Ident))
+	if as := t.Child(al, ast.AsName); as != nil {
+		return orig, t.Name(as)
+	}
+	return orig, orig
+}
+
+// literal returns the value of a plain string literal (an f-string with
+// no field included) or of a module constant.
+func (s *scope) literal(n *ast.Node) (string, bool) {
+	if n == nil {
+		return "", false
+	}
+	switch n.Kind {
+	case ast.Constant:
+		if n.Op == ast.Str {
+			return s.t.String(n)
 		}
-		return b.String(), true
-	case "concatenated_string":
+	case ast.JoinedStr:
 		var b strings.Builder
-		for _, c := range children(n) {
-			v, ok := s.literal(c)
+		for c := range s.t.Children(n) {
+			v, ok := s.t.String(c)
 			if !ok {
-				return "", false
+				return "", false // a field: interpolated
 			}
 			b.WriteString(v)
 		}
 		return b.String(), true
-	case "identifier":
-		v, ok := s.consts[s.text(n)]
+	case ast.Name:
+		v, ok := s.consts[s.t.Name(n)]
 		return v, ok
-	case "parenthesized_expression":
-		if c := n.NamedChild(0); c != nil {
-			return s.literal(c)
-		}
 	}
 	return "", false
 }
 
-// callee names what a call calls: "DAG", "models.DAG", "airflow.decorators.dag".
-func (s *scope) callee(call *node) string {
-	if f := call.ChildByFieldName("function"); f != nil {
-		return s.text(f)
+// dotted names what an expression names: "DAG", "models.DAG",
+// "airflow.decorators.dag"; its source text when it is no dotted name.
+func (s *scope) dotted(n *ast.Node) string {
+	switch n.Kind {
+	case ast.Name:
+		return s.t.Name(n)
+	case ast.Attribute:
+		if v := s.t.Child(n, ast.Value); v != nil && (v.Kind == ast.Name || v.Kind == ast.Attribute) {
+			return s.dotted(v) + "." + s.t.Name(s.t.Child(n, ast.Attr))
+		}
 	}
-	return ""
+	return s.t.Text(n)
 }
+
+// callee names what a call calls.
+func (s *scope) callee(call *ast.Node) string { return s.dotted(s.t.Child(call, ast.Func)) }
 
 func (s *scope) isDAGClass(name string) bool {
 	if s.dagNames[name] {
@@ -260,15 +221,15 @@ var timeNowCalls = map[string]bool{
 }
 
 // call looks at one call: a DAG, a factory, or Variable.get.
-func (s *scope) call(n *node, a *fileAnalysis, name string) {
+func (s *scope) call(n *ast.Node, a *fileAnalysis, name string) {
 	fn := s.callee(n)
 	switch {
 	case s.isDAGClass(fn):
 		a.looksLikeDAG = true
-		s.dagCall(n, n.ChildByFieldName("arguments"), a, name, "")
+		s.dagCall(n, n, a, name, "")
 	case fn == "Variable.get" || strings.HasSuffix(fn, ".Variable.get"):
-		if topLevel(n) {
-			a.add(RuleVariableGet, name, n, "Variable.get at module level queries the metadata database at every parse of this file; read it inside a task, or use a Jinja template such as {{ var.value.NAME }}")
+		if s.topLevel(n) {
+			s.add(a, RuleVariableGet, name, n, "Variable.get at module level queries the metadata database at every parse of this file; read it inside a task, or use a Jinja template such as {{ var.value.NAME }}")
 		}
 	case strings.Contains(strings.ToLower(fn), "dag"):
 		a.looksLikeDAG = true // a factory such as build_dag(...)
@@ -277,9 +238,9 @@ func (s *scope) call(n *node, a *fileAnalysis, name string) {
 
 // topLevel reports whether n runs when the module is imported: it is in no
 // function or lambda body.
-func topLevel(n *node) bool {
-	for p := n.Parent(); p != nil; p = p.Parent() {
-		if k := p.Kind(); k == "function_definition" || k == "lambda" {
+func (s *scope) topLevel(n *ast.Node) bool {
+	for p := s.t.Parent(n); p != nil; p = s.t.Parent(p) {
+		if p.Kind == ast.FunctionDef || p.Kind == ast.AsyncFunctionDef || p.Kind == ast.Lambda {
 			return false
 		}
 	}
@@ -287,89 +248,86 @@ func topLevel(n *node) bool {
 }
 
 // decorated handles @dag on a function.
-func (s *scope) decorated(n *node, a *fileAnalysis, name string) {
-	def := n.ChildByFieldName("definition")
-	if def == nil || def.Kind() != "function_definition" {
-		return
-	}
-	for _, d := range children(n) {
-		if d.Kind() != "decorator" || d.NamedChild(0) == nil {
-			continue
-		}
-		expr := d.NamedChild(0)
-		var args *node
-		fn := s.text(expr)
-		if expr.Kind() == "call" {
-			fn, args = s.callee(expr), expr.ChildByFieldName("arguments")
+func (s *scope) decorated(def *ast.Node, a *fileAnalysis, name string) {
+	for d := range s.t.All(def, ast.Decorators) {
+		fn, call := s.dotted(d), (*ast.Node)(nil)
+		if d.Kind == ast.Call {
+			fn, call = s.callee(d), d
 		}
 		if !s.isDagDecorator(fn) {
 			continue
 		}
 		a.looksLikeDAG = true
-		s.dagCall(d, args, a, name, s.text(def.ChildByFieldName("name")))
+		s.dagCall(d, call, a, name, s.t.Name(s.t.Child(def, ast.Ident)))
 	}
 }
 
-// dagCall records one DAG from the arguments of DAG(...) or @dag(...).
-// funcName is the decorated function's name (the default dag_id).
-func (s *scope) dagCall(at, args *node, a *fileAnalysis, name, funcName string) {
-	var idNode *node
+// dagCall records one DAG from the arguments of DAG(...) or @dag(...)
+// (call nil: @dag without them). funcName is the decorated function's name
+// (the default dag_id).
+func (s *scope) dagCall(at, call *ast.Node, a *fileAnalysis, name, funcName string) {
+	var idNode *ast.Node
 	scheduled := false
-	if args != nil {
+	if call != nil {
 		positional := 0
-		for _, arg := range children(args) {
-			switch arg.Kind() {
-			case "keyword_argument":
-				switch s.text(arg.ChildByFieldName("name")) {
-				case "dag_id":
-					idNode = arg.ChildByFieldName("value")
-				case "schedule", "schedule_interval", "timetable":
+		for arg := range s.t.Children(call) {
+			switch arg.Field {
+			case ast.Keywords:
+				kw := s.t.Child(arg, ast.ArgName)
+				switch {
+				case kw == nil:
+					scheduled = true // **kwargs: unknown keywords, do not guess
+				case s.t.Name(kw) == "dag_id":
+					idNode = s.t.Child(arg, ast.Value)
+				case s.t.Name(kw) == "schedule" || s.t.Name(kw) == "schedule_interval" || s.t.Name(kw) == "timetable":
 					scheduled = true
 				}
-			case "comment":
-			case "list_splat", "dictionary_splat":
-				scheduled = true // unknown keywords: do not guess
-			default:
-				if positional == 0 {
+			case ast.Args:
+				if arg.Kind == ast.Starred {
+					scheduled = true // *args: do not guess
+				} else if positional == 0 {
 					idNode = arg
 				}
 				positional++
+			default:
+				continue // the function called
 			}
 			s.timeCalls(arg, a, name)
 		}
 	}
 	switch {
 	case idNode == nil && funcName != "":
-		a.dags = append(a.dags, DAG{DagID: funcName, File: name, Line: line(at)})
+		a.dags = append(a.dags, DAG{DagID: funcName, File: name, Line: s.line(at)})
 	case idNode == nil:
-		a.dynamic = append(a.dynamic, DynamicDAG{File: name, Line: line(at), Expr: "(no dag_id)"})
+		a.dynamic = append(a.dynamic, DynamicDAG{File: name, Line: s.line(at), Expr: "(no dag_id)"})
 	default:
 		if v, ok := s.literal(idNode); ok {
-			a.dags = append(a.dags, DAG{DagID: v, File: name, Line: line(at)})
+			a.dags = append(a.dags, DAG{DagID: v, File: name, Line: s.line(at)})
 		} else {
-			a.dynamic = append(a.dynamic, DynamicDAG{File: name, Line: line(at), Expr: s.text(idNode)})
+			a.dynamic = append(a.dynamic, DynamicDAG{File: name, Line: s.line(at), Expr: s.t.Text(idNode)})
 		}
 	}
 	if !scheduled {
-		a.add(RuleNoSchedule, name, at, "this DAG sets no schedule: Airflow 2 runs it daily by default, Airflow 3 never; say schedule=... explicitly")
+		s.add(a, RuleNoSchedule, name, at, "this DAG sets no schedule: Airflow 2 runs it daily by default, Airflow 3 never; say schedule=... explicitly")
 	}
 }
 
-// timeCalls flags datetime.now() and friends inside a DAG's arguments.
-func (s *scope) timeCalls(n *node, a *fileAnalysis, name string) {
-	if n.Kind() == "lambda" {
-		return
-	}
-	if n.Kind() == "call" && timeNowCalls[s.callee(n)] {
-		a.add(RuleDatetimeNow, name, n, s.callee(n)+"() in DAG arguments changes at every parse, so the DAG is never stable; use a fixed date such as pendulum.datetime(2024, 1, 1)")
-	}
-	for _, c := range children(n) {
-		s.timeCalls(c, a, name)
-	}
+// timeCalls flags datetime.now() and friends inside a DAG's arguments
+// (not in lambdas, which run later).
+func (s *scope) timeCalls(n *ast.Node, a *fileAnalysis, name string) {
+	s.t.Walk(n, func(x *ast.Node) bool {
+		if x.Kind == ast.Lambda {
+			return false
+		}
+		if x.Kind == ast.Call && timeNowCalls[s.callee(x)] {
+			s.add(a, RuleDatetimeNow, name, x, s.callee(x)+"() in DAG arguments changes at every parse, so the DAG is never stable; use a fixed date such as pendulum.datetime(2024, 1, 1)")
+		}
+		return true
+	})
 }
 
-func (a *fileAnalysis) add(rule, file string, n *node, msg string) {
-	a.findings = append(a.findings, Finding{Rule: rule, Severity: ruleSeverity(rule), File: file, Line: line(n), Column: col(n), Message: msg})
+func (s *scope) add(a *fileAnalysis, rule, file string, n *ast.Node, msg string) {
+	a.findings = append(a.findings, Finding{Rule: rule, Severity: ruleSeverity(rule), File: file, Line: s.line(n), Column: s.col(n), Message: msg})
 }
 
 var suppressRe = regexp.MustCompile(`#\s*dagnfs:\s*(ignore-file|ignore)(?:\[([A-Za-z0-9_,\s-]*)\])?`)

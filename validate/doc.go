@@ -10,19 +10,17 @@
 //   - With an interpreter (Options.Python "auto" or a path), CPython's own
 //     compile() verdict, which is what Airflow's import gets: one interpreter
 //     process for the whole folder, with CPython's line, column and message.
-//   - Without one, an embedded checker: tree-sitter-python plus the checks
-//     tree-sitter does not make (decoding, indentation, Python 2 leftovers,
-//     argument order, the compiler's context checks) and, with
-//     Options.PythonVersion, syntax newer than the workers' Python. It agrees
-//     with CPython 3.11 to 3.13 on the test corpus in testdata/pycorpus.
-//   - The DAG analysis runs a tree-sitter query over each file (one parser
-//     per worker): DAG(...), models.DAG, @dag (aliased or qualified) and
-//     their dag_ids, duplicates across the folder and inside zips, and
-//     best-practice rules.
-//
-// The subpackage python is the pure-Go front end built from CPython's own
-// rules that is to replace tree-sitter; so far its tokenizer, its parser
-// and its syntax tree, which validation does not use yet.
+//   - Without one, the embedded checker: the subpackage python, dagnfs's
+//     own front end in pure Go written from CPython's rules (tokenizer, PEG
+//     grammar, the checks its compiler makes after parsing, its limits),
+//     for the workers' Python version (Options.PythonVersion): CPython's
+//     error, type, line and column; syntax a newer version's grammar takes
+//     is reported with the version it needs.
+//   - The DAG analysis walks each file's syntax tree (package python/ast):
+//     DAG(...), models.DAG, @dag (aliased or qualified) and their dag_ids,
+//     duplicates across the folder and inside zips, and best-practice
+//     rules; imports (validate --env) and module names (the environment
+//     index) are read from the same tree.
 //
 // Findings carry a stable rule id (see Rules) and a severity; they can be
 // silenced per line ("# dagnfs: ignore[rule]"), per file

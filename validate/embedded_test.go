@@ -47,7 +47,6 @@ func TestEmbeddedCheckerAgreesWithCPython(t *testing.T) {
 		t.Fatalf("the Python corpus is not at %s: it is part of the repository (validate/testdata/pycorpus); restore it with git checkout", corpus)
 	}
 	p := newParser()
-	defer p.close()
 	for _, minor := range []int{11, 12, 13} {
 		verdicts := readVerdicts(t, minor)
 		require.Len(t, verdicts, 108)
@@ -82,7 +81,6 @@ func TestEmbeddedCheckerAgreesWithCPython(t *testing.T) {
 // The causes the issue named, each with CPython 3.11's verdict and line.
 func TestEmbeddedCheckerNamedCauses(t *testing.T) {
 	p := newParser()
-	defer p.close()
 	for _, c := range []struct {
 		src  string
 		line int // 0: compiles
@@ -114,7 +112,6 @@ func TestEmbeddedCheckerNamedCauses(t *testing.T) {
 // Syntax newer than the workers' Python is named with the version it needs.
 func TestEmbeddedCheckerNamesNewerSyntax(t *testing.T) {
 	p := newParser()
-	defer p.close()
 	for _, c := range []struct {
 		src  string
 		need int
@@ -123,7 +120,8 @@ func TestEmbeddedCheckerNamesNewerSyntax(t *testing.T) {
 		{"try:\n    pass\nexcept* ValueError:\n    pass\n", 11},
 		{"type T = int\n", 12},
 		{"def f[T](x: T) -> T:\n    return x\n", 12},
-		{"x = f\"{\"a\"}\"\n", 12}, // the same quotes inside: PEP 701
+		{"x = f\"{\"a\"}\"\n", 12},          // the same quotes inside: PEP 701
+		{"type A[T = int] = list[T]\n", 13}, // PEP 696 defaults
 	} {
 		for minor := 9; minor <= 13; minor++ {
 			got := p.embeddedCheck([]byte(c.src), minor)

@@ -20,14 +20,13 @@ func FuzzEmbeddedCheck(f *testing.F) {
 	}
 	f.Add([]byte("def f[T = int](x: T = 1, *, y): return f'{x!r:{y}}'\n"))
 	p := newParser()
-	defer p.close()
 	f.Fuzz(func(t *testing.T, src []byte) {
 		for _, minor := range []int{0, 11, 12} {
 			if e := p.embeddedCheck(src, minor); e != nil && e.Line < 0 {
 				t.Fatalf("negative line %+v", e)
 			}
 		}
-		p.analyze(src, "fuzz.py")
+		p.analyze(src, "fuzz.py", 0)
 	})
 }
 

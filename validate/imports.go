@@ -3,7 +3,8 @@ package validate
 import (
 	"regexp"
 	"strings"
-	"sync"
+
+	"github.com/dagnfs/dagnfs/validate/python/ast"
 )
 
 // The static view of Python imports and module namespaces that the
@@ -60,44 +61,41 @@ type ModuleInfo struct {
 	Failed bool
 }
 
-var parsers = sync.Pool{New: func() any { return newParser() }}
-
-// withTree parses src with a pooled parser and runs fn on the tree.
-func withTree(src []byte, fn func(root *node)) {
-	p := parsers.Get().(*parser)
-	defer parsers.Put(p)
-	root := p.parseFlat(src, scanSource(src))
-	if root.ft().tooDeep {
-		return // nested past what CPython compiles: nothing to read (nothing walks it)
+// withTree parses decoded-or-raw src as the newest Python and runs fn on
+// its tree; nothing when it does not compile.
+func withTree(raw []byte, fn func(t *ast.Tree)) bool {
+	src, declared, derr := decodeSource(raw)
+	if derr != nil {
+		return false
 	}
-	fn(root)
+	t, e := newParser().parse(src, 0, declared)
+	if e != nil {
+		return false
+	}
+	fn(t)
+	return true
 }
 
 // ModuleNames reads what src's top level binds.
 func ModuleNames(src []byte) ModuleInfo {
 	var mi ModuleInfo
-	withTree(src, func(root *node) {
-		if root.HasError() {
-			mi.Failed = true
-			return
-		}
-		b := &binder{src: src, seen: map[string]bool{}}
-		b.block(root)
+	if !withTree(src, func(t *ast.Tree) {
+		b := &binder{t: t, seen: map[string]bool{}}
+		b.block(t.Root(), ast.Body)
 		mi = ModuleInfo{Names: b.names, All: b.all, Stars: b.stars, Dynamic: b.dynamic}
-	})
+	}) {
+		mi.Failed = true
+	}
 	return mi
 }
 
 // FileImports lists src's imports with when each runs; nil when src does
-// not parse (the syntax rule reports that).
+// not compile (the syntax rule reports that).
 func FileImports(src []byte) []Import {
 	var out []Import
-	withTree(src, func(root *node) {
-		if root.HasError() {
-			return
-		}
-		w := &importWalker{src: src}
-		w.block(root, AtImport)
+	withTree(src, func(t *ast.Tree) {
+		w := &importWalker{t: t}
+		w.block(t.Root(), ast.Body, AtImport)
 		out = w.out
 	})
 	return out
@@ -105,15 +103,13 @@ func FileImports(src []byte) []Import {
 
 // binder collects a module's top-level bindings.
 type binder struct {
-	src     []byte
+	t       *ast.Tree
 	names   []string
 	seen    map[string]bool
 	all     []string
 	stars   []string
 	dynamic bool
 }
-
-func (b *binder) text(n *node) string { return n.Utf8Text(b.src) }
 
 func (b *binder) bind(name string) {
 	if name == "" || b.seen[name] {
@@ -127,154 +123,128 @@ func (b *binder) bind(name string) {
 }
 
 // target binds the names an assignment target binds.
-func (b *binder) target(n *node) {
-	switch n.Kind() {
-	case "identifier":
-		b.bind(b.text(n))
-	case "pattern_list", "tuple_pattern", "list_pattern", "tuple", "list", "list_splat_pattern",
-		"parenthesized_expression", "as_pattern_target":
-		for _, c := range children(n) {
+func (b *binder) target(n *ast.Node) {
+	switch n.Kind {
+	case ast.Name:
+		b.bind(b.t.Name(n))
+	case ast.Tuple, ast.List, ast.Starred:
+		for c := range b.t.Children(n) {
 			b.target(c)
 		}
 	}
 }
 
-// block walks the statements that run at import time: into if, try, with,
-// for and while bodies, not into functions or classes.
-func (b *binder) block(n *node) {
-	for _, st := range children(n) {
+// block walks the statements of n's field f that run at import time: into
+// if, try, with, for and while bodies, not into functions or classes.
+func (b *binder) block(n *ast.Node, f ast.Field) {
+	for st := range b.t.All(n, f) {
 		b.statement(st)
 	}
 }
 
-func (b *binder) statement(st *node) {
-	switch st.Kind() {
-	case "function_definition", "class_definition":
-		name := b.text(st.ChildByFieldName("name"))
+func (b *binder) statement(st *ast.Node) {
+	t := b.t
+	switch st.Kind {
+	case ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef:
+		name := t.Name(t.Child(st, ast.Ident))
 		b.bind(name)
-		if name == "__getattr__" && st.Kind() == "function_definition" {
+		if name == "__getattr__" && st.Kind != ast.ClassDef {
 			b.dynamic = true
 		}
-	case "decorated_definition":
-		if d := st.ChildByFieldName("definition"); d != nil {
-			b.statement(d)
-		}
-	case "import_statement":
-		for _, n := range fieldChildren(st, "name") {
-			if n.Kind() == "aliased_import" {
-				b.bind(b.text(n.ChildByFieldName("alias")))
+	case ast.Import:
+		for al := range t.All(st, ast.Names) {
+			if as := t.Child(al, ast.AsName); as != nil {
+				b.bind(t.Name(as))
 			} else {
-				first, _, _ := strings.Cut(b.text(n), ".")
+				first, _, _ := strings.Cut(t.Name(t.Child(al, ast.Ident)), ".")
 				b.bind(first)
 			}
 		}
-	case "import_from_statement":
-		mod := st.ChildByFieldName("module_name")
-		for _, c := range children(st) {
-			if c.Kind() == "wildcard_import" && mod != nil {
-				b.stars = append(b.stars, b.text(mod))
-			}
+	case ast.ImportFrom:
+		mod := t.Child(st, ast.ModuleName)
+		if st.Level() == 0 && mod != nil && t.Name(mod) == "__future__" {
+			return // compiler directives (capture.py skips them too)
 		}
-		for _, n := range fieldChildren(st, "name") {
-			if n.Kind() == "aliased_import" {
-				b.bind(b.text(n.ChildByFieldName("alias")))
-			} else {
-				b.bind(b.text(n))
-			}
-		}
-	case "expression_statement":
-		for _, e := range children(st) {
-			b.expression(e)
-		}
-	case "if_statement", "elif_clause", "else_clause", "try_statement", "except_clause", "except_group_clause",
-		"finally_clause", "while_statement", "block":
-		for _, c := range children(st) {
-			if c.Kind() == "block" || strings.HasSuffix(c.Kind(), "_clause") {
-				b.statement(c)
-			} else if st.Kind() == "block" {
-				b.statement(c)
-			}
-		}
-	case "for_statement":
-		if l := st.ChildByFieldName("left"); l != nil {
-			b.target(l)
-		}
-		b.statement(st.ChildByFieldName("body"))
-		if alt := st.ChildByFieldName("alternative"); alt != nil {
-			b.statement(alt)
-		}
-	case "with_statement":
-		for _, c := range children(st) {
-			if c.Kind() != "with_clause" {
+		for al := range t.All(st, ast.Names) {
+			_, alias := aliasNames(t, al)
+			if alias == "*" {
+				name := strings.Repeat(".", st.Level())
+				if mod != nil {
+					name += t.Name(mod)
+				}
+				b.stars = append(b.stars, name)
 				continue
 			}
-			for _, item := range children(c) {
-				if v := item.ChildByFieldName("value"); v != nil && v.Kind() == "as_pattern" {
-					if a := v.ChildByFieldName("alias"); a != nil {
-						b.target(a)
-					}
-				}
-			}
+			b.bind(alias)
 		}
-		b.statement(st.ChildByFieldName("body"))
-	}
-}
-
-// expression binds what an assignment binds, and reads __all__. A module
-// that puts modules in sys.modules itself, or calls Airflow's
-// add_deprecated_classes (which does), has more than its files show.
-func (b *binder) expression(e *node) {
-	switch e.Kind() {
-	case "call":
-		if f := e.ChildByFieldName("function"); f != nil && strings.HasSuffix(b.text(f), "add_deprecated_classes") {
+	case ast.Expr:
+		if v := t.Child(st, ast.Value); v.Kind == ast.Call && strings.HasSuffix(dottedText(t, t.Child(v, ast.Func)), "add_deprecated_classes") {
 			b.dynamic = true
 		}
-	case "assignment":
-		left, right := e.ChildByFieldName("left"), e.ChildByFieldName("right")
-		if left == nil {
-			return
-		}
-		if left.Kind() == "subscript" {
-			if v := left.ChildByFieldName("value"); v != nil && b.text(v) == "sys.modules" {
+	case ast.Assign:
+		value := t.Child(st, ast.Value)
+		for tg := range t.All(st, ast.Targets) {
+			if tg.Kind == ast.Subscript && dottedText(t, t.Child(tg, ast.Value)) == "sys.modules" {
 				b.dynamic = true
 			}
-		}
-		b.target(left)
-		if left.Kind() == "identifier" && b.text(left) == "__all__" && right != nil {
-			b.all = b.strings(right)
-		}
-		if right != nil && right.Kind() == "assignment" { // a = b = 1
-			b.expression(right)
-		}
-	case "augmented_assignment":
-		left, right := e.ChildByFieldName("left"), e.ChildByFieldName("right")
-		if left != nil && left.Kind() == "identifier" {
-			b.bind(b.text(left))
-			if b.text(left) == "__all__" && b.all != nil && right != nil {
-				if more := b.strings(right); more != nil {
-					b.all = append(b.all, more...)
-				}
+			b.target(tg)
+			if tg.Kind == ast.Name && t.Name(tg) == "__all__" {
+				b.all = b.strings(value)
 			}
 		}
+	case ast.AugAssign, ast.AnnAssign:
+		tg := t.Child(st, ast.Target)
+		if tg.Kind != ast.Name || st.Kind == ast.AnnAssign && t.Child(st, ast.Value) == nil {
+			return
+		}
+		b.bind(t.Name(tg))
+		if st.Kind == ast.AugAssign && t.Name(tg) == "__all__" && b.all != nil {
+			if more := b.strings(t.Child(st, ast.Value)); more != nil {
+				b.all = append(b.all, more...)
+			}
+		}
+	case ast.If, ast.While:
+		b.block(st, ast.Body)
+		b.block(st, ast.OrElse)
+	case ast.Try, ast.TryStar:
+		b.block(st, ast.Body)
+		for h := range t.All(st, ast.Handlers) {
+			b.block(h, ast.Body)
+		}
+		b.block(st, ast.OrElse)
+		b.block(st, ast.FinalBody)
+	case ast.For, ast.AsyncFor:
+		b.target(t.Child(st, ast.Target))
+		b.block(st, ast.Body)
+		b.block(st, ast.OrElse)
+	case ast.With, ast.AsyncWith:
+		for it := range t.All(st, ast.Items) {
+			if v := t.Child(it, ast.OptionalVars); v != nil {
+				b.target(v)
+			}
+		}
+		b.block(st, ast.Body)
 	}
 }
 
-// simpleName is a string literal an __all__ may hold: one plain quoted
-// identifier (the environment script applies the same test to the source).
-var simpleName = regexp.MustCompile(`^[rRuU]?('|")([A-Za-z_][A-Za-z0-9_]*)('|")$`)
+// dottedText is a dotted name's text without spaces (a.b.c), or an
+// expression's source text.
+func dottedText(t *ast.Tree, n *ast.Node) string {
+	if n == nil {
+		return ""
+	}
+	return (&scope{t: t}).dotted(n)
+}
 
 // strings is a literal list or tuple of simple names, or nil.
-func (b *binder) strings(n *node) []string {
-	if n.Kind() != "list" && n.Kind() != "tuple" && n.Kind() != "expression_list" {
+func (b *binder) strings(n *ast.Node) []string {
+	if n == nil || n.Kind != ast.List && n.Kind != ast.Tuple {
 		return nil
 	}
 	out := []string{}
-	for _, c := range children(n) {
-		if c.Kind() == "comment" {
-			continue
-		}
-		m := simpleName.FindStringSubmatch(b.text(c))
-		if c.Kind() != "string" || m == nil || m[1] != m[3] {
+	for c := range b.t.All(n, ast.Elts) {
+		m := simpleName.FindStringSubmatch(b.t.Text(c))
+		if c.Kind != ast.Constant || c.Op != ast.Str || m == nil || m[1] != m[3] {
 			return nil
 		}
 		out = append(out, m[2])
@@ -282,130 +252,112 @@ func (b *binder) strings(n *node) []string {
 	return out
 }
 
+// simpleName is a string literal an __all__ may hold: one plain quoted
+// identifier (the environment script applies the same test to the source).
+var simpleName = regexp.MustCompile(`^[rRuU]?('|")([A-Za-z_][A-Za-z0-9_]*)('|")$`)
+
 // importWalker lists a file's imports with their context.
 type importWalker struct {
-	src []byte
+	t   *ast.Tree
 	out []Import
 }
 
-func (w *importWalker) text(n *node) string { return n.Utf8Text(w.src) }
-
-func (w *importWalker) block(n *node, ctx ImportContext) {
-	for _, st := range children(n) {
+// block walks the statements of n's field f.
+func (w *importWalker) block(n *ast.Node, f ast.Field, ctx ImportContext) {
+	for st := range w.t.All(n, f) {
 		w.statement(st, ctx)
 	}
 }
 
-func (w *importWalker) add(n, modNode *node, mod string, level int, name string, ctx ImportContext) {
-	w.out = append(w.out, Import{Module: mod, Level: level, Name: name, Line: line(n), Column: col(n),
-		ModuleLine: line(modNode), ModuleColumn: col(modNode), Context: ctx})
+func (w *importWalker) add(n *ast.Node, modOff int32, mod string, level int, name string, ctx ImportContext) {
+	line, col := w.t.Position(n.Off)
+	mline, mcol := w.t.Position(modOff)
+	w.out = append(w.out, Import{Module: mod, Level: level, Name: name, Line: line, Column: col + 1,
+		ModuleLine: mline, ModuleColumn: mcol + 1, Context: ctx})
 }
 
-// module splits a from-import's module into its dots and dotted name.
-func (w *importWalker) module(n *node) (string, int) {
-	if n.Kind() != "relative_import" {
-		return w.text(n), 0
-	}
-	level, mod := 0, ""
-	for _, c := range children(n) {
-		switch c.Kind() {
-		case "import_prefix":
-			level = len(strings.TrimSpace(w.text(c)))
-		case "dotted_name":
-			mod = w.text(c)
+func (w *importWalker) statement(st *ast.Node, ctx ImportContext) {
+	t := w.t
+	switch st.Kind {
+	case ast.Import:
+		for al := range t.All(st, ast.Names) {
+			name := t.Child(al, ast.Ident)
+			w.add(al, name.Off, t.Name(name), 0, "", ctx)
 		}
-	}
-	return mod, level
-}
-
-func (w *importWalker) statement(st *node, ctx ImportContext) {
-	switch st.Kind() {
-	case "import_statement":
-		for _, n := range fieldChildren(st, "name") {
-			name := n
-			if n.Kind() == "aliased_import" {
-				name = n.ChildByFieldName("name")
-			}
-			w.add(n, name, w.text(name), 0, "", ctx)
-		}
-	case "import_from_statement":
-		mn := st.ChildByFieldName("module_name")
-		if mn == nil {
-			return
-		}
-		mod, level := w.module(mn)
-		for _, c := range children(st) {
-			if c.Kind() == "wildcard_import" {
-				w.add(st, mn, mod, level, "*", ctx)
+	case ast.ImportFrom:
+		// The module is named where its dots or its name begin.
+		mn := t.Child(st, ast.ModuleName)
+		mod, at := "", w.afterFrom(st)
+		if mn != nil {
+			mod = t.Name(mn)
+			if st.Level() == 0 {
+				at = mn.Off
 			}
 		}
-		for _, n := range fieldChildren(st, "name") {
-			name := n
-			if n.Kind() == "aliased_import" {
-				name = n.ChildByFieldName("name")
+		for al := range t.All(st, ast.Names) {
+			name := t.Name(t.Child(al, ast.Ident))
+			where := al
+			if name == "*" {
+				where = st
 			}
-			w.add(n, mn, mod, level, w.text(name), ctx)
+			w.add(where, at, mod, st.Level(), name, ctx)
 		}
-	case "function_definition":
-		w.block(st.ChildByFieldName("body"), Deferred)
-	case "class_definition":
-		w.block(st.ChildByFieldName("body"), ctx) // a class body runs at import time
-	case "decorated_definition":
-		if d := st.ChildByFieldName("definition"); d != nil {
-			w.statement(d, ctx)
-		}
-	case "if_statement":
+	case ast.FunctionDef, ast.AsyncFunctionDef:
+		w.block(st, ast.Body, Deferred)
+	case ast.ClassDef:
+		w.block(st, ast.Body, ctx) // a class body runs at import time
+	case ast.If:
 		inner := ctx
-		if ctx != Deferred && w.typeChecking(st.ChildByFieldName("condition")) {
+		if ctx != Deferred && w.typeChecking(t.Child(st, ast.Test)) {
 			inner = TypeChecking
 		}
-		w.block(st.ChildByFieldName("consequence"), inner)
-		for _, alt := range fieldChildren(st, "alternative") {
-			if body := alt.ChildByFieldName("consequence"); body != nil {
-				w.block(body, ctx)
-			} else if body := alt.ChildByFieldName("body"); body != nil {
-				w.block(body, ctx)
-			}
-		}
-	case "try_statement":
+		w.block(st, ast.Body, inner)
+		w.block(st, ast.OrElse, ctx)
+	case ast.Try, ast.TryStar:
 		inner := ctx
 		if ctx == AtImport && w.catchesImportError(st) {
 			inner = Guarded
 		}
-		w.block(st.ChildByFieldName("body"), inner)
-		for _, c := range children(st) {
-			switch c.Kind() {
-			case "except_clause", "except_group_clause", "finally_clause":
-				for _, b := range children(c) {
-					if b.Kind() == "block" {
-						w.block(b, ctx)
-					}
-				}
-			case "else_clause":
-				if body := c.ChildByFieldName("body"); body != nil {
-					w.block(body, ctx)
-				}
-			}
+		w.block(st, ast.Body, inner)
+		for h := range t.All(st, ast.Handlers) {
+			w.block(h, ast.Body, ctx)
 		}
-	case "with_statement", "while_statement", "for_statement":
-		w.block(st.ChildByFieldName("body"), ctx)
-		if alt := st.ChildByFieldName("alternative"); alt != nil {
-			if body := alt.ChildByFieldName("body"); body != nil {
-				w.block(body, ctx)
-			}
+		w.block(st, ast.OrElse, ctx)
+		w.block(st, ast.FinalBody, ctx)
+	case ast.With, ast.AsyncWith, ast.While, ast.For, ast.AsyncFor:
+		w.block(st, ast.Body, ctx)
+		w.block(st, ast.OrElse, ctx)
+	case ast.Match:
+		for c := range t.All(st, ast.Cases) {
+			w.block(c, ast.Body, ctx)
 		}
-	case "block":
-		w.block(st, ctx)
 	}
 }
 
+// afterFrom is where a from-import's module begins: past "from" and the
+// blanks and line continuations after it.
+func (w *importWalker) afterFrom(st *ast.Node) int32 {
+	i := st.Off + int32(len("from"))
+	for int(i) < len(w.t.Src) {
+		switch c := w.t.Src[i]; {
+		case c == ' ' || c == '\t' || c == '\f':
+			i++
+		case c == '\\' && int(i)+1 < len(w.t.Src) && w.t.Src[i+1] == '\n':
+			i += 2
+		default:
+			return i
+		}
+	}
+	return i
+}
+
 // typeChecking: the condition is TYPE_CHECKING or typing.TYPE_CHECKING.
-func (w *importWalker) typeChecking(cond *node) bool {
+func (w *importWalker) typeChecking(cond *ast.Node) bool {
 	if cond == nil {
 		return false
 	}
-	t := w.text(cond)
-	return t == "TYPE_CHECKING" || strings.HasSuffix(t, ".TYPE_CHECKING")
+	name := dottedText(w.t, cond)
+	return name == "TYPE_CHECKING" || strings.HasSuffix(name, ".TYPE_CHECKING")
 }
 
 // importCatchers are the exceptions whose handler covers a failed import.
@@ -413,30 +365,21 @@ var importCatchers = map[string]bool{"ImportError": true, "ModuleNotFoundError":
 
 // catchesImportError: one of the try's handlers catches a failed import (a
 // bare except does too).
-func (w *importWalker) catchesImportError(st *node) bool {
-	for _, c := range children(st) {
-		if c.Kind() != "except_clause" && c.Kind() != "except_group_clause" {
-			continue
-		}
-		var types *node
-		for _, x := range children(c) {
-			if x.Kind() != "block" {
-				types = x
-				break
-			}
-		}
+func (w *importWalker) catchesImportError(st *ast.Node) bool {
+	for h := range w.t.All(st, ast.Handlers) {
+		types := w.t.Child(h, ast.Type)
 		if types == nil {
 			return true // a bare except
 		}
-		if types.Kind() == "as_pattern" {
-			types = types.NamedChild(0)
+		list := []*ast.Node{types}
+		if types.Kind == ast.Tuple {
+			list = list[:0]
+			for e := range w.t.All(types, ast.Elts) {
+				list = append(list, e)
+			}
 		}
-		list := []*node{types}
-		if types.Kind() == "tuple" || types.Kind() == "parenthesized_expression" {
-			list = children(types)
-		}
-		for _, t := range list {
-			name := w.text(t)
+		for _, ty := range list {
+			name := dottedText(w.t, ty)
 			if i := strings.LastIndexByte(name, '.'); i >= 0 {
 				name = name[i+1:]
 			}

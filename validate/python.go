@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -37,7 +38,7 @@ func NewChecker(ctx context.Context, python string) (*Checker, error) {
 // reused only when the same checker would give it.
 func (c *Checker) ID() string {
 	if c.Python == "" {
-		return "embedded-tree-sitter-python-0.23.6"
+		return "embedded-python-frontend-" + frontEndRevision()
 	}
 	return "cpython-" + c.Version + "-compile"
 }
@@ -290,4 +291,23 @@ func (c *Checker) compileAll(ctx context.Context, jobs []compileJob, tick func()
 		return nil, fmt.Errorf("python %s gave %d verdicts for %d files", c.Python, seen, len(jobs))
 	}
 	return found, nil
+}
+
+// frontEndRevision names the build of the embedded front end: the
+// revision dagnfs was built from (its module version when installed from a
+// release), so that verdicts recorded by another build are not reused.
+func frontEndRevision() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" {
+			return s.Value
+		}
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	return "devel"
 }

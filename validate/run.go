@@ -15,13 +15,13 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dagnfs/dagnfs/internal/guard"
 	"github.com/dagnfs/dagnfs/internal/srcfile"
+	"github.com/dagnfs/dagnfs/validate/python/ast"
 )
 
 // Options configure a check. The zero value checks for Airflow 3 with safe
@@ -377,9 +377,6 @@ func runChecks(ctx context.Context, dir string, o Options) (*Report, error) {
 
 	// Analyse every candidate with bounded concurrency: one parser per worker.
 	results := make([]fileResult, len(disc.candidates))
-	parsers := make(chan *parser, o.Workers)
-	var made []*parser
-	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Workers)
 	for i, c := range disc.candidates {
@@ -387,16 +384,8 @@ func runChecks(ctx context.Context, dir string, o Options) (*Report, error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			var p *parser
-			select {
-			case p = <-parsers:
-			default:
-				p = newParser()
-				mu.Lock()
-				made = append(made, p)
-				mu.Unlock()
-			}
-			defer func() { parsers <- p }()
+			p := parsers.Get().(*parser)
+			defer parsers.Put(p)
 			p.wantImports = o.Env != nil
 			results[i] = analyzeCandidate(p, c, o)
 			tick()
@@ -404,9 +393,6 @@ func runChecks(ctx context.Context, dir string, o Options) (*Report, error) {
 		}))
 	}
 	err := g.Wait()
-	for _, p := range made {
-		p.close()
-	}
 	done := <-early
 	if err != nil {
 		return nil, err
@@ -612,18 +598,18 @@ func analyzeSource(p *parser, src []byte, name string, job compileJob, o Options
 	if o.embedded {
 		res.jobs = nil
 		res.embedded = 1
-		text, derr := decodeSource(src)
-		if derr != nil {
-			text = src
-			res.findings = append(res.findings, embeddedFinding(name, derr))
+		text, declared, derr := decodeSource(src)
+		var tree *ast.Tree
+		e := derr
+		if derr == nil {
+			tree, e = p.parse(text, o.minor, declared)
 		}
-		root, text, e := p.embedded(text, o.minor, derr == nil)
 		if e != nil {
 			res.findings = append(res.findings, embeddedFinding(name, e))
 		}
-		a = p.analyzeTree(root, text, name)
+		a = p.analyzeTree(tree, name)
 	} else {
-		a = p.analyze(src, name)
+		a = p.analyze(src, name, o.minor)
 	}
 	if o.Env != nil && a.imports != nil {
 		res.findings = append(res.findings, checkImports(a.imports, name, o)...)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -18,8 +19,8 @@ var commit = ""
 const versionHelp = `Usage: dagnfs version [flags]
 
 Print dagnfs's version, the commit it was built from, the Go version and
-platform, and the versions of the Python parsers it embeds (tree-sitter and
-its Python grammar, which the Go parser reproduces node for node).
+platform, and the Python front end it embeds (pure Go, written from
+CPython's own rules) with the Python versions it reads.
 
 Example:
   dagnfs version --format json
@@ -38,11 +39,7 @@ type buildInfo struct {
 
 func currentBuild() buildInfo {
 	b := buildInfo{Version: version, Commit: commit, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
-	deps := map[string]string{}
 	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range info.Deps {
-			deps[d.Path] = d.Version
-		}
 		if b.Commit == "" {
 			modified := false
 			for _, s := range info.Settings {
@@ -61,7 +58,7 @@ func currentBuild() buildInfo {
 	if b.Commit == "" {
 		b.Commit = "unknown"
 	}
-	b.Parsers = validate.ParserVersions(deps)
+	b.Parsers = validate.ParserVersions()
 	return b
 }
 
@@ -79,8 +76,6 @@ func runVersionCmd(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "dagnfs %s\n", b.Version)
 	fmt.Fprintf(stdout, "  commit              %s\n", b.Commit)
 	fmt.Fprintf(stdout, "  go                  %s %s\n", b.Go, b.Platform)
-	fmt.Fprintf(stdout, "  tree-sitter         %s (language ABI %d)\n", b.Parsers.TreeSitter, b.Parsers.ABI)
-	fmt.Fprintf(stdout, "  tree-sitter-python  %s\n", b.Parsers.Grammar)
-	fmt.Fprintf(stdout, "  go parser           %s\n", b.Parsers.GoParser)
+	fmt.Fprintf(stdout, "  python front end    %s; Python %s\n", b.Parsers.FrontEnd, strings.Join(b.Parsers.Pythons, ", "))
 	return nil
 }

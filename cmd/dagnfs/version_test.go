@@ -18,13 +18,13 @@ func TestVersion(t *testing.T) {
 	assert.Contains(t, out, "dagnfs v1.2.3\n")
 	assert.Contains(t, out, "commit              0123456789abcdef0123456789abcdef01234567\n")
 	assert.Contains(t, out, runtime.Version())
-	assert.Regexp(t, `tree-sitter +\S+ \(language ABI 1[45]\)`, out)
+	assert.Contains(t, out, "python front end    pure Go")
+	assert.Contains(t, out, "Python 3.9, 3.10, 3.11, 3.12, 3.13")
 	code, out, _ = runCLI(t, "version", "--format", "json")
 	require.Equal(t, exitOK, code)
 	var b buildInfo
 	require.NoError(t, json.Unmarshal([]byte(out), &b))
 	assert.Equal(t, "v1.2.3", b.Version)
 	assert.Equal(t, runtime.GOOS+"/"+runtime.GOARCH, b.Platform)
-	assert.NotZero(t, b.Parsers.ABI)
-	assert.NotEmpty(t, b.Parsers.Grammar)
+	assert.Equal(t, []string{"3.9", "3.10", "3.11", "3.12", "3.13"}, b.Parsers.Pythons)
 }

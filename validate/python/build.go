@@ -18,10 +18,25 @@ import (
 // reports first: Parse's, or one of the checks compile() makes after
 // parsing (check.go).
 func ParseFile(src []byte, minor int) (*ast.Tree, *Error) {
+	return (&Parser{}).ParseFile(src, minor)
+}
+
+// A Parser parses one file after another in the same memory (tokens, memo,
+// the tree's nodes), for a worker that parses many: the tree its ParseFile
+// returns is valid until its next ParseFile. It is not for concurrent use.
+type Parser struct {
+	toks  *Tokens
+	memo  []memoSlot
+	tree  *ast.Tree
+	stack []int32
+}
+
+// ParseFile is the package's ParseFile, in p's memory.
+func (p *Parser) ParseFile(src []byte, minor int) (*ast.Tree, *Error) {
 	if minor < 9 || minor > 13 {
 		minor = 13
 	}
-	t, err := parseTree(src, minor)
+	t, err := p.parseTree(src, minor)
 	if err == nil {
 		err = checkTree(t, minor)
 	}
@@ -33,13 +48,24 @@ func ParseFile(src []byte, minor int) (*ast.Tree, *Error) {
 
 // parseTree is ParseFile without the checks after parsing: ast.parse.
 func parseTree(src []byte, minor int) (*ast.Tree, *Error) {
-	ts, err := check(src, minor)
+	return (&Parser{}).parseTree(src, minor)
+}
+
+func (p *Parser) parseTree(src []byte, minor int) (*ast.Tree, *Error) {
+	ts, err := p.check(src, minor)
 	if err != nil {
 		return nil, err
 	}
-	t := ast.NewTree(src)
-	b := &builder{src: src, minor: minor, toks: ts, n: ts.Len(), tree: t}
+	if p.tree == nil {
+		p.tree = ast.NewTree(src)
+	} else {
+		p.tree.Reset(src)
+	}
+	t := p.tree
+	b := &builder{src: src, minor: minor, toks: ts, n: ts.Len(), tree: t, stack: p.stack[:0]}
+	b.load()
 	b.module()
+	p.stack = b.stack
 	t.SetRoot(b.stack[0])
 	if b.err != nil {
 		return nil, b.err
@@ -60,6 +86,7 @@ type builder struct {
 	tree    *ast.Tree
 	stack   []int32 // the nodes made whose parent is not made yet
 	err     *Error
+	ct      Token // the current token, tok(0)
 }
 
 // ---- tokens ----
@@ -71,23 +98,35 @@ func (b *builder) tok(i int) Token {
 	return Token{Kind: EndMarker, Off: int32(len(b.src)), EndOff: int32(len(b.src))}
 }
 
-func (b *builder) cur() Token { return b.tok(0) }
+// cur is the current token (kept at hand: the builder asks for it most).
+func (b *builder) cur() Token { return b.ct }
+
+// load makes the token at pos the current one.
+func (b *builder) load() { b.ct = b.tok(0) }
 
 func (b *builder) text(t Token) string { return string(b.src[t.Off:t.EndOff]) }
 
-// is reports whether token i ahead is the operator or keyword s.
+// isAt reports whether token i ahead is the operator or keyword s.
 func (b *builder) isAt(i int, s string) bool {
+	if i == 0 {
+		return b.is(s)
+	}
 	t := b.tok(i)
 	return (t.Kind == Op || t.Kind == Name) && int(t.EndOff-t.Off) == len(s) && string(b.src[t.Off:t.EndOff]) == s
 }
 
-func (b *builder) is(s string) bool { return b.isAt(0, s) }
+// is reports whether the current token is the operator or keyword s.
+func (b *builder) is(s string) bool {
+	t := &b.ct
+	return int(t.EndOff-t.Off) == len(s) && (t.Kind == Op || t.Kind == Name) && string(b.src[t.Off:t.EndOff]) == s
+}
 
 // next consumes the current token.
 func (b *builder) next() Token {
-	t := b.cur()
+	t := b.ct
 	if b.pos < b.n {
 		b.pos++
+		b.load()
 		switch t.Kind {
 		case Newline, Indent, Dedent, EndMarker:
 		default:

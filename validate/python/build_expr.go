@@ -70,6 +70,9 @@ func (b *builder) namedExpression() *ast.Node {
 }
 
 func (b *builder) expression() *ast.Node {
+	if n := b.atomAlone(); n != nil {
+		return n
+	}
 	if b.is("lambda") {
 		return b.lambdef()
 	}
@@ -85,6 +88,21 @@ func (b *builder) expression() *ast.Node {
 	b.expect("else")
 	b.as(ast.OrElse, b.expression())
 	return b.finish(ast.IfExp, m, off)
+}
+
+// atomAlone is a name or number that a token ending an expression follows,
+// taken without the descent through the precedence levels; nil otherwise.
+func (b *builder) atomAlone() *ast.Node {
+	t := b.cur()
+	if t.Kind != Name && t.Kind != Number || b.pos+1 >= b.n || !endsExpression(b.src, b.tok(1)) {
+		return nil
+	}
+	if t.Kind == Name && keywords[string(b.src[t.Off:t.EndOff])] {
+		if _, ok := constOps[string(b.src[t.Off:t.EndOff])]; !ok {
+			return nil
+		}
+	}
+	return b.atom()
 }
 
 func (b *builder) lambdef() *ast.Node {

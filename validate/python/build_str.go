@@ -264,6 +264,10 @@ func (b *builder) oldFStringBody(parts *strParts, s string, off int32, raw bool)
 					continue
 				}
 			}
+			if s[i+1] == '{' || s[i+1] == '}' {
+				i++ // a backslash escapes no brace
+				continue
+			}
 			i += 2
 		case (c == '{' || c == '}') && i+1 < len(s) && s[i+1] == c:
 			i += 2
@@ -396,6 +400,7 @@ func (b *builder) subExpression(expr string, off int32) *ast.Node {
 		return b.leaf(ast.Name, Token{})
 	}
 	sub := &builder{src: src, minor: b.minor, toks: ts, n: ts.Len(), shift: off - 1, tree: b.tree}
+	sub.load()
 	n := sub.paren()
 	if sub.err != nil && b.err == nil {
 		b.err = sub.err

@@ -192,6 +192,7 @@ func (c *compiler) newScope(kind scopeKind, n *ast.Node, parent *scope) *scope {
 	s := &scope{kind: kind, node: n, parent: parent, syms: map[string]symFlags{}, directs: map[string]*ast.Node{}}
 	if parent != nil {
 		parent.children = append(parent.children, s)
+		s.iterExpr = parent.iterExpr // a lambda in a comprehension's iterable is in it too
 	}
 	c.scopes[n] = s
 	return s

@@ -44,6 +44,10 @@ func (p *parser) fstringBody(s string, raw bool) string {
 					continue
 				}
 			}
+			if s[i+1] == '{' || s[i+1] == '}' {
+				i++ // a backslash escapes no brace: \{ is a backslash, then a field
+				continue
+			}
 			i += 2
 		case (c == '{' || c == '}') && i+1 < len(s) && s[i+1] == c:
 			if msg := literal(i + 1); msg != "" {
@@ -83,6 +87,9 @@ func (p *parser) fstringField(s string, raw bool, depth int) (int, string) {
 scan:
 	for ; i < len(s); i++ {
 		c := s[i]
+		if c == '\\' {
+			return 0, "f-string expression part cannot include a backslash" // even in a string
+		}
 		if quote != "" {
 			if strings.HasPrefix(s[i:], quote) {
 				i += len(quote) - 1

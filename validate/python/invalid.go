@@ -117,7 +117,7 @@ func (p *parser) invalidLegacyExpression() bool {
 		return false
 	}
 	a := p.pos
-	if !(p.name() && !p.look(p.t("(")) && p.starExpressions()) {
+	if !(p.name() && !p.is("(") && p.starExpressions()) {
 		return false
 	}
 	if !p.legacyName(a, a+1) {

@@ -23,14 +23,21 @@ func Parse(src []byte, minor int) *Error {
 	if minor < 9 || minor > 13 {
 		minor = 13
 	}
-	_, err := check(src, minor)
+	_, err := (&Parser{}).check(src, minor)
 	return err
 }
 
-// check is Parse, which also returns the tokens it parsed.
-func check(src []byte, minor int) (*Tokens, *Error) {
-	ts, terr := tokenize(src, minor, false)
-	p := &parser{src: src, minor: minor, toks: ts, n: ts.Len(), terr: terr, memo: make([]memoSlot, memoSize)}
+// check is Parse, which also returns the tokens it parsed, in ps's memory.
+func (ps *Parser) check(src []byte, minor int) (*Tokens, *Error) {
+	ts, terr := tokenizeInto(ps.toks, src, minor, false)
+	ps.toks = ts
+	p := &parser{src: src, minor: minor, toks: ts, n: ts.Len(), terr: terr}
+	p.memoBits = memoBits(ts.Len())
+	if len(ps.memo) < 1<<p.memoBits {
+		ps.memo = make([]memoSlot, 1<<p.memoBits)
+	}
+	p.memo = ps.memo[:1<<p.memoBits]
+	clear(p.memo)
 	ok := p.file()
 	if !ok && p.forced == nil && !p.tooDeep {
 		// The second pass: the invalid_ rules, which raise CPython's
@@ -69,9 +76,13 @@ func check(src []byte, minor int) (*Tokens, *Error) {
 	// Before reporting its error CPython tokenizes the rest of the
 	// source: an error of its tokenizer there is reported instead, but
 	// not an indentation error, and an unclosed bracket only when the
-	// parser's error is on a later line than the bracket.
+	// parser's error is on a later line than the bracket. (Not for an
+	// unexpected indent or unindent where its first pass stopped: that
+	// it reports at once.)
 	switch {
 	case terr == nil || terr.Type != "SyntaxError":
+		return ts, e
+	case p.forced == nil && e.Type == "IndentationError":
 		return ts, e
 	case strings.HasSuffix(terr.Msg, "was never closed"):
 		if i := min(p.fill, p.n) - 1; i >= 0 && int(p.toks.At(i).Start.Line) > terr.Line {
@@ -138,7 +149,18 @@ func (p *parser) generic() *Error {
 // failed).
 type memoSlot struct{ key, end int32 }
 
-const memoSize = 1 << 17
+const maxMemoBits = 17
+
+// memoBits sizes the memo for n tokens: room for four entries a token, as
+// a power of two, at most 1 << maxMemoBits (a megabyte), so that a small
+// file clears a small table.
+func memoBits(n int) uint {
+	b := uint(8)
+	for b < maxMemoBits && 1<<b < 4*n {
+		b++
+	}
+	return b
+}
 
 // The memoised rules.
 const (
@@ -213,19 +235,20 @@ func (p *parser) enter(n int) bool {
 }
 
 type parser struct {
-	src     []byte
-	minor   int
-	toks    *Tokens // without comments and NL, as CPython's parser sees them
-	n       int     // how many
-	pos     int
-	fill    int // one past the furthest token fetched
-	depth   int
-	tooDeep bool
-	forced  *Error // a forced token (&&) was missing, or an invalid_ rule raised
-	memo    []memoSlot
-	terr    *Error // the tokenizer's error, after the last token
-	second  bool   // the second pass: the invalid_ rules run
-	last    int    // the first pass's fill, where its generic error stands
+	src      []byte
+	minor    int
+	toks     *Tokens // without comments and NL, as CPython's parser sees them
+	n        int     // how many
+	pos      int
+	fill     int // one past the furthest token fetched
+	depth    int
+	tooDeep  bool
+	forced   *Error // a forced token (&&) was missing, or an invalid_ rule raised
+	memo     []memoSlot
+	memoBits uint   // the memo holds 1 << memoBits slots
+	terr     *Error // the tokenizer's error, after the last token
+	second   bool   // the second pass: the invalid_ rules run
+	last     int    // the first pass's fill, where its generic error stands
 	// unpacked: the arguments parsed since it was cleared hold a '**'
 	// (invalid_arguments words its error by it).
 	unpacked bool
@@ -360,7 +383,7 @@ func (p *parser) try(f func() bool) bool {
 // memo runs a memoised rule.
 func (p *parser) memoize(rule uint8, f func() bool) bool {
 	key := int32(p.pos)<<5 | int32(rule) + 1
-	slot := &p.memo[uint32(key)*2654435761>>(32-17)]
+	slot := &p.memo[uint32(key)*2654435761>>(32-p.memoBits)]
 	if slot.key == key {
 		if slot.end < 0 {
 			return false
@@ -373,7 +396,7 @@ func (p *parser) memoize(rule uint8, f func() bool) bool {
 	if ok {
 		end = int32(p.pos)
 	}
-	slot = &p.memo[uint32(key)*2654435761>>(32-17)]
+	slot = &p.memo[uint32(key)*2654435761>>(32-p.memoBits)]
 	*slot = memoSlot{key, end}
 	return ok
 }
@@ -387,6 +410,15 @@ func (p *parser) look(f func() bool) bool {
 }
 
 func (p *parser) opt(f func() bool) bool { p.try(f); return true }
+
+// optTok is opt(t(s)), without a closure to allocate: it consumes s if it
+// is there.
+func (p *parser) optTok(s string) bool {
+	if p.forced == nil && !p.tooDeep {
+		p.tok(s)
+	}
+	return true
+}
 
 // many is f*; many1 is f+.
 func (p *parser) many(f func() bool) bool {
@@ -424,8 +456,6 @@ func (p *parser) alt(fs ...func() bool) bool {
 	return false
 }
 
-func (p *parser) t(s string) func() bool { return func() bool { return p.tok(s) } }
-
 // ---- statements ----
 
 func (p *parser) file() bool {
@@ -439,8 +469,8 @@ func (p *parser) statement() bool { return p.alt(p.compoundStmt, p.simpleStmts) 
 
 func (p *parser) simpleStmts() bool {
 	return p.alt(
-		func() bool { return p.simpleStmt() && !p.look(p.t(";")) && p.kind(Newline) },
-		func() bool { return p.sep1(";", p.simpleStmt) && p.opt(p.t(";")) && p.kind(Newline) },
+		func() bool { return p.simpleStmt() && !p.is(";") && p.kind(Newline) },
+		func() bool { return p.sep1(";", p.simpleStmt) && p.optTok(";") && p.kind(Newline) },
 	)
 }
 
@@ -450,21 +480,21 @@ func (p *parser) simpleStmt() bool {
 			p.assignment,
 			func() bool { return p.minor >= 12 && p.look(func() bool { return p.soft("type") }) && p.typeAlias() },
 			p.starExpressions,
-			func() bool { return p.look(p.t("return")) && p.tok("return") && p.opt(p.starExpressions) },
+			func() bool { return p.is("return") && p.tok("return") && p.opt(p.starExpressions) },
 			func() bool { return p.look(func() bool { return p.is("import") || p.is("from") }) && p.importStmt() },
-			func() bool { return p.look(p.t("raise")) && p.raiseStmt() },
-			p.t("pass"),
+			func() bool { return p.is("raise") && p.raiseStmt() },
+			func() bool { return p.tok("pass") },
 			func() bool {
-				return p.look(p.t("del")) && p.tok("del") && p.delTargets() && p.look(func() bool { return p.is(";") || p.kind(Newline) })
+				return p.is("del") && p.tok("del") && p.delTargets() && p.look(func() bool { return p.is(";") || p.kind(Newline) })
 			},
-			func() bool { return p.look(p.t("yield")) && p.yieldExpr() },
+			func() bool { return p.is("yield") && p.yieldExpr() },
 			func() bool {
-				return p.look(p.t("assert")) && p.tok("assert") && p.expression() && p.opt(func() bool { return p.tok(",") && p.expression() })
+				return p.is("assert") && p.tok("assert") && p.expression() && p.opt(func() bool { return p.tok(",") && p.expression() })
 			},
-			p.t("break"),
-			p.t("continue"),
-			func() bool { return p.look(p.t("global")) && p.tok("global") && p.sep1(",", p.name) },
-			func() bool { return p.look(p.t("nonlocal")) && p.tok("nonlocal") && p.sep1(",", p.name) },
+			func() bool { return p.tok("break") },
+			func() bool { return p.tok("continue") },
+			func() bool { return p.is("global") && p.tok("global") && p.sep1(",", p.name) },
+			func() bool { return p.is("nonlocal") && p.tok("nonlocal") && p.sep1(",", p.name) },
 		)
 	})
 }
@@ -474,12 +504,12 @@ func (p *parser) compoundStmt() bool {
 		func() bool {
 			return p.look(func() bool { return p.is("def") || p.is("@") || p.is("async") }) && p.functionDef()
 		},
-		func() bool { return p.look(p.t("if")) && p.ifStmt("if") },
+		func() bool { return p.is("if") && p.ifStmt("if") },
 		func() bool { return p.look(func() bool { return p.is("class") || p.is("@") }) && p.classDef() },
 		func() bool { return p.look(func() bool { return p.is("with") || p.is("async") }) && p.withStmt() },
 		func() bool { return p.look(func() bool { return p.is("for") || p.is("async") }) && p.forStmt() },
-		func() bool { return p.look(p.t("try")) && p.tryStmt() },
-		func() bool { return p.look(p.t("while")) && p.whileStmt() },
+		func() bool { return p.is("try") && p.tryStmt() },
+		func() bool { return p.is("while") && p.whileStmt() },
 		p.matchStmt,
 	)
 }
@@ -495,7 +525,7 @@ func (p *parser) assignment() bool {
 				p.tok(":") && p.expression() && p.opt(func() bool { return p.tok("=") && rhs() })
 		},
 		func() bool {
-			return p.many1(func() bool { return p.starTargets() && p.tok("=") }) && rhs() && !p.look(p.t("="))
+			return p.many1(func() bool { return p.starTargets() && p.tok("=") }) && rhs() && !p.is("=")
 		},
 		func() bool { return p.singleTarget() && p.augassign() && rhs() },
 	)
@@ -518,7 +548,7 @@ func (p *parser) raiseStmt() bool {
 	return p.alt(
 		func() bool { return p.tok("raise") && p.expression() && p.tok("from") && p.expression() },
 		func() bool { return p.tok("raise") && p.expression() },
-		p.t("raise"),
+		func() bool { return p.tok("raise") },
 	)
 }
 
@@ -526,9 +556,9 @@ func (p *parser) importStmt() bool {
 	dots := func() bool { return p.tok(".") || p.tok("...") }
 	targets := func() bool {
 		return p.alt(
-			func() bool { return p.tok("(") && p.importFromAsNames() && p.opt(p.t(",")) && p.tok(")") },
-			func() bool { return p.importFromAsNames() && !p.look(p.t(",")) },
-			p.t("*"),
+			func() bool { return p.tok("(") && p.importFromAsNames() && p.optTok(",") && p.tok(")") },
+			func() bool { return p.importFromAsNames() && !p.is(",") },
+			func() bool { return p.tok("*") },
 			func() bool {
 				return p.second && p.importFromAsNames() && p.tok(",") && p.kind(Newline) &&
 					p.raise("SyntaxError", "trailing comma not allowed without surrounding parentheses")
@@ -588,7 +618,7 @@ func (p *parser) classDef() bool {
 func (p *parser) functionDef() bool {
 	raw := func() bool {
 		head := func() bool {
-			return p.opt(p.t("async")) && p.tok("def") && p.name() && p.opt(p.typeParams) && p.tok("(") && p.opt(func() bool { return p.params(false) }) &&
+			return p.optTok("async") && p.tok("def") && p.name() && p.opt(p.typeParams) && p.tok("(") && p.opt(func() bool { return p.params(false) }) &&
 				p.tok(")") && p.opt(func() bool { return p.tok("->") && p.expression() })
 		}
 		// 3.10 and 3.11 force the ':' (3.11 the '(' too) in the rule
@@ -611,7 +641,7 @@ func (p *parser) functionDef() bool {
 			},
 			func() bool {
 				// 3.12: a missing '(' or ':' is named.
-				return p.invalid() && p.minor >= 12 && p.opt(p.t("async")) && p.tok("def") && p.name() && p.opt(p.typeParams) &&
+				return p.invalid() && p.minor >= 12 && p.optTok("async") && p.tok("def") && p.name() && p.opt(p.typeParams) &&
 					p.forcedTok("(") && p.opt(func() bool { return p.params(false) }) && p.tok(")") &&
 					p.opt(func() bool { return p.tok("->") && p.expression() }) && p.forcedTok(":") && p.block()
 			},
@@ -630,7 +660,7 @@ func (p *parser) params(lambda bool) bool {
 	param := func() bool {
 		return p.name() && (lambda || p.opt(func() bool { return p.tok(":") && p.expression() }))
 	}
-	end := func() bool { return p.tok(",") || p.look(p.t(closer)) }
+	end := func() bool { return p.tok(",") || p.is(closer) }
 	noDefault := func() bool { return param() && end() }
 	withDefault := func() bool { return param() && p.tok("=") && p.expression() && end() }
 	maybeDefault := func() bool { return param() && p.opt(func() bool { return p.tok("=") && p.expression() }) && end() }
@@ -646,7 +676,7 @@ func (p *parser) params(lambda bool) bool {
 			kwds,
 		)
 	}
-	slash := func() bool { return p.tok("/") && (p.tok(",") || p.look(p.t(closer))) }
+	slash := func() bool { return p.tok("/") && (p.tok(",") || p.is(closer)) }
 	return p.alt(
 		func() bool {
 			// invalid_parameters: a parameter without a default after
@@ -692,7 +722,7 @@ func (p *parser) ifStmt(kw string) bool {
 		func() bool {
 			return p.invalid() && p.headerErrors(func() bool { return p.tok(kw) && p.namedExpression() }, "'"+kw+"' statement")
 		},
-		func() bool { return head() && p.look(p.t("elif")) && p.ifStmt("elif") },
+		func() bool { return head() && p.is("elif") && p.ifStmt("elif") },
 		func() bool { return head() && p.opt(p.elseBlock) },
 	)
 }
@@ -722,7 +752,7 @@ func (p *parser) forStmt() bool {
 		return p.tok("for") && p.starTargets() && p.tok("in") && p.starExpressions() && p.tok(":") && p.block() && p.opt(p.elseBlock)
 	}
 	head := func() bool {
-		return p.opt(p.t("async")) && p.tok("for") && p.starTargets() && p.tok("in") && p.starExpressions()
+		return p.optTok("async") && p.tok("for") && p.starTargets() && p.tok("in") && p.starExpressions()
 	}
 	return p.alt(
 		func() bool { return p.invalid() && p.headerErrors(head, "'for' statement") },
@@ -741,19 +771,19 @@ func (p *parser) withStmt() bool {
 	rest := func() bool {
 		return p.alt(
 			func() bool {
-				return p.tok("with") && p.tok("(") && p.sep1(",", item) && p.opt(p.t(",")) && p.tok(")") && p.tok(":") && p.block()
+				return p.tok("with") && p.tok("(") && p.sep1(",", item) && p.optTok(",") && p.tok(")") && p.tok(":") && p.block()
 			},
 			func() bool { return p.tok("with") && p.sep1(",", item) && p.tok(":") && p.block() },
 		)
 	}
 	invalidItem := func() bool { return p.expression() && p.opt(func() bool { return p.tok("as") && p.starTarget() }) }
-	plain := func() bool { return p.opt(p.t("async")) && p.tok("with") && p.sep1(",", invalidItem) }
+	plain := func() bool { return p.optTok("async") && p.tok("with") && p.sep1(",", invalidItem) }
 	parens := func() bool {
-		return p.opt(p.t("async")) && p.tok("with") && p.tok("(") &&
+		return p.optTok("async") && p.tok("with") && p.tok("(") &&
 			p.sep1(",", func() bool {
 				return p.expression() && p.many(func() bool { return p.tok(",") && p.expression() }) &&
 					p.opt(func() bool { return p.tok("as") && p.starTarget() })
-			}) && p.opt(p.t(",")) && p.tok(")")
+			}) && p.optTok(",") && p.tok(")")
 	}
 	return p.alt(
 		func() bool {
@@ -850,9 +880,9 @@ func (p *parser) tryStmt() bool {
 
 func (p *parser) starTargets() bool {
 	return p.alt(
-		func() bool { return p.starTarget() && !p.look(p.t(",")) },
+		func() bool { return p.starTarget() && !p.is(",") },
 		func() bool {
-			return p.starTarget() && p.many(func() bool { return p.tok(",") && p.starTarget() }) && p.opt(p.t(","))
+			return p.starTarget() && p.many(func() bool { return p.tok(",") && p.starTarget() }) && p.optTok(",")
 		},
 	)
 }
@@ -860,7 +890,7 @@ func (p *parser) starTargets() bool {
 func (p *parser) starTarget() bool {
 	return p.memoize(mStarTarget, func() bool {
 		return p.alt(
-			func() bool { return p.tok("*") && !p.look(p.t("*")) && p.starTarget() },
+			func() bool { return p.tok("*") && !p.is("*") && p.starTarget() },
 			p.targetWithStarAtom,
 		)
 	})
@@ -891,14 +921,14 @@ func (p *parser) starAtom() bool {
 			return p.tok("(") && p.opt(func() bool {
 				return p.alt(
 					func() bool {
-						return p.starTarget() && p.many1(func() bool { return p.tok(",") && p.starTarget() }) && p.opt(p.t(","))
+						return p.starTarget() && p.many1(func() bool { return p.tok(",") && p.starTarget() }) && p.optTok(",")
 					},
 					func() bool { return p.starTarget() && p.tok(",") },
 				)
 			}) && p.tok(")")
 		},
 		func() bool {
-			return p.tok("[") && p.opt(func() bool { return p.sep1(",", p.starTarget) && p.opt(p.t(",")) }) && p.tok("]")
+			return p.tok("[") && p.opt(func() bool { return p.sep1(",", p.starTarget) && p.optTok(",") }) && p.tok("]")
 		},
 	)
 }
@@ -931,7 +961,7 @@ func (p *parser) tPrimary() bool {
 	})
 }
 
-func (p *parser) delTargets() bool { return p.sep1(",", p.delTarget) && p.opt(p.t(",")) }
+func (p *parser) delTargets() bool { return p.sep1(",", p.delTarget) && p.optTok(",") }
 
 func (p *parser) delTarget() bool {
 	return p.memoize(mDelTarget, func() bool {
@@ -952,6 +982,9 @@ func (p *parser) expression() bool { return p.counted(1, p.expressionRule) }
 func (p *parser) expressionRule() bool {
 	if !p.startsExpression() {
 		return false
+	}
+	if p.atomAlone() {
+		return true
 	}
 	return p.memoize(mExpression, func() bool {
 		return p.alt(
@@ -976,7 +1009,7 @@ func (p *parser) yieldExpr() bool {
 func (p *parser) starExpressions() bool {
 	return p.alt(
 		func() bool {
-			return p.starExpression() && p.many1(func() bool { return p.tok(",") && p.starExpression() }) && p.opt(p.t(","))
+			return p.starExpression() && p.many1(func() bool { return p.tok(",") && p.starExpression() }) && p.optTok(",")
 		},
 		func() bool { return p.starExpression() && p.tok(",") },
 		p.starExpression,
@@ -990,7 +1023,7 @@ func (p *parser) starExpression() bool {
 }
 
 func (p *parser) starNamedExpressions() bool {
-	return p.sep1(",", p.starNamedExpression) && p.opt(p.t(","))
+	return p.sep1(",", p.starNamedExpression) && p.optTok(",")
 }
 
 func (p *parser) starNamedExpression() bool {
@@ -1000,12 +1033,15 @@ func (p *parser) starNamedExpression() bool {
 func (p *parser) assignmentExpression() bool { return p.name() && p.tok(":=") && p.expression() }
 
 func (p *parser) namedExpression() bool {
-	return p.alt(p.assignmentExpression, func() bool { return p.expression() && !p.look(p.t(":=")) })
+	return p.alt(p.assignmentExpression, func() bool { return p.expression() && !p.is(":=") })
 }
 
 func (p *parser) disjunction() bool {
 	if !p.startsExpression() {
 		return false
+	}
+	if p.atomAlone() {
+		return true
 	}
 	return p.memoize(mDisjunction, func() bool {
 		return p.conjunction() && p.many(func() bool { return p.tok("or") && p.conjunction() })
@@ -1135,11 +1171,11 @@ func (p *parser) primary() bool {
 
 func (p *parser) slices() bool {
 	return p.alt(
-		func() bool { return p.slice() && !p.look(p.t(",")) },
+		func() bool { return p.slice() && !p.is(",") },
 		func() bool {
 			return p.sep1(",", func() bool {
 				return p.alt(p.slice, func() bool { return p.minor >= 11 && p.starredExpression() })
-			}) && p.opt(p.t(","))
+			}) && p.optTok(",")
 		},
 	)
 }
@@ -1317,7 +1353,7 @@ func (p *parser) readString(i int) bool {
 func (p *parser) replacementField() bool {
 	return p.alt(
 		func() bool {
-			return p.tok("{") && p.alt(p.yieldExpr, p.starExpressions) && p.opt(p.t("=")) &&
+			return p.tok("{") && p.alt(p.yieldExpr, p.starExpressions) && p.optTok("=") &&
 				p.opt(p.conversion) &&
 				p.opt(func() bool { return p.tok(":") && p.inSpec(func() bool { return p.many(p.fstringMiddle) }) }) && p.tok("}")
 		},
@@ -1358,7 +1394,7 @@ func (p *parser) tuple() bool {
 func (p *parser) set() bool { return p.tok("{") && p.starNamedExpressions() && p.tok("}") }
 
 func (p *parser) dict() bool {
-	return p.tok("{") && p.opt(func() bool { return p.sep1(",", p.doubleStarredKVPair) && p.opt(p.t(",")) }) && p.tok("}")
+	return p.tok("{") && p.opt(func() bool { return p.sep1(",", p.doubleStarredKVPair) && p.optTok(",") }) && p.tok("}")
 }
 
 func (p *parser) doubleStarredKVPair() bool {
@@ -1369,7 +1405,7 @@ func (p *parser) kvpair() bool { return p.expression() && p.tok(":") && p.expres
 
 func (p *parser) forIfClauses() bool {
 	clause := func() bool {
-		return p.opt(p.t("async")) && p.tok("for") && p.starTargets() && p.tok("in") && p.disjunction() &&
+		return p.optTok("async") && p.tok("for") && p.starTargets() && p.tok("in") && p.disjunction() &&
 			p.many(func() bool { return p.tok("if") && p.disjunction() })
 	}
 	return p.many1(clause)
@@ -1384,7 +1420,7 @@ func (p *parser) setcomp() bool {
 }
 
 func (p *parser) genexp() bool {
-	return p.tok("(") && p.alt(p.assignmentExpression, func() bool { return p.expression() && !p.look(p.t(":=")) }) &&
+	return p.tok("(") && p.alt(p.assignmentExpression, func() bool { return p.expression() && !p.is(":=") }) &&
 		p.forIfClauses() && p.tok(")")
 }
 
@@ -1395,7 +1431,7 @@ func (p *parser) dictcomp() bool {
 func (p *parser) arguments() bool {
 	return p.memoize(mArguments, func() bool {
 		return p.alt(
-			func() bool { return p.args() && p.opt(p.t(",")) && p.look(p.t(")")) },
+			func() bool { return p.args() && p.optTok(",") && p.is(")") },
 			func() bool {
 				// invalid_arguments: a positional argument after keyword
 				// ones (a=args ',' args).
@@ -1420,7 +1456,7 @@ func (p *parser) starredExpression() bool { return p.tok("*") && p.expression() 
 func (p *parser) args() bool {
 	positional := func() bool {
 		return p.alt(p.starredExpression, func() bool {
-			return p.alt(p.assignmentExpression, func() bool { return p.expression() && !p.look(p.t(":=")) }) && !p.look(p.t("="))
+			return p.alt(p.assignmentExpression, func() bool { return p.expression() && !p.is(":=") }) && !p.is("=")
 		})
 	}
 	return p.alt(
@@ -1454,7 +1490,7 @@ func (p *parser) typeParams() bool {
 	if p.minor < 12 {
 		return false
 	}
-	return p.tok("[") && p.sep1(",", p.typeParam) && p.opt(p.t(",")) && p.tok("]")
+	return p.tok("[") && p.sep1(",", p.typeParam) && p.optTok(",") && p.tok("]")
 }
 
 func (p *parser) typeParam() bool {
@@ -1532,7 +1568,7 @@ func (p *parser) literalPattern() bool {
 	return p.alt(
 		func() bool { return p.signedNumber() && !p.look(func() bool { return p.is("+") || p.is("-") }) },
 		func() bool { return p.signedNumber() && (p.tok("+") || p.tok("-")) && p.kind(Number) },
-		p.strings, p.t("None"), p.t("True"), p.t("False"),
+		p.strings, func() bool { return p.tok("None") }, func() bool { return p.tok("True") }, func() bool { return p.tok("False") },
 	)
 }
 
@@ -1554,7 +1590,7 @@ func (p *parser) openSequencePattern() bool {
 }
 
 func (p *parser) maybeSequencePattern() bool {
-	return p.sep1(",", p.maybeStarPattern) && p.opt(p.t(","))
+	return p.sep1(",", p.maybeStarPattern) && p.optTok(",")
 }
 
 func (p *parser) maybeStarPattern() bool {
@@ -1572,16 +1608,16 @@ func (p *parser) mappingPattern() bool {
 			return p.alt(
 				func() bool { return p.signedNumber() && !p.look(func() bool { return p.is("+") || p.is("-") }) },
 				func() bool { return p.signedNumber() && (p.tok("+") || p.tok("-")) && p.kind(Number) },
-				p.strings, p.t("None"), p.t("True"), p.t("False"))
+				p.strings, func() bool { return p.tok("None") }, func() bool { return p.tok("True") }, func() bool { return p.tok("False") })
 		}, p.attr) && p.tok(":") && p.pattern()
 	}
 	return p.alt(
 		func() bool { return p.tok("{") && p.tok("}") },
-		func() bool { return p.tok("{") && rest() && p.opt(p.t(",")) && p.tok("}") },
+		func() bool { return p.tok("{") && rest() && p.optTok(",") && p.tok("}") },
 		func() bool {
-			return p.tok("{") && p.sep1(",", item) && p.tok(",") && rest() && p.opt(p.t(",")) && p.tok("}")
+			return p.tok("{") && p.sep1(",", item) && p.tok(",") && rest() && p.optTok(",") && p.tok("}")
 		},
-		func() bool { return p.tok("{") && p.sep1(",", item) && p.opt(p.t(",")) && p.tok("}") },
+		func() bool { return p.tok("{") && p.sep1(",", item) && p.optTok(",") && p.tok("}") },
 	)
 }
 
@@ -1590,11 +1626,11 @@ func (p *parser) classPattern() bool {
 	return p.alt(
 		func() bool { return p.nameOrAttr() && p.tok("(") && p.tok(")") },
 		func() bool {
-			return p.nameOrAttr() && p.tok("(") && p.sep1(",", p.pattern) && p.opt(p.t(",")) && p.tok(")")
+			return p.nameOrAttr() && p.tok("(") && p.sep1(",", p.pattern) && p.optTok(",") && p.tok(")")
 		},
-		func() bool { return p.nameOrAttr() && p.tok("(") && p.sep1(",", kw) && p.opt(p.t(",")) && p.tok(")") },
+		func() bool { return p.nameOrAttr() && p.tok("(") && p.sep1(",", kw) && p.optTok(",") && p.tok(")") },
 		func() bool {
-			return p.nameOrAttr() && p.tok("(") && p.sep1(",", p.pattern) && p.tok(",") && p.sep1(",", kw) && p.opt(p.t(",")) && p.tok(")")
+			return p.nameOrAttr() && p.tok("(") && p.sep1(",", p.pattern) && p.tok(",") && p.sep1(",", kw) && p.optTok(",") && p.tok(")")
 		},
 	)
 }
@@ -1616,6 +1652,48 @@ func (p *parser) conversion() bool {
 		return p.raiseAt(at, "f-string: invalid conversion character '"+c+"': expected 's', 'r', or 'a'")
 	}
 	return true
+}
+
+// atomAlone takes a name or a number that a token ending an expression
+// follows (x, 1) ...): what the rules from expression down to atom would
+// take, having fetched the same tokens, without descending them. Only in
+// the first pass (the second runs the invalid_ rules on the way), and only
+// clear of the parser's stack limit (the descent would count levels).
+func (p *parser) atomAlone() bool {
+	if p.second || p.level+levelBase(p.minor)+8 > maxLevel || p.pos+1 >= p.n {
+		return false
+	}
+	t := p.toks.ptr(p.pos)
+	switch t.Kind {
+	case Number:
+	case Name:
+		if text := p.src[t.Off:t.EndOff]; keywords[string(text)] && string(text) != "None" && string(text) != "True" && string(text) != "False" {
+			return false
+		}
+	default:
+		return false
+	}
+	next, _ := p.at(1)
+	if !endsExpression(p.src, next) {
+		return false
+	}
+	p.pos++
+	return true
+}
+
+// endsExpression: no expression goes on past token t.
+func endsExpression(src []byte, t Token) bool {
+	if t.Kind == Newline {
+		return true
+	}
+	if t.Kind != Op || t.EndOff-t.Off != 1 {
+		return false
+	}
+	switch src[t.Off] {
+	case ',', ')', ']', '}', '=', ':':
+		return true
+	}
+	return false
 }
 
 // startsExpression reports whether the current token can begin an

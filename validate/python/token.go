@@ -92,9 +92,10 @@ const (
 	MaxLevel = 200
 )
 
-// Tokens is a source's tokens, kept in blocks that never move: a
-// megabyte's million tokens take their 28 bytes each, not the copies a
-// growing slice leaves behind.
+// Tokens is a source's tokens, kept in blocks of 4096 that never move once
+// full: a megabyte's million tokens take their 28 bytes each, not the
+// copies a growing slice leaves behind. (A pointer to a token, ptr, holds
+// only until the next add.)
 type Tokens struct {
 	blocks [][]Token
 	n      int
@@ -114,16 +115,30 @@ func (ts *Tokens) ptr(i int) *Token { return &ts.blocks[i>>blockBits][i&(1<<bloc
 func (ts *Tokens) Slice() []Token {
 	out := make([]Token, 0, ts.n)
 	for _, b := range ts.blocks {
-		out = append(out, b...)
+		out = append(out, b...) // (reset leaves the blocks after the last empty)
 	}
 	return out
 }
 
-func (ts *Tokens) add(t Token) {
-	if ts.n&(1<<blockBits-1) == 0 {
-		ts.blocks = append(ts.blocks, make([]Token, 0, 1<<blockBits))
+// reset empties ts, keeping its blocks' memory.
+func (ts *Tokens) reset() {
+	for i := range ts.blocks {
+		ts.blocks[i] = ts.blocks[i][:0]
 	}
-	last := len(ts.blocks) - 1
-	ts.blocks[last] = append(ts.blocks[last], t)
+	ts.n = 0
+}
+
+func (ts *Tokens) add(t Token) {
+	b := ts.n >> blockBits
+	if b == len(ts.blocks) {
+		// The first block grows as a slice does (a small file's tokens
+		// take little room); the next ones are allocated whole.
+		size := 1 << blockBits
+		if ts.n == 0 {
+			size = 64
+		}
+		ts.blocks = append(ts.blocks, make([]Token, 0, size))
+	}
+	ts.blocks[b] = append(ts.blocks[b], t)
 	ts.n++
 }

@@ -18,6 +18,11 @@ func Tokenize(src []byte, minor int) (*Tokens, *Error) { return tokenize(src, mi
 // tokenize is Tokenize; without trivia it keeps no COMMENT and NL tokens
 // (the parser's view).
 func tokenize(src []byte, minor int, trivia bool) (*Tokens, *Error) {
+	return tokenizeInto(nil, src, minor, trivia)
+}
+
+// tokenizeInto is tokenize into ts's memory (nil: new memory).
+func tokenizeInto(ts *Tokens, src []byte, minor int, trivia bool) (*Tokens, *Error) {
 	if minor < 9 || minor > 13 {
 		minor = 13 // unknown: the newest
 	}
@@ -25,6 +30,10 @@ func tokenize(src []byte, minor int, trivia bool) (*Tokens, *Error) {
 		return &Tokens{}, &Error{Type: "SyntaxError", Msg: "source code string cannot contain null bytes"}
 	}
 	t := &tokenizer{src: src, minor: minor, trivia: trivia, line: 1, indents: []int{0}, altIndents: []int{0}, atBOL: true}
+	if ts != nil {
+		t.toks = *ts
+		t.toks.reset()
+	}
 	t.run()
 	return &t.toks, t.err
 }
@@ -192,6 +201,11 @@ func (t *tokenizer) run() {
 // DEDENTs; a blank line (spaces, a comment) has none.
 func (t *tokenizer) indentation() {
 	col, alt := 0, 0
+	// From 3.10 a line continuation among the indentation joins the next
+	// line to it, and the first one preceded by blanks sets the
+	// indentation (one at the line's start sets none); before, such a
+	// line is blank.
+	contCol, contAlt := 0, 0
 	i := t.pos
 	for ; i < len(t.src); i++ {
 		switch t.src[i] {
@@ -203,6 +217,21 @@ func (t *tokenizer) indentation() {
 			alt++
 		case '\f':
 			col, alt = 0, 0
+		case '\\':
+			if t.minor < 10 || i+1 >= len(t.src) || t.src[i+1] != '\n' || len(t.brackets) > 0 {
+				goto done
+			}
+			if contCol == 0 {
+				contCol, contAlt = col, alt
+			}
+			if i+2 >= len(t.src) {
+				t.syntax(t.line, t.col(i)+2, "unexpected EOF while parsing")
+				return
+			}
+			t.pos = i + 2
+			t.newline(i + 1)
+			i++
+			col, alt = 0, 0
 		default:
 			goto done
 		}
@@ -210,6 +239,9 @@ func (t *tokenizer) indentation() {
 done:
 	if i == len(t.src) || t.src[i] == '#' || t.src[i] == '\n' || t.src[i] == '\\' || len(t.brackets) > 0 {
 		return // blank, or inside brackets: no indentation
+	}
+	if contCol != 0 {
+		col, alt = contCol, contAlt
 	}
 	start := ipos{t.line, 0}
 	top := len(t.indents) - 1

@@ -30,6 +30,7 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -82,20 +83,28 @@ const chunkBits = 10
 
 // NewTree makes an empty tree of src (for python.ParseFile).
 func NewTree(src []byte) *Tree {
-	t := &Tree{Src: src, lines: []int32{0}}
+	t := &Tree{}
+	t.Reset(src)
+	return t
+}
+
+// Reset empties t for a tree of src, keeping its memory (for
+// python.Parser): the nodes of the tree it held are no longer valid.
+func (t *Tree) Reset(src []byte) {
+	t.Src, t.n, t.root, t.values = src, 0, 0, t.values[:0]
+	t.lines = append(t.lines[:0], 0)
 	for i, c := range src {
 		if c == '\n' {
 			t.lines = append(t.lines, int32(i+1))
 		}
 	}
 	t.NewNode(BadKind, 0, 0) // none
-	return t
 }
 
 // NewNode adds a node without links and returns its index (for
 // python.ParseFile).
 func (t *Tree) NewNode(k Kind, off, end int32) int32 {
-	if t.n&(1<<chunkBits-1) == 0 {
+	if t.n&(1<<chunkBits-1) == 0 && int(t.n>>chunkBits) == len(t.chunks) {
 		t.chunks = append(t.chunks, make([]Node, 1<<chunkBits))
 	}
 	i := t.n
@@ -219,8 +228,14 @@ func (t *Tree) String(n *Node) (string, bool) {
 // UKind reports whether a string Constant was written u"" (its kind 'u').
 func (t *Tree) UKind(n *Node) bool { return n.Kind == Constant && n.Op == Str && n.aux&1 != 0 }
 
-// Text is the node's source text.
-func (t *Tree) Text(n *Node) string { return string(t.Src[n.Off:n.EndOff]) }
+// Text is the node's source text. It shares the source's memory (no copy:
+// the analysis asks for many names), which a tree's source never changes.
+func (t *Tree) Text(n *Node) string {
+	if n.EndOff <= n.Off {
+		return ""
+	}
+	return unsafe.String(&t.Src[n.Off], n.EndOff-n.Off)
+}
 
 // Name is an Identifier's name: its text without the spaces and line
 // continuations a dotted name may hold.
