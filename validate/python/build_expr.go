@@ -206,41 +206,77 @@ func (b *builder) comparison() *ast.Node {
 	return b.finish(ast.Compare, m, off)
 }
 
-// binary reads left-associative operands joined by the operators ops.
-func (b *builder) binary(operand func() *ast.Node, ops map[string]ast.Op) *ast.Node {
+// Binary operators by precedence: | ^ & (<< >>) (+ -) (* / // % @).
+const (
+	levelOr = iota + 1
+	levelXor
+	levelAnd
+	levelShift
+	levelSum
+	levelTerm
+)
+
+// binaryOp is the precedence level and operator of a binary operator token
+// (0 for any other token).
+func binaryOp(src []byte, t Token) (int, ast.Op) {
+	if t.Kind != Op {
+		return 0, ast.NoOp
+	}
+	switch string(src[t.Off:t.EndOff]) {
+	case "|":
+		return levelOr, ast.BitOr
+	case "^":
+		return levelXor, ast.BitXor
+	case "&":
+		return levelAnd, ast.BitAnd
+	case "<<":
+		return levelShift, ast.LShift
+	case ">>":
+		return levelShift, ast.RShift
+	case "+":
+		return levelSum, ast.Add
+	case "-":
+		return levelSum, ast.Sub
+	case "*":
+		return levelTerm, ast.Mult
+	case "/":
+		return levelTerm, ast.Div
+	case "//":
+		return levelTerm, ast.FloorDiv
+	case "%":
+		return levelTerm, ast.Mod
+	case "@":
+		return levelTerm, ast.MatMult
+	}
+	return 0, ast.NoOp
+}
+
+// binary reads left-associative operands joined by the operators of a
+// precedence level, each operand the next level up.
+func (b *builder) binary(level int) *ast.Node {
+	if level > levelTerm {
+		return b.factor()
+	}
 	m := b.mark()
 	off := b.off()
-	left := operand()
-	for b.err == nil && b.cur().Kind == Op {
-		op, ok := ops[b.text(b.cur())]
-		if !ok {
+	left := b.binary(level + 1)
+	for b.err == nil {
+		lvl, op := binaryOp(b.src, b.ct)
+		if lvl != level {
 			break
 		}
 		b.next()
 		left.Field = ast.Left
-		b.as(ast.Right, operand())
+		b.as(ast.Right, b.binary(level+1))
 		left = b.finish(ast.BinOp, m, off)
 		left.Op = op
 	}
 	return left
 }
 
-var (
-	orOps    = map[string]ast.Op{"|": ast.BitOr}
-	xorOps   = map[string]ast.Op{"^": ast.BitXor}
-	andOps   = map[string]ast.Op{"&": ast.BitAnd}
-	shiftOps = map[string]ast.Op{"<<": ast.LShift, ">>": ast.RShift}
-	sumOps   = map[string]ast.Op{"+": ast.Add, "-": ast.Sub}
-	termOps  = map[string]ast.Op{"*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv, "%": ast.Mod, "@": ast.MatMult}
-	unaryOps = map[string]ast.Op{"+": ast.UAdd, "-": ast.USub, "~": ast.Invert}
-)
+var unaryOps = map[string]ast.Op{"+": ast.UAdd, "-": ast.USub, "~": ast.Invert}
 
-func (b *builder) bitwiseOr() *ast.Node  { return b.binary(b.bitwiseXor, orOps) }
-func (b *builder) bitwiseXor() *ast.Node { return b.binary(b.bitwiseAnd, xorOps) }
-func (b *builder) bitwiseAnd() *ast.Node { return b.binary(b.shiftExpr, andOps) }
-func (b *builder) shiftExpr() *ast.Node  { return b.binary(b.sum, shiftOps) }
-func (b *builder) sum() *ast.Node        { return b.binary(b.term, sumOps) }
-func (b *builder) term() *ast.Node       { return b.binary(b.factor, termOps) }
+func (b *builder) bitwiseOr() *ast.Node { return b.binary(levelOr) }
 
 func (b *builder) factor() *ast.Node {
 	op, ok := unaryOps[b.text(b.cur())]

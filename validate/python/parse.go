@@ -1098,7 +1098,7 @@ func (p *parser) binary(operand func() bool, ops ...string) bool {
 	}
 	for p.forced == nil && !p.tooDeep {
 		t, ok := p.at(0)
-		if !ok || t.Kind != Op || !oneOf(p.text(t), ops) {
+		if !ok || t.Kind != Op || !oneOf(p.src[t.Off:t.EndOff], ops) {
 			break
 		}
 		save := p.pos
@@ -1111,9 +1111,9 @@ func (p *parser) binary(operand func() bool, ops ...string) bool {
 	return true
 }
 
-func oneOf(s string, set []string) bool {
+func oneOf(s []byte, set []string) bool {
 	for _, x := range set {
-		if s == x {
+		if string(s) == x {
 			return true
 		}
 	}
