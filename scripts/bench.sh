@@ -339,6 +339,8 @@ nfs-ganesha $(dpkg-query -W -f '${Version}' nfs-ganesha 2>/dev/null || echo '?')
 
 With CPython's verdict the interpreter's compile() of every file runs on one core while the parse and analysis run on the other, and each takes about as long: the wall clock is bounded by CPython's own compile, plus the interpreter's start (a pyenv shim alone costs about 0.3 s, once for dagnfs and once for compileall).
 
+Before and after the pure-Go front end (issue 22), measured once by hand on this machine on 2026-12-05 (1,000 generated files, \`--python none\`, 11 alternating runs of each binary): the tree-sitter build (946eeda) 322 ms median, the pure-Go front end (b5fdba2) 398 ms: 1.24x slower, not yet the issue's "no slower"; its parser (a PEG recogniser that gives CPython's errors, then a tree builder) takes about half of that time.
+
 Peak memory (max RSS) of dagnfs validate for 1,000 / 10,000 files: $rss1k / $rss10k KiB (CPython verdict), $rssn1k / $rssn10k KiB (embedded). What grows with the folder is the report itself (one record per file and DAG); file contents are held only while a worker analyses them.
 
 Raw (ms): env capture ${cap_ms[*]}; validate --env ${ve_ms[*]}; validate --python none --env ${vne_ms[*]}; validate ${va_ms[*]}; validate --python none ${vn_ms[*]}; compileall ${ca_ms[*]}; compileall without the shim ${car_ms[*]}; pyflakes3 ${pf_ms[*]}.
