@@ -35,14 +35,19 @@ type fileAnalysis struct {
 }
 
 // analyze finds DAG definitions and best-practice problems in raw source
-// (its verdict comes from elsewhere: an interpreter). name is the file's
-// path in the report.
+// whose verdict comes from an interpreter: the tree is built without
+// judging the source (a file the interpreter refuses defines nothing, and
+// its findings are dropped, whatever the builder made of it). name is the
+// file's path in the report.
 func (p *parser) analyze(raw []byte, name string, minor int) *fileAnalysis {
-	src, declared, derr := decodeSource(raw)
+	src, _, derr := decodeSource(raw)
 	if derr != nil {
 		return &fileAnalysis{hasError: true}
 	}
-	tree, _ := p.parse(src, minor, declared)
+	if minor == 0 {
+		minor = newest
+	}
+	tree, _ := p.py.BuildTree(src, minor)
 	return p.analyzeTree(tree, name)
 }
 

@@ -46,6 +46,24 @@ func (p *Parser) ParseFile(src []byte, minor int) (*ast.Tree, *Error) {
 	return t, nil
 }
 
+// BuildTree makes the syntax tree of src without judging it, for a source
+// an interpreter judges: what it makes of a source CPython refuses is
+// whatever the builder could read (its caller drops it with the file's
+// error); it stops with an error where it cannot go on, and bounds its
+// recursion, so that no input makes it loop or exhaust the stack. Four
+// fifths of ParseFile's time is judging.
+func (p *Parser) BuildTree(src []byte, minor int) (*ast.Tree, *Error) {
+	if minor < 9 || minor > 13 {
+		minor = 13
+	}
+	ts, err := tokenizeInto(p.toks, src, minor, false)
+	p.toks = ts
+	if err != nil {
+		return nil, err
+	}
+	return p.build(src, minor, ts)
+}
+
 // parseTree is ParseFile without the checks after parsing: ast.parse.
 func parseTree(src []byte, minor int) (*ast.Tree, *Error) {
 	return (&Parser{}).parseTree(src, minor)
@@ -56,6 +74,11 @@ func (p *Parser) parseTree(src []byte, minor int) (*ast.Tree, *Error) {
 	if err != nil {
 		return nil, err
 	}
+	return p.build(src, minor, ts)
+}
+
+// build makes the tree of src's tokens ts.
+func (p *Parser) build(src []byte, minor int, ts *Tokens) (*ast.Tree, *Error) {
 	if p.tree == nil {
 		p.tree = ast.NewTree(src)
 	} else {
@@ -87,6 +110,23 @@ type builder struct {
 	stack   []int32 // the nodes made whose parent is not made yet
 	err     *Error
 	ct      Token // the current token, tok(0)
+	depth   int   // nested expressions being read (see deeper)
+}
+
+// maxBuildDepth bounds the builder's recursion: deeper than any source
+// CPython's parser takes (its stack stops near 6,000 levels), met only by a
+// source BuildTree is given unjudged.
+const maxBuildDepth = 10000
+
+// deeper enters one more level of nesting; false (a defect recorded) past
+// maxBuildDepth. Each call is paired with a b.depth-- by its caller.
+func (b *builder) deeper() bool {
+	b.depth++
+	if b.depth > maxBuildDepth {
+		b.defect("less nesting")
+		return false
+	}
+	return true
 }
 
 // ---- tokens ----
@@ -288,6 +328,11 @@ func (b *builder) module() *ast.Node {
 // statement reads one statement (or the simple statements of a line) and
 // pushes each in field f.
 func (b *builder) statement(f ast.Field) {
+	defer func() { b.depth-- }()
+	if !b.deeper() {
+		b.next()
+		return
+	}
 	t := b.cur()
 	if t.Kind == Op && b.text(t) == "@" {
 		b.as(f, b.decorated())
@@ -941,6 +986,10 @@ func (b *builder) pattern() *ast.Node {
 }
 
 func (b *builder) closedPattern() *ast.Node {
+	defer func() { b.depth-- }()
+	if !b.deeper() {
+		return b.push(ast.MatchAs, b.off(), b.off())
+	}
 	m := b.mark()
 	off := b.off()
 	t := b.cur()
@@ -1077,6 +1126,9 @@ func (b *builder) signedNumber() *ast.Node {
 }
 
 func (b *builder) number() *ast.Node {
+	if b.ct.Kind != Number {
+		b.defect("a number")
+	}
 	t := b.next()
 	n := b.leaf(ast.Constant, t)
 	n.Op = numberType(b.text(t))
@@ -1085,6 +1137,9 @@ func (b *builder) number() *ast.Node {
 
 // numberType is the type of a NUMBER token's value.
 func numberType(s string) ast.Op {
+	if s == "" {
+		return ast.Int
+	}
 	last := s[len(s)-1]
 	switch {
 	case last == 'j' || last == 'J':

@@ -73,6 +73,10 @@ func (b *builder) expression() *ast.Node {
 	if n := b.atomAlone(); n != nil {
 		return n
 	}
+	defer func() { b.depth-- }()
+	if !b.deeper() {
+		return b.push(ast.Name, b.off(), b.off())
+	}
 	if b.is("lambda") {
 		return b.lambdef()
 	}
@@ -153,6 +157,10 @@ func (b *builder) conjunction() *ast.Node { return b.boolOp("and", ast.And, b.in
 func (b *builder) inversion() *ast.Node {
 	if !b.is("not") {
 		return b.comparison()
+	}
+	defer func() { b.depth-- }()
+	if !b.deeper() {
+		return b.push(ast.Name, b.off(), b.off())
 	}
 	m := b.mark()
 	off := b.off()
@@ -279,9 +287,13 @@ var unaryOps = map[string]ast.Op{"+": ast.UAdd, "-": ast.USub, "~": ast.Invert}
 func (b *builder) bitwiseOr() *ast.Node { return b.binary(levelOr) }
 
 func (b *builder) factor() *ast.Node {
-	op, ok := unaryOps[b.text(b.cur())]
+	op, ok := unaryOps[string(b.src[b.ct.Off:b.ct.EndOff])]
 	if !ok || b.cur().Kind != Op {
 		return b.power()
+	}
+	defer func() { b.depth-- }()
+	if !b.deeper() {
+		return b.push(ast.Name, b.off(), b.off())
 	}
 	m := b.mark()
 	off := b.off()
@@ -629,6 +641,10 @@ func (b *builder) targets(ctx ast.Ctx) *ast.Node {
 
 // target reads one target: a primary, starred or not.
 func (b *builder) target(ctx ast.Ctx) *ast.Node {
+	defer func() { b.depth-- }()
+	if !b.deeper() {
+		return b.push(ast.Name, b.off(), b.off())
+	}
 	var n *ast.Node
 	if b.is("*") {
 		m := b.mark()

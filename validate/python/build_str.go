@@ -158,7 +158,11 @@ func (b *builder) field(parts *strParts, raw bool) {
 		parts.add(withoutComments(b.src[textOff:end]), textOff+b.shift, end+b.shift)
 	}
 	if b.accept("!") {
-		conversion = int(b.text(b.next())[0])
+		if t := b.next(); t.EndOff > t.Off {
+			conversion = int(b.src[t.Off])
+		} else {
+			b.defect("a conversion")
+		}
 	}
 	if b.is(":") {
 		sm := b.mark()
@@ -304,6 +308,10 @@ func (b *builder) oldField(parts *strParts, s string, off int32, raw bool) int {
 		parts.add(s[:i], off, off+int32(i))
 	}
 	if i < len(s) && s[i] == '!' {
+		if i+1 >= len(s) {
+			b.defect("a conversion")
+			return len(s)
+		}
 		conversion = int(s[i+1])
 		i += 2
 	}

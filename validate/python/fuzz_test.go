@@ -78,3 +78,29 @@ func addCorpus(f *testing.F) {
 		}
 	}
 }
+
+// FuzzBuildTree: the builder alone (BuildTree, for a source an interpreter
+// judges) takes any input without a panic, a loop or a long time, and
+// places its nodes in the source.
+func FuzzBuildTree(f *testing.F) {
+	addCorpus(f)
+	f.Add([]byte("x = " + "-(" + "[{" + "lambda: not " + ")]}\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		var p Parser
+		for _, minor := range []int{9, 12} {
+			start := time.Now()
+			tree, err := p.BuildTree(src, minor)
+			if took := time.Since(start); took > 2*time.Second {
+				t.Fatalf("3.%d: %v for %d bytes", minor, took, len(src))
+			}
+			if err == nil {
+				tree.Walk(tree.Root(), func(n *ast.Node) bool {
+					if n.Off < 0 || n.EndOff < n.Off || int(n.EndOff) > len(src) {
+						t.Fatalf("3.%d: node %v at %d-%d (source of %d bytes)", minor, n.Kind, n.Off, n.EndOff, len(src))
+					}
+					return true
+				})
+			}
+		}
+	})
+}

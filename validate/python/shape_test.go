@@ -30,6 +30,11 @@ func TestParseIsBounded(t *testing.T) {
 		t.Logf("%s: %d bytes, %v, %d MiB allocated: %v", name, len(src), took, alloc>>20, err)
 		assert.Less(t, took, bound, name)
 		assert.Less(t, alloc, uint64(64<<20), name)
+		// The builder alone, for a source an interpreter judges: the
+		// same bounds, and no overflow of the stack.
+		took, alloc = measure(func() { (&Parser{}).BuildTree([]byte(src), 12) })
+		assert.Less(t, took, bound, name)
+		assert.Less(t, alloc, uint64(64<<20), name)
 	}
 }
 
