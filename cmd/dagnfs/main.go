@@ -86,6 +86,10 @@ func main() {
 	}
 	ctx, stop := interruptible(os.Stderr, os.Exit)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	// The run is over and has said how: a signal landing now must not
+	// kill the process (the default action, once stop has let go of
+	// SIGINT) and turn a finished publish's exit 0 into a death by signal.
+	signal.Ignore(os.Interrupt, syscall.SIGTERM)
 	stop()
 	os.Exit(code)
 }
