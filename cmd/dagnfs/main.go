@@ -86,12 +86,17 @@ func main() {
 	}
 	ctx, stop := interruptible(os.Stderr, os.Exit)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	// The run is over and has said how: a signal landing now must not
-	// kill the process (the default action, once stop has let go of
-	// SIGINT) and turn a finished publish's exit 0 into a death by signal.
+	finish(code, stop, os.Exit)
+}
+
+// finish ends the process with the run's code. The run is over and has
+// said how: a signal landing now must not kill the process (the default
+// action, once stop has let go of SIGINT) and turn a finished publish's
+// exit 0 into a death by signal, so the signals are ignored first.
+func finish(code int, stop func(), exit func(int)) {
 	signal.Ignore(os.Interrupt, syscall.SIGTERM)
 	stop()
-	os.Exit(code)
+	exit(code)
 }
 
 // exitGrace is how long a command may take, after SIGINT or SIGTERM, to

@@ -23,6 +23,15 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
+	if os.Getenv("DAGNFS_TEST_LATE_SIGNAL") == "1" {
+		// A run that is over, then a SIGINT while it exits.
+		_, stop := interruptible(os.Stderr, os.Exit)
+		finish(0, func() {
+			stop()
+			_ = syscall.Kill(os.Getpid(), syscall.SIGINT)
+			time.Sleep(200 * time.Millisecond)
+		}, os.Exit)
+	}
 	os.Exit(m.Run())
 }
 
@@ -186,4 +195,14 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 		t.Fatal("the second signal did not end the process")
 	}
 	assert.Contains(t, out.String(), "interrupted again: exiting now; a publish's lock may be left")
+}
+
+// A signal that lands once the run is over changes nothing: the process
+// exits with the run's code, not by the signal (make test once saw a
+// finished publish killed by the SIGINT meant for it, exit -1 for 0).
+func TestLateSignalKeepsTheExitCode(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run", "^$")
+	cmd.Env = append(os.Environ(), "DAGNFS_TEST_LATE_SIGNAL=1")
+	err := cmd.Run()
+	require.NoError(t, err, "exit status %d", cmd.ProcessState.ExitCode())
 }
