@@ -230,3 +230,27 @@ func TestCompileDepthMatchesCPython(t *testing.T) {
 		})
 	}
 }
+
+// The builder alone (BuildTree) stops at maxBuildDepth, deeper than any
+// source CPython's parser takes, rather than recurse as deep as a hostile
+// source nests: it returns an error, not a tree, for each nesting kind.
+func TestBuildTreeBoundsItsRecursion(t *testing.T) {
+	deep := maxBuildDepth + 10
+	for name, src := range map[string]string{
+		"unary":       "x = " + strings.Repeat("-", deep) + "1\n",
+		"not":         "x = " + strings.Repeat("not ", deep) + "1\n",
+		"brackets":    "x = " + strings.Repeat("(", deep) + "1" + strings.Repeat(")", deep) + "\n",
+		"conditional": "x = " + strings.Repeat("1 if 1 else ", deep) + "1\n",
+	} {
+		tree, err := (&Parser{}).BuildTree([]byte(src), 12)
+		if name == "brackets" {
+			// The tokenizer refuses the 201st bracket first.
+			require.NotNil(t, err, name)
+			continue
+		}
+		assert.Nil(t, tree, name)
+		if assert.NotNil(t, err, name) {
+			assert.Equal(t, "InternalError", err.Type, name)
+		}
+	}
+}
