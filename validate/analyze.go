@@ -175,16 +175,27 @@ func (s *scope) literal(n *ast.Node) (string, bool) {
 
 // dotted names what an expression names: "DAG", "models.DAG",
 // "airflow.decorators.dag"; its source text when it is no dotted name.
-func (s *scope) dotted(n *ast.Node) string {
-	switch n.Kind {
-	case ast.Name:
-		return s.t.Name(n)
-	case ast.Attribute:
-		if v := s.t.Child(n, ast.Value); v != nil && (v.Kind == ast.Name || v.Kind == ast.Attribute) {
-			return s.dotted(v) + "." + s.t.Name(s.t.Child(n, ast.Attr))
-		}
+func (s *scope) dotted(n *ast.Node) string { return dottedName(s.t, n) }
+
+// dottedName is dotted without a scope. It walks down an attribute chain
+// without recursion: a chain may be as long as a file a source an
+// interpreter judges (BuildTree) holds.
+func dottedName(t *ast.Tree, n *ast.Node) string {
+	var attrs []string
+	v := n
+	for v != nil && v.Kind == ast.Attribute {
+		attrs = append(attrs, t.Name(t.Child(v, ast.Attr)))
+		v = t.Child(v, ast.Value)
 	}
-	return s.t.Text(n)
+	if v == nil || v.Kind != ast.Name {
+		return t.Text(n)
+	}
+	var b strings.Builder
+	b.WriteString(t.Name(v))
+	for i := len(attrs) - 1; i >= 0; i-- {
+		b.WriteString("." + attrs[i])
+	}
+	return b.String()
 }
 
 // callee names what a call calls.

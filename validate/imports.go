@@ -178,13 +178,13 @@ func (b *binder) statement(st *ast.Node) {
 			b.bind(alias)
 		}
 	case ast.Expr:
-		if v := t.Child(st, ast.Value); v.Kind == ast.Call && strings.HasSuffix(dottedText(t, t.Child(v, ast.Func)), "add_deprecated_classes") {
+		if v := t.Child(st, ast.Value); v.Kind == ast.Call && strings.HasSuffix(dottedName(t, t.Child(v, ast.Func)), "add_deprecated_classes") {
 			b.dynamic = true
 		}
 	case ast.Assign:
 		value := t.Child(st, ast.Value)
 		for tg := range t.All(st, ast.Targets) {
-			if tg.Kind == ast.Subscript && dottedText(t, t.Child(tg, ast.Value)) == "sys.modules" {
+			if tg.Kind == ast.Subscript && dottedName(t, t.Child(tg, ast.Value)) == "sys.modules" {
 				b.dynamic = true
 			}
 			b.target(tg)
@@ -225,15 +225,6 @@ func (b *binder) statement(st *ast.Node) {
 		}
 		b.block(st, ast.Body)
 	}
-}
-
-// dottedText is a dotted name's text without spaces (a.b.c), or an
-// expression's source text.
-func dottedText(t *ast.Tree, n *ast.Node) string {
-	if n == nil {
-		return ""
-	}
-	return (&scope{t: t}).dotted(n)
 }
 
 // strings is a literal list or tuple of simple names, or nil.
@@ -356,7 +347,7 @@ func (w *importWalker) typeChecking(cond *ast.Node) bool {
 	if cond == nil {
 		return false
 	}
-	name := dottedText(w.t, cond)
+	name := dottedName(w.t, cond)
 	return name == "TYPE_CHECKING" || strings.HasSuffix(name, ".TYPE_CHECKING")
 }
 
@@ -379,7 +370,7 @@ func (w *importWalker) catchesImportError(st *ast.Node) bool {
 			}
 		}
 		for _, ty := range list {
-			name := dottedText(w.t, ty)
+			name := dottedName(w.t, ty)
 			if i := strings.LastIndexByte(name, '.'); i >= 0 {
 				name = name[i+1:]
 			}

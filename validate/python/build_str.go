@@ -258,31 +258,19 @@ func (b *builder) oldFStringBody(parts *strParts, s string, off int32, raw bool)
 			parts.add(decodeLiteral(text, raw, false), off+int32(lit), off+int32(end))
 		}
 	}
-	for i := 0; i < len(s) && b.err == nil; {
-		c := s[i]
-		switch {
-		case c == '\\' && !raw && i+1 < len(s):
-			if s[i+1] == 'N' && i+2 < len(s) && s[i+2] == '{' {
-				if j := strings.IndexByte(s[i:], '}'); j >= 0 {
-					i += j + 1
-					continue
-				}
-			}
-			if s[i+1] == '{' || s[i+1] == '}' {
-				i++ // a backslash escapes no brace
-				continue
-			}
-			i += 2
-		case (c == '{' || c == '}') && i+1 < len(s) && s[i+1] == c:
-			i += 2
-		case c == '{':
-			addLit(i)
-			n := b.oldField(parts, s[i+1:], off+int32(i+1), raw)
-			i += 1 + n
-			lit = i
-		default:
-			i++
+	for i := literalEnd(s, 0, raw); i < len(s) && b.err == nil; i = literalEnd(s, i, raw) {
+		if i+1 < len(s) && s[i+1] == s[i] {
+			i += 2 // a doubled brace: literal text
+			continue
 		}
+		if s[i] == '}' {
+			i++ // a single '}' (only in a source not judged): literal text
+			continue
+		}
+		addLit(i)
+		n := b.oldField(parts, s[i+1:], off+int32(i+1), raw)
+		i += 1 + n
+		lit = i
 	}
 	addLit(len(s))
 }

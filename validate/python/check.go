@@ -2,6 +2,7 @@ package python
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dagnfs/dagnfs/validate/python/ast"
 )
@@ -428,7 +429,7 @@ func (c *compiler) symAlias(s *scope, stmt, a *ast.Node) {
 	name := c.t.Name(c.t.Child(a, ast.Ident))
 	if as := c.t.Child(a, ast.AsName); as != nil {
 		name = c.t.Name(as)
-	} else if i := indexByte(name, '.'); i >= 0 {
+	} else if i := strings.IndexByte(name, '.'); i >= 0 {
 		name = name[:i]
 	}
 	if name == "*" {
@@ -442,15 +443,6 @@ func (c *compiler) symAlias(s *scope, stmt, a *ast.Node) {
 		return
 	}
 	s.add(name, defImport)
-}
-
-func indexByte(s string, b byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == b {
-			return i
-		}
-	}
-	return -1
 }
 
 func (c *compiler) symExprs(s *scope, n *ast.Node, f ast.Field) {

@@ -2,6 +2,7 @@ package python
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dagnfs/dagnfs/validate/python/ast"
 )
@@ -746,7 +747,7 @@ func (c *compiler) duplicateKey(p *ast.Node) bool {
 			}
 		case ast.Int:
 			repr = c.t.Text(k)
-			if repr != "0" && (repr[0] < '1' || repr[0] > '9' || indexByte(repr, '_') >= 0) {
+			if repr != "0" && (repr[0] < '1' || repr[0] > '9' || strings.IndexByte(repr, '_') >= 0) {
 				continue
 			}
 		case ast.None, ast.True, ast.False:
@@ -786,7 +787,7 @@ func pyRepr(v string, isBytes bool) (string, bool) {
 	if isBytes {
 		b = append(b, 'b')
 	}
-	if quote == '"' && indexByte(v, '"') >= 0 {
+	if quote == '"' && strings.IndexByte(v, '"') >= 0 {
 		quote = '\''
 	}
 	b = append(b, quote)

@@ -34,22 +34,9 @@ func (p *parser) fstringError(tok string) string {
 func (p *parser) fstringBody(s string, raw bool) string {
 	chunk := 0 // where the literal text not yet decoded starts
 	literal := func(end int) string { return literalError(s[chunk:end], raw, false, p.minor) }
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '\\' && !raw && i+1 < len(s):
-			if s[i+1] == 'N' && i+2 < len(s) && s[i+2] == '{' {
-				if j := strings.IndexByte(s[i:], '}'); j >= 0 {
-					i += j + 1
-					continue
-				}
-			}
-			if s[i+1] == '{' || s[i+1] == '}' {
-				i++ // a backslash escapes no brace: \{ is a backslash, then a field
-				continue
-			}
-			i += 2
-		case (c == '{' || c == '}') && i+1 < len(s) && s[i+1] == c:
+	for i := literalEnd(s, 0, raw); i < len(s); i = literalEnd(s, i, raw) {
+		switch c := s[i]; {
+		case i+1 < len(s) && s[i+1] == c:
 			if msg := literal(i + 1); msg != "" {
 				return msg
 			}
@@ -57,7 +44,7 @@ func (p *parser) fstringBody(s string, raw bool) string {
 			chunk = i
 		case c == '}':
 			return "f-string: single '}' is not allowed"
-		case c == '{':
+		default:
 			if msg := literal(i); msg != "" {
 				return msg
 			}
@@ -67,11 +54,37 @@ func (p *parser) fstringBody(s string, raw bool) string {
 			}
 			i += 1 + n
 			chunk = i
+		}
+	}
+	return literal(len(s))
+}
+
+// literalEnd is where the literal text of a pre-3.12 f-string's body s
+// that goes on at i ends: at the first brace no escape holds (\N{...}
+// holds its own braces; a backslash holds none: \{ is a backslash, then a
+// field), or at its end.
+func literalEnd(s string, i int, raw bool) int {
+	for i < len(s) {
+		switch c := s[i]; {
+		case c == '\\' && !raw && i+1 < len(s):
+			if s[i+1] == 'N' && i+2 < len(s) && s[i+2] == '{' {
+				if j := strings.IndexByte(s[i:], '}'); j >= 0 {
+					i += j + 1
+					continue
+				}
+			}
+			if s[i+1] == '{' || s[i+1] == '}' {
+				i++
+				continue
+			}
+			i += 2
+		case c == '{' || c == '}':
+			return i
 		default:
 			i++
 		}
 	}
-	return literal(len(s))
+	return len(s)
 }
 
 // fstringField reads a replacement field after its '{': the expression,
