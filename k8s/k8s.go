@@ -8,14 +8,6 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 )
 
@@ -59,7 +51,7 @@ type Options struct {
 	// per-node agent needs, for not-ready, unreachable, pressure and
 	// unschedulable nodes).
 	NodeSelector map[string]string
-	Tolerations  []corev1.Toleration
+	Tolerations  []Toleration
 }
 
 // Defaults fills in what is not set.
@@ -94,7 +86,7 @@ func (o *Options) CheckName() error {
 		return err
 	}
 	if o.Namespace != "" {
-		if err := CheckDNSLabel("--namespace", o.Namespace, validation.DNS1123LabelMaxLength); err != nil {
+		if err := CheckDNSLabel("--namespace", o.Namespace, dns1123LabelMax); err != nil {
 			return err
 		}
 	}
@@ -104,11 +96,11 @@ func (o *Options) CheckName() error {
 // CheckLabels reports a label key or value that Kubernetes would refuse.
 func CheckLabels(flag string, m map[string]string) error {
 	for k, v := range m {
-		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
-			return fmt.Errorf("%s key %q: %s", flag, k, strings.Join(errs, "; "))
+		if err := checkQualifiedName(k); err != nil {
+			return fmt.Errorf("%s key %q: %s", flag, k, err)
 		}
-		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
-			return fmt.Errorf("%s value %q: %s", flag, v, strings.Join(errs, "; "))
+		if err := checkLabelValue(v); err != nil {
+			return fmt.Errorf("%s value %q: %s", flag, v, err)
 		}
 	}
 	return nil
@@ -150,8 +142,8 @@ const maxNameLen = 52
 // become labels, so they must be DNS-1123 labels of at most most
 // characters.
 func CheckDNSLabel(flag, name string, most int) error {
-	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
-		return fmt.Errorf("%s %q is not a valid name: %s", flag, name, strings.Join(errs, "; "))
+	if err := checkDNS1123Label(name); err != nil {
+		return fmt.Errorf("%s %q is not a valid name: %s", flag, name, err)
 	}
 	if len(name) > most {
 		return fmt.Errorf("%s %q is longer than %d characters", flag, name, most)
@@ -177,25 +169,25 @@ func ParseLabels(flag string, pairs []string) (map[string]string, error) {
 
 // ParseTolerations reads tolerations written KEY[=VALUE][:EFFECT], or "*"
 // for every taint (which also keeps the pods on nodes being drained).
-func ParseTolerations(specs []string) ([]corev1.Toleration, error) {
-	var out []corev1.Toleration
+func ParseTolerations(specs []string) ([]Toleration, error) {
+	var out []Toleration
 	for _, s := range specs {
 		if s == "*" {
-			out = append(out, corev1.Toleration{Operator: corev1.TolerationOpExists})
+			out = append(out, Toleration{Operator: TolerationOpExists})
 			continue
 		}
 		kv, effect, _ := strings.Cut(s, ":")
 		k, v, hasValue := strings.Cut(kv, "=")
-		t := corev1.Toleration{Key: k, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffect(effect)}
+		t := Toleration{Key: k, Operator: TolerationOpExists, Effect: effect}
 		if hasValue {
-			t.Operator, t.Value = corev1.TolerationOpEqual, v
+			t.Operator, t.Value = TolerationOpEqual, v
 		}
 		switch t.Effect {
-		case "", corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute:
+		case "", NoSchedule, PreferNoSchedule, NoExecute:
 		default:
 			return nil, fmt.Errorf("--tolerations %q: the effect must be NoSchedule, PreferNoSchedule or NoExecute", s)
 		}
-		if errs := validation.IsQualifiedName(k); k == "" || len(errs) > 0 {
+		if k == "" || checkQualifiedName(k) != nil {
 			return nil, fmt.Errorf("--tolerations %q: the key must be a label key (write KEY[=VALUE][:EFFECT], or * for every taint)", s)
 		}
 		out = append(out, t)
@@ -205,7 +197,7 @@ func ParseTolerations(specs []string) ([]corev1.Toleration, error) {
 
 // podSpec is what every dagnfs pod has: the identity, no service account
 // token (dagnfs never talks to the API server), where it may run.
-func podSpec(o Options, spec corev1.PodSpec) corev1.PodSpec {
+func podSpec(o Options, spec PodSpec) PodSpec {
 	spec.SecurityContext = podSecurity(o)
 	spec.AutomountServiceAccountToken = ptr(false)
 	spec.NodeSelector = o.NodeSelector
@@ -217,51 +209,51 @@ func labels(o Options, component string) map[string]string {
 	return map[string]string{"app.kubernetes.io/name": "dagnfs", "app.kubernetes.io/instance": o.Name, "app.kubernetes.io/component": component}
 }
 
-func volume(o Options) corev1.Volume {
-	v := corev1.Volume{Name: "dags"}
+func volume(o Options) Volume {
+	v := Volume{Name: "dags"}
 	if o.PVC != "" {
-		v.PersistentVolumeClaim = &corev1.PersistentVolumeClaimVolumeSource{ClaimName: o.PVC, ReadOnly: true}
+		v.PersistentVolumeClaim = &PersistentVolumeClaimVolumeSource{ClaimName: o.PVC, ReadOnly: true}
 	} else {
-		v.NFS = &corev1.NFSVolumeSource{Server: o.NFSServer, Path: o.NFSPath, ReadOnly: true}
+		v.NFS = &NFSVolumeSource{Server: o.NFSServer, Path: o.NFSPath, ReadOnly: true}
 	}
 	return v
 }
 
 func ptr[T any](v T) *T { return &v }
 
-func podSecurity(o Options) *corev1.PodSecurityContext {
-	return &corev1.PodSecurityContext{
+func podSecurity(o Options) *PodSecurityContext {
+	return &PodSecurityContext{
 		RunAsUser:      ptr(o.RunAsUser),
 		RunAsGroup:     ptr(o.RunAsGroup),
 		RunAsNonRoot:   ptr(true),
-		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		SeccompProfile: &SeccompProfile{Type: "RuntimeDefault"},
 	}
 }
 
-func containerSecurity() *corev1.SecurityContext {
-	return &corev1.SecurityContext{
+func containerSecurity() *SecurityContext {
+	return &SecurityContext{
 		ReadOnlyRootFilesystem:   ptr(true),
 		AllowPrivilegeEscalation: ptr(false),
 		RunAsNonRoot:             ptr(true),
-		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		Capabilities:             &Capabilities{Drop: []string{"ALL"}},
 	}
 }
 
-func resources() corev1.ResourceRequirements {
-	return corev1.ResourceRequirements{
-		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
-		Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")},
+func resources() ResourceRequirements {
+	return ResourceRequirements{
+		Requests: map[string]string{"cpu": "50m", "memory": "64Mi"},
+		Limits:   map[string]string{"memory": "256Mi"},
 	}
 }
 
-func container(o Options, args []string) corev1.Container {
-	return corev1.Container{
+func container(o Options, args []string) Container {
+	return Container{
 		Name:            "dagnfs",
 		Image:           o.Image,
 		Args:            args,
 		Resources:       resources(),
 		SecurityContext: containerSecurity(),
-		VolumeMounts:    []corev1.VolumeMount{{Name: "dags", MountPath: o.DagsPath, ReadOnly: true}},
+		VolumeMounts:    []VolumeMount{{Name: "dags", MountPath: o.DagsPath, ReadOnly: true}},
 	}
 }
 
@@ -290,17 +282,17 @@ const BundleClasspath = "airflow_manifest_bundle.local.ManifestLocalDagBundle"
 // dag_bundle_config_list with one ManifestLocalDagBundle per name, all
 // reading the published root mounted at root. dagnfs is the publisher, so
 // no source_path.
-func BundleConfigEnv(names []string, root string) (corev1.EnvVar, error) {
+func BundleConfigEnv(names []string, root string) (EnvVar, error) {
 	type entry struct {
 		Name      string            `json:"name"`
 		Classpath string            `json:"classpath"`
 		Kwargs    map[string]string `json:"kwargs"`
 	}
 	if len(names) == 0 {
-		return corev1.EnvVar{}, errors.New("--bundle is required: the name of each bundle (repeatable)")
+		return EnvVar{}, errors.New("--bundle is required: the name of each bundle (repeatable)")
 	}
 	if !strings.HasPrefix(root, "/") {
-		return corev1.EnvVar{}, fmt.Errorf("--published-root %q must be absolute: where the pods mount the export", root)
+		return EnvVar{}, fmt.Errorf("--published-root %q must be absolute: where the pods mount the export", root)
 	}
 	list := make([]entry, 0, len(names))
 	for _, n := range names {
@@ -308,14 +300,14 @@ func BundleConfigEnv(names []string, root string) (corev1.EnvVar, error) {
 	}
 	b, err := json.Marshal(list)
 	if err != nil {
-		return corev1.EnvVar{}, err
+		return EnvVar{}, err
 	}
-	return corev1.EnvVar{Name: "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", Value: string(b)}, nil
+	return EnvVar{Name: "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", Value: string(b)}, nil
 }
 
 // VerifyJob is a Job that verifies the export once, waiting for the
 // generation labelled ExpectLabel when given; its exit code is the verdict.
-func VerifyJob(o Options) *batchv1.Job {
+func VerifyJob(o Options) *Job {
 	args := []string{"verify", o.DagsFolder(), "--format=json", asIdentity(o), fmt.Sprintf("--as-gid=%d", o.RunAsGroup)}
 	args = append(args, scanArgs(o)...)
 	if o.ExpectLabel != "" {
@@ -324,21 +316,21 @@ func VerifyJob(o Options) *batchv1.Job {
 	if o.Wait > 0 {
 		args = append(args, "--wait="+o.Wait.String())
 	}
-	pod := podSpec(o, corev1.PodSpec{
-		RestartPolicy: corev1.RestartPolicyNever,
-		Containers:    []corev1.Container{container(o, args)},
-		Volumes:       []corev1.Volume{volume(o)},
+	pod := podSpec(o, PodSpec{
+		RestartPolicy: "Never",
+		Containers:    []Container{container(o, args)},
+		Volumes:       []Volume{volume(o)},
 	})
 	deadline := int64((o.Wait + 5*time.Minute).Seconds())
-	return &batchv1.Job{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
-		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: labels(o, "verify")},
-		Spec: batchv1.JobSpec{
+	return &Job{
+		TypeMeta:   TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
+		ObjectMeta: ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: labels(o, "verify")},
+		Spec: JobSpec{
 			BackoffLimit:            ptr(int32(0)),
 			ActiveDeadlineSeconds:   &deadline,
 			TTLSecondsAfterFinished: ptr(int32(3600)),
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels(o, "verify")},
+			Template: PodTemplateSpec{
+				ObjectMeta: ObjectMeta{Labels: labels(o, "verify")},
 				Spec:       pod,
 			},
 		},
@@ -347,7 +339,7 @@ func VerifyJob(o Options) *batchv1.Job {
 
 // AgentDaemonSet runs `dagnfs agent` on every node, with probes on its
 // endpoints and Prometheus scrape annotations.
-func AgentDaemonSet(o Options) *appsv1.DaemonSet {
+func AgentDaemonSet(o Options) *DaemonSet {
 	// Every address of the pod's own network namespace, IPv4 and IPv6:
 	// what the kubelet's probes and Prometheus reach (a pod IP written
 	// into the address, as host:port, is no address on an IPv6 pod).
@@ -355,10 +347,10 @@ func AgentDaemonSet(o Options) *appsv1.DaemonSet {
 		"--log-format=json", asIdentity(o), fmt.Sprintf("--as-gid=%d", o.RunAsGroup)}
 	args = append(args, scanArgs(o)...)
 	c := container(o, args)
-	c.Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: o.Port, Protocol: corev1.ProtocolTCP}}
-	probe := func(p string, period int32) *corev1.Probe {
-		return &corev1.Probe{
-			ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: p, Port: intstr.FromString("http")}},
+	c.Ports = []ContainerPort{{Name: "http", ContainerPort: o.Port, Protocol: "TCP"}}
+	probe := func(p string, period int32) *Probe {
+		return &Probe{
+			HTTPGet:          &HTTPGetAction{Path: p, Port: "http"},
 			PeriodSeconds:    period,
 			TimeoutSeconds:   5,
 			FailureThreshold: 3,
@@ -367,17 +359,17 @@ func AgentDaemonSet(o Options) *appsv1.DaemonSet {
 	c.LivenessProbe = probe("/healthz", 20)
 	c.ReadinessProbe = probe("/readyz", 30)
 	sel := labels(o, "agent")
-	return &appsv1.DaemonSet{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
-		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: sel},
-		Spec: appsv1.DaemonSetSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: sel},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: sel, Annotations: map[string]string{
+	return &DaemonSet{
+		TypeMeta:   TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
+		ObjectMeta: ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: sel},
+		Spec: DaemonSetSpec{
+			Selector: &LabelSelector{MatchLabels: sel},
+			Template: PodTemplateSpec{
+				ObjectMeta: ObjectMeta{Labels: sel, Annotations: map[string]string{
 					"prometheus.io/scrape": "true", "prometheus.io/port": fmt.Sprint(o.Port), "prometheus.io/path": "/metrics"}},
-				Spec: podSpec(o, corev1.PodSpec{
-					Containers: []corev1.Container{c},
-					Volumes:    []corev1.Volume{volume(o)},
+				Spec: podSpec(o, PodSpec{
+					Containers: []Container{c},
+					Volumes:    []Volume{volume(o)},
 				}),
 			},
 		},
@@ -436,72 +428,72 @@ func SSHRepo(repo string) bool {
 // PublishCronJob fetches the repository with git-sync --one-time in an init
 // container, then publishes its DAG folder with dagnfs over NFS (no mount
 // of the export is needed: dagnfs speaks NFS itself).
-func PublishCronJob(o PublishCronJobOptions) *batchv1.CronJob {
-	work := corev1.Volume{Name: "work", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}
-	tmp := corev1.Volume{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}
-	mounts := []corev1.VolumeMount{{Name: "work", MountPath: "/work"}, {Name: "tmp", MountPath: "/tmp"}}
-	gitSync := corev1.Container{
+func PublishCronJob(o PublishCronJobOptions) *CronJob {
+	work := Volume{Name: "work", EmptyDir: &EmptyDirVolumeSource{}}
+	tmp := Volume{Name: "tmp", EmptyDir: &EmptyDirVolumeSource{}}
+	mounts := []VolumeMount{{Name: "work", MountPath: "/work"}, {Name: "tmp", MountPath: "/tmp"}}
+	gitSync := Container{
 		Name:  "git-sync",
 		Image: o.GitSyncImage,
 		Args: []string{"--repo=" + o.Repo, "--ref=" + o.Branch, "--root=/work", "--link=repo", "--one-time",
 			"--depth=1"},
-		Env:             []corev1.EnvVar{{Name: "HOME", Value: "/tmp"}},
+		Env:             []EnvVar{{Name: "HOME", Value: "/tmp"}},
 		Resources:       resources(),
 		SecurityContext: containerSecurity(),
 		VolumeMounts:    mounts,
 	}
-	volumes := []corev1.Volume{work, tmp}
+	volumes := []Volume{work, tmp}
 	var fsGroup *int64
 	if o.GitSecret != "" {
 		// Group-readable, and the group is the pod's (fsGroup), whatever
 		// --run-as-group says: git-sync (uid RunAsUser, gid RunAsGroup)
 		// reads it; ssh accepts a key that another user (root) owns.
 		fsGroup = ptr(o.RunAsGroup)
-		volumes = append(volumes, corev1.Volume{Name: "git-secret", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-			SecretName: o.GitSecret, DefaultMode: ptr(int32(0o440))}}})
-		gitSync.VolumeMounts = append(gitSync.VolumeMounts, corev1.VolumeMount{Name: "git-secret", MountPath: gitSecretPath, ReadOnly: true})
+		volumes = append(volumes, Volume{Name: "git-secret", Secret: &SecretVolumeSource{
+			SecretName: o.GitSecret, DefaultMode: ptr(int32(0o440))}})
+		gitSync.VolumeMounts = append(gitSync.VolumeMounts, VolumeMount{Name: "git-secret", MountPath: gitSecretPath, ReadOnly: true})
 		if SSHRepo(o.Repo) {
 			gitSync.Args = append(gitSync.Args, "--ssh-key-file="+gitSecretPath+"/ssh", "--ssh-known-hosts=true",
 				"--ssh-known-hosts-file="+gitSecretPath+"/known_hosts")
 		} else {
 			gitSync.Args = append(gitSync.Args, "--password-file="+gitSecretPath+"/password")
-			gitSync.Env = append(gitSync.Env, corev1.EnvVar{Name: "GITSYNC_USERNAME", ValueFrom: &corev1.EnvVarSource{
-				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: o.GitSecret}, Key: "username"}}})
+			gitSync.Env = append(gitSync.Env, EnvVar{Name: "GITSYNC_USERNAME", ValueFrom: &EnvVarSource{
+				SecretKeyRef: &SecretKeySelector{Name: o.GitSecret, Key: "username"}}})
 		}
 	}
 	via := "cronjob/" + o.Name
 	if o.Namespace != "" {
 		via = "cronjob/" + o.Namespace + "/" + o.Name
 	}
-	pub := corev1.Container{
+	pub := Container{
 		Name:  "dagnfs",
 		Image: o.Image,
 		Args:  publishArgs(o),
 		// The label is the commit git-sync checked out (dagnfs reads it
 		// from the worktree); the manifest records who publishes.
-		Env:             []corev1.EnvVar{{Name: "DAGNFS_VIA", Value: via}},
+		Env:             []EnvVar{{Name: "DAGNFS_VIA", Value: via}},
 		Resources:       resources(),
 		SecurityContext: containerSecurity(),
 		VolumeMounts:    mounts,
 	}
 	sel := labels(o.Options, "publish")
-	spec := podSpec(o.Options, corev1.PodSpec{
-		RestartPolicy:  corev1.RestartPolicyNever,
-		InitContainers: []corev1.Container{gitSync},
-		Containers:     []corev1.Container{pub},
+	spec := podSpec(o.Options, PodSpec{
+		RestartPolicy:  "Never",
+		InitContainers: []Container{gitSync},
+		Containers:     []Container{pub},
 		Volumes:        volumes,
 	})
 	spec.SecurityContext.FSGroup = fsGroup
-	return &batchv1.CronJob{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "CronJob"},
-		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: sel},
-		Spec: batchv1.CronJobSpec{
+	return &CronJob{
+		TypeMeta:   TypeMeta{APIVersion: "batch/v1", Kind: "CronJob"},
+		ObjectMeta: ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: sel},
+		Spec: CronJobSpec{
 			Schedule:          o.Schedule,
-			ConcurrencyPolicy: batchv1.ForbidConcurrent,
-			JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
+			ConcurrencyPolicy: "Forbid",
+			JobTemplate: JobTemplateSpec{Spec: JobSpec{
 				BackoffLimit: ptr(int32(1)),
-				Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: sel},
+				Template: PodTemplateSpec{
+					ObjectMeta: ObjectMeta{Labels: sel},
 					Spec:       spec,
 				},
 			}},
@@ -513,26 +505,26 @@ func PublishCronJob(o PublishCronJobOptions) *batchv1.CronJob {
 // Python, so that the index describes exactly what the pods import; the
 // index is the Job's log (kubectl logs job/NAME > airflow-env.json). Nothing
 // is mounted: the image's own environment is what is read.
-func EnvCaptureJob(o Options, airflowImage, python, script string) *batchv1.Job {
-	c := corev1.Container{
+func EnvCaptureJob(o Options, airflowImage, python, script string) *Job {
+	c := Container{
 		Name:            "env-capture",
 		Image:           airflowImage,
 		Command:         []string{python, "-c", script},
 		Resources:       resources(),
 		SecurityContext: containerSecurity(),
 		// Python writes no bytecode into the read-only image.
-		Env: []corev1.EnvVar{{Name: "PYTHONDONTWRITEBYTECODE", Value: "1"}},
+		Env: []EnvVar{{Name: "PYTHONDONTWRITEBYTECODE", Value: "1"}},
 	}
-	return &batchv1.Job{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
-		ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: labels(o, "env-capture")},
-		Spec: batchv1.JobSpec{
+	return &Job{
+		TypeMeta:   TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
+		ObjectMeta: ObjectMeta{Name: o.Name, Namespace: o.Namespace, Labels: labels(o, "env-capture")},
+		Spec: JobSpec{
 			BackoffLimit:            ptr(int32(0)),
 			ActiveDeadlineSeconds:   ptr(int64(600)),
 			TTLSecondsAfterFinished: ptr(int32(3600)),
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels(o, "env-capture")},
-				Spec:       podSpec(o, corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{c}}),
+			Template: PodTemplateSpec{
+				ObjectMeta: ObjectMeta{Labels: labels(o, "env-capture")},
+				Spec:       podSpec(o, PodSpec{RestartPolicy: "Never", Containers: []Container{c}}),
 			},
 		},
 	}
@@ -550,59 +542,29 @@ type NetworkPolicyOptions struct {
 // AgentNetworkPolicy admits traffic to the agent pods only on their HTTP
 // port and only from Prometheus. The kubelet's probes come from the node,
 // which network policies do not filter on common network plugins.
-func AgentNetworkPolicy(o NetworkPolicyOptions) *networkingv1.NetworkPolicy {
+func AgentNetworkPolicy(o NetworkPolicyOptions) *NetworkPolicy {
 	agent := Options{Name: o.Name}
 	if agent.Name == "" {
 		agent.Name = "dagnfs-agent"
 	}
-	from := networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{MatchLabels: o.PrometheusSelector}}
+	from := NetworkPolicyPeer{PodSelector: &LabelSelector{MatchLabels: o.PrometheusSelector}}
 	if o.PrometheusNamespace != "" {
-		from.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": o.PrometheusNamespace}}
+		from.NamespaceSelector = &LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": o.PrometheusNamespace}}
 	}
-	port := intstr.FromInt32(o.Port)
-	return &networkingv1.NetworkPolicy{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
-		ObjectMeta: metav1.ObjectMeta{Name: agent.Name, Namespace: o.Namespace, Labels: labels(agent, "agent")},
-		Spec: networkingv1.NetworkPolicySpec{
-			PodSelector: metav1.LabelSelector{MatchLabels: labels(agent, "agent")},
-			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
-			Ingress: []networkingv1.NetworkPolicyIngressRule{{
-				From:  []networkingv1.NetworkPolicyPeer{from},
-				Ports: []networkingv1.NetworkPolicyPort{{Protocol: ptr(corev1.ProtocolTCP), Port: &port}},
+	return &NetworkPolicy{
+		TypeMeta:   TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: ObjectMeta{Name: agent.Name, Namespace: o.Namespace, Labels: labels(agent, "agent")},
+		Spec: NetworkPolicySpec{
+			PodSelector: LabelSelector{MatchLabels: labels(agent, "agent")},
+			PolicyTypes: []string{"Ingress"},
+			Ingress: []NetworkPolicyIngressRule{{
+				From:  []NetworkPolicyPeer{from},
+				Ports: []NetworkPolicyPort{{Protocol: "TCP", Port: o.Port}},
 			}},
 		},
 	}
 }
 
-// YAML serialises an object as kubectl apply takes it: no empty status
-// and no null creation timestamps, which the typed objects carry.
-func YAML(obj any) ([]byte, error) {
-	b, err := json.Marshal(obj)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	delete(m, "status")
-	dropNullTimestamps(m)
-	return yaml.Marshal(m)
-}
-
-// dropNullTimestamps removes "creationTimestamp": null wherever it is.
-func dropNullTimestamps(v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		if ts, ok := v["creationTimestamp"]; ok && ts == nil {
-			delete(v, "creationTimestamp")
-		}
-		for _, x := range v {
-			dropNullTimestamps(x)
-		}
-	case []any:
-		for _, x := range v {
-			dropNullTimestamps(x)
-		}
-	}
-}
+// YAML serialises an object as kubectl apply takes it (keys sorted, as
+// kubectl prints them).
+func YAML(obj any) ([]byte, error) { return yaml.Marshal(obj) }

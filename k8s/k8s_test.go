@@ -34,6 +34,55 @@ func exampleCronJob() PublishCronJobOptions {
 	return o
 }
 
+// decode is what kubectl reads of obj: its YAML decoded strictly into
+// k8s.io/api's type T (an unknown or misspelt field fails).
+func decode[T any](t *testing.T, obj any) T {
+	t.Helper()
+	b, err := YAML(obj)
+	require.NoError(t, err)
+	var v T
+	require.NoError(t, yaml.UnmarshalStrict(b, &v), string(b))
+	// Go's JSON decoder matches field names without regard to case:
+	// what k8s.io/api writes back must be what dagnfs wrote, name for name.
+	back, err := yaml.Marshal(v)
+	require.NoError(t, err)
+	assert.Equal(t, canonical(t, b), canonical(t, back), "the manifest as k8s.io/api reads it")
+	return v
+}
+
+// canonical is a YAML document without the nulls and empty objects that
+// k8s.io/api's types write for fields left unset.
+func canonical(t *testing.T, doc []byte) any {
+	t.Helper()
+	var v any
+	require.NoError(t, yaml.Unmarshal(doc, &v))
+	var prune func(v any) any
+	prune = func(v any) any {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if x = prune(x); x == nil {
+					delete(v, k)
+				} else {
+					v[k] = x
+				}
+			}
+			if len(v) == 0 {
+				return nil
+			}
+		case []any:
+			for i, x := range v {
+				v[i] = prune(x)
+			}
+		}
+		return v
+	}
+	if m, ok := v.(map[string]any); ok {
+		delete(m, "status") // the server's, never written
+	}
+	return prune(v)
+}
+
 // checkPod asserts the security settings every dagnfs pod must have.
 func checkPod(t *testing.T, spec corev1.PodSpec, wantDags bool) {
 	t.Helper()
@@ -123,34 +172,45 @@ func TestEveryManifestDecodesStrictly(t *testing.T) {
 	https := exampleCronJob()
 	https.Options, https.GitSecret = o, "dags-token"
 	for name, c := range map[string]struct {
-		obj  any
-		into any
-		pod  func(any) corev1.PodSpec
+		obj any
+		pod func(t *testing.T, obj any) *corev1.PodSpec
 	}{
-		"job": {VerifyJob(o), &batchv1.Job{}, func(v any) corev1.PodSpec { return v.(*batchv1.Job).Spec.Template.Spec }},
-		"daemonset": {AgentDaemonSet(o), &appsv1.DaemonSet{}, func(v any) corev1.PodSpec {
-			return v.(*appsv1.DaemonSet).Spec.Template.Spec
+		"job": {VerifyJob(o), func(t *testing.T, obj any) *corev1.PodSpec {
+			v := decode[batchv1.Job](t, obj)
+			return &v.Spec.Template.Spec
 		}},
-		"cronjob ssh": {PublishCronJob(ssh), &batchv1.CronJob{}, func(v any) corev1.PodSpec {
-			return v.(*batchv1.CronJob).Spec.JobTemplate.Spec.Template.Spec
+		"daemonset": {AgentDaemonSet(o), func(t *testing.T, obj any) *corev1.PodSpec {
+			v := decode[appsv1.DaemonSet](t, obj)
+			return &v.Spec.Template.Spec
 		}},
-		"cronjob https": {PublishCronJob(https), &batchv1.CronJob{}, func(v any) corev1.PodSpec {
-			return v.(*batchv1.CronJob).Spec.JobTemplate.Spec.Template.Spec
+		"cronjob ssh": {PublishCronJob(ssh), func(t *testing.T, obj any) *corev1.PodSpec {
+			v := decode[batchv1.CronJob](t, obj)
+			return &v.Spec.JobTemplate.Spec.Template.Spec
+		}},
+		"cronjob https": {PublishCronJob(https), func(t *testing.T, obj any) *corev1.PodSpec {
+			v := decode[batchv1.CronJob](t, obj)
+			return &v.Spec.JobTemplate.Spec.Template.Spec
+		}},
+		"env capture": {EnvCaptureJob(o, "registry.invalid/airflow:3.0.2", "python", "print(1)"), func(t *testing.T, obj any) *corev1.PodSpec {
+			v := decode[batchv1.Job](t, obj)
+			return &v.Spec.Template.Spec
 		}},
 		"networkpolicy": {AgentNetworkPolicy(NetworkPolicyOptions{Options: o, PrometheusSelector: map[string]string{"app": "prometheus"},
-			PrometheusNamespace: "monitoring"}), &networkingv1.NetworkPolicy{}, nil},
+			PrometheusNamespace: "monitoring"}), func(t *testing.T, obj any) *corev1.PodSpec {
+			decode[networkingv1.NetworkPolicy](t, obj)
+			return nil
+		}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			b, err := YAML(c.obj)
 			require.NoError(t, err)
-			require.NoError(t, yaml.UnmarshalStrict(b, c.into), string(b))
 			assert.NotContains(t, string(b), "status:")
 			assert.NotContains(t, string(b), "creationTimestamp")
-			if c.pod == nil {
+			spec := c.pod(t, c.obj)
+			if spec == nil {
 				return
 			}
-			spec := c.pod(c.into)
-			checkPod(t, spec, false)
+			checkPod(t, *spec, false)
 			assert.Equal(t, map[string]string{"node-pool": "airflow"}, spec.NodeSelector)
 			assert.Equal(t, []corev1.Toleration{
 				{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "airflow", Effect: corev1.TaintEffectNoSchedule},
@@ -160,7 +220,7 @@ func TestEveryManifestDecodesStrictly(t *testing.T) {
 
 	// The credentials: mounted read-only for git-sync only, the way its
 	// protocol needs them; the publisher is named for the manifest.
-	spec := PublishCronJob(ssh).Spec.JobTemplate.Spec.Template.Spec
+	spec := decode[batchv1.CronJob](t, PublishCronJob(ssh)).Spec.JobTemplate.Spec.Template.Spec
 	gs := spec.InitContainers[0]
 	assert.Contains(t, gs.Args, "--ssh-key-file=/etc/git-secret/ssh")
 	assert.Contains(t, gs.Args, "--ssh-known-hosts-file=/etc/git-secret/known_hosts")
@@ -170,7 +230,7 @@ func TestEveryManifestDecodesStrictly(t *testing.T) {
 		assert.NotEqual(t, "git-secret", m.Name, "dagnfs does not see the credentials")
 	}
 	assert.Equal(t, []corev1.EnvVar{{Name: "DAGNFS_VIA", Value: "cronjob/airflow/dagnfs"}}, spec.Containers[0].Env)
-	gs = PublishCronJob(https).Spec.JobTemplate.Spec.Template.Spec.InitContainers[0]
+	gs = decode[batchv1.CronJob](t, PublishCronJob(https)).Spec.JobTemplate.Spec.Template.Spec.InitContainers[0]
 	assert.Contains(t, gs.Args, "--password-file=/etc/git-secret/password")
 	assert.Equal(t, "username", gs.Env[len(gs.Env)-1].ValueFrom.SecretKeyRef.Key)
 	assert.Empty(t, AgentDaemonSet(exampleOptions("dagnfs")).Spec.Template.Spec.Tolerations, "no taint tolerated unless asked")
@@ -194,7 +254,7 @@ func TestNamesAndPlacementChecked(t *testing.T) {
 	}
 	tol, err := ParseTolerations([]string{"*"})
 	require.NoError(t, err)
-	assert.Equal(t, []corev1.Toleration{{Operator: corev1.TolerationOpExists}}, tol)
+	assert.Equal(t, []Toleration{{Operator: TolerationOpExists}}, tol)
 	_, err = ParseLabels("--node-selector", []string{"novalue"})
 	assert.ErrorContains(t, err, "KEY=VALUE")
 }

@@ -17,7 +17,7 @@ import (
 
 const k8sHelp = `Usage: dagnfs k8s KIND [flags]
 
-Print Kubernetes manifests (YAML built from k8s.io/api types) that run
+Print Kubernetes manifests (YAML with k8s.io/api's fields) that run
 dagnfs where Airflow runs: the export mounted read-only, uid 50000 gid 0,
 non-root, read-only root file system, no privilege escalation, no
 capabilities, no service account token. Pipe them to kubectl apply -f -.
