@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
 
+	"github.com/dagnfs/dagnfs/internal/sarifcheck"
 	"github.com/dagnfs/dagnfs/internal/testfs"
 )
 
@@ -161,9 +162,11 @@ func TestReadmeWorkflowUploadsSARIF(t *testing.T) {
 	assert.Equal(t, 1, ran)
 	assert.True(t, failed, "a broken DAG fails the job")
 	require.NotEmpty(t, uploaded)
-	doc, err := sarif.Open(filepath.Join(repo, uploaded))
+	raw, err := os.ReadFile(filepath.Join(repo, uploaded))
 	require.NoError(t, err)
-	require.NoError(t, doc.Validate())
+	require.NoError(t, sarifcheck.Validate(raw))
+	doc, err := sarif.FromBytes(raw)
+	require.NoError(t, err)
 	var uris []string
 	for _, r := range doc.Runs[0].Results {
 		uris = append(uris, *r.Locations[0].PhysicalLocation.ArtifactLocation.URI)

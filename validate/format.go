@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-
-	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 )
 
 // Formats lists the output formats of Write.
@@ -174,59 +172,6 @@ func (r *Report) writeJUnit(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
-}
-
-// writeSARIF writes SARIF 2.1.0: every rule with its description and help,
-// file URIs relative to the path base (named in originalUriBaseIds when
-// known), regions with line and column.
-func (r *Report) writeSARIF(w io.Writer) error {
-	doc, err := r.SARIF()
-	if err != nil {
-		return err
-	}
-	return doc.PrettyWrite(w)
-}
-
-// SARIF builds the SARIF 2.1.0 document of the report.
-func (r *Report) SARIF() (*sarif.Report, error) {
-	run := sarif.NewRunWithInformationURI("dagnfs", "https://github.com/dagnfs/dagnfs")
-	version := r.ToolVersion
-	if version == "" {
-		version = "dev"
-	}
-	run.Tool.Driver.WithVersion(version)
-	if r.PathBase != "" {
-		base := (&url.URL{Scheme: "file", Path: filepath.ToSlash(r.PathBase) + "/"}).String()
-		run.WithOriginalUriBaseIds(map[string]sarif.ArtifactLocation{srcRoot: *sarif.NewArtifactLocation().WithURI(base)})
-	}
-	for _, ri := range Rules {
-		run.AddRule(ri.ID).
-			WithShortDescription(sarif.NewMultiformatMessageString().WithText(ri.Summary)).
-			WithFullDescription(sarif.NewMultiformatMessageString().WithText(ri.Summary)).
-			WithHelp(sarif.NewMultiformatMessageString().WithText(ri.Help)).
-			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(ri.Severity)))
-	}
-	for _, f := range r.Findings {
-		loc := sarif.NewArtifactLocation().WithURI(uriPath(f.File))
-		if r.PathBase != "" {
-			loc.WithURIBaseID(srcRoot)
-		}
-		phys := sarif.NewPhysicalLocation().WithArtifactLocation(loc)
-		if f.Line > 0 {
-			region := sarif.NewRegion().WithStartLine(f.Line)
-			if f.Column > 0 {
-				region.WithStartColumn(f.Column)
-			}
-			phys.WithRegion(region)
-		}
-		run.CreateResultForRule(f.Rule).
-			WithLevel(sarifLevel(f.Severity)).
-			WithMessage(sarif.NewTextMessage(f.Message)).
-			AddLocation(sarif.NewLocationWithPhysicalLocation(phys))
-	}
-	doc := sarif.NewReport()
-	doc.AddRun(run)
-	return doc, nil
 }
 
 // srcRoot is the base id of every file URI: the path base.

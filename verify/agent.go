@@ -10,9 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/dagnfs/dagnfs/nfs"
 )
 
@@ -30,23 +27,21 @@ type Agent struct {
 	lastErr  error
 	lastAt   time.Time
 	seenGen  int
-	registry *prometheus.Registry
+	registry *metrics
 	m        agentMetrics
 }
 
 type agentMetrics struct {
-	success, duration, generation, current, manifestAge, files, unreadable, unmanaged, visibleAfter, lastRun, paused prometheus.Gauge
-	runs                                                                                                             *prometheus.CounterVec
-	findings                                                                                                         *prometheus.GaugeVec
+	success, duration, generation, current, manifestAge, files, unreadable, unmanaged, visibleAfter, lastRun, paused *family
+	runs, findings                                                                                                   *family
 }
 
 func (a *Agent) init() {
 	if a.Log == nil {
 		a.Log = slog.New(slog.DiscardHandler)
 	}
-	g := func(name, help string) prometheus.Gauge {
-		return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "dagnfs", Name: name, Help: help})
-	}
+	r := &metrics{}
+	g := func(name, help string) *family { return r.gauge("dagnfs_"+name, help) }
 	a.m = agentMetrics{
 		success:      g("verify_success", "1 if the last verification found no error, else 0."),
 		duration:     g("verify_duration_seconds", "How long the last verification took."),
@@ -59,15 +54,12 @@ func (a *Agent) init() {
 		visibleAfter: g("publish_to_visible_seconds", "For the newest generation published while the agent watched: seconds from its publish to this node first seeing it (at most one interval late). NaN until one is."),
 		lastRun:      g("last_verify_timestamp_seconds", "When the last verification ended (Unix time)."),
 		paused:       g("paused", "Whether publishing to the destination is paused (dagnfs pause): 1 or 0."),
-		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dagnfs", Name: "verify_runs_total",
-			Help: "Verifications by outcome: ok, findings, or error (the destination could not be read)."}, []string{"outcome"}),
-		findings: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "dagnfs", Name: "findings",
-			Help: "Findings of the last verification by rule and severity."}, []string{"rule", "severity"}),
+		runs: r.counter("dagnfs_verify_runs_total",
+			"Verifications by outcome: ok, findings, or error (the destination could not be read).", "outcome"),
+		findings: r.gauge("dagnfs_findings", "Findings of the last verification by rule and severity.", "rule", "severity"),
 	}
 	a.m.visibleAfter.Set(math.NaN()) // nothing timed yet
-	a.registry = prometheus.NewRegistry()
-	a.registry.MustRegister(a.m.success, a.m.duration, a.m.generation, a.m.current, a.m.manifestAge, a.m.files, a.m.unreadable,
-		a.m.unmanaged, a.m.visibleAfter, a.m.lastRun, a.m.paused, a.m.runs, a.m.findings)
+	a.registry = r
 }
 
 // MaxConns is how many HTTP connections the agent keeps open: another one
@@ -129,19 +121,19 @@ func (a *Agent) once(ctx context.Context) {
 	a.m.findings.Reset()
 	switch {
 	case err != nil:
-		a.m.runs.WithLabelValues("error").Inc()
+		a.m.runs.Add(1, "error")
 		a.m.success.Set(0)
 		a.Log.Error("verification could not read the destination", "err", err)
 		return
 	case r.OK:
-		a.m.runs.WithLabelValues("ok").Inc()
+		a.m.runs.Add(1, "ok")
 		a.m.success.Set(1)
 	default:
-		a.m.runs.WithLabelValues("findings").Inc()
+		a.m.runs.Add(1, "findings")
 		a.m.success.Set(0)
 	}
 	for _, f := range r.Findings {
-		a.m.findings.WithLabelValues(f.Rule, f.Severity).Inc()
+		a.m.findings.Add(1, f.Rule, f.Severity)
 	}
 	a.m.generation.Set(float64(r.Generation))
 	a.m.current.Set(float64(r.Current))
@@ -210,7 +202,10 @@ func (a *Agent) Handler() http.Handler {
 		enc.SetIndent("", "  ")
 		enc.Encode(body)
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", metricsContentType)
+		a.registry.write(w)
+	})
 	return mux
 }
 
