@@ -190,3 +190,107 @@ func (p *parser) lineText(line int) string {
 	}
 	return string(p.src[start : start+end])
 }
+
+// invalidArguments is invalid_arguments.
+func (p *parser) invalidArguments() bool {
+	if !p.second {
+		return false
+	}
+	const genexp = "Generator expression must be parenthesized"
+	return p.alt(
+		func() bool {
+			// A '*' argument after a '**' one: placed at the arguments
+			// (3.10), the '*' (3.11, 3.12), the ',' before it (3.13), or
+			// where the parser stands (3.9).
+			a := p.pos
+			if !p.args() {
+				return false
+			}
+			comma := p.pos
+			if !p.tok(",") || !p.is("*") {
+				return false
+			}
+			const msg = "iterable argument unpacking follows keyword argument unpacking"
+			switch p.minor {
+			case 9:
+				return p.raise("SyntaxError", msg)
+			case 10:
+				return p.raiseAt(a, msg)
+			case 11, 12:
+				return p.raiseAt(comma+1, msg)
+			}
+			return p.raiseAt(comma, msg)
+		},
+		func() bool {
+			a := p.pos
+			return p.expression() && p.forIfClauses() && p.tok(",") &&
+				p.opt(func() bool { return p.alt(p.args, func() bool { return p.expression() && p.forIfClauses() }) }) &&
+				p.raiseAt(a, genexp)
+		},
+		func() bool {
+			a := p.pos
+			return p.invalid() && p.name() && p.tok("=") && p.expression() && p.forIfClauses() &&
+				p.raiseAt(a, "invalid syntax. Maybe you meant '==' or ':=' instead of '='?")
+		},
+		func() bool {
+			// A generator expression after other positional arguments
+			// (_PyPegen_nonparen_genexp_in_call), raised at the last of
+			// them.
+			a := p.pos
+			if !p.args() {
+				return false
+			}
+			end := p.pos
+			if !p.forIfClauses() {
+				return false
+			}
+			last, n := p.positionalArgs(a, end)
+			return n > 1 && p.raiseAt(last, genexp)
+		},
+		func() bool {
+			if !(p.args() && p.tok(",")) {
+				return false
+			}
+			a := p.pos
+			return p.expression() && p.forIfClauses() && p.raiseAt(a, genexp)
+		},
+		func() bool {
+			// A positional argument after keyword ones; the message says
+			// whether those held a '**' (_PyPegen_arguments_parsing_error).
+			p.unpacked = false
+			if !p.args() {
+				return false
+			}
+			unpacked := p.unpacked
+			if !(p.tok(",") && p.args()) {
+				return false
+			}
+			if unpacked {
+				return p.raise("SyntaxError", "positional argument follows keyword argument unpacking")
+			}
+			return p.raise("SyntaxError", "positional argument follows keyword argument")
+		},
+	)
+}
+
+// positionalArgs counts the positional arguments (starred ones included)
+// among the arguments in tokens from..to, and finds where the last one
+// starts: arguments are split by the commas at their own bracket level.
+func (p *parser) positionalArgs(from, to int) (last, n int) {
+	var base uint8
+	if from > 0 {
+		base = p.toks.At(from - 1).Level
+	}
+	start := true
+	for i := from; i < to; i++ {
+		t := p.toks.At(i)
+		if start {
+			keyword := p.text(t) == "**" || t.Kind == Name && i+1 < to && p.text(p.toks.At(i+1)) == "="
+			if !keyword {
+				last, n = i, n+1
+			}
+		}
+		start = t.Kind == Op && t.Level == base && p.text(t) == ","
+	}
+	return last, n
+}

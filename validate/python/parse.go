@@ -184,6 +184,7 @@ const (
 	mStarPattern
 	mTypeParam
 	mBitwiseOr
+	mInvalidNamedExpression // memo in CPython's grammar too: without it, nested displays cost 2^depth
 )
 
 // maxDepth bounds the recursion of the rules here (a safety net for the Go
@@ -487,6 +488,7 @@ func (p *parser) simpleStmt() bool {
 			func() bool {
 				return p.is("del") && p.tok("del") && p.delTargets() && p.look(func() bool { return p.is(";") || p.kind(Newline) })
 			},
+			func() bool { return p.is("del") && p.invalidDelStmt() },
 			func() bool { return p.is("yield") && p.yieldExpr() },
 			func() bool {
 				return p.is("assert") && p.tok("assert") && p.expression() && p.opt(func() bool { return p.tok(",") && p.expression() })
@@ -528,6 +530,7 @@ func (p *parser) assignment() bool {
 			return p.many1(func() bool { return p.starTargets() && p.tok("=") }) && rhs() && !p.is("=")
 		},
 		func() bool { return p.singleTarget() && p.augassign() && rhs() },
+		p.invalidAssignment,
 	)
 }
 
@@ -756,7 +759,8 @@ func (p *parser) forStmt() bool {
 	}
 	return p.alt(
 		func() bool { return p.invalid() && p.headerErrors(head, "'for' statement") },
-		rest, func() bool { return p.tok("async") && rest() })
+		rest, func() bool { return p.tok("async") && rest() },
+		p.invalidForTarget)
 }
 
 func (p *parser) withStmt() bool {
@@ -765,6 +769,7 @@ func (p *parser) withStmt() bool {
 			func() bool {
 				return p.expression() && p.tok("as") && p.starTarget() && p.look(func() bool { return p.is(",") || p.is(")") || p.is(":") })
 			},
+			p.invalidWithItem,
 			p.expression,
 		)
 	}
@@ -1033,7 +1038,7 @@ func (p *parser) starNamedExpression() bool {
 func (p *parser) assignmentExpression() bool { return p.name() && p.tok(":=") && p.expression() }
 
 func (p *parser) namedExpression() bool {
-	return p.alt(p.assignmentExpression, func() bool { return p.expression() && !p.is(":=") })
+	return p.alt(p.assignmentExpression, p.invalidNamedExpression, func() bool { return p.expression() && !p.is(":=") })
 }
 
 func (p *parser) disjunction() bool {
@@ -1224,7 +1229,7 @@ func (p *parser) atom() bool {
 }
 
 func (p *parser) group() bool {
-	return p.tok("(") && p.alt(p.yieldExpr, p.namedExpression) && p.tok(")")
+	return p.alt(func() bool { return p.tok("(") && p.alt(p.yieldExpr, p.namedExpression) && p.tok(")") }, p.invalidGroup)
 }
 
 func (p *parser) lambdef() bool { return p.counted(1, p.lambdefRule) }
@@ -1405,48 +1410,38 @@ func (p *parser) kvpair() bool { return p.expression() && p.tok(":") && p.expres
 
 func (p *parser) forIfClauses() bool {
 	clause := func() bool {
-		return p.optTok("async") && p.tok("for") && p.starTargets() && p.tok("in") && p.disjunction() &&
-			p.many(func() bool { return p.tok("if") && p.disjunction() })
+		return p.alt(func() bool {
+			return p.optTok("async") && p.tok("for") && p.starTargets() && p.tok("in") && p.disjunction() &&
+				p.many(func() bool { return p.tok("if") && p.disjunction() })
+		}, p.invalidForTarget)
 	}
 	return p.many1(clause)
 }
 
 func (p *parser) listcomp() bool {
-	return p.tok("[") && p.namedExpression() && p.forIfClauses() && p.tok("]")
+	return p.alt(func() bool { return p.tok("[") && p.namedExpression() && p.forIfClauses() && p.tok("]") }, p.invalidComprehension)
 }
 
 func (p *parser) setcomp() bool {
-	return p.tok("{") && p.namedExpression() && p.forIfClauses() && p.tok("}")
+	return p.alt(func() bool { return p.tok("{") && p.namedExpression() && p.forIfClauses() && p.tok("}") }, p.invalidComprehension)
 }
 
 func (p *parser) genexp() bool {
-	return p.tok("(") && p.alt(p.assignmentExpression, func() bool { return p.expression() && !p.is(":=") }) &&
-		p.forIfClauses() && p.tok(")")
+	return p.alt(func() bool {
+		return p.tok("(") && p.alt(p.assignmentExpression, func() bool { return p.expression() && !p.is(":=") }) &&
+			p.forIfClauses() && p.tok(")")
+	}, p.invalidComprehension)
 }
 
 func (p *parser) dictcomp() bool {
-	return p.tok("{") && p.kvpair() && p.forIfClauses() && p.tok("}")
+	return p.alt(func() bool { return p.tok("{") && p.kvpair() && p.forIfClauses() && p.tok("}") }, p.invalidDictComprehension)
 }
 
 func (p *parser) arguments() bool {
 	return p.memoize(mArguments, func() bool {
 		return p.alt(
 			func() bool { return p.args() && p.optTok(",") && p.is(")") },
-			func() bool {
-				// invalid_arguments: a positional argument after keyword
-				// ones (a=args ',' args).
-				if !p.second {
-					return false
-				}
-				p.unpacked = false
-				if !(p.args() && p.tok(",") && p.args()) {
-					return false
-				}
-				if p.unpacked {
-					return p.raise("SyntaxError", "positional argument follows keyword argument unpacking")
-				}
-				return p.raise("SyntaxError", "positional argument follows keyword argument")
-			},
+			p.invalidArguments,
 		)
 	})
 }
@@ -1469,9 +1464,12 @@ func (p *parser) args() bool {
 
 func (p *parser) kwargs() bool {
 	kw := func() bool { return p.name() && p.tok("=") && p.expression() }
-	orStarred := func() bool { return p.alt(kw, p.starredExpression) }
+	// invalid_kwarg comes first from 3.10, last in 3.9.
+	first := func() bool { return p.minor >= 10 && p.invalidKwarg() }
+	last := func() bool { return p.minor < 10 && p.invalidKwarg() }
+	orStarred := func() bool { return p.alt(first, kw, p.starredExpression, last) }
 	orDouble := func() bool {
-		return p.alt(kw, func() bool { return p.tok("**") && p.expression() && p.setUnpacked() })
+		return p.alt(first, kw, func() bool { return p.tok("**") && p.expression() && p.setUnpacked() }, last)
 	}
 	return p.alt(
 		func() bool { return p.sep1(",", orStarred) && p.tok(",") && p.sep1(",", orDouble) },

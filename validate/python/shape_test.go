@@ -254,3 +254,36 @@ func TestBuildTreeBoundsItsRecursion(t *testing.T) {
 		}
 	}
 }
+
+// The second pass (the invalid_ rules) does not double its work with each
+// bracket level: an error after 150 levels of each bracket, in each
+// statement that takes an expression, is found well within the bound (20
+// ms at most here), which a rule tried twice per level (2^150 tries)
+// misses for ever.
+// Nested displays took 2^depth tries before invalid_named_expression was
+// memoised, as CPython's grammar memoises it.
+func TestSecondPassIsPolynomialInNesting(t *testing.T) {
+	const depth = 150
+	brackets := [][2]string{{"(", ")"}, {"[", "]"}, {"{", "}"}, {"{a: ", "}"}, {"f(", ")"}, {"a[", "]"}, {"(a, ", ",)"},
+		{"f(k=", ")"}, {"(y := ", ")"}, {"[x for x in ", "]"}, {"(x for x in ", ")"}, {"{x: y for x in ", "}"}, {"f(*", ")"}}
+	contexts := []string{"x = %s\n", "if %s: pass\n", "del %s\n", "for x in %s: pass\n", "with %s as y: pass\n",
+		"x += %s\n", "x: int = %s\n", "@%s\ndef f(): pass\n", "class C(%s): pass\n", "assert %s\n"}
+	inner := []string{"a", "a = 1", "*a", "a b"}
+	bound := raced(2 * time.Second)
+	for _, br := range brackets {
+		for _, ctx := range contexts {
+			for _, in := range inner {
+				src := fmt.Sprintf(ctx, strings.Repeat(br[0], depth)+in+strings.Repeat(br[1], depth)) + "1 +\n"
+				done := make(chan struct{})
+				start := time.Now()
+				go func() { defer close(done); Parse([]byte(src), 13) }()
+				select {
+				case <-done:
+				case <-time.After(bound):
+					t.Fatalf("%q x %d in %q: no answer in %v", br[0], depth, ctx, bound)
+				}
+				assert.Less(t, time.Since(start), bound, "%q x %d in %q", br[0], depth, ctx)
+			}
+		}
+	}
+}

@@ -1,0 +1,58 @@
+package python
+
+import "testing"
+
+// The invalid_ rules of targets: assignment, annotation, augmented
+// assignment, del, for, with ... as, comprehensions, named expressions
+// and groups give compile()'s message, line and column in each version.
+func TestTargetErrorsMatchCompile(t *testing.T) {
+	t.Parallel() // the measuring tests run alone first
+	sameAsCompile(t, targetCases)
+}
+
+var targetCases = []string{
+	// assignment
+	"f() = 1\n", "a.b() = 1\n", "1 = x\n", "'s' = x\n", "None = 1\n", "True = 1\n", "... = 1\n", "x + 1 = 2\n",
+	"-x = 1\n", "a and b = 1\n", "not a = 1\n", "a < b = 1\n", "a if b else c = 1\n", "lambda: 1 = 1\n",
+	"[x for x in y] = 1\n", "{x for x in y} = 1\n", "{x: y for x in y} = 1\n", "(x for x in y) = 1\n",
+	"{1: 2} = x\n", "{1, 2} = x\n", "f'{x}' = 1\n", "x = f() = 1\n", "a, f() = 1\n", "[a, b.c, 1] = x\n",
+	"(a, (b, f())) = x\n", "*f() = x\n", "a, *[b, 1] = x\n", "x = yield = 1\n", "(yield) = 1\n",
+	"await x = 1\n", "(x := 1) = 2\n", "a = b = c() = d\n", "x = 1 = y\n", "f() = yield\n",
+	// augmented assignment
+	"f() += 1\n", "a, b += 1\n", "[a] += 1\n", "1 += 1\n", "x + 1 -= 2\n", "None += 1\n", "*a += 1\n",
+	// annotation
+	"a, b: int\n", "[a]: int\n", "(a, b): int = 1\n", "f(): int\n", "1: int\n", "(a): int\n", "((a, b)): int\n",
+	"a.b(): int = 3\n", "x, *y: int\n",
+	// del
+	"del f()\n", "del 1\n", "del a, f()\n", "del [a, 1]\n", "del (a, b), c + 1\n", "del *a\n", "del a + b\n",
+	"del (a, *b)\n", "del a if b else c\n", "del None\n",
+	// for
+	"for f() in x: pass\n", "for 1 in x: pass\n", "for a, f() in x: pass\n", "for a + 1 in x: pass\n",
+	"async def g():\n    async for f() in x: pass\n", "[a for f() in x]\n", "{a for 1 in x}\n", "(a for a, b() in x)\n",
+	"for a in b in c: pass\n", "for (a in b) in c: pass\n", "for x.y() in z: pass\n",
+	// with
+	"with a as f(): pass\n", "with a as 1, b as c: pass\n", "with (a as b + 1): pass\n", "with a as (b, f()): pass\n",
+	// named expressions
+	"(f() := 1)\n", "(a.b := 1)\n", "(a[0] := 1)\n", "((a, b) := 1)\n", "if f() = 1: pass\n", "if a = 1: pass\n",
+	"if a.b = 1: pass\n", "while x[0] = 1: pass\n", "f(a + 1 = 2)\n", "if (a, b) = c: pass\n", "if [a] = c: pass\n",
+	"if True = 1: pass\n", "x = (1 = 2)\n", "if x() = y(): pass\n",
+	// groups and comprehensions
+	"x = (*a)\n", "x = (**a)\n", "[*a for a in b]\n", "{**a for a in b}\n", "[a, b for a, b in c]\n", "{a, for a in b}\n",
+	"(*a for a in b)\n", "f(*a for a in b)\n",
+	// keyword arguments
+	"f(True=1)\n", "f(None=1)\n", "f(a=1 for a in b)\n", "f(x.y=1)\n", "f(a, b.c=1)\n", "f(**k, a.b=1)\n",
+	"f(*a, 1=2)\n", "f(a=1, b + 1=2)\n",
+	// more shapes: nesting, positions, lines, characters before the target
+	"(a, b) += 1\n", "x: int = yield = 1\n", "del (a)\n", "del ()\n", "del [a, [b, f()]]\n", "for [a, *b()] in c: pass\n",
+	"x = 1\nif True:\n    y = 2\n    z() = 3\n", "é = 1; f() = 2\n", "s = 'é'; del f()\n", "x = [\n    a\n    for f() in b\n]\n",
+	"with a as b, c as d(): pass\n", "with (a as b, c as [d, 1]): pass\n", "def f():\n    for x.y() in z: yield\n",
+	"[(a, b) for f() in c for d in e]\n", "[a for b in c for 1 in d]\n", "{a: b for a in c for f() in d}\n",
+	"a = b = (c, d()) = e\n", "[1, f()] = x\n", "del a, f(), 1\n", "for (a, 1), f() in x: pass\n", "x = (y := f()) = 1\n", "f(x for x in y) = 1\n", "a.b = c.d() = e\n",
+	"if (a := 1) = 2: pass\n", "assert x = 1\n", "return x = 1\n", "x = 1 if y = 2 else 3\n", "while (x = 1): pass\n",
+	"f(a, *b, c=d, **e, f=g, h)\n", "f(a=1, b, **k)\n", "f(**k, a=1, b)\n",
+	// arguments
+	"f(**k, *a)\n", "f(x for x in y, 1)\n", "f(x for x in y, z for z in w)\n", "f(a, x for x in y)\n", "f(*a, x for x in y)\n",
+	"f(a, b, x for x in y if z)\n", "f(k=1, x for x in y)\n", "f(a, k=1, x for x in y)\n", "f(a, *b, c for c in d)\n",
+	"f(k=1, *a, x for x in y)\n", "f(**k, *a, b)\n", "f(a, **k, *b)\n", "f(x for x in y)\n", "f(g(a, b), x for x in y)\n",
+	"f(a, [b, c], x for x in y)\n", "class C(a, x for x in y): pass\n", "@d(a, x for x in y)\ndef f(): pass\n", "[*a, *b for a in c]\n", "{*a: b for a in c}\n", "del a, (b, [c, d.e()])\n",
+}
