@@ -101,12 +101,12 @@ func (p *parser) invalidExpression() bool {
 			if p.legacyName(a, aEnd) || p.toks.At(p.pos-1).Level == 0 {
 				return false
 			}
-			return p.raiseAt(a, "invalid syntax. Perhaps you forgot a comma?")
+			return p.raiseAtExpr(a, (*builder).disjunction, "invalid syntax. Perhaps you forgot a comma?")
 		},
 		func() bool {
 			a := p.pos
 			return p.disjunction() && p.tok("if") && p.disjunction() &&
-				!p.look(func() bool { return p.is("else") || p.is(":") }) && p.raiseAt(a, "expected 'else' after 'if' expression")
+				!p.look(func() bool { return p.is("else") || p.is(":") }) && p.raiseAtExpr(a, (*builder).disjunction, "expected 'else' after 'if' expression")
 		},
 	)
 }
@@ -225,7 +225,7 @@ func (p *parser) invalidArguments() bool {
 			a := p.pos
 			return p.expression() && p.forIfClauses() && p.tok(",") &&
 				p.opt(func() bool { return p.alt(p.args, func() bool { return p.expression() && p.forIfClauses() }) }) &&
-				p.raiseAt(a, genexp)
+				p.raiseAtExpr(a, (*builder).expression, genexp)
 		},
 		func() bool {
 			a := p.pos
@@ -245,14 +245,14 @@ func (p *parser) invalidArguments() bool {
 				return false
 			}
 			last, n := p.positionalArgs(a, end)
-			return n > 1 && p.raiseAt(last, genexp)
+			return n > 1 && p.raiseAtExpr(last, (*builder).starNamedExpression, genexp)
 		},
 		func() bool {
 			if !(p.args() && p.tok(",")) {
 				return false
 			}
 			a := p.pos
-			return p.expression() && p.forIfClauses() && p.raiseAt(a, genexp)
+			return p.expression() && p.forIfClauses() && p.raiseAtExpr(a, (*builder).expression, genexp)
 		},
 		func() bool {
 			// A positional argument after keyword ones; the message says
@@ -293,4 +293,70 @@ func (p *parser) positionalArgs(from, to int) (last, n int) {
 		start = t.Kind == Op && t.Level == base && p.text(t) == ","
 	}
 	return last, n
+}
+
+// invalidDoubleStarredKVPairs is invalid_double_starred_kvpairs (3.10).
+func (p *parser) invalidDoubleStarredKVPairs() bool {
+	return p.alt(
+		func() bool {
+			return p.sep1(",", p.doubleStarredKVPair) && p.tok(",") && p.invalidKVPair()
+		},
+		p.invalidKVValue,
+	)
+}
+
+// invalidKVPair is invalid_kvpair: a key without its ':', or what
+// invalidKVValue finds.
+func (p *parser) invalidKVPair() bool {
+	return p.alt(
+		func() bool {
+			a := p.pos
+			if !p.expression() || p.is(":") {
+				return false
+			}
+			// Placed at the key's end (its end offset, as a column from
+			// 1), on its first line; up to 3.12 that offset counts the
+			// bytes of the key's last line, characters and all.
+			if p.forced == nil {
+				first, last := p.toks.At(a), p.toks.At(p.pos-1)
+				e := &Error{Type: "SyntaxError", Line: int(first.Start.Line), Col: int(last.End.Col), Msg: "':' expected after dictionary key"}
+				lineStart := bytes.LastIndexByte(p.src[:last.EndOff], '\n') + 1
+				if byteCol := int(last.EndOff) - lineStart; p.minor <= 12 && byteCol != e.Col {
+					e.Col, e.charCol = byteCol, e.Col
+				}
+				p.forced = e
+			}
+			return false
+		},
+		p.invalidKVValue,
+	)
+}
+
+// invalidKVValue: a starred value, or none, after a key's ':'.
+func (p *parser) invalidKVValue() bool {
+	return p.alt(
+		func() bool {
+			if !(p.expression() && p.tok(":")) {
+				return false
+			}
+			a := p.pos
+			return p.tok("*") && p.bitwiseOr() && p.raiseAt(a, "cannot use a starred expression in a dictionary value")
+		},
+		func() bool {
+			return p.expression() && p.tok(":") && p.look(func() bool { return p.is("}") || p.is(",") }) &&
+				p.raiseAt(p.pos-1, "expression expected after dictionary key and ':'")
+		},
+	)
+}
+
+// invalidAsPattern is invalid_as_pattern (3.10).
+func (p *parser) invalidAsPattern() bool {
+	if !p.invalid() || !(p.orPattern() && p.tok("as")) {
+		return false
+	}
+	a := p.pos
+	if p.soft("_") {
+		return p.raiseAt(a, "cannot use '_' as a target")
+	}
+	return !p.look(p.name) && p.expression() && p.raiseAtExpr(a, (*builder).expression, "invalid pattern target")
 }

@@ -196,6 +196,15 @@ func (p *parser) raiseNaming(a int, build func(b *builder) *ast.Node, msg string
 	return p.raiseAt(p.tokenAt(n.Off, a), fmt.Sprintf(msg, p.exprName(n)))
 }
 
+// raiseAtExpr raises msg at the expression build reads from token a,
+// which starts inside any parentheses around it.
+func (p *parser) raiseAtExpr(a int, build func(b *builder) *ast.Node, msg string) bool {
+	if _, n := p.exprAt(a, build); n != nil {
+		a = p.tokenAt(n.Off, a)
+	}
+	return p.raiseAt(a, msg)
+}
+
 // invalidAssignment is invalid_assignment.
 func (p *parser) invalidAssignment() bool {
 	if !p.second {
@@ -211,11 +220,11 @@ func (p *parser) invalidAssignment() bool {
 		func() bool {
 			a := p.pos
 			return p.starNamedExpression() && p.tok(",") && p.many(p.starNamedExpressions) && p.tok(":") && p.expression() &&
-				p.raiseAt(a, "only single target (not tuple) can be annotated")
+				p.raiseAtExpr(a, (*builder).starNamedExpression, "only single target (not tuple) can be annotated")
 		},
 		func() bool {
 			a := p.pos
-			return p.expression() && p.tok(":") && p.expression() && p.raiseAt(a, "illegal target for annotation")
+			return p.expression() && p.tok(":") && p.expression() && p.raiseAtExpr(a, (*builder).expression, "illegal target for annotation")
 		},
 		func() bool {
 			p.many(func() bool { return p.starTargets() && p.tok("=") })
@@ -335,7 +344,7 @@ func (p *parser) invalidKwarg() bool {
 	const msg = `expression cannot contain assignment, perhaps you meant "=="?`
 	if !p.invalid() {
 		a := p.pos
-		return p.expression() && p.tok("=") && p.raiseAt(a, msg)
+		return p.expression() && p.tok("=") && p.raiseAtExpr(a, (*builder).expression, msg)
 	}
 	return p.alt(
 		func() bool {
@@ -355,7 +364,7 @@ func (p *parser) invalidKwarg() bool {
 				return false
 			}
 			a := p.pos
-			return p.expression() && p.tok("=") && p.raiseAt(a, msg)
+			return p.expression() && p.tok("=") && p.raiseAtExpr(a, (*builder).expression, msg)
 		},
 	)
 }
@@ -407,14 +416,14 @@ func (p *parser) invalidComprehension() bool {
 				return false
 			}
 			a := p.pos
-			return p.starNamedExpression() && p.tok(",") && p.starNamedExpressions() && p.forIfClauses() && p.raiseAt(a, forgot)
+			return p.starNamedExpression() && p.tok(",") && p.starNamedExpressions() && p.forIfClauses() && p.raiseAtExpr(a, (*builder).starNamedExpression, forgot)
 		},
 		func() bool {
 			if !p.invalid() || !(p.tok("[") || p.tok("{")) {
 				return false
 			}
 			a := p.pos
-			return p.starNamedExpression() && p.tok(",") && p.forIfClauses() && p.raiseAt(a, forgot)
+			return p.starNamedExpression() && p.tok(",") && p.forIfClauses() && p.raiseAtExpr(a, (*builder).starNamedExpression, forgot)
 		},
 	)
 }

@@ -654,69 +654,65 @@ func (p *parser) functionDef() bool {
 }
 
 // params is parameters (lambda: lambda_parameters, without annotations
-// and closed by ':').
+// and closed by ':'), after invalid_parameters (invalid_params.go).
 func (p *parser) params(lambda bool) bool {
-	closer := ")"
+	g := p.paramGrammar(lambda)
+	return p.alt(
+		func() bool { return p.invalidParameters(g) },
+		func() bool {
+			return g.slashNoDefault() && p.many(g.noDefault) && p.many(g.withDefault) && p.opt(g.starEtc)
+		},
+		func() bool { return g.slashWithDefault() && p.many(g.withDefault) && p.opt(g.starEtc) },
+		func() bool { return p.many1(g.noDefault) && p.many(g.withDefault) && p.opt(g.starEtc) },
+		func() bool { return p.many1(g.withDefault) && p.opt(g.starEtc) },
+		g.starEtc,
+	)
+}
+
+// paramRules are the rules of a parameter list, for def or lambda.
+type paramRules struct {
+	lambda                                  bool
+	closer                                  string
+	param, end, dflt                        func() bool
+	noDefault, withDefault, maybeDefault    func() bool
+	starAnnotated, kwds, starEtc            func() bool
+	slash, slashNoDefault, slashWithDefault func() bool
+}
+
+func (p *parser) paramGrammar(lambda bool) *paramRules {
+	g := &paramRules{lambda: lambda, closer: ")"}
 	if lambda {
-		closer = ":"
+		g.closer = ":"
 	}
-	param := func() bool {
+	g.param = func() bool {
 		return p.name() && (lambda || p.opt(func() bool { return p.tok(":") && p.expression() }))
 	}
-	end := func() bool { return p.tok(",") || p.is(closer) }
-	noDefault := func() bool { return param() && end() }
-	withDefault := func() bool { return param() && p.tok("=") && p.expression() && end() }
-	maybeDefault := func() bool { return param() && p.opt(func() bool { return p.tok("=") && p.expression() }) && end() }
-	starAnnotated := func() bool {
-		return !lambda && p.minor >= 11 && p.name() && p.tok(":") && p.starExpression() && end()
+	g.end = func() bool { return p.tok(",") || p.is(g.closer) }
+	g.dflt = func() bool {
+		return p.alt(func() bool { return p.tok("=") && p.expression() }, p.invalidDefault)
 	}
-	kwds := func() bool { return p.tok("**") && noDefault() }
-	starEtc := func() bool {
+	g.noDefault = func() bool { return g.param() && g.end() }
+	g.withDefault = func() bool { return g.param() && g.dflt() && g.end() }
+	g.maybeDefault = func() bool { return g.param() && p.opt(g.dflt) && g.end() }
+	g.starAnnotated = func() bool {
+		return !lambda && p.minor >= 11 && p.name() && p.tok(":") && p.starExpression() && g.end()
+	}
+	g.kwds = func() bool {
+		return p.alt(func() bool { return p.invalidKwds(g) }, func() bool { return p.tok("**") && g.noDefault() })
+	}
+	g.starEtc = func() bool {
 		return p.alt(
-			func() bool { return p.tok("*") && noDefault() && p.many(maybeDefault) && p.opt(kwds) },
-			func() bool { return p.tok("*") && starAnnotated() && p.many(maybeDefault) && p.opt(kwds) },
-			func() bool { return p.tok("*") && p.tok(",") && p.many1(maybeDefault) && p.opt(kwds) },
-			kwds,
+			func() bool { return p.invalidStarEtc(g) },
+			func() bool { return p.tok("*") && g.noDefault() && p.many(g.maybeDefault) && p.opt(g.kwds) },
+			func() bool { return p.tok("*") && g.starAnnotated() && p.many(g.maybeDefault) && p.opt(g.kwds) },
+			func() bool { return p.tok("*") && p.tok(",") && p.many1(g.maybeDefault) && p.opt(g.kwds) },
+			g.kwds,
 		)
 	}
-	slash := func() bool { return p.tok("/") && (p.tok(",") || p.is(closer)) }
-	return p.alt(
-		func() bool {
-			// invalid_parameters: a parameter without a default after
-			// one with (slash_no_default? param_no_default*
-			// invalid_parameters_helper a=param_no_default).
-			if !p.second {
-				return false
-			}
-			if p.minor >= 12 {
-				p.opt(func() bool { return p.many1(noDefault) && slash() })
-			}
-			p.many(noDefault)
-			if !p.alt(func() bool { return p.many(noDefault) && p.many1(withDefault) && slash() }, func() bool { return p.many1(withDefault) }) {
-				return false
-			}
-			a := p.pos
-			if !noDefault() {
-				return false
-			}
-			switch {
-			case p.minor == 9:
-				return p.raise("SyntaxError", "non-default argument follows default argument")
-			case p.minor <= 11:
-				return p.raiseAt(a, "non-default argument follows default argument")
-			}
-			return p.raiseAt(a, "parameter without a default follows parameter with a default")
-		},
-		func() bool {
-			return p.many1(noDefault) && slash() && p.many(noDefault) && p.many(withDefault) && p.opt(starEtc)
-		},
-		func() bool {
-			return p.many(noDefault) && p.many1(withDefault) && slash() && p.many(withDefault) && p.opt(starEtc)
-		},
-		func() bool { return p.many1(noDefault) && p.many(withDefault) && p.opt(starEtc) },
-		func() bool { return p.many1(withDefault) && p.opt(starEtc) },
-		starEtc,
-	)
+	g.slash = func() bool { return p.tok("/") && (p.tok(",") || p.is(g.closer)) }
+	g.slashNoDefault = func() bool { return p.many1(g.noDefault) && g.slash() }
+	g.slashWithDefault = func() bool { return p.many(g.noDefault) && p.many1(g.withDefault) && g.slash() }
+	return g
 }
 
 func (p *parser) ifStmt(kw string) bool {
@@ -870,6 +866,27 @@ func (p *parser) tryStmt() bool {
 				func() bool {
 					return p.tok("try") && p.tok(":") && p.block() && !p.look(func() bool { return p.is("except") || p.is("finally") }) &&
 						p.raise("SyntaxError", "expected 'except' or 'finally' block")
+				},
+				func() bool {
+					// except and except* on one try (3.11).
+					if p.minor < 11 || !(p.tok("try") && p.tok(":") && p.many(p.block)) {
+						return false
+					}
+					star := p.look(func() bool { return p.tok("except") && p.is("*") })
+					if !p.many1(except(star)) {
+						return false
+					}
+					a := p.pos
+					if !p.tok("except") {
+						return false
+					}
+					const msg = "cannot have both 'except' and 'except*' on the same 'try'"
+					if !star {
+						return p.tok("*") && p.expression() && p.opt(func() bool { return p.tok("as") && p.name() }) && p.tok(":") &&
+							p.raiseAt(a, msg)
+					}
+					return p.opt(func() bool { return p.expression() && p.opt(func() bool { return p.tok("as") && p.name() }) }) &&
+						p.tok(":") && p.raiseAt(a, msg)
 				},
 			)
 		},
@@ -1399,7 +1416,16 @@ func (p *parser) tuple() bool {
 func (p *parser) set() bool { return p.tok("{") && p.starNamedExpressions() && p.tok("}") }
 
 func (p *parser) dict() bool {
-	return p.tok("{") && p.opt(func() bool { return p.sep1(",", p.doubleStarredKVPair) && p.optTok(",") }) && p.tok("}")
+	return p.alt(
+		func() bool {
+			return p.tok("{") && p.opt(func() bool { return p.sep1(",", p.doubleStarredKVPair) && p.optTok(",") }) && p.tok("}")
+		},
+		func() bool {
+			// Not the alternative's only item: CPython's generated parser
+			// runs it in the first pass too (from 3.10).
+			return p.minor >= 10 && p.tok("{") && p.invalidDoubleStarredKVPairs() && p.tok("}")
+		},
+	)
 }
 
 func (p *parser) doubleStarredKVPair() bool {
@@ -1540,7 +1566,7 @@ func (p *parser) matchStmt() bool {
 func (p *parser) patterns() bool { return p.alt(p.openSequencePattern, p.pattern) }
 
 func (p *parser) pattern() bool {
-	return p.alt(func() bool { return p.orPattern() && p.tok("as") && p.captureTarget() }, p.orPattern)
+	return p.alt(func() bool { return p.orPattern() && p.tok("as") && p.captureTarget() }, p.invalidAsPattern, p.orPattern)
 }
 
 func (p *parser) orPattern() bool { return p.sep1("|", p.closedPattern) }
@@ -1629,6 +1655,19 @@ func (p *parser) classPattern() bool {
 		func() bool { return p.nameOrAttr() && p.tok("(") && p.sep1(",", kw) && p.optTok(",") && p.tok(")") },
 		func() bool {
 			return p.nameOrAttr() && p.tok("(") && p.sep1(",", p.pattern) && p.tok(",") && p.sep1(",", kw) && p.optTok(",") && p.tok(")")
+		},
+		func() bool {
+			// invalid_class_pattern: positional patterns after keyword
+			// ones.
+			if !p.invalid() || !(p.nameOrAttr() && p.tok("(")) {
+				return false
+			}
+			p.opt(func() bool { return p.sep1(",", p.pattern) && p.tok(",") })
+			if !(p.sep1(",", kw) && p.tok(",")) {
+				return false
+			}
+			a := p.pos
+			return p.sep1(",", p.pattern) && p.raiseAt(a, "positional patterns follow keyword patterns")
 		},
 	)
 }

@@ -54,5 +54,44 @@ var targetCases = []string{
 	"f(**k, *a)\n", "f(x for x in y, 1)\n", "f(x for x in y, z for z in w)\n", "f(a, x for x in y)\n", "f(*a, x for x in y)\n",
 	"f(a, b, x for x in y if z)\n", "f(k=1, x for x in y)\n", "f(a, k=1, x for x in y)\n", "f(a, *b, c for c in d)\n",
 	"f(k=1, *a, x for x in y)\n", "f(**k, *a, b)\n", "f(a, **k, *b)\n", "f(x for x in y)\n", "f(g(a, b), x for x in y)\n",
-	"f(a, [b, c], x for x in y)\n", "class C(a, x for x in y): pass\n", "@d(a, x for x in y)\ndef f(): pass\n", "[*a, *b for a in c]\n", "{*a: b for a in c}\n", "del a, (b, [c, d.e()])\n",
+	"f(a, [b, c], x for x in y)\n", "class C(a, x for x in y): pass\n", "@d(a, x for x in y)\ndef f(): pass\n",
+	// expressions in parentheses: the error stands at the expression, inside them
+	"(f()): int\n", "((a), b): int\n", "x = (yield) = 1\n", "f((a) = 1)\n", "f(((a)) + 1 = 2)\n", "f((x) for x in y, 1)\n",
+	"f(a, (b) for b in c)\n", "f(a, *(b), c for c in d)\n", "f(k=1, (x) for x in y)\n", "[(a), b for a, b in c]\n",
+	"x = [(a) b]\n", "x = [(a) if b]\n", "(a.b) += 1\n", "((a)) = (f()) = 1\n", "if (f()) = 1: pass\n", "((f()) := 1)\n", "[*a, *b for a in c]\n", "{*a: b for a in c}\n", "del a, (b, [c, d.e()])\n",
+}
+
+// The invalid_ rules of parameters (def and lambda), dictionary displays,
+// patterns and try statements: compile()'s message, line and column in
+// each version.
+func TestParameterAndDisplayErrorsMatchCompile(t *testing.T) {
+	t.Parallel() // the measuring tests run alone first
+	sameAsCompile(t, paramCases)
+}
+
+var paramCases = []string{
+	"def f((a, b)): pass\n", "def f(a, (b, c)): pass\n", "def f(a, (b)): pass\n", "lambda (a, b): 0\n",
+	"lambda a, (b): 0\n", "def f(/, a): pass\n", "lambda /, a: 0\n", "def f(a, /, b, /): pass\n",
+	"def f(a=1, /, b=2, /): pass\n", "lambda a, /, b, /: 0\n", "def f(a, *, b, /): pass\n",
+	"def f(a, *b, c, /): pass\n", "lambda a, *, b, /: 0\n", "def f(a, b=1 /, *, c): pass\n",
+	"def f(a /, *b): pass\n", "lambda a=1 /, *b: 0\n", "def f(*): pass\n", "def f(*,): pass\n",
+	"def f(*, **k): pass\n", "lambda *: 0\n", "lambda *,: 0\n", "lambda *, **k: 0\n", "def f(*a=1): pass\n",
+	"def f(*a: int=1): pass\n", "lambda *a=1: 0\n", "def f(*a, *b): pass\n", "def f(*, a, *b): pass\n",
+	"def f(*a, b=1, *c): pass\n", "lambda *a, *b: 0\n", "lambda *, a, *: 0\n", "def f(**k=1): pass\n",
+	"def f(**k, a): pass\n", "def f(**k, *a): pass\n", "def f(**k, **j): pass\n", "def f(**k, /): pass\n",
+	"lambda **k=1: 0\n", "lambda **k, a: 0\n", "lambda **k, *a: 0\n", "def f(a=): pass\n",
+	"def f(a, b=, c=1): pass\n", "lambda a=: 0\n", "lambda a=, b: 0\n", "def f(a=1, b): pass\n",
+	"def f(a, b=1, /, c): pass\n", "lambda a=1, b: 0\n", "def f(a, *, b=1, c): pass\n", "x = {1: *a}\n",
+	"x = {1: **a}\n", "x = {1:}\n", "x = {1: 2, 3:}\n", "x = {1 2}\n", "x = {1: 2, 3 4}\n", "x = {1, 2: 3}\n",
+	"x = {**a: 1}\n", "x = {a: 1, **b, c}\n", "match x:\n    case 1 as f(): pass\n",
+	"match x:\n    case 1 as _: pass\n", "match x:\n    case a.b(x=1, 2): pass\n",
+	"match x:\n    case {**rest, a: 1}: pass\n", "match x:\n    case 1 as a.b: pass\n",
+	"try:\n    pass\nexcept A:\n    pass\nexcept* B:\n    pass\n",
+	"try:\n    pass\nexcept* A:\n    pass\nexcept B:\n    pass\n",
+	"x = {1: 2, f(3 4)}\n", "{**a, 3 4}\n", "[{1: 2, 3 4}]\n", "{1: 2 3}\n", "{1:2, 3:4, 5:}\n", "{1: *12+1, 23: 1}\n",
+	"{1: 2, 3 if 4}\n", "{3 4: 1}\n", "{1: 2, (3 4)}\n", "{1: 2, 3: 4 5}\n", "x = {1: 2,\n     3}\n", "x = {é: 1, é}\n",
+	"match x:\n    case 1 as 1: pass\n", "match x:\n    case 1 as (a): pass\n", "match x:\n    case A(a, b=1, c, d): pass\n",
+	"match x:\n    case [1 as _]: pass\n", "try:\n    pass\nexcept A as e:\n    pass\nexcept* B as f:\n    pass\n",
+	"try:\n    pass\nexcept* A:\n    pass\nexcept:\n    pass\n", "def f(a, b=1, *, c, d=2, **e, f): pass\n",
+	"def f(a, /, b, *, c, /): pass\n", "lambda a, (b, c): 0\n", "def f(a, (b, c)=1): pass\n", "lambda *a, b=, c: 0\n",
 }
