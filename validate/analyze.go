@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 
@@ -352,7 +353,7 @@ var suppressRe = regexp.MustCompile(`#\s*dagnfs:\s*(ignore-file|ignore)(?:\[([A-
 // "# dagnfs: ignore-file[rule,...]" (for the whole file); no brackets means
 // every rule. The map key 0 holds the file-wide ones; "*" stands for all.
 func suppressions(src []byte) map[int]map[string]bool {
-	if !strings.Contains(string(src), "dagnfs:") {
+	if !bytes.Contains(src, []byte("dagnfs:")) {
 		return nil
 	}
 	out := map[int]map[string]bool{}

@@ -525,16 +525,64 @@ func duplicates(dags []DAG) []Finding {
 	return out
 }
 
-// safeModePasses is Airflow's might_contain_dag heuristic.
+// safeModePasses is Airflow's might_contain_dag heuristic: the words in
+// content.lower(), which lowers ASCII letters only (bytes.lower).
 func safeModePasses(content []byte, version int) bool {
-	lower := bytes.ToLower(content)
-	if !bytes.Contains(lower, []byte("airflow")) {
+	if !containsFold(content, "airflow") {
 		return false
 	}
 	if version == 2 {
-		return bytes.Contains(lower, []byte("dag"))
+		return containsFold(content, "dag")
 	}
-	return bytes.Contains(lower, []byte("dag")) || bytes.Contains(lower, []byte("asset"))
+	return containsFold(content, "dag") || containsFold(content, "asset")
+}
+
+// containsFold reports whether b holds the lower-case ASCII word with its
+// letters in either case, ASCII letters only, without copying b: the
+// candidates are found by IndexByte for each case of the first letter,
+// each position looked up once.
+func containsFold(b []byte, word string) bool {
+	lo, up := word[0], word[0]-'a'+'A'
+	nextLo, nextUp := -1, -1 // the next candidate of each case at or after i; -1 not looked up yet
+	for i := 0; i+len(word) <= len(b); {
+		if nextLo < i {
+			if k := bytes.IndexByte(b[i:], lo); k >= 0 {
+				nextLo = i + k
+			} else {
+				nextLo = len(b)
+			}
+		}
+		if nextUp < i {
+			if k := bytes.IndexByte(b[i:], up); k >= 0 {
+				nextUp = i + k
+			} else {
+				nextUp = len(b)
+			}
+		}
+		i = min(nextLo, nextUp)
+		if i+len(word) > len(b) {
+			return false
+		}
+		if foldEqual(b[i+1:i+len(word)], word[1:]) {
+			return true
+		}
+		i++
+	}
+	return false
+}
+
+// foldEqual: b equals the lower-case ASCII s, ASCII letters in either case.
+func foldEqual(b []byte, s string) bool {
+	for j := range len(s) {
+		c := b[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[j] {
+			return false
+		}
+	}
+	return true
 }
 
 func (o Options) known(name string) (Known, bool) {
