@@ -180,9 +180,10 @@ type scope struct {
 	node     *ast.Node
 	parent   *scope
 	children []*scope
-	syms     map[string]symFlags
 	names    []string             // in the order first seen
-	directs  map[string]*ast.Node // the first global or nonlocal statement of each name
+	symFlags []symFlags           // names[i]'s
+	index    map[string]int32     // names' positions, once there are more than smallScope
+	directs  map[string]*ast.Node // the first global or nonlocal statement of each name (made at the first)
 	async    bool                 // an async def, an async comprehension
 	gen      bool                 // it yields
 	iterExpr int                  // inside a comprehension's iterable, as ste_comp_iter_expr
@@ -190,7 +191,7 @@ type scope struct {
 }
 
 func (c *compiler) newScope(kind scopeKind, n *ast.Node, parent *scope) *scope {
-	s := &scope{kind: kind, node: n, parent: parent, syms: map[string]symFlags{}, directs: map[string]*ast.Node{}}
+	s := &scope{kind: kind, node: n, parent: parent}
 	if parent != nil {
 		parent.children = append(parent.children, s)
 		s.iterExpr = parent.iterExpr // a lambda in a comprehension's iterable is in it too
@@ -199,11 +200,49 @@ func (c *compiler) newScope(kind scopeKind, n *ast.Node, parent *scope) *scope {
 	return s
 }
 
-func (s *scope) add(name string, f symFlags) {
-	if _, ok := s.syms[name]; !ok {
-		s.names = append(s.names, name)
+// smallScope is how many names a scope looks up by a scan before it
+// indexes them: most scopes are a function's few names.
+const smallScope = 8
+
+func (s *scope) find(name string) int {
+	if s.index != nil {
+		if i, ok := s.index[name]; ok {
+			return int(i)
+		}
+		return -1
 	}
-	s.syms[name] |= f
+	for i, n := range s.names {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// flags are name's flags in s (0: not a symbol of s).
+func (s *scope) flags(name string) symFlags {
+	if i := s.find(name); i >= 0 {
+		return s.symFlags[i]
+	}
+	return 0
+}
+
+func (s *scope) add(name string, f symFlags) {
+	if i := s.find(name); i >= 0 {
+		s.symFlags[i] |= f
+		return
+	}
+	s.names = append(s.names, name)
+	s.symFlags = append(s.symFlags, f)
+	switch {
+	case s.index != nil:
+		s.index[name] = int32(len(s.names) - 1)
+	case len(s.names) > smallScope:
+		s.index = make(map[string]int32, 2*len(s.names))
+		for i, n := range s.names {
+			s.index[n] = int32(i)
+		}
+	}
 }
 
 // symErr places a symbol table error: at the node from 3.10, at the
@@ -237,7 +276,7 @@ func (c *compiler) defParams(s *scope, args *ast.Node) {
 		for a := range c.t.All(args, f) {
 			id := c.t.Child(a, ast.ArgName)
 			name := c.t.Name(id)
-			if s.syms[name]&defParam != 0 {
+			if s.flags(name)&defParam != 0 {
 				c.symErr(s, a, fmt.Sprintf("duplicate argument '%s' in function definition", name))
 				return
 			}
@@ -308,7 +347,7 @@ func (c *compiler) symStmt(s *scope, n *ast.Node) {
 		target := t.Child(n, ast.Target)
 		if target.Kind == ast.Name {
 			name := t.Name(target)
-			cur := s.syms[name]
+			cur := s.flags(name)
 			if cur&(defGlobal|defNonlocal) != 0 && s != c.module && n.Simple() {
 				what := "nonlocal"
 				if cur&defGlobal != 0 {
@@ -377,7 +416,7 @@ func (c *compiler) typeParamScope(s *scope, n *ast.Node) *scope {
 	if c.t.Child(n, ast.TypeParams) == nil {
 		return s
 	}
-	ts := &scope{kind: functionScope, node: n, parent: s, syms: map[string]symFlags{}, directs: map[string]*ast.Node{}}
+	ts := &scope{kind: functionScope, node: n, parent: s}
 	s.children = append(s.children, ts)
 	for p := range c.t.All(n, ast.TypeParams) {
 		ts.add(c.t.Name(c.t.Child(p, ast.Ident)), defLocal)
@@ -402,7 +441,7 @@ func (c *compiler) symDirective(s *scope, n *ast.Node) {
 	}
 	for id := range c.t.All(n, ast.Names) {
 		name := c.t.Name(id)
-		cur := s.syms[name]
+		cur := s.flags(name)
 		if cur&(defParam|defLocal|use|defAnnot) != 0 {
 			var msg string
 			switch {
@@ -419,6 +458,9 @@ func (c *compiler) symDirective(s *scope, n *ast.Node) {
 			return
 		}
 		s.add(name, flag)
+		if s.directs == nil {
+			s.directs = map[string]*ast.Node{}
+		}
 		if s.directs[name] == nil {
 			s.directs[name] = n
 		}
@@ -542,7 +584,7 @@ func (c *compiler) symCompTarget(cs *scope, n *ast.Node) {
 	c.t.Walk(n, func(x *ast.Node) bool {
 		if x.Kind == ast.Name && x.Ctx == ast.Store {
 			name := c.t.Name(x)
-			if cs.syms[name]&defWalrus != 0 {
+			if cs.flags(name)&defWalrus != 0 {
 				c.symErr(cs, x, fmt.Sprintf("comprehension inner loop cannot rebind assignment expression target '%s'", name))
 				return false
 			}
@@ -571,7 +613,7 @@ func (c *compiler) symNamed(s *scope, n *ast.Node) {
 	if s.kind == comprehensionScope {
 		for e := s; e != nil; e = e.parent {
 			if e.kind == comprehensionScope {
-				if e.syms[name]&defCompIter != 0 {
+				if e.flags(name)&defCompIter != 0 {
 					fail(fmt.Sprintf("assignment expression cannot rebind comprehension iteration variable '%s'", name))
 					return
 				}
@@ -618,7 +660,7 @@ func (c *compiler) symPattern(s *scope, n *ast.Node) {
 // then its children.
 func (c *compiler) analyze(s *scope) {
 	for _, name := range s.names {
-		f := s.syms[name]
+		f := s.flags(name)
 		if f&defGlobal != 0 && f&defNonlocal != 0 {
 			c.fail(s.directs[name], fmt.Sprintf("name '%s' is nonlocal and global", name))
 			return
@@ -639,7 +681,7 @@ func (c *compiler) analyze(s *scope) {
 // bodies and the module do not count; a global declaration hides it).
 func (c *compiler) boundAbove(s *scope, name string) bool {
 	for e := s.parent; e != nil && e.kind != moduleScope; e = e.parent {
-		f := e.syms[name]
+		f := e.flags(name)
 		if e.kind == classScope {
 			if name == "__class__" {
 				return true // a method's implicit cell

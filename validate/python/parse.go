@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The parser: CPython's PEG grammar (Grammar/python.gram), its first pass,
@@ -257,6 +258,8 @@ type parser struct {
 	fraw     []bool // the f-strings being read (3.12 and later): raw or not
 	spec     int    // inside a format spec
 	inner    *Error // the error of an f-string field's expression, where CPython places it
+	// paramRules are the rules of def's and lambda's parameters.
+	paramRules [2]*paramRules
 }
 
 func (p *parser) setUnpacked() bool { p.unpacked = true; return true }
@@ -278,7 +281,14 @@ func (p *parser) at(i int) (Token, bool) {
 	return Token{}, false
 }
 
-func (p *parser) text(t Token) string { return string(p.src[t.Off:t.EndOff]) }
+// text is t's text: a view of the source, not a copy (the parser compares
+// and formats it; it never keeps it past the parse).
+func (p *parser) text(t Token) string {
+	if t.EndOff <= t.Off {
+		return ""
+	}
+	return unsafe.String(&p.src[t.Off], int(t.EndOff-t.Off))
+}
 
 // is reports whether the current token is the operator or keyword s.
 func (p *parser) is(s string) bool {
@@ -679,7 +689,20 @@ type paramRules struct {
 	slash, slashNoDefault, slashWithDefault func() bool
 }
 
+// paramGrammar is the rules for def (lambda false) or lambda, made once a
+// parse.
 func (p *parser) paramGrammar(lambda bool) *paramRules {
+	i := 0
+	if lambda {
+		i = 1
+	}
+	if p.paramRules[i] == nil {
+		p.paramRules[i] = p.newParamRules(lambda)
+	}
+	return p.paramRules[i]
+}
+
+func (p *parser) newParamRules(lambda bool) *paramRules {
 	g := &paramRules{lambda: lambda, closer: ")"}
 	if lambda {
 		g.closer = ":"
@@ -1112,44 +1135,46 @@ func (p *parser) comparison() bool {
 	return p.bitwiseOr() && p.many(pair)
 }
 
-// binary is a left-recursive rule of binary operators: operand (op
-// operand)*.
-func (p *parser) binary(operand func() bool, ops ...string) bool {
-	if !operand() {
-		return false
-	}
-	for p.forced == nil && !p.tooDeep {
-		t, ok := p.at(0)
-		if !ok || t.Kind != Op || !oneOf(p.src[t.Off:t.EndOff], ops) {
-			break
+// bitwiseOr is bitwise_or. Its five levels below (bitwise_xor,
+// bitwise_and, shift_expr, sum, term), each a left-recursive "lower (op
+// lower)*", accept together exactly factor (op factor)* for any of their
+// operators, fetching the same tokens: for a recogniser one loop does
+// (the builder keeps the precedence).
+func (p *parser) bitwiseOr() bool {
+	return p.memoize(mBitwiseOr, func() bool {
+		if !p.factor() {
+			return false
 		}
-		save := p.pos
-		p.pos++
-		if !operand() {
-			p.pos = save
-			break
+		for p.forced == nil && !p.tooDeep {
+			t := p.cur()
+			if t == nil || t.Kind != Op || !binaryOperator(p.src[t.Off:t.EndOff]) {
+				break
+			}
+			save := p.pos
+			p.pos++
+			if !p.factor() {
+				p.pos = save
+				break
+			}
 		}
-	}
-	return true
+		return true
+	})
 }
 
-func oneOf(s []byte, set []string) bool {
-	for _, x := range set {
-		if string(s) == x {
+// binaryOperator reports whether s is an operator of bitwise_or's levels:
+// | ^ & << >> + - * / // % @.
+func binaryOperator(s []byte) bool {
+	switch len(s) {
+	case 1:
+		switch s[0] {
+		case '|', '^', '&', '+', '-', '*', '/', '%', '@':
 			return true
 		}
+	case 2:
+		return s[0] == s[1] && (s[0] == '<' || s[0] == '>' || s[0] == '/')
 	}
 	return false
 }
-
-func (p *parser) bitwiseOr() bool {
-	return p.memoize(mBitwiseOr, func() bool { return p.binary(p.bitwiseXor, "|") })
-}
-func (p *parser) bitwiseXor() bool { return p.binary(p.bitwiseAnd, "^") }
-func (p *parser) bitwiseAnd() bool { return p.binary(p.shiftExpr, "&") }
-func (p *parser) shiftExpr() bool  { return p.binary(p.sum, "<<", ">>") }
-func (p *parser) sum() bool        { return p.binary(p.term, "+", "-") }
-func (p *parser) term() bool       { return p.binary(p.factor, "*", "/", "//", "%", "@") }
 
 func (p *parser) factor() bool { return p.counted(1, p.factorRule) }
 
