@@ -213,7 +213,7 @@ func (b *builder) defect(want string) {
 // isName reports whether the current token is a NAME that is not a keyword.
 func (b *builder) isName() bool {
 	t := b.cur()
-	return t.Kind == Name && !keywords[b.text(t)]
+	return t.Kind == Name && !isKeyword(b.text(t))
 }
 
 // startsExpr reports whether the current token can begin an expression.
@@ -227,7 +227,7 @@ func (b *builder) startsExpr() bool {
 		case "True", "False", "None", "lambda", "not", "await", "yield":
 			return true
 		default:
-			return !keywords[text]
+			return !isKeyword(text)
 		}
 	case Op:
 		switch b.text(t) {

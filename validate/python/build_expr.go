@@ -101,7 +101,7 @@ func (b *builder) atomAlone() *ast.Node {
 	if t.Kind != Name && t.Kind != Number || b.pos+1 >= b.n || !endsExpression(b.src, b.tok(1)) {
 		return nil
 	}
-	if t.Kind == Name && keywords[string(b.src[t.Off:t.EndOff])] {
+	if t.Kind == Name && isKeyword(string(b.src[t.Off:t.EndOff])) {
 		if _, ok := constOps[string(b.src[t.Off:t.EndOff])]; !ok {
 			return nil
 		}
@@ -259,23 +259,23 @@ func binaryOp(src []byte, t Token) (int, ast.Op) {
 	return 0, ast.NoOp
 }
 
-// binary reads left-associative operands joined by the operators of a
-// precedence level, each operand the next level up.
-func (b *builder) binary(level int) *ast.Node {
-	if level > levelTerm {
-		return b.factor()
-	}
+// binary reads the operands and binary operators of bitwise_or and the
+// levels below it, binding each operator of level at least min: precedence
+// climbing, left-associative (an operator's right operand binds only the
+// levels above its own). One loop for all five levels: a chain of operands
+// costs no recursion.
+func (b *builder) binary(min int) *ast.Node {
 	m := b.mark()
 	off := b.off()
-	left := b.binary(level + 1)
+	left := b.factor()
 	for b.err == nil {
 		lvl, op := binaryOp(b.src, b.ct)
-		if lvl != level {
+		if lvl == 0 || lvl < min {
 			break
 		}
 		b.next()
 		left.Field = ast.Left
-		b.as(ast.Right, b.binary(level+1))
+		b.as(ast.Right, b.binary(lvl+1))
 		left = b.finish(ast.BinOp, m, off)
 		left.Op = op
 	}

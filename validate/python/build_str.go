@@ -254,7 +254,7 @@ func (b *builder) oldFStringBody(parts *strParts, s string, off int32, raw bool)
 	lit := 0 // where the literal text not yet added starts
 	addLit := func(end int) {
 		if end > lit {
-			text := strings.NewReplacer("{{", "{", "}}", "}").Replace(s[lit:end])
+			text := doubledBraces.Replace(s[lit:end])
 			parts.add(decodeLiteral(text, raw, false), off+int32(lit), off+int32(end))
 		}
 	}
@@ -404,3 +404,6 @@ func (b *builder) subExpression(expr string, off int32) *ast.Node {
 	b.stack = append(b.stack, sub.pop())
 	return n
 }
+
+// doubledBraces undoes the doubled braces of an f-string's literal text.
+var doubledBraces = strings.NewReplacer("{{", "{", "}}", "}")

@@ -337,10 +337,28 @@ var keywords = map[string]bool{
 	"while": true, "with": true, "yield": true,
 }
 
+// pegParser is a keyword of 3.9 alone (keyword.kwlist has it): its atom
+// refuses it with "You found it!", and no rule takes it as a name.
+const pegParser = "__peg_parser__"
+
+// keyword reports whether s is a keyword in p's version.
+func (p *parser) keyword(s string) bool { return isKeyword(s) || p.minor == 9 && s == pegParser }
+
+// isKeyword is keywords[s] by a switch the compiler turns into a search
+// by length and bytes, without hashing: the parser asks it of nearly every
+// name.
+func isKeyword(s string) bool {
+	switch s {
+	case "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield":
+		return true
+	}
+	return false
+}
+
 // name consumes a NAME that is not a keyword.
 func (p *parser) name() bool {
 	t, ok := p.at(0)
-	if ok && t.Kind == Name && !keywords[p.text(t)] {
+	if ok && t.Kind == Name && !p.keyword(p.text(t)) {
 		p.pos++
 		return true
 	}
@@ -1028,7 +1046,7 @@ func (p *parser) expressionRule() bool {
 	if !p.startsExpression() {
 		return false
 	}
-	if p.atomAlone() {
+	if p.atomAlone() || p.primaryAlone() {
 		return true
 	}
 	return p.memoize(mExpression, func() bool {
@@ -1085,7 +1103,7 @@ func (p *parser) disjunction() bool {
 	if !p.startsExpression() {
 		return false
 	}
-	if p.atomAlone() {
+	if p.atomAlone() || p.primaryAlone() {
 		return true
 	}
 	return p.memoize(mDisjunction, func() bool {
@@ -1247,6 +1265,11 @@ func (p *parser) atom() bool {
 		case "True", "False", "None":
 			p.pos++
 			return true
+		case pegParser:
+			if p.minor == 9 {
+				p.pos++
+				return p.raise("SyntaxError", "You found it!") // 3.9's atom, in its first pass
+			}
 		}
 		return p.name()
 	case String, FStringStart:
@@ -1729,7 +1752,7 @@ func (p *parser) atomAlone() bool {
 	switch t.Kind {
 	case Number:
 	case Name:
-		if text := p.src[t.Off:t.EndOff]; keywords[string(text)] && string(text) != "None" && string(text) != "True" && string(text) != "False" {
+		if text := p.src[t.Off:t.EndOff]; p.keyword(string(text)) && string(text) != "None" && string(text) != "True" && string(text) != "False" {
 			return false
 		}
 	default:
@@ -1740,6 +1763,46 @@ func (p *parser) atomAlone() bool {
 		return false
 	}
 	p.pos++
+	return true
+}
+
+// primaryLevels are the levels the descent from expression (or
+// disjunction) to primary counts: inversion, factor and power.
+const primaryLevels = 3
+
+// primaryAlone takes a name, a number or strings and their trailers
+// (calls, attributes, subscripts) that a token ending an expression follows, as atomAlone
+// takes a lone atom: primary itself, memoised as the descent would leave
+// it, at the level the descent would reach it, then the same look at the
+// next token that every rule on the way up makes. Where another token
+// follows, the descent runs after all (and finds primary memoised).
+func (p *parser) primaryAlone() bool {
+	if p.second || p.level+levelBase(p.minor)+8 > maxLevel || p.pos+1 >= p.n {
+		return false
+	}
+	switch t := p.toks.ptr(p.pos); t.Kind {
+	case String, FStringStart, Number:
+	case Name:
+		if text := p.src[t.Off:t.EndOff]; p.keyword(string(text)) && string(text) != "None" && string(text) != "True" && string(text) != "False" {
+			return false
+		}
+	default:
+		return false
+	}
+	save := p.pos
+	if !p.enter(primaryLevels) {
+		return false
+	}
+	ok := p.primary()
+	p.level -= primaryLevels
+	if !ok || p.forced != nil || p.tooDeep {
+		p.pos = save
+		return false
+	}
+	if next := p.cur(); next == nil || !endsExpression(p.src, *next) {
+		p.pos = save
+		return false
+	}
 	return true
 }
 
@@ -1776,7 +1839,7 @@ func (p *parser) startsExpression() bool {
 		case "True", "False", "None", "lambda", "not", "await":
 			return true
 		default:
-			return !keywords[text]
+			return !isKeyword(text)
 		}
 	case Op:
 		switch string(p.src[t.Off:t.EndOff]) {

@@ -171,3 +171,27 @@ func TestLiteralErrorsMatchCompile(t *testing.T) {
 		"y = 'ok'\nz = '\\x'\n", "y = \"\\\\x4\"\n", "y = rb\"\\x4\" b'\\x41'\n", "y = \"é\" \"\\N{NOPE}\"\n", "y = u\"\\u00e9\" \"\\xe9\"\n",
 	})
 }
+
+// The hard keywords are CPython's (keyword.kwlist) in every version found,
+// in the map and in isKeyword alike (3.9's __peg_parser__ included).
+func TestKeywordsAreCPythons(t *testing.T) {
+	for minor, python := range pythons(t) {
+		out, err := exec.Command(python, "-I", "-c", "import keyword; print(' '.join(keyword.kwlist))").Output()
+		require.NoError(t, err)
+		want := strings.Fields(string(out))
+		p := &parser{minor: minor}
+		n := len(keywords)
+		if minor == 9 {
+			n++ // __peg_parser__
+		}
+		assert.Equal(t, n, len(want), "3.%d: %v", minor, want)
+		for _, w := range want {
+			assert.True(t, p.keyword(w), "3.%d: %s", minor, w)
+			assert.Equal(t, keywords[w], isKeyword(w), "3.%d: %s", minor, w)
+		}
+		assert.Equal(t, minor == 9, p.keyword("__peg_parser__"), "3.%d", minor)
+	}
+	for _, w := range []string{"", "match", "case", "type", "_", "print", "exec", "Falsey", "none", "iff", "a"} {
+		assert.False(t, isKeyword(w), w)
+	}
+}
