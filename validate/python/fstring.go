@@ -50,6 +50,11 @@ func (p *parser) fstringBody(s string, raw bool) string {
 			}
 			n, msg := p.fstringField(s[i+1:], raw, 0)
 			if msg != "" {
+				if p.inner != nil {
+					// On the line of the string the field is on (its
+					// column stays the expression's own).
+					p.inner.Line += strings.Count(s[:i], "\n")
+				}
 				return msg
 			}
 			i += 1 + n

@@ -1359,6 +1359,7 @@ func (p *parser) readStrings(start int) bool {
 				// expression's, where CPython placed them: p.inner).
 				if msg := p.fstringError(p.text(t)); msg != "" {
 					if p.inner != nil && p.forced == nil {
+						p.inner.Line += int(t.Start.Line) - 1
 						p.forced = p.inner
 						return false
 					}

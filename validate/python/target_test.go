@@ -94,5 +94,7 @@ var paramCases = []string{
 	"match x:\n    case [1 as _]: pass\n", "try:\n    pass\nexcept A as e:\n    pass\nexcept* B as f:\n    pass\n",
 	"try:\n    pass\nexcept* A:\n    pass\nexcept:\n    pass\n", "def f(a, b=1, *, c, d=2, **e, f): pass\n",
 	"def f(a, /, b, *, c, /): pass\n", "__peg_parser__\n", "x = __peg_parser__ + 1\n", "def __peg_parser__(): pass\n",
+	"x = 1\ny = 2\nprint(f\"{(a b)}\")\n", "x = 1\ns = f\"\"\"\nab\n{a b} {c}\"\"\"\n", "x = 1\ns = f\"\"\"ab {c}\n  {a b}\"\"\"\n",
+	"x = (1,\n  f\"{a b}\")\n", "x = 1\ny = f'{a!z}' + f'{b b}'\n",
 	"x.__peg_parser__ = 1\n", "import __peg_parser__\n", "f(__peg_parser__=1)\n", "f(a, __peg_parser__)\n", "lambda a, (b, c): 0\n", "def f(a, (b, c)=1): pass\n", "lambda *a, b=, c: 0\n",
 }
