@@ -30,32 +30,29 @@ func checkDNS1123Label(s string) error {
 	return nil
 }
 
-func isDNS1123Label(s string) bool {
-	if s == "" || len(s) > dns1123LabelMax || s[0] == '-' || s[len(s)-1] == '-' {
+func isDNS1123Label(s string) bool { return len(s) <= dns1123LabelMax && isDNSPart(s) }
+
+// isDNS1123Subdomain: DNS parts joined by dots, at most 253 bytes in all.
+func isDNS1123Subdomain(s string) bool {
+	if s == "" || len(s) > dns1123SubdomainMax {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isLowerAlnum(c) && c != '-' {
+	for part := range strings.SplitSeq(s, ".") {
+		if !isDNSPart(part) {
 			return false
 		}
 	}
 	return true
 }
 
-// isDNS1123Subdomain: labels of [-a-z0-9] joined by dots, each starting
-// and ending with [a-z0-9], at most 253 bytes in all.
-func isDNS1123Subdomain(s string) bool {
-	if s == "" || len(s) > dns1123SubdomainMax {
+// isDNSPart: [a-z0-9]([-a-z0-9]*[a-z0-9])?, of any length.
+func isDNSPart(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
 		return false
 	}
-	for part := range strings.SplitSeq(s, ".") {
-		if part == "" || part[0] == '-' || part[len(part)-1] == '-' {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isLowerAlnum(c) && c != '-' {
 			return false
-		}
-		for i := 0; i < len(part); i++ {
-			if c := part[i]; !isLowerAlnum(c) && c != '-' {
-				return false
-			}
 		}
 	}
 	return true

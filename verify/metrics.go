@@ -34,7 +34,7 @@ type series struct {
 	v      float64
 }
 
-// ContentType is the type of what write produces.
+// metricsContentType is the type of what write produces.
 const metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 
 func (m *metrics) add(name, help, kind string, labels []string) *family {

@@ -329,14 +329,6 @@ func (p *parser) kind(k Kind) bool {
 	return false
 }
 
-var keywords = map[string]bool{
-	"False": true, "None": true, "True": true, "and": true, "as": true, "assert": true, "async": true, "await": true,
-	"break": true, "class": true, "continue": true, "def": true, "del": true, "elif": true, "else": true, "except": true,
-	"finally": true, "for": true, "from": true, "global": true, "if": true, "import": true, "in": true, "is": true,
-	"lambda": true, "nonlocal": true, "not": true, "or": true, "pass": true, "raise": true, "return": true, "try": true,
-	"while": true, "with": true, "yield": true,
-}
-
 // pegParser is a keyword of 3.9 alone (keyword.kwlist has it): its atom
 // refuses it with "You found it!", and no rule takes it as a name.
 const pegParser = "__peg_parser__"
@@ -344,7 +336,8 @@ const pegParser = "__peg_parser__"
 // keyword reports whether s is a keyword in p's version.
 func (p *parser) keyword(s string) bool { return isKeyword(s) || p.minor == 9 && s == pegParser }
 
-// isKeyword is keywords[s] by a switch the compiler turns into a search
+// isKeyword reports whether s is a hard keyword (keyword.kwlist of 3.10
+// on; TestKeywordsAreCPythons) by a switch the compiler turns into a search
 // by length and bytes, without hashing: the parser asks it of nearly every
 // name.
 func isKeyword(s string) bool {
@@ -1746,17 +1739,10 @@ func (p *parser) conversion() bool {
 // the first pass (the second runs the invalid_ rules on the way), and only
 // clear of the parser's stack limit (the descent would count levels).
 func (p *parser) atomAlone() bool {
-	if p.second || p.level+levelBase(p.minor)+8 > maxLevel || p.pos+1 >= p.n {
+	if !p.fastPath() {
 		return false
 	}
-	t := p.toks.ptr(p.pos)
-	switch t.Kind {
-	case Number:
-	case Name:
-		if text := p.src[t.Off:t.EndOff]; p.keyword(string(text)) && string(text) != "None" && string(text) != "True" && string(text) != "False" {
-			return false
-		}
-	default:
+	if t := p.toks.ptr(p.pos); t.Kind != Number && !p.atomName(t) {
 		return false
 	}
 	next, _ := p.at(1)
@@ -1778,16 +1764,10 @@ const primaryLevels = 3
 // next token that every rule on the way up makes. Where another token
 // follows, the descent runs after all (and finds primary memoised).
 func (p *parser) primaryAlone() bool {
-	if p.second || p.level+levelBase(p.minor)+8 > maxLevel || p.pos+1 >= p.n {
+	if !p.fastPath() {
 		return false
 	}
-	switch t := p.toks.ptr(p.pos); t.Kind {
-	case String, FStringStart, Number:
-	case Name:
-		if text := p.src[t.Off:t.EndOff]; p.keyword(string(text)) && string(text) != "None" && string(text) != "True" && string(text) != "False" {
-			return false
-		}
-	default:
+	if t := p.toks.ptr(p.pos); t.Kind != String && t.Kind != FStringStart && t.Kind != Number && !p.atomName(t) {
 		return false
 	}
 	save := p.pos
@@ -1805,6 +1785,23 @@ func (p *parser) primaryAlone() bool {
 		return false
 	}
 	return true
+}
+
+// fastPath reports whether atomAlone and primaryAlone may skip the
+// descent: in the first pass (the second runs the invalid_ rules on the
+// way), clear of the parser's stack limit (the descent would count
+// levels), with a token after the current one.
+func (p *parser) fastPath() bool {
+	return !p.second && p.level+levelBase(p.minor)+8 <= maxLevel && p.pos+1 < p.n
+}
+
+// atomName: t is an atom that is a name (True, False and None included).
+func (p *parser) atomName(t *Token) bool {
+	if t.Kind != Name {
+		return false
+	}
+	text := p.text(*t)
+	return !p.keyword(text) || text == "None" || text == "True" || text == "False"
 }
 
 // endsExpression: no expression goes on past token t.
