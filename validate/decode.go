@@ -56,21 +56,10 @@ func decodeSource(src []byte) ([]byte, bool, *pyError) {
 	}
 	switch {
 	case enc == "" || enc == "utf-8" || enc == "utf8" || strings.HasPrefix(enc, "utf-8-"):
-		if !utf8.Valid(src) {
-			bad := 0
-			for bad < len(src) {
-				r, n := utf8.DecodeRune(src[bad:])
-				if r == utf8.RuneError && n <= 1 {
-					break
-				}
-				bad += n
-			}
-			line, col := position(src, bad)
-			e := synErr(line, col,
-				fmt.Sprintf("(unicode error) 'utf-8' codec can't decode byte 0x%02x: invalid utf-8 (declare another encoding with a coding comment)", src[bad]))
-			e.rule = RuleEncoding
-			return nil, false, e
-		}
+		// Not checked here: CPython reads the bytes as they are and only
+		// the UTF-8 of a name or a string literal is decoded (by the
+		// tokenizer, by the string rule), in the order the parse reaches
+		// them. A comment's bytes are never decoded.
 		return src, cookie != "", nil
 	case enc == "latin-1" || enc == "latin1" || enc == "iso-8859-1" || enc == "iso8859-1" || enc == "iso-latin-1" || enc == "l1" || enc == "8859" || enc == "cp819":
 		var b bytes.Buffer

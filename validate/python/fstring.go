@@ -2,6 +2,7 @@ package python
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // Before 3.12 an f-string is one STRING token, and CPython reads what is
@@ -33,7 +34,7 @@ func (p *parser) fstringError(tok string) string {
 // decoded on its own, as CPython does.
 func (p *parser) fstringBody(s string, raw bool) string {
 	chunk := 0 // where the literal text not yet decoded starts
-	literal := func(end int) string { return literalError(s[chunk:end], raw, false, p.minor) }
+	literal := func(end int) string { return fstringLiteralError(s[chunk:end], raw, p.minor) }
 	for i := literalEnd(s, 0, raw); i < len(s); i = literalEnd(s, i, raw) {
 		switch c := s[i]; {
 		case i+1 < len(s) && s[i+1] == c:
@@ -211,7 +212,7 @@ scan:
 				i++
 				continue
 			}
-			if msg := literalError(s[chunk:i], raw, false, p.minor); msg != "" {
+			if msg := fstringLiteralError(s[chunk:i], raw, p.minor); msg != "" {
 				return 0, msg
 			}
 			if depth >= 1 {
@@ -224,7 +225,7 @@ scan:
 			i += 1 + n
 			chunk = i
 		}
-		if msg := literalError(s[chunk:min(i, len(s))], raw, false, p.minor); msg != "" {
+		if msg := fstringLiteralError(s[chunk:min(i, len(s))], raw, p.minor); msg != "" {
 			return 0, msg
 		}
 	}
@@ -232,4 +233,14 @@ scan:
 		return 0, "f-string: expecting '}'"
 	}
 	return i + 1, ""
+}
+
+// fstringLiteralError is literalError for a literal part of an f-string
+// before 3.12, whose bytes outside ASCII CPython decodes run by run unless
+// the f-string is raw.
+func fstringLiteralError(s string, raw bool, minor int) string {
+	if !raw && !utf8.ValidString(s) {
+		return utf8Error(s, false)
+	}
+	return literalError(s, raw, false, minor)
 }

@@ -186,6 +186,81 @@ func hangul(s string) (rune, bool) {
 	return 0, false
 }
 
+// utf8Error is the error CPython's UTF-8 codec raises on body (which is not
+// valid UTF-8) as the string rule reads it: over the whole body where it
+// holds no escape (whole), else over each run of bytes outside ASCII, as
+// its escape decoder hands them to the codec.
+func utf8Error(body string, whole bool) string {
+	start := 0
+	for i := 0; i < len(body); {
+		if body[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if !whole && (i == 0 || body[i-1] < utf8.RuneSelf) {
+			start = i
+		}
+		end := len(body)
+		if !whole {
+			end = i
+			for end < len(body) && body[end] >= utf8.RuneSelf {
+				end++
+			}
+		}
+		r, n := utf8.DecodeRuneInString(body[i:end])
+		if r != utf8.RuneError || n > 1 {
+			i += n
+			continue
+		}
+		return "(unicode error) " + UTF8DecodeError(body[i:end], i-start)
+	}
+	return ""
+}
+
+// UTF8DecodeError is Python's message for the invalid UTF-8 at the start of
+// b, at position pos of what it decodes: "'utf-8' codec can't decode byte
+// 0xe9 in position 0: unexpected end of data".
+func UTF8DecodeError(b string, pos int) string {
+	c := b[0]
+	lo, hi, need := 0x80, 0xBF, 0
+	switch {
+	case c < 0xC2 || c > 0xF4:
+		return fmt.Sprintf("'utf-8' codec can't decode byte 0x%02x in position %d: invalid start byte", c, pos)
+	case c < 0xE0:
+		need = 1
+	case c < 0xF0:
+		need = 2
+		if c == 0xE0 {
+			lo = 0xA0
+		} else if c == 0xED {
+			hi = 0x9F
+		}
+	default:
+		need = 3
+		if c == 0xF0 {
+			lo = 0x90
+		} else if c == 0xF4 {
+			hi = 0x8F
+		}
+	}
+	why := "invalid continuation byte"
+	k := 1
+	for ; k <= need; k++ {
+		if k >= len(b) {
+			why = "unexpected end of data"
+			break
+		}
+		if b[k] < byte(lo) || b[k] > byte(hi) {
+			break
+		}
+		lo, hi = 0x80, 0xBF
+	}
+	if k > 1 {
+		return fmt.Sprintf("'utf-8' codec can't decode bytes in position %d-%d: %s", pos, pos+k-1, why)
+	}
+	return fmt.Sprintf("'utf-8' codec can't decode byte 0x%02x in position %d: %s", c, pos, why)
+}
+
 // literalError is the error CPython raises as it reads a string
 // literal's body (between its quotes; an f-string's literal part, whose
 // positions count from its start), or "": a bytes literal with a
@@ -195,6 +270,9 @@ func hangul(s string) (rune, bool) {
 // its input, where CPython writes each character outside ASCII as a
 // ten-byte \U escape.
 func literalError(body string, raw, isBytes bool, minor int) string {
+	if !isBytes && !utf8.ValidString(body) {
+		return utf8Error(body, raw || strings.IndexByte(body, '\\') < 0)
+	}
 	if isBytes {
 		for i := 0; i < len(body); i++ {
 			if body[i] >= utf8.RuneSelf {

@@ -207,12 +207,86 @@ const (
 )
 
 // levelBase is the levels CPython's parser spends above the rules counted
-// here, for Python 3.minor.
+// here, for Python 3.minor, in its first pass (its second, the invalid_
+// rules', spends two or three more).
 func levelBase(minor int) int {
 	if minor >= 12 {
 		return 30
 	}
 	return 29
+}
+
+// secondBase is the levels CPython's second pass spends above its first's.
+func secondBase(minor int) int {
+	if minor == 9 || minor == 12 {
+		return 2
+	}
+	return 3
+}
+
+// A bracket's kind, for its levels.
+type bracketKind int
+
+const (
+	paren bracketKind = iota
+	square
+	brace
+	call
+	subscript
+	replacementField // an f-string's replacement field, 3.12 and later
+)
+
+// bracketCost is the levels CPython's parser spends on one bracket around
+// an expression (from the expression outside to the one inside), by kind:
+// in its first pass (every version, and 3.9's second), in the second from
+// 3.10 to 3.12, and in 3.13's second. Measured against CPython (nested
+// brackets around a chain of minus signs; TestBracketLevelsMatchCPython):
+// other content than one expression (a comparison, a lambda, a slice)
+// costs up to three levels more or four fewer.
+var bracketCost = [3][6]int{
+	{28, 29, 29, 24, 24, 33},
+	{30, 31, 30, 25, 28, 34},
+	{31, 32, 31, 26, 29, 35},
+}
+
+// CPython's parser spends more levels than the rules counted here on a
+// keyword or starred argument (argLevels), on the arguments after the first
+// (laterArgLevels) and on the right of a comparison (pairLevels): the
+// difference a bracket around each makes, measured as bracketCost is.
+const (
+	argLevels      = 3
+	laterArgLevels = 4
+	pairLevels     = 3
+)
+
+// firstBracket is the levels CPython's parser spends less on the outermost
+// bracket of an expression than on those inside it (measured as
+// bracketCost is).
+const firstBracket = 18
+
+// bracketed runs rule inside bracket b at the levels CPython spends on it.
+func (p *parser) bracketed(b bracketKind, rule func() bool) bool {
+	n := p.bracketLevels(b)
+	if p.brackets == 0 {
+		n -= firstBracket
+	}
+	p.brackets++
+	ok := p.counted(n, rule)
+	p.brackets--
+	return ok
+}
+
+// bracketLevels are the levels to count on entering bracket b: CPython's
+// cost less the four that expression, inversion, factor and power count
+// on the way to the next.
+func (p *parser) bracketLevels(b bracketKind) int {
+	row := 0
+	if p.second && p.minor >= 13 {
+		row = 2
+	} else if p.second && p.minor >= 10 {
+		row = 1
+	}
+	return bracketCost[row][b] - 4
 }
 
 // counted runs rule as n levels of recursion (enter).
@@ -228,7 +302,11 @@ func (p *parser) counted(n int, rule func() bool) bool {
 // enter counts n levels of rule recursion; false (and the parse ends, as
 // CPython's MemoryError ends it) past maxLevel.
 func (p *parser) enter(n int) bool {
-	if p.level+n+levelBase(p.minor) > maxLevel {
+	base := levelBase(p.minor)
+	if p.second {
+		base += secondBase(p.minor)
+	}
+	if p.level+n+base > maxLevel {
 		p.tooDeep = true
 		return false
 	}
@@ -237,6 +315,7 @@ func (p *parser) enter(n int) bool {
 }
 
 type parser struct {
+	brackets int // brackets open (bracketed)
 	src      []byte
 	minor    int
 	toks     *Tokens // without comments and NL, as CPython's parser sees them
@@ -959,7 +1038,9 @@ func (p *parser) tLookahead() bool { return p.is("(") || p.is("[") || p.is(".") 
 func (p *parser) attributeOrSubscript() bool {
 	return p.alt(
 		func() bool { return p.tPrimary() && p.tok(".") && p.name() && !p.look(p.tLookahead) },
-		func() bool { return p.tPrimary() && p.tok("[") && p.slices() && p.tok("]") && !p.look(p.tLookahead) },
+		func() bool {
+			return p.tPrimary() && p.tok("[") && p.bracketed(subscript, p.slices) && p.tok("]") && !p.look(p.tLookahead)
+		},
 	)
 }
 
@@ -1008,9 +1089,13 @@ func (p *parser) tPrimary() bool {
 		}
 		for p.alt(
 			func() bool { return p.tok(".") && p.name() && p.look(p.tLookahead) },
-			func() bool { return p.tok("[") && p.slices() && p.tok("]") && p.look(p.tLookahead) },
-			func() bool { return p.genexp() && p.look(p.tLookahead) },
-			func() bool { return p.tok("(") && p.opt(p.arguments) && p.tok(")") && p.look(p.tLookahead) },
+			func() bool {
+				return p.tok("[") && p.bracketed(subscript, p.slices) && p.tok("]") && p.look(p.tLookahead)
+			},
+			func() bool { return p.is("(") && p.bracketed(call, p.genexp) && p.look(p.tLookahead) },
+			func() bool {
+				return p.tok("(") && p.bracketed(call, func() bool { return p.opt(p.arguments) }) && p.tok(")") && p.look(p.tLookahead)
+			},
 		) {
 		}
 		return true
@@ -1141,7 +1226,7 @@ func (p *parser) comparison() bool {
 		default:
 			return false
 		}
-		return p.bitwiseOr()
+		return p.counted(pairLevels, p.bitwiseOr)
 	}
 	return p.bitwiseOr() && p.many(pair)
 }
@@ -1218,9 +1303,11 @@ func (p *parser) primary() bool {
 		}
 		for p.alt(
 			func() bool { return p.tok(".") && p.name() },
-			p.genexp,
-			func() bool { return p.tok("(") && p.opt(p.arguments) && p.tok(")") },
-			func() bool { return p.tok("[") && p.slices() && p.tok("]") },
+			func() bool { return p.is("(") && p.bracketed(call, p.genexp) },
+			func() bool {
+				return p.tok("(") && p.bracketed(call, func() bool { return p.opt(p.arguments) }) && p.tok(")")
+			},
+			func() bool { return p.tok("[") && p.bracketed(subscript, p.slices) && p.tok("]") },
 		) {
 		}
 		return true
@@ -1273,11 +1360,11 @@ func (p *parser) atom() bool {
 	case Op:
 		switch p.text(t) {
 		case "(":
-			return p.alt(p.tuple, p.group, p.genexp)
+			return p.bracketed(paren, func() bool { return p.alt(p.tuple, p.group, p.genexp) })
 		case "[":
-			return p.alt(p.list, p.listcomp)
+			return p.bracketed(square, func() bool { return p.alt(p.list, p.listcomp) })
 		case "{":
-			return p.alt(p.dict, p.set, p.dictcomp, p.setcomp)
+			return p.bracketed(brace, func() bool { return p.alt(p.dict, p.set, p.dictcomp, p.setcomp) })
 		case "...":
 			p.pos++
 			return true
@@ -1393,6 +1480,9 @@ func (p *parser) readMiddle(i int) bool {
 	switch {
 	case msg == "" || p.forced != nil:
 		return msg == ""
+	case strings.HasPrefix(msg, "(unicode error) 'utf-8'"):
+		// Not valid UTF-8: the codec's own error, not a SyntaxError.
+		p.forced = &Error{Type: "UnicodeDecodeError", Line: int(t.Start.Line), Col: int(t.Start.Col) + 1, Msg: strings.TrimPrefix(msg, "(unicode error) ")}
 	case p.spec > 0:
 		p.forced = &Error{Type: "SyntaxError", Msg: strings.TrimPrefix(msg, "(unicode error) ")}
 	default:
@@ -1417,7 +1507,7 @@ func (p *parser) readString(i int) bool {
 func (p *parser) replacementField() bool {
 	return p.alt(
 		func() bool {
-			return p.tok("{") && p.alt(p.yieldExpr, p.starExpressions) && p.optTok("=") &&
+			return p.tok("{") && p.bracketed(replacementField, func() bool { return p.alt(p.yieldExpr, p.starExpressions) }) && p.optTok("=") &&
 				p.opt(p.conversion) &&
 				p.opt(func() bool { return p.tok(":") && p.inSpec(func() bool { return p.many(p.fstringMiddle) }) }) && p.tok("}")
 		},
@@ -1518,24 +1608,31 @@ func (p *parser) starredExpression() bool { return p.tok("*") && p.expression() 
 
 func (p *parser) args() bool {
 	positional := func() bool {
-		return p.alt(p.starredExpression, func() bool {
-			return p.alt(p.assignmentExpression, func() bool { return p.expression() && !p.is(":=") }) && !p.is("=")
-		})
+		return p.alt(
+			func() bool { return p.is("*") && p.counted(argLevels, p.starredExpression) },
+			func() bool {
+				return p.alt(p.assignmentExpression, func() bool { return p.expression() && !p.is(":=") }) && !p.is("=")
+			})
 	}
+	// CPython's parser reaches the arguments after the first one more
+	// levels down (through its loop rule): laterArgLevels more.
+	later := func() bool { return p.tok(",") && p.counted(laterArgLevels, positional) }
 	return p.alt(
 		func() bool {
-			return p.sep1(",", positional) && p.opt(func() bool { return p.tok(",") && p.kwargs() })
+			return p.try(positional) && p.many(later) && p.opt(func() bool { return p.tok(",") && p.kwargs() })
 		},
 		p.kwargs,
 	)
 }
 
 func (p *parser) kwargs() bool {
-	kw := func() bool { return p.name() && p.tok("=") && p.expression() }
+	kw := func() bool { return p.name() && p.tok("=") && p.counted(argLevels, p.expression) }
 	// invalid_kwarg comes first from 3.10, last in 3.9.
 	first := func() bool { return p.minor >= 10 && p.invalidKwarg() }
 	last := func() bool { return p.minor < 10 && p.invalidKwarg() }
-	orStarred := func() bool { return p.alt(first, kw, p.starredExpression, last) }
+	orStarred := func() bool {
+		return p.alt(first, kw, func() bool { return p.is("*") && p.counted(argLevels, p.starredExpression) }, last)
+	}
 	orDouble := func() bool {
 		return p.alt(first, kw, func() bool { return p.tok("**") && p.expression() && p.setUnpacked() }, last)
 	}

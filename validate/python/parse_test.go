@@ -2,6 +2,7 @@ package python
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -195,5 +196,72 @@ func TestKeywordsAreCPythons(t *testing.T) {
 	}
 	for _, w := range []string{"", "print", "exec", "Falsey", "none", "iff", "a"} {
 		assert.False(t, isKeyword(w), w)
+	}
+}
+
+// utf8Oracle prints compile()'s verdict on each file named: its error's
+// type, message, line and column.
+const utf8Oracle = `
+import json, sys
+out = []
+for path in sys.argv[1:]:
+    try:
+        with open(path, "rb") as f:
+            compile(f.read(), path, "exec", dont_inherit=True)
+        out.append(None)
+    except SyntaxError as e:
+        out.append([type(e).__name__, e.msg, e.lineno or 0, e.offset or 0])
+    except UnicodeDecodeError as e:
+        out.append([type(e).__name__, str(e), 0, 0])
+print(json.dumps(out))
+`
+
+// Source that is not valid UTF-8 (with no coding comment, or a UTF-8 one or
+// a BOM) is judged as compile() judges it: the bytes of a comment are never
+// decoded; a name's are by the tokenizer, a string's by the string rule,
+// each when the parse reaches it, so an earlier error comes first. The
+// same error type, message, line and column in each version (3.12's
+// f-string raises UnicodeDecodeError, with no place: here it keeps one).
+func TestInvalidUTF8MatchesCompile(t *testing.T) {
+	t.Parallel()
+	cases := []string{
+		"x = 1 # \xe9\n", "# coding: utf-8\nx = 1 # \xe9\n", "x = 1 # \xe9\n  y\n",
+		"x = 1\n# \xe9\n  y = 1\n", "x = 1\ny = 2 +\n# \xe9\n", " -*- coding: latin-1 -*-\nx = '\xe9'\n",
+		"x = '\xe9\xe9'\n", "x = '\xc3'\n", "x = '\x80'\n", "x = 'ab\xc3(c'\n", "x = '\xe0\xa0A'\n", "x = '\xf0\x90\x80'\n",
+		"x = '\\\xe9'\n", "x = '\\n\xe9'\n", "x = '\\n\xe0\xa0A'\n", "x = b'\\\xe9'\n", "x = rb'\xe9'\n", "x = r'\xe9'\n", "x = u'\xe9'\n",
+		"x = '''\n\xe9'''\n", "x = '\xe9' if 1 +\n", "x = ('\xe9',\n", "def f(x, x): '\xe9'\n", "x = '\xe9\n", "'\xe9' 'b'\n",
+		"x\xe9 = 1\n", "x = 1 \xe9\n", "x = 1\n\xe9\xe9 = 2\n", "x = 1 + \xc3\n", "x = 1 + a\xc3\xa9\xc3\n", "x\xe2\x82\xac\xe9 = 1\n",
+		"x = 1\n  '\xe9'\n", "def f(:\n  '\xe9'\n", "def f():\n  '\xe9'\n  return 1 +\n",
+		"x = f'a\xe9'\n", "x = f'{a}\xe9'\n", "x = f'{a!r:\xe9}'\n",
+	}
+	for minor, python := range pythons(t) {
+		t.Run(fmt.Sprintf("3.%d", minor), func(t *testing.T) {
+			dir := t.TempDir()
+			args := []string{"-I", "-c", utf8Oracle}
+			for i, c := range cases {
+				f := filepath.Join(dir, fmt.Sprintf("c%02d.py", i))
+				require.NoError(t, os.WriteFile(f, []byte(c), 0o644))
+				args = append(args, f)
+			}
+			out, err := exec.Command(python, args...).Output()
+			require.NoError(t, err)
+			var want [][]any
+			require.NoError(t, json.Unmarshal(out, &want))
+			for i, c := range cases {
+				e := Parse([]byte(c), minor)
+				if want[i] == nil {
+					assert.Nil(t, e, "%q: CPython compiles it", c)
+					continue
+				}
+				if !assert.NotNil(t, e, "%q: CPython says %v", c, want[i]) {
+					continue
+				}
+				assert.Equal(t, want[i][0], e.Type, "%q", c)
+				assert.Equal(t, want[i][1], e.Msg, "%q", c)
+				if want[i][0] != "UnicodeDecodeError" {
+					assert.Equal(t, want[i][2:], []any{float64(e.Line), float64(e.Col)}, "%q: %v", c, want[i])
+				}
+			}
+		})
 	}
 }

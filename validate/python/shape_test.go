@@ -131,6 +131,99 @@ func TestDepthLimitsMatchCPython(t *testing.T) {
 	}
 }
 
+// bracketShapes are brackets around an expression as files nest them, and
+// the levels per bracket CPython's parser may spend beyond the count here
+// in its first pass and its second (0: the same). A comprehension is left
+// out: nested 100 deep around a long chain it ends CPython 3.12 and 3.13
+// with a segmentation fault.
+var bracketShapes = []struct {
+	name, open, close string
+	slack             [2]int
+}{
+	{"parentheses", "(", ")", [2]int{0, 0}},
+	{"list", "[", "]", [2]int{0, 0}},
+	{"set", "{", "}", [2]int{0, 0}},
+	{"call", "f(", ")", [2]int{0, 0}},
+	{"method call", "a.b(", ")", [2]int{0, 0}},
+	{"subscript", "a[", "]", [2]int{0, 0}},
+	{"tuple", "(", ",)", [2]int{0, 0}},
+	{"dict value", "{1:", "}", [2]int{0, 0}},
+	{"dict key", "{", ":1}", [2]int{0, 0}},
+	{"keyword argument", "f(a=", ")", [2]int{0, 3}},
+	{"second argument", "f(1,", ")", [2]int{0, 1}},
+	{"starred argument", "f(*", ")", [2]int{0, 1}},
+	{"comparison", "(1 < ", ")", [2]int{0, 0}},
+	{"sum", "(1 + ", ")", [2]int{0, 0}},
+	{"not", "(not ", ")", [2]int{0, 0}},
+	{"conditional", "(1 if ", " else 2)", [2]int{0, 0}},
+	{"lambda", "(lambda:", ")", [2]int{0, 0}},
+	{"slice", "a[1:", "]", [2]int{0, 3}},
+	{"walrus", "(y := ", ")", [2]int{1, 1}},
+	{"yield", "(yield ", ")", [2]int{1, 1}},
+	{"unpacking", "[*", "]", [2]int{4, 6}},
+}
+
+// The parser's stack limit holds as CPython's under brackets: 100 nested
+// brackets of each shape around a chain of minus signs, in a file that
+// compiles (CPython's first pass) and in one with an error on a later line
+// (its second pass, the invalid_ rules', which goes deeper). CPython
+// compiles the chain 3 levels shorter than the first refused here and
+// refuses the one 2 longer, give or take the shape's slack for each bracket
+// and, in the second pass, 4 levels (its outermost bracket costs 1 to 4
+// levels more than firstBracket allows). An f-string's replacement field
+// is a bracket too from 3.12.
+func TestBracketLevelsMatchCPython(t *testing.T) {
+	t.Parallel()
+	const n = 100
+	for minor, python := range pythons(t) {
+		t.Run(fmt.Sprintf("3.%d", minor), func(t *testing.T) {
+			t.Parallel()
+			shapes := bracketShapes
+			if minor >= 12 {
+				shapes = append(shapes[:len(shapes):len(shapes)], struct {
+					name, open, close string
+					slack             [2]int
+				}{"f-string", "f'{", "}'", [2]int{0, 0}})
+			}
+			var asks []any
+			var edges, within []int
+			for _, s := range shapes {
+				for pass, tail := range []string{"\n", "\ny y\n"} {
+					pre, post := "x = "+strings.Repeat(s.open, n), "1"+strings.Repeat(s.close, n)+tail
+					lo, hi := 1, 8000
+					for lo < hi {
+						m := (lo + hi) / 2
+						if e := Parse([]byte(pre+strings.Repeat("-", m)+post), minor); e != nil && e.Type == "MemoryError" {
+							hi = m
+						} else {
+							lo = m + 1
+						}
+					}
+					w := 2 + 4*pass + s.slack[pass]*n
+					edges, within = append(edges, lo), append(within, w)
+					asks = append(asks, []any{pre, "-", max(lo-3-w, 0), post}, []any{pre, "-", lo + 2 + w, post})
+				}
+			}
+			in, err := json.Marshal(asks)
+			require.NoError(t, err)
+			cmd := exec.Command(python, "-c", memoryOracle)
+			cmd.Stdin = bytes.NewReader(in)
+			out, err := cmd.Output()
+			require.NoError(t, err)
+			var refused []bool
+			require.NoError(t, json.Unmarshal(out, &refused))
+			for i, s := range shapes {
+				for pass := range 2 {
+					j := 2*i + pass
+					t.Logf("3.%d %s, pass %d: MemoryError from %d minus signs here", minor, s.name, pass+1, edges[j])
+					assert.False(t, refused[2*j], "3.%d %s, pass %d: CPython refuses %d, %d below our edge", minor, s.name, pass+1, edges[j]-3-within[j], 3+within[j])
+					assert.True(t, refused[2*j+1], "3.%d %s, pass %d: CPython compiles %d, %d above our edge", minor, s.name, pass+1, edges[j]+2+within[j], 2+within[j])
+				}
+			}
+		})
+	}
+}
+
 // recursionOracle prints, for each source given, what compile() raises:
 // "ok", "rec" (RecursionError), "mem" (MemoryError) or "syn". Each in an
 // interpreter of its own: a compile that comes near the limit moves it for

@@ -393,6 +393,7 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // name reads an identifier, or the prefix of a string.
 func (t *tokenizer) name(start ipos, off int) {
 	prefix := 0 // b, r, u, f seen, as bits
+	checked := false
 	for !t.eof() {
 		c := t.src[t.pos]
 		if c < utf8.RuneSelf {
@@ -410,6 +411,10 @@ func (t *tokenizer) name(start ipos, off int) {
 			t.pos++
 			continue
 		}
+		if !checked && t.invalidUTF8(off) {
+			return
+		}
+		checked = true
 		r, n := utf8.DecodeRune(t.src[t.pos:])
 		if !isIDContinue(r) || t.pos == off && !isIDStart(r) {
 			if t.pos == off || !unicode.IsPrint(r) || isInvalidChar(r) {
@@ -426,6 +431,41 @@ func (t *tokenizer) name(start ipos, off int) {
 		return
 	}
 	t.emit(Name, start, off)
+}
+
+// invalidUTF8 refuses a name from off that is not valid UTF-8, as CPython's
+// tokenizer does: the name runs over ASCII letters, digits and '_' and
+// every byte outside ASCII, and the codec reads it whole before any of its
+// characters is looked at.
+func (t *tokenizer) invalidUTF8(off int) bool {
+	end := off
+	for end < len(t.src) {
+		c := t.src[end]
+		if !(c >= utf8.RuneSelf || c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c)) {
+			break
+		}
+		end++
+	}
+	name := t.src[off:end]
+	if utf8.Valid(name) {
+		return false
+	}
+	i := 0
+	for {
+		r, n := utf8.DecodeRune(name[i:])
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		i += n
+	}
+	t.pos = off + i
+	col := t.col(t.pos) + 1 // 3.13: in characters
+	if t.minor < 13 {
+		// Before, in bytes, and never the first column.
+		col = max(t.pos-t.lineStart, 1) + 1
+	}
+	t.syntax(t.line, col, "(unicode error) %s", UTF8DecodeError(string(name[i:]), i))
+	return true
 }
 
 const (
