@@ -25,7 +25,11 @@ func (p *parser) raise(typ, msg string) bool {
 		if i >= 0 {
 			t = p.toks.At(i)
 		}
-		p.forced = &Error{Type: typ, Line: int(t.Start.Line), Col: int(t.Start.Col) + 1, Msg: msg}
+		line, col := int(t.Start.Line), int(t.Start.Col)+1
+		if i >= 0 && p.atEnd(t) {
+			line, col = p.endPos()
+		}
+		p.forced = &Error{Type: typ, Line: line, Col: col, Msg: msg}
 	}
 	return false
 }

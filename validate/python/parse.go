@@ -123,6 +123,24 @@ func (p *parser) inBytes(e *Error) *Error {
 	return &b
 }
 
+// atEnd: t is a token of the end of the source (the DEDENTs and ENDMARKER
+// after the last line).
+func (p *parser) atEnd(t Token) bool {
+	return (t.Kind == EndMarker || t.Kind == Dedent) && int(t.Off) == len(p.src)
+}
+
+// endPos is where CPython places an error at the end of the source: the
+// end of its last line (which a final newline does not begin), column from
+// 1 in characters.
+func (p *parser) endPos() (line, col int) {
+	s := p.src
+	if n := len(s); n > 0 && s[n-1] == '\n' {
+		s = s[:n-1]
+	}
+	start := bytes.LastIndexByte(s, '\n') + 1
+	return bytes.Count(s, []byte{'\n'}) + 1, utf8.RuneCount(s[start:]) + 1
+}
+
 // generic is the first pass's error at the furthest token fetched.
 func (p *parser) generic() *Error {
 	last := p.last
@@ -134,6 +152,13 @@ func (p *parser) generic() *Error {
 		return &Error{Type: "SyntaxError", Line: 1, Col: 1, Msg: "invalid syntax"}
 	}
 	t := p.toks.At(i)
+	if p.atEnd(t) {
+		line, col := p.endPos()
+		if p.minor == 9 {
+			return &Error{Type: "SyntaxError", Line: line, Col: col, Msg: "unexpected EOF while parsing"}
+		}
+		return &Error{Type: "SyntaxError", Line: line, Col: 0, Msg: "invalid syntax"}
+	}
 	switch t.Kind {
 	case Indent:
 		return &Error{Type: "IndentationError", Line: int(t.Start.Line), Col: int(t.End.Col), Msg: "unexpected indent"}

@@ -265,3 +265,19 @@ func TestInvalidUTF8MatchesCompile(t *testing.T) {
 		})
 	}
 }
+
+// An error CPython finds at the end of the file (a block never given, an
+// `except` never written, a decorator with nothing after it) stands at the
+// end of the file's last line, which a final newline does not begin:
+// after its comment or its spaces, whatever blank lines or comments come
+// between, as compile() places it in each version.
+func TestErrorsAtTheEndMatchCompile(t *testing.T) {
+	t.Parallel()
+	var cases []string
+	for _, head := range []string{"if x:\n", "@dec\n", "class A:\n", "try:\n  pass\n", "def f():\n  x = 1 if y\n", "x = 1\nif x:\n  pass\nelse:\n", "def f(): # c\n"} {
+		for _, tail := range []string{"", "\n", "    \n", "    \n\n", "    ", "\n    ", "# c\n", "# c", "  # c\n", "  # c\n\n", "  # c\n  \n", "\n\n  # c", "   \n# c\n   ", "\t\n", "  # é\n"} {
+			cases = append(cases, head+tail)
+		}
+	}
+	sameAsCompile(t, cases)
+}
