@@ -29,7 +29,9 @@ const (
 // recogniser accepted; nil where the builder meets what it does not expect.
 func (p *parser) exprAt(from int, build func(b *builder) *ast.Node) (*ast.Tree, *ast.Node) {
 	t := ast.NewTree(p.src)
-	b := &builder{src: p.src, minor: p.minor, toks: p.toks, n: p.n, tree: t, pos: from}
+	// The builder reads only the tokens the recogniser took (up to p.pos):
+	// it knows valid source only, and what follows may not be.
+	b := &builder{src: p.src, minor: p.minor, toks: p.toks, n: max(p.pos, from), tree: t, pos: from}
 	b.load()
 	n := build(b)
 	if b.err != nil || n == nil {
@@ -299,7 +301,8 @@ func (p *parser) invalidWithItem() bool {
 		return false
 	}
 	a := p.pos
-	return p.expression() && p.look(func() bool { return p.is(",") || p.is(")") || p.is(":") }) &&
+	// 3.9's rule has no lookahead after the target.
+	return p.expression() && (p.minor == 9 || p.look(func() bool { return p.is(",") || p.is(")") || p.is(":") })) &&
 		p.raiseInvalidTarget(assignTargets, a, (*builder).expression)
 }
 

@@ -287,7 +287,7 @@ const (
 // firstBracket is the levels CPython's parser spends less on the outermost
 // bracket of an expression than on those inside it (measured as
 // bracketCost is).
-const firstBracket = 18
+const firstBracket = 14
 
 // bracketed runs rule inside bracket b at the levels CPython spends on it.
 func (p *parser) bracketed(b bracketKind, rule func() bool) bool {
@@ -340,7 +340,8 @@ func (p *parser) enter(n int) bool {
 }
 
 type parser struct {
-	brackets int // brackets open (bracketed)
+	brackets int  // brackets open (bracketed)
+	cut      bool // the current alternative passed a cut (cutHere)
 	src      []byte
 	minor    int
 	toks     *Tokens // without comments and NL, as CPython's parser sees them
@@ -571,15 +572,23 @@ func (p *parser) sep1(s string, f func() bool) bool {
 }
 
 func (p *parser) alt(fs ...func() bool) bool {
+	outer := p.cut
+	p.cut = false
+	ok := false
 	for _, f := range fs {
-		if p.try(f) {
-			return true
-		}
-		if p.forced != nil || p.tooDeep {
-			return false
+		if ok = p.try(f); ok || p.forced != nil || p.tooDeep || p.cut {
+			break
 		}
 	}
-	return false
+	p.cut = outer
+	return ok
+}
+
+// cutHere is the grammar's cut (~): the alternative of the innermost alt
+// that reached it is the rule's last, whether it then matches or not.
+func (p *parser) cutHere() bool {
+	p.cut = true
+	return true
 }
 
 // ---- statements ----
@@ -654,7 +663,7 @@ func (p *parser) assignment() bool {
 		func() bool {
 			return p.many1(func() bool { return p.starTargets() && p.tok("=") }) && rhs() && !p.is("=")
 		},
-		func() bool { return p.singleTarget() && p.augassign() && rhs() },
+		func() bool { return p.singleTarget() && p.augassign() && p.cutHere() && rhs() },
 		p.invalidAssignment,
 	)
 }
@@ -886,7 +895,7 @@ func (p *parser) whileStmt() bool {
 
 func (p *parser) forStmt() bool {
 	rest := func() bool {
-		return p.tok("for") && p.starTargets() && p.tok("in") && p.starExpressions() && p.tok(":") && p.block() && p.opt(p.elseBlock)
+		return p.tok("for") && p.starTargets() && p.tok("in") && p.cutHere() && p.starExpressions() && p.tok(":") && p.block() && p.opt(p.elseBlock)
 	}
 	head := func() bool {
 		return p.optTok("async") && p.tok("for") && p.starTargets() && p.tok("in") && p.starExpressions()
@@ -1594,7 +1603,7 @@ func (p *parser) kvpair() bool { return p.expression() && p.tok(":") && p.expres
 func (p *parser) forIfClauses() bool {
 	clause := func() bool {
 		return p.alt(func() bool {
-			return p.optTok("async") && p.tok("for") && p.starTargets() && p.tok("in") && p.disjunction() &&
+			return p.optTok("async") && p.tok("for") && p.starTargets() && p.tok("in") && p.cutHere() && p.disjunction() &&
 				p.many(func() bool { return p.tok("if") && p.disjunction() })
 		}, p.invalidForTarget)
 	}

@@ -135,6 +135,16 @@ func TestSecondPassMatchesCompile(t *testing.T) {
 		"x = f'{}'\n", "x = f'{=}'\n", "x = f'{!r}'\n", "x = f'{:>3}'\n", "x = f'{x!z}'\n", "x = f'a}'\n",
 		"x = f'{x'\n", "x = f'{x!r:>{w}}' + f'{{}}' + f'{a[1]:{b}}' + f'{d[\"k\"]}'\n", "x = f'{a b}'\n",
 		"x = f'{x:{y:{z}}}'\n", "x = f'{3:{\"}\"}>10}' + f'{2:{\"{\"}>10}'\n", "x = f'{x!}'\n", "x = f'{#}'\n",
+		// the grammar's cuts (~): after a for's 'in' (statement and
+		// comprehension) and an augmented assignment's operator, no other
+		// alternative (invalid_for_target, invalid_assignment) is tried
+		"for d in x:\n for s in 0,0:\n  a\n   b\n", "for d in():\n for s in 0,0:\n  ()-s\n   )\n",
+		"async def f():\n async for s in 0,0:\n  a\n   b\n", "for x in 1, 2:\n pass\n  y\n", "x = [a for b in 0, 1]\n",
+		"x = [a for b in ]\n", "x = [a for b, 1 in c if]\n", "x += )\n", "x.y += 1 +\n", "x[0] += yield\n  y\n",
+		// an invalid_ rule's expression is read up to where the rule
+		// took it, not into what follows ("if" with no condition)
+		"[a for b, 1 in c +]\n", "for b, 1 in c if:\n pass\n", "(a for b, 1 in c if)\n", "f(a for a in b if, c)\n",
+		"with a as 1 if:\n pass\n", "del a, 1 if\n", "a, 1 = 2 if\n",
 	}
 	sameAsCompile(t, cases)
 }

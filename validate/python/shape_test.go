@@ -168,10 +168,11 @@ var bracketShapes = []struct {
 // compiles (CPython's first pass) and in one with an error on a later line
 // (its second pass, the invalid_ rules', which goes deeper). CPython
 // compiles the chain 3 levels shorter than the first refused here and
-// refuses the one 2 longer, give or take the shape's slack for each bracket
-// and, in the second pass, 4 levels (its outermost bracket costs 1 to 4
-// levels more than firstBracket allows). An f-string's replacement field
-// is a bracket too from 3.12.
+// refuses the one 2 longer (as TestDepthLimitsMatchCPython asks of
+// chains), give or take the shape's slack for each bracket and, in the
+// second pass, 4 levels (a subscript's outermost bracket there costs a few
+// more than firstBracket allows). An f-string's replacement field is a
+// bracket too from 3.12.
 func TestBracketLevelsMatchCPython(t *testing.T) {
 	t.Parallel()
 	const n = 100
@@ -199,7 +200,7 @@ func TestBracketLevelsMatchCPython(t *testing.T) {
 							lo = m + 1
 						}
 					}
-					w := 2 + 4*pass + s.slack[pass]*n
+					w := 4*pass + s.slack[pass]*n
 					edges, within = append(edges, lo), append(within, w)
 					asks = append(asks, []any{pre, "-", max(lo-3-w, 0), post}, []any{pre, "-", lo + 2 + w, post})
 				}
