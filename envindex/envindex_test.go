@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dagnfs/dagnfs/internal/testfs"
-	"github.com/dagnfs/dagnfs/validate"
 )
 
 // siteTree writes a synthetic environment: two site folders and a zip.
@@ -205,89 +204,6 @@ func TestScriptMatchesCapture(t *testing.T) {
 	}
 	pkg, _ := goIx.Lookup("pkg")
 	assert.Equal(t, KindPackage, pkg.Kind, "the synthetic tree is on the path")
-}
-
-// For every import in the test corpus, the capture of Debian's python3
-// agrees with importlib.util.find_spec of the same interpreter.
-func TestCaptureAgreesWithFindSpec(t *testing.T) {
-	needPython(t)
-	env, err := QueryPython(context.Background(), python3)
-	require.NoError(t, err)
-	ix, err := Scan(env, DefaultPrefixes)
-	require.NoError(t, err)
-	set := map[string]bool{}
-	for _, dir := range []string{"../validate/testdata/pycorpus", "../validate/testdata/realdags", "../examples", "testdata"} {
-		_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".py") {
-				return nil
-			}
-			src, err := os.ReadFile(p)
-			require.NoError(t, err)
-			for _, im := range validate.FileImports(src) {
-				if im.Level > 0 || im.Module == "" {
-					continue
-				}
-				set[im.Module] = true
-				if im.Name != "" && im.Name != "*" {
-					set[im.Module+"."+im.Name] = true // a submodule, or not
-				}
-			}
-			return nil
-		})
-	}
-	// And a sample of what the capture lists: each must be found too.
-	for i, m := range ix.All() {
-		if i%7 == 0 && m.Kind != KindBuiltin && !strings.HasPrefix(m.Name, "test.") && !strings.HasPrefix(m.Name, "idlelib.") {
-			set[m.Name] = true
-		}
-	}
-	var mods []string
-	for m := range set {
-		mods = append(mods, m)
-	}
-	require.Greater(t, len(mods), 300, "the corpus has imports")
-	cmd := exec.Command(python3, "-c", `import sys, json, importlib.util
-out = {}
-for name in json.load(sys.stdin):
-    try:
-        out[name] = importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError as e:
-        # not found, or a parent package that imports something missing
-        out[name] = False if e.name and (name == e.name or name.startswith(e.name + ".")) else None
-    except Exception as e:
-        out[name] = None
-json.dump(out, sys.stdout)`)
-	in, _ := json.Marshal(mods)
-	cmd.Stdin = bytes.NewReader(in)
-	cmd.Dir = t.TempDir()
-	out, err := cmd.Output()
-	require.NoError(t, err)
-	var want map[string]*bool
-	require.NoError(t, json.Unmarshal(out, &want))
-	e := ix.Environment("test")
-	agree, checked := 0, 0
-	for _, m := range mods {
-		w := want[m]
-		if w == nil {
-			continue // find_spec itself failed (a package that fails to import)
-		}
-		checked++
-		if got := validate.Resolves(e, m); assert.Equal(t, *w, got, "find_spec(%q)", m) {
-			agree++
-		}
-	}
-	t.Logf("%d of %d imports agree (%d resolve)", agree, checked, count(want))
-	assert.Greater(t, checked, 300)
-}
-
-func count(m map[string]*bool) int {
-	n := 0
-	for _, v := range m {
-		if v != nil && *v {
-			n++
-		}
-	}
-	return n
 }
 
 // A symlink back up the tree (two of them, which would double the walk at

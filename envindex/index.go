@@ -240,6 +240,15 @@ func (ix *Index) Encode(w io.Writer, gz bool) error {
 	return zw.Close()
 }
 
+// FileHash identifies the index by the bytes of the file it was read from
+// (no second encoding); by Hash for an index made here.
+func (ix *Index) FileHash() string {
+	if ix.fileHash != "" {
+		return ix.fileHash
+	}
+	return ix.Hash()
+}
+
 // Hash identifies the index's content, however it was written.
 func (ix *Index) Hash() string {
 	b, _ := json.Marshal(ix)

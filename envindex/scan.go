@@ -16,7 +16,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/dagnfs/dagnfs/validate"
+	"github.com/dagnfs/dagnfs/validate/python/module"
 )
 
 // Limits on what a scan reads: an environment is input like any other.
@@ -135,7 +135,7 @@ type found struct {
 	source  bool       // file is Python source
 	subdirs []location // where submodules are looked for
 	names   []string
-	info    validate.ModuleInfo
+	info    module.Info
 	dynamic bool
 	read    bool
 }
@@ -206,7 +206,7 @@ func (s *scanner) list(l location) listing {
 }
 
 // identifier: a name an import statement can spell (ASCII).
-func identifier(s string) bool { return validate.Identifier(s) }
+func identifier(s string) bool { return module.Identifier(s) }
 
 // candidates are the names that may be modules in the locations.
 func (s *scanner) candidates(locs []location) []string {
@@ -368,9 +368,9 @@ func (s *scanner) readNames() {
 		f.read = true
 		switch {
 		case f.kind == KindNamespace:
-			f.info = validate.ModuleInfo{}
+			f.info = module.Info{}
 		case !f.source:
-			f.info = validate.ModuleInfo{Dynamic: true}
+			f.info = module.Info{Dynamic: true}
 		default:
 			work = append(work, f)
 		}
@@ -384,10 +384,10 @@ func (s *scanner) readNames() {
 			for f := range ch {
 				src, err := readBounded(f.file, maxSourceSize)
 				if err != nil {
-					f.info = validate.ModuleInfo{Dynamic: true, Failed: true}
+					f.info = module.Info{Dynamic: true, Failed: true}
 					continue
 				}
-				f.info = validate.ModuleInfo(validate.ModuleNames(src))
+				f.info = module.Names(src)
 				if f.info.Failed {
 					f.info.Dynamic = true
 				}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dagnfs/dagnfs/validate/python/ast"
+	"github.com/dagnfs/dagnfs/validate/python/module"
 )
 
 // DAG is one DAG definition found in a file.
@@ -32,7 +33,7 @@ type fileAnalysis struct {
 	looksLikeDAG bool
 	hasError     bool
 	// imports, when the parser wants them and the file parses.
-	imports []Import
+	imports []module.Import
 }
 
 // analyze finds DAG definitions and best-practice problems in raw source
@@ -60,9 +61,7 @@ func (p *parser) analyzeTree(t *ast.Tree, name string) *fileAnalysis {
 	}
 	a := &fileAnalysis{}
 	if p.wantImports {
-		w := &importWalker{t: t, out: []Import{}}
-		w.block(t.Root(), ast.Body, AtImport)
-		a.imports = w.out
+		a.imports = module.TreeImports(t)
 	}
 	s := &scope{t: t, consts: map[string]string{}, dagNames: map[string]bool{"DAG": true},
 		decoNames: map[string]bool{}, modNames: map[string]bool{"airflow": true, "models": true}}
@@ -107,7 +106,7 @@ func (s *scope) collect() {
 				continue
 			}
 			for al := range t.All(st, ast.Names) {
-				orig, alias := aliasNames(t, al)
+				orig, alias := t.Alias(al)
 				switch orig {
 				case "DAG":
 					s.dagNames[alias] = true
@@ -135,15 +134,6 @@ func (s *scope) collect() {
 			}
 		}
 	}
-}
-
-// aliasNames are an alias's imported name and the name it binds.
-func aliasNames(t *ast.Tree, al *ast.Node) (string, string) {
-	orig := t.Name(t.Child(al, ast.Ident))
-	if as := t.Child(al, ast.AsName); as != nil {
-		return orig, t.Name(as)
-	}
-	return orig, orig
 }
 
 // literal returns the value of a plain string literal (an f-string with
@@ -176,28 +166,7 @@ func (s *scope) literal(n *ast.Node) (string, bool) {
 
 // dotted names what an expression names: "DAG", "models.DAG",
 // "airflow.decorators.dag"; its source text when it is no dotted name.
-func (s *scope) dotted(n *ast.Node) string { return dottedName(s.t, n) }
-
-// dottedName is dotted without a scope. It walks down an attribute chain
-// without recursion: a chain may be as long as a file a source an
-// interpreter judges (BuildTree) holds.
-func dottedName(t *ast.Tree, n *ast.Node) string {
-	var attrs []string
-	v := n
-	for v != nil && v.Kind == ast.Attribute {
-		attrs = append(attrs, t.Name(t.Child(v, ast.Attr)))
-		v = t.Child(v, ast.Value)
-	}
-	if v == nil || v.Kind != ast.Name {
-		return t.Text(n)
-	}
-	var b strings.Builder
-	b.WriteString(t.Name(v))
-	for i := len(attrs) - 1; i >= 0; i-- {
-		b.WriteString("." + attrs[i])
-	}
-	return b.String()
-}
+func (s *scope) dotted(n *ast.Node) string { return s.t.Dotted(n) }
 
 // callee names what a call calls.
 func (s *scope) callee(call *ast.Node) string { return s.dotted(s.t.Child(call, ast.Func)) }

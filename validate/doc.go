@@ -20,7 +20,9 @@
 //     DAG(...), models.DAG, @dag (aliased or qualified) and their dag_ids,
 //     duplicates across the folder and inside zips, and best-practice
 //     rules; imports (validate --env) and module names (the environment
-//     index) are read from the same tree.
+//     index) are read from the same tree (package python/module).
+//   - With an environment index (IndexEnvironment, validate --env), every
+//     import is resolved as the image's Python would resolve it.
 //
 // Findings carry a stable rule id (see Rules) and a severity; they can be
 // silenced per line ("# dagnfs: ignore[rule]"), per file

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/dagnfs/dagnfs/validate/python/module"
 )
 
 // Environment is the Python environment of the image Airflow runs (an
@@ -92,7 +94,7 @@ func localModules(roots []string) map[string]localModule {
 				continue
 			}
 			switch {
-			case fi.IsDir() && Identifier(name):
+			case fi.IsDir() && module.Identifier(name):
 				mod := join(prefix, name)
 				kind := "namespace"
 				if _, err := os.Stat(filepath.Join(full, "__init__.py")); err == nil {
@@ -102,7 +104,7 @@ func localModules(roots []string) map[string]localModule {
 					out[mod] = localModule{kind}
 				}
 				walk(full, mod, depth+1)
-			case strings.HasSuffix(name, ".py") && Identifier(strings.TrimSuffix(name, ".py")):
+			case strings.HasSuffix(name, ".py") && module.Identifier(strings.TrimSuffix(name, ".py")):
 				mod := join(prefix, strings.TrimSuffix(name, ".py"))
 				if _, ok := out[mod]; !ok {
 					out[mod] = localModule{"module"}
@@ -123,21 +125,6 @@ func join(prefix, name string) string {
 		return name
 	}
 	return prefix + "." + name
-}
-
-// Identifier reports whether s is a module name an import statement can
-// spell (ASCII letters, digits and _, not starting with a digit; the
-// environment index and its script use the same test).
-func Identifier(s string) bool {
-	if s == "" || (s[0] >= '0' && s[0] <= '9') {
-		return false
-	}
-	for _, c := range s {
-		if !(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-			return false
-		}
-	}
-	return true
 }
 
 func isZip(p string) bool {
@@ -168,7 +155,7 @@ func zipModules(p string, out map[string]localModule) {
 		}
 		parts := strings.Split(strings.TrimSuffix(name, ".py"), "/")
 		for j := range parts {
-			if !Identifier(parts[j]) {
+			if !module.Identifier(parts[j]) {
 				parts = nil
 				break
 			}
@@ -266,11 +253,11 @@ func Resolves(env Environment, name string) bool {
 }
 
 // checkImports reports the imports of file rel that do not resolve.
-func checkImports(imports []Import, rel string, o Options) []Finding {
+func checkImports(imports []module.Import, rel string, o Options) []Finding {
 	var out []Finding
 	pkg := localPackage(rel, o.local)
 	for _, im := range imports {
-		if im.Context == Guarded || im.Context == TypeChecking {
+		if im.Context == module.Guarded || im.Context == module.TypeChecking {
 			continue
 		}
 		mod := im.Module
@@ -295,7 +282,7 @@ func checkImports(imports []Import, rel string, o Options) []Finding {
 			continue
 		}
 		rule := RuleImportUnresolved
-		if im.Context == Deferred {
+		if im.Context == module.Deferred {
 			rule = RuleImportDeferred
 		}
 		where, em := resolve(o.Env, o.local, mod)
@@ -316,7 +303,7 @@ func checkImports(imports []Import, rel string, o Options) []Finding {
 		if sub, _ := resolve(o.Env, o.local, mod+"."+im.Name); sub != unresolved {
 			continue // a submodule
 		}
-		if im.Context == Deferred {
+		if im.Context == module.Deferred {
 			rule = RuleImportDeferred
 		} else {
 			rule = RuleImportNameMissing

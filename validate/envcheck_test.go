@@ -2,8 +2,11 @@ package validate_test
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -16,6 +19,7 @@ import (
 	"github.com/dagnfs/dagnfs/envindex"
 	"github.com/dagnfs/dagnfs/internal/testfs"
 	"github.com/dagnfs/dagnfs/validate"
+	"github.com/dagnfs/dagnfs/validate/python/module"
 )
 
 // airflow3Site is a small Airflow 3 as installed: operators moved to the
@@ -44,7 +48,7 @@ func airflow3EnvNamed(t *testing.T, label string) validate.Environment {
 	require.NoError(t, err)
 	ix, err := envindex.Scan(env, envindex.DefaultPrefixes)
 	require.NoError(t, err)
-	return ix.Environment(label)
+	return validate.IndexEnvironment(ix, label)
 }
 
 func TestImportsAgainstTheEnvironment(t *testing.T) {
@@ -243,4 +247,89 @@ func TestEnvironmentAndRulesAgree(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, r.Write(&b, "text", false))
 	assert.Equal(t, 1, strings.Count(b.String(), "note: imports were not checked"), b.String())
+}
+
+// For every import in the test corpus, the environment index of Debian's
+// python3 resolves as importlib.util.find_spec of the same interpreter.
+func TestCaptureAgreesWithFindSpec(t *testing.T) {
+	debianPython := "/usr/bin/python3"
+	_, err := os.Stat(debianPython)
+	require.NoError(t, err, "%s is missing: run make deps (it installs python3 and the libraries these tests compare with)", debianPython)
+	env, err := envindex.QueryPython(context.Background(), debianPython)
+	require.NoError(t, err)
+	ix, err := envindex.Scan(env, envindex.DefaultPrefixes)
+	require.NoError(t, err)
+	set := map[string]bool{}
+	for _, dir := range []string{"testdata/pycorpus", "testdata/realdags", "../examples", "../envindex/testdata"} {
+		_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".py") {
+				return nil
+			}
+			src, err := os.ReadFile(p)
+			require.NoError(t, err)
+			for _, im := range module.Imports(src) {
+				if im.Level > 0 || im.Module == "" {
+					continue
+				}
+				set[im.Module] = true
+				if im.Name != "" && im.Name != "*" {
+					set[im.Module+"."+im.Name] = true // a submodule, or not
+				}
+			}
+			return nil
+		})
+	}
+	// And a sample of what the capture lists: each must be found too.
+	for i, m := range ix.All() {
+		if i%7 == 0 && m.Kind != envindex.KindBuiltin && !strings.HasPrefix(m.Name, "test.") && !strings.HasPrefix(m.Name, "idlelib.") {
+			set[m.Name] = true
+		}
+	}
+	var mods []string
+	for m := range set {
+		mods = append(mods, m)
+	}
+	require.Greater(t, len(mods), 300, "the corpus has imports")
+	cmd := exec.Command(debianPython, "-c", `import sys, json, importlib.util
+out = {}
+for name in json.load(sys.stdin):
+    try:
+        out[name] = importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError as e:
+        # not found, or a parent package that imports something missing
+        out[name] = False if e.name and (name == e.name or name.startswith(e.name + ".")) else None
+    except Exception as e:
+        out[name] = None
+json.dump(out, sys.stdout)`)
+	in, _ := json.Marshal(mods)
+	cmd.Stdin = bytes.NewReader(in)
+	cmd.Dir = t.TempDir()
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	var want map[string]*bool
+	require.NoError(t, json.Unmarshal(out, &want))
+	e := validate.IndexEnvironment(ix, "test")
+	agree, checked := 0, 0
+	for _, m := range mods {
+		w := want[m]
+		if w == nil {
+			continue // find_spec itself failed (a package that fails to import)
+		}
+		checked++
+		if got := validate.Resolves(e, m); assert.Equal(t, *w, got, "find_spec(%q)", m) {
+			agree++
+		}
+	}
+	t.Logf("%d of %d imports agree (%d resolve)", agree, checked, count(want))
+	assert.Greater(t, checked, 300)
+}
+
+func count(m map[string]*bool) int {
+	n := 0
+	for _, v := range m {
+		if v != nil && *v {
+			n++
+		}
+	}
+	return n
 }

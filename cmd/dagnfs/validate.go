@@ -81,7 +81,7 @@ func (c *checkFlags) options() (validate.Options, error) {
 		if err != nil {
 			return o, usagef("--env %s: %v (make one with dagnfs env capture)", c.env, err)
 		}
-		o.Env, o.ExtraPaths = ix.Environment(filepath.Base(c.env)), c.sysPath
+		o.Env, o.ExtraPaths = validate.IndexEnvironment(ix, filepath.Base(c.env)), c.sysPath
 		if o.PythonVersion == "" {
 			o.PythonVersion = ix.PythonVersion() // the workers' Python is the image's
 		}

@@ -4,6 +4,11 @@
 // and where and how it refuses, is what CPython's compile() does for the
 // workers' Python version.
 //
+// Decode applies PEP 263 to a file's bytes (BOM, coding comment) and gives
+// the text the rest reads; bytes that are not UTF-8 are left for the
+// tokenizer and the string rule to meet where CPython meets them (a
+// comment's never are).
+//
 // Tokenize turns decoded source into the tokens CPython's tokenizer gives
 // (the tokenize module's stream, comments and non-logical newlines
 // included), or the first error CPython's tokenizer raises, with its
@@ -39,8 +44,13 @@
 // The compiler's recursion limit (RecursionError) is CPython's, called
 // from a module's top level, within two levels (TestCompileDepthMatchesCPython;
 // 3.9 and 3.10 meet it a few tens of levels earlier when called deeper).
+// The parser's stack limit (MemoryError) is counted in CPython's levels:
+// each recursing rule and each bracket by kind (TestDepthLimitsMatchCPython,
+// TestBracketLevelsMatchCPython).
 //
-// Still to come: the invalid_ rules not written yet.
+// Package module reads what a module binds and imports from its tree, for
+// the import checks and the environment index.
 //
-// The package imports nothing of dagnfs but its own ast.
+// The package and those under it import nothing else of dagnfs
+// (TestFrontEndStandsAlone).
 package python

@@ -299,3 +299,35 @@ func (t *Tree) Depths(n *Node, count func(*Node) bool, f func(*Node, int) bool) 
 // expression.
 func (n *Node) IsStmt() bool { return n.Kind >= FunctionDef && n.Kind <= Continue }
 func (n *Node) IsExpr() bool { return n.Kind >= BoolOp && n.Kind <= Slice }
+
+// Dotted names what an expression names: "DAG", "models.DAG",
+// "airflow.decorators.dag"; its source text when it is no dotted name. It
+// walks down an attribute chain without recursion: a chain may be as long
+// as the file that holds it.
+func (t *Tree) Dotted(n *Node) string {
+	var attrs []string
+	v := n
+	for v != nil && v.Kind == Attribute {
+		attrs = append(attrs, t.Name(t.Child(v, Attr)))
+		v = t.Child(v, Value)
+	}
+	if v == nil || v.Kind != Name {
+		return t.Text(n)
+	}
+	var b strings.Builder
+	b.WriteString(t.Name(v))
+	for i := len(attrs) - 1; i >= 0; i-- {
+		b.WriteString("." + attrs[i])
+	}
+	return b.String()
+}
+
+// Alias is an import alias's imported name and the name it binds (its
+// "as" name, or the same).
+func (t *Tree) Alias(al *Node) (name, binds string) {
+	name = t.Name(t.Child(al, Ident))
+	if as := t.Child(al, AsName); as != nil {
+		return name, t.Name(as)
+	}
+	return name, name
+}

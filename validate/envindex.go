@@ -1,34 +1,30 @@
-package envindex
+package validate
 
 import (
 	"fmt"
 	"strings"
 
-	"github.com/dagnfs/dagnfs/validate"
+	"github.com/dagnfs/dagnfs/envindex"
 )
 
-// Environment is ix as validate --env uses it; label names it in messages
-// (the index file).
-func (ix *Index) Environment(label string) validate.Environment {
-	h := ix.fileHash // the file's own bytes: no second encoding
-	if h == "" {
-		h = ix.Hash()
-	}
-	return &environment{ix: ix, label: label, hash: h}
+// IndexEnvironment is an environment index as validate --env checks
+// imports against it; label names it in messages (the index file).
+func IndexEnvironment(ix *envindex.Index, label string) Environment {
+	return &environment{ix: ix, label: label, hash: ix.FileHash()}
 }
 
 type environment struct {
-	ix    *Index
+	ix    *envindex.Index
 	label string
 	hash  string
 }
 
-func (e *environment) Module(name string) (validate.EnvModule, bool) {
+func (e *environment) Module(name string) (EnvModule, bool) {
 	m, ok := e.ix.Lookup(name)
 	if !ok {
-		return validate.EnvModule{}, false
+		return EnvModule{}, false
 	}
-	return validate.EnvModule{Kind: m.Kind, Dist: m.Dist, Names: m.Names, Read: m.Read, Dynamic: m.Dynamic}, true
+	return EnvModule{Kind: m.Kind, Dist: m.Dist, Names: m.Names, Read: m.Read, Dynamic: m.Dynamic}, true
 }
 
 func (e *environment) Defining(prefix, name string) []string {

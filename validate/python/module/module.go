@@ -1,23 +1,23 @@
-package validate
+// Package module reads what a Python module binds and imports, from its
+// syntax tree: the static view of imports and module namespaces that
+// validation's environment rules (validate --env) and the environment index
+// (dagnfs env capture) share. Nothing is imported or run.
+package module
 
 import (
 	"regexp"
 	"strings"
 
+	"github.com/dagnfs/dagnfs/validate/python"
 	"github.com/dagnfs/dagnfs/validate/python/ast"
 )
 
-// The static view of Python imports and module namespaces that the
-// environment rules (validate --env) and the environment index (dagnfs env
-// capture) share. Nothing is imported or run: the module's syntax tree is
-// read.
-
-// ImportContext says when an import runs.
-type ImportContext int
+// Context says when an import runs.
+type Context int
 
 const (
 	// AtImport: at module level, when Airflow parses the file.
-	AtImport ImportContext = iota
+	AtImport Context = iota
 	// Guarded: at module level inside a try whose handlers catch
 	// ImportError (or something broader): a failure is handled.
 	Guarded
@@ -41,11 +41,11 @@ type Import struct {
 	// ModuleLine and ModuleColumn are where the module is named (a
 	// failure to find it is reported there).
 	ModuleLine, ModuleColumn int
-	Context                  ImportContext
+	Context                  Context
 }
 
-// ModuleInfo is what a module's top level binds, statically.
-type ModuleInfo struct {
+// Info is what a module's top level binds, statically.
+type Info struct {
 	// Names are the names bound at module level: definitions,
 	// assignments, for and with targets, imports.
 	Names []string
@@ -61,44 +61,66 @@ type ModuleInfo struct {
 	Failed bool
 }
 
-// withTree parses decoded-or-raw src as the newest Python and runs fn on
-// its tree; nothing when it does not compile.
+// newest is the Python 3 minor version modules are read as.
+const newest = 13
+
+// withTree parses a file's bytes as the newest Python and runs fn on its
+// tree; nothing when it does not compile.
 func withTree(raw []byte, fn func(t *ast.Tree)) bool {
-	src, declared, derr := decodeSource(raw)
-	if derr != nil {
+	src, _, err := python.Decode(raw)
+	if err != nil {
 		return false
 	}
-	t, e := newParser().parse(src, 0, declared)
-	if e != nil {
+	var p python.Parser
+	t, err := p.ParseFile(src, newest)
+	if err != nil {
 		return false
 	}
 	fn(t)
 	return true
 }
 
-// ModuleNames reads what src's top level binds.
-func ModuleNames(src []byte) ModuleInfo {
-	var mi ModuleInfo
+// Names reads what a module's top level binds, from its file's bytes.
+func Names(src []byte) Info {
+	var mi Info
 	if !withTree(src, func(t *ast.Tree) {
 		b := &binder{t: t, seen: map[string]bool{}}
 		b.block(t.Root(), ast.Body)
-		mi = ModuleInfo{Names: b.names, All: b.all, Stars: b.stars, Dynamic: b.dynamic}
+		mi = Info{Names: b.names, All: b.all, Stars: b.stars, Dynamic: b.dynamic}
 	}) {
 		mi.Failed = true
 	}
 	return mi
 }
 
-// FileImports lists src's imports with when each runs; nil when src does
-// not compile (the syntax rule reports that).
-func FileImports(src []byte) []Import {
+// Imports lists a module's imports with when each runs, from its file's
+// bytes; nil when it does not compile.
+func Imports(src []byte) []Import {
 	var out []Import
-	withTree(src, func(t *ast.Tree) {
-		w := &importWalker{t: t}
-		w.block(t.Root(), ast.Body, AtImport)
-		out = w.out
-	})
+	withTree(src, func(t *ast.Tree) { out = TreeImports(t) })
 	return out
+}
+
+// TreeImports lists the imports of a module's syntax tree with when each
+// runs (never nil).
+func TreeImports(t *ast.Tree) []Import {
+	w := &importWalker{t: t, out: []Import{}}
+	w.block(t.Root(), ast.Body, AtImport)
+	return w.out
+}
+
+// Identifier reports whether s is an ASCII Python identifier (a module
+// name's part as a package's folder or file may spell it).
+func Identifier(s string) bool {
+	if s == "" || (s[0] >= '0' && s[0] <= '9') {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+			return false
+		}
+	}
+	return true
 }
 
 // binder collects a module's top-level bindings.
@@ -166,7 +188,7 @@ func (b *binder) statement(st *ast.Node) {
 			return // compiler directives (capture.py skips them too)
 		}
 		for al := range t.All(st, ast.Names) {
-			_, alias := aliasNames(t, al)
+			_, alias := t.Alias(al)
 			if alias == "*" {
 				name := strings.Repeat(".", st.Level())
 				if mod != nil {
@@ -178,13 +200,13 @@ func (b *binder) statement(st *ast.Node) {
 			b.bind(alias)
 		}
 	case ast.Expr:
-		if v := t.Child(st, ast.Value); v.Kind == ast.Call && strings.HasSuffix(dottedName(t, t.Child(v, ast.Func)), "add_deprecated_classes") {
+		if v := t.Child(st, ast.Value); v.Kind == ast.Call && strings.HasSuffix(t.Dotted(t.Child(v, ast.Func)), "add_deprecated_classes") {
 			b.dynamic = true
 		}
 	case ast.Assign:
 		value := t.Child(st, ast.Value)
 		for tg := range t.All(st, ast.Targets) {
-			if tg.Kind == ast.Subscript && dottedName(t, t.Child(tg, ast.Value)) == "sys.modules" {
+			if tg.Kind == ast.Subscript && t.Dotted(t.Child(tg, ast.Value)) == "sys.modules" {
 				b.dynamic = true
 			}
 			b.target(tg)
@@ -254,20 +276,20 @@ type importWalker struct {
 }
 
 // block walks the statements of n's field f.
-func (w *importWalker) block(n *ast.Node, f ast.Field, ctx ImportContext) {
+func (w *importWalker) block(n *ast.Node, f ast.Field, ctx Context) {
 	for st := range w.t.All(n, f) {
 		w.statement(st, ctx)
 	}
 }
 
-func (w *importWalker) add(n *ast.Node, modOff int32, mod string, level int, name string, ctx ImportContext) {
+func (w *importWalker) add(n *ast.Node, modOff int32, mod string, level int, name string, ctx Context) {
 	line, col := w.t.Position(n.Off)
 	mline, mcol := w.t.Position(modOff)
 	w.out = append(w.out, Import{Module: mod, Level: level, Name: name, Line: line, Column: col + 1,
 		ModuleLine: mline, ModuleColumn: mcol + 1, Context: ctx})
 }
 
-func (w *importWalker) statement(st *ast.Node, ctx ImportContext) {
+func (w *importWalker) statement(st *ast.Node, ctx Context) {
 	t := w.t
 	switch st.Kind {
 	case ast.Import:
@@ -347,7 +369,7 @@ func (w *importWalker) typeChecking(cond *ast.Node) bool {
 	if cond == nil {
 		return false
 	}
-	name := dottedName(w.t, cond)
+	name := w.t.Dotted(cond)
 	return name == "TYPE_CHECKING" || strings.HasSuffix(name, ".TYPE_CHECKING")
 }
 
@@ -370,7 +392,7 @@ func (w *importWalker) catchesImportError(st *ast.Node) bool {
 			}
 		}
 		for _, ty := range list {
-			name := dottedName(w.t, ty)
+			name := w.t.Dotted(ty)
 			if i := strings.LastIndexByte(name, '.'); i >= 0 {
 				name = name[i+1:]
 			}
