@@ -74,14 +74,18 @@ func (ps *Parser) check(src []byte, minor int) (*Tokens, *Error) {
 	if e != p.inner {
 		e = p.inBytes(e) // p.inner is placed in its own expression's text
 	}
-	// Before reporting its error CPython tokenizes the rest of the
-	// source: an error of its tokenizer there is reported instead, but
-	// not an indentation error, and an unclosed bracket only when the
-	// parser's error is on a later line than the bracket. (Not for an
-	// unexpected indent or unindent where its first pass stopped: that
-	// it reports at once.)
+	// Before reporting its error CPython (from 3.10) tokenizes the rest
+	// of the source: an error of its tokenizer there is reported instead,
+	// but not one its tokenizer only signals (an indentation error, a
+	// character after a line continuation, the end of the file after
+	// one, from 3.12 an error inside an f-string), and an unclosed
+	// bracket only when the parser's error is on a later line than the
+	// bracket. (Not for an unexpected indent or unindent where its first
+	// pass stopped: that it reports at once.)
 	switch {
-	case terr == nil || terr.Type != "SyntaxError":
+	case terr == nil || terr.Type != "SyntaxError" || p.minor == 9 || terr.quiet:
+		return ts, e
+	case terr.Msg == "unexpected character after line continuation character" || terr.Msg == "unexpected EOF while parsing":
 		return ts, e
 	case p.forced == nil && e.Type == "IndentationError":
 		return ts, e

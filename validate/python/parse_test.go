@@ -291,3 +291,14 @@ func TestErrorsAtTheEndMatchCompile(t *testing.T) {
 	}
 	sameAsCompile(t, cases)
 }
+
+// A tokenizer error after the line where the parser stopped replaces the
+// parser's error as compile() lets it: never in 3.9 (its tokenizer stops
+// where its parser did); from 3.10, one its tokenizer raises (an
+// unterminated string, an unmatched bracket, a bad number), not one it
+// only signals (a character after a line continuation, the end of the
+// file after one, indentation, from 3.12 anything inside an f-string).
+func TestLaterTokenizerErrorsMatchCompile(t *testing.T) {
+	t.Parallel()
+	sameAsCompile(t, []string{"x = 1 +\ny = 2 \\ 3\n", "x = 1 +\ny = 2 $\n", "x = 1 +\ny = 2 ?\n", "x = 1 +\ny = 2 €\n", "x = 1 +\ny = 2 !\n", "x = 1 +\ny = 'abc\n", "x = 1 +\ny = 2)\n", "x = 1 +\ny = 0777\n", "x = 1 +\n  y = 2\n z = 3\n", "x = 1 +\nif 1:\n        a\n\tb\n", "def f(:\n  x = 1 \\ 2\n", "x = (1 +\n  2 \\ 3\n", "x = 1 +\ny = '''abc\n", "x = 1 +\ny = 1_\n", "x = 1 +\ny = 0x\n", "x = 1 +\ny = 1e\n", "x = 1 +\ny = f'{'\n", "x = 1 +\ny = (]\n", "x = 1 +\n" + "(" + "(((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((" + "\n", "x = 1 +\ny = 1\\\n", "x = 1 +\ny = f'{'\n", "x = 1 +\ny = f'{a'\n", "x = 1 +\ny = f'{a!'\n", "x = 1 +\ny = f'{a!r'\n", "x = 1 +\ny = f'{a:'\n", "x = 1 +\ny = f'}'\n", "x = 1 +\ny = f'{}'\n", "x = 1 +\ny = f'{a!x}'\n", "x = 1 +\ny = f'{!r}'\n", "x = 1 +\ny = f'{a=!r:x'\n", "x = 1 +\ny = f'{a b}'\n", "x = 1 +\ny = f\"{'\"\n", "x = 1 +\ny = f'abc\n", "x = 1 +\ny = f'{a:{'\n", "x = 1 +\ny = f'{a:{b'\n", "x = 1 +\ny = f'''{\n'''\n"})
+}

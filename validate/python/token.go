@@ -63,6 +63,9 @@ type Error struct {
 	// charCol is Col in characters where Col counts bytes (0: the same):
 	// see Declared.
 	charCol int
+	// quiet: a tokenizer error that does not replace the parser's
+	// earlier one (see check).
+	quiet bool
 }
 
 // Declared is e as CPython reports it for a file that declares its

@@ -155,7 +155,7 @@ func (t *tokenizer) emit(k Kind, start ipos, off int) {
 
 func (t *tokenizer) fail(typ string, line, col int, msg string) {
 	if t.err == nil {
-		t.err = &Error{Type: typ, Line: line, Col: col, Msg: msg}
+		t.err = &Error{Type: typ, Line: line, Col: col, Msg: msg, quiet: t.minor >= 12 && len(t.fstrings) > 0}
 	}
 }
 
