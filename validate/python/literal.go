@@ -75,7 +75,7 @@ func decodeLiteral(s string, raw, isBytes bool) string {
 				continue
 			}
 			if end := strings.IndexByte(s[i:], '}'); i < len(s) && s[i] == '{' && end > 0 {
-				if r, ok := runeNamed(s[i+1 : i+end]); ok {
+				if r, ok := runeNamed(s[i+1:i+end], newestMinor); ok {
 					writeCode(&out, r, false)
 					i += end + 1
 					continue
@@ -129,13 +129,19 @@ var (
 	runeNames map[string]rune
 )
 
-// runeNamed is the code point a \N{name} escape names: the Unicode
-// character names (case does not matter), and the names of CJK ideographs
-// and Hangul syllables that the database computes. The table is built on
-// first use, since few files use \N{...}. Name aliases (\N{NBSP}) are not
-// known here.
-func runeNamed(name string) (rune, bool) {
+// newestMinor is the newest Python 3 minor version known here.
+const newestMinor = 13
+
+// runeNamed is the code point a \N{name} escape names in Python 3.minor:
+// the Unicode character names (case does not matter), the names of CJK
+// ideographs and Hangul syllables that the database computes, and the name
+// aliases of minor's database (\N{NBSP}, \N{BOM}). The names' table is
+// built on first use, since few files use \N{...}.
+func runeNamed(name string, minor int) (rune, bool) {
 	name = strings.ToUpper(name)
+	if a, ok := nameAliases[name]; ok && minor >= int(a.minor) {
+		return a.r, true
+	}
 	for _, p := range []string{"CJK UNIFIED IDEOGRAPH-", "CJK COMPATIBILITY IDEOGRAPH-"} {
 		if hex, ok := strings.CutPrefix(name, p); ok {
 			v, err := strconv.ParseUint(hex, 16, 32)
@@ -339,7 +345,7 @@ func literalError(body string, raw, isBytes bool, minor int) string {
 			case end == 3:
 				return bad(i, i+2, "malformed \\N character escape")
 			}
-			if _, ok := runeNamed(body[i+3 : i+end]); !ok {
+			if _, ok := runeNamed(body[i+3:i+end], minor); !ok {
 				return bad(i, i+end, "unknown Unicode character name")
 			}
 		}

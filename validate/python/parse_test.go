@@ -175,6 +175,7 @@ func TestLiteralErrorsMatchCompile(t *testing.T) {
 	t.Parallel() // the measuring tests run alone first
 	sameAsCompile(t, []string{
 		"x = b\"a\" \"b\"\n", "x = \"a\" b\"b\" + 1\n", "x = f\"a\" b\"b\"\n", "y = \"\\xZ\"\n", "y = \"ab\\x4\"\n", "y = \"é\\x4\"\n",
+		"y = \"\\N{NBSP}\\N{bom}\\N{LATIN CAPITAL LETTER GHA}\\N{vs256}\" \"\\x4\"\n", "y = \"\\N{FVS4}\"\n", "y = \"\\N{LINE FEED (LF)}\"\n",
 		"y = \"\\u12\"\n", "y = \"\\U0011FFFF\"\n", "y = \"\\N{NOPE}\"\n", "y = \"\\N\"\n", "y = \"\\N{DASH\"\n", "y = \"\\N{}\"\n",
 		"y = \"\\N{BULLET}\\N{bullet}\\N{CJK UNIFIED IDEOGRAPH-4E00}\\N{HANGUL SYLLABLE GAG}\"\n", "y = b\"\\x4\"\n", "y = b\"é\"\n",
 		"y = \"a\" \"\\x4\"\n", "y = f\"\\x4\"\n", "y = f\"{x}\\x4\"\n", "y = f\"{{\\x4\"\n", "y = f\"{x:\\x4}\"\n", "y = \"\\x4\" if (\n",
@@ -301,4 +302,39 @@ func TestErrorsAtTheEndMatchCompile(t *testing.T) {
 func TestLaterTokenizerErrorsMatchCompile(t *testing.T) {
 	t.Parallel()
 	sameAsCompile(t, []string{"x = 1 +\ny = 2 \\ 3\n", "x = 1 +\ny = 2 $\n", "x = 1 +\ny = 2 ?\n", "x = 1 +\ny = 2 €\n", "x = 1 +\ny = 2 !\n", "x = 1 +\ny = 'abc\n", "x = 1 +\ny = 2)\n", "x = 1 +\ny = 0777\n", "x = 1 +\n  y = 2\n z = 3\n", "x = 1 +\nif 1:\n        a\n\tb\n", "def f(:\n  x = 1 \\ 2\n", "x = (1 +\n  2 \\ 3\n", "x = 1 +\ny = '''abc\n", "x = 1 +\ny = 1_\n", "x = 1 +\ny = 0x\n", "x = 1 +\ny = 1e\n", "x = 1 +\ny = f'{'\n", "x = 1 +\ny = (]\n", "x = 1 +\n" + "(" + "(((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((" + "\n", "x = 1 +\ny = 1\\\n", "x = 1 +\ny = f'{'\n", "x = 1 +\ny = f'{a'\n", "x = 1 +\ny = f'{a!'\n", "x = 1 +\ny = f'{a!r'\n", "x = 1 +\ny = f'{a:'\n", "x = 1 +\ny = f'}'\n", "x = 1 +\ny = f'{}'\n", "x = 1 +\ny = f'{a!x}'\n", "x = 1 +\ny = f'{!r}'\n", "x = 1 +\ny = f'{a=!r:x'\n", "x = 1 +\ny = f'{a b}'\n", "x = 1 +\ny = f\"{'\"\n", "x = 1 +\ny = f'abc\n", "x = 1 +\ny = f'{a:{'\n", "x = 1 +\ny = f'{a:{b'\n", "x = 1 +\ny = f'''{\n'''\n"})
+}
+
+// Every name alias \N{...} knows here is one CPython's database knows, for
+// the same code point, from the same version (case aside); and a few it
+// does not know are not.
+func TestNameAliasesMatchCPython(t *testing.T) {
+	t.Parallel()
+	names := []string{"LINE FEED (LF)", "NO SUCH ALIAS", "BELL"}
+	for n := range nameAliases {
+		names = append(names, n, strings.ToLower(n))
+	}
+	in, err := json.Marshal(names)
+	require.NoError(t, err)
+	for minor, python := range pythons(t) {
+		cmd := exec.Command(python, "-I", "-c", `import json, sys, unicodedata
+out = []
+for n in json.load(sys.stdin):
+    try:
+        out.append(ord(unicodedata.lookup(n)))
+    except KeyError:
+        out.append(-1)
+print(json.dumps(out))`)
+		cmd.Stdin = bytes.NewReader(in)
+		out, err := cmd.Output()
+		require.NoError(t, err)
+		var want []int
+		require.NoError(t, json.Unmarshal(out, &want))
+		for i, n := range names {
+			r, ok := runeNamed(n, minor)
+			if !ok {
+				r = -1
+			}
+			assert.Equal(t, want[i], int(r), "3.%d: \\N{%s}", minor, n)
+		}
+	}
 }
