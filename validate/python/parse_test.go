@@ -290,6 +290,11 @@ func TestErrorsAtTheEndMatchCompile(t *testing.T) {
 			cases = append(cases, head+tail)
 		}
 	}
+	// 3.9 reads its strings' escapes when its parser has reached the end,
+	// and places their errors there
+	cases = append(cases, "x = ('\\x4'", "f('\\x4'", "x = ['\\x4'", "x = ('\\x4' +", "x = ('a' '\\x4'", "x = {'\\x4': 1",
+		"x = (b'\\xff' 'a'", "(\n'\\x4'\n\n", "f(a,\n  '\\x4'\n  # c\n", "x = f'{a}\\x4'\n(", "x = ('\\x4'\n\n\n", "[b'\\x4'\n",
+		"[b'\\xé'\n", "['\\N{NOPE}'")
 	sameAsCompile(t, cases)
 }
 
