@@ -12,10 +12,6 @@ type pyError struct {
 	rule string // RuleSyntax, RuleEncoding or RulePythonVersion
 }
 
-func synErr(line, col int, msg string) *pyError {
-	return &pyError{Type: "SyntaxError", Line: line, Col: col, Msg: msg, rule: RuleSyntax}
-}
-
 // decodeSource is python.Decode with its error as a finding of the
 // encoding rule.
 func decodeSource(src []byte) ([]byte, bool, *pyError) {
