@@ -16,6 +16,8 @@ import (
 	"github.com/dagnfs/dagnfs/internal/guard"
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/share"
+	"github.com/dagnfs/dagnfs/validate"
 )
 
 // A publish is one pipeline: validate, lock, plan, upload, switch, record,
@@ -119,6 +121,9 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		return res, err
 	}
 	files, report, snap := src.files, src.report, src.snap
+	if err := checkShare(ctx, o, report); err != nil {
+		return res, err
+	}
 
 	// 2. The destination: a folder this identity can write.
 	d := o.Dest
@@ -467,4 +472,28 @@ func sortedEntries(idx map[string]layout.Entry) []layout.Entry {
 		return 0
 	})
 	return out
+}
+
+// checkShare refuses, before anything is written, a publish into a share
+// (Options.Share) that overlaps another team's folder or would serve a
+// dag_id another team's folder serves.
+func checkShare(ctx context.Context, o Options, report *validate.Report) error {
+	if o.Share == nil {
+		return nil
+	}
+	var dags []share.DAG
+	if report != nil {
+		for _, d := range report.DAGs {
+			dags = append(dags, share.DAG{ID: d.DagID, File: d.File, Line: d.Line})
+		}
+	}
+	why, folders, err := o.Share.Check(ctx, dags)
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		return &RefusedError{Reason: why}
+	}
+	o.Log.Debug("share checked", "share", o.Share.Root.String(), "folder", o.Share.Dest, "teams", len(folders), "dags", len(dags))
+	return nil
 }

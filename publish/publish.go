@@ -23,6 +23,7 @@ import (
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
+	"github.com/dagnfs/dagnfs/share"
 	"github.com/dagnfs/dagnfs/validate"
 )
 
@@ -31,6 +32,10 @@ import (
 type Options struct {
 	Source Source
 	Dest   nfs.Dest
+	// Share is the share Dest is a team's folder in (share.Find), nil
+	// where there is none: the publish must not overlap another team's
+	// folder nor serve a dag_id another team serves.
+	Share  *share.Share
 	Owner  Owner
 	Delete Deletes
 	Lock   Locking
@@ -354,6 +359,9 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// CurrentUser names the user running dagnfs, as manifests record it.
+func CurrentUser() string { return currentUser() }
 
 func currentUser() string {
 	if u, err := user.Current(); err == nil {

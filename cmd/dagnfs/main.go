@@ -51,6 +51,7 @@ Usage:
   dagnfs unlock DEST [--force]      remove a lock its publisher left behind
   dagnfs pause DEST --reason TEXT   refuse publishes to DEST until dagnfs resume DEST
   dagnfs resume DEST                let publishes to DEST run again
+  dagnfs share init SHARE           make SHARE a folder several teams publish into (status SHARE lists them)
   dagnfs k8s KIND [flags]           print Kubernetes manifests that run dagnfs; KIND is
                                     verify-job, agent-daemonset, agent-networkpolicy,
                                     publish-cronjob, env-capture-job or bundle-config
@@ -72,7 +73,7 @@ EXIT STATUS
 
 // commands are dagnfs's commands, as the usage above lists them.
 var commands = []string{"publish", "validate", "config", "verify", "agent", "status", "history", "rollback",
-	"unlock", "pause", "resume", "k8s", "env", "serve", "version", "help"}
+	"unlock", "pause", "resume", "share", "k8s", "env", "serve", "version", "help"}
 
 // memoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT says
 // otherwise: the garbage collector works harder before the heap grows past
@@ -217,6 +218,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		err = runPauseCmd(ctx, args[1:], stdout, stderr)
 	case "resume":
 		err = runResumeCmd(ctx, args[1:], stdout, stderr)
+	case "share":
+		err = runShareCmd(ctx, args[1:], stdout, stderr)
 	case "k8s":
 		err = runK8sCmd(args[1:], stdout, stderr)
 	case "env":

@@ -16,6 +16,7 @@ import (
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
 	"github.com/dagnfs/dagnfs/publish"
+	"github.com/dagnfs/dagnfs/share"
 	"github.com/dagnfs/dagnfs/verify"
 )
 
@@ -105,6 +106,11 @@ func runStatusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // status prints what DEST holds and returns how many things need
 // attention.
 func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, scan scanFlags, stdout io.Writer) (int, error) {
+	if m, err := share.ReadMarker(ctx, d); err != nil {
+		return 0, err
+	} else if m != nil {
+		return shareStatus(ctx, d, m, o, stdout)
+	}
 	vo := verify.Options{Quick: true, As: perms.Identity{UID: uint32(o.uid), GIDs: []uint32{uint32(o.gid)}}}
 	if !nfs.IsURL(dest) {
 		vo.LocalPath = dest

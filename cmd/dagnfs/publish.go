@@ -18,6 +18,7 @@ import (
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
 	"github.com/dagnfs/dagnfs/publish"
+	"github.com/dagnfs/dagnfs/share"
 	"github.com/dagnfs/dagnfs/validate"
 )
 
@@ -183,46 +184,84 @@ func openDest(ctx context.Context, dest string, uid, gid int, timeout time.Durat
 	return d, err
 }
 
+// findShare is the share d is a team's folder in (the nearest folder at or
+// above it holding a share marker), nil where there is none; the folders
+// above are opened as d was, one connection each.
+func findShare(ctx context.Context, d nfs.Dest, uid, gid int, timeout time.Duration, log *slog.Logger) (*share.Share, error) {
+	sh, err := share.Find(ctx, d, d.Location(), func(ctx context.Context, loc nfs.Location) (nfs.Dest, error) {
+		return openDest(ctx, loc.String(), uid, gid, timeout, 1, log)
+	})
+	if sh != nil {
+		log.Info("publishing into a share", "share", sh.Root.String(), "folder", sh.Dest)
+	}
+	return sh, err
+}
+
 // openOrMakeDest opens DEST for a publish. A missing last folder whose
 // parent exists is made first, as any folder dagnfs makes (--dir-mode,
 // owned by --uid/--gid where the destination can set owners): a new team's
 // folder needs no step of its own. A missing parent is named, not made.
-func openOrMakeDest(ctx context.Context, dest string, o *publishOptions, log *slog.Logger) (nfs.Dest, error) {
+// unmake removes the folder made, while it is still empty, for a publish
+// that then fails or is refused (nothing of it stays on the export); it
+// does nothing when no folder was made.
+func openOrMakeDest(ctx context.Context, dest string, o *publishOptions, log *slog.Logger) (nfs.Dest, func(context.Context), error) {
+	none := func(context.Context) {}
 	d, err := openDest(ctx, dest, o.uid, o.gid, o.timeout, o.concurrency, log)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return d, err
+		return d, none, err
 	}
 	loc, perr := nfs.ParseLocation(dest)
 	if perr != nil {
-		return nil, err
+		return nil, none, err
 	}
 	parentLoc, name, ok := loc.Parent()
 	if !ok {
-		return nil, err
+		return nil, none, err
 	}
 	pd, perr := openDest(ctx, parentLoc.String(), o.uid, o.gid, o.timeout, 1, log)
 	if errors.Is(perr, fs.ErrNotExist) {
-		return nil, fmt.Errorf("destination %s does not exist, nor does %s, the folder that would hold it: dagnfs makes only the last folder of DEST; make the others first (%v)", loc, parentLoc, err)
+		return nil, none, fmt.Errorf("destination %s does not exist, nor does %s, the folder that would hold it: dagnfs makes only the last folder of DEST; make the others first (%v)", loc, parentLoc, err)
 	}
 	if perr != nil {
-		return nil, err
+		return nil, none, err
 	}
-	defer pd.Close()
 	if o.dryRun {
-		return nil, fmt.Errorf("destination %s does not exist yet: a publish makes it in %s; a dry run changes nothing", loc, parentLoc)
+		pd.Close()
+		return nil, none, fmt.Errorf("destination %s does not exist yet: a publish makes it in %s; a dry run changes nothing", loc, parentLoc)
+	}
+	made := false
+	unmake := func(ctx context.Context) {
+		defer pd.Close()
+		if !made {
+			return
+		}
+		rctx, done := nfs.ReleaseContext(ctx)
+		defer done()
+		if err := pd.Rmdir(rctx, name); err == nil {
+			log.Info("removed the destination folder this publish made", "dest", loc.String())
+		}
 	}
 	if err := pd.Mkdir(ctx, name, fs.FileMode(o.dirMode)); err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("making the destination folder %s: %w", loc, err)
+		unmake(ctx)
+		return nil, none, fmt.Errorf("making the destination folder %s: %w", loc, err)
+	} else if err == nil {
+		made = true
 	}
 	attr := nfs.Attr{Mode: fs.FileMode(o.dirMode), UID: -1, GID: -1}
 	if pd.Caps().Chown {
 		attr.UID, attr.GID = o.uid, o.gid
 	}
 	if _, err := pd.SetAttr(ctx, name, attr); err != nil {
-		return nil, fmt.Errorf("making the destination folder %s: %w", loc, err)
+		unmake(ctx)
+		return nil, none, fmt.Errorf("making the destination folder %s: %w", loc, err)
 	}
 	log.Info("made the destination folder", "dest", loc.String(), "mode", fmt.Sprintf("%04o", o.dirMode))
-	return openDest(ctx, dest, o.uid, o.gid, o.timeout, o.concurrency, log)
+	d, err = openDest(ctx, dest, o.uid, o.gid, o.timeout, o.concurrency, log)
+	if err != nil {
+		unmake(ctx)
+		return nil, none, err
+	}
+	return d, unmake, nil
 }
 
 func (o *publishOptions) check() ([]perms.Identity, error) {
@@ -481,11 +520,17 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 	}
 	log := newLogger(o.logFormat.val, o.verbose, logTo)
 	label, uncommitted := sourceLabel(ctx, o.label, src)
-	d, err := openOrMakeDest(ctx, dest, o, log)
+	d, unmake, err := openOrMakeDest(ctx, dest, o, log)
 	if err != nil {
 		return nil, err
 	}
 	defer d.Close()
+	sh, err := findShare(ctx, d, o.uid, o.gid, o.timeout, log)
+	if err != nil {
+		unmake(ctx)
+		return nil, err
+	}
+	defer sh.Close()
 
 	popts := publish.Options{
 		Source: publish.Source{Exclude: o.exclude, Validate: vo, AllowEmpty: o.allowEmpty},
@@ -496,7 +541,7 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 		Lock:        publish.Locking{TTL: o.lockTTL, Wait: o.lockTimeout},
 		Concurrency: o.concurrency, DryRun: o.dryRun, Label: label, Keep: o.keep,
 		Layout: o.layout.val, Bundle: o.bundle, Grace: o.grace, NoRepair: o.noRepair, Migrate: o.migrate, Force: o.force,
-		Version: version, Log: log, Via: startedVia(stdin), Uncommitted: uncommitted,
+		Version: version, Log: log, Via: startedVia(stdin), Uncommitted: uncommitted, Share: sh,
 	}
 	if line != nil {
 		popts.Progress = line.update
@@ -518,7 +563,11 @@ func runPublishOn(ctx context.Context, o *publishOptions, src, dest string, stdi
 		}
 	}
 	popts.Source.Dir = src
-	return do(ctx, popts)
+	res, err := do(ctx, popts)
+	if err != nil {
+		unmake(ctx) // a refused publish leaves no folder of its own behind
+	}
+	return res, err
 }
 
 func humanBytes(n int64) string {

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/nfs/nfstest"
+	"github.com/dagnfs/dagnfs/share"
+)
+
+func dagWithID(id string) string {
+	return fmt.Sprintf("from airflow import DAG\nwith DAG(%q):\n    pass\n", id)
+}
+
+// Teams on one share, over NFS and into a folder: a dag_id another team
+// serves is refused before anything changes (the team's new folder is not
+// left behind), with both files, the other team's folder, its generation
+// and who published it; a team never publishes over, under or into the
+// root of another's; status SHARE lists every team; without a marker,
+// folders on one export may hold the same dag_ids.
+func TestShareTeams(t *testing.T) {
+	dir, s := nfstest.Server(t)
+	local := t.TempDir()
+	for _, tg := range []struct{ name, base, disk string }{
+		{"nfs", strings.TrimSuffix(s.URL(), "/"), dir},
+		{"folder", local, local},
+	} {
+		t.Run(tg.name, func(t *testing.T) {
+			for _, d := range []string{"srv", "plain", "srv/group"} {
+				require.NoError(t, os.MkdirAll(filepath.Join(tg.disk, d), 0o755))
+			}
+			at := func(p string) string { return tg.base + "/" + p }
+			code, out, errOut := runCLI(t, "share", "init", at("srv"))
+			require.Equal(t, exitOK, code, errOut)
+			assert.Contains(t, out, "is a share")
+			require.FileExists(t, filepath.Join(tg.disk, "srv", share.MarkerName))
+
+			teamA := srcDir(t, map[string]string{"etl.py": dagWithID("etl_daily")})
+			teamB := srcDir(t, map[string]string{"other.py": dagWithID("etl_daily"), "reports.py": dagWithID("reports")})
+			code, _, errOut = runCLI(t, "publish", teamA, at("srv/team-a"))
+			require.Equal(t, exitOK, code, errOut)
+
+			code, _, errOut = runCLI(t, "publish", teamB, at("srv/team-b"))
+			assert.Equal(t, exitFailed, code, errOut)
+			for _, want := range []string{`dag_id "etl_daily" of other.py:2`, "team-a/etl.py:2", "generation 1", "published by"} {
+				assert.Contains(t, errOut, want)
+			}
+			assert.NoDirExists(t, filepath.Join(tg.disk, "srv", "team-b"), "a refused publish leaves nothing behind, not even its new folder")
+
+			require.NoError(t, os.Remove(filepath.Join(teamB, "other.py")))
+			code, _, errOut = runCLI(t, "publish", teamB, at("srv/team-b"))
+			require.Equal(t, exitOK, code, errOut)
+
+			// A team's --delete stays in its folder.
+			require.NoError(t, os.WriteFile(filepath.Join(teamB, "reports.py"), []byte(dagWithID("reports2")), 0o644))
+			code, _, errOut = runCLI(t, "publish", "--delete", teamB, at("srv/team-b"))
+			require.Equal(t, exitOK, code, errOut)
+			assert.FileExists(t, filepath.Join(tg.disk, "srv", "team-a", "etl.py"))
+
+			code, out, errOut = runCLI(t, "status", at("srv"))
+			require.Equal(t, exitOK, code, errOut)
+			assert.Contains(t, out, "a share of 2 team folder(s)")
+			assert.Regexp(t, `team-a +generation 1, 1 DAGs`, out)
+			assert.Regexp(t, `team-b +generation 2, 1 DAGs`, out)
+			code, out, errOut = runCLI(t, "status", "--format", "json", at("srv"))
+			require.Equal(t, exitOK, code, errOut)
+			var st struct {
+				Teams []struct {
+					Folder     string `json:"folder"`
+					Generation int    `json:"generation"`
+				} `json:"teams"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(out), &st), out)
+			require.Len(t, st.Teams, 2)
+			assert.Equal(t, "team-b", st.Teams[1].Folder)
+
+			code, _, _ = runCLI(t, "status", "--check", at("srv"))
+			assert.Equal(t, exitOK, code, "all is well")
+			code, _, errOut = runCLI(t, "pause", "--reason", "freeze", at("srv/team-a"))
+			require.Equal(t, exitOK, code, errOut)
+			code, out, _ = runCLI(t, "status", "--check", at("srv"))
+			assert.Equal(t, exitFailed, code, "a paused team needs attention")
+			assert.Regexp(t, `team-a +generation 1, .*, paused`, out)
+			code, _, errOut = runCLI(t, "resume", at("srv/team-a"))
+			require.Equal(t, exitOK, code, errOut)
+
+			// Overlaps: the root, inside a team's folder, over one.
+			code, _, errOut = runCLI(t, "publish", teamB, at("srv"))
+			assert.Equal(t, exitFailed, code)
+			assert.Contains(t, errOut, "the share's root holds the teams' folders")
+			require.NoError(t, os.Mkdir(filepath.Join(tg.disk, "srv", "team-a", "sub"), 0o755))
+			code, _, errOut = runCLI(t, "publish", teamB, at("srv/team-a/sub"))
+			assert.Equal(t, exitFailed, code)
+			assert.Contains(t, errOut, "team-a/sub lies inside team-a, another team's folder")
+			teamC := srcDir(t, map[string]string{"c.py": dagWithID("c")})
+			code, _, errOut = runCLI(t, "publish", teamC, at("srv/group/team-c"))
+			require.Equal(t, exitOK, code, errOut)
+			code, _, errOut = runCLI(t, "publish", teamB, at("srv/group"))
+			assert.Equal(t, exitFailed, code)
+			assert.Contains(t, errOut, "group holds group/team-c, another team's folder")
+			assert.NoDirExists(t, filepath.Join(tg.disk, "srv", "group", ".dagnfs"))
+
+			// No share inside a share, none on a team's folder, none twice.
+			code, _, errOut = runCLI(t, "share", "init", at("srv/group"))
+			assert.Equal(t, exitFailed, code)
+			assert.Contains(t, errOut, "lies inside the share")
+			code, _, errOut = runCLI(t, "share", "init", at("srv/team-a"))
+			assert.Equal(t, exitFailed, code)
+			assert.Contains(t, errOut, "lies inside the share")
+			code, _, errOut = runCLI(t, "share", "init", at("srv"))
+			assert.Equal(t, exitFailed, code)
+			assert.Contains(t, errOut, "already a share")
+
+			// Without a marker, folders are independent.
+			colliding := srcDir(t, map[string]string{"other.py": dagWithID("etl_daily")})
+			for _, f := range []string{"plain/dev", "plain/prod"} {
+				code, _, errOut = runCLI(t, "publish", colliding, at(f))
+				require.Equal(t, exitOK, code, errOut)
+			}
+			code, _, errOut = runCLI(t, "share", "init", at("plain/dev"))
+			assert.Equal(t, exitFailed, code)
+			assert.Contains(t, errOut, "a folder dagnfs publishes into")
+			assert.NoFileExists(t, filepath.Join(tg.disk, "plain", "dev", share.MarkerName))
+		})
+	}
+}
