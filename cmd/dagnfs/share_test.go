@@ -81,6 +81,35 @@ func TestShareTeams(t *testing.T) {
 			require.Len(t, st.Teams, 2)
 			assert.Equal(t, "team-b", st.Teams[1].Folder)
 
+			code, out, errOut = runCLI(t, "verify", at("srv"))
+			require.Equal(t, exitOK, code, out+errOut)
+			assert.Regexp(t, `team-a +OK: generation 1`, out)
+			assert.Regexp(t, `team-b +OK: generation 2`, out)
+			code, out, _ = runCLI(t, "verify", "--format", "json", at("srv"))
+			require.Equal(t, exitOK, code, out)
+			var sv struct {
+				OK    bool `json:"ok"`
+				Teams []struct {
+					Folder string `json:"folder"`
+				} `json:"teams"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(out), &sv), out)
+			assert.True(t, sv.OK)
+			assert.Len(t, sv.Teams, 2)
+			code, _, errOut = runCLI(t, "verify", "--expect-generation", "1", at("srv"))
+			assert.Equal(t, exitUsage, code, errOut)
+			edited := filepath.Join(tg.disk, "srv", "team-b", "reports.py")
+			good, err := os.ReadFile(edited)
+			require.NoError(t, err)
+			require.Equal(t, dagWithID("reports2"), string(good))
+			require.NoError(t, os.WriteFile(edited, append(good, "# edited by hand\n"...), 0o644))
+			code, out, _ = runCLI(t, "verify", at("srv"))
+			assert.Equal(t, exitFailed, code, out)
+			assert.Regexp(t, `team-b +FAILED`, out)
+			assert.Contains(t, out, "FAILED: every team's folder checked")
+			code, _, errOut = runCLI(t, "publish", teamB, at("srv/team-b")) // repairs the hand edit
+			require.Equal(t, exitOK, code, errOut)
+
 			code, _, _ = runCLI(t, "status", "--check", at("srv"))
 			assert.Equal(t, exitOK, code, "all is well")
 			code, _, errOut = runCLI(t, "pause", "--reason", "freeze", at("srv/team-a"))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/perms"
+	"github.com/dagnfs/dagnfs/share"
 	"github.com/dagnfs/dagnfs/validate"
 	"github.com/dagnfs/dagnfs/verify"
 )
@@ -165,20 +167,97 @@ func forBundle(d nfs.Dest, name string) (nfs.Dest, error) {
 }
 
 // run verifies dest once, within --deadline (plus --wait).
-func (o *verifyOptions) run(ctx context.Context, dest string) (*verify.Result, error) {
+func (o *verifyOptions) run(ctx context.Context, dest string) (*verify.Result, *shareVerify, error) {
 	vo, err := o.options(dest)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctx, cancel, bounded := withDeadline(ctx, o.deadline+o.wait)
 	defer cancel()
 	d, err := o.open(ctx, exportRoot(dest, &vo))
 	if err != nil {
-		return nil, bounded(err)
+		return nil, nil, bounded(err)
 	}
 	defer d.Close()
+	if m, err := share.ReadMarker(ctx, d); err != nil {
+		return nil, nil, bounded(err)
+	} else if m != nil {
+		if vo.ExpectGeneration != 0 || vo.ExpectLabel != "" {
+			return nil, nil, usagef("%s is a share: --expect-generation and --expect-label name one team's generation; verify that team's folder", d)
+		}
+		sv, err := verifyShare(ctx, d, m, vo)
+		return nil, sv, bounded(err)
+	}
 	r, err := verify.Verify(ctx, d, vo)
-	return r, bounded(err)
+	return r, nil, bounded(err)
+}
+
+// shareVerify is verify SHARE: every team's folder, one verdict.
+type shareVerify struct {
+	OK    bool         `json:"ok"`
+	Share string       `json:"share"`
+	Teams []teamVerify `json:"teams"`
+}
+
+type teamVerify struct {
+	Folder string         `json:"folder"`
+	Team   string         `json:"team"`
+	Result *verify.Result `json:"result,omitempty"`
+	Error  *jsonError     `json:"error,omitempty"`
+}
+
+// verifyShare verifies every team's folder of the share d as vo says for
+// one folder (a local mount's path followed into each).
+func verifyShare(ctx context.Context, d nfs.Dest, m *share.Marker, vo verify.Options) (*shareVerify, error) {
+	sh := &share.Share{Root: d, Marker: m}
+	folders, err := sh.Folders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sv := &shareVerify{OK: true, Share: d.String(), Teams: []teamVerify{}}
+	for _, f := range folders {
+		tv := teamVerify{Folder: f.Path, Team: sh.Team(f.Path)}
+		tvo := vo
+		if vo.LocalPath != "" {
+			tvo.LocalPath = filepath.Join(vo.LocalPath, filepath.FromSlash(f.Path))
+		}
+		r, err := verify.Verify(ctx, nfs.Sub(d, f.Path), tvo)
+		switch {
+		case err != nil:
+			tv.Error, sv.OK = errorObject(err), false
+		default:
+			tv.Result = r
+			sv.OK = sv.OK && r.OK
+		}
+		sv.Teams = append(sv.Teams, tv)
+	}
+	return sv, nil
+}
+
+func printShareVerify(w io.Writer, sv *shareVerify) {
+	fmt.Fprintf(w, "%s: a share of %d team folder(s)\n", sv.Share, len(sv.Teams))
+	for _, t := range sv.Teams {
+		if t.Error != nil {
+			fmt.Fprintf(w, "  %-16s FAILED: %s\n", printable(t.Folder), printable(t.Error.Message))
+			continue
+		}
+		r := t.Result
+		verdict := "OK"
+		if !r.OK {
+			verdict = "FAILED"
+		}
+		fmt.Fprintf(w, "  %-16s %s: generation %d, %d files, %d unreadable, %s\n", printable(t.Folder), verdict, r.Generation, r.Files, r.Unreadable, validate.Count(r.Errors(), "error"))
+		for _, f := range r.Findings {
+			if f.Severity == verify.Error {
+				fmt.Fprintf(w, "  %-16s   %s\n", "", printable(f.String()))
+			}
+		}
+	}
+	verdict := "OK"
+	if !sv.OK {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(w, "%s: every team's folder checked\n", verdict)
 }
 
 func runVerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -189,7 +268,20 @@ func runVerifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	r, err := o.run(ctx, rest[0])
+	r, sv, err := o.run(ctx, rest[0])
+	if err == nil && sv != nil {
+		if o.format.val == "json" {
+			if err := writeJSON(stdout, sv); err != nil {
+				return err
+			}
+		} else {
+			printShareVerify(stdout, sv)
+		}
+		if !sv.OK {
+			return silentFailure{}
+		}
+		return nil
+	}
 	if err != nil {
 		if o.format.val == "json" {
 			writeJSON(stdout, struct {
