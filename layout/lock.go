@@ -35,9 +35,19 @@ func (l *LockInfo) HolderGone() bool {
 	return errors.Is(syscall.Kill(l.PID, 0), syscall.ESRCH)
 }
 
+// DefaultLockTTL is how long a lock holds without a refresh (publish
+// --lock-ttl), and the expiry given to a lock that cannot be read, from its
+// file's mtime.
+const DefaultLockTTL = 10 * time.Minute
+
+// Expired reports whether the lock was not refreshed in time: its
+// publisher stopped (killed, or its host gone).
+func (l *LockInfo) Expired(now time.Time) bool { return now.After(l.Expires) }
+
 // Live reports whether the lock's publisher is presumably still at work at
-// now: the lock has not expired and its holder is not provably gone.
-func (l *LockInfo) Live(now time.Time) bool { return !now.After(l.Expires) && !l.HolderGone() }
+// now: the lock has not expired and its holder is not provably gone. A
+// lock that is not live may be taken over or removed.
+func (l *LockInfo) Live(now time.Time) bool { return !l.Expired(now) && !l.HolderGone() }
 
 // Running describes a live lock's publish: "publishing (pid 42, host h,
 // since 2026-01-02T03:04:05Z) by user".

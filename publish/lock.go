@@ -89,7 +89,7 @@ func acquire(ctx context.Context, d nfs.Dest, info layout.LockInfo, ttl time.Dur
 			continue // released meanwhile
 		}
 		dead := held.HolderGone()
-		if (now().Before(held.Expires) && !dead) || attempt > 0 {
+		if held.Live(now()) || attempt > 0 {
 			return nil, &LockedError{Lock: strings.TrimSuffix(d.String(), "/") + "/" + layout.LockPath, Holder: held.Holder, Since: held.Acquired, Expires: held.Expires}
 		}
 		// Known race: two publishers that both find the same lock expired
@@ -230,4 +230,40 @@ func (l *lock) release(ctx context.Context) error {
 		return fmt.Errorf("%w; the lock was not removed", ErrLockLost)
 	}
 	return l.d.Remove(ctx, layout.LockPath)
+}
+
+// Why Unlock removed a lock.
+const (
+	UnlockExpired = "expired" // its publisher stopped refreshing it
+	UnlockGone    = "gone"    // its publisher, a process of this host, no longer runs
+	UnlockForced  = "forced"  // it was live, and removed on request
+)
+
+// Unlock removes the lock on d when its publisher stopped (the lock
+// expired, or its holder is a process of this host that no longer runs);
+// a live lock only with force, and only if confirm (nil: yes) agrees. It
+// returns the lock it found (nil: none) and why it removed it. A live lock
+// without force is a *LockedError, a confirmation refused a *RefusedError.
+func Unlock(ctx context.Context, d nfs.Dest, force bool, confirm func(*layout.LockInfo) bool, now time.Time) (*layout.LockInfo, string, error) {
+	held, err := layout.ReadLock(ctx, d, layout.DefaultLockTTL)
+	if err != nil || held == nil {
+		return nil, "", err
+	}
+	var why string
+	switch {
+	case held.Expired(now):
+		why = UnlockExpired
+	case held.HolderGone():
+		why = UnlockGone
+	case !force:
+		return held, "", &LockedError{Lock: strings.TrimSuffix(d.String(), "/") + "/" + layout.LockPath, Holder: held.Holder, Since: held.Acquired, Expires: held.Expires, Live: true}
+	case confirm != nil && !confirm(held):
+		return held, "", &RefusedError{Reason: "unlock cancelled at the confirmation prompt; the lock stays"}
+	default:
+		why = UnlockForced
+	}
+	if err := d.Remove(ctx, layout.LockPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return held, "", err
+	}
+	return held, why, nil
 }

@@ -228,7 +228,7 @@ func (o *Options) defaults() {
 		}
 	}
 	if o.Lock.TTL <= 0 {
-		o.Lock.TTL = 10 * time.Minute
+		o.Lock.TTL = layout.DefaultLockTTL
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)

@@ -142,6 +142,24 @@ type Result struct {
 	VisibleAfterS float64 `json:"visible_after_s,omitempty"`
 }
 
+// Attention counts what needs someone's attention (status --check): managed
+// files that differ, leftovers of an interrupted publish, a lock held or
+// left behind, current not naming the manifest's generation, a pause
+// (deliberate, but a forgotten one stops every deploy). Files dagnfs never
+// published are listed but are not its business.
+func (r *Result) Attention() int {
+	n := 0
+	for _, f := range r.Findings {
+		if (f.Severity != Info && f.Rule != RuleUnmanaged) || f.Rule == RulePublishing {
+			n++
+		}
+	}
+	if r.Paused != nil {
+		n++
+	}
+	return n
+}
+
 // Errors counts findings of severity error.
 func (r *Result) Errors() int {
 	n := 0
@@ -621,7 +639,7 @@ func serverFault(l *listing) error {
 
 // checkLeftovers reports an interrupted publish's temporary files and locks.
 func checkLeftovers(ctx context.Context, d nfs.Dest, o Options, r *Result) {
-	li, err := layout.ReadLock(ctx, d, 10*time.Minute)
+	li, err := layout.ReadLock(ctx, d, layout.DefaultLockTTL)
 	if err != nil {
 		li = nil
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -128,22 +127,11 @@ func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, scan sc
 			return 0, &layout.ManifestError{Path: f.File, Err: errors.New(f.Message)}
 		}
 	}
-	lock, err := layout.ReadLock(ctx, d, 10*time.Minute)
+	lock, err := layout.ReadLock(ctx, d, layout.DefaultLockTTL)
 	if err != nil {
 		return 0, err
 	}
-	// What needs attention: managed files that differ, leftovers of an
-	// interrupted publish, locks, current. Files dagnfs never published are
-	// listed but are not its business.
-	attention := 0
-	for _, f := range r.Findings {
-		if (f.Severity != verify.Info && f.Rule != verify.RuleUnmanaged) || f.Rule == verify.RulePublishing {
-			attention++
-		}
-	}
-	if r.Paused != nil {
-		attention++ // deliberate, but a forgotten pause stops every deploy
-	}
+	attention := r.Attention()
 	st := struct {
 		*verify.Result
 		Lock      *layout.LockInfo `json:"lock"`
@@ -353,34 +341,36 @@ func runUnlockCmd(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		f.BoolVarP(&yes, "yes", "y", false, "with --force: do not ask")
 	}
 	return o.runOn(ctx, "unlock", args, unlockHelp, stdout, func(ctx context.Context, d nfs.Dest, dest string) error {
-		held, err := layout.ReadLock(ctx, d, 10*time.Minute)
-		if err != nil {
-			return err
+		confirm := func(held *layout.LockInfo) bool {
+			if yes || !isTerminal(stdin) {
+				return true // off a terminal (cron, CI) --force is the confirmation
+			}
+			fmt.Fprint(stderr, "The lock is live: its publisher may still be running. Remove it? [y/N] ")
+			line, _ := bufio.NewReader(stdin).ReadString('\n')
+			a := strings.TrimSpace(line)
+			return strings.EqualFold(a, "y") || strings.EqualFold(a, "yes")
 		}
-		if held == nil {
+		held, why, err := publish.Unlock(ctx, d, force, confirm, time.Now())
+		if held == nil && err == nil {
 			fmt.Fprintf(stdout, "%s is not locked\n", dest)
 			return nil
 		}
-		fmt.Fprintf(stdout, "%s is locked by %s since %s, until %s\n", dest, printable(held.Holder),
-			held.Acquired.Local().Format(time.DateTime), held.Expires.Local().Format(time.DateTime))
-		switch {
-		case time.Now().After(held.Expires):
-			fmt.Fprintln(stdout, "  the lock expired: its publisher stopped refreshing it")
-		case held.HolderGone():
-			fmt.Fprintf(stdout, "  its publisher, process %d of this host, no longer runs\n", held.PID)
-		case !force:
-			return &publish.LockedError{Lock: strings.TrimSuffix(dest, "/") + "/" + layout.LockPath, Holder: held.Holder, Since: held.Acquired,
-				Expires: held.Expires, Live: true}
-		case !yes && isTerminal(stdin):
-			// Off a terminal (cron, CI) --force is the confirmation.
-			fmt.Fprint(stderr, "The lock is live: its publisher may still be running. Remove it? [y/N] ")
-			line, _ := bufio.NewReader(stdin).ReadString('\n')
-			if a := strings.TrimSpace(line); !strings.EqualFold(a, "y") && !strings.EqualFold(a, "yes") {
-				return &publish.RefusedError{Reason: "unlock cancelled at the confirmation prompt; the lock stays"}
-			}
+		if held != nil {
+			fmt.Fprintf(stdout, "%s is locked by %s since %s, until %s\n", dest, printable(held.Holder),
+				held.Acquired.Local().Format(time.DateTime), held.Expires.Local().Format(time.DateTime))
 		}
-		if err := d.Remove(ctx, layout.LockPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err != nil {
+			var le *publish.LockedError
+			if errors.As(err, &le) {
+				le.Lock = strings.TrimSuffix(dest, "/") + "/" + layout.LockPath
+			}
 			return err
+		}
+		switch why {
+		case publish.UnlockExpired:
+			fmt.Fprintln(stdout, "  the lock expired: its publisher stopped refreshing it")
+		case publish.UnlockGone:
+			fmt.Fprintf(stdout, "  its publisher, process %d of this host, no longer runs\n", held.PID)
 		}
 		fmt.Fprintln(stdout, "  lock removed")
 		return nil
@@ -419,7 +409,7 @@ func runPauseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
-		held, _ := layout.ReadLock(ctx, d, 10*time.Minute)
+		held, _ := layout.ReadLock(ctx, d, layout.DefaultLockTTL)
 		if o.format.val == "json" {
 			return writeJSON(stdout, struct {
 				Dest     string            `json:"dest"`
@@ -433,7 +423,7 @@ func runPauseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if old != nil {
 			fmt.Fprintf(stdout, "  replaced    the pause by %s since %s (%s)\n", printable(old.By), old.Since.Local().Format(time.DateTime), printable(old.Reason))
 		}
-		if held != nil && time.Now().Before(held.Expires) {
+		if held != nil && held.Live(time.Now()) {
 			fmt.Fprintf(stdout, "  running     a publish by %s holds the lock: it finishes; the ones after it are refused\n", printable(held.Holder))
 		}
 		fmt.Fprintf(stdout, "  undo        dagnfs resume %s\n", shellQuote(dest))

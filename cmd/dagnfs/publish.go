@@ -72,7 +72,7 @@ type publishOptions struct {
 func newPublishOptions() *publishOptions {
 	return &publishOptions{
 		uid: 50000, gid: 50000, fileMode: 0o644, dirMode: 0o755, concurrency: 4, maxDelete: 100,
-		keep: 10, lockTTL: 10 * time.Minute, timeout: 30 * time.Second, deadline: time.Hour, checkAs: "50000:0,50000:50000", checkFlags: newCheckFlags(),
+		keep: 10, lockTTL: layout.DefaultLockTTL, timeout: 30 * time.Second, deadline: time.Hour, checkAs: "50000:0,50000:50000", checkFlags: newCheckFlags(),
 		format:    oneOf{"text", []string{"text", "json"}},
 		logFormat: oneOf{"text", []string{"text", "json"}},
 		layout:    oneOf{"", []string{layout.InPlace, layout.Generations, layout.ManifestBundle}},

@@ -135,9 +135,7 @@ func shareStatus(ctx context.Context, d nfs.Dest, m *share.Marker, o destOptions
 				t.Drift++
 			}
 		}
-		if t.Drift > 0 || t.Paused != nil {
-			attention++
-		}
+		attention += r.Attention()
 		teams = append(teams, t)
 	}
 	if o.format.val == "json" {
