@@ -174,7 +174,8 @@ func TestPublishAndReadBack(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	assert.Empty(t, r.Uploaded)
 	assert.Equal(t, 5, r.Unchanged)
-	assert.Less(t, r.Calls, int64(40), "a no-op republish costs a fixed number of calls")
+	// (One of them looks for a share marker in the destination.)
+	assert.Less(t, r.Calls, int64(41), "a no-op republish costs a fixed number of calls")
 
 	// Change, add, remove; a file placed by hand must survive --delete.
 	writeFiles(t, src, map[string]string{"a.py": dagFile("a", "# v2\n"), "new.py": dagFile("n", "")})

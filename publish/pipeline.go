@@ -487,7 +487,9 @@ func checkShare(ctx context.Context, o Options, report *validate.Report) error {
 			dags = append(dags, share.DAG{ID: d.DagID, File: d.File, Line: d.Line})
 		}
 	}
-	why, folders, err := o.Share.Check(ctx, dags)
+	sh := *o.Share
+	sh.Bundle = o.Bundle
+	why, folders, err := sh.Check(ctx, dags)
 	if err != nil {
 		return err
 	}

@@ -107,6 +107,10 @@ type Share struct {
 	Marker *Marker
 	// Dest is the folder worked on, relative to Root ("team-a").
 	Dest string
+	// Bundle is the versioned bundle published in Dest, in the
+	// manifest-bundle layout ("": none): in a published root of bundles
+	// each bundle is a team's.
+	Bundle string
 	// owned: Root was opened for the share (Close closes it).
 	owned bool
 }
@@ -168,14 +172,29 @@ func ReadMarker(ctx context.Context, d nfs.Dest) (*Marker, error) {
 	return ParseMarker(d.String()+"/"+MarkerName, b)
 }
 
-// Folder is one team's managed folder in a share.
+// Folder is one team's managed folder in a share, or one bundle of a
+// published root of versioned bundles.
 type Folder struct {
 	// Path is the folder, relative to the share's root.
 	Path string
+	// Bundle names the bundle, in a published root of bundles.
+	Bundle string
 	// Manifest is what it serves (generation 0: nothing published yet);
 	// nil where it could not be read (Err says why).
 	Manifest *layout.Manifest
 	Err      error
+}
+
+// Name is the folder (and bundle) as messages name it: "team-a",
+// "bundle team-b" (a bundle at the share's root), "group (bundle team-b)".
+func (f Folder) Name() string {
+	switch {
+	case f.Bundle == "":
+		return f.Path
+	case f.Path == "":
+		return "bundle " + f.Bundle
+	}
+	return f.Path + " (bundle " + f.Bundle + ")"
 }
 
 // Team is what the marker names the folder, or the folder itself.
@@ -186,6 +205,15 @@ func (s *Share) Team(folder string) string {
 		}
 	}
 	return folder
+}
+
+// TeamOf is what messages call f's team: its bundle, or what the marker
+// names its folder.
+func (s *Share) TeamOf(f Folder) string {
+	if f.Bundle != "" {
+		return f.Bundle
+	}
+	return s.Team(f.Path)
 }
 
 // Folders lists the teams' managed folders below the share, in path
@@ -209,11 +237,28 @@ func (s *Share) Folders(ctx context.Context) ([]Folder, error) {
 			return fmt.Errorf("listing %s in share %s: %w", nonEmpty(dir), s.Root, err)
 		}
 		managed := slices.ContainsFunc(entries, func(e nfs.FileInfo) bool { return e.Name == layout.Dir && e.IsDir() })
-		if managed && dir != "" {
-			f := Folder{Path: dir}
-			f.Manifest, f.Err = layout.ReadManifest(ctx, nfs.Sub(s.Root, dir), layout.ManifestPath)
-			out = append(out, f)
-			return nil
+		if managed {
+			sub := nfs.Sub(s.Root, dir)
+			names, err := layout.Bundles(ctx, sub)
+			if err != nil {
+				return fmt.Errorf("listing the bundles of %s in share %s: %w", nonEmpty(dir), s.Root, err)
+			}
+			if len(names) > MaxTeams {
+				return fmt.Errorf("share %s: %s holds more than %d bundles", s.Root, nonEmpty(dir), MaxTeams)
+			}
+			for _, n := range names {
+				f := Folder{Path: dir, Bundle: n}
+				f.Manifest, f.Err = layout.ReadManifest(ctx, layout.ForBundle(sub, n), layout.ManifestPath)
+				out = append(out, f)
+			}
+			if len(names) == 0 && dir != "" {
+				f := Folder{Path: dir}
+				f.Manifest, f.Err = layout.ReadManifest(ctx, sub, layout.ManifestPath)
+				out = append(out, f)
+			}
+			if len(names) > 0 || dir != "" {
+				return nil
+			}
 		}
 		for _, e := range entries {
 			if e.IsDir() && !strings.HasPrefix(e.Name, ".") {
@@ -227,7 +272,12 @@ func (s *Share) Folders(ctx context.Context) ([]Folder, error) {
 	if err := walk("", 0); err != nil {
 		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Bundle < out[j].Bundle
+	})
 	return out, nil
 }
 
@@ -240,10 +290,11 @@ func nonEmpty(dir string) string {
 
 // Overlap is the refusal of a publish into dest (relative to the share)
 // that would hold another team's folder or lie inside one, or into the
-// share's root itself; "" where there is none.
-func Overlap(dest string, folders []Folder) string {
-	if dest == "" {
-		return "the share's root holds the teams' folders: publish into a folder below it"
+// share's root itself unless it publishes a bundle there (a published root
+// of bundles, each a team's); "" where there is none.
+func Overlap(dest, bundle string, folders []Folder) string {
+	if dest == "" && bundle == "" {
+		return "the share's root holds the teams' folders: publish into a folder below it (or a bundle, --layout manifest-bundle --bundle NAME)"
 	}
 	for _, f := range folders {
 		switch {
@@ -271,15 +322,16 @@ type Collision struct {
 	DAG
 	// Folder is the other team's folder; OtherFile its file, relative to
 	// that folder; Manifest what that folder serves.
-	Folder    string
+	Folder    Folder
 	OtherFile string
 	OtherLine int
 	Manifest  *layout.Manifest
 }
 
-// Collisions are the dag_ids of dags, published into the folder dest, that
-// another team's folder serves, in the order of dags.
-func Collisions(dest string, dags []DAG, folders []Folder) []Collision {
+// Collisions are the dag_ids of dags, published into the folder dest (as
+// bundle, where one is named), that another team's folder or bundle
+// serves, in the order of dags.
+func Collisions(dest, bundle string, dags []DAG, folders []Folder) []Collision {
 	type where struct {
 		folder Folder
 		file   string
@@ -287,7 +339,7 @@ func Collisions(dest string, dags []DAG, folders []Folder) []Collision {
 	}
 	served := map[string]where{}
 	for _, f := range folders {
-		if f.Path == dest || f.Manifest == nil {
+		if f.Path == dest && f.Bundle == bundle || f.Manifest == nil {
 			continue
 		}
 		for _, e := range f.Manifest.Files {
@@ -305,7 +357,7 @@ func Collisions(dest string, dags []DAG, folders []Folder) []Collision {
 	var out []Collision
 	for _, d := range dags {
 		if w, ok := served[d.ID]; ok {
-			out = append(out, Collision{DAG: d, Folder: w.folder.Path, OtherFile: w.file, OtherLine: w.line, Manifest: w.folder.Manifest})
+			out = append(out, Collision{DAG: d, Folder: w.folder, OtherFile: w.file, OtherLine: w.line, Manifest: w.folder.Manifest})
 		}
 	}
 	return out
@@ -319,8 +371,12 @@ func (c Collision) Describe(s *Share) string {
 	if m.PublishedBy.Host != "" {
 		who += "@" + m.PublishedBy.Host
 	}
-	return fmt.Sprintf("dag_id %q of %s:%d is already served by team %s: %s/%s:%d (generation %d, published by %s at %s)",
-		c.ID, c.File, c.Line, s.Team(c.Folder), c.Folder, c.OtherFile, c.OtherLine, m.Generation, who, m.PublishedAt.UTC().Format(time.RFC3339))
+	where := path.Join(c.Folder.Path, c.OtherFile)
+	if c.Folder.Bundle != "" {
+		where = c.Folder.Name() + ": " + c.OtherFile
+	}
+	return fmt.Sprintf("dag_id %q of %s:%d is already served by team %s: %s:%d (generation %d, published by %s at %s)",
+		c.ID, c.File, c.Line, s.TeamOf(c.Folder), where, c.OtherLine, m.Generation, who, m.PublishedAt.UTC().Format(time.RFC3339))
 }
 
 // Opener opens a location as a destination (the command's, with its
@@ -372,10 +428,10 @@ func (s *Share) Check(ctx context.Context, dags []DAG) (string, []Folder, error)
 	if err != nil {
 		return "", nil, err
 	}
-	if why := Overlap(s.Dest, folders); why != "" {
+	if why := Overlap(s.Dest, s.Bundle, folders); why != "" {
 		return fmt.Sprintf("share %s: %s", s.Root, why), folders, nil
 	}
-	cs := Collisions(s.Dest, dags, folders)
+	cs := Collisions(s.Dest, s.Bundle, dags, folders)
 	if len(cs) == 0 {
 		return "", folders, nil
 	}
@@ -391,4 +447,13 @@ func (s *Share) Check(ctx context.Context, dags []DAG) (string, []Folder, error)
 	}
 	b.WriteString(" (rename the dag_id, or agree which team owns it)")
 	return b.String(), folders, nil
+}
+
+// Dest is f's records and files as a destination of their own, in root.
+func (f Folder) Dest(root nfs.Dest) nfs.Dest {
+	d := nfs.Sub(root, f.Path)
+	if f.Bundle != "" {
+		return layout.ForBundle(d, f.Bundle)
+	}
+	return d
 }

@@ -75,17 +75,17 @@ func TestFolders(t *testing.T) {
 	}
 	assert.Equal(t, []string{"group/team-b", "team-a"}, paths)
 
-	cs := Collisions("team-c", []DAG{{ID: "b1", File: "mine.py", Line: 7}, {ID: "new"}, {ID: "zipped", File: "z.py", Line: 1}}, fs)
+	cs := Collisions("team-c", "", []DAG{{ID: "b1", File: "mine.py", Line: 7}, {ID: "new"}, {ID: "zipped", File: "z.py", Line: 1}}, fs)
 	require.Len(t, cs, 2)
 	assert.Equal(t, `dag_id "b1" of mine.py:7 is already served by team group/team-b: group/team-b/b1.py:2 (generation 3, published by ci@runner at 2026-12-05T00:00:00Z)`, cs[0].Describe(sh))
 	assert.Equal(t, "pack.zip/inner.py", cs[1].OtherFile)
-	assert.Empty(t, Collisions("team-a", []DAG{{ID: "a1"}}, fs), "a team's own dag_ids are no collision")
+	assert.Empty(t, Collisions("team-a", "", []DAG{{ID: "a1"}}, fs), "a team's own dag_ids are no collision")
 
-	assert.Equal(t, "", Overlap("team-c", fs))
-	assert.Equal(t, "", Overlap("team-a", fs))
-	assert.Contains(t, Overlap("group", fs), "holds group/team-b")
-	assert.Contains(t, Overlap("team-a/x", fs), "lies inside team-a")
-	assert.Contains(t, Overlap("", fs), "the share's root")
+	assert.Equal(t, "", Overlap("team-c", "", fs))
+	assert.Equal(t, "", Overlap("team-a", "", fs))
+	assert.Contains(t, Overlap("group", "", fs), "holds group/team-b")
+	assert.Contains(t, Overlap("team-a/x", "", fs), "lies inside team-a")
+	assert.Contains(t, Overlap("", "", fs), "the share's root")
 }
 
 func TestFoldersAreBounded(t *testing.T) {

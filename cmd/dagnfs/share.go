@@ -89,6 +89,7 @@ func runShareCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // teamStatus is one team's folder in dagnfs status SHARE.
 type teamStatus struct {
 	Folder      string            `json:"folder"`
+	Bundle      string            `json:"bundle,omitempty"`
 	Team        string            `json:"team"`
 	Generation  int               `json:"generation"`
 	Layout      string            `json:"layout,omitempty"`
@@ -112,14 +113,14 @@ func shareStatus(ctx context.Context, d nfs.Dest, m *share.Marker, o destOptions
 	attention := 0
 	teams := make([]teamStatus, 0, len(folders))
 	for _, f := range folders {
-		t := teamStatus{Folder: f.Path, Team: sh.Team(f.Path)}
+		t := teamStatus{Folder: f.Name(), Bundle: f.Bundle, Team: sh.TeamOf(f)}
 		if f.Err != nil {
 			t.Error = f.Err.Error()
 			attention++
 			teams = append(teams, t)
 			continue
 		}
-		r, err := verify.Verify(ctx, nfs.Sub(d, f.Path), verify.Options{Quick: true, As: perms.Identity{UID: uint32(o.uid), GIDs: []uint32{uint32(o.gid)}}})
+		r, err := verify.Verify(ctx, f.Dest(d), verify.Options{Quick: true, As: perms.Identity{UID: uint32(o.uid), GIDs: []uint32{uint32(o.gid)}}})
 		if err != nil {
 			t.Error = err.Error()
 			attention++
@@ -152,7 +153,7 @@ func shareStatus(ctx context.Context, d nfs.Dest, m *share.Marker, o destOptions
 			continue
 		}
 		line := fmt.Sprintf("  %-16s generation %d", printable(t.Folder), t.Generation)
-		if t.Team != t.Folder {
+		if t.Team != t.Folder && t.Bundle == "" {
 			line = fmt.Sprintf("  %-16s (%s) generation %d", printable(t.Folder), printable(t.Team), t.Generation)
 		}
 		if t.Label != "" {

@@ -33,7 +33,7 @@ func TestShareTeams(t *testing.T) {
 		{"folder", local, local},
 	} {
 		t.Run(tg.name, func(t *testing.T) {
-			for _, d := range []string{"srv", "plain", "srv/group"} {
+			for _, d := range []string{"srv", "plain", "srv/group", "bundles"} {
 				require.NoError(t, os.MkdirAll(filepath.Join(tg.disk, d), 0o755))
 			}
 			at := func(p string) string { return tg.base + "/" + p }
@@ -146,6 +146,31 @@ func TestShareTeams(t *testing.T) {
 			code, _, errOut = runCLI(t, "share", "init", at("srv"))
 			assert.Equal(t, exitFailed, code)
 			assert.Contains(t, errOut, "already a share")
+
+			// A published root of versioned bundles as a share: each bundle
+			// is a team's.
+			code, _, errOut = runCLI(t, "share", "init", at("bundles"))
+			require.Equal(t, exitOK, code, errOut)
+			bundle := func(src, name string) (int, string) {
+				code, _, errOut := runCLI(t, "publish", "--layout", "manifest-bundle", "--bundle", name, src, at("bundles"))
+				return code, errOut
+			}
+			code, errOut = bundle(teamA, "team-x")
+			require.Equal(t, exitOK, code, errOut)
+			clash := srcDir(t, map[string]string{"dup.py": dagWithID("etl_daily")})
+			code, errOut = bundle(clash, "team-y")
+			assert.Equal(t, exitFailed, code, errOut)
+			assert.Contains(t, errOut, `already served by team team-x: bundle team-x: etl.py:2`)
+			code, errOut = bundle(teamC, "team-y")
+			require.Equal(t, exitOK, code, errOut)
+			code, errOut = bundle(clash, "team-x") // a bundle's own dag_ids are no collision
+			require.Equal(t, exitOK, code, errOut)
+			code, out, errOut = runCLI(t, "status", at("bundles"))
+			require.Equal(t, exitOK, code, errOut)
+			assert.Regexp(t, `bundle team-x +generation 2`, out)
+			assert.Regexp(t, `bundle team-y +generation 1`, out)
+			code, out, errOut = runCLI(t, "verify", at("bundles"))
+			require.Equal(t, exitOK, code, out+errOut)
 
 			// Without a marker, folders are independent.
 			colliding := srcDir(t, map[string]string{"other.py": dagWithID("etl_daily")})

@@ -216,12 +216,12 @@ func verifyShare(ctx context.Context, d nfs.Dest, m *share.Marker, vo verify.Opt
 	}
 	sv := &shareVerify{OK: true, Share: d.String(), Teams: []teamVerify{}}
 	for _, f := range folders {
-		tv := teamVerify{Folder: f.Path, Team: sh.Team(f.Path)}
+		tv := teamVerify{Folder: f.Name(), Team: sh.TeamOf(f)}
 		tvo := vo
 		if vo.LocalPath != "" {
 			tvo.LocalPath = filepath.Join(vo.LocalPath, filepath.FromSlash(f.Path))
 		}
-		r, err := verify.Verify(ctx, nfs.Sub(d, f.Path), tvo)
+		r, err := verify.Verify(ctx, f.Dest(d), tvo)
 		switch {
 		case err != nil:
 			tv.Error, sv.OK = errorObject(err), false
