@@ -31,7 +31,10 @@ type Manifest struct {
 	// Uncommitted are the files that differed from the labelled commit
 	// (the label then ends in -dirty), at most MaxUncommitted of them.
 	Uncommitted []string `json:"uncommitted,omitempty"`
-	Tool        string   `json:"tool"`
+	// PromotedFrom says where a promoted generation's files came from
+	// (dagnfs promote): the same bytes another destination served.
+	PromotedFrom *Provenance `json:"promoted_from,omitempty"`
+	Tool         string      `json:"tool"`
 	// Checked is the validation fingerprint (validate.Report.Fingerprint)
 	// that every listed file passed; a later publish with the same one
 	// reuses what each entry records instead of checking its bytes again.
@@ -73,6 +76,17 @@ func (m *Manifest) Root() string {
 		return "versions/" + m.Bundle + "/" + m.Version
 	}
 	return ""
+}
+
+// Provenance is the generation a promote copied: where it was served,
+// which generation (or version), its label, who published it when.
+type Provenance struct {
+	From        string    `json:"from"`
+	Generation  int       `json:"generation"`
+	Version     string    `json:"version,omitempty"`
+	Label       string    `json:"label,omitempty"`
+	PublishedBy Who       `json:"published_by"`
+	PublishedAt time.Time `json:"published_at"`
 }
 
 // Who published.

@@ -445,6 +445,7 @@ func newManifest(o Options, gen int) *layout.Manifest {
 		PublishedBy: layout.Who{User: currentUser(), UID: os.Getuid(), Via: o.Via}, Label: o.Label, Tool: "dagnfs " + o.Version}
 	m.PublishedBy.Host, _ = os.Hostname()
 	m.Uncommitted = o.Uncommitted
+	m.PromotedFrom = o.Promoted
 	return m
 }
 

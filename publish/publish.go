@@ -32,6 +32,9 @@ import (
 type Options struct {
 	Source Source
 	Dest   nfs.Dest
+	// Promoted, for dagnfs promote, is where the source's files were
+	// served: recorded in the new manifest.
+	Promoted *layout.Provenance
 	// Share is the share Dest is a team's folder in (share.Find), nil
 	// where there is none: the publish must not overlap another team's
 	// folder nor serve a dag_id another team serves.

@@ -125,13 +125,16 @@ type Result struct {
 	Label       string    `json:"label"`
 	PublishedAt time.Time `json:"published_at,omitzero"`
 	PublishedBy string    `json:"published_by,omitempty"`
-	Mount       *Mount    `json:"mount,omitempty"`
-	Findings    []Finding `json:"findings"`
-	Files       int       `json:"files"`
-	Bytes       int64     `json:"bytes"`
-	Unreadable  int       `json:"unreadable"`
-	Unmanaged   int       `json:"unmanaged"`
-	DurationMS  int64     `json:"duration_ms"`
+	// PromotedFrom: the generation's files are what another destination
+	// served (dagnfs promote).
+	PromotedFrom *layout.Provenance `json:"promoted_from,omitempty"`
+	Mount        *Mount             `json:"mount,omitempty"`
+	Findings     []Finding          `json:"findings"`
+	Files        int                `json:"files"`
+	Bytes        int64              `json:"bytes"`
+	Unreadable   int                `json:"unreadable"`
+	Unmanaged    int                `json:"unmanaged"`
+	DurationMS   int64              `json:"duration_ms"`
 	// WaitedMS is how long --wait took until the expected generation showed.
 	WaitedMS int64 `json:"waited_ms,omitempty"`
 	// Paused is the destination's pause (dagnfs pause), if publishing to it
@@ -296,7 +299,7 @@ func waitForGeneration(ctx context.Context, d nfs.Dest, o Options, r *Result, st
 				return nil, nil
 			}
 		} else {
-			r.Generation, r.Label, r.PublishedAt = m.Generation, m.Label, m.PublishedAt
+			r.Generation, r.Label, r.PublishedAt, r.PromotedFrom = m.Generation, m.Label, m.PublishedAt, m.PromotedFrom
 			r.PublishedBy = fmt.Sprintf("%s@%s", m.PublishedBy.User, m.PublishedBy.Host)
 			genOK := o.ExpectGeneration == 0 || m.Generation >= o.ExpectGeneration
 			labelOK := o.ExpectLabel == "" || m.Label == o.ExpectLabel

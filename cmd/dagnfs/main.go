@@ -52,6 +52,7 @@ Usage:
   dagnfs pause DEST --reason TEXT   refuse publishes to DEST until dagnfs resume DEST
   dagnfs resume DEST                let publishes to DEST run again
   dagnfs share init SHARE           make SHARE a folder several teams publish into (status SHARE lists them)
+  dagnfs promote FROM TO            publish to TO exactly what FROM serves, checked against FROM's manifest
   dagnfs k8s KIND [flags]           print Kubernetes manifests that run dagnfs; KIND is
                                     verify-job, agent-daemonset, agent-networkpolicy,
                                     publish-cronjob, env-capture-job or bundle-config
@@ -73,7 +74,7 @@ EXIT STATUS
 
 // commands are dagnfs's commands, as the usage above lists them.
 var commands = []string{"publish", "validate", "config", "verify", "agent", "status", "history", "rollback",
-	"unlock", "pause", "resume", "share", "k8s", "env", "serve", "version", "help"}
+	"unlock", "pause", "resume", "share", "promote", "k8s", "env", "serve", "version", "help"}
 
 // memoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT says
 // otherwise: the garbage collector works harder before the heap grows past
@@ -220,6 +221,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		err = runResumeCmd(ctx, args[1:], stdout, stderr)
 	case "share":
 		err = runShareCmd(ctx, args[1:], stdout, stderr)
+	case "promote":
+		err = runPromoteCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "k8s":
 		err = runK8sCmd(args[1:], stdout, stderr)
 	case "env":

@@ -153,6 +153,13 @@ func status(ctx context.Context, d nfs.Dest, dest string, o destOptions, scan sc
 		}
 		fmt.Fprintf(stdout, "\n  published   %s by %s (%s ago)\n", r.PublishedAt.Local().Format(time.DateTime), printable(r.PublishedBy), time.Since(r.PublishedAt).Round(time.Second))
 		fmt.Fprintf(stdout, "  files       %d (%s)\n", r.Files, humanBytes(r.Bytes))
+		if p := r.PromotedFrom; p != nil {
+			fmt.Fprintf(stdout, "  promoted    from %s, generation %d", printable(p.From), p.Generation)
+			if p.Label != "" {
+				fmt.Fprintf(stdout, " (%s)", printable(p.Label))
+			}
+			fmt.Fprintf(stdout, ", published there %s by %s@%s\n", p.PublishedAt.Local().Format(time.DateTime), printable(p.PublishedBy.User), printable(p.PublishedBy.Host))
+		}
 		switch r.Layout {
 		case layout.Generations:
 			fmt.Fprintf(stdout, "  layout      generations: %s names %s\n", layout.Current, layout.GenerationName(r.Current))

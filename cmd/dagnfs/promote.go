@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"github.com/dagnfs/dagnfs/bundle"
+	"github.com/dagnfs/dagnfs/layout"
+	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/publish"
+)
+
+const promoteHelp = `Usage: dagnfs promote FROM TO [flags]
+
+Publish to TO exactly what FROM serves now: the same bytes that were
+validated and ran in FROM (a dev or staging folder), not a rebuild from a
+branch. Every file is read from FROM and checked against FROM's manifest
+(size and sha256) before anything is written to TO: a FROM that someone
+edited by hand, or whose files are missing, refuses with exit 1. Then TO is
+published as by dagnfs publish, with all of its flags and rules (TO's own
+validation, lock, pause, deadline, JSON output, undo line, a share's dag_id
+check), its label FROM's unless --label is given; TO's manifest records
+where the files came from (FROM, its generation or version, label, who
+published it when), which dagnfs status TO shows.
+
+The files travel through this machine (a temporary folder, removed at the
+end), so FROM and TO may be on different servers and in different layouts.
+
+Example:
+  dagnfs promote nfs://nfs.example.internal/srv/dags/staging nfs://nfs.example.internal/srv/dags/prod
+
+Flags:
+`
+
+func runPromoteCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	o := newPublishOptions()
+	fset := pflag.NewFlagSet("promote", pflag.ContinueOnError)
+	o.AddFlags(fset)
+	var fromBundle string
+	fset.StringVar(&fromBundle, "from-bundle", "", "FROM is a published root of versioned bundles: promote this bundle")
+	rest, err := parseFlags(fset, args, promoteHelp, stdout, 2, 2)
+	if err != nil {
+		return err
+	}
+	from, to := rest[0], rest[1]
+	if fromBundle != "" {
+		if err := bundle.CheckName(fromBundle); err != nil {
+			return usagef("--from-bundle: %v", err)
+		}
+	}
+	fctx, cancel, bounded := withDeadline(ctx, o.deadline)
+	src, prov, err := fetchServed(fctx, from, fromBundle, o)
+	cancel()
+	if src != "" {
+		defer os.RemoveAll(src)
+	}
+	if err != nil {
+		return bounded(err)
+	}
+	if !fset.Changed("label") && prov.Label != "" {
+		o.label = prov.Label
+	}
+	return runPublishLike(ctx, o, src, to, stdin, stdout, stderr, func(ctx context.Context, po publish.Options) (*publish.Result, error) {
+		po.Promoted = prov
+		return publish.Publish(ctx, po)
+	})
+}
+
+// fetchServed copies the files FROM serves now into a new temporary folder,
+// each checked against FROM's manifest as it is read (memory does not grow
+// with a file's size), and says where they came from. The folder is
+// returned, to be removed, even with an error.
+func fetchServed(ctx context.Context, from, fromBundle string, o *publishOptions) (string, *layout.Provenance, error) {
+	fd, err := openDest(ctx, from, o.uid, o.gid, o.timeout, 2, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	defer fd.Close()
+	records := fd
+	if fromBundle != "" {
+		records = layout.ForBundle(fd, fromBundle)
+	}
+	m, err := layout.ReadManifest(ctx, records, layout.ManifestPath)
+	if err != nil {
+		return "", nil, err
+	}
+	if m.Generation == 0 {
+		if names, _ := layout.Bundles(ctx, fd); len(names) > 0 && fromBundle == "" {
+			return "", nil, usagef("%s is a published root of versioned bundles: name one with --from-bundle", fd)
+		}
+		return "", nil, &publish.RefusedError{Reason: fmt.Sprintf("%s has nothing published by dagnfs to promote", fd)}
+	}
+	dir, err := os.MkdirTemp("", "dagnfs-promote-")
+	if err != nil {
+		return "", nil, err
+	}
+	for _, e := range m.Files {
+		if err := fetchFile(ctx, fd, path.Join(m.Root(), e.Path), filepath.Join(dir, filepath.FromSlash(e.Path)), e); err != nil {
+			var drift *driftedError
+			if errors.As(err, &drift) {
+				return dir, nil, &publish.RefusedError{Reason: fmt.Sprintf("%s does not serve what its generation %d published: %s; nothing was written to the destination (publish to %s again, or promote from elsewhere)", fd, m.Generation, drift.why, from)}
+			}
+			return dir, nil, err
+		}
+	}
+	return dir, &layout.Provenance{From: fd.String(), Generation: m.Generation, Version: m.Version, Label: m.Label,
+		PublishedBy: m.PublishedBy, PublishedAt: m.PublishedAt}, nil
+}
+
+// driftedError: a file of FROM differs from what its manifest records.
+type driftedError struct{ why string }
+
+func (e *driftedError) Error() string { return e.why }
+
+// fetchFile copies name from d to local, checking its size and sha256
+// against e as it goes.
+func fetchFile(ctx context.Context, d nfs.Dest, name, local string, e layout.Entry) error {
+	f, err := d.Open(ctx, name)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, nfs.ErrNotRegular) {
+		return &driftedError{fmt.Sprintf("%s is missing or not a regular file", e.Path)}
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", name, err)
+	}
+	defer f.Close()
+	if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
+		return err
+	}
+	mode := fs.FileMode(0o644)
+	if fs.FileMode(e.Mode)&0o111 != 0 {
+		mode = 0o755
+	}
+	out, err := os.OpenFile(local, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(out, h), io.LimitReader(f, e.Size+1))
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", name, err)
+	}
+	if n != e.Size {
+		return &driftedError{fmt.Sprintf("%s holds %d bytes, %d were published", e.Path, n, e.Size)}
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); sum != e.SHA256 {
+		return &driftedError{fmt.Sprintf("%s changed since it was published (sha256 %.12s, %.12s published)", e.Path, sum, e.SHA256)}
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/layout"
+	"github.com/dagnfs/dagnfs/nfs/nfstest"
+)
+
+// promote publishes to TO exactly what FROM serves (any layout to any), its
+// label and provenance recorded; a FROM edited by hand since its publish
+// refuses with exit 1 and TO stays as it was.
+func TestPromote(t *testing.T) {
+	dir, s := nfstest.Server(t)
+	local := t.TempDir()
+	for _, tg := range []struct{ name, base, disk string }{
+		{"nfs", strings.TrimSuffix(s.URL(), "/"), dir},
+		{"folder", local, local},
+	} {
+		t.Run(tg.name, func(t *testing.T) {
+			for _, d := range []string{"dev", "prod", "gen"} {
+				require.NoError(t, os.MkdirAll(filepath.Join(tg.disk, d), 0o755))
+			}
+			at := func(p string) string { return tg.base + "/" + p }
+			src := srcDir(t, map[string]string{"a.py": dagWithID("a"), "sub/b.py": dagWithID("b"), "sub/helper.sql": "select 1\n",
+				".airflowignore": "scratch\n", "scratch/wip.py": dagWithID("wip")})
+			code, _, errOut := runCLI(t, "publish", "--label", "abc1234", src, at("dev"))
+			require.Equal(t, exitOK, code, errOut)
+			code, _, errOut = runCLI(t, "publish", "--layout", "generations", src, at("gen"))
+			require.Equal(t, exitOK, code, errOut)
+
+			code, out, errOut := runCLI(t, "promote", "--format", "json", at("dev"), at("prod"))
+			require.Equal(t, exitOK, code, errOut)
+			var r struct {
+				Generation int    `json:"generation"`
+				Label      string `json:"label"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(out), &r), out)
+			assert.Equal(t, 1, r.Generation)
+			assert.Equal(t, "abc1234", r.Label, "FROM's label")
+			for _, f := range []string{"a.py", "sub/b.py", "sub/helper.sql", "scratch/wip.py"} {
+				want, err := os.ReadFile(filepath.Join(tg.disk, "dev", f))
+				require.NoError(t, err)
+				got, err := os.ReadFile(filepath.Join(tg.disk, "prod", f))
+				require.NoError(t, err, f)
+				assert.Equal(t, string(want), string(got), f)
+			}
+			b, err := os.ReadFile(filepath.Join(tg.disk, "prod", layout.ManifestPath))
+			require.NoError(t, err)
+			m, err := layout.ParseManifest("prod", b)
+			require.NoError(t, err)
+			require.NotNil(t, m.PromotedFrom)
+			assert.Equal(t, 1, m.PromotedFrom.Generation)
+			assert.Equal(t, "abc1234", m.PromotedFrom.Label)
+			assert.True(t, strings.HasSuffix(m.PromotedFrom.From, "/dev"), m.PromotedFrom.From)
+			code, out, errOut = runCLI(t, "status", at("prod"))
+			require.Equal(t, exitOK, code, errOut)
+			assert.Contains(t, out, "promoted    from ")
+			assert.Contains(t, out, "generation 1 (abc1234)")
+
+			// From the generations layout to in-place: the same files.
+			code, _, errOut = runCLI(t, "promote", "--label", "from-gen", at("gen"), at("prod"))
+			require.Equal(t, exitOK, code, errOut)
+			b, err = os.ReadFile(filepath.Join(tg.disk, "prod", layout.ManifestPath))
+			require.NoError(t, err)
+			m, err = layout.ParseManifest("prod", b)
+			require.NoError(t, err)
+			assert.Equal(t, "from-gen", m.Label, "--label wins")
+
+			// From this destination to another kind of destination (a
+			// folder from NFS, NFS from a folder).
+			other := t.TempDir()
+			if tg.name == "folder" {
+				require.NoError(t, os.MkdirAll(filepath.Join(dir, "cross"), 0o755))
+				other = strings.TrimSuffix(s.URL(), "/") + "/cross"
+			}
+			code, _, errOut = runCLI(t, "promote", at("gen"), other)
+			require.Equal(t, exitOK, code, errOut)
+			code, out, errOut = runCLI(t, "status", other)
+			require.Equal(t, exitOK, code, errOut)
+			assert.Contains(t, out, "promoted    from ")
+
+			// A hand edit in FROM: refused, TO unchanged.
+			require.NoError(t, os.WriteFile(filepath.Join(tg.disk, "dev", "sub", "b.py"), []byte(dagWithID("b")+"# hot fix\n"), 0o644))
+			code, _, errOut = runCLI(t, "promote", at("dev"), at("prod"))
+			assert.Equal(t, exitFailed, code, errOut)
+			assert.Contains(t, errOut, "does not serve what its generation 1 published: sub/b.py holds")
+			after, err := os.ReadFile(filepath.Join(tg.disk, "prod", layout.ManifestPath))
+			require.NoError(t, err)
+			assert.Equal(t, string(b), string(after), "TO stays as it was")
+			require.NoError(t, os.Remove(filepath.Join(tg.disk, "dev", "a.py")))
+			code, _, errOut = runCLI(t, "promote", at("dev"), at("prod"))
+			assert.Equal(t, exitFailed, code, errOut)
+			assert.Contains(t, errOut, "a.py is missing")
+
+			code, _, errOut = runCLI(t, "promote", at("prod-nothing"), at("prod"))
+			assert.NotEqual(t, exitOK, code, errOut)
+		})
+	}
+}
