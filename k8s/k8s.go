@@ -305,6 +305,64 @@ func BundleConfigEnv(names []string, root string) (EnvVar, error) {
 	return EnvVar{Name: "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", Value: string(b)}, nil
 }
 
+// LocalBundleClasspath is Airflow's own bundle of a local folder.
+const LocalBundleClasspath = "airflow.dag_processing.bundles.local.LocalDagBundle"
+
+// TeamBundle is one team of a share as a bundle of Airflow 3: a folder
+// (Path, relative to the share; Current: published in the generations
+// layout, read through its current symlink) or a versioned bundle of a
+// published root (Bundle, in the folder Path).
+type TeamBundle struct {
+	Name, Path, Bundle string
+	Current            bool
+}
+
+// ShareBundleConfigEnv is dag_bundle_config_list for every team of a share
+// mounted at root: a LocalDagBundle per team folder, a
+// ManifestLocalDagBundle per versioned bundle; with multiTeam, each entry
+// names its team (team_name, Airflow 3's multi-team mode).
+func ShareBundleConfigEnv(teams []TeamBundle, root string, multiTeam bool) (EnvVar, error) {
+	type entry struct {
+		Name      string            `json:"name"`
+		Classpath string            `json:"classpath"`
+		Kwargs    map[string]string `json:"kwargs"`
+		TeamName  string            `json:"team_name,omitempty"`
+	}
+	if len(teams) == 0 {
+		return EnvVar{}, errors.New("the share has no team folders yet: publish one first")
+	}
+	if !strings.HasPrefix(root, "/") {
+		return EnvVar{}, fmt.Errorf("--published-root %q must be absolute: where the pods mount the share", root)
+	}
+	list := make([]entry, 0, len(teams))
+	seen := map[string]bool{}
+	for _, t := range teams {
+		if seen[t.Name] {
+			return EnvVar{}, fmt.Errorf("two teams of the share would be bundle %q: name them in the share marker", t.Name)
+		}
+		seen[t.Name] = true
+		e := entry{Name: t.Name}
+		dir := path.Join(root, t.Path)
+		if t.Bundle != "" {
+			e.Classpath, e.Kwargs = BundleClasspath, map[string]string{"published_root": dir}
+		} else {
+			if t.Current {
+				dir = path.Join(dir, "current")
+			}
+			e.Classpath, e.Kwargs = LocalBundleClasspath, map[string]string{"path": dir}
+		}
+		if multiTeam {
+			e.TeamName = t.Name
+		}
+		list = append(list, e)
+	}
+	b, err := json.Marshal(list)
+	if err != nil {
+		return EnvVar{}, err
+	}
+	return EnvVar{Name: "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", Value: string(b)}, nil
+}
+
 // VerifyJob is a Job that verifies the export once, waiting for the
 // generation labelled ExpectLabel when given; its exit code is the verdict.
 func VerifyJob(o Options) *Job {

@@ -470,3 +470,16 @@ func TestGitSyncReadsItsSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestShareBundleConfigEnv(t *testing.T) {
+	env, err := ShareBundleConfigEnv([]TeamBundle{{Name: "a", Path: "a", Current: true}, {Name: "b", Path: "grp", Bundle: "b"}}, "/dags", true)
+	require.NoError(t, err)
+	assert.Equal(t, `[{"name":"a","classpath":"airflow.dag_processing.bundles.local.LocalDagBundle","kwargs":{"path":"/dags/a/current"},"team_name":"a"},`+
+		`{"name":"b","classpath":"airflow_manifest_bundle.local.ManifestLocalDagBundle","kwargs":{"published_root":"/dags/grp"},"team_name":"b"}]`, env.Value)
+	_, err = ShareBundleConfigEnv([]TeamBundle{{Name: "a", Path: "a"}, {Name: "a", Path: "x/a"}}, "/dags", false)
+	assert.ErrorContains(t, err, `two teams of the share would be bundle "a"`)
+	_, err = ShareBundleConfigEnv([]TeamBundle{{Name: "a", Path: "a"}}, "dags", false)
+	assert.ErrorContains(t, err, "must be absolute")
+	_, err = ShareBundleConfigEnv(nil, "/dags", false)
+	assert.ErrorContains(t, err, "no team folders")
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -13,6 +14,7 @@ import (
 	"github.com/dagnfs/dagnfs/bundle"
 	"github.com/dagnfs/dagnfs/envindex"
 	"github.com/dagnfs/dagnfs/k8s"
+	"github.com/dagnfs/dagnfs/share"
 )
 
 const k8sHelp = `Usage: dagnfs k8s KIND [flags]
@@ -49,7 +51,7 @@ Example:
 type k8sKind struct {
 	help  string
 	flags func(f *pflag.FlagSet, o *k8sOptions)
-	make  func(o *k8sOptions) (any, error)
+	make  func(ctx context.Context, o *k8sOptions) (any, error)
 }
 
 const exportExample = ` --namespace airflow \
@@ -76,7 +78,7 @@ Flags:
 			o.addAirflowDagsFolder(f)
 			f.DurationVar(&o.Wait, "wait", 5*time.Minute, "how long to wait for it")
 		},
-		make: func(o *k8sOptions) (any, error) {
+		make: func(ctx context.Context, o *k8sOptions) (any, error) {
 			if err := o.ready("dagnfs-verify"); err != nil {
 				return nil, err
 			}
@@ -106,7 +108,7 @@ Flags:
 			o.addAirflowDagsFolder(f)
 			f.Int32Var(&o.Port, "port", 8080, "HTTP port")
 		},
-		make: func(o *k8sOptions) (any, error) {
+		make: func(ctx context.Context, o *k8sOptions) (any, error) {
 			if err := o.ready("dagnfs-agent"); err != nil {
 				return nil, err
 			}
@@ -115,6 +117,7 @@ Flags:
 	},
 	"bundle-config": {
 		help: `Usage: dagnfs k8s bundle-config --bundle NAME [--bundle NAME...] [flags]
+       dagnfs k8s bundle-config --share SHARE [flags]
 
 The environment variable of Airflow 3's dag_bundle_config_list, as an entry
 of a container's env list, with one ManifestLocalDagBundle per --bundle,
@@ -122,16 +125,34 @@ reading the published root that the pods mount at --published-root (dagnfs
 publishes, so no source_path). The image needs the airflow-manifest-bundle
 package.
 
+With --share, one bundle per team of the share (dagnfs share init), read
+from the share itself: a LocalDagBundle for each team folder (its current
+symlink in the generations layout), a ManifestLocalDagBundle for each
+versioned bundle, all below --published-root, where the pods mount the
+share; --multi-team names each entry's team_name (Airflow 3's multi-team
+mode).
+
 Example:
   dagnfs k8s bundle-config --bundle team-a --bundle team-b --published-root /usr/local/airflow/bundles
+  dagnfs k8s bundle-config --share nfs://nfs.example.internal/srv/airflow/dags --multi-team
 
 Flags:
 `,
 		flags: func(f *pflag.FlagSet, o *k8sOptions) {
 			f.StringArrayVar(&o.bundles, "bundle", nil, "a bundle's name (repeatable)")
 			f.StringVar(&o.DagsPath, "published-root", k8s.DefaultDagsPath, "where the pods mount the export that dagnfs publishes the bundles to")
+			f.StringVar(&o.share, "share", "", "a share (dagnfs share init): one bundle per team, read from it")
+			f.BoolVar(&o.multiTeam, "multi-team", false, "with --share: each entry names its team_name")
+			f.IntVar(&o.uid, "uid", 50000, "with --share: the AUTH_SYS uid that reads the share")
+			f.IntVar(&o.gid, "gid", 50000, "with --share: the AUTH_SYS gid that reads the share")
 		},
-		make: func(o *k8sOptions) (any, error) {
+		make: func(ctx context.Context, o *k8sOptions) (any, error) {
+			if o.share != "" {
+				if len(o.bundles) > 0 {
+					return nil, usagef("give --share or --bundle, not both")
+				}
+				return shareBundleConfig(ctx, o)
+			}
 			for _, n := range o.bundles {
 				if err := bundle.CheckName(n); err != nil {
 					return nil, usagef("--bundle: %v", err)
@@ -166,7 +187,7 @@ Flags:
 			f.StringArrayVar(&o.promSelector, "prometheus-selector", []string{"app.kubernetes.io/name=prometheus"}, "labels KEY=VALUE of the Prometheus pods (repeatable)")
 			f.StringVar(&o.promNamespace, "prometheus-namespace", "", "Prometheus's namespace, when not the agents' own")
 		},
-		make: func(o *k8sOptions) (any, error) {
+		make: func(ctx context.Context, o *k8sOptions) (any, error) {
 			o.Defaults("dagnfs-agent")
 			sel, err := k8s.ParseLabels("--prometheus-selector", o.promSelector)
 			switch {
@@ -212,7 +233,7 @@ Flags:
 			f.Int64Var(&o.RunAsGroup, "run-as-group", 0, "gid of the pod (Airflow's)")
 			o.addPlacement(f)
 		},
-		make: func(o *k8sOptions) (any, error) {
+		make: func(ctx context.Context, o *k8sOptions) (any, error) {
 			o.Defaults("dagnfs-env-capture")
 			if o.Image == "" {
 				return nil, usagef("--image is required: the Airflow image whose environment is captured")
@@ -253,7 +274,7 @@ Flags:
 			f.StringVar(&o.gitSecret, "git-secret", "", "Secret with git-sync's credentials: ssh and known_hosts, or username and password")
 			f.StringVar(&o.nfsURL, "nfs-url", "", "where to publish (default nfs://SERVER/PATH)")
 		},
-		make: func(o *k8sOptions) (any, error) {
+		make: func(ctx context.Context, o *k8sOptions) (any, error) {
 			o.Defaults("dagnfs-publish")
 			if o.nfsURL == "" && o.NFSServer != "" {
 				o.nfsURL = "nfs://" + o.NFSServer + o.NFSPath
@@ -291,6 +312,45 @@ type k8sOptions struct {
 	bundles                                                         []string
 	nodeSelector, tolerations, promSelector, prefixes               []string
 	promNamespace, python                                           string
+	share                                                           string
+	multiTeam                                                       bool
+	uid, gid                                                        int
+}
+
+// shareBundleConfig reads the share's teams and makes their bundle list.
+func shareBundleConfig(ctx context.Context, o *k8sOptions) (any, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	d, err := openDest(ctx, o.share, o.uid, o.gid, 30*time.Second, 2, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	m, err := share.ReadMarker(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, usagef("%s is not a share (no %s): dagnfs share init makes one", d, share.MarkerName)
+	}
+	sh := &share.Share{Root: d, Marker: m}
+	folders, err := sh.Folders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var teams []k8s.TeamBundle
+	for _, f := range folders {
+		if f.Err != nil {
+			return nil, fmt.Errorf("team folder %s: %w", f.Name(), f.Err)
+		}
+		name := strings.ReplaceAll(sh.TeamOf(f), "/", "-")
+		teams = append(teams, k8s.TeamBundle{Name: name, Path: f.Path, Bundle: f.Bundle, Current: f.Manifest.InGenerations()})
+	}
+	env, err := k8s.ShareBundleConfigEnv(teams, o.DagsPath, o.multiTeam)
+	if err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	return env, nil
 }
 
 // addExport registers where the export is and who the pods run as.
@@ -349,7 +409,7 @@ func (o *k8sOptions) ready(name string) error {
 	return nil
 }
 
-func runK8sCmd(args []string, stdout, stderr io.Writer) error {
+func runK8sCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
 		fmt.Fprint(stdout, k8sHelp)
 		return errHelp
@@ -368,7 +428,7 @@ func runK8sCmd(args []string, stdout, stderr io.Writer) error {
 	if _, err := parseFlags(fset, args[1:], kind.help, stdout, 0, 0); err != nil {
 		return err
 	}
-	obj, err := kind.make(o)
+	obj, err := kind.make(ctx, o)
 	if err != nil {
 		return err
 	}

@@ -224,7 +224,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case "promote":
 		err = runPromoteCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "k8s":
-		err = runK8sCmd(args[1:], stdout, stderr)
+		err = runK8sCmd(ctx, args[1:], stdout, stderr)
 	case "env":
 		err = runEnvCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version":

@@ -81,6 +81,15 @@ func TestShareTeams(t *testing.T) {
 			require.Len(t, st.Teams, 2)
 			assert.Equal(t, "team-b", st.Teams[1].Folder)
 
+			// Airflow 3: a bundle per team, read from the share.
+			code, out, errOut = runCLI(t, "k8s", "bundle-config", "--share", at("srv"), "--multi-team", "--published-root", "/usr/local/airflow/dags")
+			require.Equal(t, exitOK, code, errOut)
+			assert.Contains(t, out, `{"name":"team-a","classpath":"airflow.dag_processing.bundles.local.LocalDagBundle","kwargs":{"path":"/usr/local/airflow/dags/team-a"},"team_name":"team-a"}`)
+			assert.Contains(t, out, `"kwargs":{"path":"/usr/local/airflow/dags/team-b"}`)
+			code, _, errOut = runCLI(t, "k8s", "bundle-config", "--share", at("plain"))
+			assert.Equal(t, exitUsage, code, errOut)
+			assert.Contains(t, errOut, "is not a share")
+
 			code, out, errOut = runCLI(t, "verify", at("srv"))
 			require.Equal(t, exitOK, code, out+errOut)
 			assert.Regexp(t, `team-a +OK: generation 1`, out)
@@ -171,6 +180,10 @@ func TestShareTeams(t *testing.T) {
 			assert.Regexp(t, `bundle team-y +generation 1`, out)
 			code, out, errOut = runCLI(t, "verify", at("bundles"))
 			require.Equal(t, exitOK, code, out+errOut)
+			code, out, errOut = runCLI(t, "k8s", "bundle-config", "--share", at("bundles"), "--published-root", "/mnt/bundles")
+			require.Equal(t, exitOK, code, errOut)
+			assert.Contains(t, out, `{"name":"team-x","classpath":"airflow_manifest_bundle.local.ManifestLocalDagBundle","kwargs":{"published_root":"/mnt/bundles"}}`)
+			assert.Contains(t, out, `{"name":"team-y",`)
 
 			// Without a marker, folders are independent.
 			colliding := srcDir(t, map[string]string{"other.py": dagWithID("etl_daily")})
