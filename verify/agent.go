@@ -7,10 +7,12 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/share"
 )
 
 // Agent verifies a destination on a schedule and serves the result over
@@ -24,6 +26,7 @@ type Agent struct {
 
 	mu       sync.Mutex
 	last     *Result
+	teams    []TeamResult // a share's, from its last verification
 	lastErr  error
 	lastAt   time.Time
 	seenGen  int
@@ -34,6 +37,15 @@ type Agent struct {
 type agentMetrics struct {
 	success, duration, generation, current, manifestAge, files, unreadable, unmanaged, visibleAfter, lastRun, paused *family
 	runs, findings                                                                                                   *family
+	// A share's teams, by folder (at most share.MaxTeams series each).
+	teamSuccess, teamGeneration, teamFiles, teamUnreadable, teamPaused, teamAge *family
+}
+
+// TeamResult is one team's folder (or bundle) of a share, verified.
+type TeamResult struct {
+	Folder string `json:"folder"`
+	*Result
+	Error string `json:"error,omitempty"`
 }
 
 func (a *Agent) init() {
@@ -57,6 +69,13 @@ func (a *Agent) init() {
 		runs: r.counter("dagnfs_verify_runs_total",
 			"Verifications by outcome: ok, findings, or error (the destination could not be read).", "outcome"),
 		findings: r.gauge("dagnfs_findings", "Findings of the last verification by rule and severity.", "rule", "severity"),
+
+		teamSuccess:    r.gauge("dagnfs_team_verify_success", "A share: 1 if the last verification of the team's folder found no error, else 0.", "folder"),
+		teamGeneration: r.gauge("dagnfs_team_generation", "A share: the generation the team's folder shows.", "folder"),
+		teamFiles:      r.gauge("dagnfs_team_files", "A share: files the team's manifest lists.", "folder"),
+		teamUnreadable: r.gauge("dagnfs_team_unreadable_files", "A share: files of the team that cannot be read, by this process or by the Airflow identity.", "folder"),
+		teamPaused:     r.gauge("dagnfs_team_paused", "A share: whether publishing to the team's folder is paused: 1 or 0.", "folder"),
+		teamAge:        r.gauge("dagnfs_team_manifest_age_seconds", "A share: seconds since the generation the team's folder shows was published.", "folder"),
 	}
 	a.m.visibleAfter.Set(math.NaN()) // nothing timed yet
 	a.registry = r
@@ -109,6 +128,10 @@ func (a *Agent) once(ctx context.Context) {
 	o := a.Options
 	o.Wait = 0
 	start := time.Now()
+	if m, err := share.ReadMarker(vctx, a.Dest); err == nil && m != nil {
+		a.onceShare(ctx, vctx, m, o, start)
+		return
+	}
 	r, err := Verify(vctx, a.Dest, o)
 	if ctx.Err() != nil {
 		return
@@ -188,9 +211,10 @@ func (a *Agent) Handler() http.Handler {
 		a.mu.Lock()
 		body := struct {
 			*Result
-			Error    string    `json:"error,omitempty"`
-			Verified time.Time `json:"verified_at,omitzero"`
-		}{a.last, errString(a.lastErr), a.lastAt}
+			Teams    []TeamResult `json:"teams,omitempty"`
+			Error    string       `json:"error,omitempty"`
+			Verified time.Time    `json:"verified_at,omitzero"`
+		}{a.last, a.teams, errString(a.lastErr), a.lastAt}
 		a.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		if body.Result == nil && body.Error == "" {
@@ -231,4 +255,69 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// onceShare verifies every team's folder of the share a.Dest: the agent's
+// verdict is all of theirs, the team metrics one series per folder.
+func (a *Agent) onceShare(ctx, vctx context.Context, m *share.Marker, o Options, start time.Time) {
+	sh := &share.Share{Root: a.Dest, Marker: m}
+	folders, ferr := sh.Folders(vctx)
+	var teams []TeamResult
+	ok := ferr == nil
+	for _, f := range folders {
+		t := TeamResult{Folder: f.Name()}
+		to := o
+		if o.LocalPath != "" {
+			to.LocalPath = filepath.Join(o.LocalPath, filepath.FromSlash(f.Path))
+		}
+		r, err := Verify(vctx, f.Dest(a.Dest), to)
+		if err != nil {
+			t.Error, ok = err.Error(), false
+		} else {
+			t.Result, ok = r, ok && r.OK
+		}
+		teams = append(teams, t)
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.last, a.teams, a.lastErr, a.lastAt = &Result{OK: ok, Dest: a.Dest.String(), Findings: []Finding{}}, teams, ferr, time.Now()
+	a.m.duration.Set(time.Since(start).Seconds())
+	a.m.lastRun.Set(float64(a.lastAt.Unix()))
+	a.m.findings.Reset()
+	for _, fam := range []*family{a.m.teamSuccess, a.m.teamGeneration, a.m.teamFiles, a.m.teamUnreadable, a.m.teamPaused, a.m.teamAge} {
+		fam.Reset() // a team folder gone since stops being reported
+	}
+	switch {
+	case ferr != nil:
+		a.m.runs.Add(1, "error")
+		a.Log.Error("verification could not list the share's teams", "err", ferr)
+	case ok:
+		a.m.runs.Add(1, "ok")
+	default:
+		a.m.runs.Add(1, "findings")
+	}
+	a.m.success.Set(map[bool]float64{true: 1, false: 0}[ok])
+	for _, t := range teams {
+		r := t.Result
+		if r == nil {
+			a.m.teamSuccess.Set(0, t.Folder)
+			a.Log.Warn("team folder could not be verified", "folder", t.Folder, "err", t.Error)
+			continue
+		}
+		a.m.teamSuccess.Set(map[bool]float64{true: 1, false: 0}[r.OK], t.Folder)
+		a.m.teamGeneration.Set(float64(r.Generation), t.Folder)
+		a.m.teamFiles.Set(float64(r.Files), t.Folder)
+		a.m.teamUnreadable.Set(float64(r.Unreadable), t.Folder)
+		a.m.teamPaused.Set(map[bool]float64{true: 1, false: 0}[r.Paused != nil], t.Folder)
+		if !r.PublishedAt.IsZero() {
+			a.m.teamAge.Set(time.Since(r.PublishedAt).Seconds(), t.Folder)
+		}
+		for _, f := range r.Findings {
+			a.m.findings.Add(1, f.Rule, f.Severity)
+		}
+	}
+	a.Log.Info("verified the share", "ok", ok, "teams", len(teams), "duration_ms", time.Since(start).Milliseconds())
 }

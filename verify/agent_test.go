@@ -16,7 +16,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dagnfs/dagnfs/layout"
+	"github.com/dagnfs/dagnfs/nfs"
 	"github.com/dagnfs/dagnfs/publish"
+	"github.com/dagnfs/dagnfs/share"
 	"github.com/dagnfs/dagnfs/validate"
 )
 
@@ -212,4 +215,48 @@ func TestProbesNotStarvedByHeldConnections(t *testing.T) {
 		assert.Less(t, took, 100*time.Millisecond, "%s with 220 connections held", path)
 		assert.Contains(t, []int{http.StatusOK, http.StatusServiceUnavailable}, resp.StatusCode)
 	}
+}
+
+// On a share the agent verifies every team's folder: one verdict (ready
+// only when every team is), and per-team series labelled by folder.
+func TestAgentOnAShare(t *testing.T) {
+	dir, d := localExport(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := share.Init(ctx, d, layout.Who{User: "admin"}, time.Now())
+	require.NoError(t, err)
+	for _, team := range []string{"team-a", "team-b"} {
+		require.NoError(t, os.Mkdir(filepath.Join(dir, team), 0o755))
+		td, err := nfs.OpenLocal(filepath.Join(dir, team))
+		require.NoError(t, err)
+		src := t.TempDir()
+		writeTree(t, src, map[string]string{team + ".py": strings.ReplaceAll(dagA, "'a'", "'"+team+"'")})
+		_, err = publish.Publish(ctx, publish.Options{Source: publish.Source{Dir: src, Validate: validate.Options{Python: "none"}},
+			Dest: td, Owner: publish.Owner{UID: 50000, GID: 50000}})
+		require.NoError(t, err)
+		td.Close()
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	base := "http://" + l.Addr().String()
+	a := &Agent{Dest: d, Options: opts(), Interval: 100 * time.Millisecond}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, l) }()
+	eventually(t, "ready", func() bool { c, _ := get(t, base+"/readyz"); return c == http.StatusOK })
+	_, metrics := get(t, base+"/metrics")
+	for _, want := range []string{"dagnfs_verify_success 1", `dagnfs_team_verify_success{folder="team-a"} 1`, `dagnfs_team_verify_success{folder="team-b"} 1`,
+		`dagnfs_team_generation{folder="team-b"} 1`, `dagnfs_team_paused{folder="team-a"} 0`} {
+		assert.Contains(t, metrics, want)
+	}
+	_, body := get(t, base+"/status")
+	assert.Contains(t, body, `"folder": "team-b"`)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "team-b", "team-b.py"), []byte("tampered"), 0o644))
+	eventually(t, "not ready", func() bool { c, _ := get(t, base+"/readyz"); return c == http.StatusServiceUnavailable })
+	_, metrics = get(t, base+"/metrics")
+	assert.Contains(t, metrics, `dagnfs_team_verify_success{folder="team-b"} 0`)
+	assert.Contains(t, metrics, `dagnfs_team_verify_success{folder="team-a"} 1`)
+	assert.Contains(t, metrics, "dagnfs_verify_success 0")
+	cancel()
+	require.NoError(t, <-done)
 }
