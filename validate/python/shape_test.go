@@ -87,6 +87,9 @@ print(json.dumps(out))
 // three levels shorter and refuses the one two longer, with 3.12's
 // message.
 func TestDepthLimitsMatchCPython(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the depth edges are measured against CPython in make test")
+	}
 	t.Parallel() // the measuring tests run alone first
 	for minor, python := range pythons(t) {
 		t.Run(fmt.Sprintf("3.%d", minor), func(t *testing.T) {
@@ -174,6 +177,9 @@ var bracketShapes = []struct {
 // more than firstBracket allows). An f-string's replacement field is a
 // bracket too from 3.12.
 func TestBracketLevelsMatchCPython(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the depth edges are measured against CPython in make test")
+	}
 	t.Parallel()
 	const n = 100
 	for minor, python := range pythons(t) {
@@ -258,6 +264,9 @@ print(json.dumps(out))
 // chain three shorter and refuses the one two longer. Chains the parser
 // refuses first (MemoryError) are left to TestDepthLimitsMatchCPython.
 func TestCompileDepthMatchesCPython(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the depth edges are measured against CPython in make test")
+	}
 	t.Parallel() // the measuring tests run alone first
 	shapes := [][3]string{
 		{"x = a", ".b", "\n"}, {"def f():\n    x = a", ".b", "\n"}, {"x = ", "a if b else ", "a\n"}, {"x = ", "-", "a\n"},
