@@ -36,6 +36,9 @@ published it when), which dagnfs status TO shows.
 The files travel through this machine (a temporary folder, removed at the
 end), so FROM and TO may be on different servers and in different layouts.
 
+With --generation N, a generation FROM keeps (dagnfs history FROM) is
+promoted instead of the current one.
+
 Example:
   dagnfs promote nfs://nfs.example.internal/srv/dags/staging nfs://nfs.example.internal/srv/dags/prod
 
@@ -47,7 +50,9 @@ func runPromoteCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	fset := pflag.NewFlagSet("promote", pflag.ContinueOnError)
 	o.AddFlags(fset)
 	var fromBundle string
+	var generation int
 	fset.StringVar(&fromBundle, "from-bundle", "", "FROM is a published root of versioned bundles: promote this bundle")
+	fset.IntVar(&generation, "generation", 0, "promote this generation of FROM that it keeps (dagnfs history FROM), not the current one")
 	rest, err := parseFlags(fset, args, promoteHelp, stdout, 2, 2)
 	if err != nil {
 		return err
@@ -59,7 +64,10 @@ func runPromoteCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		}
 	}
 	fctx, cancel, bounded := withDeadline(ctx, o.deadline)
-	src, prov, err := fetchServed(fctx, from, fromBundle, o)
+	if generation < 0 {
+		return usagef("--generation must be a generation number (dagnfs history FROM lists them)")
+	}
+	src, prov, err := fetchServed(fctx, from, fromBundle, generation, o)
 	cancel()
 	if src != "" {
 		defer os.RemoveAll(src)
@@ -80,7 +88,7 @@ func runPromoteCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 // each checked against FROM's manifest as it is read (memory does not grow
 // with a file's size), and says where they came from. The folder is
 // returned, to be removed, even with an error.
-func fetchServed(ctx context.Context, from, fromBundle string, o *publishOptions) (string, *layout.Provenance, error) {
+func fetchServed(ctx context.Context, from, fromBundle string, generation int, o *publishOptions) (string, *layout.Provenance, error) {
 	fd, err := openDest(ctx, from, o.uid, o.gid, o.timeout, 2, nil)
 	if err != nil {
 		return "", nil, err
@@ -100,12 +108,34 @@ func fetchServed(ctx context.Context, from, fromBundle string, o *publishOptions
 		}
 		return "", nil, &publish.RefusedError{Reason: fmt.Sprintf("%s has nothing published by dagnfs to promote", fd)}
 	}
+	if generation != 0 && generation != m.Generation {
+		hist, err := layout.ReadHistory(ctx, records, m.Generation)
+		if err != nil {
+			return "", nil, err
+		}
+		var kept *layout.Manifest
+		for _, h := range hist {
+			if h.Generation == generation {
+				kept = h
+			}
+		}
+		if kept == nil {
+			return "", nil, &publish.RefusedError{Reason: fmt.Sprintf("generation %d is not kept on %s; dagnfs history %s lists the ones that are", generation, fd, from)}
+		}
+		m = kept
+	}
 	dir, err := os.MkdirTemp("", "dagnfs-promote-")
 	if err != nil {
 		return "", nil, err
 	}
 	for _, e := range m.Files {
-		if err := fetchFile(ctx, fd, path.Join(m.Root(), e.Path), filepath.Join(dir, filepath.FromSlash(e.Path)), e); err != nil {
+		// A kept generation's file is at its place (its own folder, or the
+		// current one's when unchanged) or among the kept objects.
+		places := []string{path.Join(m.Root(), e.Path)}
+		if m.Root() == "" {
+			places = append(places, layout.ObjectName(e.SHA256))
+		}
+		if err := fetchFirst(ctx, fd, places, filepath.Join(dir, filepath.FromSlash(e.Path)), e); err != nil {
 			var drift *driftedError
 			if errors.As(err, &drift) {
 				return dir, nil, &publish.RefusedError{Reason: fmt.Sprintf("%s does not serve what its generation %d published: %s; nothing was written to the destination (publish to %s again, or promote from elsewhere)", fd, m.Generation, drift.why, from)}
@@ -115,6 +145,24 @@ func fetchServed(ctx context.Context, from, fromBundle string, o *publishOptions
 	}
 	return dir, &layout.Provenance{From: fd.String(), Generation: m.Generation, Version: m.Version, Label: m.Label,
 		PublishedBy: m.PublishedBy, PublishedAt: m.PublishedAt}, nil
+}
+
+// fetchFirst fetches e from the first of places that holds it as it was
+// published; the error of the first place when none does.
+func fetchFirst(ctx context.Context, d nfs.Dest, places []string, local string, e layout.Entry) error {
+	var first error
+	for _, p := range places {
+		err := fetchFile(ctx, d, p, local, e)
+		var drift *driftedError
+		if err == nil || !errors.As(err, &drift) {
+			return err
+		}
+		if first == nil {
+			first = err
+		}
+		os.Remove(local)
+	}
+	return first
 }
 
 // driftedError: a file of FROM differs from what its manifest records.

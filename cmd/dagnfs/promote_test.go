@@ -87,11 +87,29 @@ func TestPromote(t *testing.T) {
 			require.Equal(t, exitOK, code, errOut)
 			assert.Contains(t, out, "promoted    from ")
 
+			// A generation FROM keeps, not the current one.
+			next := srcDir(t, map[string]string{"a.py": dagWithID("a") + "# v2\n", "sub/b.py": dagWithID("b")})
+			code, _, errOut = runCLI(t, "publish", "--delete", next, at("dev"))
+			require.Equal(t, exitOK, code, errOut)
+			code, _, errOut = runCLI(t, "promote", "--generation", "1", at("dev"), at("prod"))
+			require.Equal(t, exitOK, code, errOut)
+			got, err := os.ReadFile(filepath.Join(tg.disk, "prod", "a.py"))
+			require.NoError(t, err)
+			assert.Equal(t, dagWithID("a"), string(got), "generation 1's a.py, kept among the objects")
+			assert.FileExists(t, filepath.Join(tg.disk, "prod", "sub", "helper.sql"))
+			code, _, errOut = runCLI(t, "promote", "--generation", "7", at("dev"), at("prod"))
+			assert.Equal(t, exitFailed, code)
+			assert.Contains(t, errOut, "generation 7 is not kept")
+			code, _, errOut = runCLI(t, "promote", at("dev"), at("prod")) // the current one again
+			require.Equal(t, exitOK, code, errOut)
+			b, err = os.ReadFile(filepath.Join(tg.disk, "prod", layout.ManifestPath))
+			require.NoError(t, err)
+
 			// A hand edit in FROM: refused, TO unchanged.
 			require.NoError(t, os.WriteFile(filepath.Join(tg.disk, "dev", "sub", "b.py"), []byte(dagWithID("b")+"# hot fix\n"), 0o644))
 			code, _, errOut = runCLI(t, "promote", at("dev"), at("prod"))
 			assert.Equal(t, exitFailed, code, errOut)
-			assert.Contains(t, errOut, "does not serve what its generation 1 published: sub/b.py holds")
+			assert.Contains(t, errOut, "does not serve what its generation 2 published: sub/b.py holds")
 			after, err := os.ReadFile(filepath.Join(tg.disk, "prod", layout.ManifestPath))
 			require.NoError(t, err)
 			assert.Equal(t, string(b), string(after), "TO stays as it was")
