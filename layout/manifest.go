@@ -24,7 +24,7 @@ const ManifestFormat = 1
 type Manifest struct {
 	Format      int       `json:"format"`
 	Generation  int       `json:"generation"`
-	Action      string    `json:"action"` // "publish" or "rollback"
+	Action      string    `json:"action"` // "publish", "rollback" or "promote"
 	PublishedAt time.Time `json:"published_at"`
 	PublishedBy Who       `json:"published_by"`
 	Label       string    `json:"label,omitempty"`

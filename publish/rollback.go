@@ -108,7 +108,7 @@ func Rollback(ctx context.Context, o Options, to int) (*Result, error) {
 // rollback. "" when it was a person, or is not recorded.
 func scheduledPublisher(ms []*layout.Manifest) string {
 	for _, m := range ms {
-		if m.Action != "" && m.Action != "publish" {
+		if m.Action != "" && m.Action != "publish" && m.Action != "promote" {
 			continue
 		}
 		if via := m.PublishedBy.Via; via != "terminal" {

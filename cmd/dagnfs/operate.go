@@ -241,6 +241,8 @@ func history(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout
 		Via         string    `json:"via,omitempty"`
 		Files       int       `json:"files"`
 		Version     string    `json:"version,omitempty"`
+		// PromotedFrom: a promote's FROM and its generation.
+		PromotedFrom *layout.Provenance `json:"promoted_from,omitempty"`
 	}
 	rows := []row{}
 	if cur.Generation > 0 && (len(hist) == 0 || hist[0].Generation != cur.Generation) {
@@ -250,7 +252,7 @@ func history(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout
 	}
 	for _, m := range hist {
 		rows = append(rows, row{m.Generation, m.Generation == cur.Generation, m.Action, m.Label, m.PublishedAt,
-			m.PublishedBy.User + "@" + m.PublishedBy.Host, m.PublishedBy.Via, len(m.Files), m.Version})
+			m.PublishedBy.User + "@" + m.PublishedBy.Host, m.PublishedBy.Via, len(m.Files), m.Version, m.PromotedFrom})
 	}
 	target := shellQuote(dest)
 	if o.bundle != "" {
@@ -279,6 +281,9 @@ func history(ctx context.Context, d nfs.Dest, dest string, o destOptions, stdout
 		label := printable(r.Label)
 		if r.Version != "" {
 			label = strings.TrimSpace(label + " " + r.Version[:min(len(r.Version), len("sha256-")+12)])
+		}
+		if p := r.PromotedFrom; p != nil {
+			label = strings.TrimSpace(fmt.Sprintf("%s (from %s, generation %d)", label, printable(p.From), p.Generation))
 		}
 		fmt.Fprintf(stdout, "%-4s %-10d %-8s %-19s %-24s %6d  %s\n", mark, r.Generation, r.Action, r.PublishedAt.Local().Format(time.DateTime), printable(r.PublishedBy), r.Files, label)
 	}

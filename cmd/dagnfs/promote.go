@@ -79,7 +79,7 @@ func runPromoteCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		o.label = prov.Label
 	}
 	return runPublishLike(ctx, o, src, to, stdin, stdout, stderr, func(ctx context.Context, po publish.Options) (*publish.Result, error) {
-		po.Promoted = prov
+		po.Promoted, po.Action = prov, "promote"
 		return publish.Publish(ctx, po)
 	})
 }

@@ -64,6 +64,9 @@ func TestPromote(t *testing.T) {
 			require.Equal(t, exitOK, code, errOut)
 			assert.Contains(t, out, "promoted    from ")
 			assert.Contains(t, out, "generation 1 (abc1234)")
+			code, out, errOut = runCLI(t, "history", at("prod"))
+			require.Equal(t, exitOK, code, errOut)
+			assert.Regexp(t, `\* +1 +promote .* abc1234 \(from .*/dev, generation 1\)`, out)
 
 			// From the generations layout to in-place: the same files.
 			code, _, errOut = runCLI(t, "promote", "--label", "from-gen", at("gen"), at("prod"))
