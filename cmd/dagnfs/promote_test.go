@@ -11,24 +11,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dagnfs/dagnfs/layout"
-	"github.com/dagnfs/dagnfs/nfs/nfstest"
 )
 
 // promote publishes to TO exactly what FROM serves (any layout to any), its
 // label and provenance recorded; a FROM edited by hand since its publish
 // refuses with exit 1 and TO stays as it was.
 func TestPromote(t *testing.T) {
-	dir, s := nfstest.Server(t)
-	local := t.TempDir()
-	for _, tg := range []struct{ name, base, disk string }{
-		{"nfs", strings.TrimSuffix(s.URL(), "/"), dir},
-		{"folder", local, local},
-	} {
+	kinds := destKinds(t)
+	for _, tg := range kinds {
 		t.Run(tg.name, func(t *testing.T) {
-			for _, d := range []string{"dev", "prod", "gen"} {
-				require.NoError(t, os.MkdirAll(filepath.Join(tg.disk, d), 0o755))
-			}
-			at := func(p string) string { return tg.base + "/" + p }
+			at := tg.folders(t, "dev", "prod", "gen")
 			src := srcDir(t, map[string]string{"a.py": dagWithID("a"), "sub/b.py": dagWithID("b"), "sub/helper.sql": "select 1\n",
 				".airflowignore": "scratch\n", "scratch/wip.py": dagWithID("wip")})
 			code, _, errOut := runCLI(t, "publish", "--label", "abc1234", src, at("dev"))
@@ -81,8 +73,7 @@ func TestPromote(t *testing.T) {
 			// folder from NFS, NFS from a folder).
 			other := t.TempDir()
 			if tg.name == "folder" {
-				require.NoError(t, os.MkdirAll(filepath.Join(dir, "cross"), 0o755))
-				other = strings.TrimSuffix(s.URL(), "/") + "/cross"
+				other = kinds[0].folders(t, "cross")("cross")
 			}
 			code, _, errOut = runCLI(t, "promote", at("gen"), other)
 			require.Equal(t, exitOK, code, errOut)

@@ -15,6 +15,25 @@ import (
 	"github.com/dagnfs/dagnfs/share"
 )
 
+// destKind is one kind of destination the command tests publish to: base
+// is what the commands are given, disk where its files are.
+type destKind struct{ name, base, disk string }
+
+// destKinds are the in-process NFS server and a folder.
+func destKinds(t *testing.T) []destKind {
+	dir, s := nfstest.Server(t)
+	local := t.TempDir()
+	return []destKind{{"nfs", strings.TrimSuffix(s.URL(), "/"), dir}, {"folder", local, local}}
+}
+
+// folders makes the folders below k and returns how to name a path of it.
+func (k destKind) folders(t *testing.T, dirs ...string) func(string) string {
+	for _, d := range dirs {
+		require.NoError(t, os.MkdirAll(filepath.Join(k.disk, d), 0o755))
+	}
+	return func(p string) string { return k.base + "/" + p }
+}
+
 func dagWithID(id string) string {
 	return fmt.Sprintf("from airflow import DAG\nwith DAG(%q):\n    pass\n", id)
 }
@@ -26,17 +45,9 @@ func dagWithID(id string) string {
 // root of another's; status SHARE lists every team; without a marker,
 // folders on one export may hold the same dag_ids.
 func TestShareTeams(t *testing.T) {
-	dir, s := nfstest.Server(t)
-	local := t.TempDir()
-	for _, tg := range []struct{ name, base, disk string }{
-		{"nfs", strings.TrimSuffix(s.URL(), "/"), dir},
-		{"folder", local, local},
-	} {
+	for _, tg := range destKinds(t) {
 		t.Run(tg.name, func(t *testing.T) {
-			for _, d := range []string{"srv", "plain", "srv/group", "bundles"} {
-				require.NoError(t, os.MkdirAll(filepath.Join(tg.disk, d), 0o755))
-			}
-			at := func(p string) string { return tg.base + "/" + p }
+			at := tg.folders(t, "srv", "plain", "srv/group", "bundles")
 			code, out, errOut := runCLI(t, "share", "init", at("srv"))
 			require.Equal(t, exitOK, code, errOut)
 			assert.Contains(t, out, "is a share")

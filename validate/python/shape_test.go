@@ -64,6 +64,37 @@ var depthShapes = []struct {
 	{"unary two blocks deep", "def f():\n    if x:\n        x = ", "-", "1\n"},
 }
 
+// memoryEdge is the shortest chain of unit between prefix and suffix that
+// the parser here refuses with MemoryError (bisected up to 8,000).
+func memoryEdge(prefix, unit, suffix string, minor int) int {
+	lo, hi := 1, 8000
+	for lo < hi {
+		m := (lo + hi) / 2
+		if e := Parse([]byte(prefix+strings.Repeat(unit, m)+suffix), minor); e != nil && e.Type == "MemoryError" {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return lo
+}
+
+// memoryRefused asks python, for each [prefix, unit, count, suffix] of
+// asks, whether compile() refuses it with MemoryError.
+func memoryRefused(t *testing.T, python string, asks []any) []bool {
+	t.Helper()
+	in, err := json.Marshal(asks)
+	require.NoError(t, err)
+	cmd := exec.Command(python, "-c", memoryOracle)
+	cmd.Stdin = bytes.NewReader(in)
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	var refused []bool
+	require.NoError(t, json.Unmarshal(out, &refused))
+	require.Len(t, refused, len(asks))
+	return refused
+}
+
 // memoryOracle prints, for each source given (a shape's prefix, unit,
 // count and suffix), whether compile() raises MemoryError (the parser's
 // stack).
@@ -98,26 +129,11 @@ func TestDepthLimitsMatchCPython(t *testing.T) {
 			var asks []any
 			edges := make([]int, len(depthShapes))
 			for i, s := range depthShapes {
-				lo, hi := 1, 8000
-				for lo < hi {
-					m := (lo + hi) / 2
-					if e := Parse([]byte(s.prefix+strings.Repeat(s.unit, m)+s.suffix), minor); e != nil && e.Type == "MemoryError" {
-						hi = m
-					} else {
-						lo = m + 1
-					}
-				}
+				lo := memoryEdge(s.prefix, s.unit, s.suffix, minor)
 				edges[i] = lo
 				asks = append(asks, []any{s.prefix, s.unit, lo - 3, s.suffix}, []any{s.prefix, s.unit, lo + 2, s.suffix})
 			}
-			in, err := json.Marshal(asks)
-			require.NoError(t, err)
-			cmd := exec.Command(python, "-c", memoryOracle)
-			cmd.Stdin = bytes.NewReader(in)
-			out, err := cmd.Output()
-			require.NoError(t, err)
-			var refused []bool
-			require.NoError(t, json.Unmarshal(out, &refused))
+			refused := memoryRefused(t, python, asks)
 			for i, s := range depthShapes {
 				t.Logf("3.%d %s: MemoryError from %d here", minor, s.name, edges[i])
 				assert.False(t, refused[2*i], "3.%d %s: CPython refuses %d, 3 below our edge", minor, s.name, edges[i]-3)
@@ -197,28 +213,13 @@ func TestBracketLevelsMatchCPython(t *testing.T) {
 			for _, s := range shapes {
 				for pass, tail := range []string{"\n", "\ny y\n"} {
 					pre, post := "x = "+strings.Repeat(s.open, n), "1"+strings.Repeat(s.close, n)+tail
-					lo, hi := 1, 8000
-					for lo < hi {
-						m := (lo + hi) / 2
-						if e := Parse([]byte(pre+strings.Repeat("-", m)+post), minor); e != nil && e.Type == "MemoryError" {
-							hi = m
-						} else {
-							lo = m + 1
-						}
-					}
+					lo := memoryEdge(pre, "-", post, minor)
 					w := 4*pass + s.slack[pass]*n
 					edges, within = append(edges, lo), append(within, w)
 					asks = append(asks, []any{pre, "-", max(lo-3-w, 0), post}, []any{pre, "-", lo + 2 + w, post})
 				}
 			}
-			in, err := json.Marshal(asks)
-			require.NoError(t, err)
-			cmd := exec.Command(python, "-c", memoryOracle)
-			cmd.Stdin = bytes.NewReader(in)
-			out, err := cmd.Output()
-			require.NoError(t, err)
-			var refused []bool
-			require.NoError(t, json.Unmarshal(out, &refused))
+			refused := memoryRefused(t, python, asks)
 			for i, s := range shapes {
 				for pass := range 2 {
 					j := 2*i + pass
