@@ -17,26 +17,27 @@ import (
 	"github.com/dagnfs/dagnfs/internal/srcfile"
 )
 
-// Checker checks files with one resolved interpreter (or none).
-type Checker struct {
+// Judge gives the syntax verdicts: CPython's compile() through one resolved
+// interpreter, or, with none, the embedded front end (package python).
+type Judge struct {
 	// Python is the interpreter binary, "" for none.
 	Python string
 	// Version is the interpreter's version, e.g. "3.11.7".
 	Version string
 }
 
-// NewChecker resolves the interpreter setting once.
-func NewChecker(ctx context.Context, python string) (*Checker, error) {
+// NewJudge resolves the interpreter setting once.
+func NewJudge(ctx context.Context, python string) (*Judge, error) {
 	interp, version, err := FindPython(ctx, python)
 	if err != nil {
 		return nil, err
 	}
-	return &Checker{Python: interp, Version: version}, nil
+	return &Judge{Python: interp, Version: version}, nil
 }
 
 // ID names what gives the verdicts, so that a verdict recorded earlier can be
-// reused only when the same checker would give it.
-func (c *Checker) ID() string {
+// reused only when the same judge would give it.
+func (c *Judge) ID() string {
 	if c.Python == "" {
 		return "embedded-python-frontend-" + frontEndRevision()
 	}
@@ -193,7 +194,7 @@ type verdict struct {
 
 // compileParallel splits the jobs over n interpreter processes (files of
 // about the same total size each) and gathers their failures in job order.
-func (c *Checker) compileParallel(ctx context.Context, jobs []compileJob, n int, tick func()) ([]Finding, error) {
+func (c *Judge) compileParallel(ctx context.Context, jobs []compileJob, n int, tick func()) ([]Finding, error) {
 	n = min(n, max(1, len(jobs)/50)) // a process is worth its start-up only for many files
 	if n <= 1 {
 		return c.compileAll(ctx, jobs, tick)
@@ -223,7 +224,7 @@ func (c *Checker) compileParallel(ctx context.Context, jobs []compileJob, n int,
 // compileAll runs every job through one interpreter process, streaming jobs
 // in and verdicts out, and returns the failures. tick, if not nil, is
 // called for each verdict.
-func (c *Checker) compileAll(ctx context.Context, jobs []compileJob, tick func()) ([]Finding, error) {
+func (c *Judge) compileAll(ctx context.Context, jobs []compileJob, tick func()) ([]Finding, error) {
 	cmd := exec.CommandContext(ctx, c.Python, "-I", "-S", "-B", "-c", compileScript)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

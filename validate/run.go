@@ -289,29 +289,29 @@ func runChecks(ctx context.Context, dir string, o Options) (*Report, error) {
 	// Find the interpreter while the folder is walked: through a pyenv
 	// shim that alone takes tens of milliseconds.
 	type found struct {
-		c   *Checker
+		c   *Judge
 		err error
 	}
-	checkerCh := make(chan found, 1)
+	judgeCh := make(chan found, 1)
 	go func() {
-		var c *Checker
-		err := guard.Func(func() (err error) { c, err = NewChecker(ctx, o.Python); return err })()
-		checkerCh <- found{c, err}
+		var c *Judge
+		err := guard.Func(func() (err error) { c, err = NewJudge(ctx, o.Python); return err })()
+		judgeCh <- found{c, err}
 	}()
 	disc, derr := discover(dir, o.IgnoreSyntax, o.MaxFileSize, append(slices.Clone(DefaultExcludes), o.Exclude...), o.Listed)
-	fc := <-checkerCh
+	fc := <-judgeCh
 	if fc.err != nil {
 		return nil, fc.err
 	}
 	if derr != nil {
 		return nil, derr
 	}
-	checker := fc.c
-	r.Python, r.Checker = checker.Python, checker.ID()
+	judge := fc.c
+	r.Python, r.Checker = judge.Python, judge.ID()
 	r.Fingerprint = fingerprint(r.Checker, o)
 	o.fp = r.Fingerprint
 
-	o.embedded = checker.Python == ""
+	o.embedded = judge.Python == ""
 	if o.Interpreters <= 0 {
 		// Three interpreters per four cores (two on two): CPython's
 		// compile() of a file costs two to three times what its parse and
@@ -351,7 +351,7 @@ func runChecks(ctx context.Context, dir string, o Options) (*Report, error) {
 	}
 	early := make(chan compiled, 1)
 	var earlyJobs []compileJob
-	if checker.Python != "" {
+	if judge.Python != "" {
 		for _, c := range disc.candidates {
 			if _, known := o.known(c.rel); !c.zip && !known {
 				earlyJobs = append(earlyJobs, c.job(""))
@@ -371,7 +371,7 @@ func runChecks(ctx context.Context, dir string, o Options) (*Report, error) {
 			return
 		}
 		var f []Finding
-		err := guard.Func(func() (err error) { f, err = checker.compileParallel(ctx, earlyJobs, o.Interpreters, tick); return err })()
+		err := guard.Func(func() (err error) { f, err = judge.compileParallel(ctx, earlyJobs, o.Interpreters, tick); return err })()
 		early <- compiled{f, err}
 	}()
 
@@ -432,18 +432,18 @@ func runChecks(ctx context.Context, dir string, o Options) (*Report, error) {
 
 	// Syntax: CPython's verdict when there is an interpreter, else the
 	// embedded checker's (given by analyzeCandidate).
-	if checker.Python != "" && len(jobs) > 0 {
-		found, err := checker.compileAll(ctx, jobs, nil)
+	if judge.Python != "" && len(jobs) > 0 {
+		found, err := judge.compileAll(ctx, jobs, nil)
 		if err != nil {
 			return nil, err
 		}
 		r.Compiled += len(jobs)
 		findings = append(findings, found...)
 	}
-	if checker.Python != "" && o.PythonVersion != "" {
-		if want := o.PythonVersion; !strings.HasPrefix(checker.Version+".", want+".") {
+	if judge.Python != "" && o.PythonVersion != "" {
+		if want := o.PythonVersion; !strings.HasPrefix(judge.Version+".", want+".") {
 			findings = append(findings, Finding{Rule: RulePythonVersion, File: ".",
-				Message: fmt.Sprintf("the interpreter %s is Python %s but the workers run %s: verdicts may differ (check with a %s interpreter)", checker.Python, checker.Version, want, want)})
+				Message: fmt.Sprintf("the interpreter %s is Python %s but the workers run %s: verdicts may differ (check with a %s interpreter)", judge.Python, judge.Version, want, want)})
 		}
 	}
 	// A file that does not compile defines no DAG: Airflow's import of it

@@ -118,7 +118,7 @@ func TestSwappedSourceNeverRead(t *testing.T) {
 func TestInterpreterReadsTheFileTheWalkSaw(t *testing.T) {
 	python, err := exec.LookPath("python3")
 	require.NoError(t, err, "needs python3 (make deps installs it)")
-	checker := &Checker{Python: python}
+	judge := &Judge{Python: python}
 	secret := filepath.Join(t.TempDir(), "secret.py")
 	require.NoError(t, os.WriteFile(secret, []byte("def f(SECRET_x, SECRET_x):\n    pass\n"), 0o600))
 	for _, change := range []struct {
@@ -158,11 +158,11 @@ func TestInterpreterReadsTheFileTheWalkSaw(t *testing.T) {
 			require.True(t, ok)
 			job := candidate{rel: "sub/x.py", abs: p, size: info.Size(), seen: &seen}.job("")
 
-			found, err := checker.compileAll(context.Background(), []compileJob{job}, nil)
+			found, err := judge.compileAll(context.Background(), []compileJob{job}, nil)
 			require.NoError(t, err, "unchanged: compiled")
 			assert.Empty(t, found)
 			change.do(t, p)
-			found, err = checker.compileAll(context.Background(), []compileJob{job}, nil)
+			found, err = judge.compileAll(context.Background(), []compileJob{job}, nil)
 			var ce *srcfile.ChangedError
 			require.ErrorAs(t, err, &ce, "found: %v", found)
 			assert.Equal(t, "sub/x.py", ce.Rel)
