@@ -94,7 +94,7 @@ func compareMutants(t *testing.T, python string, minor int, bases []baseFile, pe
 	got := embeddedVerdicts(mutants, minor)
 
 	var differ []string
-	rejected, sameLine, sameClass, atStack := 0, 0, 0, 0
+	rejected, sameLine, sameCol, sameClass, atStack := 0, 0, 0, 0, 0
 	byOp := map[string][2]int{}
 	for i, m := range mutants {
 		want, got := verdicts[i], got[i]
@@ -111,6 +111,9 @@ func compareMutants(t *testing.T, python string, minor int, bases []baseFile, pe
 		if got.Line == want.Line {
 			sameLine++
 			n[0]++
+			if got.Col == want.Col {
+				sameCol++
+			}
 		} else if testing.Verbose() {
 			t.Logf("line: %s (%s at %s): CPython %s, embedded %s\n%s", m.base, m.op, m.at, want, describe(got), excerpt(m.src, want.Line, got))
 		}
@@ -130,8 +133,8 @@ func compareMutants(t *testing.T, python string, minor int, bases []baseFile, pe
 	for _, op := range slices.Sorted(maps.Keys(byOp)) {
 		t.Logf("%-16s same line %d of %d", op, byOp[op][0], byOp[op][1])
 	}
-	t.Logf("Python 3.%d, %d files, %d mutants (seeds %s): %d verdicts differ; of %d rejected, %d same line (%.1f%%), %d same class, %d MemoryError on one side only",
-		minor, len(bases), len(mutants), seeds, len(differ), rejected, sameLine, pct(sameLine, rejected), sameClass, atStack)
+	t.Logf("Python 3.%d, %d files, %d mutants (seeds %s): %d verdicts differ; of %d rejected, %d same line (%.1f%%), %d same line and column (%.1f%%), %d same class, %d MemoryError on one side only",
+		minor, len(bases), len(mutants), seeds, len(differ), rejected, sameLine, pct(sameLine, rejected), sameCol, pct(sameCol, rejected), sameClass, atStack)
 	for i, d := range differ {
 		if i == 20 {
 			t.Logf("... and %d more", len(differ)-20)
