@@ -96,7 +96,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	defer stopCleanup()
 	start := o.Now()
 	res := NewResult(o.Dest.String())
-	res.Label, res.DryRun = o.Label, o.DryRun
+	res.Label, res.DryRun, res.PromotedFrom = o.Label, o.DryRun, o.Promoted
 	var ex *executor // from the plan on
 	prevGen := -1    // not read yet
 	defer func() {

@@ -157,6 +157,8 @@ type Result struct {
 	Bundle   string `json:"bundle,omitempty"`
 	Version  string `json:"version,omitempty"`
 	Previous int    `json:"previous_generation"`
+	// PromotedFrom: a promote's source (Options.Promoted).
+	PromotedFrom *layout.Provenance `json:"promoted_from,omitempty"`
 	// Relabelled: the content was the current generation's, which now
 	// carries this run's label (no new generation).
 	Relabelled bool     `json:"relabelled,omitempty"`

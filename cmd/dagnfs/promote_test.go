@@ -28,15 +28,24 @@ func TestPromote(t *testing.T) {
 			code, _, errOut = runCLI(t, "publish", "--layout", "generations", src, at("gen"))
 			require.Equal(t, exitOK, code, errOut)
 
-			code, out, errOut := runCLI(t, "promote", "--format", "json", at("dev"), at("prod"))
+			code, out, errOut := runCLI(t, "promote", "--dry-run", "-v", at("dev"), at("prod"))
+			require.Equal(t, exitOK, code, errOut)
+			assert.Contains(t, out, "(dry run: nothing was changed)")
+			assert.Regexp(t, `from +.*/dev, generation 1, published there`, out)
+			assert.NoFileExists(t, filepath.Join(tg.disk, "prod", "a.py"))
+			code, out, errOut = runCLI(t, "promote", "--format", "json", at("dev"), at("prod"))
 			require.Equal(t, exitOK, code, errOut)
 			var r struct {
-				Generation int    `json:"generation"`
-				Label      string `json:"label"`
+				Generation   int    `json:"generation"`
+				Label        string `json:"label"`
+				PromotedFrom struct {
+					Generation int `json:"generation"`
+				} `json:"promoted_from"`
 			}
 			require.NoError(t, json.Unmarshal([]byte(out), &r), out)
 			assert.Equal(t, 1, r.Generation)
 			assert.Equal(t, "abc1234", r.Label, "FROM's label")
+			assert.Equal(t, 1, r.PromotedFrom.Generation)
 			for _, f := range []string{"a.py", "sub/b.py", "sub/helper.sql", "scratch/wip.py"} {
 				want, err := os.ReadFile(filepath.Join(tg.disk, "dev", f))
 				require.NoError(t, err)

@@ -649,6 +649,10 @@ func printResult(w io.Writer, r *publish.Result, err error, verbose bool) {
 	if r.Label != "" && !nothing {
 		fmt.Fprintf(w, "  label       %s\n", printable(r.Label))
 	}
+	if p := r.PromotedFrom; p != nil {
+		fmt.Fprintf(w, "  from        %s, generation %d, published there %s by %s@%s\n", printable(p.From), p.Generation,
+			p.PublishedAt.Local().Format(time.DateTime), printable(p.PublishedBy.User), printable(p.PublishedBy.Host))
+	}
 	if len(r.Uploaded) > 0 {
 		l.line(uploaded, fmt.Sprintf("%s (%s)", validate.Count(len(r.Uploaded), "file"), humanBytes(r.Bytes)), r.Uploaded)
 	}
