@@ -79,3 +79,38 @@ func TestShareOfTwoTeamsOnGanesha(t *testing.T) {
 		}
 	}
 }
+
+// promote between two folders of one export on nfs-ganesha: prod serves
+// dev's very files (one inode each, on the server's disk), records where
+// they came from, and a hand edit in dev since its publish is refused
+// with nothing changed in prod.
+func TestPromoteOnGanesha(t *testing.T) {
+	e := setup(t)
+	dir, url := e.folder(t)
+	src := t.TempDir()
+	writeFiles(t, src, map[string]string{"etl.py": dagFile("etl", ""), "sql/q.sql": "select 1\n"})
+	code, _, errOut := e.publish(t, src, url+"/dev", "--label", "abc1234")
+	require.Equal(t, 0, code, errOut)
+	code, out, errOut := e.run(t, "promote", "--format", "json", url+"/dev", url+"/prod")
+	require.Equal(t, 0, code, out+errOut)
+	for _, f := range []string{"etl.py", "sql/q.sql"} {
+		dfi, err := os.Stat(filepath.Join(dir, "dev", f))
+		require.NoError(t, err)
+		pfi, err := os.Stat(filepath.Join(dir, "prod", f))
+		require.NoError(t, err)
+		assert.True(t, os.SameFile(dfi, pfi), "%s: prod serves dev's file", f)
+	}
+	code, out, errOut = e.run(t, "status", url+"/prod")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "promoted    from "+url+"/dev, generation 1 (abc1234)")
+
+	before, err := os.ReadFile(filepath.Join(dir, "prod", ".dagnfs", "manifest.json"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "dev", "sql", "q.sql"), []byte("select 2\n"), 0o644))
+	code, _, errOut = e.run(t, "promote", url+"/dev", url+"/prod")
+	assert.Equal(t, 1, code, errOut)
+	assert.Contains(t, errOut, "sql/q.sql changed since it was published")
+	after, err := os.ReadFile(filepath.Join(dir, "prod", ".dagnfs", "manifest.json"))
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(after), "prod's records unchanged")
+}

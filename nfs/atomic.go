@@ -33,6 +33,8 @@ type Pending struct {
 	sealed    bool
 	done      bool
 	committed bool
+	// sum is the content's sha256 where nothing was written (LinkedPending).
+	sum string
 }
 
 // NewPending creates the temporary file tmp exclusively, with its final
@@ -91,10 +93,46 @@ func (p *Pending) Write(b []byte) (int, error) {
 func (p *Pending) Size() int64 { return p.n }
 
 // Sum is the sha256 of what was written, in hex.
-func (p *Pending) Sum() string { return hex.EncodeToString(p.h.Sum(nil)) }
+func (p *Pending) Sum() string {
+	if p.h == nil {
+		return p.sum
+	}
+	return hex.EncodeToString(p.h.Sum(nil))
+}
 
 // Info is what the destination reported after Seal.
 func (p *Pending) Info() FileInfo { return p.info }
+
+// LinkedPending is a Pending whose temporary file tmp link makes (a hard
+// link to a file whose content the caller checked, LinkAcross): nothing is
+// written. The linked file must be the one checked, unchanged (want's file
+// id, size and mtime), and have the mode and owner attr asks, which a link
+// cannot change without changing the original: otherwise tmp is removed
+// again and the error is errors.ErrUnsupported, for the caller to copy
+// instead. sum is the content's sha256. It is sealed: only Commit (or
+// Keep) remains.
+func LinkedPending(ctx context.Context, d Dest, tmp, final string, attr Attr, want FileInfo, sum string, link func(context.Context) error) (*Pending, error) {
+	size := want.Size
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := link(ctx); err != nil {
+		return nil, err
+	}
+	p := &Pending{d: d, tmp: tmp, final: final, attr: attr, n: size, sum: sum}
+	fi, err := d.Stat(ctx, tmp)
+	if err == nil && (!p.attrOK(fi) || fi.Size != size || !fi.IsRegular() || fi.FileID != want.FileID || !fi.ModTime.Equal(want.ModTime)) {
+		err = errors.ErrUnsupported // not the file checked, or not as this publish sets it
+	}
+	if err != nil {
+		cctx, cancel := CleanupContext(ctx)
+		_ = d.Remove(cctx, tmp)
+		cancel()
+		return nil, pathErr("link", final, err)
+	}
+	p.info, p.sealed = fi, true
+	return p, nil
+}
 
 // Seal commits the content to stable storage, checks its size on the
 // destination and sets mode and owner where the destination did not apply
@@ -159,7 +197,9 @@ func (p *Pending) Abandon() {
 		return
 	}
 	p.done = true
-	p.w.Close()
+	if p.w != nil {
+		p.w.Close()
+	}
 }
 
 // Keep ends a sealed file written at its final name (tmp and final the
@@ -182,7 +222,9 @@ func (p *Pending) Cleanup(ctx context.Context) error {
 		return nil
 	}
 	p.done = true
-	p.w.Close()
+	if p.w != nil {
+		p.w.Close()
+	}
 	cctx, cancel := CleanupContext(ctx)
 	defer cancel()
 	if err := cctx.Err(); err != nil {

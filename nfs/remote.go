@@ -70,6 +70,7 @@ type Remote struct {
 	wbufs   sync.Pool // WRITE buffers of wtmax bytes (remoteWriter)
 
 	mountAddr  string
+	export     string // the export mounted (LinkAcross: one export, one file system)
 	rootMu     sync.RWMutex
 	remounting atomic.Bool
 
@@ -216,7 +217,7 @@ func (r *Remote) mount(ctx context.Context, mountAddr string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w (check the export list with showmount -e %s)", r.u, err, r.u.Host)
 	}
-	r.mountAddr = mountAddr
+	r.mountAddr, r.export = mountAddr, export
 	err = r.do(ctx, func(c *conn, _ int) error {
 		info, err := c.fsinfo(ctx, fh)
 		if err != nil {

@@ -196,6 +196,16 @@ func (ex *executor) makeDirs(ctx context.Context) error {
 // stage writes one file under its temporary name tmp, to become final, and
 // seals it.
 func (ex *executor) stage(ctx context.Context, tmp, final string, f SourceFile) (*nfs.Pending, error) {
+	if ex.o.Source.Link != nil {
+		if sum, checked, link := ex.o.Source.Link(f.Rel); link != nil && checked.Size == f.Size {
+			p, err := nfs.LinkedPending(ctx, ex.d, tmp, final, ex.attr(), checked, sum,
+				func(ctx context.Context) error { return link(ctx, ex.d, tmp) })
+			if !errors.Is(err, errors.ErrUnsupported) {
+				return p, err
+			}
+			ex.o.Log.Debug("copying, not linking", "file", f.Rel, "why", err)
+		}
+	}
 	src, err := f.Open(ctx)
 	if err != nil {
 		return nil, err

@@ -92,6 +92,14 @@ type Source struct {
 	Exclude    []string
 	Validate   validate.Options
 	AllowEmpty bool // publish an empty folder (refused otherwise)
+	// Link, for dagnfs promote, says of a source file (by its path) that
+	// a file of the same content exists where the destination can link
+	// it (nfs.LinkAcross): its sha256, what its destination said of it
+	// when its content was checked, and how to make the link. The file is
+	// then linked instead of copied where the destination allows it and
+	// the linked file is that file, unchanged, with the mode and owner
+	// this publish sets; copied otherwise. nil, or a nil link: copied.
+	Link func(rel string) (sum string, checked nfs.FileInfo, link func(ctx context.Context, d nfs.Dest, name string) error)
 }
 
 // Owner is who the published files belong to and who must read them.

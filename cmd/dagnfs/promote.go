@@ -67,51 +67,83 @@ func runPromoteCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 	if generation < 0 {
 		return usagef("--generation must be a generation number (dagnfs history FROM lists them)")
 	}
-	src, prov, err := fetchServed(fctx, from, fromBundle, generation, o)
+	fetched, err := fetchServed(fctx, from, fromBundle, generation, o)
 	cancel()
-	if src != "" {
-		defer os.RemoveAll(src)
+	if fetched.dir != "" {
+		defer os.RemoveAll(fetched.dir)
+	}
+	if fetched.from != nil {
+		defer fetched.from.Close()
 	}
 	if err != nil {
 		return bounded(err)
 	}
+	src, prov := fetched.dir, fetched.prov
 	if !fset.Changed("label") && prov.Label != "" {
 		o.label = prov.Label
 	}
 	return runPublishLike(ctx, o, src, to, stdin, stdout, stderr, func(ctx context.Context, po publish.Options) (*publish.Result, error) {
 		po.Promoted, po.Action = prov, "promote"
+		// Where TO can link FROM's files (one file system, one export of
+		// one server), they are linked: TO serves FROM's very files.
+		po.Source.Link = func(rel string) (string, nfs.FileInfo, func(context.Context, nfs.Dest, string) error) {
+			at, ok := fetched.places[rel]
+			if !ok {
+				return "", nfs.FileInfo{}, nil
+			}
+			return at.sum, at.info, func(ctx context.Context, d nfs.Dest, name string) error {
+				return nfs.LinkAcross(ctx, fetched.from, at.name, d, name)
+			}
+		}
 		return publish.Publish(ctx, po)
 	})
 }
 
+// fetched is what fetchServed brought: the folder, FROM (open, to link its
+// files from), where each file is in FROM, and the provenance.
+type fetched struct {
+	dir    string
+	from   nfs.Dest
+	places map[string]place
+	prov   *layout.Provenance
+}
+
+// place is where a file is in FROM, its sha256, and what FROM said of it
+// when it was read and checked.
+type place struct {
+	name, sum string
+	info      nfs.FileInfo
+}
+
 // fetchServed copies the files FROM serves now into a new temporary folder,
 // each checked against FROM's manifest as it is read (memory does not grow
-// with a file's size), and says where they came from. The folder is
-// returned, to be removed, even with an error.
-func fetchServed(ctx context.Context, from, fromBundle string, generation int, o *publishOptions) (string, *layout.Provenance, error) {
+// with a file's size), and says where they came from. The folder and FROM
+// are returned, to be removed and closed, even with an error.
+func fetchServed(ctx context.Context, from, fromBundle string, generation int, o *publishOptions) (fetched, error) {
+	var out fetched
 	fd, err := openDest(ctx, from, o.uid, o.gid, o.timeout, 2, nil)
 	if err != nil {
-		return "", nil, err
+		return out, err
 	}
-	defer fd.Close()
+	out.from = fd
 	records := fd
 	if fromBundle != "" {
 		records = layout.ForBundle(fd, fromBundle)
 	}
 	m, err := layout.ReadManifest(ctx, records, layout.ManifestPath)
 	if err != nil {
-		return "", nil, err
+		return out, err
 	}
 	if m.Generation == 0 {
 		if names, _ := layout.Bundles(ctx, fd); len(names) > 0 && fromBundle == "" {
-			return "", nil, usagef("%s is a published root of versioned bundles: name one with --from-bundle", fd)
+			return out, usagef("%s is a published root of versioned bundles: name one with --from-bundle", fd)
 		}
-		return "", nil, &publish.RefusedError{Reason: fmt.Sprintf("%s has nothing published by dagnfs to promote", fd)}
+		return out, &publish.RefusedError{Reason: fmt.Sprintf("%s has nothing published by dagnfs to promote", fd)}
 	}
 	if generation != 0 && generation != m.Generation {
 		hist, err := layout.ReadHistory(ctx, records, m.Generation)
 		if err != nil {
-			return "", nil, err
+			return out, err
 		}
 		var kept *layout.Manifest
 		for _, h := range hist {
@@ -120,14 +152,15 @@ func fetchServed(ctx context.Context, from, fromBundle string, generation int, o
 			}
 		}
 		if kept == nil {
-			return "", nil, &publish.RefusedError{Reason: fmt.Sprintf("generation %d is not kept on %s; dagnfs history %s lists the ones that are", generation, fd, from)}
+			return out, &publish.RefusedError{Reason: fmt.Sprintf("generation %d is not kept on %s; dagnfs history %s lists the ones that are", generation, fd, from)}
 		}
 		m = kept
 	}
 	dir, err := os.MkdirTemp("", "dagnfs-promote-")
 	if err != nil {
-		return "", nil, err
+		return out, err
 	}
+	out.dir, out.places = dir, map[string]place{}
 	for _, e := range m.Files {
 		// A kept generation's file is at its place (its own folder, or the
 		// current one's when unchanged) or among the kept objects.
@@ -135,34 +168,37 @@ func fetchServed(ctx context.Context, from, fromBundle string, generation int, o
 		if m.Root() == "" {
 			places = append(places, layout.ObjectName(e.SHA256))
 		}
-		if err := fetchFirst(ctx, fd, places, filepath.Join(dir, filepath.FromSlash(e.Path)), e); err != nil {
+		at, info, err := fetchFirst(ctx, fd, places, filepath.Join(dir, filepath.FromSlash(e.Path)), e)
+		if err != nil {
 			var drift *driftedError
 			if errors.As(err, &drift) {
-				return dir, nil, &publish.RefusedError{Reason: fmt.Sprintf("%s does not serve what its generation %d published: %s; nothing was written to the destination (publish to %s again, or promote from elsewhere)", fd, m.Generation, drift.why, from)}
+				return out, &publish.RefusedError{Reason: fmt.Sprintf("%s does not serve what its generation %d published: %s; nothing was written to the destination (publish to %s again, or promote from elsewhere)", fd, m.Generation, drift.why, from)}
 			}
-			return dir, nil, err
+			return out, err
 		}
+		out.places[e.Path] = place{at, e.SHA256, info}
 	}
-	return dir, &layout.Provenance{From: fd.String(), Generation: m.Generation, Version: m.Version, Label: m.Label,
-		PublishedBy: m.PublishedBy, PublishedAt: m.PublishedAt}, nil
+	out.prov = &layout.Provenance{From: fd.String(), Generation: m.Generation, Version: m.Version, Label: m.Label,
+		PublishedBy: m.PublishedBy, PublishedAt: m.PublishedAt}
+	return out, nil
 }
 
 // fetchFirst fetches e from the first of places that holds it as it was
-// published; the error of the first place when none does.
-func fetchFirst(ctx context.Context, d nfs.Dest, places []string, local string, e layout.Entry) error {
+// published, and says which; the error of the first place when none does.
+func fetchFirst(ctx context.Context, d nfs.Dest, places []string, local string, e layout.Entry) (string, nfs.FileInfo, error) {
 	var first error
 	for _, p := range places {
-		err := fetchFile(ctx, d, p, local, e)
+		info, err := fetchFile(ctx, d, p, local, e)
 		var drift *driftedError
 		if err == nil || !errors.As(err, &drift) {
-			return err
+			return p, info, err
 		}
 		if first == nil {
 			first = err
 		}
 		os.Remove(local)
 	}
-	return first
+	return "", nfs.FileInfo{}, first
 }
 
 // driftedError: a file of FROM differs from what its manifest records.
@@ -172,17 +208,18 @@ func (e *driftedError) Error() string { return e.why }
 
 // fetchFile copies name from d to local, checking its size and sha256
 // against e as it goes.
-func fetchFile(ctx context.Context, d nfs.Dest, name, local string, e layout.Entry) error {
+func fetchFile(ctx context.Context, d nfs.Dest, name, local string, e layout.Entry) (nfs.FileInfo, error) {
 	f, err := d.Open(ctx, name)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, nfs.ErrNotRegular) {
-		return &driftedError{fmt.Sprintf("%s is missing or not a regular file", e.Path)}
+		return nfs.FileInfo{}, &driftedError{fmt.Sprintf("%s is missing or not a regular file", e.Path)}
 	}
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", name, err)
+		return nfs.FileInfo{}, fmt.Errorf("reading %s: %w", name, err)
 	}
 	defer f.Close()
+	info := f.Info()
 	if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
-		return err
+		return info, err
 	}
 	mode := fs.FileMode(0o644)
 	if fs.FileMode(e.Mode)&0o111 != 0 {
@@ -190,7 +227,7 @@ func fetchFile(ctx context.Context, d nfs.Dest, name, local string, e layout.Ent
 	}
 	out, err := os.OpenFile(local, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
-		return err
+		return info, err
 	}
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(out, h), io.LimitReader(f, e.Size+1))
@@ -198,13 +235,13 @@ func fetchFile(ctx context.Context, d nfs.Dest, name, local string, e layout.Ent
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", name, err)
+		return info, fmt.Errorf("reading %s: %w", name, err)
 	}
 	if n != e.Size {
-		return &driftedError{fmt.Sprintf("%s holds %d bytes, %d were published", e.Path, n, e.Size)}
+		return info, &driftedError{fmt.Sprintf("%s holds %d bytes, %d were published", e.Path, n, e.Size)}
 	}
 	if sum := hex.EncodeToString(h.Sum(nil)); sum != e.SHA256 {
-		return &driftedError{fmt.Sprintf("%s changed since it was published (sha256 %.12s, %.12s published)", e.Path, sum, e.SHA256)}
+		return info, &driftedError{fmt.Sprintf("%s changed since it was published (sha256 %.12s, %.12s published)", e.Path, sum, e.SHA256)}
 	}
-	return nil
+	return info, nil
 }

@@ -52,6 +52,13 @@ func TestPromote(t *testing.T) {
 				got, err := os.ReadFile(filepath.Join(tg.disk, "prod", f))
 				require.NoError(t, err, f)
 				assert.Equal(t, string(want), string(got), f)
+				// Two folders of one file system: prod serves dev's very
+				// files (the in-process NFS server has no LINK: copies).
+				dfi, err := os.Stat(filepath.Join(tg.disk, "dev", f))
+				require.NoError(t, err)
+				pfi, err := os.Stat(filepath.Join(tg.disk, "prod", f))
+				require.NoError(t, err)
+				assert.Equal(t, tg.name == "folder", os.SameFile(dfi, pfi), "%s: linked", f)
 			}
 			b, err := os.ReadFile(filepath.Join(tg.disk, "prod", layout.ManifestPath))
 			require.NoError(t, err)
