@@ -120,6 +120,14 @@ func TestPromote(t *testing.T) {
 			code, _, errOut = runCLI(t, "promote", at("dev"), at("prod"))
 			assert.Equal(t, exitFailed, code, errOut)
 			assert.Contains(t, errOut, "does not serve what its generation 2 published: sub/b.py holds")
+			// The edit was in place: where prod's file is dev's (linked),
+			// status shows the drift on both sides.
+			for _, side := range []string{"dev", "prod"} {
+				code, out, _ := runCLI(t, "status", "--check", at(side))
+				linked := tg.name == "folder"
+				assert.Equal(t, side == "dev" || linked, code == exitFailed, "%s: %s", side, out)
+				assert.Equal(t, side == "dev" || linked, strings.Contains(out, "sub/b.py"), "%s: %s", side, out)
+			}
 			after, err := os.ReadFile(filepath.Join(tg.disk, "prod", layout.ManifestPath))
 			require.NoError(t, err)
 			assert.Equal(t, string(b), string(after), "TO stays as it was")
