@@ -3,7 +3,6 @@ package nfs
 import (
 	"context"
 	"errors"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -46,6 +45,9 @@ func unwrapSub(d Dest, name string) (Dest, string) {
 	}
 }
 
+// linkTo links l's file name as newname in to (l itself for Link): a
+// symlink is linked, not followed; a link the file system refuses is
+// errors.ErrUnsupported.
 func (l *Local) linkTo(ctx context.Context, name string, to *Local, newname string) error {
 	epfd, ebase, edone, err := l.parent(ctx, "link", name)
 	if err != nil {
@@ -57,42 +59,14 @@ func (l *Local) linkTo(ctx context.Context, name string, to *Local, newname stri
 		return err
 	}
 	defer ndone()
-	err = unix.Linkat(epfd, ebase, npfd, nbase, 0)
+	err = unix.Linkat(epfd, ebase, npfd, nbase, 0) // 0: a symlink is linked, not followed
 	if errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EOPNOTSUPP) {
 		return pathErr("link", newname, errors.ErrUnsupported)
 	}
 	if err == nil {
 		to.mu.Lock()
-		to.dirty[parentOf(newname)] = true
+		to.dirty[parentOf(newname)] = true // durable at the next Flush, as a rename
 		to.mu.Unlock()
 	}
 	return pathErr("link", newname, err)
-}
-
-// linkFrom links from's file name as newname here: the file handle from's
-// mount gives is valid on this one (the same export of the same server).
-func (r *Remote) linkFrom(ctx context.Context, from *Remote, name, newname string) error {
-	if err := errors.Join(checkName("link", name), checkName("link", newname)); err != nil {
-		return err
-	}
-	var fh []byte
-	err := from.do(ctx, func(c *conn, _ int) error {
-		var err error
-		fh, _, err = from.object(ctx, c, name)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	err = r.do(ctx, func(c *conn, attempt int) error {
-		dir, base, err := r.split(ctx, c, newname)
-		if err != nil {
-			return err
-		}
-		return c.link(ctx, fh, dir, base)
-	})
-	if errors.Is(err, syscall.EXDEV) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, StatusNotSupp) || errors.Is(err, StatusXDev) {
-		return pathErr("link", newname, errors.ErrUnsupported)
-	}
-	return err
 }

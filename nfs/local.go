@@ -457,26 +457,7 @@ func (l *Local) syncDir(dir string) error {
 
 // Link implements Dest.
 func (l *Local) Link(ctx context.Context, existing, newname string) error {
-	epfd, ebase, edone, err := l.parent(ctx, "link", existing)
-	if err != nil {
-		return err
-	}
-	defer edone()
-	npfd, nbase, ndone, err := l.parent(ctx, "link", newname)
-	if err != nil {
-		return err
-	}
-	defer ndone()
-	err = unix.Linkat(epfd, ebase, npfd, nbase, 0) // 0: a symlink is linked, not followed
-	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EOPNOTSUPP) {
-		return pathErr("link", newname, errors.ErrUnsupported)
-	}
-	if err == nil {
-		l.mu.Lock()
-		l.dirty[parentOf(newname)] = true // durable at the next Flush, as a rename
-		l.mu.Unlock()
-	}
-	return pathErr("link", newname, err)
+	return l.linkTo(ctx, existing, l, newname)
 }
 
 // Symlink implements Dest.

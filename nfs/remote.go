@@ -681,10 +681,18 @@ func (r *Remote) Rename(ctx context.Context, from, to string) error {
 
 // Link implements Dest.
 func (r *Remote) Link(ctx context.Context, existing, newname string) error {
+	return r.linkFrom(ctx, r, existing, newname)
+}
+
+// linkFrom links from's file existing as newname here (from is r, or
+// another mount of the same export of the same server, whose file handles
+// are valid here: LinkAcross). A LINK whose reply was lost and that is
+// sent again finds its link made.
+func (r *Remote) linkFrom(ctx context.Context, from *Remote, existing, newname string) error {
 	if err := errors.Join(checkName("link", existing), checkName("link", newname)); err != nil {
 		return err
 	}
-	cached, _ := r.listed.LoadAndDelete(existing)
+	cached, _ := from.listed.LoadAndDelete(existing)
 	err := r.do(ctx, func(c *conn, attempt int) error {
 		var fh []byte
 		var fi FileInfo
@@ -692,7 +700,7 @@ func (r *Remote) Link(ctx context.Context, existing, newname string) error {
 			fh, fi = lf.fh, lf.fi
 		} else {
 			var err error
-			if fh, fi, err = r.object(ctx, c, existing); err != nil {
+			if fh, fi, err = from.object(ctx, c, existing); err != nil {
 				return err
 			}
 		}
@@ -703,7 +711,7 @@ func (r *Remote) Link(ctx context.Context, existing, newname string) error {
 		err = c.link(ctx, fh, dir, base)
 		if cached != nil && attempt == 0 && (errors.Is(err, StatusStale) || errors.Is(err, StatusBadHandle)) {
 			// the file changed since it was listed: look it up
-			if fh, fi, err = r.object(ctx, c, existing); err != nil {
+			if fh, fi, err = from.object(ctx, c, existing); err != nil {
 				return err
 			}
 			err = c.link(ctx, fh, dir, base)
@@ -713,7 +721,7 @@ func (r *Remote) Link(ctx context.Context, existing, newname string) error {
 				return nil // the first LINK worked; its reply was lost
 			}
 		}
-		if errors.Is(err, syscall.EOPNOTSUPP) {
+		if errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EXDEV) {
 			return errors.ErrUnsupported
 		}
 		return err

@@ -442,7 +442,7 @@ func newManifest(o Options, gen int) *layout.Manifest {
 		action = "publish"
 	}
 	m := &layout.Manifest{Format: layout.ManifestFormat, Generation: gen, Action: action, PublishedAt: o.Now().UTC(),
-		PublishedBy: layout.Who{User: currentUser(), UID: os.Getuid(), Via: o.Via}, Label: o.Label, Tool: "dagnfs " + o.Version}
+		PublishedBy: layout.Who{User: CurrentUser(), UID: os.Getuid(), Via: o.Via}, Label: o.Label, Tool: "dagnfs " + o.Version}
 	m.PublishedBy.Host, _ = os.Hostname()
 	m.Uncommitted = o.Uncommitted
 	m.PromotedFrom = o.Promoted

@@ -56,7 +56,7 @@ func Pause(ctx context.Context, d nfs.Dest, owner Owner, reason string, now time
 		}
 	}
 	host, _ := os.Hostname()
-	p := layout.PauseInfo{Reason: reason, By: currentUser() + "@" + host, Since: now.UTC()}
+	p := layout.PauseInfo{Reason: reason, By: CurrentUser() + "@" + host, Since: now.UTC()}
 	return old, nfs.WriteFile(ctx, d, layout.TempName(), layout.PausePath, p.Encode(), metaAttr(d, owner))
 }
 

@@ -141,7 +141,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 			return res, err
 		}
 		host, _ := os.Hostname()
-		who := currentUser()
+		who := CurrentUser()
 		info := layout.LockInfo{Holder: fmt.Sprintf("%s@%s pid %d", who, host, os.Getpid()), Host: host, User: who, PID: os.Getpid(), RunID: randomID()}
 		if lk, err = acquireWaiting(ctx, d, info, o.Lock, o.Now, o.Log); err != nil {
 			return res, err

@@ -374,9 +374,7 @@ func nonNil(s []string) []string {
 }
 
 // CurrentUser names the user running dagnfs, as manifests record it.
-func CurrentUser() string { return currentUser() }
-
-func currentUser() string {
+func CurrentUser() string {
 	if u, err := user.Current(); err == nil {
 		return u.Username
 	}

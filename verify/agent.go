@@ -7,7 +7,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -39,13 +38,6 @@ type agentMetrics struct {
 	runs, findings                                                                                                   *family
 	// A share's teams, by folder (at most share.MaxTeams series each).
 	teamSuccess, teamGeneration, teamFiles, teamUnreadable, teamPaused, teamAge *family
-}
-
-// TeamResult is one team's folder (or bundle) of a share, verified.
-type TeamResult struct {
-	Folder string `json:"folder"`
-	*Result
-	Error string `json:"error,omitempty"`
 }
 
 func (a *Agent) init() {
@@ -260,24 +252,8 @@ func errString(err error) string {
 // onceShare verifies every team's folder of the share a.Dest: the agent's
 // verdict is all of theirs, the team metrics one series per folder.
 func (a *Agent) onceShare(ctx, vctx context.Context, m *share.Marker, o Options, start time.Time) {
-	sh := &share.Share{Root: a.Dest, Marker: m}
-	folders, ferr := sh.Folders(vctx)
-	var teams []TeamResult
-	ok := ferr == nil
-	for _, f := range folders {
-		t := TeamResult{Folder: f.Name()}
-		to := o
-		if o.LocalPath != "" {
-			to.LocalPath = filepath.Join(o.LocalPath, filepath.FromSlash(f.Path))
-		}
-		r, err := Verify(vctx, f.Dest(a.Dest), to)
-		if err != nil {
-			t.Error, ok = err.Error(), false
-		} else {
-			t.Result, ok = r, ok && r.OK
-		}
-		teams = append(teams, t)
-	}
+	teams, ferr := VerifyTeams(vctx, &share.Share{Root: a.Dest, Marker: m}, o)
+	ok := ferr == nil && TeamsOK(teams)
 	if ctx.Err() != nil {
 		return
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -106,27 +107,23 @@ type teamStatus struct {
 // many things need attention (drift, pauses, folders that cannot be read).
 func shareStatus(ctx context.Context, d nfs.Dest, m *share.Marker, o destOptions, stdout io.Writer) (int, error) {
 	sh := &share.Share{Root: d, Marker: m}
-	folders, err := sh.Folders(ctx)
+	verified, err := verify.VerifyTeams(ctx, sh, verify.Options{Quick: true, As: perms.Identity{UID: uint32(o.uid), GIDs: []uint32{uint32(o.gid)}}})
 	if err != nil {
 		return 0, err
 	}
 	attention := 0
-	teams := make([]teamStatus, 0, len(folders))
-	for _, f := range folders {
+	teams := make([]teamStatus, 0, len(verified))
+	for _, v := range verified {
+		f := v.Team
 		t := teamStatus{Folder: f.Name(), Bundle: f.Bundle, Team: sh.TeamOf(f)}
-		if f.Err != nil {
-			t.Error = f.Err.Error()
-			attention++
-			teams = append(teams, t)
-			continue
-		}
-		r, err := verify.Verify(ctx, f.Dest(d), verify.Options{Quick: true, As: perms.Identity{UID: uint32(o.uid), GIDs: []uint32{uint32(o.gid)}}})
-		if err != nil {
+		// Its manifest unreadable (said first), or its verification failed.
+		if err := cmp.Or(f.Err, v.Err); err != nil {
 			t.Error = err.Error()
 			attention++
 			teams = append(teams, t)
 			continue
 		}
+		r := v.Result
 		t.Generation, t.Layout, t.Label, t.PublishedBy, t.PublishedAt, t.Paused = r.Generation, r.Layout, r.Label, r.PublishedBy, r.PublishedAt, r.Paused
 		for _, e := range f.Manifest.Files {
 			t.DAGs += len(e.DAGs)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -210,24 +209,15 @@ type teamVerify struct {
 // one folder (a local mount's path followed into each).
 func verifyShare(ctx context.Context, d nfs.Dest, m *share.Marker, vo verify.Options) (*shareVerify, error) {
 	sh := &share.Share{Root: d, Marker: m}
-	folders, err := sh.Folders(ctx)
+	teams, err := verify.VerifyTeams(ctx, sh, vo)
 	if err != nil {
 		return nil, err
 	}
-	sv := &shareVerify{OK: true, Share: d.String(), Teams: []teamVerify{}}
-	for _, f := range folders {
-		tv := teamVerify{Folder: f.Name(), Team: sh.TeamOf(f)}
-		tvo := vo
-		if vo.LocalPath != "" {
-			tvo.LocalPath = filepath.Join(vo.LocalPath, filepath.FromSlash(f.Path))
-		}
-		r, err := verify.Verify(ctx, f.Dest(d), tvo)
-		switch {
-		case err != nil:
-			tv.Error, sv.OK = errorObject(err), false
-		default:
-			tv.Result = r
-			sv.OK = sv.OK && r.OK
+	sv := &shareVerify{OK: verify.TeamsOK(teams), Share: d.String(), Teams: []teamVerify{}}
+	for _, t := range teams {
+		tv := teamVerify{Folder: t.Folder, Team: sh.TeamOf(t.Team), Result: t.Result}
+		if t.Err != nil {
+			tv.Error = errorObject(t.Err)
 		}
 		sv.Teams = append(sv.Teams, tv)
 	}

@@ -218,15 +218,15 @@ func utf8Error(body string, whole bool) string {
 			i += n
 			continue
 		}
-		return "(unicode error) " + UTF8DecodeError(body[i:end], i-start)
+		return "(unicode error) " + utf8DecodeError(body[i:end], i-start)
 	}
 	return ""
 }
 
-// UTF8DecodeError is Python's message for the invalid UTF-8 at the start of
+// utf8DecodeError is Python's message for the invalid UTF-8 at the start of
 // b, at position pos of what it decodes: "'utf-8' codec can't decode byte
 // 0xe9 in position 0: unexpected end of data".
-func UTF8DecodeError(b string, pos int) string {
+func utf8DecodeError(b string, pos int) string {
 	c := b[0]
 	lo, hi, need := 0x80, 0xBF, 0
 	switch {

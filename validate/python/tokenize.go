@@ -464,7 +464,7 @@ func (t *tokenizer) invalidUTF8(off int) bool {
 		// Before, in bytes, and never the first column.
 		col = max(t.pos-t.lineStart, 1) + 1
 	}
-	t.syntax(t.line, col, "(unicode error) %s", UTF8DecodeError(string(name[i:]), i))
+	t.syntax(t.line, col, "(unicode error) %s", utf8DecodeError(string(name[i:]), i))
 	return true
 }
 
