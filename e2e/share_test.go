@@ -113,4 +113,12 @@ func TestPromoteOnGanesha(t *testing.T) {
 	after, err := os.ReadFile(filepath.Join(dir, "prod", ".dagnfs", "manifest.json"))
 	require.NoError(t, err)
 	assert.Equal(t, string(before), string(after), "prod's records unchanged")
+	// The edit was in place, in a file both serve: each side's status
+	// names the other.
+	code, out, _ = e.run(t, "status", "--check", url+"/dev")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "promote linked it into "+url+"/prod")
+	code, out, _ = e.run(t, "status", "--check", url+"/prod")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "promote linked it from "+url+"/dev")
 }

@@ -115,6 +115,9 @@ type Entry struct {
 	// Owner is the file's owner on the export when it was published,
 	// "UID:GID" (as the server reports it: root squash included).
 	Owner string `json:"owner,omitempty"`
+	// Linked: promote linked this file from its FROM (Manifest.PromotedFrom),
+	// whose very file it is.
+	Linked bool `json:"linked,omitempty"`
 	// What validation found in the file: its DAGs, and whether safe mode
 	// skips it.
 	DAGs            []EntryDAG `json:"dags,omitempty"`

@@ -34,7 +34,8 @@ type Pending struct {
 	done      bool
 	committed bool
 	// sum is the content's sha256 where nothing was written (LinkedPending).
-	sum string
+	sum    string
+	linked bool
 }
 
 // NewPending creates the temporary file tmp exclusively, with its final
@@ -130,9 +131,12 @@ func LinkedPending(ctx context.Context, d Dest, tmp, final string, attr Attr, wa
 		cancel()
 		return nil, pathErr("link", final, err)
 	}
-	p.info, p.sealed = fi, true
+	p.info, p.sealed, p.linked = fi, true, true
 	return p, nil
 }
+
+// Linked tells whether the file is a link to another's (LinkedPending).
+func (p *Pending) Linked() bool { return p.linked }
 
 // Seal commits the content to stable storage, checks its size on the
 // destination and sets mode and owner where the destination did not apply

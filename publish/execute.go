@@ -118,6 +118,7 @@ type executor struct {
 	mu       sync.Mutex
 	noLink   atomic.Bool
 	sealed   map[string]nfs.FileInfo // what the destination reported at Seal
+	linked   map[string]bool         // uploads that are a promote's FROM files, linked
 	report   *validate.Report        // the source's validation
 	files    []SourceFile
 	// drifted are managed files someone else changed: their content is not

@@ -260,7 +260,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	if o.DryRun {
 		return res, driftErr
 	}
-	ex = &executor{d: d, o: o, plan: plan, prev: prev, sealed: map[string]nfs.FileInfo{}, report: report, files: files, drifted: map[string]bool{}}
+	ex = &executor{d: d, o: o, plan: plan, prev: prev, sealed: map[string]nfs.FileInfo{}, linked: map[string]bool{}, report: report, files: files, drifted: map[string]bool{}}
 	for _, r := range drift {
 		ex.drifted[r.Path] = true
 	}
@@ -422,6 +422,9 @@ func (ex *executor) upload(ctx context.Context, targets []uploadTarget, pend []*
 			}
 			ex.mu.Lock()
 			ex.sealed[f.Rel] = p.Info()
+			if p.Linked() {
+				ex.linked[f.Rel] = true
+			}
 			ex.mu.Unlock()
 			o.report(Progress{Phase: PhaseUpload, Done: int(done.Add(1)), Total: len(plan.Upload),
 				Bytes: doneBytes.Add(f.Size), TotalBytes: plan.Bytes})
@@ -453,7 +456,7 @@ func fillSums(dst, src []SourceFile) {
 func (ex *executor) entryOf(f SourceFile) layout.Entry {
 	fi := ex.sealed[f.Rel]
 	return layout.Entry{Path: f.Rel, Size: f.Size, SHA256: f.Sum, Mode: layout.Mode(ex.o.Owner.FileMode.Perm()),
-		ModTime: fi.ModTime.UTC(), FileID: fi.FileID, Owner: ownerOf(fi)}
+		ModTime: fi.ModTime.UTC(), FileID: fi.FileID, Owner: ownerOf(fi), Linked: ex.linked[f.Rel]}
 }
 
 // sortedEntries are idx's entries, by path.

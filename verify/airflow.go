@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
@@ -47,8 +48,17 @@ func checkRootIgnore(ctx context.Context, d nfs.Dest, r *Result, m *layout.Manif
 // the manifest that defines a DAG exactly once. root is the export's
 // mounted folder.
 func checkAirflowScan(ctx context.Context, o Options, r *Result, m *layout.Manifest) {
-	root := filepath.Clean(o.LocalPath)
-	dags := filepath.Clean(o.DagsFolder)
+	// Absolute: the scan's files are named below the dags folder, and a
+	// relative DEST (verify . --dags-folder /dags) must meet them.
+	root, err := filepath.Abs(o.LocalPath)
+	if err == nil {
+		o.DagsFolder, err = filepath.Abs(o.DagsFolder)
+	}
+	if err != nil {
+		r.add(RuleScanError, Error, "", "Airflow's scan of %s cannot be run: %v", o.DagsFolder, err)
+		return
+	}
+	dags := o.DagsFolder
 	files := root
 	if m.InGenerations() {
 		files = filepath.Join(root, layout.Current)
@@ -75,7 +85,7 @@ func checkAirflowScan(ctx context.Context, o Options, r *Result, m *layout.Manif
 	}
 	for _, syntax := range syntaxes {
 		as := " (ignore syntax " + syntax + ")"
-		s, err := validate.ScanAsAirflow(ctx, dags, syntax)
+		s, err := o.scans.scan(ctx, dags, syntax)
 		if err != nil {
 			r.add(RuleScanError, Error, "", "Airflow's scan of %s%s fails: %v", dags, as, err)
 			continue
@@ -116,6 +126,37 @@ func checkAirflowScan(ctx context.Context, o Options, r *Result, m *layout.Manif
 }
 
 // below returns p relative to dir, slash-separated, when p is inside dir.
+// scans keeps Airflow's scans of a dags folder for the verifications of
+// one run: every team of a share is checked against one scan of the
+// share (nil: each verification scans for itself).
+type scans struct {
+	mu   sync.Mutex
+	done map[[2]string]scanned
+}
+
+type scanned struct {
+	s   *validate.AirflowScan
+	err error
+}
+
+func (c *scans) scan(ctx context.Context, dags, syntax string) (*validate.AirflowScan, error) {
+	if c == nil {
+		return validate.ScanAsAirflow(ctx, dags, syntax)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := [2]string{dags, syntax}
+	if got, ok := c.done[key]; ok {
+		return got.s, got.err
+	}
+	s, err := validate.ScanAsAirflow(ctx, dags, syntax)
+	if c.done == nil {
+		c.done = map[[2]string]scanned{}
+	}
+	c.done[key] = scanned{s, err}
+	return s, err
+}
+
 func below(dir, p string) (string, bool) {
 	rel, err := filepath.Rel(dir, p)
 	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {

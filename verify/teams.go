@@ -26,6 +26,9 @@ func VerifyTeams(ctx context.Context, sh *share.Share, o Options) ([]TeamResult,
 	if err != nil {
 		return nil, err
 	}
+	if o.scans == nil {
+		o.scans = &scans{} // one scan of the dags folder for every team
+	}
 	teams := make([]TeamResult, 0, len(folders))
 	for _, f := range folders {
 		t := TeamResult{Folder: f.Name(), Team: f}

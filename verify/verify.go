@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -104,6 +105,7 @@ type Options struct {
 	// IgnoreSyntaxes (default: regexp and glob).
 	DagsFolder     string
 	IgnoreSyntaxes []string
+	scans          *scans // shared by the teams of a share (VerifyTeams)
 	// Notes are findings made before the verification (ExportRoot's).
 	Notes []Finding
 	Now   func() time.Time
@@ -256,7 +258,7 @@ func Verify(ctx context.Context, d nfs.Dest, o Options) (*Result, error) {
 		if m.InBundle() {
 			delete(l.files, bundle.ManifestName) // the snapshot's own, checked above
 		}
-		checkFiles(ctx, files, o, r, m, l)
+		checkFiles(ctx, files, o, r, m, l, &linkNotes{d: d}) // d holds FROM's promote records
 		checkExtras(r, m, l)
 		if err := serverFault(l); err != nil {
 			// Airflow finds DAGs by listing: a server that does not answer a
@@ -419,7 +421,7 @@ func (l *listing) lookup(ctx context.Context, d nfs.Dest, name string) (nfs.File
 
 // checkFiles compares every manifest entry with the export, reading the
 // files (unless Quick) a few at a time.
-func checkFiles(ctx context.Context, d nfs.Dest, o Options, r *Result, m *layout.Manifest, l *listing) {
+func checkFiles(ctx context.Context, d nfs.Dest, o Options, r *Result, m *layout.Manifest, l *listing, notes *linkNotes) {
 	dirs := map[string]bool{}
 	found := make([][]Finding, len(m.Files))
 	unreadable := make([]bool, len(m.Files))
@@ -432,7 +434,7 @@ func checkFiles(ctx context.Context, d nfs.Dest, o Options, r *Result, m *layout
 			dirs[dir] = true
 		}
 		g.Go(guard.Func(func() error {
-			found[i], unreadable[i] = checkFile(gctx, d, o, m, l, e)
+			found[i], unreadable[i] = checkFile(gctx, d, o, m, l, notes, e)
 			return nil
 		}))
 	}
@@ -469,12 +471,12 @@ func checkFiles(ctx context.Context, d nfs.Dest, o Options, r *Result, m *layout
 
 // checkFile checks one manifest entry; it reports whether the file could
 // not be read (by this process or by the Airflow identity).
-func checkFile(ctx context.Context, d nfs.Dest, o Options, m *layout.Manifest, l *listing, e layout.Entry) ([]Finding, bool) {
-	var out []Finding
+func checkFile(ctx context.Context, d nfs.Dest, o Options, m *layout.Manifest, l *listing, notes *linkNotes, e layout.Entry) (out []Finding, _ bool) {
 	add := func(rule, format string, args ...any) {
 		out = append(out, Finding{Rule: rule, Severity: Error, File: e.Path, Message: fmt.Sprintf(format, args...)})
 	}
 	fi, err := l.lookup(ctx, d, e.Path)
+	defer func() { notes.add(ctx, m, e, fi, out) }()
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			add(RuleMissing, "listed in generation %d but not on the export", m.Generation)
@@ -524,6 +526,33 @@ func checkFile(ctx context.Context, d nfs.Dest, o Options, m *layout.Manifest, l
 		add(RuleContent, "the content differs from what generation %d published (sha256 %s)", m.Generation, e.SHA256[:12])
 	}
 	return out, unreadable
+}
+
+// inPlace are the findings of a file changed in place (its content, mode or
+// owner): where promote linked it, the other side serves the change too.
+var inPlace = map[string]bool{RuleSize: true, RuleMode: true, RuleOwner: true, RuleMTime: true, RuleContent: true}
+
+// linkNotes names, in the findings of a file changed in place, the other
+// destinations that serve the same file because promote linked it (see
+// layout.LinkNote). FROM's records are read once, and only when a file
+// with more than one link changed.
+type linkNotes struct {
+	once    sync.Once
+	d       nfs.Dest
+	records []layout.PromotedTo
+}
+
+func (n *linkNotes) add(ctx context.Context, m *layout.Manifest, e layout.Entry, fi nfs.FileInfo, found []Finding) {
+	if fi.Nlink < 2 || !slices.ContainsFunc(found, func(f Finding) bool { return inPlace[f.Rule] }) {
+		return
+	}
+	n.once.Do(func() { n.records, _ = layout.ReadPromoted(ctx, n.d) })
+	note := layout.LinkNote(m, e, fi.Nlink, n.records)
+	for i := range found {
+		if inPlace[found[i].Rule] {
+			found[i].Message += note
+		}
+	}
 }
 
 // ExportRoot finds the export root for a dags folder as a pod sees it:

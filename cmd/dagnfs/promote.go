@@ -11,6 +11,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sync/atomic"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -79,6 +81,7 @@ func runPromoteCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		return bounded(err)
 	}
 	src, prov := fetched.dir, fetched.prov
+	var linked atomic.Int64
 	if !fset.Changed("label") && prov.Label != "" {
 		o.label = prov.Label
 	}
@@ -92,20 +95,43 @@ func runPromoteCmd(ctx context.Context, args []string, stdin io.Reader, stdout, 
 				return "", nfs.FileInfo{}, nil
 			}
 			return at.sum, at.info, func(ctx context.Context, d nfs.Dest, name string) error {
-				return nfs.LinkAcross(ctx, fetched.from, at.name, d, name)
+				err := nfs.LinkAcross(ctx, fetched.from, at.name, d, name)
+				if err == nil {
+					linked.Add(1)
+				}
+				return err
 			}
 		}
-		return publish.Publish(ctx, po)
+		res, err := publish.Publish(ctx, po)
+		if err == nil && !res.DryRun && linked.Load() > 0 {
+			// FROM's status names TO where someone edits a linked file.
+			rec := layout.PromotedTo{To: res.Dest, Generation: res.Generation, FromGeneration: prov.Generation, Linked: int(linked.Load()), At: time.Now().UTC()}
+			if werr := recordPromoted(ctx, fetched.records, rec); werr != nil {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s keeps no record that %s links its files (%v): its status will not name %s where a linked file is edited", fetched.from, res.Dest, werr, res.Dest))
+			}
+		}
+		return res, err
 	})
+}
+
+// recordPromoted writes rec into FROM's records (d: where FROM's manifest
+// is), replacing the record of an earlier promote into the same TO.
+func recordPromoted(ctx context.Context, d nfs.Dest, rec layout.PromotedTo) error {
+	if err := d.Mkdir(ctx, layout.PromotedDir, layout.DirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return nfs.WriteFile(ctx, d, layout.TempName(), layout.PromotedName(rec.To), rec.Encode(), nfs.Attr{Mode: layout.FileMode, UID: -1, GID: -1})
 }
 
 // fetched is what fetchServed brought: the folder, FROM (open, to link its
 // files from), where each file is in FROM, and the provenance.
 type fetched struct {
-	dir    string
-	from   nfs.Dest
-	places map[string]place
-	prov   *layout.Provenance
+	dir  string
+	from nfs.Dest
+	// records is where FROM's manifest is (FROM, or its bundle).
+	records nfs.Dest
+	places  map[string]place
+	prov    *layout.Provenance
 }
 
 // place is where a file is in FROM, its sha256, and what FROM said of it
@@ -130,6 +156,7 @@ func fetchServed(ctx context.Context, from, fromBundle string, generation int, o
 	if fromBundle != "" {
 		records = layout.ForBundle(fd, fromBundle)
 	}
+	out.records = records
 	m, err := layout.ReadManifest(ctx, records, layout.ManifestPath)
 	if err != nil {
 		return out, err

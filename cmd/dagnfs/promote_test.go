@@ -127,6 +127,11 @@ func TestPromote(t *testing.T) {
 				linked := tg.name == "folder"
 				assert.Equal(t, side == "dev" || linked, code == exitFailed, "%s: %s", side, out)
 				assert.Equal(t, side == "dev" || linked, strings.Contains(out, "sub/b.py"), "%s: %s", side, out)
+				// ... and each side names the other where the file is shared.
+				names := map[string]string{"dev": "promote linked it into " + at("prod"), "prod": "promote linked it from " + at("dev")}[side]
+				assert.Equal(t, linked, strings.Contains(out, names), "%s: %s", side, out)
+				_, out, _ = runCLI(t, "verify", at(side))
+				assert.Equal(t, linked, strings.Contains(out, names), "verify %s: %s", side, out)
 			}
 			after, err := os.ReadFile(filepath.Join(tg.disk, "prod", layout.ManifestPath))
 			require.NoError(t, err)

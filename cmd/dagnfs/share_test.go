@@ -209,3 +209,30 @@ func TestShareTeams(t *testing.T) {
 		})
 	}
 }
+
+// verify SHARE --dags-folder runs Airflow's own scan of the share, the
+// dags folder every team's files are found from, and checks each team's
+// DAGs against it: found once, also with DEST given relative to the
+// working folder.
+func TestVerifyShareAsAirflowScans(t *testing.T) {
+	sh := t.TempDir()
+	code, _, errOut := runCLI(t, "share", "init", sh)
+	require.Equal(t, exitOK, code, errOut)
+	code, _, errOut = runCLI(t, "publish", "--python", "none", srcDir(t, map[string]string{"a.py": dagWithID("a")}), filepath.Join(sh, "team-a"))
+	require.Equal(t, exitOK, code, errOut)
+	code, _, errOut = runCLI(t, "publish", "--python", "none", "--layout", "generations", srcDir(t, map[string]string{"b.py": dagWithID("b")}), filepath.Join(sh, "team-b"))
+	require.Equal(t, exitOK, code, errOut)
+
+	t.Chdir(sh)
+	code, out, errOut := runCLI(t, "verify", ".", "--dags-folder", sh)
+	assert.Equal(t, exitOK, code, out+errOut)
+	assert.Contains(t, out, "team-a           OK")
+	assert.Contains(t, out, "team-b           OK")
+
+	// A share-wide ignore file that hides one team's folder from Airflow.
+	require.NoError(t, os.WriteFile(filepath.Join(sh, ".airflowignore"), []byte("team-a/\n"), 0o644))
+	code, out, _ = runCLI(t, "verify", ".", "--dags-folder", sh, "--ignore-syntax", "glob")
+	assert.Equal(t, exitFailed, code, out)
+	assert.Contains(t, out, "a.py: error [airflow-misses-dag]")
+	assert.Contains(t, out, "team-b           OK")
+}
