@@ -29,11 +29,18 @@ func TestConformanceLocalOnExport(t *testing.T) {
 
 func TestConformanceNFSOnGanesha(t *testing.T) {
 	e := setup(t)
-	nfstest.Run(t, func(t *testing.T) nfs.Dest {
-		_, url := e.folder(t)
-		d, err := nfs.Dial(context.Background(), url, nfs.Options{UID: 50000, GID: 50000})
-		require.NoError(t, err)
-		t.Cleanup(func() { d.Close() })
-		return d
-	}, nfstest.SuiteOptions{})
+	for _, vers := range []string{nfs.Vers3, nfs.Vers41} {
+		t.Run("v"+vers, func(t *testing.T) {
+			nfstest.Run(t, func(t *testing.T) nfs.Dest {
+				_, url := e.folder(t)
+				u, err := nfs.ParseURL(url + "?vers=" + vers)
+				require.NoError(t, err)
+				d, err := nfs.DialAny(context.Background(), u, nfs.Options{UID: 50000, GID: 50000})
+				require.NoError(t, err)
+				t.Cleanup(func() { d.Close() })
+				require.Equal(t, "NFSv"+vers, d.Caps().Protocol)
+				return d
+			}, nfstest.SuiteOptions{})
+		})
+	}
 }

@@ -30,6 +30,14 @@ func LinkAcross(ctx context.Context, from Dest, fromName string, to Dest, toName
 			return unsupported
 		}
 		return t.linkFrom(ctx, f, fromName, toName)
+	case *Remote4:
+		// One server: its handles are valid in every folder it serves; a
+		// link across its file systems is refused (XDEV) and copied.
+		t, ok := to.(*Remote4)
+		if !ok || f.nfsAddr != t.nfsAddr {
+			return unsupported
+		}
+		return t.linkFrom(ctx, f, fromName, toName, false)
 	}
 	return unsupported
 }

@@ -364,3 +364,94 @@ func Flush(ctx context.Context, d Dest) error {
 	}
 	return nil
 }
+
+// Optional capabilities. A destination that has one implements its
+// interface; a wrapper (Sub, Moved) implements every one by forwarding to
+// what it wraps. Callers use the functions below, never a type switch of
+// their own, so a capability works the same through any wrapper.
+
+// CallCounter is a destination that counts its protocol calls (NFS).
+type CallCounter interface{ Calls() int64 }
+
+// HandleKeeper is a destination that can keep the handles its listings
+// return, for one Link each (NFS: a folder's worth of links without a
+// LOOKUP each).
+type HandleKeeper interface{ KeepListedHandles(on bool) }
+
+// BatchLinker is a destination that makes many hard links in few round
+// trips (NFSv4.1: several LINKs in one COMPOUND).
+type BatchLinker interface {
+	LinkAll(ctx context.Context, links []LinkPair, concurrency int) []error
+}
+
+// LinkPair is one hard link to make: New, a link to Existing.
+type LinkPair struct{ Existing, New string }
+
+// LinkAll makes each link of links as Link would, in batches where d can,
+// with up to concurrency calls at once; the error of links[i] is errs[i].
+// A failed link does not stop the others.
+func LinkAll(ctx context.Context, d Dest, links []LinkPair, concurrency int) (errs []error) {
+	if b, ok := d.(BatchLinker); ok {
+		return b.LinkAll(ctx, links, concurrency)
+	}
+	return linkEach(ctx, links, concurrency, func(ctx context.Context, l LinkPair) error { return d.Link(ctx, l.Existing, l.New) })
+}
+
+// linkEach runs link for each pair, concurrency at a time.
+func linkEach(ctx context.Context, links []LinkPair, concurrency int, link func(context.Context, LinkPair) error) []error {
+	errs := make([]error, len(links))
+	for i := range errs {
+		errs[i] = context.Canceled // until it runs: a cancelled run starts no more
+	}
+	parallel(ctx, len(links), concurrency, func(i int) { errs[i] = link(ctx, links[i]) })
+	return errs
+}
+
+// parallel runs fn(0) ... fn(n-1), concurrency at a time, and starts no
+// more once ctx ends.
+func parallel(ctx context.Context, n, concurrency int, fn func(i int)) {
+	sem := make(chan struct{}, max(1, concurrency))
+	var wg sync.WaitGroup
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// Calls is how many protocol calls d has sent (0 where it counts none).
+func Calls(d Dest) int64 {
+	if c, ok := d.(CallCounter); ok {
+		return c.Calls()
+	}
+	return 0
+}
+
+// KeepListedHandles turns d's keeping of listed handles on or off, where d
+// has it.
+func KeepListedHandles(d Dest, on bool) {
+	if k, ok := d.(HandleKeeper); ok {
+		k.KeepListedHandles(on)
+	}
+}
+
+// Lchown gives the symbolic link name an owner where d can (Lchowner); where
+// it cannot, the link already belongs to the identity that made it and
+// nothing is done.
+func Lchown(ctx context.Context, d Dest, name string, uid, gid int) error {
+	l, ok := d.(Lchowner)
+	if !ok {
+		return nil
+	}
+	if err := l.Lchown(ctx, name, uid, gid); !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	return nil
+}

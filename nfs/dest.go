@@ -106,6 +106,9 @@ type Caps struct {
 	Chown bool
 	// Calls counts protocol calls when the destination is remote.
 	CountsCalls bool
+	// Protocol is how the destination is reached: "NFSv3", "NFSv4.1", or
+	// "" for a folder.
+	Protocol string
 }
 
 // Attr is what SetAttr sets. UID and GID of -1 leave the owner unchanged;
@@ -139,11 +142,7 @@ func timespec(ts unix.Timespec) time.Time { return time.Unix(ts.Sec, ts.Nsec) }
 // Open opens the destination at loc: a folder, or an NFS export with opts.
 func Open(ctx context.Context, loc Location, opts Options) (Dest, error) {
 	if loc.URL != nil {
-		r, err := DialURL(ctx, loc.URL, opts)
-		if err != nil {
-			return nil, err
-		}
-		return r, nil
+		return DialAny(ctx, loc.URL, opts)
 	}
 	l, err := OpenLocal(loc.Dir)
 	if err != nil {

@@ -1,6 +1,10 @@
-// Package nfs defines the destination that dagnfs publishes into and its two
-// implementations: a mounted (or any local) folder, and an NFSv3 export
-// reached over the network in userspace, with no mount and no root.
+// Package nfs defines the destination that dagnfs publishes into and its
+// implementations: a mounted (or any local) folder, and an NFS server
+// reached over the network in userspace, with no mount and no root, over
+// NFSv3 (Remote: portmapper, MOUNT, one call per operation) or NFSv4.1
+// (Remote4: one port, a session, several operations per COMPOUND). DialAny
+// picks the version a URL asks for, or NFSv4.1 with a fallback to NFSv3
+// for a server that does not speak it.
 //
 // # The contract
 //
@@ -9,7 +13,10 @@
 // *fs.PathError values that unwrap to the standard fs.ErrNotExist,
 // fs.ErrExist and fs.ErrPermission (and to a syscall.Errno for the rest), so
 // errors.Is means the same for a mount and for NFS. What the implementations
-// can and cannot do is data (Caps), never a type switch.
+// can and cannot do is data (Caps), never a type switch; an optional
+// capability (Flush, Calls, KeepListedHandles, Lchown) is an interface that
+// the wrappers (Sub, Moved) forward, used through this package's functions
+// of the same names.
 //
 // # The atomic write protocol
 //
@@ -54,6 +61,26 @@
 // a symlink on the destination is refused (ErrSymlink), never followed, and
 // folders that nobody may list (mode 0300) still work for their owner.
 // Files are opened with O_NONBLOCK and must be regular (ErrNotRegular).
+//
+// # NFSv4.1 (RFC 8881)
+//
+// Remote4 makes a client ID (EXCHANGE_ID, no state protection) and a
+// session (CREATE_SESSION: slots, operation and size limits as the server
+// grants them), says RECLAIM_COMPLETE, and starts every COMPOUND with
+// SEQUENCE on a free slot. A compound whose reply was lost leaves its
+// slot's sequence ID as it was: the next request on the slot either runs
+// (the server never saw the lost one) or is answered RETRY_UNCACHED_REP
+// (it did), and is sent again; callers check what a lost reply did as over
+// NFSv3. A lost session or client ID (a server restart) is made again; an
+// open file the server forgot is written with the anonymous stateid. The
+// lease is renewed by an empty SEQUENCE when nothing else was sent for a
+// third of it; Close destroys the session and the client ID. A small file
+// costs two compounds: OPEN (GUARDED, with its mode) + GETFH + GETATTR,
+// then WRITE (FILE_SYNC) + CLOSE + GETATTR. Owners are numbers ("50000");
+// a server that names them otherwise is refused with what to configure.
+// Replies are decoded by the same bounded decoder as NFSv3's: every result
+// must be the operation asked, in order; bitmaps, attribute lists, names,
+// handles and listings are bounded before anything is allocated.
 //
 // # Caveats of NFSv3 over go-nfs-client
 //

@@ -90,26 +90,14 @@ func (m moved) CanWrite(ctx context.Context, name string) (bool, error) {
 func (m moved) Flush(ctx context.Context) error { return Flush(ctx, m.d) }
 
 // Calls forwards to d's count of NFS calls, where it keeps one.
-func (m moved) Calls() int64 {
-	if c, ok := m.d.(interface{ Calls() int64 }); ok {
-		return c.Calls()
-	}
-	return 0
-}
+func (m moved) Calls() int64 { return Calls(m.d) }
 
 // KeepListedHandles forwards to d's, where it has one.
-func (m moved) KeepListedHandles(on bool) {
-	if k, ok := m.d.(interface{ KeepListedHandles(bool) }); ok {
-		k.KeepListedHandles(on)
-	}
-}
+func (m moved) KeepListedHandles(on bool) { KeepListedHandles(m.d, on) }
 
 // Lchown forwards to d's, where it has one.
 func (m moved) Lchown(ctx context.Context, name string, uid, gid int) error {
-	if l, ok := m.d.(Lchowner); ok {
-		return l.Lchown(ctx, m.in(name), uid, gid)
-	}
-	return errors.ErrUnsupported
+	return Lchown(ctx, m.d, m.in(name), uid, gid)
 }
 
 // parents are the folders above p, outermost first.
@@ -122,3 +110,12 @@ func parents(p string) []string {
 }
 
 func isExist(err error) bool { return errors.Is(err, fs.ErrExist) }
+
+// LinkAll forwards to d's, where it batches links.
+func (m moved) LinkAll(ctx context.Context, links []LinkPair, concurrency int) []error {
+	in := make([]LinkPair, len(links))
+	for i, l := range links {
+		in[i] = LinkPair{m.in(l.Existing), m.in(l.New)}
+	}
+	return LinkAll(ctx, m.d, in, concurrency)
+}

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -19,7 +18,6 @@ import (
 	"time"
 
 	gonfs "github.com/vmware/go-nfs-client/nfs"
-	"github.com/vmware/go-nfs-client/nfs/rpc"
 
 	"github.com/dagnfs/dagnfs/perms"
 )
@@ -39,6 +37,9 @@ type Options struct {
 	Retries int
 	// Log receives reconnects and retries. Default: discard.
 	Log *slog.Logger
+	// Version is the NFS version for a URL that names none (URL.Version):
+	// "3", "4.1", or "" to try NFSv4.1 and fall back to NFSv3.
+	Version string
 }
 
 func (o *Options) defaults() {
@@ -60,22 +61,18 @@ func (o *Options) defaults() {
 
 // Remote is a folder on an NFSv3 server, reached in userspace.
 type Remote struct {
-	u       *URL
-	opts    Options
-	nfsAddr string
-	auth    rpc.Auth
-	root    []byte
-	rtmax   uint32
-	wtmax   uint32
-	wbufs   sync.Pool // WRITE buffers of wtmax bytes (remoteWriter)
+	rpcPool
+	u     *URL
+	root  []byte
+	rtmax uint32
+	wtmax uint32
+	wbufs sync.Pool // WRITE buffers of wtmax bytes (remoteWriter)
 
 	mountAddr  string
 	export     string // the export mounted (LinkAcross: one export, one file system)
 	rootMu     sync.RWMutex
 	remounting atomic.Bool
 
-	pool    chan *conn
-	slots   chan struct{}
 	handles sync.Map // folder path -> handle
 	// listed holds the handles of files the last listings returned, for
 	// one use each (Link: a generation's unchanged files are linked right
@@ -84,19 +81,6 @@ type Remote struct {
 	listed     sync.Map // file path -> listedFile
 	nListed    atomic.Int64
 	keepListed atomic.Bool
-	calls      atomic.Int64
-	closed     atomic.Bool
-	// down is the last call that failed on the connection after all its
-	// retries, and when: for Options.Timeout after it, calls fail at once
-	// with the same error instead of each waiting out its own retries (a
-	// server that stops answering costs one call's retries, not one per
-	// file).
-	down atomic.Pointer[downAt]
-}
-
-type downAt struct {
-	err error
-	at  time.Time
 }
 
 var _ Dest = (*Remote)(nil)
@@ -134,8 +118,13 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Remote, error) {
 func DialURL(ctx context.Context, u *URL, opts Options) (*Remote, error) {
 	var err error
 	opts.defaults()
-	r := &Remote{u: u, opts: opts, auth: newAuth(opts.UID, opts.GID),
-		pool: make(chan *conn, opts.Conns), slots: make(chan struct{}, opts.Conns)}
+	r := &Remote{u: u, rpcPool: newPool(opts)}
+	r.onStale = func(ctx context.Context) {
+		r.handles.Clear()
+		if rerr := r.remount(ctx); rerr != nil {
+			r.opts.Log.Warn("could not mount again after a stale handle", "err", rerr)
+		}
+	}
 
 	nfsPort, mountPort := u.Port, u.MountPort
 	if nfsPort == 0 {
@@ -263,7 +252,7 @@ func clampIO(n uint32) uint32 {
 
 // Caps implements Dest.
 func (r *Remote) Caps() Caps {
-	return Caps{HardLink: true, Chown: r.opts.UID == 0, CountsCalls: true}
+	return Caps{HardLink: true, Chown: r.opts.UID == 0, CountsCalls: true, Protocol: "NFSv3"}
 }
 
 func (r *Remote) String() string { return r.u.String() }
@@ -271,103 +260,9 @@ func (r *Remote) String() string { return r.u.String() }
 // Location implements Dest.
 func (r *Remote) Location() Location { return Location{URL: r.u} }
 
-// Calls returns how many RPCs this destination has sent.
-func (r *Remote) Calls() int64 { return r.calls.Load() }
-
 // Identity is the AUTH_UNIX identity this destination sends.
 func (r *Remote) Identity() perms.Identity {
 	return perms.Identity{UID: r.opts.UID, GIDs: []uint32{r.opts.GID}}
-}
-
-// get returns an idle connection, or dials a new one while fewer than
-// Options.Conns are open.
-func (r *Remote) get(ctx context.Context) (*conn, error) {
-	if r.closed.Load() {
-		return nil, errors.New("nfs: destination is closed")
-	}
-	select {
-	case c := <-r.pool:
-		return c, nil
-	default:
-	}
-	select {
-	case c := <-r.pool:
-		return c, nil
-	case r.slots <- struct{}{}:
-		c, err := dialRPC(ctx, r.nfsAddr, r.opts.Timeout, r.auth, &r.calls)
-		if err != nil {
-			<-r.slots
-			return nil, err
-		}
-		return c, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (r *Remote) put(c *conn) {
-	if c.broken || r.closed.Load() {
-		c.close()
-		<-r.slots
-		return
-	}
-	r.pool <- c
-}
-
-// do runs fn on a pooled connection. When fn fails on the connection itself
-// (or on a stale handle) it runs again on a fresh one, up to Options.Retries
-// times; attempt tells fn whether this is a retry, so that non-idempotent
-// procedures can read EXIST or NOENT on a retry for what it is.
-func (r *Remote) do(ctx context.Context, fn func(c *conn, attempt int) error) error {
-	if d := r.down.Load(); d != nil && time.Since(d.at) < r.opts.Timeout {
-		return d.err
-	}
-	backoff := 200 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		c, err := r.get(ctx)
-		if err == nil {
-			err = fn(c, attempt)
-			r.put(c)
-		}
-		if dl, ok := ctx.Deadline(); err != nil && ok && !time.Now().Before(dl) {
-			// The connection's deadline was the run's: say so, rather
-			// than a server timeout (the timer may not have fired yet).
-			<-ctx.Done()
-			return fmt.Errorf("%w: %v", ctx.Err(), err)
-		}
-		var te *TransportError
-		stale := errors.Is(err, syscall.ESTALE)
-		if err == nil && r.down.Load() != nil {
-			r.down.Store(nil) // the server answers again
-		}
-		if err == nil || (!errors.As(err, &te) && !stale) || ctx.Err() != nil {
-			return err
-		}
-		// No answer within the timeout: the server is silent, and a new
-		// connection would wait as long again. Retries are for failures
-		// that come at once (a reset, a refused connection while the
-		// server restarts, a stale handle).
-		silent := errors.Is(err, os.ErrDeadlineExceeded)
-		if attempt >= r.opts.Retries || silent {
-			if te != nil {
-				r.down.Store(&downAt{err: err, at: time.Now()})
-			}
-			return err
-		}
-		if stale {
-			r.handles.Clear()
-			if rerr := r.remount(ctx); rerr != nil {
-				r.opts.Log.Warn("could not mount again after a stale handle", "err", rerr)
-			}
-		}
-		r.opts.Log.Info("nfs call failed, retrying on a new connection", "server", r.nfsAddr, "err", err, "attempt", attempt+1)
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		backoff = min(2*backoff, 3*time.Second)
-	}
 }
 
 // checkName rejects names that are not plain relative paths.
@@ -830,15 +725,6 @@ func (r *Remote) CanWrite(ctx context.Context, name string) (bool, error) {
 
 // Close implements Dest.
 func (r *Remote) Close() error {
-	if r.closed.Swap(true) {
-		return nil
-	}
-	for {
-		select {
-		case c := <-r.pool:
-			c.close()
-		default:
-			return nil
-		}
-	}
+	r.closeConns()
+	return nil
 }

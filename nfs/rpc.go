@@ -148,6 +148,10 @@ type callMsg struct {
 
 type noArgs struct{}
 
+// rawArgs are arguments already encoded in XDR (NFSv4's COMPOUND, which
+// dagnfs encodes itself).
+type rawArgs []byte
+
 var zeros [4]byte
 
 // call sends one RPC and returns a decoder positioned after the accept
@@ -160,6 +164,12 @@ func (c *conn) call(ctx context.Context, prog, vers, proc uint32, args interface
 // callData is call with an opaque after args, sent as it is (writev), not
 // copied into the encoded call: a WRITE's data (data == nil: none).
 func (c *conn) callData(ctx context.Context, prog, vers, proc uint32, args interface{}, data []byte) (*xdrDec, error) {
+	return c.callDataTail(ctx, prog, vers, proc, args, data, nil)
+}
+
+// callDataTail is callData with encoded arguments that follow the data
+// (an NFSv4 COMPOUND's operations after its WRITE).
+func (c *conn) callDataTail(ctx context.Context, prog, vers, proc uint32, args interface{}, data, tail []byte) (*xdrDec, error) {
 	if c.broken {
 		return nil, &TransportError{c.addr, errors.New("connection closed")}
 	}
@@ -169,7 +179,8 @@ func (c *conn) callData(ctx context.Context, prog, vers, proc uint32, args inter
 	if c.calls != nil {
 		c.calls.Add(1)
 	}
-	if args == nil {
+	raw, isRaw := args.(rawArgs)
+	if args == nil || isRaw {
 		args = noArgs{}
 	}
 	c.xid++
@@ -179,6 +190,7 @@ func (c *conn) callData(ctx context.Context, prog, vers, proc uint32, args inter
 	if err := xdr.Write(&c.out, msg); err != nil {
 		return nil, fmt.Errorf("encoding the call: %w", err) // a bug, not the server's
 	}
+	c.out.Write(raw)
 	var pad []byte
 	if data != nil {
 		var n [4]byte
@@ -187,7 +199,7 @@ func (c *conn) callData(ctx context.Context, prog, vers, proc uint32, args inter
 		pad = zeros[:(4-len(data)%4)%4]
 	}
 	b := c.out.Bytes()
-	binary.BigEndian.PutUint32(b, 1<<31|uint32(len(b)-4+len(data)+len(pad)))
+	binary.BigEndian.PutUint32(b, 1<<31|uint32(len(b)-4+len(data)+len(pad)+len(tail)))
 
 	deadline := time.Now().Add(c.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -202,7 +214,7 @@ func (c *conn) callData(ctx context.Context, prog, vers, proc uint32, args inter
 			c.nc.SetDeadline(g)
 		}
 	})
-	rec, err := c.roundTrip(b, data, pad)
+	rec, err := c.roundTrip(b, data, pad, tail)
 	if !stop() {
 		// The grace changed the connection's deadline, perhaps still
 		// changing it now: the next call starts on a new connection.
@@ -233,13 +245,13 @@ func (c *conn) callData(ctx context.Context, prog, vers, proc uint32, args inter
 	return d, nil
 }
 
-func (c *conn) roundTrip(b, data, pad []byte) ([]byte, error) {
+func (c *conn) roundTrip(b, data, pad, tail []byte) ([]byte, error) {
 	if data == nil {
 		if _, err := c.nc.Write(b); err != nil {
 			return nil, err
 		}
 	} else {
-		bufs := net.Buffers{b, data, pad}
+		bufs := net.Buffers{b, data, pad, tail}
 		if _, err := bufs.WriteTo(c.nc); err != nil {
 			return nil, err
 		}

@@ -11,7 +11,8 @@ import (
 // Sub is the folder dir of d seen as a destination of its own: every name
 // given to it is below dir ("" is dir itself). dagnfs uses it for a
 // generation's folder (layout.GenerationName), which Airflow sees as its
-// dags folder through the current symlink.
+// dags folder through the current symlink. Sub forwards what d offers
+// beyond Dest (Flush, Calls, KeepListedHandles, Lchown).
 func Sub(d Dest, dir string) Dest {
 	if dir == "" {
 		return d
@@ -66,4 +67,27 @@ func (s sub) Remove(ctx context.Context, name string) error { return s.d.Remove(
 func (s sub) Rmdir(ctx context.Context, name string) error  { return s.d.Rmdir(ctx, s.in(name)) }
 func (s sub) CanWrite(ctx context.Context, name string) (bool, error) {
 	return s.d.CanWrite(ctx, s.in(name))
+}
+
+// Flush forwards to d's, where it has one.
+func (s sub) Flush(ctx context.Context) error { return Flush(ctx, s.d) }
+
+// Calls forwards to d's count of NFS calls, where it keeps one.
+func (s sub) Calls() int64 { return Calls(s.d) }
+
+// KeepListedHandles forwards to d's, where it has one.
+func (s sub) KeepListedHandles(on bool) { KeepListedHandles(s.d, on) }
+
+// Lchown forwards to d's, where it has one.
+func (s sub) Lchown(ctx context.Context, name string, uid, gid int) error {
+	return Lchown(ctx, s.d, s.in(name), uid, gid)
+}
+
+// LinkAll forwards to d's, where it batches links.
+func (s sub) LinkAll(ctx context.Context, links []LinkPair, concurrency int) []error {
+	in := make([]LinkPair, len(links))
+	for i, l := range links {
+		in[i] = LinkPair{s.in(l.Existing), s.in(l.New)}
+	}
+	return LinkAll(ctx, s.d, in, concurrency)
 }

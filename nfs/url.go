@@ -16,7 +16,16 @@ type URL struct {
 	Port      int // 0: ask the portmapper
 	MountPort int // 0: ask the portmapper (or, with Port set and no portmapper, use Port)
 	Path      string
+	// Version is the NFS version asked for: "3", "4.1", or "" to try
+	// NFSv4.1 and fall back to NFSv3 where the server does not speak it.
+	Version string
 }
+
+// NFS versions a URL may ask for (?vers=).
+const (
+	Vers3  = "3"
+	Vers41 = "4.1"
+)
 
 // Location is a destination as the user named it, parsed once and handed to
 // every layer: an NFS URL, or a folder of this machine.
@@ -104,7 +113,7 @@ func IsURL(s string) bool { return strings.HasPrefix(strings.ToLower(s), "nfs://
 
 // ParseURL parses an nfs:// URL. Errors say what a correct one looks like.
 func ParseURL(s string) (*URL, error) {
-	const want = "want nfs://HOST[:PORT]/PATH[?mountport=N], e.g. nfs://nfs.example.internal/srv/airflow/dags"
+	const want = "want nfs://HOST[:PORT]/PATH[?vers=3|4.1][&mountport=N], e.g. nfs://nfs.example.internal/srv/airflow/dags"
 	u, err := url.Parse(s)
 	if err != nil {
 		return nil, fmt.Errorf("destination %q is not a URL: %v; %s", s, err, want)
@@ -128,10 +137,24 @@ func ParseURL(s string) (*URL, error) {
 		}
 	}
 	q := u.Query()
-	for k := range q {
-		if k != "mountport" {
-			return nil, fmt.Errorf("destination %q: unknown option %q (only mountport is known); %s", s, k, want)
+	for k, v := range q {
+		if k != "mountport" && k != "vers" {
+			return nil, fmt.Errorf("destination %q: unknown option %q (vers and mountport are known); %s", s, k, want)
 		}
+		if len(v) > 1 {
+			return nil, fmt.Errorf("destination %q: option %q given %d times; %s", s, k, len(v), want)
+		}
+	}
+	switch v := q.Get("vers"); v {
+	case "", Vers3, Vers41:
+		out.Version = v
+	case "4", "4.0", "4.2":
+		return nil, fmt.Errorf("destination %q: vers=%s is not spoken by dagnfs: use vers=4.1 (every NFSv4.2 server speaks 4.1) or vers=3", s, v)
+	default:
+		return nil, fmt.Errorf("destination %q: vers=%q is not an NFS version: use vers=4.1 or vers=3; %s", s, v, want)
+	}
+	if out.Version == Vers41 && q.Get("mountport") != "" {
+		return nil, fmt.Errorf("destination %q: mountport is for NFSv3 (NFSv4.1 has no MOUNT protocol); drop it or use vers=3", s)
 	}
 	if mp := q.Get("mountport"); mp != "" {
 		if out.MountPort, err = parsePort(mp); err != nil {
@@ -186,9 +209,14 @@ func (u *URL) String() string {
 		h = "[" + h + "]"
 	}
 	out := url.URL{Scheme: "nfs", Host: h, Path: u.Path}
-	if u.MountPort != 0 {
-		out.RawQuery = "mountport=" + strconv.Itoa(u.MountPort)
+	q := url.Values{}
+	if u.Version != "" {
+		q.Set("vers", u.Version)
 	}
+	if u.MountPort != 0 {
+		q.Set("mountport", strconv.Itoa(u.MountPort))
+	}
+	out.RawQuery = q.Encode()
 	return out.String()
 }
 

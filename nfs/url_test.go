@@ -18,6 +18,8 @@ func TestParseURL(t *testing.T) {
 		{"nfs://10.0.0.5:2049/export/?mountport=20048", URL{Host: "10.0.0.5", Port: 2049, MountPort: 20048, Path: "/export"}},
 		{"NFS://[::1]:2049/", URL{Host: "::1", Port: 2049, Path: "/"}},
 		{"nfs://h//a//b/", URL{Host: "h", Path: "/a/b"}},
+		{"nfs://h/x?vers=4.1", URL{Host: "h", Path: "/x", Version: Vers41}},
+		{"nfs://h:2049/x?vers=3&mountport=20048", URL{Host: "h", Port: 2049, MountPort: 20048, Path: "/x", Version: Vers3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -30,7 +32,8 @@ func TestParseURL(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"http://h/x", "nfs:///x", "nfs://h", "nfs://h:0/x", "nfs://h:70000/x",
-		"nfs://h/x?mountport=abc", "nfs://h/x?port=1", "nfs://u@h/x", "nfs://h/a/../../etc", "nfs://h/x#f", "nfs://h:abc/x"} {
+		"nfs://h/x?mountport=abc", "nfs://h/x?port=1", "nfs://u@h/x", "nfs://h/a/../../etc", "nfs://h/x#f", "nfs://h:abc/x",
+		"nfs://h/x?vers=5", "nfs://h/x?vers=3&vers=4.1"} {
 		t.Run(bad, func(t *testing.T) {
 			_, err := ParseURL(bad)
 			require.Error(t, err)
@@ -83,4 +86,17 @@ func FuzzParseURL(f *testing.F) {
 			t.Fatalf("%q: %+v printed as %q parses to %+v", s, u, u.String(), again)
 		}
 	})
+}
+
+// Versions dagnfs does not speak are named, with the one to use instead.
+func TestParseURLVersions(t *testing.T) {
+	for in, want := range map[string]string{
+		"nfs://h/x?vers=4":                   "use vers=4.1",
+		"nfs://h/x?vers=4.2":                 "every NFSv4.2 server speaks 4.1",
+		"nfs://h/x?vers=4.1&mountport=20048": "mountport is for NFSv3",
+	} {
+		_, err := ParseURL(in)
+		require.Error(t, err, in)
+		assert.Contains(t, err.Error(), want, in)
+	}
 }

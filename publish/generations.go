@@ -95,11 +95,9 @@ func (s *generations) prepare(ctx context.Context, ex *executor) ([]uploadTarget
 	// unchanged files, and what is not dagnfs's to remove (files left
 	// without --delete, changed or added by someone else).
 	var carried []carriedFile
-	if k, ok := d.(interface{ KeepListedHandles(bool) }); ok {
-		// the listing below gives the handles that the links then use
-		k.KeepListedHandles(true)
-		defer k.KeepListedHandles(false)
-	}
+	// the listing below gives the handles that the links then use
+	nfs.KeepListedHandles(d, true)
+	defer nfs.KeepListedHandles(d, false)
 	if prev.Generation > 0 {
 		replaced := map[string]bool{}
 		for _, f := range plan.Upload {
@@ -244,10 +242,10 @@ func switchCurrent(ctx context.Context, d nfs.Dest, tmp string, gen int, owner n
 	if err := d.Symlink(ctx, layout.GenerationName(gen), tmp); err != nil {
 		return 0, err
 	}
-	if l, ok := d.(nfs.Lchowner); ok && (owner.UID >= 0 || owner.GID >= 0) {
+	if owner.UID >= 0 || owner.GID >= 0 {
 		// the owner the rest has (a root publish into a mounted folder
 		// would leave it root's)
-		if err := l.Lchown(ctx, tmp, owner.UID, owner.GID); err != nil {
+		if err := nfs.Lchown(ctx, d, tmp, owner.UID, owner.GID); err != nil {
 			cctx, cancel := nfs.CleanupContext(ctx)
 			defer cancel()
 			_ = d.Remove(cctx, tmp)
@@ -337,28 +335,40 @@ func (ex *executor) listCarried(ctx context.Context, prevRoot, dir string, repla
 // carry links the carried files into the new generation's folder; where the
 // destination has no hard links it copies them, with their mtime.
 func (ex *executor) carry(ctx context.Context, prevRoot, root string, files []carriedFile) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(ex.o.Concurrency)
 	var done atomic.Int64
 	ex.o.report(Progress{Phase: PhaseLink, Total: len(files)})
-	for _, c := range files {
+	// All the links first, in batches where the destination makes several
+	// in one round trip (NFSv4.1); what could not be linked is copied.
+	var copies []carriedFile
+	if !ex.noLink.Load() {
+		pairs := make([]nfs.LinkPair, len(files))
+		for i, c := range files {
+			pairs[i] = nfs.LinkPair{Existing: path.Join(prevRoot, c.rel), New: path.Join(root, c.rel)}
+		}
+		for i, err := range nfs.LinkAll(ctx, ex.d, pairs, ex.o.Concurrency) {
+			switch {
+			case err == nil:
+				ex.o.report(Progress{Phase: PhaseLink, Done: int(done.Add(1)), Total: len(files)})
+				continue
+			case errors.Is(err, fs.ErrExist) || errors.Is(err, fs.ErrNotExist) || ctx.Err() != nil:
+				return err
+			}
+			// No hard links here (refused, or not understood: go-nfs,
+			// behind dagnfs serve, misreads LINK): copy.
+			if ex.noLink.CompareAndSwap(false, true) { // said once
+				ex.o.Log.Debug("hard links refused; copying unchanged files", "err", err)
+			}
+			copies = append(copies, files[i])
+		}
+	} else {
+		copies = files
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(ex.o.Concurrency)
+	for _, c := range copies {
 		g.Go(guard.Func(func() error {
 			defer func() { ex.o.report(Progress{Phase: PhaseLink, Done: int(done.Add(1)), Total: len(files)}) }()
 			from, to := path.Join(prevRoot, c.rel), path.Join(root, c.rel)
-			if !ex.noLink.Load() {
-				err := ex.d.Link(gctx, from, to)
-				switch {
-				case err == nil:
-					return nil
-				case errors.Is(err, fs.ErrExist) || errors.Is(err, fs.ErrNotExist) || gctx.Err() != nil:
-					return err
-				}
-				// No hard links here (refused, or not understood: go-nfs,
-				// behind dagnfs serve, misreads LINK): copy from now on.
-				if ex.noLink.CompareAndSwap(false, true) { // said once
-					ex.o.Log.Debug("hard links refused; copying unchanged files", "err", err)
-				}
-			}
 			a := nfs.Attr{Mode: c.info.Mode.Perm(), UID: -1, GID: -1, ModTime: c.info.ModTime}
 			if ex.d.Caps().Chown {
 				a.UID, a.GID = int(c.info.UID), int(c.info.GID)

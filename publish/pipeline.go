@@ -106,9 +106,8 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 	}()
 	defer func() {
 		res.DurationMS = o.Now().Sub(start).Milliseconds()
-		if c, ok := o.Dest.(caller); ok {
-			res.Calls = c.Calls()
-		}
+		res.Calls = nfs.Calls(o.Dest)
+		res.Protocol = o.Dest.Caps().Protocol
 	}()
 
 	// A paused destination refuses at once, before the source is read;

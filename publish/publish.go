@@ -190,7 +190,10 @@ type Result struct {
 	SwitchMS   float64  `json:"switch_ms"`
 	DurationMS int64    `json:"duration_ms"`
 	Calls      int64    `json:"nfs_calls,omitempty"`
-	Warnings   []string `json:"warnings"`
+	// Protocol is how the destination was reached: NFSv3, NFSv4.1, or
+	// empty for a folder.
+	Protocol string   `json:"protocol,omitempty"`
+	Warnings []string `json:"warnings"`
 	// Paused is the destination's pause, when it is paused (a forced
 	// publish, a rollback or a dry run went on all the same).
 	Paused *layout.PauseInfo `json:"paused,omitempty"`
@@ -250,8 +253,6 @@ func (o *Options) defaults() {
 		o.Now = time.Now
 	}
 }
-
-type caller interface{ Calls() int64 }
 
 // Publish runs one publish. On error the Result holds what is known so far.
 func Publish(ctx context.Context, o Options) (*Result, error) {

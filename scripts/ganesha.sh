@@ -64,10 +64,16 @@ start() {
   chown 50000:50000 "$state/export/dags"
   chmod 0755 "$state/export" "$state/export/dags" "$state/export/rootowned"
   chown 0:0 "$state/export/rootowned"
+  # NFSv3 and NFSv4.1 (the export's Pseudo path is its Path, so one URL
+  # names one folder over both); owners as numbers, as dagnfs needs them.
+  # The tests play "someone else" by editing the export's folder on the
+  # server's disk, behind nfs-ganesha's back: Dir_Chunk = 0 keeps it from
+  # serving an NFSv4 READDIR from a cached listing that misses such files.
   cat > "$state/ganesha.conf" <<CONF
-NFS_CORE_PARAM { Protocols = 3; NFS_Port = 2049; MNT_Port = 20048; Bind_addr = 127.0.0.1; Enable_NLM = false; Enable_RQUOTA = false; }
-NFSV4 { Graceless = true; }
-EXPORT { Export_Id = 1; Path = $state/export; Pseudo = /export; Protocols = 3; Transports = TCP;
+NFS_CORE_PARAM { Protocols = 3, 4; NFS_Port = 2049; MNT_Port = 20048; Bind_addr = 127.0.0.1; Enable_NLM = false; Enable_RQUOTA = false; }
+NFSV4 { Graceless = true; Minor_Versions = 1, 2; Only_Numeric_Owners = true; }
+MDCACHE { Dir_Chunk = 0; }
+EXPORT { Export_Id = 1; Path = $state/export; Pseudo = $state/export; Protocols = 3, 4; Transports = TCP;
          Access_Type = RW; Squash = Root_Squash; SecType = sys; Attr_Expiration_Time = 0;
          FSAL { Name = VFS; } }
 CONF

@@ -105,10 +105,12 @@ func TestPublishJSONAndExitCodes(t *testing.T) {
 		Bytes      int64    `json:"bytes"`
 		SwitchMS   *float64 `json:"switch_ms"`
 		DurationMS *int64   `json:"duration_ms"`
+		Protocol   string   `json:"protocol"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &res))
 	assert.True(t, res.OK)
 	assert.Equal(t, 1, res.Generation)
+	assert.Equal(t, "NFSv3", res.Protocol, "the in-process server speaks NFSv3 only: found without ?vers=")
 	assert.Equal(t, []string{layout.IgnoreFile, "a.py", "b/c.py"}, res.Uploaded, "the files and the root's .airflowignore that keeps Airflow out of .dagnfs")
 	assert.Equal(t, []string{}, res.Deleted)
 	assert.Equal(t, int64(len(dag)+len(dagY)+len(layout.IgnoreBlock)), res.Bytes)
@@ -118,6 +120,7 @@ func TestPublishJSONAndExitCodes(t *testing.T) {
 	code, out, _ = runCLI(t, "publish", "-v", "--label", "v1", src, s.URL())
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "Nothing to do")
+	assert.Contains(t, out, "  protocol    NFSv3\n")
 
 	bad := srcDir(t, map[string]string{"a.py": "def f(:\n"})
 	code, out, _ = runCLI(t, "publish", bad, s.URL())
@@ -679,4 +682,22 @@ func TestUnreadablePlanRefused(t *testing.T) {
 	code, out, _ = runCLI(t, "verify", dest)
 	assert.Equal(t, exitFailed, code, out)
 	assert.Contains(t, out, "not-readable-for-airflow")
+}
+
+// DAGNFS_NFS_VERSION chooses the version of URLs that name none: checked,
+// and never a fallback.
+func TestNFSVersionFromTheEnvironment(t *testing.T) {
+	_, s := nfstest.Server(t)
+	src := srcDir(t, map[string]string{"a.py": dag})
+	t.Setenv("DAGNFS_NFS_VERSION", "4.0")
+	code, _, errOut := runCLI(t, "publish", src, s.URL())
+	assert.Equal(t, exitUsage, code, errOut)
+	assert.Contains(t, errOut, `DAGNFS_NFS_VERSION="4.0": give 3 or 4.1`)
+	t.Setenv("DAGNFS_NFS_VERSION", "4.1")
+	code, _, errOut = runCLI(t, "publish", "--timeout", "2s", src, s.URL())
+	assert.NotEqual(t, exitOK, code, "an NFSv3-only server is not reached over NFSv3: %s", errOut)
+	t.Setenv("DAGNFS_NFS_VERSION", "3")
+	code, out, errOut := runCLI(t, "publish", "--format", "json", src, s.URL())
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, `"protocol": "NFSv3"`)
 }

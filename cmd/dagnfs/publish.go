@@ -177,7 +177,11 @@ func openDest(ctx context.Context, dest string, uid, gid int, timeout time.Durat
 	if err != nil {
 		return nil, &usageError{err.Error()}
 	}
-	d, err := nfs.Open(ctx, loc, nfs.Options{UID: uint32(uid), GID: uint32(gid), Timeout: timeout, Conns: conns, Log: log})
+	vers := os.Getenv("DAGNFS_NFS_VERSION")
+	if vers != "" && vers != nfs.Vers3 && vers != nfs.Vers41 {
+		return nil, usagef("DAGNFS_NFS_VERSION=%q: give 3 or 4.1 (or unset it: NFSv4.1, falling back to NFSv3)", vers)
+	}
+	d, err := nfs.Open(ctx, loc, nfs.Options{UID: uint32(uid), GID: uint32(gid), Timeout: timeout, Conns: conns, Log: log, Version: vers})
 	if err != nil && loc.URL == nil {
 		return nil, fmt.Errorf("destination folder: %w (give an existing folder or an nfs:// URL)", err)
 	}
@@ -648,6 +652,9 @@ func printResult(w io.Writer, r *publish.Result, err error, verbose bool) {
 	l := lister{w, verbose}
 	if r.Label != "" && !nothing {
 		fmt.Fprintf(w, "  label       %s\n", printable(r.Label))
+	}
+	if r.Protocol != "" {
+		fmt.Fprintf(w, "  protocol    %s\n", r.Protocol)
 	}
 	if p := r.PromotedFrom; p != nil {
 		fmt.Fprintf(w, "  from        %s, generation %d, published there %s by %s@%s\n", printable(p.From), p.Generation,

@@ -1,0 +1,111 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dagnfs/dagnfs/nfs"
+	"github.com/dagnfs/dagnfs/nfs/nfstest"
+)
+
+// hostile4 dials a folder of the export over NFSv4.1 through a tampering
+// proxy in front of nfs-ganesha; the proxy passes everything through until
+// the session is up, then lets tamper change every COMPOUND's reply.
+func hostile4(t *testing.T, tamper func(reply []byte) []byte) nfs.Dest {
+	t.Helper()
+	e := setup(t)
+	dir, url := e.folder(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.txt"), []byte("hello"), 0o644))
+	var on atomic.Bool
+	addr := nfstest.Proxy(t, "127.0.0.1:2049", func(c nfstest.Call, reply []byte) []byte {
+		if on.Load() && c.Prog == 100003 && c.Vers == 4 && c.Proc == 1 {
+			return tamper(reply)
+		}
+		return nfstest.Record(reply)
+	})
+	u, err := nfs.ParseURL("nfs://" + addr + dir + "?vers=4.1")
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	d, err := nfs.DialAny(ctx, u, nfs.Options{UID: 50000, GID: 50000, Timeout: time.Second, Retries: -1})
+	require.NoError(t, err, url)
+	t.Cleanup(func() { d.Close() })
+	on.Store(true)
+	return d
+}
+
+// Where a COMPOUND reply's parts are (after the RPC header): its status,
+// its (empty) tag, the count of results, the first result's operation.
+const (
+	c4Status = nfstest.ReplyHeaderLen
+	c4Count  = c4Status + 8
+	c4First  = c4Count + 4
+)
+
+func TestHostileV4Replies(t *testing.T) {
+	for name, tc := range map[string]struct {
+		tamper func(reply []byte) []byte
+		want   error
+	}{
+		"an oversized record": {func([]byte) []byte { return []byte{0x7f, 0xff, 0xff, 0xff, 1, 2, 3, 4} }, nfs.ErrMalformed},
+		"truncated":           {func(r []byte) []byte { return nfstest.Record(r[:len(r)/2]) }, nfs.ErrMalformed},
+		"more results than operations": {func(r []byte) []byte {
+			binary.BigEndian.PutUint32(r[c4Count:], 1000)
+			return nfstest.Record(r)
+		}, nfs.ErrMalformed},
+		"a result of another operation": {func(r []byte) []byte {
+			binary.BigEndian.PutUint32(r[c4First:], 38) // WRITE where SEQUENCE was sent
+			return nfstest.Record(r)
+		}, nfs.ErrMalformed},
+		"trailing bytes": {func(r []byte) []byte { return nfstest.Record(append(r, 0, 0, 0, 0)) }, nfs.ErrMalformed},
+		"silence":        {func([]byte) []byte { return nfstest.Silence }, os.ErrDeadlineExceeded},
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := hostile4(t, tc.tamper)
+			var err error
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			_, err = d.ReadFile(context.Background(), "a.txt", 100)
+			runtime.ReadMemStats(&after)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, tc.want)
+			assert.Less(t, time.Since(start), 5*time.Second, "bounded by the call timeout")
+			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "nothing allocated from what the server claims")
+		})
+	}
+}
+
+// A reply split into fragments is assembled, not refused, over v4.1 too.
+func TestV4FragmentedReplies(t *testing.T) {
+	d := hostile4(t, func(r []byte) []byte { return nfstest.Fragments(r, 3) })
+	b, err := d.ReadFile(context.Background(), "a.txt", 100)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(b))
+}
+
+// A path the server's NFSv4 namespace does not hold is an error that says
+// where NFSv4.1 looks, never a fallback to NFSv3 (which would name another
+// folder if the export's Pseudo and Path differed).
+func TestV41PathNotFound(t *testing.T) {
+	e := setup(t)
+	dir, _ := e.folder(t)
+	code, out, errOut := e.run(t, "status", "nfs://127.0.0.1"+dir+"/missing/deeper")
+	assert.NotEqual(t, 0, code, out)
+	if protocol() == "NFSv4.1" {
+		assert.Contains(t, errOut, "is not in the server's NFSv4 namespace")
+		assert.Contains(t, errOut, "NFS4ERR_NOENT")
+		assert.NotContains(t, errOut, "export", "no NFSv3 was tried: %s", errOut)
+	}
+}
