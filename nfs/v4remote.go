@@ -33,7 +33,6 @@ type Remote4 struct {
 	listed       sync.Map // file path -> listedFile (KeepListedHandles)
 	nListed      atomic.Int64
 	keepListed   atomic.Bool
-	openOwners   atomic.Uint64
 	lastCall     atomic.Int64 // unix nanoseconds of the last compound (lease renewal)
 	stopRenew    chan struct{}
 }
@@ -65,7 +64,7 @@ func dial4(ctx context.Context, u *URL, opts Options) (*Remote4, error) {
 	if err != nil {
 		r.closeConns()
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: %s is not in the server's NFSv4 namespace: %w (over NFSv4.1 the path is the server's pseudo file system path, as mount -t nfs4 %s:%s reads it; on nfs-ganesha the export's Pseudo path, which may differ from its NFSv3 Path; ?vers=3 reaches the NFSv3 export path)", u, u.Path, err, u.Host, u.Path)
+			return nil, fmt.Errorf("%s: the path is not in the server's NFSv4 namespace: %w (over NFSv4.1 the path is the server's pseudo file system path, as mount -t nfs4 HOST:/PATH reads it; on nfs-ganesha the export's Pseudo, which may differ from its Path; ?vers=3 names the NFSv3 export path)", u, err)
 		}
 		return nil, fmt.Errorf("%s: %w", u, err)
 	}
@@ -578,9 +577,9 @@ func (r *Remote4) Create(ctx context.Context, name string, mode fs.FileMode) (Wr
 		e.u32(2) // OPEN4_SHARE_ACCESS_WRITE
 		e.u32(0) // deny none
 		e.u64(r.cs.clientID)
-		e.str("open-" + strconv.FormatUint(r.openOwners.Add(1), 10))
-		e.u32(1) // OPEN4_CREATE
-		e.u32(1) // GUARDED4: fail when it exists
+		e.str("dagnfs") // one open owner: NFSv4.1 orders nothing by it
+		e.u32(1)        // OPEN4_CREATE
+		e.u32(1)        // GUARDED4: fail when it exists
 		setattrs(e, Attr{Mode: mode, UID: -1, GID: -1}, true)
 		e.u32(0) // CLAIM_NULL
 		e.str(path.Base(name))

@@ -35,6 +35,7 @@ go test -count=1 -tags e2e -timeout 12m -v "${E2E_PKG:-./e2e/}" "$@" >"$state/e2
 # (DAGNFS_NFS_VERSION=3, which the tests' runs of dagnfs inherit), unless
 # the caller chose tests of their own.
 v3_status=0
+rm -f "$state/e2e-v3.log"
 if [ $# -eq 0 ] && [ -z "${E2E_PKG:-}" ]; then
   v3_tests='^(TestPublishAndReadBack|TestConcurrentPublishers|TestKilledPublishLeavesWholeFiles|TestServerRestartDuringPublish|TestGenerationsOnGanesha|TestKilledGenerationsPublish|TestDriftRepairOnGanesha|TestManifestBundleOnGanesha|TestNonRootPublisher|TestShareOfTwoTeamsOnGanesha|TestPromoteOnGanesha|TestRollbackEndToEnd|TestVerifyAsAirflow)$'
   DAGNFS_NFS_VERSION=3 go test -count=1 -tags e2e -timeout 8m -v ./e2e/ -run "$v3_tests" >"$state/e2e-v3.log" 2>&1 || v3_status=$?
