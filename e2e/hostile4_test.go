@@ -6,10 +6,10 @@ import (
 	"context"
 	"encoding/binary"
 	"io/fs"
-	"strconv"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -152,4 +152,30 @@ func TestV4LinkAll(t *testing.T) {
 	}
 	calls := d.(nfs.CallCounter).Calls() - before
 	assert.Less(t, calls, int64(len(pairs)/2), "%d compounds for %d links", calls, len(pairs))
+
+	// RemoveAll likewise: one name already gone, one a folder (refused
+	// alone), the rest removed in few compounds.
+	require.NoError(t, os.Remove(filepath.Join(dir, "b3")))
+	require.NoError(t, os.Remove(filepath.Join(dir, "b9")))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "b9"), 0o755))
+	var names []string
+	for i := range 40 {
+		names = append(names, "b"+strconv.Itoa(i))
+	}
+	before = d.(nfs.CallCounter).Calls()
+	errs = nfs.RemoveAll(ctx, d, names, 4)
+	for i, err := range errs {
+		switch i {
+		case 3:
+			assert.ErrorIs(t, err, fs.ErrNotExist)
+		case 9:
+			assert.Error(t, err, "a folder is not removed as a file")
+			assert.DirExists(t, filepath.Join(dir, "b9"))
+		default:
+			require.NoError(t, err, "remove %d", i)
+			assert.NoFileExists(t, filepath.Join(dir, names[i]))
+		}
+	}
+	calls = d.(nfs.CallCounter).Calls() - before
+	assert.Less(t, calls, int64(len(names)/2), "%d compounds for %d removes", calls, len(names))
 }

@@ -426,6 +426,27 @@ func parallel(ctx context.Context, n, concurrency int, fn func(i int)) {
 	wg.Wait()
 }
 
+// BatchRemover is a destination that removes many files in few round
+// trips (NFSv4.1: several REMOVEs in one COMPOUND).
+type BatchRemover interface {
+	RemoveAll(ctx context.Context, names []string, concurrency int) []error
+}
+
+// RemoveAll removes each file (or symlink) of names as Remove would, in
+// batches where d can, with up to concurrency calls at once; the error of
+// names[i] is errs[i]. A failed remove does not stop the others.
+func RemoveAll(ctx context.Context, d Dest, names []string, concurrency int) []error {
+	if b, ok := d.(BatchRemover); ok {
+		return b.RemoveAll(ctx, names, concurrency)
+	}
+	errs := make([]error, len(names))
+	for i := range errs {
+		errs[i] = context.Canceled // until it runs
+	}
+	parallel(ctx, len(names), concurrency, func(i int) { errs[i] = d.Remove(ctx, names[i]) })
+	return errs
+}
+
 // Calls is how many protocol calls d has sent (0 where it counts none).
 func Calls(d Dest) int64 {
 	if c, ok := d.(CallCounter); ok {

@@ -119,3 +119,12 @@ func (m moved) LinkAll(ctx context.Context, links []LinkPair, concurrency int) [
 	}
 	return LinkAll(ctx, m.d, in, concurrency)
 }
+
+// RemoveAll forwards to d's, where it batches removes.
+func (m moved) RemoveAll(ctx context.Context, names []string, concurrency int) []error {
+	in := make([]string, len(names))
+	for i, n := range names {
+		in[i] = m.in(n)
+	}
+	return RemoveAll(ctx, m.d, in, concurrency)
+}

@@ -91,3 +91,12 @@ func (s sub) LinkAll(ctx context.Context, links []LinkPair, concurrency int) []e
 	}
 	return LinkAll(ctx, s.d, in, concurrency)
 }
+
+// RemoveAll forwards to d's, where it batches removes.
+func (s sub) RemoveAll(ctx context.Context, names []string, concurrency int) []error {
+	in := make([]string, len(names))
+	for i, n := range names {
+		in[i] = s.in(n)
+	}
+	return RemoveAll(ctx, s.d, in, concurrency)
+}

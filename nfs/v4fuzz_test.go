@@ -2,6 +2,7 @@ package nfs
 
 import (
 	"context"
+	"errors"
 	"encoding/binary"
 	"io"
 	"net"
@@ -153,6 +154,10 @@ func FuzzV4Replies(f *testing.F) {
 			func(r *Remote4) error { return r.Rmdir(ctx, "a") },
 			func(r *Remote4) error { _, err := r.CanWrite(ctx, ""); return err },
 			func(r *Remote4) error {
+				return errors.Join(r.LinkAll(ctx, []LinkPair{{"a", "b"}, {"c", "d"}, {"e", "f"}}, 2)...)
+			},
+			func(r *Remote4) error { return errors.Join(r.RemoveAll(ctx, []string{"a", "b", "c"}, 2)...) },
+			func(r *Remote4) error {
 				_, err := r.SetAttr(ctx, "a", Attr{Mode: 0o644, UID: 1, GID: 2, ModTime: time.Unix(5, 0)})
 				return err
 			},
@@ -180,6 +185,44 @@ func FuzzFattr4(f *testing.F) {
 		a := d.fattr4(listBits)
 		if d.err == nil && len(a.fh) > maxV4FH {
 			t.Fatalf("a handle of %d bytes", len(a.fh))
+		}
+	})
+}
+
+// FuzzV4SessionReplies: the replies that make a client ID and a session
+// (EXCHANGE_ID, CREATE_SESSION) and the empty COMPOUND of the version probe
+// decode to an error or a result whatever the server sends.
+func FuzzV4SessionReplies(f *testing.F) {
+	res := func(words ...uint32) []byte {
+		var e v4Enc
+		for _, w := range []uint32{0, 1, 0, 0, 0, 0} { // xid (patched), reply, accepted, AUTH_NONE, SUCCESS
+			e.u32(w)
+		}
+		for _, w := range words {
+			e.u32(w)
+		}
+		return e.b
+	}
+	f.Add(res(0, 0, 1, opExchangeID, 0, 0, 7, 1, 0, 0, 0, 0, 0, 0, 0, 0))
+	f.Add(res(0, 0, 1, opCreateSession, 0, 1, 2, 3, 4, 1, 0, 0, 0, 1<<20, 1<<20, 4096, 16, 8, 0, 0, 4096, 4096, 0, 2, 1, 0))
+	f.Add(res(0, 0, 0))
+	f.Add(res(10021, 0, 0))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for _, call := range []func(r *Remote4, c *conn) error{
+			func(r *Remote4, c *conn) error { return r.exchangeID(ctx, c) },
+			func(r *Remote4, c *conn) error { _, err := r.createSession(ctx, c); return err },
+			func(r *Remote4, c *conn) error { _, err := r.session(ctx, c); return err },
+		} {
+			r := fuzzRemote4(nil)
+			r.cs.sess.Store(nil)
+			client, server := net.Pipe()
+			go replyServer(server, body)
+			c := newConn("fuzz", client, rpc.AuthNull, time.Second, nil)
+			_ = call(r, c)
+			client.Close()
+			r.closeConns()
 		}
 	})
 }

@@ -1209,74 +1209,147 @@ func (r *Remote4) readlink(ctx context.Context, c *conn, name string) (string, e
 // REMOVE takes both; NVERIFY of the type refuses a folder in the same
 // compound).
 func (r *Remote4) Remove(ctx context.Context, name string) error {
-	return r.remove(ctx, "remove", name, false)
+	return r.remove(ctx, "remove", name, false, false)
 }
 
 // Rmdir implements Dest.
 func (r *Remote4) Rmdir(ctx context.Context, name string) error {
-	err := r.remove(ctx, "rmdir", name, true)
+	err := r.remove(ctx, "rmdir", name, true, false)
 	if err == nil {
 		r.handles.Delete(name)
 	}
 	return err
 }
 
-func (r *Remote4) remove(ctx context.Context, op, name string, folder bool) error {
+// removeOps adds the removal of name in the folder dir: LOOKUP, the type
+// check (NVERIFY not a folder, or VERIFY a folder), REMOVE.
+func removeOps(cmp *compound, dir []byte, base string, folder bool) {
+	check := uint32(opNverify)
+	if folder {
+		check = opVerify
+	}
+	cmp.putfh(dir)
+	cmp.lookup(base)
+	e := cmp.op(check)
+	e.u32(1)
+	e.u32(1 << attrType)
+	e.u32(4)
+	e.u32(nf4Dir)
+	cmp.putfh(dir)
+	cmp.op(opRemove).str(base)
+}
+
+// readRemove reads removeOps' results; a name not found where an earlier
+// call may have removed it (maybeDone) counts as removed.
+func readRemove(rep *v4Reply, folder, maybeDone bool) error {
+	check := uint32(opNverify)
+	if folder {
+		check = opVerify
+	}
+	err := rep.next(opPutfh)
+	if err == nil {
+		err = rep.next(opLookup)
+	}
+	if errors.Is(err, fs.ErrNotExist) && maybeDone {
+		return errDone // the first call worked; its reply was lost
+	}
+	if err == nil {
+		err = rep.next(check)
+	}
+	var oe *opError
+	if errors.As(err, &oe) && oe.Op == check {
+		if folder {
+			return syscall.ENOTDIR
+		}
+		return syscall.EISDIR
+	}
+	if err == nil {
+		err = rep.next(opPutfh)
+	}
+	if err == nil {
+		err = rep.next(opRemove)
+	}
+	if err == nil {
+		rep.d.skipChangeInfo()
+	}
+	return err
+}
+
+func (r *Remote4) remove(ctx context.Context, op, name string, folder, maybeDone bool) error {
 	if err := checkName(op, name); err != nil || name == "" {
 		return pathErr(op, name, errors.Join(err, syscall.EINVAL))
-	}
-	check := uint32(opNverify) // not a folder
-	if folder {
-		check = opVerify // a folder
 	}
 	err := r.run(ctx, func(c *conn, cmp *compound, _ int) error {
 		dir, err := r.dir(ctx, c, parentOf(name))
 		if err != nil {
 			return err
 		}
-		cmp.putfh(dir)
-		cmp.lookup(path.Base(name))
-		e := cmp.op(check)
-		e.u32(1)
-		e.u32(1 << attrType)
-		e.u32(4)
-		e.u32(nf4Dir)
-		cmp.putfh(dir)
-		cmp.op(opRemove).str(path.Base(name))
+		removeOps(cmp, dir, path.Base(name), folder)
 		return nil
 	}, func(_ *conn, rep *v4Reply, attempt int) error {
-		err := rep.next(opPutfh)
-		if err == nil {
-			err = rep.next(opLookup)
-		}
-		if errors.Is(err, fs.ErrNotExist) && attempt > 0 {
-			return errDone // the first call worked; its reply was lost
-		}
-		if err == nil {
-			err = rep.next(check)
-		}
-		var oe *opError
-		if errors.As(err, &oe) && oe.Op == check {
-			if folder {
-				return syscall.ENOTDIR
-			}
-			return syscall.EISDIR
-		}
-		if err == nil {
-			err = rep.next(opPutfh)
-		}
-		if err == nil {
-			err = rep.next(opRemove)
-		}
-		if err == nil {
-			rep.d.skipChangeInfo()
-		}
-		return err
+		return readRemove(rep, folder, maybeDone || attempt > 0)
 	})
 	if errors.Is(err, errDone) {
 		err = nil
 	}
 	return pathErr(op, name, err)
+}
+
+// RemoveAll implements BatchRemover: as many removals per COMPOUND as the
+// session allows. A compound stops at its first failure; the names after
+// it, and those of a compound whose reply was lost, are removed one by
+// one, a name found gone counting as removed.
+func (r *Remote4) RemoveAll(ctx context.Context, names []string, concurrency int) []error {
+	per := 1
+	if s := r.cs.sess.Load(); s != nil {
+		per = max(1, int(s.maxOps-1)/5)
+	}
+	errs := make([]error, len(names))
+	for i := range errs {
+		errs[i] = context.Canceled // until its batch runs
+	}
+	parallel(ctx, (len(names)+per-1)/per, concurrency, func(b int) {
+		lo, hi := b*per, min((b+1)*per, len(names))
+		batch := names[lo:hi]
+		made := 0
+		err := r.run(ctx, func(c *conn, cmp *compound, attempt int) error {
+			if attempt > 0 {
+				return errDone // a lost reply: one by one
+			}
+			made = 0
+			for _, name := range batch {
+				if checkName("remove", name) != nil || name == "" {
+					return errUnbatched
+				}
+				dir, err := r.dir(ctx, c, parentOf(name))
+				if err != nil {
+					return errUnbatched
+				}
+				removeOps(cmp, dir, path.Base(name), false)
+			}
+			return nil
+		}, func(_ *conn, rep *v4Reply, _ int) error {
+			for range batch {
+				if err := readRemove(rep, false, false); err != nil {
+					return err
+				}
+				made++
+			}
+			return nil
+		})
+		lost := errors.Is(err, errDone) || isTransport(err)
+		for i := lo; i < hi; i++ {
+			switch {
+			case i-lo < made:
+				errs[i] = nil
+			case i-lo == made && err != nil && !lost && !errors.Is(err, errUnbatched):
+				errs[i] = pathErr("remove", names[i], err)
+			default:
+				errs[i] = r.remove(ctx, "remove", names[i], false, lost)
+			}
+		}
+	})
+	return errs
 }
 
 // CanWrite implements Dest with the server's ACCESS answer.
