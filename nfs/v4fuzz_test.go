@@ -2,8 +2,8 @@ package nfs
 
 import (
 	"context"
-	"errors"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"testing"
