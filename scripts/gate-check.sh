@@ -19,3 +19,14 @@ if ! grep -q -- '--- FAIL: TestDeliberateFailure' <<<"$out"; then
   exit 1
 fi
 echo "gate-check: ok: a failing end-to-end test makes scripts/e2e.sh exit $status"
+
+# The same for the pass over NFSv3: the first pass green (no test), the
+# second failing.
+out=$(E2E_PKG=./e2e/gatecheck E2E_V3_PKG=./e2e/gatecheck E2E_V3_RUN=TestDeliberateFailure "$here/e2e.sh" "$bin" "$state" -run '^$' 2>&1)
+status=$?
+if [ "$status" -eq 0 ] || ! grep -q -- '--- FAIL: TestDeliberateFailure' <<<"$out"; then
+  echo "gate-check: FAILED: scripts/e2e.sh exited $status with a failing test in its NFSv3 pass, or did not show it" >&2
+  echo "$out" >&2
+  exit 1
+fi
+echo "gate-check: ok: a failing test of the NFSv3 pass makes scripts/e2e.sh exit $status"
