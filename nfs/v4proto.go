@@ -81,31 +81,31 @@ type Status4 uint32
 
 // NFSv4 status codes dagnfs acts on.
 const (
-	Status4OK               Status4 = 0
-	Status4NoEnt            Status4 = 2
-	Status4Access           Status4 = 13
-	Status4Exist            Status4 = 17
-	Status4XDev             Status4 = 18
-	Status4NotSupp          Status4 = 10004
-	Status4Delay            Status4 = 10008
-	Status4Grace            Status4 = 10013
-	Status4FHExpired        Status4 = 10014
-	Status4MinorVersMisatch Status4 = 10021
-	Status4StaleClientID    Status4 = 10022
-	Status4BadSession       Status4 = 10052
-	Status4BadSlot          Status4 = 10053
-	Status4CompleteAlready  Status4 = 10054
-	Status4SeqMisordered    Status4 = 10063
-	Status4RetryUncached    Status4 = 10068
-	Status4DeadSession      Status4 = 10078
-	Status4Symlink          Status4 = 10029
-	Status4BadOwner         Status4 = 10039
-	Status4WrongSec         Status4 = 10016
-	Status4Stale            Status4 = 70
-	Status4BadHandle        Status4 = 10001
-	Status4StaleStateID     Status4 = 10023
-	Status4BadStateID       Status4 = 10025
-	Status4Expired          Status4 = 10011
+	Status4OK                Status4 = 0
+	Status4NoEnt             Status4 = 2
+	Status4Access            Status4 = 13
+	Status4Exist             Status4 = 17
+	Status4XDev              Status4 = 18
+	Status4NotSupp           Status4 = 10004
+	Status4Delay             Status4 = 10008
+	Status4Grace             Status4 = 10013
+	Status4FHExpired         Status4 = 10014
+	Status4MinorVersMismatch Status4 = 10021
+	Status4StaleClientID     Status4 = 10022
+	Status4BadSession        Status4 = 10052
+	Status4BadSlot           Status4 = 10053
+	Status4CompleteAlready   Status4 = 10054
+	Status4SeqMisordered     Status4 = 10063
+	Status4RetryUncached     Status4 = 10068
+	Status4DeadSession       Status4 = 10078
+	Status4Symlink           Status4 = 10029
+	Status4BadOwner          Status4 = 10039
+	Status4WrongSec          Status4 = 10016
+	Status4Stale             Status4 = 70
+	Status4BadHandle         Status4 = 10001
+	Status4StaleStateID      Status4 = 10023
+	Status4BadStateID        Status4 = 10025
+	Status4Expired           Status4 = 10011
 )
 
 var status4Info = map[Status4]struct {

@@ -55,7 +55,11 @@ func probe4(ctx context.Context, u *URL, opts Options) (bool, string, error) {
 		return false, "", fmt.Errorf("%s: connecting to %s: %w (give ?vers=3 for an NFSv3-only server whose portmapper names another port)", u, addr, err)
 	}
 	defer c.close()
+	// One operation outside a session: an NFSv4.1 server answers
+	// OP_NOT_IN_SESSION, one without minor version 1 MINOR_VERS_MISMATCH.
+	// (An empty COMPOUND would do, but nfs-ganesha logs each as an error.)
 	var cmp compound
+	cmp.op(opPutrootfh)
 	head, _ := cmp.encode()
 	d, err := c.callDataTail(ctx, progNFS, versNFS4, procCompound, rawArgs(head), nil, nil)
 	var re *RPCError
@@ -70,9 +74,9 @@ func probe4(ctx context.Context, u *URL, opts Options) (bool, string, error) {
 		// count): not an NFSv4 server (go-nfs answers every version so).
 		return false, "a reply to NFSv4's COMPOUND that is not one", nil
 	}
-	_, err = newV4Reply(d, nil)
+	_, err = newV4Reply(d, cmp.ops)
 	var oe *opError
-	if errors.As(err, &oe) && oe.Status == Status4MinorVersMisatch {
+	if errors.As(err, &oe) && oe.Status == Status4MinorVersMismatch {
 		return false, oe.Status.Error(), nil
 	}
 	if err != nil && !errors.As(err, &oe) {
