@@ -418,35 +418,35 @@ func (r *Remote) Open(ctx context.Context, name string) (File, error) {
 	if !fi.IsRegular() {
 		return nil, pathErr("open", name, ErrNotRegular)
 	}
-	return &remoteReader{r: r, ctx: ctx, fh: fh, name: name, info: fi}, nil
+	return &seqReader{name: name, info: fi, max: int(r.rtmax), readAt: func(off uint64, p []byte) (n int, eof bool, err error) {
+		err = r.do(ctx, func(c *conn, _ int) error {
+			n, eof, err = c.readAt(ctx, fh, off, p)
+			return err
+		})
+		return n, eof, err
+	}}, nil
 }
 
-// remoteReader reads a file sequentially over NFS.
-type remoteReader struct {
-	r    *Remote
-	ctx  context.Context
-	fh   []byte
-	name string
-	info FileInfo
-	off  uint64
-	eof  bool
+// seqReader reads a file sequentially over NFS (either version): readAt
+// reads at most max bytes at off into p and says whether the file ends
+// there.
+type seqReader struct {
+	name   string
+	info   FileInfo
+	max    int
+	off    uint64
+	eof    bool
+	readAt func(off uint64, p []byte) (int, bool, error)
 }
 
-func (f *remoteReader) Read(p []byte) (int, error) {
+func (f *seqReader) Read(p []byte) (int, error) {
 	if f.eof {
 		return 0, io.EOF
 	}
 	if len(p) == 0 {
 		return 0, nil
 	}
-	p = p[:min(len(p), int(f.r.rtmax))]
-	var n int
-	var eof bool
-	err := f.r.do(f.ctx, func(c *conn, _ int) error {
-		var err error
-		n, eof, err = c.readAt(f.ctx, f.fh, f.off, p)
-		return err
-	})
+	n, eof, err := f.readAt(f.off, p[:min(len(p), f.max)])
 	if err != nil {
 		return 0, pathErr("read", f.name, err)
 	}
@@ -460,8 +460,8 @@ func (f *remoteReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (f *remoteReader) Info() FileInfo { return f.info }
-func (f *remoteReader) Close() error   { return nil }
+func (f *seqReader) Info() FileInfo { return f.info }
+func (f *seqReader) Close() error   { return nil }
 
 // ReadFile implements Dest.
 func (r *Remote) ReadFile(ctx context.Context, name string, max int64) ([]byte, error) {

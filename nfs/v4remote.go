@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"path"
@@ -214,11 +213,11 @@ func (r *Remote4) dir(ctx context.Context, c *conn, name string) ([]byte, error)
 		return fh.([]byte), nil
 	}
 	// From the deepest folder known, one compound for the rest.
-	from, base := r.root, ""
+	from := r.root
 	rest := strings.Split(name, "/")
 	for i := len(rest) - 1; i > 0; i-- {
 		if fh, ok := r.handles.Load(strings.Join(rest[:i], "/")); ok {
-			from, base, rest = fh.([]byte), strings.Join(rest[:i], "/"), rest[i:]
+			from, rest = fh.([]byte), rest[i:]
 			break
 		}
 	}
@@ -229,7 +228,6 @@ func (r *Remote4) dir(ctx context.Context, c *conn, name string) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	_ = base
 	switch fa.typ {
 	case nf4Dir:
 	case nf4Lnk:
@@ -430,63 +428,29 @@ func (r *Remote4) Open(ctx context.Context, name string) (File, error) {
 	if !fi.IsRegular() {
 		return nil, pathErr("open", name, ErrNotRegular)
 	}
-	return &reader4{r: r, ctx: ctx, fh: fh, name: name, info: fi}, nil
+	return &seqReader{name: name, info: fi, max: int(r.rtmax), readAt: func(off uint64, p []byte) (n int, eof bool, err error) {
+		err = r.run(ctx, func(_ *conn, cmp *compound, _ int) error {
+			cmp.putfh(fh)
+			e := cmp.op(opRead) // the anonymous stateid: no OPEN needed
+			anonymous.encode(e)
+			e.u64(off)
+			e.u32(uint32(len(p)))
+			return nil
+		}, func(_ *conn, rep *v4Reply, _ int) error {
+			err := rep.next(opPutfh)
+			if err == nil {
+				err = rep.next(opRead)
+			}
+			if err != nil {
+				return err
+			}
+			eof = rep.d.bool()
+			n = copy(p, rep.d.opaque(len(p)))
+			return nil
+		})
+		return n, eof, err
+	}}, nil
 }
-
-type reader4 struct {
-	r    *Remote4
-	ctx  context.Context
-	fh   []byte
-	name string
-	info FileInfo
-	off  uint64
-	eof  bool
-}
-
-func (f *reader4) Read(p []byte) (int, error) {
-	if f.eof {
-		return 0, io.EOF
-	}
-	if len(p) == 0 {
-		return 0, nil
-	}
-	p = p[:min(len(p), int(f.r.rtmax))]
-	var n int
-	var eof bool
-	err := f.r.run(f.ctx, func(_ *conn, cmp *compound, _ int) error {
-		cmp.putfh(f.fh)
-		e := cmp.op(opRead)
-		anonymous.encode(e)
-		e.u64(f.off)
-		e.u32(uint32(len(p)))
-		return nil
-	}, func(_ *conn, rep *v4Reply, _ int) error {
-		err := rep.next(opPutfh)
-		if err == nil {
-			err = rep.next(opRead)
-		}
-		if err != nil {
-			return err
-		}
-		eof = rep.d.bool()
-		n = copy(p, rep.d.opaque(len(p)))
-		return nil
-	})
-	if err != nil {
-		return 0, pathErr("read", f.name, err)
-	}
-	f.off += uint64(n)
-	if eof || n == 0 {
-		f.eof = true
-		if n == 0 {
-			return 0, io.EOF
-		}
-	}
-	return n, nil
-}
-
-func (f *reader4) Info() FileInfo { return f.info }
-func (f *reader4) Close() error   { return nil }
 
 // ReadFile implements Dest.
 func (r *Remote4) ReadFile(ctx context.Context, name string, max int64) ([]byte, error) {
@@ -1072,13 +1036,13 @@ func (r *Remote4) Readlink(ctx context.Context, name string) (string, error) {
 }
 
 func (r *Remote4) readlink(ctx context.Context, c *conn, name string) (string, error) {
-	var cmp0 compound
-	if err := r.lookupIn(ctx, c, &cmp0, name); err != nil {
+	dir, err := r.dir(ctx, c, parentOf(name))
+	if err != nil {
 		return "", err
 	}
 	rep, err := r.call(ctx, c, func(cmp *compound) {
-		cmp.ops = append(cmp.ops, cmp0.ops...)
-		cmp.args.b = append(cmp.args.b, cmp0.args.b...)
+		cmp.putfh(dir)
+		cmp.lookup(path.Base(name))
 		cmp.getattr(bits(attrType))
 		cmp.op(opReadlink)
 	})

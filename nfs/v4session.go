@@ -218,14 +218,6 @@ func (r *Remote4) send(ctx context.Context, c *conn, cmp *compound) (*v4Reply, e
 	return newV4Reply(d, cmp.ops)
 }
 
-// retrySession is a compound the session could not run as sent (the
-// session was lost, a slot fell out of step): it is run again on a fresh
-// session, as a failure of the connection is.
-type retrySession struct{ err error }
-
-func (e *retrySession) Error() string { return e.err.Error() }
-func (e *retrySession) Unwrap() error { return e.err }
-
 // call runs a compound that build fills, in the session, on c: it takes a
 // slot, puts SEQUENCE first, and returns the reply positioned after
 // SEQUENCE's result.
@@ -270,6 +262,9 @@ func (r *Remote4) callOn(ctx context.Context, c *conn, s *session, build func(*c
 	if err == nil {
 		err = rep.next(opSequence)
 	}
+	// A compound the session could not run as sent (the session lost, a
+	// slot out of step, the server busy) is a TransportError: rpcPool.do
+	// runs it again, on a fresh session where needed.
 	var oe *opError
 	switch {
 	case errors.As(err, &oe) && oe.Op == opSequence:
@@ -277,14 +272,14 @@ func (r *Remote4) callOn(ctx context.Context, c *conn, s *session, build func(*c
 		case Status4RetryUncached:
 			s.seq[slot]++ // the request this slot sent before did run
 			s.free <- slot
-			return nil, &TransportError{c.addr, &retrySession{err}}
+			return nil, &TransportError{c.addr, err}
 		case Status4BadSession, Status4DeadSession, Status4BadSlot, Status4SeqMisordered, Status4StaleClientID:
 			s.dead.Store(true)
 			r.cs.sess.CompareAndSwap(s, nil)
-			return nil, &TransportError{c.addr, &retrySession{err}}
+			return nil, &TransportError{c.addr, err}
 		case Status4Delay:
 			s.free <- slot
-			return nil, &TransportError{c.addr, &retrySession{err}}
+			return nil, &TransportError{c.addr, err}
 		}
 		s.free <- slot
 		return nil, err
