@@ -179,3 +179,122 @@ func TestV4LinkAll(t *testing.T) {
 	calls = d.(nfs.CallCounter).Calls() - before
 	assert.Less(t, calls, int64(len(names)/2), "%d compounds for %d removes", calls, len(names))
 }
+
+// stagedFiles writes n sealed files under staging/ of d, each to become
+// dags/<i>.py.
+func stagedFiles(t *testing.T, d nfs.Dest, n int) []*nfs.Pending {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, d.Mkdir(ctx, "staging", 0o700|fs.ModeDir))
+	require.NoError(t, d.Mkdir(ctx, "dags", 0o755|fs.ModeDir))
+	var pend []*nfs.Pending
+	for i := range n {
+		p, err := nfs.NewPending(ctx, d, "staging/"+strconv.Itoa(i)+".tmp", "dags/"+strconv.Itoa(i)+".py", nfs.Attr{Mode: 0o644, UID: -1, GID: -1})
+		require.NoError(t, err)
+		_, err = p.Write([]byte("x = " + strconv.Itoa(i) + "\n"))
+		require.NoError(t, err)
+		require.NoError(t, p.Seal(ctx))
+		pend = append(pend, p)
+	}
+	return pend
+}
+
+// checkCommitted reads the server's disk: every file at its final name
+// with its content, nothing left in staging.
+func checkCommitted(t *testing.T, dir string, n int) {
+	t.Helper()
+	for i := range n {
+		b, err := os.ReadFile(filepath.Join(dir, "dags", strconv.Itoa(i)+".py"))
+		require.NoError(t, err)
+		assert.Equal(t, "x = "+strconv.Itoa(i)+"\n", string(b))
+	}
+	left, err := os.ReadDir(filepath.Join(dir, "staging"))
+	require.NoError(t, err)
+	assert.Empty(t, left)
+}
+
+// The in-place switch over NFSv4.1 puts many RENAMEs in one compound.
+func TestV4CommitAllBatches(t *testing.T) {
+	e := setup(t)
+	dir, url := e.folder(t)
+	u, err := nfs.ParseURL(url + "?vers=4.1")
+	require.NoError(t, err)
+	ctx := context.Background()
+	d, err := nfs.DialAny(ctx, u, nfs.Options{UID: 50000, GID: 50000})
+	require.NoError(t, err)
+	defer d.Close()
+	before := nfs.Calls(d)
+	pend := stagedFiles(t, d, 300)
+	staged := nfs.Calls(d) - before
+	assert.LessOrEqual(t, staged, int64(300+4), "compounds to write 300 small files: one each")
+	before = nfs.Calls(d)
+	n, err := nfs.CommitAll(ctx, pend, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 300, n)
+	calls := nfs.Calls(d) - before
+	assert.LessOrEqual(t, calls, int64(12), "compounds for 300 renames")
+	t.Logf("300 small files written in %d compounds, renamed in %d", staged, calls)
+	checkCommitted(t, dir, 300)
+}
+
+// A batch of renames whose reply is lost (the server ran it, then the
+// connection broke) is finished one by one: every file ends at its final
+// name, none missing.
+func TestV4CommitAllLostReply(t *testing.T) {
+	e := setup(t)
+	dir, _ := e.folder(t)
+	// A compound of more than 20 results: a batch of renames.
+	d, armed, dropped := dropOneV4Reply(t, dir, func(n uint32) bool { return n > 20 })
+	ctx := context.Background()
+	pend := stagedFiles(t, d, 150)
+	armed.Store(true)
+	n, err := nfs.CommitAll(ctx, pend, nil)
+	require.NoError(t, err)
+	assert.True(t, dropped.Load(), "a batch's reply was dropped")
+	assert.Equal(t, 150, n)
+	for _, p := range pend {
+		assert.True(t, p.Committed())
+	}
+	checkCommitted(t, dir, 150)
+}
+
+// A small file is made in one compound (OPEN, WRITE, CLOSE); when that
+// compound's reply is lost (the server ran it, then the connection broke),
+// the retry finds the file made and writes it again by its handle.
+func TestV4FreshCreateLostReply(t *testing.T) {
+	e := setup(t)
+	dir, _ := e.folder(t)
+	// SEQUENCE PUTFH OPEN GETFH WRITE CLOSE GETATTR: 7 results
+	d, armed, dropped := dropOneV4Reply(t, dir, func(n uint32) bool { return n == 7 })
+	ctx := context.Background()
+	armed.Store(true)
+	require.NoError(t, nfs.WriteFile(ctx, d, "new.tmp", "dag.py", []byte("x = 1\n"), nfs.Attr{Mode: 0o644, UID: -1, GID: -1}))
+	assert.True(t, dropped.Load(), "the create's reply was dropped")
+	b, err := os.ReadFile(filepath.Join(dir, "dag.py"))
+	require.NoError(t, err)
+	assert.Equal(t, "x = 1\n", string(b))
+	_, err = os.Stat(filepath.Join(dir, "new.tmp"))
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+}
+
+// dropOneV4Reply dials dir over NFSv4.1 through a proxy that, once armed,
+// closes the connection instead of passing on the first COMPOUND reply
+// whose count of results match accepts: the server ran the compound, the
+// client never hears of it.
+func dropOneV4Reply(t *testing.T, dir string, match func(results uint32) bool) (d nfs.Dest, armed, dropped *atomic.Bool) {
+	t.Helper()
+	armed, dropped = new(atomic.Bool), new(atomic.Bool)
+	addr := nfstest.Proxy(t, "127.0.0.1:2049", func(c nfstest.Call, reply []byte) []byte {
+		if armed.Load() && c.Prog == 100003 && c.Vers == 4 && c.Proc == 1 && len(reply) > c4Count+4 &&
+			match(binary.BigEndian.Uint32(reply[c4Count:])) && dropped.CompareAndSwap(false, true) {
+			return nil
+		}
+		return nfstest.Record(reply)
+	})
+	u, err := nfs.ParseURL("nfs://" + addr + dir + "?vers=4.1")
+	require.NoError(t, err)
+	d, err = nfs.DialAny(context.Background(), u, nfs.Options{UID: 50000, GID: 50000, Timeout: time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { d.Close() })
+	return d, armed, dropped
+}

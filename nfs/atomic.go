@@ -39,7 +39,9 @@ type Pending struct {
 }
 
 // NewPending creates the temporary file tmp exclusively, with its final
-// mode (nobody can list the staging folder), for what will become final.
+// mode (nobody can list the staging folder), for what will become final;
+// where the destination can, together with its first WRITE (CreateFresh),
+// so that an error making it comes from Write or Seal.
 func NewPending(ctx context.Context, d Dest, tmp, final string, attr Attr) (*Pending, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err // nothing was sent: nothing to clean up
@@ -47,7 +49,7 @@ func NewPending(ctx context.Context, d Dest, tmp, final string, attr Attr) (*Pen
 	// Writable by its owner until Seal gives it attr's mode: a server that
 	// opens the file for each WRITE (go-nfs, behind dagnfs serve) cannot
 	// fill one created read-only, such as a file kept for rollback (0444).
-	w, err := d.Create(ctx, tmp, attr.Mode.Perm()|0o200)
+	w, err := CreateFresh(ctx, d, tmp, attr.Mode.Perm()|0o200)
 	if err != nil {
 		if ctx.Err() != nil {
 			// Cancelled while the CREATE was in flight: the server may have
@@ -175,7 +177,11 @@ func (p *Pending) Commit(ctx context.Context) error {
 	if !p.sealed {
 		return pathErr("rename", p.final, errors.New("commit before seal"))
 	}
-	err := p.d.Rename(ctx, p.tmp, p.final)
+	return p.renamed(ctx, p.d.Rename(ctx, p.tmp, p.final))
+}
+
+// renamed ends Commit after the rename: one reported failed is checked.
+func (p *Pending) renamed(ctx context.Context, err error) error {
 	if err != nil {
 		if fi, serr := p.d.Stat(ctx, p.final); serr == nil && fi.FileID == p.info.FileID && p.info.FileID != 0 {
 			if _, gone := p.d.Stat(ctx, p.tmp); errors.Is(gone, fs.ErrNotExist) {
@@ -189,6 +195,53 @@ func (p *Pending) Commit(ctx context.Context) error {
 	p.done, p.committed = true, true
 	return nil
 }
+
+// CommitAll commits sealed files, all of one destination, in order, as Commit
+// would one by one, in few round trips where the destination batches
+// renames (BatchRenamer), and stops at the first that fails: it returns
+// how many were committed and that one's error. progress, if not nil,
+// hears how many are committed as they are.
+func CommitAll(ctx context.Context, pend []*Pending, progress func(done int)) (int, error) {
+	done := 0
+	for done < len(pend) {
+		p := pend[done]
+		if !p.sealed {
+			return done, pathErr("rename", p.final, errors.New("commit before seal"))
+		}
+		// The sealed files from here, a progress step at a time.
+		var pairs []RenamePair
+		for _, q := range pend[done:min(len(pend), done+commitStep)] {
+			if !q.sealed {
+				break
+			}
+			pairs = append(pairs, RenamePair{q.tmp, q.final})
+		}
+		n, err := RenameAll(ctx, p.d, pairs)
+		for _, q := range pend[done : done+n] {
+			q.done, q.committed = true, true
+		}
+		done += n
+		if n > 0 && progress != nil {
+			progress(done)
+		}
+		if err != nil {
+			// The one that failed, alone, as Commit checks it: a lost reply
+			// may have renamed it already.
+			if err := pend[done].Commit(ctx); err != nil {
+				return done, err
+			}
+			done++
+			if progress != nil {
+				progress(done)
+			}
+		}
+	}
+	return done, nil
+}
+
+// commitStep is how many renames CommitAll hands a batch renamer at once:
+// progress is heard that often.
+const commitStep = 256
 
 // Committed reports whether Commit renamed the file into place.
 func (p *Pending) Committed() bool { return p.committed }
@@ -370,6 +423,24 @@ func Flush(ctx context.Context, d Dest) error {
 // what it wraps. Callers use the functions below, never a type switch of
 // their own, so a capability works the same through any wrapper.
 
+// FreshCreator is a destination that can make a file under a fresh name
+// (one nobody else uses: a temporary name) in the same round trip as its
+// first WRITE (NFSv4.1: OPEN and WRITE in one COMPOUND). Unlike Create,
+// CreateFresh sends nothing: an error making the file, an existing name
+// included, comes from the Writer's first Write, Commit or SetAttr.
+type FreshCreator interface {
+	CreateFresh(ctx context.Context, name string, mode fs.FileMode) (Writer, error)
+}
+
+// CreateFresh creates name, a fresh temporary name, as FreshCreator says
+// where d can, and by Create elsewhere.
+func CreateFresh(ctx context.Context, d Dest, name string, mode fs.FileMode) (Writer, error) {
+	if f, ok := d.(FreshCreator); ok {
+		return f.CreateFresh(ctx, name, mode)
+	}
+	return d.Create(ctx, name, mode)
+}
+
 // CallCounter is a destination that counts its protocol calls (NFS).
 type CallCounter interface{ Calls() int64 }
 
@@ -382,6 +453,32 @@ type HandleKeeper interface{ KeepListedHandles(on bool) }
 // trips (NFSv4.1: several LINKs in one COMPOUND).
 type BatchLinker interface {
 	LinkAll(ctx context.Context, links []LinkPair, concurrency int) []error
+}
+
+// BatchRenamer is a destination that renames many names in few round
+// trips (NFSv4.1: several RENAMEs in one COMPOUND). RenameAll renames in
+// order and stops at the first rename that fails: it returns how many were
+// made and that one's error (whose rename may have been made all the same
+// when its reply was lost).
+type BatchRenamer interface {
+	RenameAll(ctx context.Context, pairs []RenamePair) (int, error)
+}
+
+// RenamePair is one rename: From becomes To.
+type RenamePair struct{ From, To string }
+
+// RenameAll renames each pair in order, as BatchRenamer says, in batches
+// where d can and one by one elsewhere, and stops at the first that fails.
+func RenameAll(ctx context.Context, d Dest, pairs []RenamePair) (int, error) {
+	if b, ok := d.(BatchRenamer); ok {
+		return b.RenameAll(ctx, pairs)
+	}
+	for i, p := range pairs {
+		if err := d.Rename(ctx, p.From, p.To); err != nil {
+			return i, err
+		}
+	}
+	return len(pairs), nil
 }
 
 // LinkPair is one hard link to make: New, a link to Existing.

@@ -2,6 +2,7 @@ package nfs
 
 import (
 	"context"
+	"io/fs"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,6 +16,18 @@ type capable struct {
 	flushed int
 	keep    []bool
 	lchown  []string
+	fresh   []string
+	renamed []RenamePair
+}
+
+func (c *capable) CreateFresh(ctx context.Context, name string, mode fs.FileMode) (Writer, error) {
+	c.fresh = append(c.fresh, name)
+	return c.Local.Create(ctx, name, mode)
+}
+
+func (c *capable) RenameAll(_ context.Context, pairs []RenamePair) (int, error) {
+	c.renamed = append(c.renamed, pairs...)
+	return len(pairs), nil
 }
 
 func (c *capable) Flush(context.Context) error { c.flushed++; return nil }
@@ -49,14 +62,19 @@ func TestWrappersForwardCapabilities(t *testing.T) {
 			assert.Equal(t, 1, c.flushed)
 			require.NoError(t, Lchown(ctx, d, "x", 1, 2))
 			require.Len(t, c.lchown, 1)
-			switch name {
-			case "sub":
-				assert.Equal(t, "gen/1/x", c.lchown[0])
-			case "moved":
-				assert.Equal(t, "x", c.lchown[0])
-			case "sub of moved":
-				assert.Equal(t, "b/a/x", c.lchown[0])
+			w, err := CreateFresh(ctx, d, "x.tmp", 0o644)
+			if err == nil {
+				w.Close()
 			}
+			require.Len(t, c.fresh, 1)
+			n, err := RenameAll(ctx, d, []RenamePair{{"x.tmp", "x"}})
+			require.NoError(t, err)
+			assert.Equal(t, 1, n)
+			require.Len(t, c.renamed, 1)
+			want := map[string]string{"sub": "gen/1/", "moved": "", "sub of moved": "b/a/"}[name]
+			assert.Equal(t, want+"x", c.lchown[0])
+			assert.Equal(t, want+"x.tmp", c.fresh[0])
+			assert.Equal(t, RenamePair{want + "x.tmp", want + "x"}, c.renamed[0])
 		})
 	}
 	// Without the capability: nothing, and no error.

@@ -128,3 +128,17 @@ func (m moved) RemoveAll(ctx context.Context, names []string, concurrency int) [
 	}
 	return RemoveAll(ctx, m.d, in, concurrency)
 }
+
+// CreateFresh forwards to d's, where it has one.
+func (m moved) CreateFresh(ctx context.Context, name string, mode fs.FileMode) (Writer, error) {
+	return CreateFresh(ctx, m.d, m.in(name), mode)
+}
+
+// RenameAll forwards to d's, where it batches renames.
+func (m moved) RenameAll(ctx context.Context, pairs []RenamePair) (int, error) {
+	in := make([]RenamePair, len(pairs))
+	for i, p := range pairs {
+		in[i] = RenamePair{m.in(p.From), m.in(p.To)}
+	}
+	return RenameAll(ctx, m.d, in)
+}

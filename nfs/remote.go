@@ -66,7 +66,7 @@ type Remote struct {
 	root  []byte
 	rtmax uint32
 	wtmax uint32
-	wbufs sync.Pool // WRITE buffers of wtmax bytes (remoteWriter)
+	wbufs writeBufs // of wtmax bytes (remoteWriter)
 
 	mountAddr  string
 	export     string // the export mounted (LinkAcross: one export, one file system)

@@ -263,19 +263,27 @@ func (w *remoteWriter) Close() error {
 	return nil
 }
 
-// writeBuf is an empty buffer of one WRITE's size, from the pool: a
-// publish of thousands of files allocates (and clears) a few, not one
-// each.
-func (r *Remote) writeBuf() []byte {
-	if b, ok := r.wbufs.Get().(*[]byte); ok && cap(*b) >= int(r.wtmax) {
-		return (*b)[:0]
+// writeBufs pools a destination's WRITE buffers: a publish of thousands
+// of files allocates (and clears) a few, not one each. size is the
+// destination's largest WRITE, known once it is dialled.
+type writeBufs struct{ p sync.Pool }
+
+// get returns an empty buffer of size bytes' capacity.
+func (b *writeBufs) get(size uint32) []byte {
+	if p, ok := b.p.Get().(*[]byte); ok && cap(*p) >= int(size) {
+		return (*p)[:0]
 	}
-	return make([]byte, 0, r.wtmax)
+	return make([]byte, 0, size)
 }
 
-func (r *Remote) putWriteBuf(b []byte) {
-	if cap(b) >= int(r.wtmax) {
-		b = b[:0]
-		r.wbufs.Put(&b)
+// put returns a buffer that get gave.
+func (b *writeBufs) put(buf []byte, size uint32) {
+	if cap(buf) >= int(size) {
+		buf = buf[:0]
+		b.p.Put(&buf)
 	}
 }
+
+func (r *Remote) writeBuf() []byte { return r.wbufs.get(r.wtmax) }
+
+func (r *Remote) putWriteBuf(b []byte) { r.wbufs.put(b, r.wtmax) }

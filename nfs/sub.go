@@ -100,3 +100,17 @@ func (s sub) RemoveAll(ctx context.Context, names []string, concurrency int) []e
 	}
 	return RemoveAll(ctx, s.d, in, concurrency)
 }
+
+// CreateFresh forwards to d's, where it has one.
+func (s sub) CreateFresh(ctx context.Context, name string, mode fs.FileMode) (Writer, error) {
+	return CreateFresh(ctx, s.d, s.in(name), mode)
+}
+
+// RenameAll forwards to d's, where it batches renames.
+func (s sub) RenameAll(ctx context.Context, pairs []RenamePair) (int, error) {
+	in := make([]RenamePair, len(pairs))
+	for i, p := range pairs {
+		in[i] = RenamePair{s.in(p.From), s.in(p.To)}
+	}
+	return RenameAll(ctx, s.d, in)
+}

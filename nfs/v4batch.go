@@ -157,3 +157,104 @@ func (r *Remote4) removeBatch(ctx context.Context, names []string) (int, error) 
 	})
 	return made, err
 }
+
+// RenameAll implements BatchRenamer: RENAMEs in order, as many to a
+// compound as the session allows (PUTFH SAVEFH PUTFH only where the
+// folders change from the rename before), until one fails.
+func (r *Remote4) RenameAll(ctx context.Context, pairs []RenamePair) (int, error) {
+	done := 0
+	for done < len(pairs) {
+		n, err := r.renameBatch(ctx, pairs[done:])
+		done += n
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// renameBatch sends the first renames of pairs that fit in one compound
+// and says how many were made before the first that failed (or before a
+// name the compound could not hold: the next batch starts with it).
+func (r *Remote4) renameBatch(ctx context.Context, pairs []RenamePair) (int, error) {
+	made, sent := 0, 0
+	var dirs [][2][]byte // of each rename sent: nil where the one before's
+	err := r.run(ctx, func(c *conn, cmp *compound, attempt int) error {
+		if attempt > 0 {
+			return errDone // a lost reply: the caller goes one by one
+		}
+		sent, dirs = 0, nil
+		limit := 64
+		if s := r.cs.sess.Load(); s != nil {
+			limit = int(s.maxOps) - 1 // SEQUENCE's
+		}
+		var last [2]string
+		for i, p := range pairs {
+			if err := errors.Join(checkName("rename", p.From), checkName("rename", p.To)); err != nil {
+				if i == 0 {
+					return err
+				}
+				break
+			}
+			want := [2]string{parentOf(p.From), parentOf(p.To)}
+			ops := 1
+			if i == 0 || want != last {
+				ops = 4
+			}
+			if len(cmp.ops)+ops > limit {
+				break
+			}
+			if ops == 4 {
+				fd, err := r.dir(ctx, c, want[0])
+				if err == nil {
+					var td []byte
+					if td, err = r.dir(ctx, c, want[1]); err == nil {
+						cmp.putfh(fd)
+						cmp.op(opSavefh)
+						cmp.putfh(td)
+						dirs = append(dirs, [2][]byte{fd, td})
+					}
+				}
+				if err != nil {
+					if i == 0 {
+						return err
+					}
+					break
+				}
+				last = want
+			} else {
+				dirs = append(dirs, [2][]byte{})
+			}
+			e := cmp.op(opRename)
+			e.str(path.Base(p.From))
+			e.str(path.Base(p.To))
+			sent++
+		}
+		return nil
+	}, func(_ *conn, rep *v4Reply, _ int) error {
+		for i := range sent {
+			if dirs[i][0] != nil {
+				for _, op := range []uint32{opPutfh, opSavefh, opPutfh} {
+					if err := rep.next(op); err != nil {
+						return err
+					}
+				}
+			}
+			if err := rep.next(opRename); err != nil {
+				return err
+			}
+			rep.d.skipChangeInfo()
+			rep.d.skipChangeInfo()
+			made++
+		}
+		return nil
+	})
+	for _, p := range pairs[:made] {
+		r.handles.Delete(p.From)
+		r.handles.Delete(p.To)
+	}
+	if err != nil && made < len(pairs) {
+		return made, pathErr("rename", pairs[made].From, err)
+	}
+	return made, err
+}

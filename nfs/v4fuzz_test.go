@@ -122,6 +122,7 @@ func FuzzV4Replies(f *testing.F) {
 	f.Add(res(opPutfh, 0, opRead, 0, 1, 0xffffffff))
 	f.Add(res(opPutfh, 0, opLookup, 0, opGetattr, 0, 9, 0xffffffff))
 	f.Add(res(opPutfh, 0, opSavefh, 0, opPutfh, 0, opRename, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0))
+	f.Add(res(opPutfh, 0, opOpen, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, opGetfh, 0, 1, 0xab000000, opWrite, 0, 4, 2, 0, 0))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -143,6 +144,19 @@ func FuzzV4Replies(f *testing.F) {
 					_, err = w.Commit(ctx)
 					w.Close()
 				}
+				return err
+			},
+			func(r *Remote4) error {
+				w, err := r.CreateFresh(ctx, "d/a", 0o644)
+				if err == nil {
+					w.Write([]byte("data"))
+					_, err = w.Commit(ctx)
+					w.Close()
+				}
+				return err
+			},
+			func(r *Remote4) error {
+				_, err := r.RenameAll(ctx, []RenamePair{{"a", "b"}, {"c", "d"}, {"x/e", "f"}})
 				return err
 			},
 			func(r *Remote4) error { return r.Mkdir(ctx, "a", 0o755) },

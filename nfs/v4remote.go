@@ -28,8 +28,9 @@ type Remote4 struct {
 	cs           *clientState
 	root         []byte
 	rtmax, wtmax uint32
-	handles      sync.Map // folder path -> handle
-	listed       sync.Map // file path -> listedFile (KeepListedHandles)
+	wbufs        writeBufs // of wtmax bytes (writer4)
+	handles      sync.Map  // folder path -> handle
+	listed       sync.Map  // file path -> listedFile (KeepListedHandles)
 	nListed      atomic.Int64
 	keepListed   atomic.Bool
 	lastCall     atomic.Int64 // unix nanoseconds of the last compound (lease renewal)
@@ -536,17 +537,7 @@ func (r *Remote4) Create(ctx context.Context, name string, mode fs.FileMode) (Wr
 			return err
 		}
 		cmp.putfh(dir)
-		e := cmp.op(opOpen)
-		e.u32(0) // seqid: unused in 4.1
-		e.u32(2) // OPEN4_SHARE_ACCESS_WRITE
-		e.u32(0) // deny none
-		e.u64(r.cs.clientID)
-		e.str("dagnfs") // one open owner: NFSv4.1 orders nothing by it
-		e.u32(1)        // OPEN4_CREATE
-		e.u32(1)        // GUARDED4: fail when it exists
-		setattrs(e, Attr{Mode: mode, UID: -1, GID: -1}, true)
-		e.u32(0) // CLAIM_NULL
-		e.str(path.Base(name))
+		r.openCreate(cmp, path.Base(name), mode)
 		cmp.getfh()
 		cmp.getattr(statBits)
 		return nil
@@ -568,11 +559,7 @@ func (r *Remote4) Create(ctx context.Context, name string, mode fs.FileMode) (Wr
 			return err
 		}
 		d := rep.d
-		w.st = d.stateid()
-		d.skipChangeInfo()
-		d.u32() // result flags
-		d.skipBitmap()
-		w.deleg = readDelegation(d)
+		w.st, w.deleg = readOpen(d)
 		if err = rep.next(opGetfh); err != nil {
 			return err
 		}
@@ -591,6 +578,42 @@ func (r *Remote4) Create(ctx context.Context, name string, mode fs.FileMode) (Wr
 		return nil, pathErr("create", name, err)
 	}
 	return w, nil
+}
+
+// CreateFresh implements FreshCreator: the file is made by the compound
+// that first writes it (PUTFH OPEN GETFH WRITE, with CLOSE and GETATTR
+// when that is all: a small file in one round trip instead of two).
+func (r *Remote4) CreateFresh(ctx context.Context, name string, mode fs.FileMode) (Writer, error) {
+	if err := checkName("create", name); err != nil {
+		return nil, err
+	}
+	return &writer4{r: r, ctx: ctx, name: name, mode: mode}, nil
+}
+
+// openCreate adds an OPEN that creates name in the current folder, failing
+// when it exists (GUARDED4), with mode.
+func (r *Remote4) openCreate(cmp *compound, name string, mode fs.FileMode) {
+	e := cmp.op(opOpen)
+	e.u32(0) // seqid: unused in 4.1
+	e.u32(2) // OPEN4_SHARE_ACCESS_WRITE
+	e.u32(0) // deny none
+	e.u64(r.cs.clientID)
+	e.str("dagnfs") // one open owner: NFSv4.1 orders nothing by it
+	e.u32(1)        // OPEN4_CREATE
+	e.u32(1)        // GUARDED4: fail when it exists
+	setattrs(e, Attr{Mode: mode, UID: -1, GID: -1}, true)
+	e.u32(0) // CLAIM_NULL
+	e.str(name)
+}
+
+// readOpen reads OPEN's result after its status: the open's stateid and
+// the delegation granted with it, if any.
+func readOpen(d *xdrDec) (stateid, *stateid) {
+	st := d.stateid()
+	d.skipChangeInfo()
+	d.u32() // result flags
+	d.skipBitmap()
+	return st, readDelegation(d)
 }
 
 // readDelegation reads an open_delegation4 and returns the stateid of a
@@ -636,7 +659,8 @@ type writer4 struct {
 	r      *Remote4
 	ctx    context.Context
 	name   string
-	fh     []byte
+	fh     []byte // nil until the file is made (CreateFresh)
+	mode   fs.FileMode
 	fa     fattr4
 	st     stateid
 	deleg  *stateid
@@ -651,7 +675,7 @@ func (w *writer4) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
 		if w.buf == nil {
-			w.buf = make([]byte, 0, w.r.wtmax)
+			w.buf = w.r.wbufs.get(w.r.wtmax)
 		}
 		k := min(len(p), int(w.r.wtmax)-len(w.buf))
 		w.buf = append(w.buf, p[:k]...)
@@ -669,6 +693,9 @@ func (w *writer4) Write(p []byte) (int, error) {
 // when nothing was sent before, followed by COMMIT, CLOSE and GETATTR.
 func (w *writer4) flush(ctx context.Context, last bool) error {
 	err := w.flushOnce(ctx, last)
+	if errors.Is(err, errMadeBefore) {
+		err = w.flushOnce(ctx, last) // now by its handle
+	}
 	if lostState(err) && (w.open || w.deleg != nil) {
 		// The server restarted since the OPEN: its open is gone with it,
 		// and the anonymous stateid writes without one (a restart between
@@ -679,17 +706,45 @@ func (w *writer4) flush(ctx context.Context, last bool) error {
 	return err
 }
 
+// errMadeBefore: a retried compound that creates a file found the file
+// made by the first try, whose reply was lost; it is written by handle.
+var errMadeBefore = errors.New("made by the first try")
+
+// current is the special stateid that stands for the one the compound's
+// previous operation returned (RFC 8881 16.2.3.1.2): the OPEN's, for the
+// WRITE and CLOSE in the compound that creates a file.
+var current = stateid{seq: 1}
+
 func (w *writer4) flushOnce(ctx context.Context, last bool) error {
 	data := w.buf
 	stable := uint32(0) // UNSTABLE4
 	if last && w.off == 0 {
 		stable = 2 // FILE_SYNC4: one WRITE, nothing to commit
 	}
+	// What this compound holds, the same for sending and reading.
+	create := w.fh == nil
+	st := w.st
+	if create {
+		st = current
+	}
+	writes := len(data) > 0 || w.off == 0
+	closes := last && (w.open || create)
+	returns := last && w.deleg != nil
 	var fa fattr4
-	err := w.r.run(ctx, func(_ *conn, cmp *compound, _ int) error {
-		cmp.putfh(w.fh)
-		if len(data) > 0 || w.off == 0 {
-			cmp.write(w.st, w.off, stable, data)
+	err := w.r.run(ctx, func(c *conn, cmp *compound, _ int) error {
+		if create {
+			dir, err := w.r.dir(ctx, c, parentOf(w.name))
+			if err != nil {
+				return err
+			}
+			cmp.putfh(dir)
+			w.r.openCreate(cmp, path.Base(w.name), w.mode)
+			cmp.getfh()
+		} else {
+			cmp.putfh(w.fh)
+		}
+		if writes {
+			cmp.write(st, w.off, stable, data)
 		}
 		if last {
 			if stable != 2 {
@@ -697,23 +752,44 @@ func (w *writer4) flushOnce(ctx context.Context, last bool) error {
 				e.u64(0)
 				e.u32(0)
 			}
-			if w.open {
+			if closes {
 				e := cmp.op(opClose)
 				e.u32(0)
-				w.st.encode(e)
+				st.encode(e)
 			}
-			if w.deleg != nil {
+			if returns {
 				w.deleg.encode(cmp.op(opDelegReturn))
 			}
 			cmp.getattr(statBits)
 		}
 		return nil
-	}, func(_ *conn, rep *v4Reply, _ int) error {
+	}, func(c *conn, rep *v4Reply, attempt int) error {
+		d := rep.d
 		if err := rep.next(opPutfh); err != nil {
 			return err
 		}
-		d := rep.d
-		if len(data) > 0 || w.off == 0 {
+		if create {
+			err := rep.next(opOpen)
+			if errors.Is(err, fs.ErrExist) && attempt > 0 {
+				// The first try may have run with its reply lost: the file
+				// (a fresh name nobody else uses) is ours; its open stays
+				// with the session, and the anonymous stateid writes it.
+				if fh, fa, lerr := w.r.object(ctx, c, w.name); lerr == nil && fa.typ == nf4Reg && fa.size <= w.off+uint64(len(data)) {
+					w.fh, w.st, w.open = fh, anonymous, false
+					return errMadeBefore
+				}
+			}
+			if err != nil {
+				return err
+			}
+			w.st, w.deleg = readOpen(d)
+			if err := rep.next(opGetfh); err != nil {
+				return err
+			}
+			w.fh = append([]byte(nil), d.opaque(maxV4FH)...)
+			w.open = true
+		}
+		if writes {
 			if err := rep.next(opWrite); err != nil {
 				return err
 			}
@@ -742,13 +818,13 @@ func (w *writer4) flushOnce(ctx context.Context, last bool) error {
 					return fmt.Errorf("the server restarted before the file was committed (write verifier changed); publish again")
 				}
 			}
-			if w.open {
+			if closes {
 				if err := rep.next(opClose); err != nil {
 					return err
 				}
 				d.stateid()
 			}
-			if w.deleg != nil {
+			if returns {
 				if err := rep.next(opDelegReturn); err != nil {
 					return err
 				}
@@ -760,17 +836,47 @@ func (w *writer4) flushOnce(ctx context.Context, last bool) error {
 		}
 		return nil
 	})
+	if errors.Is(err, errMadeBefore) {
+		return err
+	}
 	if err != nil {
 		return pathErr("write", w.name, err)
 	}
 	w.off += uint64(len(data))
 	w.buf = w.buf[:0]
 	if last {
+		if create && w.deleg != nil {
+			w.returnDelegation(ctx) // granted by this compound's OPEN, after its CLOSE
+		}
+		w.release()
 		w.open, w.deleg, w.closed = false, nil, true
 		w.fa = fa
 		return fa.check()
 	}
 	return nil
+}
+
+// returnDelegation gives back a delegation the server granted unasked,
+// best effort (it recalls what is not returned).
+func (w *writer4) returnDelegation(ctx context.Context) {
+	_ = w.r.run(ctx, func(_ *conn, cmp *compound, _ int) error {
+		cmp.putfh(w.fh)
+		w.deleg.encode(cmp.op(opDelegReturn))
+		return nil
+	}, func(_ *conn, rep *v4Reply, _ int) error {
+		if err := rep.next(opPutfh); err != nil {
+			return err
+		}
+		return rep.next(opDelegReturn)
+	})
+}
+
+// release gives the buffer back to the pool once the writer is done.
+func (w *writer4) release() {
+	if w.buf != nil {
+		w.r.wbufs.put(w.buf, w.r.wtmax)
+		w.buf = nil
+	}
 }
 
 // lostState: the server no longer knows the file's open (it restarted,
@@ -804,6 +910,11 @@ func (w *writer4) Commit(ctx context.Context) (FileInfo, error) {
 
 // SetAttr implements Writer.
 func (w *writer4) SetAttr(ctx context.Context, a Attr) (FileInfo, error) {
+	if w.fh == nil { // CreateFresh's file, not made yet
+		if err := w.flush(ctx, false); err != nil {
+			return FileInfo{}, err
+		}
+	}
 	fa, err := w.r.setattr(ctx, func(_ *conn, cmp *compound) error { cmp.putfh(w.fh); return nil }, a)
 	if err != nil {
 		return FileInfo{}, pathErr("setattr", w.name, err)
@@ -814,6 +925,7 @@ func (w *writer4) SetAttr(ctx context.Context, a Attr) (FileInfo, error) {
 
 // Close implements Writer: a file never committed is closed on the server.
 func (w *writer4) Close() error {
+	w.release()
 	if !w.open {
 		return nil
 	}

@@ -1,8 +1,10 @@
 package nfstest
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"path"
@@ -229,6 +231,104 @@ func Run(t *testing.T, newDest func(t *testing.T) nfs.Dest, o SuiteOptions) {
 		assert.ErrorIs(t, err, fs.ErrNotExist)
 		assert.Equal(t, "new", read(t, d, "dag.py"))
 		assert.Equal(t, int64(4), p.Size())
+	})
+
+	t.Run("CreateFresh", func(t *testing.T) {
+		d := newDest(t)
+		// Small, empty and several WRITEs' worth, as Create makes them.
+		big := bytes.Repeat([]byte("0123456789abcdef"), 3<<16+3)
+		for name, content := range map[string][]byte{"small": []byte("x = 1\n"), "empty": {}, "big": big} {
+			w, err := nfs.CreateFresh(ctx, d, name, 0o640)
+			require.NoError(t, err)
+			_, err = w.Write(content)
+			require.NoError(t, err)
+			fi, err := w.Commit(ctx)
+			require.NoError(t, err, name)
+			require.NoError(t, w.Close())
+			assert.Equal(t, int64(len(content)), fi.Size, name)
+			assert.Equal(t, fs.FileMode(0o640), fi.Mode.Perm(), name)
+			got, err := d.ReadFile(ctx, name, 4<<20)
+			require.NoError(t, err)
+			assert.Equal(t, content, got, name)
+		}
+		// A name that exists is not overwritten: the error comes at the
+		// latest from Commit, and the file keeps its content.
+		write(t, d, "taken", "theirs")
+		w, err := nfs.CreateFresh(ctx, d, "taken", 0o644)
+		if err == nil {
+			_, err = w.Write([]byte("ours"))
+			if err == nil {
+				_, err = w.Commit(ctx)
+			}
+			w.Close()
+		}
+		assert.ErrorIs(t, err, fs.ErrExist)
+		assert.Equal(t, "theirs", read(t, d, "taken"))
+		// Closed unwritten: nothing is left, or an empty file.
+		w, err = nfs.CreateFresh(ctx, d, "unwritten", 0o644)
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		if fi, err := d.Stat(ctx, "unwritten"); err == nil {
+			assert.Zero(t, fi.Size)
+		}
+		// SetAttr before anything is written makes the file.
+		w, err = nfs.CreateFresh(ctx, d, "attr", 0o644)
+		require.NoError(t, err)
+		fi, err := w.SetAttr(ctx, nfs.Attr{Mode: 0o600, UID: -1, GID: -1})
+		require.NoError(t, err)
+		assert.Equal(t, fs.FileMode(0o600), fi.Mode.Perm())
+		_, err = w.Write([]byte("later"))
+		require.NoError(t, err)
+		_, err = w.Commit(ctx)
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		assert.Equal(t, "later", read(t, d, "attr"))
+		_, err = nfs.CreateFresh(ctx, d, "nodir/x", 0o644)
+		if err == nil {
+			w, _ := nfs.CreateFresh(ctx, d, "nodir/x", 0o644)
+			_, err = w.Commit(ctx)
+			w.Close()
+		}
+		assert.ErrorIs(t, err, fs.ErrNotExist)
+	})
+
+	t.Run("CommitAll", func(t *testing.T) {
+		d := newDest(t)
+		require.NoError(t, d.Mkdir(ctx, "staging", 0o700))
+		require.NoError(t, d.Mkdir(ctx, "a", 0o755))
+		require.NoError(t, d.Mkdir(ctx, "b", 0o755))
+		require.NoError(t, d.Mkdir(ctx, "b/taken", 0o755)) // a folder with a file in it: no file is renamed over it
+		write(t, d, "b/taken/x", "x")
+		finals := []string{"a/0", "a/1", "b/2", "a/3", "b/taken", "a/5"}
+		var pend []*nfs.Pending
+		for i, final := range finals {
+			p, err := nfs.NewPending(ctx, d, fmt.Sprintf("staging/%d.tmp", i), final, nfs.Attr{Mode: 0o644, UID: -1, GID: -1})
+			require.NoError(t, err)
+			_, err = p.Write([]byte(final))
+			require.NoError(t, err)
+			require.NoError(t, p.Seal(ctx))
+			pend = append(pend, p)
+		}
+		var heard []int
+		n, err := nfs.CommitAll(ctx, pend, func(done int) { heard = append(heard, done) })
+		assert.Equal(t, 4, n, "the renames before the one that fails")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "4.tmp", "the error names the file that failed")
+		assert.Equal(t, 4, heard[len(heard)-1])
+		for i, p := range pend {
+			assert.Equal(t, i < 4, p.Committed(), finals[i])
+			if i < 4 {
+				assert.Equal(t, finals[i], read(t, d, finals[i]))
+			} else {
+				_, serr := d.Stat(ctx, p.TempPath())
+				assert.NoError(t, serr, "%s: not renamed after the failure", finals[i])
+			}
+		}
+		_, err = d.Stat(ctx, "a/5")
+		assert.ErrorIs(t, err, fs.ErrNotExist)
+		for _, p := range pend {
+			require.NoError(t, p.Cleanup(ctx))
+		}
 	})
 
 	t.Run("OpenStreams", func(t *testing.T) {
