@@ -379,21 +379,32 @@ func Finishing(ctx context.Context) (context.Context, context.CancelFunc) {
 // temporary name, which the caller chooses in a folder of the same
 // destination.
 func WriteFile(ctx context.Context, d Dest, tmp, name string, data []byte, attr Attr) error {
-	p, err := NewPending(ctx, d, tmp, name, attr)
+	p, err := StageFile(ctx, d, tmp, name, data, attr)
 	if err != nil {
 		return err
 	}
 	defer p.Cleanup(ctx)
-	if _, err := p.Write(data); err != nil {
-		return err
-	}
-	if err := p.Seal(ctx); err != nil {
-		return err
-	}
 	if err := p.Commit(ctx); err != nil {
 		return err
 	}
 	return Flush(ctx, d)
+}
+
+// StageFile is WriteFile up to the rename: data sealed under tmp, for the
+// caller to Commit (then Flush) or Cleanup.
+func StageFile(ctx context.Context, d Dest, tmp, name string, data []byte, attr Attr) (*Pending, error) {
+	p, err := NewPending(ctx, d, tmp, name, attr)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.Write(data); err == nil {
+		err = p.Seal(ctx)
+	}
+	if err != nil {
+		p.Cleanup(ctx)
+		return nil, err
+	}
+	return p, nil
 }
 
 // Lchowner is a destination that can give a symbolic link an owner: a

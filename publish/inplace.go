@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/dagnfs/dagnfs/internal/guard"
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
 )
@@ -88,9 +89,53 @@ func (s *inPlace) commit(ctx context.Context, ex *executor, pend []*nfs.Pending)
 	// does not cut short (within the cleanup budget), then the records.
 	ctx, done := nfs.Finishing(ctx)
 	defer done()
-	next := newManifest(o, plan.Generation)
 	committed := make([]bool, len(pend))
 	deleted := make([]bool, len(plan.Delete))
+	// The new manifest records what is really on the export, even after a
+	// partial switch: each file is whole, old or new.
+	manifest := func() *layout.Manifest {
+		next := newManifest(o, plan.Generation)
+		idx := ex.prev.Index()
+		for i, f := range plan.Upload {
+			if committed[i] {
+				idx[f.Rel] = ex.entryOf(f)
+			}
+		}
+		for i, e := range plan.Delete {
+			if deleted[i] {
+				delete(idx, e.Path)
+			}
+		}
+		for _, p := range plan.NotDeleted {
+			delete(idx, p) // changed by someone else: no longer ours
+		}
+		next.Files = sortedEntries(idx)
+		recordValidation(next, ex.report, ex.files)
+		return next
+	}
+	// The manifest of a switch that goes through is written while the
+	// switch runs (on another connection), and renamed into place after
+	// it: one RENAME after the switch instead of a whole write.
+	for i := range committed {
+		committed[i] = true
+	}
+	for i := range deleted {
+		deleted[i] = true
+	}
+	whole := manifest()
+	clear(committed)
+	clear(deleted)
+	staged := make(chan *nfs.Pending, 1)
+	guard.Go(func() {
+		p, err := nfs.StageFile(ctx, d, s.manifestTmp, layout.ManifestPath, whole.Encode(), ex.metaAttr())
+		if err != nil {
+			o.Log.Debug("staging the manifest during the switch", "err", err) // written after it instead
+		}
+		staged <- p
+	}, func(err error) {
+		o.Log.Warn("staging the manifest during the switch", "err", err)
+		staged <- nil
+	})
 	// In order, one call at a time (concurrent RENAMEs into one folder
 	// contend on the server: nfs-ganesha took 4x longer with 4 workers),
 	// many to a call where the protocol allows (NFSv4.1's COMPOUND).
@@ -123,29 +168,23 @@ func (s *inPlace) commit(ctx context.Context, ex *executor, pend []*nfs.Pending)
 		switchErr = err
 	}
 
-	// The new manifest records what is really on the export, even after a
-	// partial switch: each file is whole, old or new.
-	idx := ex.prev.Index()
-	for i, f := range plan.Upload {
-		if committed[i] {
-			idx[f.Rel] = ex.entryOf(f)
+	next, mp := whole, <-staged
+	if switchErr != nil || mp == nil {
+		if mp != nil {
+			mp.Cleanup(ctx)
 		}
-	}
-	for i, e := range plan.Delete {
-		if deleted[i] {
-			delete(idx, e.Path)
+		if ex.switched == 0 && switchErr != nil {
+			return nil, switchDur, switchErr // nothing changed: nothing to record
 		}
-	}
-	for _, p := range plan.NotDeleted {
-		delete(idx, p) // changed by someone else: no longer ours
-	}
-	next.Files = sortedEntries(idx)
-	recordValidation(next, ex.report, ex.files)
-	if ex.switched == 0 && switchErr != nil {
-		return nil, switchDur, switchErr // nothing changed: nothing to record
-	}
-	if err := nfs.WriteFile(ctx, d, s.manifestTmp, layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
-		return nil, switchDur, errors.Join(switchErr, fmt.Errorf("writing the manifest: %w", err))
+		if switchErr != nil {
+			next = manifest()
+		}
+		if err := nfs.WriteFile(ctx, d, s.manifestTmp, layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
+			return nil, switchDur, errors.Join(switchErr, fmt.Errorf("writing the manifest: %w", err))
+		}
+	} else if err := errors.Join(mp.Commit(ctx), nfs.Flush(ctx, d)); err != nil {
+		mp.Cleanup(ctx)
+		return nil, switchDur, fmt.Errorf("writing the manifest: %w", err)
 	}
 	// The history keeps every generation the manifest ever named, a
 	// partial switch's included, so that status, history and rollback
