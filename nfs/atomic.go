@@ -397,7 +397,7 @@ func StageFile(ctx context.Context, d Dest, tmp, name string, data []byte, attr 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := p.Write(data); err == nil {
+	if _, err = p.Write(data); err == nil {
 		err = p.Seal(ctx)
 	}
 	if err != nil {

@@ -139,3 +139,36 @@ func TestStreamedFilesAreWhole(t *testing.T) {
 	}
 	require.NoError(t, g.Wait())
 }
+
+// failingCommit is a destination whose files cannot be made durable: every
+// writer's Commit fails.
+type failingCommit struct{ nfs.Dest }
+
+type failingWriter struct{ nfs.Writer }
+
+func (failingWriter) Commit(context.Context) (nfs.FileInfo, error) {
+	return nfs.FileInfo{}, errors.New("no space left")
+}
+
+func (d failingCommit) Create(ctx context.Context, name string, mode os.FileMode) (nfs.Writer, error) {
+	w, err := d.Dest.Create(ctx, name, mode)
+	return failingWriter{w}, err
+}
+
+// A file that cannot be sealed is an error, and nothing takes its final
+// name or stays under its temporary one.
+func TestWriteFileReportsSealFailures(t *testing.T) {
+	dir := t.TempDir()
+	local, err := nfs.OpenLocal(dir)
+	require.NoError(t, err)
+	defer local.Close()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "staging"), 0o700))
+	ctx := context.Background()
+	err = nfs.WriteFile(ctx, failingCommit{local}, "staging/1.tmp", "dag.py", []byte("x = 1\n"), nfs.Attr{Mode: 0o644, UID: -1, GID: -1})
+	assert.ErrorContains(t, err, "no space left")
+	_, err = os.Stat(filepath.Join(dir, "dag.py"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	left, err := os.ReadDir(filepath.Join(dir, "staging"))
+	require.NoError(t, err)
+	assert.Empty(t, left)
+}
