@@ -240,7 +240,7 @@ func (s *manifestBundle) commit(ctx context.Context, ex *executor, _ []*nfs.Pend
 		if err := removeSnapshot(ctx, d, s.building); err != nil {
 			return nil, 0, err
 		}
-		if kept, err = listFiles(ctx, nfs.Sub(d, final)); err != nil {
+		if kept, err = listFiles(ctx, nfs.Sub(d, final), ex.o.Concurrency); err != nil {
 			return nil, 0, err
 		}
 	} else if err := d.Rename(ctx, s.building, final); err != nil {

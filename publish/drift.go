@@ -7,6 +7,9 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dagnfs/dagnfs/layout"
 	"github.com/dagnfs/dagnfs/nfs"
@@ -59,42 +62,56 @@ func (e *DriftError) Error() string {
 }
 
 // listFiles lists every file below the root of d with its attributes, one
-// READDIRPLUS per folder: the cost grows with folders, not files. The
-// export's own folders are left out.
-func listFiles(ctx context.Context, d nfs.Dest) (map[string]nfs.FileInfo, error) {
+// READDIRPLUS per folder, up to concurrency folders at once: the cost grows
+// with folders, not files. The export's own folders are left out.
+func listFiles(ctx context.Context, d nfs.Dest, concurrency int) (map[string]nfs.FileInfo, error) {
+	var mu sync.Mutex
 	out := map[string]nfs.FileInfo{}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, concurrency))
 	var walk func(dir string) error
 	walk = func(dir string) error {
-		entries, err := d.ReadDir(ctx, dir)
+		entries, err := d.ReadDir(gctx, dir)
 		if err != nil {
 			return err
 		}
+		var sub []string
+		mu.Lock()
 		for _, e := range entries {
 			p := path.Join(dir, e.Name)
 			switch {
 			case dir == "" && (e.Name == layout.Dir || e.Name == layout.Current):
 			case e.IsDir():
 				out[p] = e // a folder where a managed file was is drift too
-				if err := walk(p); err != nil {
-					return err
-				}
+				sub = append(sub, p)
 			default:
 				out[p] = e
 			}
 		}
+		mu.Unlock()
+		for _, p := range sub {
+			// Another worker where one is free, this one otherwise: a
+			// walk never waits for a worker while holding one.
+			if !g.TryGo(func() error { return walk(p) }) {
+				if err := walk(p); err != nil {
+					return err
+				}
+			}
+		}
 		return nil
 	}
-	return out, walk("")
+	g.Go(func() error { return walk("") })
+	return out, g.Wait()
 }
 
 // findDrift compares the export (d: the export root, or the current
 // generation's folder) with the manifest prev: every managed file that is
 // no longer what dagnfs published, and what differs.
-func findDrift(ctx context.Context, d nfs.Dest, prev *layout.Manifest, own Owner, chown bool) ([]Repair, error) {
+func findDrift(ctx context.Context, d nfs.Dest, prev *layout.Manifest, own Owner, chown bool, concurrency int) ([]Repair, error) {
 	if prev.Generation == 0 || len(prev.Files) == 0 {
 		return nil, nil
 	}
-	on, err := listFiles(ctx, d)
+	on, err := listFiles(ctx, d, concurrency)
 	if errors.Is(err, fs.ErrNotExist) && prev.InGenerations() {
 		return nil, fmt.Errorf("the folder of the current generation, %s, is missing; see dagnfs status", prev.Root())
 	}

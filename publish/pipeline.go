@@ -231,7 +231,7 @@ func apply(ctx context.Context, o Options, prepare func(context.Context, Options
 		return res, err
 	}
 	// Managed files someone else changed since: uploaded again.
-	drift, err := findDrift(ctx, planDest, prev, o.Owner, d.Caps().Chown)
+	drift, err := findDrift(ctx, planDest, prev, o.Owner, d.Caps().Chown, o.Concurrency)
 	if err != nil {
 		return res, err
 	}

@@ -978,3 +978,56 @@ func TestHistoryLinksTheManifest(t *testing.T) {
 		assert.Equal(t, 3, hist[0].Generation)
 	})
 }
+
+// slowList is a destination whose listings take a while and that records
+// how many run at once.
+type slowList struct {
+	nfs.Dest
+	now, most atomic.Int32
+	fail      string
+}
+
+func (d *slowList) ReadDir(ctx context.Context, name string) ([]nfs.FileInfo, error) {
+	if d.fail != "" && name == d.fail {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrPermission}
+	}
+	n := d.now.Add(1)
+	defer d.now.Add(-1)
+	for {
+		m := d.most.Load()
+		if n <= m || d.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	time.Sleep(5 * time.Millisecond)
+	return d.Dest.ReadDir(ctx, name)
+}
+
+// The drift check lists folders several at a time and finds every file of
+// a deep and wide tree, as one at a time does; a folder that cannot be
+// listed is an error.
+func TestListFilesConcurrently(t *testing.T) {
+	dir, local := localDest(t)
+	tree := map[string]string{}
+	for i := range 12 {
+		for j := range 3 {
+			tree[fmt.Sprintf("d%d/e%d/f%d.py", i, j, i*3+j)] = "x\n"
+		}
+		tree[fmt.Sprintf("d%d/top.py", i)] = "y\n"
+	}
+	writeTree(t, dir, tree)
+	ctx := context.Background()
+	one, err := listFiles(ctx, local, 1)
+	require.NoError(t, err)
+	d := &slowList{Dest: local}
+	many, err := listFiles(ctx, d, 4)
+	require.NoError(t, err)
+	assert.Equal(t, one, many)
+	assert.Len(t, many, len(tree)+12+36, "every file and folder")
+	assert.Equal(t, int32(4), d.most.Load(), "four listings at once")
+
+	d.fail = "d7/e1"
+	_, err = listFiles(ctx, d, 4)
+	assert.ErrorIs(t, err, fs.ErrPermission)
+	assert.ErrorContains(t, err, "d7/e1")
+}
