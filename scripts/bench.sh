@@ -14,6 +14,9 @@ bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 # either stopping the other's server.
 exec 9>"${TMPDIR:-/tmp}/dagnfs-ganesha.lock"
 flock -w 1800 9 || { echo "$(basename "$0"): another checkout's run still holds nfs-ganesha's port after 30 min" >&2; exit 1; }
+# nfs-ganesha as it ships, its attribute cache on (the tests turn it off:
+# they edit the export's disk behind its back).
+export DAGNFS_GANESHA_ATTR_CACHE=on
 "$here/ganesha.sh" start "$state" >/dev/null 2>&1
 work=$(mktemp -d)
 trap '"$here/ganesha.sh" stop "$state" >/dev/null 2>&1; rm -rf "$work" "$state/export"' EXIT
@@ -304,8 +307,13 @@ cat <<REPORT
 # Benchmarks
 
 Written by \`make bench\` (scripts/bench.sh) from commit $commit$dirty: it starts
-nfs-ganesha on loopback, generates the inputs, and measures dagnfs and its
-peers in the same run on the same machine. Wall-clock times include process
+nfs-ganesha on loopback (as it ships, its attribute cache on; the tests run
+it with \`Attr_Expiration_Time = 0\` because they edit the export's disk
+behind its back; with that setting, measured once with strace, 21 NFSv4
+READDIRs of a 100-file folder cost it 4,273 opens by handle and 6,354 stats,
+21 NFSv3 READDIRPLUS 112 and 2,193),
+generates the inputs, and measures dagnfs and its peers in the same run on
+the same machine. Wall-clock times include process
 start-up; the small-file publishes are measured after two untimed runs of
 each against the just-started server. Nothing here is edited by hand; rerun
 \`make bench\` to reproduce.

@@ -69,12 +69,17 @@ start() {
   # The tests play "someone else" by editing the export's folder on the
   # server's disk, behind nfs-ganesha's back: Dir_Chunk = 0 keeps it from
   # serving an NFSv4 READDIR from a cached listing that misses such files.
+  # The tests edit the export's disk behind nfs-ganesha's back, so its
+  # attribute cache is off for them; make bench sets
+  # DAGNFS_GANESHA_ATTR_CACHE=on to measure nfs-ganesha as it ships.
+  local attr_cache="Attr_Expiration_Time = 0;"
+  [ "${DAGNFS_GANESHA_ATTR_CACHE:-off}" = on ] && attr_cache=""
   cat > "$state/ganesha.conf" <<CONF
 NFS_CORE_PARAM { Protocols = 3, 4; NFS_Port = 2049; MNT_Port = 20048; Bind_addr = 127.0.0.1; Enable_NLM = false; Enable_RQUOTA = false; }
 NFSV4 { Graceless = true; Minor_Versions = 1, 2; Only_Numeric_Owners = true; }
 MDCACHE { Dir_Chunk = 0; }
 EXPORT { Export_Id = 1; Path = $state/export; Pseudo = $state/export; Protocols = 3, 4; Transports = TCP;
-         Access_Type = RW; Squash = Root_Squash; SecType = sys; Attr_Expiration_Time = 0;
+         Access_Type = RW; Squash = Root_Squash; SecType = sys; $attr_cache
          FSAL { Name = VFS; } }
 CONF
   if ! pgrep -x rpcbind >/dev/null; then
