@@ -344,11 +344,14 @@ each against the just-started server. Nothing here is edited by hand; rerun
 
 ## Where the time goes
 
-A first publish in place costs three NFS calls per small file (CREATE with
-the final mode in the unlistable staging folder, one FILE_SYNC WRITE,
-RENAME) plus the switch. The switch renames every staged file on one
-connection, in order: on nfs-ganesha, RENAMEs into one folder sent from
-several connections contend. In the generations layout a new or changed file
+A first publish in place costs three NFS calls per small file over NFSv3
+(CREATE with the final mode in the unlistable staging folder, one FILE_SYNC
+WRITE, RENAME); over NFSv4.1 one compound per small file (OPEN, WRITE,
+CLOSE) and one per folder's worth of RENAMEs. The switch renames every
+staged file on one connection, in order: on nfs-ganesha, RENAMEs into one
+folder sent from several connections contend; the manifest is written
+meanwhile on another and renamed into place after the switch. In the
+generations layout a new or changed file
 is written straight into the new generation's folder, which no pod sees yet
 (CREATE and WRITE), an unchanged one is a LINK to the previous generation's,
 and the switch is one RENAME of a symlink. The manifest-bundle layout does
