@@ -298,3 +298,45 @@ func dropOneV4Reply(t *testing.T, dir string, match func(results uint32) bool) (
 	t.Cleanup(func() { d.Close() })
 	return d, armed, dropped
 }
+
+// A folder near DEST (a share's root above it) is opened in DEST's
+// NFSv4.1 session: no connection, client ID or session of its own, its
+// calls counted with DEST's; closing it leaves DEST working. A path that is
+// not there is the same error as a dial's.
+func TestV4NearSharesTheSession(t *testing.T) {
+	e := setup(t)
+	dir, url := e.folder(t)
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "team"), 0o755))
+	require.NoError(t, os.Chown(filepath.Join(dir, "team"), 50000, 50000))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "marker"), []byte("above"), 0o644))
+	ctx := context.Background()
+	u, err := nfs.ParseURL(url + "/team?vers=4.1")
+	require.NoError(t, err)
+	d, err := nfs.DialAny(ctx, u, nfs.Options{UID: 50000, GID: 50000})
+	require.NoError(t, err)
+	defer d.Close()
+	parent, _, ok := d.Location().Parent()
+	require.True(t, ok)
+	opened := 0
+	open := func(ctx context.Context, loc nfs.Location) (nfs.Dest, error) {
+		opened++
+		return nfs.Open(ctx, loc, nfs.Options{UID: 50000, GID: 50000})
+	}
+	before := nfs.Calls(d)
+	n, err := nfs.OpenNear(ctx, d, parent, open)
+	require.NoError(t, err)
+	b, err := n.ReadFile(ctx, "marker", 100)
+	require.NoError(t, err)
+	assert.Equal(t, "above", string(b))
+	assert.Zero(t, opened, "no dial of its own")
+	assert.Greater(t, nfs.Calls(d), before, "its calls are DEST's")
+	require.NoError(t, n.Close())
+	_, err = d.Stat(ctx, "")
+	require.NoError(t, err, "DEST works after its neighbour is closed")
+
+	missing, _, _ := d.Location().Parent()
+	missing.URL.Path += "/missing"
+	_, err = nfs.OpenNear(ctx, d, missing, open)
+	assert.ErrorContains(t, err, "the path is not in the server's NFSv4 namespace")
+	assert.Zero(t, opened)
+}

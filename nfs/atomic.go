@@ -452,6 +452,27 @@ func CreateFresh(ctx context.Context, d Dest, name string, mode fs.FileMode) (Wr
 	return d.Create(ctx, name, mode)
 }
 
+// Neighbour is a destination that can open another folder of its server
+// without connections or a session of its own (NFSv4.1: its session). The
+// folder returned is usable while this destination is open; closing it
+// ends nothing of this one's. A URL it cannot reach so is
+// errors.ErrUnsupported.
+type Neighbour interface {
+	Near(ctx context.Context, u *URL) (Dest, error)
+}
+
+// OpenNear opens loc, a folder near d (a folder above it, say), through d
+// where d can (Neighbour), and with open otherwise.
+func OpenNear(ctx context.Context, d Dest, loc Location, open func(context.Context, Location) (Dest, error)) (Dest, error) {
+	if n, ok := d.(Neighbour); ok && loc.URL != nil {
+		nd, err := n.Near(ctx, loc.URL)
+		if !errors.Is(err, errors.ErrUnsupported) {
+			return nd, err
+		}
+	}
+	return open(ctx, loc)
+}
+
 // CallCounter is a destination that counts its protocol calls (NFS).
 type CallCounter interface{ Calls() int64 }
 

@@ -18,6 +18,12 @@ type capable struct {
 	lchown  []string
 	fresh   []string
 	renamed []RenamePair
+	near    []string
+}
+
+func (c *capable) Near(_ context.Context, u *URL) (Dest, error) {
+	c.near = append(c.near, u.Path)
+	return c.Local, nil
 }
 
 func (c *capable) CreateFresh(ctx context.Context, name string, mode fs.FileMode) (Writer, error) {
@@ -75,6 +81,11 @@ func TestWrappersForwardCapabilities(t *testing.T) {
 			assert.Equal(t, want+"x", c.lchown[0])
 			assert.Equal(t, want+"x.tmp", c.fresh[0])
 			assert.Equal(t, RenamePair{want + "x.tmp", want + "x"}, c.renamed[0])
+			up, err := ParseLocation("nfs://h/srv")
+			require.NoError(t, err)
+			_, err = OpenNear(ctx, d, up, nil)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"/srv"}, c.near, "a server's path, as given")
 		})
 	}
 	// Without the capability: nothing, and no error.

@@ -142,3 +142,12 @@ func (m moved) RenameAll(ctx context.Context, pairs []RenamePair) (int, error) {
 	}
 	return RenameAll(ctx, m.d, in)
 }
+
+// Near forwards to d's, where it has one (u names a folder of the server,
+// not of this view).
+func (m moved) Near(ctx context.Context, u *URL) (Dest, error) {
+	if n, ok := m.d.(Neighbour); ok {
+		return n.Near(ctx, u)
+	}
+	return nil, errors.ErrUnsupported
+}

@@ -2,6 +2,7 @@ package nfs
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"path"
 
@@ -113,4 +114,13 @@ func (s sub) RenameAll(ctx context.Context, pairs []RenamePair) (int, error) {
 		in[i] = RenamePair{s.in(p.From), s.in(p.To)}
 	}
 	return RenameAll(ctx, s.d, in)
+}
+
+// Near forwards to d's, where it has one (u names a folder of the server,
+// not of this view).
+func (s sub) Near(ctx context.Context, u *URL) (Dest, error) {
+	if n, ok := s.d.(Neighbour); ok {
+		return n.Near(ctx, u)
+	}
+	return nil, errors.ErrUnsupported
 }

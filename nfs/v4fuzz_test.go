@@ -68,7 +68,8 @@ func v4Server(c net.Conn, sid [sessionIDSize]byte, body []byte) {
 func fuzzRemote4(body []byte) *Remote4 {
 	opts := Options{UID: 50000, GID: 50000, Timeout: time.Second, Conns: 1, Retries: -1}
 	opts.defaults()
-	r := &Remote4{u: &URL{Host: "fuzz", Path: "/x"}, rpcPool: newPool(opts), cs: newClientState(), root: []byte{1, 2, 3, 4},
+	pool := newPool(opts)
+	r := &Remote4{u: &URL{Host: "fuzz", Path: "/x"}, rpcPool: &pool, cs: newClientState(), root: []byte{1, 2, 3, 4},
 		rtmax: 64 << 10, wtmax: 64 << 10, stopRenew: make(chan struct{})}
 	r.nfsAddr = "fuzz.invalid:1"
 	s := &session{id: [sessionIDSize]byte{9, 9, 9}, free: make(chan uint32, 4), seq: make([]uint32, 4), maxOps: 16, maxReq: 1 << 20, maxRsp: 1 << 20}

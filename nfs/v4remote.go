@@ -23,7 +23,7 @@ import (
 // protocol), one session, the path looked up from the root of the server's
 // pseudo file system.
 type Remote4 struct {
-	rpcPool
+	*rpcPool
 	u            *URL
 	cs           *clientState
 	root         []byte
@@ -35,6 +35,7 @@ type Remote4 struct {
 	keepListed   atomic.Bool
 	lastCall     atomic.Int64 // unix nanoseconds of the last compound (lease renewal)
 	stopRenew    chan struct{}
+	near         bool // made by Near: the connections and session are another's
 }
 
 var _ Dest = (*Remote4)(nil)
@@ -53,25 +54,16 @@ func dial4(ctx context.Context, u *URL, opts Options) (*Remote4, error) {
 	if port == 0 {
 		port = 2049
 	}
-	r := &Remote4{u: u, rpcPool: newPool(opts), cs: newClientState(), stopRenew: make(chan struct{})}
+	pool := newPool(opts)
+	r := &Remote4{u: u, rpcPool: &pool, cs: newClientState(), stopRenew: make(chan struct{})}
 	r.nfsAddr = net.JoinHostPort(u.Host, strconv.Itoa(port))
-	var fa fattr4
-	err := r.do(ctx, func(c *conn, _ int) error {
-		var err error
-		r.root, fa, err = r.walk(ctx, c, nil, strings.Split(strings.Trim(u.Path, "/"), "/"), sessionBits)
-		return err
-	})
+	fa, err := r.lookupRoot(ctx)
 	if err != nil {
-		r.closeConns()
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: the path is not in the server's NFSv4 namespace: %w (over NFSv4.1 the path is the server's pseudo file system path, as mount -t nfs4 HOST:/PATH reads it; on nfs-ganesha the export's Pseudo, which may differ from its Path; ?vers=3 names the NFSv3 export path)", u, err)
+		if errors.Is(err, errNotFolder) {
+			r.endSession() // the server answers: tidy up there too
 		}
-		return nil, fmt.Errorf("%s: %w", u, err)
-	}
-	if fa.typ != nf4Dir {
-		r.endSession()
 		r.closeConns()
-		return nil, fmt.Errorf("%s: %s is not a folder", u, u.Path)
+		return nil, err
 	}
 	r.rtmax, r.wtmax = clampIO(uint32(min(fa.maxRead, 1<<30))), clampIO(uint32(min(fa.maxWrite, 1<<30)))
 	if s := r.cs.sess.Load(); s != nil {
@@ -85,6 +77,44 @@ func dial4(ctx context.Context, u *URL, opts Options) (*Remote4, error) {
 	}
 	go r.renew(r.stopRenew)
 	return r, nil
+}
+
+// lookupRoot looks the URL's path up from the root of the pseudo file
+// system: r.root, and the folder's attributes.
+func (r *Remote4) lookupRoot(ctx context.Context) (fattr4, error) {
+	var fa fattr4
+	err := r.do(ctx, func(c *conn, _ int) error {
+		var err error
+		r.root, fa, err = r.walk(ctx, c, nil, strings.Split(strings.Trim(r.u.Path, "/"), "/"), sessionBits)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fa, fmt.Errorf("%s: the path is not in the server's NFSv4 namespace: %w (over NFSv4.1 the path is the server's pseudo file system path, as mount -t nfs4 HOST:/PATH reads it; on nfs-ganesha the export's Pseudo, which may differ from its Path; ?vers=3 names the NFSv3 export path)", r.u, err)
+		}
+		return fa, fmt.Errorf("%s: %w", r.u, err)
+	}
+	if fa.typ != nf4Dir {
+		return fa, fmt.Errorf("%s: %s %w", r.u, r.u.Path, errNotFolder)
+	}
+	return fa, nil
+}
+
+var errNotFolder = errors.New("is not a folder")
+
+// Near implements Neighbour: another folder of the same server, in this
+// destination's session and over its connections (a share's marker above
+// DEST is read without a client ID and session per folder). Its Close
+// ends nothing; it is usable while this destination is open.
+func (r *Remote4) Near(ctx context.Context, u *URL) (Dest, error) {
+	if u.Host != r.u.Host || u.Port != r.u.Port {
+		return nil, errors.ErrUnsupported
+	}
+	n := &Remote4{u: u, rpcPool: r.rpcPool, cs: r.cs, rtmax: r.rtmax, wtmax: r.wtmax, near: true}
+	if _, err := n.lookupRoot(ctx); err != nil {
+		return nil, err
+	}
+	return n, nil
 }
 
 // walk looks names up from fh (nil: the root of the pseudo file system)
@@ -1307,7 +1337,7 @@ func (r *Remote4) CanWrite(ctx context.Context, name string) (bool, error) {
 // Close implements Dest: the session and client ID are destroyed, so the
 // server frees what they held at once instead of at the lease's end.
 func (r *Remote4) Close() error {
-	if r.closed.Load() {
+	if r.near || r.closed.Load() {
 		return nil
 	}
 	close(r.stopRenew)

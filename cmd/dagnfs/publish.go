@@ -193,7 +193,11 @@ func openDest(ctx context.Context, dest string, uid, gid int, timeout time.Durat
 // above are opened as d was, one connection each.
 func findShare(ctx context.Context, d nfs.Dest, uid, gid int, timeout time.Duration, log *slog.Logger) (*share.Share, error) {
 	sh, err := share.Find(ctx, d, d.Location(), func(ctx context.Context, loc nfs.Location) (nfs.Dest, error) {
-		return openDest(ctx, loc.String(), uid, gid, timeout, 1, log)
+		// Over NFSv4.1 in d's session: the walk up may pass every folder
+		// of the server's pseudo file system.
+		return nfs.OpenNear(ctx, d, loc, func(ctx context.Context, loc nfs.Location) (nfs.Dest, error) {
+			return openDest(ctx, loc.String(), uid, gid, timeout, 1, log)
+		})
 	})
 	if sh != nil {
 		log.Info("publishing into a share", "share", sh.Root.String(), "folder", sh.Dest)
