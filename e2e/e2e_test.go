@@ -24,6 +24,7 @@ import (
 
 	"github.com/dagnfs/dagnfs/internal/testfs"
 	"github.com/dagnfs/dagnfs/layout"
+	"github.com/dagnfs/dagnfs/nfs"
 )
 
 // env is what scripts/ganesha.sh set up.
@@ -187,7 +188,15 @@ func TestPublishAndReadBack(t *testing.T) {
 	assert.Empty(t, r.Uploaded)
 	assert.Equal(t, 5, r.Unchanged)
 	// (One of them looks for a share marker in the destination.)
-	assert.Less(t, r.Calls, int64(41), "a no-op republish costs a fixed number of calls")
+	limit := int64(41)
+	if protocol() == "NFSv4.1" {
+		// The walk up for a share's marker runs in DEST's session, its
+		// calls counted with DEST's: two for each folder above DEST.
+		u, err := nfs.ParseURL(url)
+		require.NoError(t, err)
+		limit += 2 * int64(strings.Count(strings.Trim(u.Path, "/"), "/")+1)
+	}
+	assert.Less(t, r.Calls, limit, "a no-op republish costs a fixed number of calls")
 
 	// Change, add, remove; a file placed by hand must survive --delete.
 	writeFiles(t, src, map[string]string{"a.py": dagFile("a", "# v2\n"), "new.py": dagFile("n", "")})
