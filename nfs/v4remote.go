@@ -576,14 +576,8 @@ func (r *Remote4) Create(ctx context.Context, name string, mode fs.FileMode) (Wr
 		if err == nil {
 			err = rep.next(opOpen)
 		}
-		if errors.Is(err, fs.ErrExist) && attempt > 0 {
-			// The first OPEN may have worked with its reply lost: the file
-			// is ours if it is still empty. Its open state stays with the
-			// session; writes use the anonymous stateid.
-			if fh, fa, lerr := r.object(ctx, c, name); lerr == nil && fa.typ == nf4Reg && fa.size == 0 {
-				w.fh, w.fa, w.st = fh, fa, anonymous
-				return errDone
-			}
+		if errors.Is(err, fs.ErrExist) && attempt > 0 && w.adoptMade(ctx, c, 0) {
+			return errDone // the first OPEN worked; its reply was lost
 		}
 		if err != nil {
 			return err
@@ -800,14 +794,8 @@ func (w *writer4) flushOnce(ctx context.Context, last bool) error {
 		}
 		if create {
 			err := rep.next(opOpen)
-			if errors.Is(err, fs.ErrExist) && attempt > 0 {
-				// The first try may have run with its reply lost: the file
-				// (a fresh name nobody else uses) is ours; its open stays
-				// with the session, and the anonymous stateid writes it.
-				if fh, fa, lerr := w.r.object(ctx, c, w.name); lerr == nil && fa.typ == nf4Reg && fa.size <= w.off+uint64(len(data)) {
-					w.fh, w.st, w.open = fh, anonymous, false
-					return errMadeBefore
-				}
+			if errors.Is(err, fs.ErrExist) && attempt > 0 && w.adoptMade(ctx, c, w.off+uint64(len(data))) {
+				return errMadeBefore // the first try ran; its reply was lost
 			}
 			if err != nil {
 				return err
@@ -884,6 +872,19 @@ func (w *writer4) flushOnce(ctx context.Context, last bool) error {
 		return fa.check()
 	}
 	return nil
+}
+
+// adoptMade, after a retried OPEN that creates the file answered EXIST,
+// takes the file as the one the first try made (its reply lost) when it is
+// a regular file of at most most bytes (what that try may have written).
+// Its open stays with the session; the anonymous stateid writes it.
+func (w *writer4) adoptMade(ctx context.Context, c *conn, most uint64) bool {
+	fh, fa, err := w.r.object(ctx, c, w.name)
+	if err != nil || fa.typ != nf4Reg || fa.size > most {
+		return false
+	}
+	w.fh, w.fa, w.st, w.open = fh, fa, anonymous, false
+	return true
 }
 
 // returnDelegation gives back a delegation the server granted unasked,

@@ -93,16 +93,16 @@ func (s *inPlace) commit(ctx context.Context, ex *executor, pend []*nfs.Pending)
 	deleted := make([]bool, len(plan.Delete))
 	// The new manifest records what is really on the export, even after a
 	// partial switch: each file is whole, old or new.
-	manifest := func() *layout.Manifest {
+	manifest := func(whole bool) *layout.Manifest {
 		next := newManifest(o, plan.Generation)
 		idx := ex.prev.Index()
 		for i, f := range plan.Upload {
-			if committed[i] {
+			if whole || committed[i] {
 				idx[f.Rel] = ex.entryOf(f)
 			}
 		}
 		for i, e := range plan.Delete {
-			if deleted[i] {
+			if whole || deleted[i] {
 				delete(idx, e.Path)
 			}
 		}
@@ -116,15 +116,7 @@ func (s *inPlace) commit(ctx context.Context, ex *executor, pend []*nfs.Pending)
 	// The manifest of a switch that goes through is written while the
 	// switch runs (on another connection), and renamed into place after
 	// it: one RENAME after the switch instead of a whole write.
-	for i := range committed {
-		committed[i] = true
-	}
-	for i := range deleted {
-		deleted[i] = true
-	}
-	whole := manifest()
-	clear(committed)
-	clear(deleted)
+	whole := manifest(true)
 	staged := make(chan *nfs.Pending, 1)
 	guard.Go(func() {
 		p, err := nfs.StageFile(ctx, d, s.manifestTmp, layout.ManifestPath, whole.Encode(), ex.metaAttr())
@@ -177,7 +169,7 @@ func (s *inPlace) commit(ctx context.Context, ex *executor, pend []*nfs.Pending)
 			return nil, switchDur, switchErr // nothing changed: nothing to record
 		}
 		if switchErr != nil {
-			next = manifest()
+			next = manifest(false)
 		}
 		if err := nfs.WriteFile(ctx, d, s.manifestTmp, layout.ManifestPath, next.Encode(), ex.metaAttr()); err != nil {
 			return nil, switchDur, errors.Join(switchErr, fmt.Errorf("writing the manifest: %w", err))
